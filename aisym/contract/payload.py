@@ -1,0 +1,197 @@
+"""Versioned JSON payloads of the telemetry contract, and their one validator.
+
+Every producer (gateway, firmware tests, controller) and consumer (ingestor, controller)
+goes through these models, so a field cannot mean two things. Decoding never raises anything
+but :class:`PayloadError`, whose message names the field at fault.
+
+Example telemetry message (``v`` is the contract version)::
+
+    {"v": 1, "park": "kraakoya", "node": "gw-plantroom", "sent": 1732370000123,
+     "readings": [{"tag": "heat_store.temp_top", "value": 61.2, "unit": "degC",
+                   "ts": 1732370000000, "quality": "good", "seq": 1041}]}
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+VERSION = 1
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_READINGS = 1000
+# 2000-01-01 .. 2100-01-01 in ms: anything outside is a clock or unit bug (seconds sent as ms...)
+TS_MIN_MS = 946_684_800_000
+TS_MAX_MS = 4_102_444_800_000
+
+Quality = Literal["good", "stale", "comm_error"]
+QUALITIES: tuple[str, ...] = ("good", "stale", "comm_error")
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+TagId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}$")]
+TsMs = Annotated[int, Field(ge=TS_MIN_MS, le=TS_MAX_MS)]
+Seq = Annotated[int, Field(ge=0, lt=2**63)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class PayloadError(ValueError):
+    """A message that breaks the contract. ``field`` is the path at fault (``readings[2].ts``)."""
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Reading(_Msg):
+    """One value of one tag at one instant."""
+
+    tag: TagId
+    value: Finite | None
+    unit: Annotated[str, Field(min_length=1, max_length=16)]
+    ts: TsMs
+    quality: Quality
+    seq: Seq
+    # False when the node's clock was not yet synced; ts is then the node's best estimate.
+    ts_synced: bool = True
+
+    @model_validator(mode="after")
+    def _value_matches_quality(self) -> Reading:
+        if self.quality == "good" and self.value is None:
+            raise ValueError("a 'good' reading needs a value")
+        if self.quality == "comm_error" and self.value is not None:
+            raise ValueError("a 'comm_error' reading carries no value (null): old values must not look fresh")
+        return self
+
+
+class Telemetry(_Msg):
+    v: Literal[1]
+    park: Id
+    node: Id
+    readings: Annotated[list[Reading], Field(min_length=1, max_length=MAX_READINGS)]
+    sent: TsMs | None = None
+
+    @model_validator(mode="after")
+    def _seq_increases(self) -> Telemetry:
+        for i in range(1, len(self.readings)):
+            if self.readings[i].seq <= self.readings[i - 1].seq:
+                raise ValueError(
+                    f"@readings[{i}].seq: {self.readings[i].seq} does not increase (previous {self.readings[i - 1].seq})"
+                )
+        return self
+
+
+class Setpoint(_Msg):
+    tag: TagId
+    value: Finite
+
+
+class Command(_Msg):
+    """Setpoints for one node, valid for ``ttl_s`` seconds after ``ts``."""
+
+    v: Literal[1]
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    ts: TsMs
+    setpoints: Annotated[list[Setpoint], Field(min_length=1, max_length=100)]
+    ttl_s: Annotated[float, Field(gt=0, le=86_400)] = 900.0
+    source: Annotated[str, Field(max_length=64)] = ""
+
+
+class AckResult(_Msg):
+    tag: TagId
+    status: Literal["applied", "rejected", "failed"]
+    reason: Annotated[str, Field(max_length=256)] = ""
+    readback: Finite | None = None
+
+
+class Ack(_Msg):
+    v: Literal[1]
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    node: Id
+    ts: TsMs
+    results: list[AckResult]
+
+
+class Status(_Msg):
+    """Birth message (``online``) and last will (``offline``), retained on the status topic."""
+
+    v: Literal[1]
+    node: Id
+    state: Literal["online", "offline"]
+    ts: TsMs | None = None
+    role: Literal["gateway", "sensor_node", "ingestor", "controller"] = "gateway"
+    version: Annotated[str, Field(max_length=32)] = ""
+
+
+class Health(_Msg):
+    """Counters a node or service reports about itself (``queued``, ``sent``, ``dropped``...)."""
+
+    v: Literal[1]
+    node: Id
+    ts: TsMs
+    counters: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")], Finite]
+
+
+def _decode(model: type[_Msg], data: bytes | str) -> Any:
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise PayloadError("", f"payload of {len(raw)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PayloadError("", f"not JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise PayloadError("", f"a message is a JSON object, not {type(obj).__name__}")
+    if obj.get("v") != VERSION:
+        raise PayloadError("v", f"unsupported contract version {obj.get('v')!r}; this build speaks v{VERSION}")
+    try:
+        # validate_python, not _json: json.loads already turned NaN/Infinity into floats we must refuse
+        return model.model_validate(obj)
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
+        msg = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif first["type"] != "missing" and not isinstance(first.get("input"), dict | list):
+            msg += f" (got {first.get('input')!r})"
+        if msg.startswith("@"):  # a model-level check that names its own field
+            sub, msg = msg[1:].split(": ", 1)
+            path = f"{path}.{sub}".lstrip(".")
+        more = f" (+{e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise PayloadError(path, msg + more) from None
+
+
+def decode_telemetry(data: bytes | str) -> Telemetry:
+    return _decode(Telemetry, data)
+
+
+def decode_command(data: bytes | str) -> Command:
+    return _decode(Command, data)
+
+
+def decode_ack(data: bytes | str) -> Ack:
+    return _decode(Ack, data)
+
+
+def decode_status(data: bytes | str) -> Status:
+    return _decode(Status, data)
+
+
+def decode_health(data: bytes | str) -> Health:
+    return _decode(Health, data)
+
+
+def encode(msg: _Msg) -> bytes:
+    """Compact JSON of a message (defaults left out, so firmware and gateway output match)."""
+    return msg.model_dump_json(exclude_defaults=True).encode()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000

@@ -1,0 +1,26 @@
+"""The park description: one YAML file that names every asset, tag and exchange."""
+
+from .assets import CONSUMES, PRODUCES, Asset
+from .loader import DEFAULT_PARK, ParkError, Problem, load_park, parse_park
+from .model import Company, Exchange, Park
+from .tags import Control, Tag
+from .units import QUANTITY_UNITS, RESOURCE_UNITS, Resource
+
+__all__ = [
+    "CONSUMES",
+    "DEFAULT_PARK",
+    "PRODUCES",
+    "QUANTITY_UNITS",
+    "RESOURCE_UNITS",
+    "Asset",
+    "Company",
+    "Control",
+    "Exchange",
+    "Park",
+    "ParkError",
+    "Problem",
+    "Resource",
+    "Tag",
+    "load_park",
+    "parse_park",
+]

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for AISYM: Debian services (Mosquitto, InfluxDB, socat) and a venv
+# in .venv with every extra. Idempotent: re-running skips what is already there.
+# Usage: scripts/setup.sh            (source it or run it; prints the venv's python)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for bin in mosquitto:mosquitto influxd:influxdb socat:socat mosquitto_passwd:mosquitto; do
+  command -v "${bin%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${bin%%:*}" ] || need_apt+=("${bin##*:}")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]} from Debian" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto mosquitto-clients influxdb influxdb-client socat >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.aisym-installed
+want=$(sha256sum pyproject.toml | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing aisym and its dependencies into .venv (torch==2.13.0 pinned in the same command)" >&2
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  # torch is pinned in the same pip command as stable-baselines3, or pip pulls a CUDA build.
+  .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[all]"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,59 @@
+"""The command line: readable output, and a clean error (no traceback) for a bad file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from aisym.cli import app
+
+runner = CliRunner()
+
+
+def test_park_show_prints_assets_tags_and_exchanges():
+    import os
+
+    r = subprocess.run(
+        [sys.executable, "-m", "aisym", "park", "show"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "220"}
+    )
+    assert r.returncode == 0, r.stderr
+    for word in ("Kråkøya Biopark", "electrolyser", "heat_store.temp_top", "oxygen_to_ras", "10 assets"):
+        assert word in r.stdout
+
+
+def test_park_validate_in_process():
+    r = runner.invoke(app, ["park", "validate"])
+    assert r.exit_code == 0 and "ok" in r.output
+
+
+def test_bad_park_file_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema_version: 1\npark: {id: X}\n")
+    proc = subprocess.run([sys.executable, "-m", "aisym", "park", "validate", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert f"{bad}:2:" in proc.stderr and "park.id" in proc.stderr
+
+
+def test_services_up_status_down(tmp_path):
+    folder = tmp_path / "svc"
+    up = subprocess.run(
+        [sys.executable, "-m", "aisym", "services", "up", "--folder", str(folder)], capture_output=True, text=True, timeout=90
+    )
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "mosquitto" in up.stdout and "influxdb" in up.stdout
+        st = subprocess.run(
+            [sys.executable, "-m", "aisym", "services", "status", "--folder", str(folder)], capture_output=True, text=True
+        )
+        assert st.stdout.count("running") == 2
+    finally:
+        down = subprocess.run(
+            [sys.executable, "-m", "aisym", "services", "down", "--folder", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert "mosquitto" in down.stdout and "influx" in down.stdout
