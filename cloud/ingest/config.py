@@ -1,0 +1,121 @@
+"""Ingestor settings: command-line options over environment variables over defaults.
+
+Secrets (passwords) come from ``AISYM_<NAME>`` or from the file named by ``AISYM_<NAME>_FILE``
+(the Docker/Kubernetes secrets convention), never from the command line, where ``ps`` shows them.
+
+| variable | meaning | default |
+|---|---|---|
+| ``AISYM_MQTT_HOST`` / ``AISYM_MQTT_PORT`` | broker | ``127.0.0.1`` / 1883 (8883 with a CA) |
+| ``AISYM_MQTT_USER`` | broker account | ``ingest`` |
+| ``AISYM_MQTT_PASSWORD`` or ``..._FILE`` | its password | required |
+| ``AISYM_MQTT_CA_FILE`` | CA certificate: use TLS | none (plain MQTT) |
+| ``AISYM_INFLUX_URL`` / ``AISYM_INFLUX_DB`` | InfluxDB v1 API | ``http://127.0.0.1:8086`` / ``aisym`` |
+| ``AISYM_INFLUX_USER``, ``AISYM_INFLUX_PASSWORD`` or ``..._FILE`` | InfluxDB basic auth | none |
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+def secret(name: str, env: Mapping[str, str] | None = None, required: bool = False) -> str | None:
+    """The value of ``AISYM_<name>`` or the stripped content of the file ``AISYM_<name>_FILE``.
+
+    :raises ConfigError: both are set, the file cannot be read, or a required secret is missing
+    """
+    env = os.environ if env is None else env
+    var, file_var = f"AISYM_{name}", f"AISYM_{name}_FILE"
+    value, path = env.get(var), env.get(file_var)
+    if value is not None and path is not None:
+        raise ConfigError(f"both {var} and {file_var} are set: keep one")
+    if path is not None:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as e:
+            raise ConfigError(f"{file_var}={path}: cannot read the secret: {e.strerror}") from None
+    if value is None and required:
+        raise ConfigError(f"{var} (or {file_var}, a file holding it) is required")
+    return value
+
+
+@dataclass
+class IngestConfig:
+    """Every setting of one ingestor instance.
+
+    :param group: shared-subscription group: instances in one group split the park's messages
+    :param client_id: MQTT client id; must be stable across restarts (the broker keeps its session)
+    :param state_dir: folder of the SQLite state file (spill queue, dead letters)
+    :param batch_points: flush a batch when it holds this many points
+    :param linger_s: ... or when its oldest message has waited this long (s)
+    :param receive_maximum: unacknowledged messages the broker may have in flight to us (MQTT v5)
+    :param session_expiry_s: how long the broker keeps our session and queues messages while we are away (s)
+    :param health_interval_s: period of the health series (s)
+    :param gap_grace_s: how long a missing seq may wait for a late reading before it is a gap (s)
+    :param detect_gaps: off on all but one instance of a shared group (each sees only a share)
+    """
+
+    park_file: Path | None = None
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_user: str = "ingest"
+    mqtt_password: str = ""
+    mqtt_ca_file: Path | None = None
+    influx_url: str = "http://127.0.0.1:8086"
+    influx_db: str = "aisym"
+    influx_user: str | None = None
+    influx_password: str | None = None
+    group: str = "ingest"
+    client_id: str = ""
+    state_dir: Path = Path(".aisym/ingest")
+    batch_points: int = 5000
+    linger_s: float = 0.1
+    receive_maximum: int = 1000
+    session_expiry_s: int = 7 * 86400
+    health_interval_s: float = 10.0
+    gap_grace_s: float = 30.0
+    detect_gaps: bool = True
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    write_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.client_id:
+            # stable per host and group, so a restarted instance resumes its own session
+            self.client_id = f"aisym-ingest-{self.group}-{socket.gethostname()}"[:64]
+        if self.batch_points < 1:
+            raise ConfigError(f"batch_points must be at least 1, not {self.batch_points}")
+        if not 0 < self.linger_s <= 60:
+            raise ConfigError(f"linger_s must be in (0, 60] s, not {self.linger_s}")
+        if not 1 <= self.receive_maximum <= 65535:
+            raise ConfigError(f"receive_maximum must be in 1..65535 (MQTT v5), not {self.receive_maximum}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> IngestConfig:
+        """Settings from ``AISYM_*`` variables; keyword ``overrides`` that are not None win."""
+        env = os.environ if env is None else env
+        ca = env.get("AISYM_MQTT_CA_FILE")
+        port = env.get("AISYM_MQTT_PORT")
+        try:
+            port_n = int(port) if port else (8883 if ca else 1883)
+        except ValueError:
+            raise ConfigError(f"AISYM_MQTT_PORT={port!r} is not a port number") from None
+        values: dict[str, object] = {
+            "mqtt_host": env.get("AISYM_MQTT_HOST", "127.0.0.1"),
+            "mqtt_port": port_n,
+            "mqtt_user": env.get("AISYM_MQTT_USER", "ingest"),
+            "mqtt_ca_file": Path(ca) if ca else None,
+            "influx_url": env.get("AISYM_INFLUX_URL", "http://127.0.0.1:8086"),
+            "influx_db": env.get("AISYM_INFLUX_DB", "aisym"),
+            "influx_user": env.get("AISYM_INFLUX_USER"),
+            "influx_password": secret("INFLUX_PASSWORD", env),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values.get("mqtt_password"):
+            values["mqtt_password"] = secret("MQTT_PASSWORD", env, required=True)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,290 @@
+"""The MQTT -> InfluxDB ingestor: a persistent, shared MQTT v5 subscription; acks after durable writes.
+
+Threads: paho's network loop only queues messages (:meth:`Ingestor._on_message`); one worker
+thread owns everything else (decode, batch, write, spill, dead letters, acks, health), so the
+SQLite state and the counters have a single writer.
+
+The delivery rule: a QoS 1 message is acknowledged (``client.ack``, paho ``manual_ack=True``) only
+after its points were answered 204 by InfluxDB, or committed to the spill queue, or it was
+committed as a dead letter. A crash before that leaves it unacknowledged, and the broker
+redelivers it to the persistent session (or to another member of the group); a point written
+twice overwrites itself, so replay duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from aisym.contract import Status, encode, now_ms, topics
+from aisym.influx import InfluxError, InfluxV1
+from aisym.park import Park, load_park
+
+from .config import IngestConfig
+from .health import HealthReporter
+from .processor import Processor
+from .seqtrack import SeqTracker
+from .store import DeadLetter, Store
+from .writer import Backoff, Writer
+
+log = logging.getLogger("aisym.ingest")
+KINDS = ("telemetry", "health", "status")
+
+
+@dataclass
+class _Msg:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    gen: int  # connection generation: an ack is only valid on the connection that delivered it
+    received_ms: int
+
+
+@dataclass
+class Counters:
+    """Totals since start (the health series report them, and the tests read them)."""
+
+    messages: int = 0
+    readings: int = 0
+    points_written: int = 0
+    dead_letters: int = 0
+    refused_points: int = 0
+    write_errors: int = 0
+    spilled_batches: int = 0
+    drained_batches: int = 0
+    acks: int = 0
+    stale_acks: int = 0
+    connects: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class Ingestor:
+    """One ingestor instance.
+
+    :param cfg: settings (see :class:`~cloud.ingest.config.IngestConfig`)
+    :param park: the park description; loaded from ``cfg.park_file`` when None
+    """
+
+    def __init__(self, cfg: IngestConfig, park: Park | None = None):
+        self.cfg = cfg
+        self.park = park or load_park(cfg.park_file)
+        self.park_id = self.park.park.id
+        self.store = Store(cfg.state_dir / "ingest.sqlite")
+        self.influx = InfluxV1(cfg.influx_url, cfg.influx_db, cfg.influx_user, cfg.influx_password, cfg.write_timeout_s)
+        self.writer = Writer(self.influx)
+        tracker = SeqTracker(cfg.gap_grace_s) if cfg.detect_gaps else None
+        self.processor = Processor(self.park, tracker)
+        self.backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s)
+        self.counters = Counters()
+        self.health = HealthReporter(self.park_id, cfg.client_id)
+        self._cv = threading.Condition()
+        self._pending: deque[_Msg] = deque()
+        self._gen = 0
+        self._stopping = False
+        self._worker: threading.Thread | None = None
+        self._spilled, _ = self.store.spill_depth()
+        self._next_drain = 0.0
+        self._status_topic = topics.status(self.park_id, cfg.mqtt_user)
+        self.client = self._make_client()
+
+    # -- MQTT side (paho's thread) ------------------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.cfg.client_id, protocol=mqtt.MQTTv5, manual_ack=True)
+        c.username_pw_set(self.cfg.mqtt_user, self.cfg.mqtt_password)
+        if self.cfg.mqtt_ca_file:
+            c.tls_set(ca_certs=str(self.cfg.mqtt_ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        c.reconnect_delay_set(0.2, 5)
+        will = Status(v=1, node=self.cfg.mqtt_user, state="offline", role="ingestor")
+        c.will_set(self._status_topic, encode(will), qos=1, retain=True)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        return c
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        with self._cv:
+            self._gen += 1
+            self.counters.connects += 1
+        # A kept session already has them, but subscribing again is harmless and covers a lost one.
+        for kind in KINDS:
+            client.subscribe(topics.shared(self.cfg.group, topics.subscription(kind, self.park_id)), qos=1)
+        online = Status(v=1, node=self.cfg.mqtt_user, state="online", ts=now_ms(), role="ingestor")
+        client.publish(self._status_topic, encode(online), qos=1, retain=True)
+        log.info("connected to %s:%s (session present: %s)", self.cfg.mqtt_host, self.cfg.mqtt_port, flags.session_present)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._cv:
+            self._gen += 1  # acks for messages of the old connection would hit a new connection's mids
+        log.warning("disconnected from the broker: %s", reason_code)
+
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        with self._cv:
+            self._pending.append(_Msg(msg.topic, msg.payload, msg.mid, msg.qos, self._gen, now_ms()))
+            self._cv.notify()
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self) -> Ingestor:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.cfg.session_expiry_s
+        props.ReceiveMaximum = self.cfg.receive_maximum
+        self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+        self._worker.start()
+        self.client.connect_async(self.cfg.mqtt_host, self.cfg.mqtt_port, 30, clean_start=False, properties=props)
+        self.client.loop_start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Flush what was received, then disconnect (pending spill stays queued for the next start)."""
+        with self._cv:
+            self._stopping = True
+            self._cv.notify()
+        if self._worker is not None:
+            self._worker.join(timeout)
+        offline = Status(v=1, node=self.cfg.mqtt_user, state="offline", ts=now_ms(), role="ingestor")
+        self.client.publish(self._status_topic, encode(offline), qos=1, retain=True)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.store.close()
+        self.influx.close()
+
+    def __enter__(self) -> Ingestor:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def connected(self) -> bool:
+        return self.client.is_connected()
+
+    def spill_depth(self) -> tuple[int, int]:
+        return self.store.spill_depth()
+
+    # -- worker ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        batch: list[_Msg] = []
+        lines: list[str] = []
+        dead: list[DeadLetter] = []
+        started = 0.0
+        next_health = time.monotonic() + self.cfg.health_interval_s
+        while True:
+            now = time.monotonic()
+            deadline = min(next_health, started + self.cfg.linger_s if batch else now + self.cfg.linger_s)
+            if self._spilled:
+                deadline = min(deadline, max(self._next_drain, now + 0.01))
+            with self._cv:
+                if not self._pending and not self._stopping:
+                    self._cv.wait(max(0.0, deadline - now))
+                taken = list(self._pending)
+                self._pending.clear()
+                stopping = self._stopping
+            for m in taken:
+                if not batch:
+                    started = time.monotonic()
+                out = self.processor.handle(m.topic, m.payload, m.received_ms)
+                batch.append(m)
+                self.counters.messages += 1
+                if out.dead is not None:
+                    dead.append(out.dead)
+                else:
+                    lines += out.lines
+                    self.counters.readings += out.readings
+            now = time.monotonic()
+            if batch and (len(lines) >= self.cfg.batch_points or now - started >= self.cfg.linger_s or stopping):
+                self._flush(batch, lines, dead)
+                batch, lines, dead = [], [], []
+            if now >= next_health or stopping:
+                self._report_health()
+                next_health = now + self.cfg.health_interval_s
+            if self._spilled and time.monotonic() >= self._next_drain:
+                self._drain(max_batches=1 if not stopping else 0)
+            if stopping:
+                with self._cv:
+                    if not self._pending:
+                        return
+
+    def _flush(self, batch: list[_Msg], lines: list[str], dead: list[DeadLetter]) -> None:
+        if lines:
+            dead = dead + self._write_or_spill(lines)
+        if dead:
+            self.counters.dead_letters += self.store.add_dead_letters(dead)
+        self._ack(batch)
+
+    def _write_or_spill(self, lines: list[str]) -> list[DeadLetter]:
+        """Write now, or spill (committed) when InfluxDB cannot take it. Returns refused points."""
+        if not self._spilled:  # while a backlog waits, newer batches queue behind it instead of hammering
+            try:
+                res = self.writer.write(lines)
+                self.counters.points_written += res.written
+                self.counters.refused_points += len(res.refused)
+                self.backoff.reset()
+                return res.refused
+            except InfluxError as e:
+                self.counters.write_errors += 1
+                self._next_drain = time.monotonic() + self.backoff.next_wait(e.retry_after)
+                log.warning("InfluxDB write failed, spilling %d points: %s", len(lines), e)
+        self.store.spill(lines)
+        self._spilled += 1
+        self.counters.spilled_batches += 1
+        return []
+
+    def _drain(self, max_batches: int) -> None:
+        """Write spilled batches oldest first, at most ``max_batches`` (0: all) before going back to MQTT."""
+        n = 0
+        while self._spilled and (max_batches == 0 or n < max_batches):
+            item = self.store.oldest_spilled()
+            if item is None:
+                self._spilled = 0
+                return
+            batch_id, lines = item
+            try:
+                res = self.writer.write(lines)
+            except InfluxError as e:
+                self.counters.write_errors += 1
+                self._next_drain = time.monotonic() + self.backoff.next_wait(e.retry_after)
+                return
+            if res.refused:
+                self.counters.dead_letters += self.store.add_dead_letters(res.refused)
+                self.counters.refused_points += len(res.refused)
+            self.store.drop_spilled(batch_id)  # only after the 204: a crash here rewrites, never loses
+            self.counters.points_written += res.written
+            self.counters.drained_batches += 1
+            self._spilled -= 1
+            self.backoff.reset()
+            n += 1
+
+    def _ack(self, batch: list[_Msg]) -> None:
+        with self._cv:
+            gen = self._gen
+        for m in batch:
+            if m.qos == 0:
+                continue
+            if m.gen != gen:
+                self.counters.stale_acks += 1  # the broker redelivers it on the new connection
+                continue
+            self.client.ack(m.mid, m.qos)
+            self.counters.acks += 1
+
+    def _report_health(self) -> None:
+        self.processor.expire_gaps(time.time())
+        batches, points = self.store.spill_depth()
+        with self._cv:
+            pending = len(self._pending)
+        lines = self.health.lines(self.processor, self.counters, batches, points, pending)
+        if lines:
+            refused = self._write_or_spill(lines)
+            if refused:
+                self.counters.dead_letters += self.store.add_dead_letters(refused)
