@@ -1,0 +1,172 @@
+"""Train a scheduling agent (SB3 PPO or SAC) on the batched park twin, resumably.
+
+A run folder holds everything needed to continue, evaluate or deploy it::
+
+    runs/ppo-s1/
+      config.yml            the hyperparameters actually used (zoo keys + constructor kwargs)
+      checkpoints/          model_<steps>_steps.zip + vecnormalize (+ replay buffer for SAC)
+      tb/                   TensorBoard logs
+      eval/                 evaluations.npz on held-out years
+      best_model.zip        best on the held-out years
+      model.zip, vecnormalize.pkl   the final model and its normalisation statistics
+
+Run ``train`` again on the same folder after an interruption: it resumes from the newest
+checkpoint with the same statistics (and replay buffer), up to the same ``n_timesteps``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import TrainConfig
+
+EnvFactory = Callable[[int, int, str, dict[str, Any]], Any]  # (n_envs, seed, split, env_kwargs) -> SB3 VecEnv
+
+
+@dataclass
+class TrainResult:
+    folder: Path
+    num_timesteps: int
+    resumed_from: int
+
+
+def _latest_checkpoint(folder: Path) -> tuple[Path, int] | None:
+    best = None
+    for p in (folder / "checkpoints").glob("model_*_steps.zip"):
+        m = re.match(r"model_(\d+)_steps\.zip", p.name)
+        if m and (best is None or int(m.group(1)) > best[1]):
+            best = (p, int(m.group(1)))
+    return best
+
+
+def default_env_factory(n_envs: int, seed: int, split: str, env_kwargs: dict[str, Any]):
+    """The native batched park twin as an SB3 VecEnv; ``split`` picks training or held-out years."""
+    from sim_env.rl.envs import make_sb3_vec_env
+
+    return make_sb3_vec_env(n_envs=n_envs, seed=seed, split=split, **env_kwargs)
+
+
+def train(
+    cfg: TrainConfig,
+    folder: str | Path,
+    seed: int = 0,
+    env_factory: EnvFactory = default_env_factory,
+    progress_bar: bool = True,
+    checkpoint_every: int | None = None,
+    verbose: int = 0,
+) -> TrainResult:
+    """Train (or resume) one run.
+
+    :param cfg: from :func:`sim_env.rl.config.load_config`
+    :param folder: the run folder; an existing one with checkpoints is resumed
+    :param seed: seeds SB3, torch and the training env; the same seed gives the same run
+    :param env_factory: builds the training/evaluation VecEnvs
+    :param checkpoint_every: total env steps between checkpoints (default: ``cfg.eval_freq``)
+    """
+    import torch as th
+    from stable_baselines3 import PPO, SAC
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback, EvalCallback
+    from stable_baselines3.common.utils import set_random_seed
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    folder = Path(folder)
+    (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
+    th.set_num_threads(1)  # determinism, and on 2 cores the env and the learner share the CPU anyway
+    set_random_seed(seed)
+    cls = {"ppo": PPO, "sac": SAC}[cfg.algo]
+
+    env = env_factory(cfg.n_envs, seed, "train", cfg.env_kwargs)
+    eval_env = env_factory(1, seed + 10_000, "eval", cfg.env_kwargs)
+    latest = _latest_checkpoint(folder)
+    if cfg.normalize:
+        stats = latest[0].parent / f"model_vecnormalize_{latest[1]}_steps.pkl" if latest else None
+        if stats is not None and stats.exists():
+            env = VecNormalize.load(str(stats), env)
+        else:
+            env = VecNormalize(env, gamma=cfg.algo_kwargs.get("gamma", 0.99), **cfg.normalize)
+        eval_env = VecNormalize(
+            eval_env,
+            training=False,
+            norm_reward=False,
+            **{k: v for k, v in cfg.normalize.items() if k not in ("norm_reward",)},
+        )
+
+    resumed_from = 0
+    if latest is not None:
+        model = cls.load(str(latest[0]), env=env, tensorboard_log=str(folder / "tb"), device="cpu")
+        buffer = latest[0].parent / f"model_replay_buffer_{latest[1]}_steps.pkl"
+        if cfg.algo == "sac" and buffer.exists():
+            model.load_replay_buffer(str(buffer))
+        resumed_from = model.num_timesteps
+    else:
+        model = cls(
+            cfg.policy, env, seed=seed, verbose=verbose, tensorboard_log=str(folder / "tb"), device="cpu", **cfg.algo_kwargs
+        )
+        (folder / "config.yml").write_text(yaml.safe_dump({**cfg.as_dict(), "seed": seed}, sort_keys=False))
+
+    every = max((checkpoint_every or cfg.eval_freq) // cfg.n_envs, 1)
+    callbacks = CallbackList(
+        [
+            CheckpointCallback(
+                every,
+                str(folder / "checkpoints"),
+                name_prefix="model",
+                save_replay_buffer=cfg.algo == "sac",
+                save_vecnormalize=bool(cfg.normalize),
+            ),
+            EvalCallback(
+                eval_env,
+                n_eval_episodes=cfg.eval_episodes,
+                eval_freq=max(cfg.eval_freq // cfg.n_envs, 1),
+                log_path=str(folder / "eval"),
+                best_model_save_path=str(folder),
+                deterministic=True,
+                verbose=0,
+            ),
+        ]
+    )
+    left = cfg.n_timesteps - model.num_timesteps
+    if left > 0:
+        model.learn(
+            left,
+            callback=callbacks,
+            progress_bar=progress_bar,
+            reset_num_timesteps=latest is None,
+            tb_log_name=f"{cfg.algo}_s{seed}",
+        )
+    model.save(str(folder / "model.zip"))
+    if cfg.normalize:
+        env.save(str(folder / "vecnormalize.pkl"))
+    env.close()
+    eval_env.close()
+    return TrainResult(folder, model.num_timesteps, resumed_from)
+
+
+def load_run(folder: str | Path, env: Any | None = None):
+    """The final model of a run and its VecNormalize (or None): ``(model, vec_normalize)``."""
+    from stable_baselines3 import PPO, SAC
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    folder = Path(folder)
+    cfg = yaml.safe_load((folder / "config.yml").read_text())
+    cls = {"ppo": PPO, "sac": SAC}[cfg["algo"]]
+    model = cls.load(str(folder / "model.zip"), device="cpu")
+    vn = None
+    if (folder / "vecnormalize.pkl").exists():
+        if env is None:
+            import gymnasium as gym
+            from stable_baselines3.common.vec_env import DummyVecEnv
+
+            space_env = gym.Env()
+            space_env.observation_space, space_env.action_space = model.observation_space, model.action_space
+            env = DummyVecEnv([lambda: space_env])
+        vn = VecNormalize.load(str(folder / "vecnormalize.pkl"), env)
+        vn.training = False
+        vn.norm_reward = False
+    return model, vn
