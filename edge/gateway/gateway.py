@@ -1,0 +1,160 @@
+"""The gateway process: pollers -> spool -> MQTT, commands -> setpoint writes, health counters.
+
+Every input task writes its readings to the spool before anything is sent, so what a device
+answered is either in the spool or acknowledged by the broker, whatever dies when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from aisym.contract import topics
+
+from .config import UNIT_FACTORS, Device, Resolved, SerialBus
+from .modbus import DevicePoller, Link, ReadingTuple
+from .mqtt import Uplink
+from .opcua import OpcUaInput
+from .setpoints import SetpointManager, Writer
+from .spool import Spool
+
+log = logging.getLogger("aisym.gateway")
+
+
+class Gateway:
+    """Builds every part from a validated config; :meth:`run` runs until cancelled.
+
+    :param resolved: config with park and profiles (from :func:`~edge.gateway.config.load_config`)
+    """
+
+    def __init__(self, resolved: Resolved):
+        self.resolved = resolved
+        cfg = resolved.config
+        self.spool = Spool(cfg.spool.path, cfg.spool.max_readings, cfg.spool.fsync)
+        self.uplink = Uplink(cfg.broker, cfg.park, cfg.node, self.spool, on_command=self._on_command)
+        self.pollers: dict[str, DevicePoller] = {}
+        self.opcua: dict[str, OpcUaInput] = {}
+        self._links: dict[str, Link] = {}
+        units = {t: tag.unit for t, tag in resolved.park.tags.items()}
+        for dev in cfg.devices:
+            link = self._link_for(dev)
+            maps = dev.tag_maps()
+            factors = {v: resolved.factor(dev, v) for v in maps}
+            self.pollers[dev.id] = DevicePoller(
+                dev, resolved.profile_of(dev), link, factors, {v: units[m.tag] for v, m in maps.items()}, self._store
+            )
+        for ep in cfg.opcua:
+            self.opcua[ep.id] = OpcUaInput(ep, units, self._store)
+        self.setpoints = SetpointManager(resolved.park, self._writers(), cfg.setpoints.silence_s, cfg.node, self._send_ack)
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def _link_for(self, dev: Device) -> Link:
+        bus = self.resolved.config.buses[dev.bus]
+        if isinstance(bus, SerialBus):  # one line, one client, shared under a lock
+            if dev.bus not in self._links:
+                self._links[dev.bus] = Link(bus)
+            return self._links[dev.bus]
+        link = Link(bus)  # TCP: a connection per device, so a slow one cannot hold the others up
+        self._links[f"{dev.bus}/{dev.id}"] = link
+        return link
+
+    def _writers(self) -> dict[str, Writer]:
+        cfg, park = self.resolved.config, self.resolved.park
+        writers: dict[str, Writer] = {}
+        for tag, target in cfg.setpoints.writes.items():
+            dev_id, _, value = target.partition(".")
+            poller = self.pollers[dev_id]
+            reg = poller.profile.register(value)
+            unit = park.tags[tag].unit
+            factor = 1.0 if reg.unit == unit else UNIT_FACTORS.get((reg.unit, unit), 1.0)
+
+            async def write(v: float, p: DevicePoller = poller, name: str = value, f: float = factor) -> float:
+                p.factors.setdefault(name, f)
+                return await p.write(name, v)
+
+            write.resolution = 0.0 if reg.type.startswith("float") else abs(reg.scale * factor)  # type: ignore[attr-defined]
+            writers[tag] = write
+        for ep in cfg.opcua:
+            for node in ep.nodes:
+                if node.writable:
+
+                    async def write_ua(v: float, inp: OpcUaInput = self.opcua[ep.id], nid: str = node.node_id) -> float:
+                        return await inp.write(nid, v)
+
+                    writers[node.tag] = write_ua
+        return writers
+
+    # ------------------------------------------------------------ plumbing
+    def _store(self, readings: list[ReadingTuple]) -> None:
+        if readings:
+            self.spool.add(readings)
+            self.uplink.wake()
+
+    def _on_command(self, payload: bytes) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(self.setpoints.handle(payload)))
+        self._tasks = [t for t in self._tasks if not t.done()]
+
+    def _send_ack(self, payload: bytes) -> None:
+        cfg = self.resolved.config
+        self.uplink.publish_json(topics.ack(cfg.park, cfg.node), payload)
+
+    def counters(self) -> dict[str, float]:
+        """Health counters: spool, uplink, per device and setpoint refusals (``gateway/...`` names)."""
+        c: dict[str, float] = {
+            "queued": len(self.spool),
+            "queued_total": self.spool.counters["queued_total"],
+            "sent": self.spool.counters["sent"],
+            "dropped": self.spool.counters["dropped"],
+            "inflight": len(self.uplink.inflight),
+            "last_seq": self.spool.last_seq(),
+        }
+        c.update(self.uplink.counters)
+        c.update(self.setpoints.counters)
+        for dev_id, p in self.pollers.items():
+            key = dev_id.replace("-", "_")
+            c[f"dev_{key}_polls"] = p.stats.polls
+            c[f"dev_{key}_errors"] = p.stats.errors
+            c[f"dev_{key}_online"] = 1.0 if p.stats.state == "online" else 0.0
+        for ep_id, o in self.opcua.items():
+            key = ep_id.replace("-", "_")
+            c[f"opc_{key}_connects"] = o.connects
+            c[f"opc_{key}_online"] = 1.0 if o.state == "online" else 0.0
+        return {k[:48]: v for k, v in c.items()}
+
+    async def _health_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.resolved.config.health_period_s)
+            if self.uplink.connected.is_set():
+                self.uplink.health(self.counters())
+
+    async def run(self) -> None:
+        """Run every task until cancelled; then publish ``offline`` and close the spool."""
+        await self.uplink.start()
+        coros = [self.uplink.drain(), self._health_loop(), self.setpoints.watchdog()]
+        coros += [p.run() for p in self.pollers.values()] + [o.run() for o in self.opcua.values()]
+        tasks = [asyncio.create_task(c) for c in coros]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks + self._tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
+            await self.uplink.stop()
+            for link in self._links.values():
+                link.close()
+            self.spool.close()
+
+
+async def serve(resolved: Resolved) -> None:
+    """Run a gateway until SIGTERM/SIGINT (what ``aisym gateway run`` and systemd call)."""
+    gw = Gateway(resolved)
+    task = asyncio.create_task(gw.run())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
