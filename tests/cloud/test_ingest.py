@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from aisym.contract import now_ms, topics
 from tests.conftest import PARK_ID
 
 from .helpers import messages, publish_all, publisher, seqs_in_influx, telemetry, wait_for
@@ -17,6 +20,69 @@ def test_n_readings_in_exactly_n_points_out(mosquitto, influxdb, influx, make_in
     n = n_msgs * per
     wait_for(lambda: ing.counters.acks >= n_msgs, 20, "all messages acked")
     assert seqs_in_influx(influx, "node-a") == list(range(n))
-    assert ing.counters.points_written >= n
+    count = influx.rows("SELECT count(seq) FROM /.*/ WHERE node = 'node-a'")
+    assert sum(r["count"] for r in count) == n
     assert ing.counters.dead_letters == 0
     assert ing.processor.tracker.duplicates_total == 0
+
+
+def test_gaps_duplicates_and_health_series(mosquitto, influxdb, influx, make_ingestor, unique_id):
+    ing = make_ingestor(mosquitto, influxdb.url, influx.database)
+    wait_for(lambda: ing.connected, 5, "ingestor connected")
+    pub = publisher(mosquitto, "node-b", f"{unique_id}-pub")
+    msgs = messages("node-b", 10, 10)
+    # message 5 (seqs 50..59) never arrives; message 2 (seqs 20..29) arrives twice
+    publish_all(pub, "node-b", msgs[:5] + msgs[6:] + [msgs[2]])
+    health = {"v": 1, "node": "node-b", "ts": now_ms(), "counters": {"queued": 3, "sent": 90, "dropped": 0}}
+    pub.publish(topics.health(PARK_ID, "node-b"), json.dumps(health).encode())
+    pub.close()
+
+    def gap_reported() -> bool:
+        return bool(influx.rows("SELECT * FROM seq_gap WHERE node = 'node-b'"))
+
+    wait_for(gap_reported, 10, "seq_gap point")
+    gap = influx.rows("SELECT * FROM seq_gap WHERE node = 'node-b'")
+    assert [(g["first"], g["last"], g["missing"]) for g in gap] == [(50, 59, 10.0)]
+    assert seqs_in_influx(influx, "node-b") == [*range(50), *range(60, 100)]  # the duplicate overwrote itself
+
+    wait_for(lambda: ing.counters.dead_letters == 0 and _latest(influx, "ingest_health", "duplicates") == 10, 5, "health")
+    assert _latest(influx, "ingest_health", "gaps") == 1 and _latest(influx, "ingest_health", "missing") == 10
+    dq = influx.rows("SELECT sum(good) AS good, sum(stale) AS stale FROM data_quality WHERE node = 'node-b'")
+    assert dq[0]["good"] == 100 and dq[0]["stale"] == 0
+    assert influx.rows("SELECT sum(duplicates) FROM ingest_seq WHERE node = 'node-b'")[0]["sum"] == 10
+    seen = influx.rows("SELECT last(last_seen_ms), last(age_s) FROM node_last_seen WHERE node = 'node-b'")
+    assert abs(seen[0]["last"] - now_ms()) < 30_000
+    nh = influx.rows("SELECT * FROM node_health WHERE node = 'node-b'")
+    assert nh and nh[0]["sent"] == 90.0
+    status = influx.rows("SELECT last(online) FROM node_status WHERE node = 'ingest'")
+    assert status and status[0]["last"] == 1.0
+
+
+def test_shared_group_splits_the_load(mosquitto, influxdb, influx, make_ingestor, unique_id, tmp_path):
+    """Two instances in one group: each gets a share, together exactly everything."""
+    a = make_ingestor(mosquitto, influxdb.url, influx.database, client_id=f"{unique_id}-a", state_dir=tmp_path / "a")
+    b = make_ingestor(mosquitto, influxdb.url, influx.database, client_id=f"{unique_id}-b", state_dir=tmp_path / "b")
+    wait_for(lambda: a.connected and b.connected, 5, "both connected")
+    pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
+    publish_all(pub, "node-a", messages("node-a", 100, 10, ts0=1_790_100_000_000))
+    pub.close()
+    wait_for(lambda: a.counters.acks + b.counters.acks >= 100, 10, "all acked")
+    assert a.counters.messages > 10 and b.counters.messages > 10
+    assert seqs_in_influx(influx, "node-a") == list(range(1000))
+
+
+def test_payload_for_another_node_is_refused(mosquitto, influxdb, influx, make_ingestor, unique_id):
+    ing = make_ingestor(mosquitto, influxdb.url, influx.database)
+    wait_for(lambda: ing.connected, 5, "ingestor connected")
+    pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
+    publish_all(pub, "node-a", [telemetry("node-b", range(3))])  # node-a's topic, node-b's payload
+    pub.close()
+    wait_for(lambda: ing.counters.dead_letters == 1, 5, "dead letter")
+    d = next(ing.store.dead_letters(1))
+    assert d.field == "node" and "differs from the topic" in d.reason
+    assert seqs_in_influx(influx, "node-b") == []
+
+
+def _latest(influx, measurement: str, field: str):
+    rows = influx.rows(f"SELECT last({field}) FROM {measurement}")
+    return rows[0]["last"] if rows else None

@@ -1,0 +1,124 @@
+"""``aisym ingest`` and ``aisym dashboards build|push``: registered into the ``aisym`` app.
+
+Heavy imports (paho, grafana-foundation-sdk, grafana-client) stay inside the commands, so
+``aisym --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+dashboards_app = typer.Typer(help="Grafana dashboards generated from the park description.", no_args_is_help=True)
+DEFAULT_OUT = Path(__file__).parent / "dashboards" / "generated"
+
+
+def ingest(
+    park: Path = typer.Option(None, "--park", help="Park YAML (default: the shipped Kråkøya park)."),
+    mqtt_host: str = typer.Option(None, help="Broker host [env AISYM_MQTT_HOST, default 127.0.0.1]."),
+    mqtt_port: int = typer.Option(None, help="Broker port [env AISYM_MQTT_PORT, 1883; 8883 with a CA]."),
+    mqtt_user: str = typer.Option(None, help="Broker account [env AISYM_MQTT_USER, default ingest]."),
+    ca_file: Path = typer.Option(None, help="CA certificate: connect with TLS [env AISYM_MQTT_CA_FILE]."),
+    influx_url: str = typer.Option(None, help="InfluxDB URL [env AISYM_INFLUX_URL]."),
+    influx_db: str = typer.Option(None, help="InfluxDB database [env AISYM_INFLUX_DB, default aisym]."),
+    group: str = typer.Option(None, help="Shared-subscription group; instances in a group split the load."),
+    client_id: str = typer.Option(None, help="MQTT client id, stable across restarts (default from host and group)."),
+    state_dir: Path = typer.Option(None, help="Folder of the spill queue and dead letters (SQLite)."),
+    batch_points: int = typer.Option(None, help="Points per InfluxDB write (default 5000)."),
+    linger: float = typer.Option(None, help="Longest wait before a batch is written, s (default 0.1)."),
+    health_interval: float = typer.Option(None, help="Period of the health series, s (default 10)."),
+    gap_grace: float = typer.Option(None, help="Wait for late readings before a seq gap is reported, s (default 30)."),
+    no_gaps: bool = typer.Option(False, "--no-gaps", help="No gap detection (all but one instance of a group)."),
+    show_dead_letters: int = typer.Option(0, help="Print the N latest dead letters of --state-dir and exit."),
+) -> None:
+    """Ingest the park's telemetry, health and status from MQTT into InfluxDB (passwords from env or files)."""
+    import logging
+    import signal
+    import threading
+
+    from aisym.cli import load_or_exit
+
+    from .errors import ConfigError
+    from .ingest import IngestConfig, Ingestor, Store
+
+    if show_dead_letters:
+        store = Store((state_dir or IngestConfig.state_dir) / "ingest.sqlite")
+        typer.echo(f"{store.dead_letter_count()} dead letters; spill queue {store.spill_depth()} (batches, points)")
+        for d in store.dead_letters(show_dead_letters):
+            typer.echo(f"#{d.id} {d.received_ms} {d.topic} {d.field or '-'}: {d.reason}  {d.payload[:120]!r}")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = IngestConfig.from_env(
+            park_file=park,
+            mqtt_host=mqtt_host,
+            mqtt_port=mqtt_port,
+            mqtt_user=mqtt_user,
+            mqtt_ca_file=ca_file,
+            influx_url=influx_url,
+            influx_db=influx_db,
+            group=group,
+            client_id=client_id,
+            state_dir=state_dir,
+            batch_points=batch_points,
+            linger_s=linger,
+            health_interval_s=health_interval,
+            gap_grace_s=gap_grace,
+            detect_gaps=False if no_gaps else None,
+        )
+    except ConfigError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    ing = Ingestor(cfg, load_or_exit(park))
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    ing.start()
+    typer.echo(f"ingesting park {ing.park_id} as {cfg.client_id} (group {cfg.group}) into {cfg.influx_url}/{cfg.influx_db}")
+    done.wait()
+    ing.stop()
+
+
+@dashboards_app.command("build")
+def dashboards_build(
+    park: Path = typer.Option(None, "--park", help="Park YAML (default: the shipped Kråkøya park)."),
+    out: Path = typer.Option(DEFAULT_OUT, help="Folder for the dashboard JSON and provisioning YAML."),
+    database: str = typer.Option("aisym", help="InfluxDB database the datasource points at."),
+    influx_url: str = typer.Option("http://127.0.0.1:8086", help="InfluxDB URL for the datasource provisioning."),
+) -> None:
+    """Generate the dashboards (JSON) and Grafana provisioning files (YAML)."""
+    from aisym.cli import load_or_exit
+
+    from .dashboards import write_all
+
+    written = write_all(load_or_exit(park), out, database=database, influx_url=influx_url)
+    for p in written:
+        typer.echo(f"wrote {p}")
+
+
+@dashboards_app.command("push")
+def dashboards_push(
+    url: str = typer.Argument(..., help="Grafana base URL, e.g. http://grafana:3000"),
+    token: str = typer.Option(None, envvar="AISYM_GRAFANA_TOKEN", help="Service-account token [env AISYM_GRAFANA_TOKEN]."),
+    folder: Path = typer.Option(DEFAULT_OUT, help="Folder written by 'dashboards build'."),
+    grafana_folder: str = typer.Option("AISYM", help="Grafana folder the dashboards go into."),
+) -> None:
+    """Upload the generated dashboards (and the InfluxDB datasource) to Grafana with a token."""
+    from .dashboards.push import push
+    from .errors import CloudError
+
+    if not token:
+        typer.echo("error: a token is required (--token or AISYM_GRAFANA_TOKEN)", err=True)
+        raise typer.Exit(2)
+    try:
+        for line in push(url, token, folder, grafana_folder):
+            typer.echo(line)
+    except CloudError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.add_typer(dashboards_app, name="dashboards")
