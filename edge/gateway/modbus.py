@@ -60,8 +60,15 @@ class Link:
 
     def __init__(self, bus: TcpBus | SerialBus):
         self.bus = bus
-        self.client = make_client(bus)
+        self._client: AsyncModbusTcpClient | AsyncModbusSerialClient | None = None
         self.lock = asyncio.Lock()
+
+    @property
+    def client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
+        # Created on first use: pymodbus binds its clients to the running event loop.
+        if self._client is None:
+            self._client = make_client(self.bus)
+        return self._client
 
     async def ensure(self) -> None:
         if not self.client.connected and not await self.client.connect():
@@ -71,7 +78,7 @@ class Link:
     def drop(self) -> None:
         # After a timeout the stream may still deliver the late answer; a fresh connection keeps
         # a late frame from being taken for the next request's answer.
-        self.client.close()
+        self.close()
 
     async def read(self, block: Block, unit_id: int) -> list[int]:
         c = self.client
@@ -110,7 +117,9 @@ class Link:
             raise DeviceError(f"write fc {reg.write_fc} @{reg.address}: exception code {getattr(rr, 'exception_code', '?')}")
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
 
 @dataclass

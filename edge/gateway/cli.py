@@ -1,0 +1,207 @@
+"""Technician commands: ``aisym gateway scan | probe | validate | run``.
+
+Heavy imports (pymodbus, paho, asyncua) stay inside the commands so ``aisym --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+gateway_app = typer.Typer(help="Raspberry Pi gateway: find, probe and run Modbus/OPC UA devices.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+ConfigArg = typer.Argument(..., help="Gateway config YAML (see edge/gateway/sample.yaml).")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``gateway`` command group to the ``aisym`` app."""
+    app.add_typer(gateway_app, name="gateway")
+
+
+def _load(path: Path):
+    from edge.profiles import ConfigError
+
+    from .config import load_config
+
+    try:
+        return load_config(path)
+    except (ConfigError, ValueError) as e:
+        err.print(str(e), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _bus(host: str | None, port: int, serial: str | None, baudrate: int, parity: str, timeout: float):
+    from .config import SerialBus, TcpBus
+
+    if (host is None) == (serial is None):
+        err.print("give either --host or --serial")
+        raise typer.Exit(2)
+    if serial is not None:
+        return SerialBus(type="serial", port=serial, baudrate=baudrate, parity=parity, timeout_s=timeout)  # type: ignore[arg-type]
+    return TcpBus(type="tcp", host=host or "", port=port, timeout_s=timeout)
+
+
+def _hosts(spec: str) -> list[str]:
+    """``192.168.1.10-20`` -> the 11 addresses; a plain host name is itself."""
+    if "-" in spec.rsplit(".", 1)[-1]:
+        head, rng = spec.rsplit(".", 1)
+        lo, hi = (int(x) for x in rng.split("-"))
+        return [str(ipaddress.ip_address(f"{head}.{i}")) for i in range(lo, hi + 1)]
+    return [spec]
+
+
+def _units(spec: str) -> list[int]:
+    out: list[int] = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return [u for u in out if 1 <= u <= 247]
+
+
+@gateway_app.command("validate")
+def validate(config: Path = ConfigArg) -> None:
+    """Check a config against the park and the device profiles; exit 2 naming each problem's line."""
+    from edge.profiles import plan_reads
+
+    r = _load(config)
+    cfg = r.config
+    table = Table(title=f"{config}: node {cfg.node}, park {cfg.park}")
+    for col in ("device", "bus", "profile", "unit", "poll s", "tags", "requests/poll"):
+        table.add_column(col)
+    for dev in cfg.devices:
+        prof = r.profile_of(dev)
+        blocks = plan_reads([prof.register(v) for v in dev.tags], prof.max_block, prof.max_gap)
+        table.add_row(dev.id, dev.bus, dev.profile, str(dev.unit_id), f"{dev.poll_s:g}", str(len(dev.tags)), str(len(blocks)))
+    for ep in cfg.opcua:
+        table.add_row(ep.id, ep.url, "OPC UA", "-", f"{ep.publishing_ms / 1000:g}", str(len(ep.nodes)), "subscription")
+    console.print(table)
+    writes = list(cfg.setpoints.writes) + [n.tag for ep in cfg.opcua for n in ep.nodes if n.writable]
+    console.print(f"[green]ok[/green]: {len(cfg.devices)} devices, {len(cfg.opcua)} OPC UA endpoints, setpoints: {', '.join(writes) or '-'}")
+
+
+@gateway_app.command("probe")
+def probe(
+    profile: str = typer.Option(..., help="Profile id (hardware/devices) or YAML file."),
+    unit: int = typer.Option(1, help="Modbus unit id."),
+    host: str = typer.Option(None, help="Modbus TCP host."),
+    port: int = typer.Option(502, help="Modbus TCP port."),
+    serial: str = typer.Option(None, help="Serial port of the RS485 adapter (/dev/ttyUSB0)."),
+    baudrate: int = typer.Option(9600),
+    parity: str = typer.Option("N"),
+    timeout: float = typer.Option(1.0, help="Seconds per request."),
+) -> None:
+    """Read every value of a profile from one device and print value and quality."""
+    from edge.profiles import ConfigError, decode, load_profile, plan_reads, split_block
+
+    from .modbus import DeviceError, Link
+
+    try:
+        prof = load_profile(profile)
+    except ConfigError as e:
+        err.print(str(e), markup=False)
+        raise typer.Exit(2) from None
+    bus = _bus(host, port, serial, baudrate, parity, timeout)
+
+    async def go() -> list[tuple[str, str, str, str, str, str]]:
+        link = Link(bus)
+        rows = []
+        try:
+            for block in plan_reads(prof.registers, prof.max_block, prof.max_gap):
+                try:
+                    words = await link.read(block, unit)
+                except DeviceError as e:
+                    rows += [(r.name, f"{r.fc}:{r.address}", r.type, "", r.unit, f"comm_error ({e})") for r in block.registers]
+                    continue
+                for name, raw in split_block(block, words).items():
+                    r = prof.register(name)
+                    try:
+                        rows.append((name, f"{r.fc}:{r.address}", r.type, f"{decode(raw, r):.6g}", r.unit, "good"))
+                    except ValueError as e:
+                        rows.append((name, f"{r.fc}:{r.address}", r.type, "", r.unit, f"comm_error ({e})"))
+        finally:
+            link.close()
+        return rows
+
+    rows = asyncio.run(go())
+    table = Table(title=f"{prof.manufacturer} {prof.model}, unit {unit}")
+    for col in ("value name", "fc:address", "type", "value", "unit", "quality"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row, style=None if row[5] == "good" else "red")
+    console.print(table)
+    good = sum(1 for r in rows if r[5] == "good")
+    console.print(f"{good}/{len(rows)} values good")
+    if good == 0:
+        raise typer.Exit(1)
+
+
+@gateway_app.command("scan")
+def scan(
+    host: str = typer.Option(None, help="Modbus TCP host, or a range of the last octet: 192.168.1.10-20."),
+    port: int = typer.Option(502),
+    serial: str = typer.Option(None, help="Serial port of the RS485 adapter."),
+    baudrate: int = typer.Option(9600),
+    parity: str = typer.Option("N"),
+    units: str = typer.Option("1-247", help="Unit ids to try: 1-10,20."),
+    fc: int = typer.Option(3, help="Function code of the probe read (3 or 4)."),
+    address: int = typer.Option(0, help="Register the probe reads."),
+    timeout: float = typer.Option(0.2, help="Seconds to wait for each unit."),
+) -> None:
+    """Find which unit ids answer (with data or with a Modbus exception: both mean a device is there)."""
+    from edge.profiles import Block
+
+    from .modbus import DeviceError, Link
+
+    ids = _units(units)
+    targets = _hosts(host) if host else [None]
+
+    async def go() -> list[tuple[str, int, str]]:
+        found = []
+        for h in targets:
+            link = Link(_bus(h, port, serial, baudrate, parity, timeout))
+            block = Block(fc=fc, address=address, count=1, registers=())
+            try:
+                for u in ids:
+                    try:
+                        words = await link.read(block, u)
+                        found.append((h or serial, u, f"answers: register {address} = {words[0]}"))
+                    except DeviceError as e:
+                        msg = str(e)
+                        # exception 10/11 is a TCP gateway saying "no such device behind me"
+                        if "exception code" in msg and not msg.endswith(("code 10", "code 11")):
+                            found.append((h or serial, u, f"present, refuses the probe read ({msg.split(': ', 1)[-1]})"))
+                        elif "cannot connect" in msg:
+                            break
+            finally:
+                link.close()
+        return found
+
+    found = asyncio.run(go())
+    table = Table(title=f"scan fc {fc} @{address}, units {units}")
+    for col in ("where", "unit id", "result"):
+        table.add_column(col)
+    for where, u, what in found:
+        table.add_row(str(where), str(u), what)
+    console.print(table)
+    console.print(f"{len(found)} device(s) found")
+
+
+@gateway_app.command("run")
+def run(
+    config: Path = ConfigArg,
+    log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING..."),
+) -> None:
+    """Run the gateway until SIGTERM (what the systemd unit starts)."""
+    from .gateway import serve
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    r = _load(config)
+    asyncio.run(serve(r))
