@@ -193,8 +193,8 @@ def build_and_solve(
     inf = highspy.kHighsInf
 
     # Balances (equalities) and the kernel's clips (inequalities).
-    b.add([("gas", 1.0, 0), ("gas", -1.0, -1), ("p_chp", gas_per_kw, 0), ("on_chp", gas_per_on, 0), ("upg", 1.0, 0), ("flare", 1.0, 0)],
-          prof.to_holder, prof.to_holder, init)  # fmt: skip
+    gas_use = [("p_chp", gas_per_kw, 0), ("on_chp", gas_per_on, 0), ("upg", 1.0, 0), ("flare", 1.0, 0)]
+    b.add([("gas", 1.0, 0), ("gas", -1.0, -1), *gas_use], prof.to_holder, prof.to_holder, init)
     b.add([("p_chp", 1.0, 0), ("on_chp", -p[q.P_CHP_RATED], 0)], -inf, 0.0)
     b.add([("p_chp", 1.0, 0), ("on_chp", -p[q.P_CHP_PMIN], 0)], 0.0, inf)
     b.add([("p_ely", 1.0, 0), ("on_ely", -p[q.P_ELY_RATED], 0)], -inf, 0.0)
@@ -214,13 +214,13 @@ def build_and_solve(
     b.add([("imp", 1.0, 0), ("exp", -1.0, 0), ("upg", -p[q.P_UPG_KWH_NM3], 0), ("treat", -p[q.P_WT_KWH_M3], 0),
            ("p_ely", -dt, 0), ("q_hp", -dt / prof.cop, 0), ("p_chp", dt, 0)], base, base)  # fmt: skip
 
-    lo, hi = _bounds(p, prof, b, integer, terminal)
+    lo, hi = _bounds(p, prof, b, terminal)
     cost, const = _objective(p, prof, b, c_fresh, c_reuse, water_dem, h2_per_kw)
     return _solve(b, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads)
 
 
-def _bounds(p, prof: Profile, b: _Builder, integer: bool, terminal: np.ndarray | None):
-    T, dt = b.T, p[q.P_DT_H]
+def _bounds(p, prof: Profile, b: _Builder, terminal: np.ndarray | None):
+    dt = p[q.P_DT_H]
     lo = np.zeros(b.n)
     hi = np.zeros(b.n)
     water_dem = p[q.P_MAKEUP_M3H] * dt
