@@ -108,8 +108,15 @@ class TwinBatch:
     def series_steps(self) -> int:
         return self.exo.shape[1]
 
-    def reset(self, mask: np.ndarray | None = None, rng: np.random.Generator | None = None, start: int | None = None) -> None:
-        """Start new episodes for the parks in ``mask`` (all when None)."""
+    def reset(
+        self,
+        mask: np.ndarray | None = None,
+        rng: np.random.Generator | None = None,
+        start: int | str | None = None,
+        series: int | None = None,
+    ) -> None:
+        """Start new episodes for the parks in ``mask`` (all when None), at ``start`` (or the
+        batch's ``start``) on exogenous series ``series`` (or a random one)."""
         mask = np.ones(self.num_parks, dtype=np.bool_) if mask is None else np.asarray(mask, dtype=np.bool_)
         rng = self.rng if rng is None else rng
         n = int(mask.sum())
@@ -120,7 +127,7 @@ class TwinBatch:
             self.t[mask] = rng.integers(0, self.series_steps, size=n)
         else:
             self.t[mask] = int(begin)
-        self.ser[mask] = rng.integers(0, self.exo.shape[0], size=n)
+        self.ser[mask] = rng.integers(0, self.exo.shape[0], size=n) if series is None else series
         self.elapsed[mask] = 0
         kernels.reset_numba(self.P, self.exo, self.ser, self.t, self.S, self.S0, self.OBS, self.horizon, mask)
 
