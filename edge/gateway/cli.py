@@ -84,7 +84,8 @@ def validate(config: Path = ConfigArg) -> None:
         table.add_row(ep.id, ep.url, "OPC UA", "-", f"{ep.publishing_ms / 1000:g}", str(len(ep.nodes)), "subscription")
     console.print(table)
     writes = list(cfg.setpoints.writes) + [n.tag for ep in cfg.opcua for n in ep.nodes if n.writable]
-    console.print(f"[green]ok[/green]: {len(cfg.devices)} devices, {len(cfg.opcua)} OPC UA endpoints, setpoints: {', '.join(writes) or '-'}")
+    summary = f"{len(cfg.devices)} devices, {len(cfg.opcua)} OPC UA endpoints, setpoints: {', '.join(writes) or '-'}"
+    console.print(f"[green]ok[/green]: {summary}")
 
 
 @gateway_app.command("probe")

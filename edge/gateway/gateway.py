@@ -50,6 +50,7 @@ class Gateway:
             self.opcua[ep.id] = OpcUaInput(ep, units, self._store)
         self.setpoints = SetpointManager(resolved.park, self._writers(), cfg.setpoints.silence_s, cfg.node, self._send_ack)
         self._tasks: list[asyncio.Task[Any]] = []
+        self._inputs: list[asyncio.Task[Any]] = []
 
     def _link_for(self, dev: Device) -> Link:
         bus = self.resolved.config.buses[dev.bus]
@@ -130,22 +131,34 @@ class Gateway:
             if self.uplink.connected.is_set():
                 self.uplink.health(self.counters())
 
+    def stop_inputs(self) -> None:
+        """Stop polling (the uplink keeps draining the spool): for a drain before maintenance."""
+        for t in self._inputs:
+            t.cancel()
+
     async def run(self) -> None:
         """Run every task until cancelled; then publish ``offline`` and close the spool."""
         await self.uplink.start()
-        coros = [self.uplink.drain(), self._health_loop(), self.setpoints.watchdog()]
-        coros += [p.run() for p in self.pollers.values()] + [o.run() for o in self.opcua.values()]
-        tasks = [asyncio.create_task(c) for c in coros]
+        core = [asyncio.create_task(c) for c in (self.uplink.drain(), self._health_loop(), self.setpoints.watchdog())]
+        self._inputs = [asyncio.create_task(p.run()) for p in self.pollers.values()]
+        self._inputs += [asyncio.create_task(o.run()) for o in self.opcua.values()]
+        for t in self._inputs:
+            t.add_done_callback(_log_crash)
         try:
-            await asyncio.gather(*tasks)
+            await asyncio.gather(*core)
         finally:
-            for t in tasks + self._tasks:
+            for t in core + self._inputs + self._tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
+            await asyncio.gather(*core, *self._inputs, *self._tasks, return_exceptions=True)
             await self.uplink.stop()
             for link in self._links.values():
                 link.close()
             self.spool.close()
+
+
+def _log_crash(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("input task died: %r", task.exception())
 
 
 async def serve(resolved: Resolved) -> None:
