@@ -37,9 +37,12 @@ class HealthReporter:
         self._last_s = time.monotonic()
         self._last_readings = 0
 
-    def lines(self, proc: Processor, c: Counters, spill_batches: int, spill_points: int, pending: int) -> list[str]:
+    def lines(
+        self, proc: Processor, c: Counters, spill_batches: int, spill_points: int, pending: int, ts_ms: int | None = None
+    ) -> list[str]:
+        """The health points of this interval (``ts_ms``: their time, default now); resets the interval counters."""
         now_s = time.monotonic()
-        ts = time.time_ns() // 1_000_000
+        ts = ts_ms or time.time_ns() // 1_000_000
         dt = max(now_s - self._last_s, 1e-3)
         readings_now = sum(st.readings for st in proc.nodes.values())
         lag_sum = sum(st.lag_ms_sum for st in proc.nodes.values())
