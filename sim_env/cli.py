@@ -1,0 +1,133 @@
+"""``aisym twin``: run the park twin, and compare what-if scenarios before investing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+twin_app = typer.Typer(help="Run the park's digital twin and compare what-if scenarios.", no_args_is_help=True)
+
+ROWS = (  # (KPI key, label, unit, scale)
+    ("objective_eur", "cost + carbon", "EUR", 1.0),
+    ("cost_eur", "cost", "EUR", 1.0),
+    ("co2_t", "CO2", "t", 1.0),
+    ("fresh_water_m3", "fresh water", "m³", 1.0),
+    ("water_reused_m3", "water reused", "m³", 1.0),
+    ("heat_recovered_mwh", "heat recovered", "MWh", 1.0),
+    ("unmet_heat_mwh", "backup heat", "MWh", 1.0),
+    ("o2_purchased_t", "O2 bought", "t", 1.0),
+    ("h2_t", "H2 sold", "t", 1.0),
+    ("grid_import_mwh", "grid import", "MWh", 1.0),
+    ("biogas_flared_nm3", "biogas flared", "Nm³", 1.0),
+    ("resource_efficiency", "resource efficiency", "%", 100.0),
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aisym twin`` to the platform CLI."""
+    app.add_typer(twin_app, name="twin")
+
+
+def _load(path: Path | None):
+    from aisym.park import ParkError
+
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        if path is None:
+            from aisym.park import DEFAULT_PARK
+
+            return load_scenario(DEFAULT_PARK)
+        return load_scenario(path)
+    except (ScenarioError, ParkError) as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(scenario, strategy: str, hours: float, exo_seed: int, exo: Path | None, gap: bool):
+    from .baselines import make_strategy
+    from .evaluate import evaluate
+
+    common = {"hours": hours, "exo_seed": exo_seed, "exo": exo, "progress": True}
+    result = evaluate(make_strategy(strategy), scenario.park, **common)
+    if gap and strategy != "optimum":
+        best = evaluate(make_strategy("optimum"), scenario.park, **common)
+        result.extra["gap_pct"] = result.gap_to(best)
+    elif strategy == "optimum":
+        result.extra["gap_pct"] = 0.0
+    return result
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.1f}" if abs(v) < 1e5 else f"{v:,.0f}"
+
+
+@twin_app.command("run")
+def run(
+    scenario: Path = typer.Argument(None, help="Park file or scenario overlay (default: the shipped park)."),
+    strategy: str = typer.Option("rule", help="random, rule, mpc or optimum."),
+    hours: float = typer.Option(8760.0, help="Simulated hours from 1 January."),
+    exo_seed: int = typer.Option(0, help="Seed of the generated weather and price year."),
+    exo: Path = typer.Option(None, help="CSV of exogenous series instead of generated ones."),
+    gap: bool = typer.Option(False, help="Also solve the optimum and print the optimality gap."),
+    out: Path = typer.Option(None, help="Write the KPIs as JSON here."),
+) -> None:
+    """Run one strategy on one park or scenario and print its KPIs."""
+    from rich.console import Console
+    from rich.table import Table
+
+    sc = _load(scenario)
+    result = _run(sc, strategy, hours, exo_seed, exo, gap)
+    table = Table(title=f"{sc.name}: {strategy}, {hours:g} h")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for key, label, unit, scale in ROWS:
+        table.add_row(label, _fmt(result.kpis[key] * scale), unit)
+    if "gap_pct" in result.extra:
+        table.add_row("optimality gap", f"{result.extra['gap_pct']:.2f}", "%")
+    Console().print(table)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"scenario": sc.name, "strategy": strategy, "kpis": result.kpis, **result.extra}, indent=2))
+
+
+@twin_app.command("compare")
+def compare(
+    base: Path = typer.Argument(..., help="Base park file or scenario overlay."),
+    whatif: Path = typer.Argument(..., help="What-if park file or scenario overlay."),
+    strategy: str = typer.Option("rule", help="random, rule, mpc or optimum."),
+    hours: float = typer.Option(8760.0, help="Simulated hours (a year: 8760)."),
+    exo_seed: int = typer.Option(0, help="Seed of the generated weather and price year (the same for both)."),
+    exo: Path = typer.Option(None, help="CSV of exogenous series instead of generated ones."),
+    gap: bool = typer.Option(False, help="Also solve both optima and print the optimality gaps."),
+    out: Path = typer.Option(Path("twin-compare"), help="Folder for compare.png and compare.json."),
+) -> None:
+    """Run BASE and WHATIF under one strategy over the same year; print annual KPI deltas and save a plot."""
+    from rich.console import Console
+    from rich.table import Table
+
+    a, b = _load(base), _load(whatif)
+    ra = _run(a, strategy, hours, exo_seed, exo, gap)
+    rb = _run(b, strategy, hours, exo_seed, exo, gap)
+    table = Table(title=f"{b.name} vs {a.name} ({strategy}, {hours:g} h)")
+    for col, justify in (("KPI", "left"), (a.name, "right"), (b.name, "right"), ("delta", "right"), ("delta %", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    rows = {}
+    for key, label, unit, scale in ROWS:
+        va, vb = ra.kpis[key] * scale, rb.kpis[key] * scale
+        pct = 100.0 * (vb - va) / abs(va) if va else float("nan")
+        rows[key] = {"base": va, "whatif": vb, "delta": vb - va, "delta_pct": pct}
+        table.add_row(f"{label} ({unit})", _fmt(va), _fmt(vb), _fmt(vb - va), "—" if pct != pct else f"{pct:+.1f}")
+    if gap:
+        table.add_row("optimality gap (%)", f"{ra.extra['gap_pct']:.2f}", f"{rb.extra['gap_pct']:.2f}", "", "")
+    Console().print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    from .plots import compare_plot
+
+    png = compare_plot(ra, rb, a.name, b.name, out / "compare.png")
+    summary = {"base": a.source, "whatif": b.source, "strategy": strategy, "hours": hours, "kpis": rows}
+    (out / "compare.json").write_text(json.dumps(summary, indent=2))
+    Console().print(f"plot: {png}\nkpis: {out / 'compare.json'}")
