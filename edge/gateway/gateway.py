@@ -35,6 +35,8 @@ class Gateway:
         cfg = resolved.config
         self.spool = Spool(cfg.spool.path, cfg.spool.max_readings, cfg.spool.fsync)
         self.uplink = Uplink(cfg.broker, cfg.park, cfg.node, self.spool, on_command=self._on_command)
+        # Health right after each (re)connection: the cloud sees the backlog before it drains.
+        self.uplink.on_connected = lambda: self.uplink.health(self.counters())
         self.pollers: dict[str, DevicePoller] = {}
         self.opcua: dict[str, OpcUaInput] = {}
         self._links: dict[str, Link] = {}

@@ -56,6 +56,7 @@ class Uplink:
         self.node = node
         self.spool = spool
         self.on_command = on_command
+        self.on_connected: Callable[[], None] | None = None  # e.g. report the backlog at once
         self.loop: asyncio.AbstractEventLoop | None = None
         self.connected = asyncio.Event()
         self.inflight: dict[int, list[int]] = {}  # message id -> seqs it carries
@@ -115,6 +116,8 @@ class Uplink:
     def _connected(self) -> None:
         self.counters["connects"] += 1
         self.connected.set()
+        if self.on_connected is not None:
+            self.on_connected()
         self._wake.set()
 
     def _disconnected(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -27,15 +28,15 @@ PW_ENV = "AISYM_TEST_GATEWAY_PW"
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def write_config(folder: Path, broker: Mosquitto, port: int | None, **over) -> Path:
+def write_config(folder: Path, mqtt: Mosquitto, port: int | None, **over) -> Path:
     """A gateway config: one TCP device (profile aisym_site_plc, unit 1) feeding chp.power_el."""
     cfg: dict = {
         "node": NODE,
         "park": "kraakoya",
         "broker": {
             "host": "127.0.0.1",
-            "port": broker.tls_port,
-            "tls": {"ca_file": str(broker.ca_file)},
+            "port": mqtt.tls_port,
+            "tls": {"ca_file": str(mqtt.ca_file)},
             "username": NODE,
             "password_env": PW_ENV,
             "keepalive_s": 5,
@@ -54,7 +55,10 @@ def write_config(folder: Path, broker: Mosquitto, port: int | None, **over) -> P
                 "unit_id": 1,
                 "poll_s": 0.05,
                 "max_backoff_s": 0.5,
-                "tags": {"feedback": {"tag": "chp.power_el", "scale": 1.0}, "setpoint": {"tag": "chp.power_setpoint", "scale": 1.0}},
+                "tags": {
+                    "feedback": {"tag": "chp.power_el", "scale": 1.0},
+                    "setpoint": {"tag": "chp.power_setpoint", "scale": 1.0},
+                },
             }
         ]
         if port
@@ -87,10 +91,8 @@ class GatewayThread:
             self._ready.set()
             await self.gw.run()
 
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             asyncio.run(main())
-        except asyncio.CancelledError:
-            pass
 
     def start(self) -> GatewayThread:
         self._thread.start()

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from pymodbus import FramerType
@@ -43,7 +43,7 @@ class ModbusPeer:
         self._thread: threading.Thread | None = None
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
 
-    async def _action(self, unit: int, fc: int, start: int, address: int, count: int, regs: list[int], values) -> ExcCodes | None:
+    async def _action(self, unit: int, fc: int, start: int, address: int, count: int, regs, values) -> ExcCodes | None:
         self.requests += 1
         mode = self.mode.get(unit, "ok")
         if mode == "exception":
@@ -93,10 +93,8 @@ class ModbusPeer:
         if self._loop is None or self._server is None:
             return
         fut = asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop)
-        try:
+        with suppress(Exception):
             fut.result(5)
-        except Exception:  # noqa: BLE001 - already down
-            pass
         if self._thread is not None:
             self._thread.join(5)
         self._loop = self._server = self._thread = None

@@ -17,7 +17,8 @@ from .test_profiles import CASES, ORDERS, wire_words
 
 def poller(profile: Profile, link: Link, sink, poll_s: float = 0.1, unit: int = 1, dev_id: str = "dev") -> DevicePoller:
     names = [r.name for r in profile.registers]
-    dev = Device(id=dev_id, bus="b", profile=profile.id, unit_id=unit, poll_s=poll_s, max_backoff_s=0.4, tags={n: f"t.{n}" for n in names})
+    tags = {n: f"t.{n}" for n in names}
+    dev = Device(id=dev_id, bus="b", profile=profile.id, unit_id=unit, poll_s=poll_s, max_backoff_s=0.4, tags=tags)
     return DevicePoller(dev, profile, link, dict.fromkeys(names, 1.0), {n: profile.register(n).unit for n in names}, sink)
 
 
@@ -78,9 +79,8 @@ async def _run_for(pollers: list[DevicePoller], seconds: float) -> None:
 
 
 def test_unplugged_exception_and_silent_devices_do_not_stall_the_others():
-    profile = Profile(
-        id="p", manufacturer="t", model="t", registers=[Register(name="temp", fc=3, address=0, type="int16", scale=0.1, unit="degC")]
-    )
+    temp = Register(name="temp", fc=3, address=0, type="int16", scale=0.1, unit="degC")
+    profile = Profile(id="p", manufacturer="t", model="t", registers=[temp])
     out: dict[str, list] = {"good": [], "bad": [], "silent": []}
     with ModbusPeer([1]) as healthy, ModbusPeer([1]) as refusing, ModbusPeer([1]) as silent:
         healthy.set(1, 3, 0, [215])
@@ -132,22 +132,21 @@ def test_rtu_over_a_socat_pty_pair_with_two_devices_on_one_line(tmp_path):
             Register(name="total", fc=4, address=10, type="uint32", unit="m3"),
         ],
     )
-    with pty_pair(tmp_path) as (server_tty, client_tty):
-        with ModbusPeer([3, 4], serial=server_tty, baudrate=19200) as peer:
-            peer.set(3, 3, 0, wire_words(42.5, "f", "big", "little"))
-            peer.set(4, 3, 0, wire_words(-7.25, "f", "big", "little"))
-            peer.set(3, 4, 10, wire_words(123456, "I", "big", "big"))
-            link = Link(SerialBus(type="serial", port=client_tty, baudrate=19200, timeout_s=1))
-            got: list = []
-            p3 = poller(profile, link, got.extend, unit=3, dev_id="a")
-            p4 = poller(profile, link, got.extend, unit=4, dev_id="b")
+    with pty_pair(tmp_path) as (server_tty, client_tty), ModbusPeer([3, 4], serial=server_tty, baudrate=19200) as peer:
+        peer.set(3, 3, 0, wire_words(42.5, "f", "big", "little"))
+        peer.set(4, 3, 0, wire_words(-7.25, "f", "big", "little"))
+        peer.set(3, 4, 10, wire_words(123456, "I", "big", "big"))
+        link = Link(SerialBus(type="serial", port=client_tty, baudrate=19200, timeout_s=1))
+        got: list = []
+        p3 = poller(profile, link, got.extend, unit=3, dev_id="a")
+        p4 = poller(profile, link, got.extend, unit=4, dev_id="b")
 
-            async def both():
-                try:
-                    return await asyncio.gather(p3.poll_once(), p4.poll_once())
-                finally:
-                    link.close()
+        async def both():
+            try:
+                return await asyncio.gather(p3.poll_once(), p4.poll_once())
+            finally:
+                link.close()
 
-            r3, r4 = asyncio.run(both())  # concurrent polls share the line under its lock
+        r3, r4 = asyncio.run(both())  # concurrent polls share the line under its lock
     assert [(t, v, q) for t, v, _, _, q in r3] == [("t.flow", 42.5, "good"), ("t.total", 123456.0, "good")]
     assert [(t, v, q) for t, v, _, _, q in r4] == [("t.flow", -7.25, "good"), ("t.total", 0.0, "good")]

@@ -144,7 +144,7 @@ def test_bad_profiles_name_file_line_and_field(body, message):
 def test_profile_id_must_match_file_and_unknown_profile_lists_shipped(tmp_path):
     f = tmp_path / "meter.yaml"
     f.write_text("id: other\nmanufacturer: x\nmodel: y\nregisters:\n  - {name: a, fc: 3, address: 0, type: int16}\n")
-    with pytest.raises(ConfigError, match="meter.yaml:1:5: id: id 'other' must equal the file name 'meter'"):
+    with pytest.raises(ConfigError, match=r"meter\.yaml:1:5: id: id 'other' must equal the file name 'meter'"):
         load_profile(f)
-    with pytest.raises(ConfigError, match="shipped profiles: .*eastron_sdm630"):
+    with pytest.raises(ConfigError, match=r"shipped profiles: .*eastron_sdm630"):
         load_profile("no_such_meter")
