@@ -221,10 +221,18 @@ def _profile_problems(profile: Profile, source: str) -> Iterable[tuple[Loc, str]
 M = TypeVar("M", bound=BaseModel)
 
 
-def _pydantic_problems(err: ValidationError) -> Iterable[tuple[Loc, str]]:
+_NOT_FIELDS = ("function-", "tagged-")
+
+
+def _pydantic_problems(err: ValidationError, tags: frozenset[str] = frozenset()) -> Iterable[tuple[Loc, str]]:
     for e in err.errors(include_url=False):
-        # pydantic adds the union member or validator name to the path: keep field names only
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (p.startswith(("function-", "tagged-")) or "[" in p)))
+        # pydantic adds the union member (a discriminator value in ``tags``) or a validator name
+        # to the path: keep field names only
+        loc = tuple(
+            p
+            for p in e["loc"]
+            if not (isinstance(p, str) and (p in tags or p.startswith(("function-", "tagged-")) or "[" in p))
+        )
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] not in ("missing", "extra_forbidden") and "input" in e and not isinstance(e["input"], dict | list):
             msg += f" (got {e['input']!r})"
@@ -240,6 +248,7 @@ def parse_yaml_model(
     checks: Callable[[M], Iterable[tuple[Loc, str]]] | None = None,
     what: str = "file",
     context: dict[str, Any] | None = None,
+    tags: frozenset[str] = frozenset(),
 ) -> M:
     """Parse YAML ``text`` into ``model``; every problem becomes a line-located :class:`ConfigError`.
 
@@ -249,6 +258,7 @@ def parse_yaml_model(
     :param checks: cross-field checks yielding ``(location, message)`` after validation
     :param what: "device profile", "gateway config"... for the headline
     :param context: pydantic validation context (e.g. the park for tag checks)
+    :param tags: discriminator values of tagged unions, left out of error paths
     """
     try:
         root = yaml.compose(text, Loader=_DuplicateKeyLoader)
@@ -276,7 +286,7 @@ def parse_yaml_model(
     try:
         obj = model.model_validate(data, context=context)
     except ValidationError as e:
-        raise ConfigError(source, located(_pydantic_problems(e)), what) from None
+        raise ConfigError(source, located(_pydantic_problems(e, tags)), what) from None
     problems = located(checks(obj)) if checks else []
     if problems:
         raise ConfigError(source, problems, what)

@@ -154,6 +154,7 @@ class SerialBus(_Model):
 
 
 Bus = Annotated[TcpBus | SerialBus, Field(discriminator="type")]
+BUS_TYPES = frozenset({"tcp", "serial"})
 
 
 class TagMap(_Model):
@@ -362,7 +363,7 @@ def _setpoint_problems(cfg: GatewayConfig, park: Park, profiles: dict[str, Profi
 def parse_config(text: str, source: str = "<string>", park: Park | None = None) -> Resolved:
     """Validate config text against its park and profiles. Raises :class:`ConfigError`."""
     base = Path(source).parent if source != "<string>" else Path.cwd()
-    cfg = parse_yaml_model(text, source, GatewayConfig, what="gateway config")
+    cfg = parse_yaml_model(text, source, GatewayConfig, what="gateway config", tags=BUS_TYPES)
     if park is None:
         park_file = cfg.park_file if cfg.park_file is None or cfg.park_file.is_absolute() else base / cfg.park_file
         park = load_park(park_file)
@@ -378,7 +379,9 @@ def parse_config(text: str, source: str = "<string>", park: Park | None = None) 
                 profiles[dev.profile] = str(e).replace("\n", " ")
     loaded = {k: v for k, v in profiles.items() if isinstance(v, Profile)}
     # Re-run with the checks now that park and profiles are known (errors located in the YAML).
-    cfg = parse_yaml_model(text, source, GatewayConfig, lambda c: _problems(c, park, profiles), what="gateway config")
+    cfg = parse_yaml_model(
+        text, source, GatewayConfig, lambda c: _problems(c, park, profiles), what="gateway config", tags=BUS_TYPES
+    )
     return Resolved(cfg, park, loaded, source)
 
 

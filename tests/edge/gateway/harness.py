@@ -136,7 +136,7 @@ def kill9(proc: subprocess.Popen) -> None:
 def subscriber(broker: Mosquitto, client_id: str, topics: list[str]) -> MqttProbe:
     """The ingest account with a persistent session, so nothing is missed while it reconnects."""
     probe = MqttProbe("127.0.0.1", broker.port, "ingest", USERS["ingest"], client_id)
-    probe.client.reconnect_delay_set(0.2, 1)
+    probe.client.reconnect_delay_set(1, 2)
 
     def resubscribe(client, userdata, flags, rc, props=None):
         with probe._lock:
