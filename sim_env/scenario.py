@@ -180,7 +180,7 @@ def _apply_exchanges(ov: _Overlay, doc: dict[str, Any]) -> None:
     for i, ex in enumerate(added):
         if not isinstance(ex, dict):
             raise ov.error(("exchanges", "add", i), "an exchange is a mapping (id, resource, from, to, capacity, unit)")
-        if ex.get("id") in ids:
+        if ex.get("id") in {e.get("id") for e in exchanges}:
             raise ov.error(("exchanges", "add", i, "id"), f"exchange {ex.get('id')!r} already exists; use set to change it")
         exchanges.append(copy.deepcopy(ex))
 
