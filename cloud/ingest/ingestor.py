@@ -1,8 +1,9 @@
 """The MQTT -> InfluxDB ingestor: a persistent, shared MQTT v5 subscription; acks after durable writes.
 
-Threads: paho's network loop only queues messages (:meth:`Ingestor._on_message`); one worker
-thread owns everything else (decode, batch, write, spill, dead letters, acks, health), so the
-SQLite state and the counters have a single writer.
+Threads: paho's network loop only queues messages (:meth:`Ingestor._on_message`); the decode
+thread validates and batches them; the write thread alone talks to InfluxDB, the SQLite store and
+the broker's acks. Decoding the next batch overlaps writing the last one (on 2 cores this doubled
+the end-to-end rate), and a bounded hand-over queue passes InfluxDB's slowness back to MQTT.
 
 The delivery rule: a QoS 1 message is acknowledged (``client.ack``, paho ``manual_ack=True``) only
 after its points were answered 204 by InfluxDB, or committed to the spill queue, or it was
@@ -14,6 +15,7 @@ twice overwrites itself, so replay duplicates nothing.
 from __future__ import annotations
 
 import logging
+import queue
 import ssl
 import threading
 import time
@@ -91,8 +93,11 @@ class Ingestor:
         self._pending: deque[_Msg] = deque()
         self._gen = 0
         self._stopping = False
-        self._worker: threading.Thread | None = None
-        self._spilled, _ = self.store.spill_depth()
+        self._closed = False
+        self._threads: list[threading.Thread] = []
+        # decoded batches for the write thread; two waiting at most, so a slow InfluxDB slows intake
+        self._batches: queue.Queue = queue.Queue(maxsize=2)
+        self._spilled, self._spilled_points = self.store.spill_depth()
         self._next_drain = 0.0
         self._status_topic = topics.status(self.park_id, cfg.mqtt_user)
         self.client = self._make_client()
@@ -140,19 +145,27 @@ class Ingestor:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.cfg.session_expiry_s
         props.ReceiveMaximum = self.cfg.receive_maximum
-        self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
-        self._worker.start()
+        self._threads = [
+            threading.Thread(target=self._run_decode, name="ingest-decode", daemon=True),
+            threading.Thread(target=self._run_write, name="ingest-write", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
         self.client.connect_async(self.cfg.mqtt_host, self.cfg.mqtt_port, 30, clean_start=False, properties=props)
         self.client.loop_start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
         """Flush what was received, then disconnect (pending spill stays queued for the next start)."""
+        if self._closed:
+            return
+        self._closed = True
         with self._cv:
             self._stopping = True
             self._cv.notify()
-        if self._worker is not None:
-            self._worker.join(timeout)
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
         offline = Status(v=1, node=self.cfg.mqtt_user, state="offline", ts=now_ms(), role="ingestor")
         self.client.publish(self._status_topic, encode(offline), qos=1, retain=True)
         self.client.disconnect()
@@ -167,14 +180,19 @@ class Ingestor:
         self.stop()
 
     @property
+    def running(self) -> bool:
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
+    @property
     def connected(self) -> bool:
         return self.client.is_connected()
 
     def spill_depth(self) -> tuple[int, int]:
         return self.store.spill_depth()
 
-    # -- worker ------------------------------------------------------------------------------
-    def _run(self) -> None:
+    # -- decode thread ---------------------------------------------------------------------------
+    def _run_decode(self) -> None:
+        """Decode and batch; hand each batch (messages, lines, dead letters) to the write thread."""
         batch: list[_Msg] = []
         lines: list[str] = []
         dead: list[DeadLetter] = []
@@ -183,8 +201,6 @@ class Ingestor:
         while True:
             now = time.monotonic()
             deadline = min(next_health, started + self.cfg.linger_s if batch else now + self.cfg.linger_s)
-            if self._spilled:
-                deadline = min(deadline, max(self._next_drain, now + 0.01))
             with self._cv:
                 if not self._pending and not self._stopping:
                     self._cv.wait(max(0.0, deadline - now))
@@ -196,25 +212,47 @@ class Ingestor:
                     started = time.monotonic()
                 out = self.processor.handle(m.topic, m.payload, m.received_ms)
                 batch.append(m)
-                self.counters.messages += 1
                 if out.dead is not None:
                     dead.append(out.dead)
                 else:
                     lines += out.lines
                     self.counters.readings += out.readings
+            self.counters.messages += len(taken)
             now = time.monotonic()
             if batch and (len(lines) >= self.cfg.batch_points or now - started >= self.cfg.linger_s or stopping):
-                self._flush(batch, lines, dead)
+                self._batches.put((batch, lines, dead))  # blocks while two batches wait: back-pressure
                 batch, lines, dead = [], [], []
             if now >= next_health or stopping:
-                self._report_health()
+                self._batches.put(([], self._health_lines(), []))
                 next_health = now + self.cfg.health_interval_s
-            if self._spilled and time.monotonic() >= self._next_drain:
-                self._drain(max_batches=1 if not stopping else 0)
             if stopping:
                 with self._cv:
                     if not self._pending:
+                        self._batches.put(None)
                         return
+
+    def _health_lines(self) -> list[str]:
+        self.processor.expire_gaps(time.time())
+        with self._cv:
+            pending = len(self._pending)
+        return self.health.lines(self.processor, self.counters, self._spilled, self._spilled_points, pending)
+
+    # -- write thread: the only user of InfluxDB, the SQLite store and acks --------------------
+    def _run_write(self) -> None:
+        while True:
+            wait = max(0.01, self._next_drain - time.monotonic()) if self._spilled else 1.0
+            try:
+                item = self._batches.get(timeout=wait)
+            except queue.Empty:
+                item = ()
+            if item is None:  # stopping: one last try at the backlog, then leave it for the next start
+                if self._spilled and time.monotonic() >= self._next_drain:
+                    self._drain(max_batches=0)
+                return
+            if item:
+                self._flush(*item)
+            if self._spilled and time.monotonic() >= self._next_drain:
+                self._drain(max_batches=1)
 
     def _flush(self, batch: list[_Msg], lines: list[str], dead: list[DeadLetter]) -> None:
         if lines:
@@ -238,16 +276,17 @@ class Ingestor:
                 log.warning("InfluxDB write failed, spilling %d points: %s", len(lines), e)
         self.store.spill(lines)
         self._spilled += 1
+        self._spilled_points += len(lines)
         self.counters.spilled_batches += 1
         return []
 
     def _drain(self, max_batches: int) -> None:
-        """Write spilled batches oldest first, at most ``max_batches`` (0: all) before going back to MQTT."""
+        """Write spilled batches oldest first, at most ``max_batches`` (0: all) before going back to new ones."""
         n = 0
         while self._spilled and (max_batches == 0 or n < max_batches):
             item = self.store.oldest_spilled()
             if item is None:
-                self._spilled = 0
+                self._spilled = self._spilled_points = 0
                 return
             batch_id, lines = item
             try:
@@ -263,6 +302,7 @@ class Ingestor:
             self.counters.points_written += res.written
             self.counters.drained_batches += 1
             self._spilled -= 1
+            self._spilled_points -= len(lines)
             self.backoff.reset()
             n += 1
 
@@ -277,14 +317,3 @@ class Ingestor:
                 continue
             self.client.ack(m.mid, m.qos)
             self.counters.acks += 1
-
-    def _report_health(self) -> None:
-        self.processor.expire_gaps(time.time())
-        batches, points = self.store.spill_depth()
-        with self._cv:
-            pending = len(self._pending)
-        lines = self.health.lines(self.processor, self.counters, batches, points, pending)
-        if lines:
-            refused = self._write_or_spill(lines)
-            if refused:
-                self.counters.dead_letters += self.store.add_dead_letters(refused)

@@ -21,11 +21,11 @@ from aisym.contract import (
     decode_telemetry,
     health_points,
     point,
-    telemetry_points,
     topics,
 )
 from aisym.park import Park
 
+from .fastlines import SeriesKeys
 from .seqtrack import Gap, SeqTracker
 from .store import DeadLetter
 
@@ -61,6 +61,7 @@ class Processor:
         self.park = park
         self.park_id = park.park.id
         self.tracker = tracker
+        self.series = SeriesKeys(park)
         self.nodes: dict[str, NodeStats] = {}
         self.gaps: list[Gap] = []  # reported since the last health report
 
@@ -100,15 +101,20 @@ class Processor:
             raise PayloadError(f, reason)
         st = self._stats(node)
         st.last_seen_ms = received_ms
-        st.readings += len(msg.readings)
-        st.quality.update(r.quality for r in msg.readings)
-        st.lag_ms_sum += sum(received_ms - r.ts for r in msg.readings)
+        n = len(msg.readings)
+        st.readings += n
+        seqs, ts_sum, quality = [], 0, st.quality
+        for r in msg.readings:
+            seqs.append(r.seq)
+            ts_sum += r.ts
+            quality[r.quality] += 1
+        st.lag_ms_sum += n * received_ms - ts_sum
         dups = 0
         if self.tracker is not None:
-            dups, forced = self.tracker.observe(node, [r.seq for r in msg.readings], received_ms / 1000)
+            dups, forced = self.tracker.observe(node, seqs, received_ms / 1000)
             st.duplicates += dups
             self._add_gaps(forced)
-        return Outcome(list(telemetry_points(msg, self.park)), readings=len(msg.readings), duplicates=dups)
+        return Outcome(self.series.lines(msg), readings=n, duplicates=dups)
 
     def expire_gaps(self, now_s: float) -> None:
         if self.tracker is not None:

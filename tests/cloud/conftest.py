@@ -40,5 +40,5 @@ def make_ingestor(tmp_path, unique_id) -> Iterator:
 
     yield make
     for ing in started:
-        if ing._worker is not None and ing._worker.is_alive():
+        if ing._threads:
             ing.stop()

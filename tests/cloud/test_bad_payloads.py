@@ -91,7 +91,7 @@ def test_bad_payloads_are_dead_lettered_with_reasons(mosquitto, influxdb, influx
     ]
     assert not wrong
     assert seqs_in_influx(influx, "node-a") == [7, 8, 9]
-    assert ing._worker.is_alive()
+    assert ing.running
 
 
 def test_points_influxdb_refuses_are_dead_lettered_one_by_one(mosquitto, influxdb, influx, make_ingestor, unique_id):

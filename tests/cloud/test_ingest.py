@@ -54,8 +54,9 @@ def test_gaps_duplicates_and_health_series(mosquitto, influxdb, influx, make_ing
     assert abs(seen[0]["last"] - now_ms()) < 30_000
     nh = influx.rows("SELECT * FROM node_health WHERE node = 'node-b'")
     assert nh and nh[0]["sent"] == 90.0
-    status = influx.rows("SELECT last(online) FROM node_status WHERE node = 'ingest'")
-    assert status and status[0]["last"] == 1.0
+    # the ingestor's own birth message, ingested like any node's
+    wait_for(lambda: influx.rows("SELECT last(online) FROM node_status WHERE node = 'ingest'") != [], 5, "status")
+    assert influx.rows("SELECT last(online) FROM node_status WHERE node = 'ingest'")[0]["last"] == 1.0
 
 
 def test_shared_group_splits_the_load(mosquitto, influxdb, influx, make_ingestor, unique_id, tmp_path):

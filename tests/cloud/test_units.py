@@ -6,10 +6,16 @@ import http.server
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from aisym.contract import Telemetry, telemetry_points
 from aisym.influx import InfluxError, InfluxV1
 from cloud.errors import ConfigError
 from cloud.ingest import Backoff, IngestConfig, SeqTracker, Writer, secret
+from cloud.ingest.fastlines import SeriesKeys
+
+from .helpers import PARK
 
 
 def test_secret_from_env_or_file(tmp_path):
@@ -86,3 +92,42 @@ def test_writer_reports_throttling_as_retryable_with_retry_after():
         assert Backoff().next_wait(e.value.retry_after) == 7.0
     finally:
         srv.shutdown()
+
+
+# -- the fast series-key encoder writes exactly what the contract's encoder writes ----------------
+IDENT = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
+
+
+@st.composite
+def any_telemetry(draw) -> Telemetry:
+    n = draw(st.integers(1, 6))
+    readings = []
+    for seq in sorted(draw(st.lists(st.integers(0, 2**63 - 1), min_size=n, max_size=n, unique=True))):
+        quality = draw(st.sampled_from(["good", "stale", "comm_error"]))
+        value = (
+            None
+            if quality == "comm_error"
+            else draw(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6))
+        )
+        if quality == "stale" and draw(st.booleans()):
+            value = None
+        readings.append(
+            {
+                "tag": f"{draw(st.sampled_from(['heat_store', 'ras', 'x_unknown']))}.{draw(IDENT)}",
+                "value": float(value) if value is not None else None,
+                "unit": draw(st.text('abc ,=\\"/%3', min_size=1, max_size=8)),
+                "ts": draw(st.integers(946_684_800_000, 4_102_444_800_000)),
+                "quality": quality,
+                "seq": seq,
+                "ts_synced": draw(st.booleans()),
+            }
+        )
+    node = draw(st.from_regex(r"[a-z0-9][a-z0-9_-]{0,8}", fullmatch=True))
+    return Telemetry.model_validate({"v": 1, "park": "kraakoya", "node": node, "readings": readings})
+
+
+@settings(max_examples=300, deadline=None)
+@given(msg=any_telemetry())
+def test_series_key_cache_matches_the_contract_encoder(msg):
+    assert SeriesKeys(PARK).lines(msg) == list(telemetry_points(msg, PARK))
+    assert SeriesKeys(None).lines(msg) == list(telemetry_points(msg, None))
