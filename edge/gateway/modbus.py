@@ -24,7 +24,7 @@ from typing import Any
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from edge.profiles import Block, Profile, Register, decode, encode, plan_reads, split_block
+from edge.profiles import Block, BlockDecoder, Profile, Register, decode, encode, plan_reads
 
 from .config import Device, SerialBus, TcpBus
 
@@ -33,6 +33,9 @@ log = logging.getLogger("aisym.gateway.modbus")
 #: tag, value (None unless good), unit, ts ms, quality
 ReadingTuple = tuple[str, float | None, str, int, str]
 Sink = Callable[[list[ReadingTuple]], Awaitable[None] | None]
+
+
+_READ = {1: "read_coils", 2: "read_discrete_inputs", 3: "read_holding_registers", 4: "read_input_registers"}
 
 
 class DeviceError(Exception):
@@ -81,10 +84,9 @@ class Link:
         self.close()
 
     async def read(self, block: Block, unit_id: int) -> list[int]:
-        c = self.client
-        fn = {1: c.read_coils, 2: c.read_discrete_inputs, 3: c.read_holding_registers, 4: c.read_input_registers}[block.fc]
         async with self.lock:
             await self.ensure()
+            fn = getattr(self.client, _READ[block.fc])
             try:
                 rr = await fn(block.address, count=block.count, device_id=unit_id)
             except (TimeoutError, ModbusException, OSError) as e:
@@ -100,9 +102,9 @@ class Link:
         return list(rr.registers)
 
     async def write(self, reg: Register, words: Sequence[int], unit_id: int) -> None:
-        c = self.client
         async with self.lock:
             await self.ensure()
+            c = self.client
             try:
                 if reg.write_fc == 5:
                     rr = await c.write_coil(reg.address, bool(words[0]), device_id=unit_id)
@@ -163,31 +165,31 @@ class DevicePoller:
         self.tags = {k: v.tag for k, v in device.tag_maps().items()}
         regs = [profile.register(name) for name in self.tags]
         self.blocks = plan_reads(regs, profile.max_block, profile.max_gap)
+        self._decoders = [BlockDecoder(b) for b in self.blocks]
         self.stats = DeviceStats()
 
     async def poll_once(self) -> list[ReadingTuple]:
         """Read every block once; a failed block gives ``comm_error`` for its tags only."""
         out: list[ReadingTuple] = []
         failed = 0
-        for block in self.blocks:
+        tags, units, factors = self.tags, self.units, self.factors
+        for block, decoder in zip(self.blocks, self._decoders, strict=True):
             try:
                 words = await self.link.read(block, self.device.unit_id)
             except DeviceError as e:
                 failed += 1
                 self.stats.last_error = str(e)
                 ts = int(time.time() * 1000)
-                out += [(self.tags[r.name], None, self.units[r.name], ts, "comm_error") for r in block.registers]
+                out += [(tags[r.name], None, units[r.name], ts, "comm_error") for r in block.registers]
                 continue
             ts = int(time.time() * 1000)
-            for name, raw in split_block(block, words).items():
-                reg = self.profile.register(name)
-                try:
-                    value: float | None = decode(raw, reg) * self.factors[name]
-                    quality = "good"
-                except ValueError as e:  # NaN/inf: the device has no valid value right now
-                    value, quality = None, "comm_error"
-                    self.stats.last_error = str(e)
-                out.append((self.tags[name], value, self.units[name], ts, quality))
+            for reg, value, error in decoder(words):
+                name = reg.name
+                if value is None:  # NaN/inf: the device has no valid value right now
+                    self.stats.last_error = error
+                    out.append((tags[name], None, units[name], ts, "comm_error"))
+                else:
+                    out.append((tags[name], value * factors[name], units[name], ts, "good"))
         self.stats.polls += 1
         if failed:
             self.stats.errors += 1

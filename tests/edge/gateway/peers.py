@@ -63,8 +63,16 @@ class ModbusPeer:
 
         return SimDevice(id=unit, simdata=(table(True), table(True), table(False), table(False)), action=action)
 
+    def _absent(self) -> SimDevice:
+        # Unit ids nobody holds answer "gateway target failed to respond" (exception 11), as a
+        # Modbus TCP/RTU gateway does; pymodbus would otherwise answer exception 4 for them.
+        async def action(*_args):
+            return ExcCodes.GATEWAY_NO_RESPONSE
+
+        return SimDevice(id=0, simdata=[SimData(0, count=1, values=0, datatype=DataType.REGISTERS)], action=action)
+
     async def _serve(self, ready: threading.Event) -> None:
-        devices = [self._device(u) for u in self.unit_ids]
+        devices = [self._device(u) for u in self.unit_ids] + [self._absent()]
         if self.serial:
             self._server = ModbusSerialServer(devices, framer=FramerType.RTU, port=self.serial, baudrate=self.baudrate)
         else:
