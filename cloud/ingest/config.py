@@ -39,7 +39,7 @@ def secret(name: str, env: Mapping[str, str] | None = None, required: bool = Fal
             return Path(path).read_text().strip()
         except OSError as e:
             raise ConfigError(f"{file_var}={path}: cannot read the secret: {e.strerror}") from None
-    if value is None and required:
+    if not value and required:
         raise ConfigError(f"{var} (or {file_var}, a file holding it) is required")
     return value
 

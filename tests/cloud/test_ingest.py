@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from aisym.contract import now_ms, topics
 from tests.conftest import PARK_ID
@@ -87,3 +88,46 @@ def test_payload_for_another_node_is_refused(mosquitto, influxdb, influx, make_i
 def _latest(influx, measurement: str, field: str):
     rows = influx.rows(f"SELECT last({field}) FROM {measurement}")
     return rows[0]["last"] if rows else None
+
+
+def test_tls_listener(mosquitto, influxdb, influx, make_ingestor, unique_id):
+    ing = make_ingestor(mosquitto, influxdb.url, influx.database, mqtt_port=mosquitto.tls_port, mqtt_ca_file=mosquitto.ca_file)
+    wait_for(lambda: ing.connected, 5, "ingestor connected over TLS")
+    pub = publisher(mosquitto, "sensor-node", f"{unique_id}-pub")
+    publish_all(pub, "sensor-node", [telemetry("sensor-node", range(5))])
+    pub.close()
+    wait_for(lambda: seqs_in_influx(influx, "sensor-node") == list(range(5)), 5, "5 points")
+
+
+def test_broker_acl_applies_to_shared_subscriptions(mosquitto, unique_id):
+    """Mosquitto 2.0.11 checks the ingest account's read ACL (aisym/kraakoya/#) on $share deliveries too."""
+    from tests.conftest import USERS
+    from tests.support import MqttProbe
+
+    sub = MqttProbe("127.0.0.1", mosquitto.port, "ingest", USERS["ingest"], f"{unique_id}-sub")
+    sub.connect()
+    sub.subscribe(f"$share/{unique_id}/aisym/+/+/telemetry")
+    admin = MqttProbe("127.0.0.1", mosquitto.port, "admin", USERS["admin"], f"{unique_id}-adm")
+    admin.connect()
+    admin.publish("aisym/otherpark/node-a/telemetry", b"other park")
+    admin.publish(topics.telemetry(PARK_ID, "node-a"), b"this park")
+    sub.wait(lambda: len(sub.messages) >= 1, 5, "this park's message")
+    admin.close()
+    time.sleep(0.3)
+    sub.close()
+    assert [m.payload for m in sub.messages] == [b"this park"]
+
+
+def test_cli_shows_dead_letters(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+    from cloud.ingest import DeadLetter, Store
+
+    store = Store(tmp_path / "ingest.sqlite")
+    store.add_dead_letters([DeadLetter("aisym/kraakoya/node-a/telemetry", "readings[0].ts", "too early", b"{}")])
+    store.close()
+    r = CliRunner().invoke(app, ["ingest", "--state-dir", str(tmp_path), "--show-dead-letters", "5"])
+    assert r.exit_code == 0 and "1 dead letters" in r.output and "readings[0].ts: too early" in r.output
+    r = CliRunner().invoke(app, ["ingest", "--state-dir", str(tmp_path)], env={"AISYM_MQTT_PASSWORD": ""})
+    assert r.exit_code == 2 and "AISYM_MQTT_PASSWORD" in r.output
