@@ -112,7 +112,7 @@ from .params import (
 _EPS = 1e-9
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _min_load(x: float, p_min: float, rated: float) -> float:
     """A unit runs at 0 or between min load and rated; requests below min load round to the nearer."""
     if rated <= 0.0:
@@ -122,7 +122,7 @@ def _min_load(x: float, p_min: float, rated: float) -> float:
     return min(x, rated)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _fraction(A, Y, k: int, a: int) -> float:
     """Action ``a`` of park ``k`` clipped to [0, 1]; records applied − requested (here: the box clip)."""
     req = A[k, a]
@@ -134,7 +134,7 @@ def _fraction(A, Y, k: int, a: int) -> float:
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _step_park(P, EXO, k, s, ti, S, A, Y):
     dt = P[k, P_DT_H]
     a_chp = _fraction(A, Y, k, A_CHP)
@@ -366,7 +366,7 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
         Y[k, j] = vals[j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _observe_park(P, EXO, k, s, ti, S, OBS, horizon):
     T = EXO.shape[1]
     OBS[k, S_GAS] = S[k, S_GAS] / P[k, P_HOLDER_NM3] if P[k, P_HOLDER_NM3] > 0.0 else 0.0
@@ -392,7 +392,7 @@ def _observe_park(P, EXO, k, s, ti, S, OBS, horizon):
     OBS[k, j + 7] = math.cos(year)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def step_batch_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
     """Step every park once, advance its clock and write its next observation (``prange``)."""
     T = EXO.shape[1]
@@ -403,7 +403,7 @@ def step_batch_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
         _observe_park(P, EXO, k, ser[k], t[k] % T, S, OBS, horizon)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step_serial_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
     """:func:`step_batch_numba` without threads: as fast on 2 cores, and cheaper to call for one park."""
     T = EXO.shape[1]
@@ -414,7 +414,7 @@ def step_serial_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
         _observe_park(P, EXO, k, ser[k], t[k] % T, S, OBS, horizon)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def reset_numba(P, EXO, ser, t, S, S0, OBS, horizon, mask):
     """Put the parks where ``mask`` is true back to their initial state ``S0[k]`` and observe them."""
     T = EXO.shape[1]

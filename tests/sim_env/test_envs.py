@@ -100,12 +100,18 @@ def test_vector_env_equals_reference_and_autoresets(p, exo):
 
 
 def test_vector_env_runs_parallel_kernel():
-    venv = ParkVectorEnv(num_envs=300, episode_hours=4)
+    venv = ParkVectorEnv(num_envs=300, episode_hours=4, parallel=True)
     obs, _ = venv.reset(seed=0)
     assert obs.shape == (300, venv.twin.obs_dim) and obs.dtype == np.float32
     for _ in range(5):
         obs, rewards, _, _, _ = venv.step(np.full((300, q.N_ACTIONS), 0.5))
     assert np.isfinite(rewards).all() and venv.single_observation_space.contains(obs[0])
+    serial = ParkVectorEnv(num_envs=300, episode_hours=4)
+    serial.reset(seed=0)
+    for _ in range(5):
+        obs2, rewards2, _, _, _ = serial.step(np.full((300, q.N_ACTIONS), 0.5))
+    np.testing.assert_array_equal(obs, obs2)
+    np.testing.assert_array_equal(rewards, rewards2)
 
 
 def test_sb3_vec_env_equals_reference_and_resets_same_step(p, exo):
