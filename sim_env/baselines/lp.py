@@ -16,6 +16,8 @@ connection limit is curtailed by the kernel but cannot be chosen by the LP.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 
 import highspy
@@ -280,9 +282,30 @@ def _objective(p, prof: Profile, b: _Builder, c_fresh, c_reuse, water_dem, h2_pe
     return c, const
 
 
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A HiGHS instance; the first one prints a banner on the C stdout, which a CLI table does not want."""
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    _banner_shown = True
+    return h
+
+
 def _solve(b: _Builder, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads) -> Plan:
     start, index, value = b.csc()
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", int(threads))
