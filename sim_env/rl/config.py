@@ -40,13 +40,11 @@ class TrainConfig:
     eval_freq: int = 50_000  # total env steps between evaluations
     algo_kwargs: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)  # the merged YAML entry, as written
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "algo_kwargs"} | {"algo_kwargs": _plain(self.algo_kwargs)}
-
-
-def _plain(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, int | float | str | bool | list | dict | type(None)) else repr(v)) for k, v in d.items()}
+        """The configuration as plain YAML-able data (schedules and classes as written in the file)."""
+        return {"algo": self.algo, "env_id": self.env_id, "source": self.source, "hyperparams": self.raw}
 
 
 def _line_of(text: str, env_id: str, key: str) -> int | None:
@@ -102,7 +100,7 @@ def load_config(
         line = _line_of(text, env_id, key)
         return f"{path}:{line}: {key}" if line else f"{path}: {key}"
 
-    cfg = TrainConfig(algo=algo, env_id=env_id, source=str(path))
+    cfg = TrainConfig(algo=algo, env_id=env_id, source=str(path), raw=dict(entry))
     _take_zoo_keys(entry, cfg, where)
     cfg.algo_kwargs = _algo_kwargs(algo, entry, where)
     return cfg

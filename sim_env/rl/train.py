@@ -154,7 +154,10 @@ def load_run(folder: str | Path, env: Any | None = None):
     from stable_baselines3.common.vec_env import VecNormalize
 
     folder = Path(folder)
-    cfg = yaml.safe_load((folder / "config.yml").read_text())
+    try:
+        cfg = yaml.safe_load((folder / "config.yml").read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{folder}: no config.yml; is this a folder written by 'aisym train'?") from None
     cls = {"ppo": PPO, "sac": SAC}[cfg["algo"]]
     model = cls.load(str(folder / "model.zip"), device="cpu")
     vn = None

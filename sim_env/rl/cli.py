@@ -1,0 +1,138 @@
+"""``aisym train``, ``aisym bench`` and ``aisym export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+def train_cmd(
+    algo: str = typer.Option("ppo", help="ppo or sac."),
+    hyperparams: Path = typer.Option(None, help="Zoo-style YAML (default: sim_env/hyperparams/<algo>.yml)."),
+    out: Path = typer.Option(Path("runs/ppo"), help="Run folder; an existing one is resumed."),
+    seed: int = typer.Option(0, help="Seeds SB3, torch and the env: the same seed gives the same run."),
+    timesteps: int = typer.Option(None, help="Override n_timesteps."),
+    n_envs: int = typer.Option(None, help="Override n_envs (parks stepped together)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Train a scheduling agent on the batched park twin (resumes an interrupted run)."""
+    from .config import ConfigError, load_config
+    from .train import train
+
+    overrides = {k: v for k, v in (("n_timesteps", timesteps), ("n_envs", n_envs)) if v is not None}
+    try:
+        cfg = load_config(algo, path=hyperparams, overrides=overrides)
+    except ConfigError as e:
+        _fail(str(e))
+    result = train(cfg, out, seed=seed, progress_bar=progress)
+    how = f"resumed at {result.resumed_from:,} steps" if result.resumed_from else "new run"
+    console.print(
+        f"trained {cfg.algo.upper()} to {result.num_timesteps:,} steps ({how}); model in {out / 'model.zip'}; "
+        f"TensorBoard: tensorboard --logdir {out / 'tb'}"
+    )
+
+
+def export_cmd(
+    run: Path = typer.Argument(..., help="Run folder written by 'aisym train'."),
+    out: Path = typer.Option(None, help="Export folder (default: RUN/export)."),
+) -> None:
+    """Export a trained policy to ONNX with its normalisation and layout (runs with onnxruntime only)."""
+    from sim_env.params import ACTION_NAMES
+
+    from .export import export_policy
+    from .train import load_run
+
+    try:
+        model, vn = load_run(run)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    folder = export_policy(
+        model,
+        out or run / "export",
+        vn,
+        action_names=list(ACTION_NAMES),
+        extra={"env_id": "aisym/Park-v0", "run": run.name, **action_meta(run)},
+    )
+    console.print(f"wrote {folder / 'policy.onnx'} and {folder / 'policy.json'}")
+
+
+def action_meta(run: Path) -> dict:
+    """What the ONNX loader needs to turn the agent's output into park actions."""
+    import yaml
+
+    from sim_env.core import TwinBatch
+
+    from .strategy import action_layout
+
+    env_kwargs = yaml.safe_load((run / "config.yml").read_text())["hyperparams"].get("env_kwargs") or {}
+    twin = TwinBatch(1, env_kwargs.get("park"), forecast_hours=env_kwargs.get("forecast_hours", 24.0))
+    return {"agent_actions": action_layout(env_kwargs), "park_params": twin.P[0].tolist(), "horizon": twin.horizon}
+
+
+def bench_cmd(
+    strategy: list[str] = typer.Option(
+        ["random", "rule", "mpc"],
+        help="random|rule|mpc, module:Class, or NAME=RUN_OR_EXPORT_FOLDER (repeat); the optimum always runs.",
+    ),
+    scenario: list[str] = typer.Option(
+        ["base", "cold_winter", "volatile_prices", "digester_outage"], help="Shipped scenario name or overlay YAML (repeat)."
+    ),
+    seeds: int = typer.Option(3, help="Held-out weather/price years per scenario."),
+    hours: float = typer.Option(8760.0, help="Hours per run (a year: 8760)."),
+    out: Path = typer.Option(Path("runs/leaderboard"), help="Folder for CSV, Markdown and PNG."),
+) -> None:
+    """Rank strategies × scenarios × held-out years with optimality gaps; writes CSV, Markdown and a PNG."""
+    from rich.progress import Progress
+
+    from .envs import BENCH_SEEDS
+    from .leaderboard import resolve_scenario, resolve_strategy, run_bench, summarize, write_outputs
+
+    if not 1 <= seeds <= len(BENCH_SEEDS):
+        _fail(f"--seeds must be 1..{len(BENCH_SEEDS)} (held-out years {BENCH_SEEDS})")
+    try:
+        for s in strategy:
+            resolve_strategy(s) if s != "optimum" else None
+        for s in scenario:
+            resolve_scenario(s)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    total = len(scenario) * seeds * (len(set(strategy) - {"optimum"}) + 1)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("leaderboard", total=total)
+
+        def tick(what: str) -> None:
+            bar.update(task, advance=1, description=what)
+
+        runs = run_bench(strategy, scenario, BENCH_SEEDS[:seeds], hours=hours, progress=tick)
+    files = write_outputs(runs, out)
+    table = Table(title=f"Leaderboard ({seeds} held-out years, {hours:g} h each)")
+    for col in ("scenario", "strategy", "cost EUR", "CO2 t", "unmet", "gap %"):
+        table.add_column(col, justify="right" if col not in ("scenario", "strategy") else "left")
+    for r in sorted(summarize(runs), key=lambda r: (r["scenario"], r["gap_pct"])):
+        table.add_row(
+            r["scenario"],
+            r["strategy"],
+            f"{r['cost_eur']:,.0f} ± {r['cost_eur_std']:,.0f}",
+            f"{r['co2_t']:.1f} ± {r['co2_t_std']:.1f}",
+            f"{r['unmet_demand']:.1f}",
+            f"{r['gap_pct']:.2f} ± {r['gap_pct_std']:.2f}",
+        )
+    console.print(table)
+    console.print("wrote " + ", ".join(str(p) for p in files.values()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_cmd)
+    app.command("export")(export_cmd)
+    app.command("bench")(bench_cmd)

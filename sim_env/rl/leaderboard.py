@@ -1,0 +1,206 @@
+"""``aisym bench``: strategies × scenarios × held-out years through one evaluation harness.
+
+Every strategy runs on every scenario and every held-out weather/price year
+(:data:`sim_env.rl.envs.BENCH_SEEDS`); the perfect-foresight optimum of the same scenario and
+year gives each run its optimality gap. Results go to ``leaderboard.csv`` (one row per run),
+``leaderboard.md`` (mean ± std over years per scenario and strategy) and ``leaderboard.png``.
+
+Add a strategy: write a class with ``name``, ``reset(env_info)`` and ``act(obs, info)``
+(:class:`sim_env.evaluate.Strategy`) and pass ``--strategy my_module:MyStrategy``. Add a
+scenario: one overlay YAML (see ``sim_env/scenarios/``) passed as ``--scenario file.yaml``.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+BENCH_SCENARIOS = ("base", "cold_winter", "volatile_prices", "digester_outage")
+COLUMNS = ("cost_eur", "co2_t", "unmet_demand", "gap_pct")
+
+
+@dataclass
+class Run:
+    scenario: str
+    strategy: str
+    seed: int
+    cost_eur: float
+    co2_t: float
+    unmet_demand: float  # unmet heat MWh + purchased O2 t, the demand the park's own flows did not cover
+    objective_eur: float
+    gap_pct: float
+    seconds: float
+
+
+def resolve_strategy(spec: str) -> Callable[[], Any]:
+    """A factory for ``random|rule|mpc|optimum``, ``module:Class`` or ``policy=FOLDER``."""
+    from sim_env.baselines import STRATEGIES, make_strategy
+
+    if spec in STRATEGIES:
+        return lambda: make_strategy(spec)
+    if "=" in spec:
+        name, folder = spec.split("=", 1)
+        from .strategy import PolicyStrategy
+
+        PolicyStrategy(folder, name)  # fail now, not after an hour of baselines
+        return lambda: PolicyStrategy(folder, name)
+    if ":" in spec:
+        module, _, cls = spec.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"strategy {spec!r}: cannot import {cls} from {module}: {e}") from None
+        for method in ("reset", "act"):
+            if not callable(getattr(factory, method, None)):
+                raise ValueError(f"strategy {spec!r} has no {method}() method (see sim_env.evaluate.Strategy)")
+        return factory
+    raise ValueError(f"strategy {spec!r}: use one of {', '.join(STRATEGIES)}, module:Class or NAME=FOLDER")
+
+
+def resolve_scenario(spec: str | Path):
+    """A scenario by shipped name (``cold_winter``) or YAML path, as ``(name, Park)``."""
+    from sim_env.scenario import load_scenario
+
+    path = Path(spec)
+    if not path.suffix:
+        path = SCENARIO_DIR / f"{spec}.yaml"
+        if not path.exists():
+            shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+            raise ValueError(f"no scenario {spec!r}; shipped: {shipped}")
+    scenario = load_scenario(path)
+    return path.stem, scenario.park
+
+
+def run_bench(
+    strategies: Iterable[str],
+    scenarios: Iterable[str | Path],
+    seeds: Iterable[int],
+    hours: float = 8760.0,
+    progress: Callable[[str], None] | None = None,
+) -> list[Run]:
+    """Evaluate every strategy on every scenario and seed; the optimum is always included."""
+    from sim_env.baselines import make_strategy
+    from sim_env.evaluate import evaluate
+
+    factories = {spec: resolve_strategy(spec) for spec in strategies if spec != "optimum"}
+    parks = [resolve_scenario(s) for s in scenarios]
+    runs: list[Run] = []
+    for scen_name, park in parks:
+        for seed in seeds:
+            if progress:
+                progress(f"{scen_name} year {seed}: optimum")
+            best = evaluate(make_strategy("optimum"), park, hours=hours, exo_seed=seed)
+            results = [("optimum", best)]
+            for spec, factory in factories.items():
+                if progress:
+                    progress(f"{scen_name} year {seed}: {spec}")
+                strategy = factory()
+                results.append((getattr(strategy, "name", spec), evaluate(strategy, park, hours=hours, exo_seed=seed)))
+            for name, res in results:
+                k = res.kpis
+                runs.append(
+                    Run(
+                        scen_name,
+                        name,
+                        seed,
+                        k["cost_eur"],
+                        k["co2_t"],
+                        k["unmet_heat_mwh"] + k["o2_purchased_t"],
+                        k["objective_eur"],
+                        res.gap_to(best),
+                        res.seconds,
+                    )
+                )
+    return runs
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values, dtype=float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
+def summarize(runs: list[Run]) -> list[dict[str, Any]]:
+    """One row per (scenario, strategy): mean and std over seeds of each column."""
+    rows = []
+    keys = dict.fromkeys((r.scenario, r.strategy) for r in runs)
+    for scen, strat in keys:
+        sel = [r for r in runs if r.scenario == scen and r.strategy == strat]
+        row: dict[str, Any] = {"scenario": scen, "strategy": strat, "years": len(sel)}
+        for col in COLUMNS:
+            row[col], row[col + "_std"] = _mean_std([getattr(r, col) for r in sel])
+        rows.append(row)
+    return rows
+
+
+def write_outputs(runs: list[Run], folder: str | Path) -> dict[str, Path]:
+    """``leaderboard.csv`` (runs), ``leaderboard_summary.csv``, ``leaderboard.md`` and ``leaderboard.png``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {
+        "runs": folder / "leaderboard.csv",
+        "summary": folder / "leaderboard_summary.csv",
+        "markdown": folder / "leaderboard.md",
+        "plot": folder / "leaderboard.png",
+    }
+    fields = list(Run.__dataclass_fields__)
+    with out["runs"].open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows([r.__dict__ for r in runs])
+    rows = summarize(runs)
+    with out["summary"].open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    out["markdown"].write_text(markdown(rows))
+    plot(rows, out["plot"])
+    return out
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| scenario | strategy | years | annual cost (EUR) | CO2 (t) | unmet demand (MWh heat + t O2) | optimality gap (%) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["scenario"], r["gap_pct"])):
+        cells = [
+            f"{r[c]:,.0f} ± {r[c + '_std']:,.0f}" if c == "cost_eur" else f"{r[c]:,.2f} ± {r[c + '_std']:,.2f}"
+            for c in COLUMNS
+        ]
+        lines.append(f"| {r['scenario']} | {r['strategy']} | {r['years']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    strategies = list(dict.fromkeys(r["strategy"] for r in rows))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    width = 0.8 / max(len(strategies), 1)
+    for ax, col, label in ((axes[0], "gap_pct", "optimality gap (%)"), (axes[1], "co2_t", "CO2 (t)")):
+        for i, strat in enumerate(strategies):
+            vals = [next((r for r in rows if r["scenario"] == s and r["strategy"] == strat), None) for s in scenarios]
+            y = [v[col] if v else math.nan for v in vals]
+            err = [v[col + "_std"] if v else 0 for v in vals]
+            ax.bar(np.arange(len(scenarios)) + i * width, y, width, yerr=err, label=strat, capsize=3)
+        ax.set_xticks(np.arange(len(scenarios)) + width * (len(strategies) - 1) / 2, scenarios, rotation=15)
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_yscale("symlog", linthresh=1.0)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("AISYM leaderboard: mean ± std over held-out years")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,104 @@
+"""``aisym bench``: files, columns, optimality gaps, a researcher's own strategy and scenario."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from aisym.cli import app
+from sim_env.rl.leaderboard import BENCH_SCENARIOS, SCENARIO_DIR, resolve_scenario, run_bench, write_outputs
+
+
+class AlwaysHalf:
+    """A researcher's strategy: one class against sim_env.evaluate.Strategy."""
+
+    name = "half"
+
+    def reset(self, env_info):
+        self.n = len(env_info.action_names)
+
+    def act(self, obs, info):
+        return np.full(self.n, 0.5)
+
+
+def test_shipped_bench_scenarios_load():
+    for name in BENCH_SCENARIOS:
+        assert (SCENARIO_DIR / f"{name}.yaml").exists()
+        assert resolve_scenario(name)[0] == name
+    cold = resolve_scenario("cold_winter")[1]
+    assert cold.climate.freshwater_temp_c.mean < resolve_scenario("base")[1].climate.freshwater_temp_c.mean
+
+
+def test_leaderboard_files_and_columns(tmp_path):
+    scenario = tmp_path / "pricey_water.yaml"  # a researcher's scenario: one YAML file
+    scenario.write_text("name: Pricey water\nmarket: {water_price_eur_per_m3: 6.0}\n")
+    runs = run_bench(
+        ["random", "rule", "tests.sim_env.test_leaderboard:AlwaysHalf"], ["base", str(scenario)], seeds=[1001, 1002], hours=48
+    )
+    assert {(r.scenario, r.strategy) for r in runs} >= {("base", "optimum"), ("pricey_water", "half"), ("base", "rule")}
+    assert len(runs) == 2 * 2 * 4
+    for r in runs:
+        if r.strategy == "optimum":
+            assert r.gap_pct == pytest.approx(0.0, abs=1e-9)
+        else:
+            assert r.gap_pct > -0.5  # nothing beats perfect foresight (beyond solver tolerance)
+    files = write_outputs(runs, tmp_path / "out")
+    with files["summary"].open() as f:
+        rows = list(csv.DictReader(f))
+    for col in (
+        "scenario",
+        "strategy",
+        "years",
+        "cost_eur",
+        "cost_eur_std",
+        "co2_t",
+        "co2_t_std",
+        "unmet_demand",
+        "unmet_demand_std",
+        "gap_pct",
+        "gap_pct_std",
+    ):
+        assert col in rows[0]
+    md = files["markdown"].read_text()
+    assert "| optimality gap (%) |" in md and "pricey_water" in md
+    assert files["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_cli_rejects_unknown_strategy_and_scenario(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(app, ["bench", "--strategy", "genius", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "strategy 'genius'" in r.output
+    r = runner.invoke(app, ["bench", "--scenario", "tropical", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "no scenario 'tropical'" in r.output
+
+
+def test_bench_cli_writes_the_leaderboard(tmp_path):
+    r = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--strategy",
+            "rule",
+            "--scenario",
+            "digester_outage",
+            "--seeds",
+            "1",
+            "--hours",
+            "24",
+            "--out",
+            str(tmp_path),
+        ],
+        terminal_width=200,
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "leaderboard.md").exists() and "digester_outage" in r.output
+
+
+def test_train_cli_rejects_a_bad_config(tmp_path):
+    bad = tmp_path / "ppo.yml"
+    bad.write_text("aisym/Park-v0:\n  n_stepz: 5\n")
+    r = CliRunner().invoke(app, ["train", "--hyperparams", str(bad), "--out", str(tmp_path / "run")])
+    assert r.exit_code == 2 and "n_stepz" in r.output
