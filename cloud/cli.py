@@ -119,6 +119,35 @@ def dashboards_push(
         raise typer.Exit(1) from None
 
 
+@dashboards_app.command("demo")
+def dashboards_demo(
+    influx_url: str = typer.Option(
+        "http://127.0.0.1:8086", help="InfluxDB URL [env AISYM_INFLUX_URL].", envvar="AISYM_INFLUX_URL"
+    ),
+    database: str = typer.Option("aisym", help="Database to fill (created if missing)."),
+    minutes: int = typer.Option(60, help="Minutes of demo data, ending now."),
+    park: Path = typer.Option(None, "--park", help="Park YAML (default: the shipped Kråkøya park)."),
+) -> None:
+    """Write demo readings for every tag, and the ingestor's series, so every panel has data."""
+    import time
+
+    from aisym.cli import load_or_exit
+    from aisym.influx import InfluxError, InfluxV1
+
+    from .dashboards.demo import demo_lines
+
+    lines = demo_lines(load_or_exit(park), time.time_ns() // 1_000_000, minutes=minutes)
+    db = InfluxV1(influx_url, database)
+    try:
+        db.create_database()
+        for i in range(0, len(lines), 5000):
+            db.write(lines[i : i + 5000])
+    except InfluxError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {len(lines)} points of demo data to {influx_url}/{database}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
     app.add_typer(dashboards_app, name="dashboards")

@@ -170,3 +170,13 @@ def test_push_names_what_grafana_refused(grafana, tmp_path):
         list(push(url, "tok", tmp_path))
     r = CliRunner().invoke(app, ["dashboards", "push", url])
     assert r.exit_code == 2 and "token is required" in r.output
+
+
+def test_cli_demo_fills_a_database(influxdb, influx):
+    r = CliRunner().invoke(
+        app, ["dashboards", "demo", "--influx-url", influxdb.url, "--database", influx.database, "--minutes", "10"]
+    )
+    assert r.exit_code == 0, r.output
+    assert influx.rows('SELECT count("seq") FROM "heat_store"')[0]["count"] > 0
+    r = CliRunner().invoke(app, ["dashboards", "demo", "--influx-url", "http://127.0.0.1:9", "--minutes", "1"])
+    assert r.exit_code == 1 and "unreachable" in r.output
