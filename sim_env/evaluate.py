@@ -24,7 +24,7 @@ import numpy as np
 from aisym.park import Park
 
 from .core import TwinBatch
-from .params import ACTION_NAMES, OUT_INDEX, OUT_NAMES, S_GAS, S_HEAT, S_TANK, action_bounds
+from .params import ACTION_NAMES, EXCHANGE_FLOWS, OUT_INDEX, OUT_NAMES, S_GAS, S_HEAT, S_TANK, action_bounds
 
 
 @dataclass
@@ -114,7 +114,8 @@ def headline(k: dict[str, float]) -> dict[str, float]:
 
 @dataclass
 class Result:
-    """KPIs of one run: ``totals`` sums every output over the run, ``kpis`` the headline figures."""
+    """KPIs of one run: ``totals`` sums every output over the run, ``kpis`` the headline figures;
+    ``extra["exchanges"]`` is the total flow of each exchange by id (see ``EXCHANGE_FLOWS``)."""
 
     strategy: str
     totals: dict[str, float]
@@ -189,5 +190,6 @@ def evaluate(
     for name in ("price_eur_per_mwh", "co2_g_per_kwh", "heat_pump_cop"):
         totals[name] = float(hourly[:, OUT_INDEX[name]].mean())
     end = {"gas_end_nm3": twin.S[0, S_GAS], "heat_end_kwh": twin.S[0, S_HEAT], "tank_end_m3": twin.S[0, S_TANK]}
+    end["exchanges"] = {e.id: totals[EXCHANGE_FLOWS[e.id]] for e in twin.park.exchanges if e.id in EXCHANGE_FLOWS}
     return Result(getattr(strategy, "name", type(strategy).__name__), totals, headline(totals), hourly,
                   time.perf_counter() - t0, {**end})  # fmt: skip

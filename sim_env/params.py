@@ -12,7 +12,10 @@ Parameters the park schema does not state are derived here, each with its source
 - ``GWP_CH4`` 28 (IPCC AR5, 100 years) [E] for upgrader methane slip;
 - the CHP fuel curve ``fuel = a·P + b·on``: a straight line through rated load at ``eta_el``
   and min load at ``eta_el − eta_el_drop_at_min_load`` (Renewable Energy 114:857, 2017);
-- the flare's capacity equals the digester-to-holder exchange capacity (a flare takes all gas).
+- the flare's capacity equals the digester-to-holder exchange capacity (a flare takes all gas);
+- the store's supply temperature is the highest ``quality.temperature_c`` of the exchanges
+  leaving the heat store (45 °C at Kråkøya; 45 °C if none states it): a source colder than
+  that (electrolyser ``heat_temp_c``, heat-pump ``sink_temp_c``) cannot charge the store.
 """
 
 from __future__ import annotations
@@ -287,10 +290,28 @@ def _electrolyser(p: np.ndarray, park: Park, cap) -> None:
     p[P_X_O2] = cap("oxygen_to_ras")
 
 
+DEFAULT_STORE_TEMP_C = 45.0
+
+
+def store_temp_c(park: Park) -> float:
+    """Supply temperature of the heat store: the hottest stream it must deliver (°C)."""
+    store = _first(park, "heat_store")
+    temps = [
+        e.quality.temperature_c
+        for e in park.exchanges
+        if store is not None and e.source == store.id and e.enabled and e.quality.temperature_c is not None
+    ]
+    return max(temps) if temps else DEFAULT_STORE_TEMP_C
+
+
 def _heat(p: np.ndarray, park: Park, cap) -> None:
     store = _first(park, "heat_store")
     if store is None:
+        p[P_X_ELY_HEAT] = p[P_X_CHP_HEAT] = 0.0
         return
+    ely = _first(park, "electrolyser")
+    if ely is not None and ely.heat_temp_c < store_temp_c(park):
+        p[P_X_ELY_HEAT] = 0.0  # too cold to charge the store without a booster
     p[P_STORE_CAP] = store.capacity_kwh
     p[P_STORE_MAX_CH] = store.max_charge_kw
     p[P_STORE_MAX_DIS] = store.max_discharge_kw
@@ -299,7 +320,7 @@ def _heat(p: np.ndarray, park: Park, cap) -> None:
     p[P_X_HEAT_RAS] = min(cap("store_heat_to_ras"), store.max_discharge_kw)
     p[P_X_HEAT_DIG] = min(cap("store_heat_to_digester"), store.max_discharge_kw)
     hp = _first(park, "heat_pump")
-    if hp is not None:
+    if hp is not None and hp.sink_temp_c >= store_temp_c(park):
         p[P_HP_RATED] = min(hp.rated_heat_kw, cap("heat_pump_to_store"))
         p[P_HP_SINK_C] = hp.sink_temp_c
         p[P_HP_CARNOT] = hp.carnot_efficiency
@@ -316,6 +337,25 @@ def _water(p: np.ndarray, park: Park, cap) -> None:
     p[P_WT_MAX_REUSE] = wt.max_reuse_fraction
     p[P_REUSE_CAP] = min(cap("reused_water_to_ras"), wt.max_reuse_fraction * p[P_MAKEUP_M3H])
     p[P_TANK_INIT] = wt.initial_fraction
+
+
+# Which output carries each exchange's flow (per step; kWh, Nm³, kg or m³), by exchange id.
+EXCHANGE_FLOWS = {
+    "sludge_to_digester": "vs_fed_kg",  # as volatile solids; dry matter = VS / vs_per_ts
+    "biogas_to_holder": "biogas_produced_nm3",
+    "biogas_to_chp": "chp_biogas_nm3",
+    "biogas_to_upgrader": "upgrader_biogas_nm3",
+    "chp_heat_to_store": "chp_heat_to_store_kwh",
+    "electrolyser_heat_to_store": "electrolyser_heat_to_store_kwh",
+    "oxygen_to_ras": "o2_to_ras_kg",
+    "heat_pump_to_store": "heat_pump_heat_kwh",
+    "store_heat_to_ras": "heat_to_ras_kwh",
+    "store_heat_to_digester": "heat_to_digester_kwh",
+    "wastewater_to_treatment": "water_treated_m3",
+    "reused_water_to_ras": "water_reused_m3",
+    "chp_power_to_grid": "chp_el_kwh",
+    "grid_to_electrolyser": "electrolyser_el_kwh",
+}
 
 
 def initial_state(p: np.ndarray) -> np.ndarray:

@@ -105,7 +105,8 @@ class ParkEnv(gym.Env[np.ndarray, np.ndarray]):
     ## Info
     Every KPI of the step (``sim_env.params.OUT_NAMES``): ``cost_eur``, ``co2_kg``,
     ``unmet_heat_kwh``, ``o2_purchased_kg``, ``fresh_water_m3``, ``flared_nm3``,
-    ``heat_recovered_kwh``, ``water_reused_m3``, each exchange's flow, and ``clip_*``.
+    ``heat_recovered_kwh``, ``water_reused_m3``, each exchange's flow (``EXCHANGE_FLOWS`` maps
+    exchange ids to these keys), and ``clip_*``.
 
     ## Version History
     - v0: first version.

@@ -28,6 +28,22 @@ def test_shipped_scenarios_apply(p):
     assert bare.name == "No symbiosis links"
 
 
+def test_heat_colder_than_the_store_cannot_charge_it(tmp_path):
+    f = tmp_path / "cold.yaml"
+    f.write_text("assets:\n  electrolyser: {heat_temp_c: 40}\n  heat_pump: {sink_temp_c: 40}\n")
+    cold = q.park_params(load_scenario(f).park)
+    assert cold[q.P_X_ELY_HEAT] == 0 and cold[q.P_HP_RATED] == 0
+
+
+def test_evaluate_reports_each_exchange_flow():
+    from sim_env.baselines import make_strategy
+    from sim_env.evaluate import evaluate
+
+    flows = evaluate(make_strategy("rule"), hours=24).extra["exchanges"]
+    assert set(flows) == {e.id for e in load_scenario(f"{SCENARIOS}/base.yaml").park.exchanges}
+    assert flows["oxygen_to_ras"] > 0 and flows["reused_water_to_ras"] > 0
+
+
 def test_overlay_adds_an_exchange(tmp_path):
     f = tmp_path / "pipe.yaml"
     f.write_text(
