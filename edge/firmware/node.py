@@ -107,9 +107,12 @@ class Node:
 
     # -- tasks -----------------------------------------------------------------------------
     async def sample_once(self):
-        import sensors
-
-        values, _ = await sensors.scan(self.readers)
+        values = []
+        for r in self.readers:
+            try:
+                values.extend(await r())
+            except Exception as e:  # a driver bug must not stop the other channels
+                status.log("sensor error: %r" % e)
         up = clock.uptime_ms()
         for ch, value in values:
             self.buf.append(ch, value, "good" if value is not None else "comm_error", up)
@@ -141,17 +144,23 @@ class Node:
             await asyncio.sleep_ms(n["resync_s"] * 1000 if ok else 10000)
 
     def telemetry(self, batch):
-        readings = []
+        """The contract's Telemetry JSON for a batch from the buffer, built reading by reading
+        (one small dict at a time: a 50-reading message as one dict tree would need ~20 KiB)."""
+        parts = [
+            '{"v": 1, "park": %s, "node": %s, "readings": [' % (json.dumps(self.cfg["park"]), json.dumps(self.cfg["node"]))
+        ]
         for seq, tag, unit, value, quality, ts, synced in batch:
             r = {"tag": tag, "value": value, "unit": unit, "ts": ts, "quality": quality, "seq": seq}
             if not synced:
                 r["ts_synced"] = False
-            readings.append(r)
-        msg = {"v": 1, "park": self.cfg["park"], "node": self.cfg["node"], "readings": readings}
+            parts.append(json.dumps(r))
+            parts.append(", ")
+        parts[-1] = "]"
         sent = clock.now_ms()
         if sent is not None:
-            msg["sent"] = sent
-        return json.dumps(msg).encode()
+            parts.append(', "sent": %d' % sent)
+        parts.append("}")
+        return "".join(parts).encode()
 
     async def publish_some(self):
         """Send one batch from the buffer; True if something was sent."""
@@ -229,6 +238,11 @@ class Node:
         await asyncio.sleep_ms(int(seconds * 1000))
         for t in tasks:
             t.cancel()
+
+    async def stop(self, drain_ms=0):
+        """Flush, optionally send what is left for up to drain_ms, and disconnect cleanly."""
+        if drain_ms:
+            await self.drain(drain_ms)
         self.buf.close()
         await self.mqtt.stop()
 
@@ -244,24 +258,30 @@ class Node:
                 status.set_state(status.OK)
             await asyncio.sleep_ms(1000)
 
+    async def drain(self, max_ms):
+        """Send what the buffer holds (flushing it first) for at most max_ms; True once empty."""
+        self.buf.flush()
+        t0 = clock.uptime_ms()
+        while clock.uptime_ms() - t0 < max_ms:
+            if not self.mqtt.up.is_set():
+                await asyncio.sleep_ms(50)
+                continue
+            try:
+                if not await self.publish_some():
+                    return True
+            except OSError:
+                self.mqtt.broken()
+        return False
+
     async def cycle(self, max_ms=30000):
         """Deep-sleep mode: one scan, then try to send everything buffered within max_ms."""
         await self.sample_once()
         self.buf.flush()  # the board is about to lose its RAM
         await self.mqtt.subscribe(self.t_cmd)
         await self.mqtt.start()
-        t0 = clock.uptime_ms()
         if clock.anchor is None and await clock.sync(self.cfg["ntp"], log=status.log):
             self.buf.set_anchor(clock.anchor)
-        while clock.uptime_ms() - t0 < max_ms:
-            if not self.mqtt.up.is_set():
-                await asyncio.sleep_ms(100)
-                continue
-            try:
-                if not await self.publish_some():
-                    break
-            except OSError:
-                self.mqtt.broken()
+        await self.drain(max_ms)
         self.buf.close()
         await self.mqtt.stop(clean=True)  # a clean DISCONNECT: the will ('offline') is not sent
 
@@ -280,10 +300,15 @@ def _tls_context(ca):
 
 def main(path="config.json"):
     """Entry point from main.py: load config, start the watchdog, run (or sleep-cycle) forever."""
+    import sys
+
     import config
 
     try:
         cfg = config.load(path)
+        del sys.modules["config"]  # the defaults are merged in: free their ~9 KiB of heap
+        del config
+        gc.collect()
     except ValueError as e:
         status.set_state(status.CONFIG_ERROR)
         status.log("config error: %s" % e)

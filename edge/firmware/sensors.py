@@ -1,14 +1,12 @@
 # Builds the channel readers from config.json. Each reader is a coroutine function returning
 # [(channel index, value or None)]; None becomes a comm_error reading (never an old value).
-import time
-
-from analog import AnalogInput, Calibration
-from ds18b20 import DS18B20, rom_from_hex
-from modbus_rtu import RTUMaster, poll_device
-from pulse import PulseCounter
+# Drivers are imported only for the kinds a node uses: each module costs heap on a 64 KiB board.
+import gc
 
 
 def _ds18b20_reader(machine, onewire, pin, chans):
+    from ds18b20 import DS18B20, rom_from_hex
+
     sensor = DS18B20(onewire.OneWire(machine.Pin(pin)))
     roms = [(i, rom_from_hex(ch["rom"])) for i, ch in chans]
 
@@ -20,6 +18,8 @@ def _ds18b20_reader(machine, onewire, pin, chans):
 
 
 def _analog_reader(machine, i, ch):
+    from analog import AnalogInput, Calibration
+
     cal = Calibration(*ch["cal"])
     inp = AnalogInput(
         machine.ADC(machine.Pin(ch["pin"])), cal, ch.get("signal", "4-20mA"), ch.get("raw_4ma"), ch.get("raw_20ma")
@@ -35,6 +35,8 @@ def _analog_reader(machine, i, ch):
 
 
 def _pulse_reader(machine, i, ch):
+    from pulse import PulseCounter
+
     pin = machine.Pin(ch["pin"], machine.Pin.IN, machine.Pin.PULL_UP)
     counter = PulseCounter(pin, ch.get("per_pulse", 1.0), ch.get("debounce_ms", 5), ch.get("per_hour", True))
     total = ch.get("measure", "rate") == "total"
@@ -82,25 +84,19 @@ def build(cfg, machine=None, onewire=None):
             rs["uart"], baudrate=rs["baud"], bits=rs["bits"], parity=rs["parity"], stop=rs["stop"], tx=rs["tx"], rx=rs["rx"]
         )
         de = machine.Pin(rs["de"], machine.Pin.OUT) if rs.get("de") is not None else None
+        from modbus_rtu import RTUMaster
+
         master = RTUMaster(uart, rs["baud"], de)
         for dev in rs["devices"]:
             readers.append(_modbus_reader(master, dev))
+    gc.collect()
     return readers
 
 
 def _modbus_reader(master, dev):
+    from modbus_rtu import poll_device
+
     async def read():
         return await poll_device(master, dev)
 
     return read
-
-
-async def scan(readers):
-    """One reading of every channel: [(channel, value or None)] and the scan's uptime stamp."""
-    out = []
-    for r in readers:
-        try:
-            out.extend(await r())
-        except Exception as e:  # a driver bug must not stop the other channels
-            print("sensor error:", repr(e))
-    return out, time.ticks_ms()
