@@ -37,7 +37,7 @@ def demo_lines(park: Park, end_ms: int, minutes: int = 60, step_s: int = 60) -> 
         ts = end_ms - (steps - 1 - k) * step_s * 1000
         for c in park.companies:
             node = f"gw-{c.id.replace('_', '-')}"[:40]
-            readings = []
+            readings: list[dict] = []
             for a in c.assets:
                 for t in a.tags:
                     n = seq.get(node, 0)

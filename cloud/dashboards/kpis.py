@@ -58,15 +58,15 @@ def park_kpis(park: Park) -> list[Kpi]:
         out.append(Kpi(f"{grid.id}_co2", "Grid CO2", tag, co2 / 1000, "kg CO2",
                        f"import kW x {co2} g CO2/kWh (mean Norwegian consumption mix)"))  # fmt: skip
     for ex in park.exchanges:
-        tag = park.tags.get(ex.meter_tag or "")
-        if tag is None or not ex.enabled:
+        meter = park.tags.get(ex.meter_tag or "")
+        if meter is None or not ex.enabled:
             continue
         source_kind = park.assets[ex.source].kind
-        if ex.resource == "oxygen" and tag.unit == "kg/h":
+        if ex.resource == "oxygen" and meter.unit == "kg/h":
             factor, what = m.oxygen_purchase_eur_per_kg, f"{m.oxygen_purchase_eur_per_kg} EUR/kg of liquid O2 not bought"
-        elif ex.resource == "heat" and source_kind in ("chp", "electrolyser") and tag.unit == "kW":
+        elif ex.resource == "heat" and source_kind in ("chp", "electrolyser") and meter.unit == "kW":
             factor, what = m.heat_backup_eur_per_mwh / 1000, f"{m.heat_backup_eur_per_mwh} EUR/MWh of backup heat not bought"
-        elif ex.resource == "water" and source_kind == "water_treatment" and tag.unit == "m3/h":
+        elif ex.resource == "water" and source_kind == "water_treatment" and meter.unit == "m3/h":
             factor, what = m.water_price_eur_per_m3, f"{m.water_price_eur_per_m3} EUR/m3 of fresh water not bought"
         else:
             continue

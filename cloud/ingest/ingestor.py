@@ -67,6 +67,7 @@ class Counters:
     acks: int = 0
     stale_acks: int = 0
     connects: int = 0
+    internal_errors: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -108,7 +109,7 @@ class Ingestor:
         c.username_pw_set(self.cfg.mqtt_user, self.cfg.mqtt_password)
         if self.cfg.mqtt_ca_file:
             c.tls_set(ca_certs=str(self.cfg.mqtt_ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        c.reconnect_delay_set(0.2, 5)
+        c.reconnect_delay_set(1, 5)
         will = Status(v=1, node=self.cfg.mqtt_user, state="offline", role="ingestor")
         c.will_set(self._status_topic, encode(will), qos=1, retain=True)
         c.on_connect = self._on_connect
@@ -137,7 +138,7 @@ class Ingestor:
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         with self._cv:
-            self._pending.append(_Msg(msg.topic, msg.payload, msg.mid, msg.qos, self._gen, now_ms()))
+            self._pending.append(_Msg(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._gen, now_ms()))
             self._cv.notify()
 
     # -- life cycle --------------------------------------------------------------------------
@@ -223,7 +224,10 @@ class Ingestor:
                 self._batches.put((batch, lines, dead))  # blocks while two batches wait: back-pressure
                 batch, lines, dead = [], [], []
             if now >= next_health or stopping:
-                self._batches.put(([], self._health_lines(), []))
+                try:
+                    self._batches.put(([], self._health_lines(), []))
+                except Exception:  # a health report is not worth stopping ingest for
+                    self._unexpected("reporting health")
                 next_health = now + self.cfg.health_interval_s
             if stopping:
                 with self._cv:
@@ -250,9 +254,32 @@ class Ingestor:
                     self._drain(max_batches=0)
                 return
             if item:
-                self._flush(*item)
+                self._flush_until_done(item)
             if self._spilled and time.monotonic() >= self._next_drain:
-                self._drain(max_batches=1)
+                try:
+                    self._drain(max_batches=1)
+                except Exception:  # the batch stays in the spill queue; try again after a backoff
+                    self._unexpected("draining the spill queue")
+                    self._next_drain = time.monotonic() + self.backoff.next_wait()
+
+    def _flush_until_done(self, item: tuple) -> None:
+        """Flush a batch; on an unexpected error (disk full, a bug) retry it, never drop or ack it.
+
+        The batch's messages stay unacknowledged meanwhile, so the broker still holds them.
+        """
+        while True:
+            try:
+                self._flush(*item)
+                return
+            except Exception:
+                self._unexpected("writing a batch")
+                if self._closed and self._stopping:
+                    return  # shutting down: the broker redelivers the unacked messages
+                time.sleep(self.backoff.next_wait())
+
+    def _unexpected(self, what: str) -> None:
+        self.counters.internal_errors += 1
+        log.exception("unexpected error while %s; retrying", what)
 
     def _flush(self, batch: list[_Msg], lines: list[str], dead: list[DeadLetter]) -> None:
         if lines:

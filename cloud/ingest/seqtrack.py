@@ -31,7 +31,7 @@ class Gap:
 @dataclass
 class _Node:
     high: int
-    holes: list[list[int]] = field(default_factory=list)  # [first, last, opened_at_s], ascending
+    holes: list[list] = field(default_factory=list)  # [first, last, opened_at_s], ascending
     duplicates: int = 0
 
 

@@ -132,3 +132,24 @@ def test_sigkill_mid_batch_and_with_spill_loses_nothing(mosquitto, fresh_influxd
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_unexpected_write_error_is_retried_not_dropped(mosquitto, influxdb, influx, make_ingestor, unique_id, monkeypatch):
+    """A bug or a full disk in the write path: the batch is retried, its messages stay unacked meanwhile."""
+    ing = make_ingestor(mosquitto, influxdb.url, influx.database)
+    wait_for(lambda: ing.connected, 5, "ingestor connected")
+    real_write, failures = ing.writer.write, [2]
+
+    def flaky(lines):
+        if failures[0]:
+            failures[0] -= 1
+            raise OSError(28, "No space left on device")
+        return real_write(lines)
+
+    monkeypatch.setattr(ing.writer, "write", flaky)
+    pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
+    publish_all(pub, "node-a", messages("node-a", 20, 10, ts0=1_790_200_000_000))
+    pub.close()
+    wait_for(lambda: len(seqs_in_influx(influx, "node-a")) == 200, 15, "200 points")
+    assert seqs_in_influx(influx, "node-a") == list(range(200))
+    assert ing.counters.internal_errors == 2 and ing.running
