@@ -29,7 +29,7 @@ def test_lp_schedule_replayed_in_twin_gives_lp_cost(optimum_two_weeks):
     assert result.totals["clip_total"] < 1e-6  # the kernel had nothing to clip
 
 
-@pytest.mark.parametrize("scenario", ["no_symbiosis.yaml", "high_carbon_price.yaml"])
+@pytest.mark.parametrize("scenario", ["no_symbiosis.yaml", "high_carbon_price.yaml", "no_upgrader.yaml"])
 def test_lp_twin_agreement_holds_in_scenarios(scenario):
     park = load_scenario(f"sim_env/scenarios/{scenario}").park
     strategy = OptimumStrategy()
@@ -37,10 +37,17 @@ def test_lp_twin_agreement_holds_in_scenarios(scenario):
     assert result.kpis["objective_eur"] == pytest.approx(strategy.plan.objective_eur, rel=1e-6)
 
 
-def test_min_load_is_respected_by_the_milp(optimum_two_weeks):
-    _, result = optimum_two_weeks
-    chp = result.hourly[:, q.OUT_INDEX["chp_el_kwh"]]
-    assert np.all((chp < 1e-6) | (chp >= 75.0 - 1e-6))
+def test_min_load_binaries_matter_and_hold():
+    # Without the upgrader the CHP burns all biogas, so its on/off binaries shape the schedule.
+    park = load_scenario("sim_env/scenarios/no_upgrader.yaml").park
+    milp, relaxed = OptimumStrategy(), OptimumStrategy(integer=False)
+    r = evaluate(milp, park, hours=24 * 7, start=24 * 30)
+    r_relaxed = evaluate(relaxed, park, hours=24 * 7, start=24 * 30)
+    chp = r.hourly[:, q.OUT_INDEX["chp_el_kwh"]]
+    assert (chp > 0).sum() > 24 and np.all((chp < 1e-6) | (chp >= 75.0 - 1e-6))
+    assert relaxed.plan.objective_eur < milp.plan.objective_eur - 1.0  # the relaxation runs below min load
+    assert r_relaxed.totals["clip_chp_power"] != 0.0  # ... which the twin clips
+    assert r.kpis["objective_eur"] == pytest.approx(milp.plan.objective_eur, rel=1e-6)
 
 
 def test_no_strategy_beats_the_optimum(optimum_two_weeks):
