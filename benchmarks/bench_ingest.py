@@ -162,8 +162,10 @@ def bench_end_to_end(broker: Mosquitto, influx_url: str, payloads: list[bytes], 
     db = InfluxV1(influx_url, "bench_e2e")
     db.create_database()
     proc = spawn_ingestor(broker, influx_url, "bench_e2e", tmp / "state-e2e", tmp / "e2e.log")
+    ps = psutil.Process(proc.pid)
     try:
         pub, ready = start_publisher(broker.port, payloads)
+        cpu0 = sum(ps.cpu_times()[:2])
         t0 = time.perf_counter()
         ready.set()
         deadline = time.monotonic() + 300
@@ -172,6 +174,8 @@ def bench_end_to_end(broker: Mosquitto, influx_url: str, payloads: list[bytes], 
                 raise TimeoutError(f"only {count_points(db)} of {n_points} points after 300 s")
             time.sleep(0.25)
         dt = time.perf_counter() - t0
+        cpu = sum(ps.cpu_times()[:2]) - cpu0
+        print(f"  ingestor CPU during it: {cpu:.1f} s over {dt:.1f} s wall = {cpu / dt:.0%} of one core")
         pub.join()
         assert count_points(db) == n_points
         return n_points / dt

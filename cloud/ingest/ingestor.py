@@ -218,9 +218,12 @@ class Ingestor:
                 else:
                     lines += out.lines
                     self.counters.readings += out.readings
+                if len(lines) >= self.cfg.batch_points:  # full: hand it over now, InfluxDB likes ~5k points
+                    self._batches.put((batch, lines, dead))
+                    batch, lines, dead = [], [], []
             self.counters.messages += len(taken)
             now = time.monotonic()
-            if batch and (len(lines) >= self.cfg.batch_points or now - started >= self.cfg.linger_s or stopping):
+            if batch and (now - started >= self.cfg.linger_s or stopping):
                 self._batches.put((batch, lines, dead))  # blocks while two batches wait: back-pressure
                 batch, lines, dead = [], [], []
             if now >= next_health or stopping:
