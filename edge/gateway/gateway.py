@@ -130,6 +130,7 @@ class Gateway:
     async def _health_loop(self) -> None:
         while True:
             await asyncio.sleep(self.resolved.config.health_period_s)
+            self.uplink.wake()  # a safety net: every change already wakes the drain loop
             if self.uplink.connected.is_set():
                 self.uplink.health(self.counters())
 

@@ -19,7 +19,6 @@ asyncio loop with ``call_soon_threadsafe`` so the spool is only ever touched fro
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 import threading
@@ -164,8 +163,9 @@ class Uplink:
                     info = self.client.publish(topic, self._telemetry(rows), qos=1)
                     self.inflight[info.mid] = [r.seq for r in rows]
                     self.cursor = rows[-1].seq
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            # A plain wait: Python 3.11's wait_for can swallow a cancellation when the event is
+            # set at the same instant (bpo-42130), which would leave shutdown hanging.
+            await self._wake.wait()
 
     def health(self, counters: dict[str, float]) -> None:
         msg = Health(v=1, node=self.node, ts=now_ms(), counters=counters)

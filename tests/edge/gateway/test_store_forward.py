@@ -179,3 +179,62 @@ def test_credentials_never_inline_and_missing_secret_is_clear(tmp_path, mosquitt
         r = parse_config(text)
         with pytest.raises(ValueError, match="nonexistent/pw"):
             r.config.broker.password()
+
+
+def _drain(broker, tmp_path, park: str, window: int, n: int):
+    import asyncio
+    import os
+
+    from edge.gateway.config import Broker, Tls
+    from edge.gateway.mqtt import Uplink
+    from tests.conftest import USERS
+
+    os.environ["AISYM_TEST_GATEWAY_PW"] = USERS["gw-test"]
+    sp = Spool(tmp_path / f"{park}.db")
+    sp.add([("chp.power_el", float(i), "kW", 1_763_900_000_000 + i, "good") for i in range(n)])
+    cfg = Broker(
+        host="127.0.0.1",
+        port=broker.tls_port,
+        tls=Tls(ca_file=broker.ca_file),
+        username="gw-test",
+        password_env="AISYM_TEST_GATEWAY_PW",
+        window=window,
+        batch=10,
+        client_id=f"gw-test-{park}-{tmp_path.name}"[:40],
+    )
+
+    async def go() -> int:
+        up = Uplink(cfg, park, "gw-test", sp)
+        await up.start()
+        await asyncio.wait_for(up.connected.wait(), 10)
+        task = asyncio.create_task(up.drain())
+        most = 0
+        deadline = time.monotonic() + 30
+        while len(sp) and time.monotonic() < deadline:
+            most = max(most, len(up.inflight))
+            await asyncio.sleep(0.0005)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await up.stop()
+        return most
+
+    most = asyncio.run(go())
+    counters = dict(sp.counters)
+    sp.close()
+    return most, counters
+
+
+def test_window_bounds_messages_in_flight_and_drains_a_backlog(mosquitto, tmp_path):
+    probe = subscriber(mosquitto, f"ingest-w-{tmp_path.name}"[:40], [TELEMETRY])
+    most, counters = _drain(mosquitto, tmp_path, "kraakoya", window=5, n=3000)
+    wait_for(lambda: len({r.seq for r, _ in readings_of(probe)}) >= 3000, 20, "3000 readings at the subscriber")
+    probe.client.loop_stop()
+    probe.client.disconnect()
+    assert 1 <= most <= 5
+    assert counters["sent"] == 3000 and counters["dropped"] == 0
+
+
+def test_broker_refusal_drops_and_counts_instead_of_looping(mosquitto, tmp_path):
+    # gw-test may not publish under another park: Mosquitto answers PUBACK 135 (not authorised)
+    _, counters = _drain(mosquitto, tmp_path, "otherpark", window=10, n=200)
+    assert counters["dropped"] == 200 and counters["sent"] == 0
