@@ -60,7 +60,7 @@ class RTUMaster:
         self.de = de
         self.char_us = bits_per_char * 1000000 // baud
         self.t35_us = 1750 if baud > 19200 else (self.char_us * 7) // 2
-        self._last_us = time.ticks_us() - self.t35_us
+        self._last_us = time.ticks_add(time.ticks_us(), -self.t35_us)
         self.timeouts = 0
         self.crc_errors = 0
         self.requests = 0
@@ -139,7 +139,7 @@ async def poll_device(master, dev, turnaround_ms=None):
     A block that fails gives None (comm_error) for its channels and the poll goes on."""
     import asyncio
 
-    out = []
+    out = []  # type: list
     for fc, address, count, points in dev["blocks"]:
         try:
             words = await master.read(dev["addr"], fc, address, count, dev.get("timeout_ms", 200))

@@ -59,8 +59,8 @@ class MQTTProto:
         self._w = None
         self._pid = 0
         self._acks = set()  # packet ids acknowledged (PUBACK/SUBACK) not yet collected
-        self._last_rx = 0
-        self._last_tx = 0
+        self._last_rx = time.ticks_ms()
+        self._last_tx = time.ticks_ms()
         self._wlock = asyncio.Lock()
         self._ackev = asyncio.Event()  # set by the reader on every PUBACK/SUBACK and on close
 
@@ -77,6 +77,8 @@ class MQTTProto:
         self._last_tx = time.ticks_ms()
 
     async def _read(self, n):
+        if self._r is None:
+            raise OSError("not connected")
         data = await self._r.readexactly(n)
         if len(data) < n:
             raise OSError("connection closed")
@@ -107,7 +109,7 @@ class MQTTProto:
                 body += _str(self.password)
         body[7] = flags
         await self._send(b"\x10" + _varlen(len(body)) + body)
-        hdr = await asyncio.wait_for_ms(self._read(4), self.response_ms)
+        hdr = await asyncio.wait_for_ms(self._read(4), self.response_ms)  # type: bytes
         if hdr[0] != 0x20 or hdr[1] != 2:
             raise OSError("bad CONNACK")
         if hdr[3]:

@@ -292,9 +292,9 @@ def _tls_context(ca):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if ca:
         ctx.load_verify_locations(cafile=ca)
-        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]  # MicroPython has it; the stub lacks it
     else:
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx.verify_mode = ssl.CERT_NONE  # type: ignore[attr-defined]
     return ctx
 
 
@@ -318,11 +318,11 @@ def main(path="config.json"):
     import machine
 
     try:
-        import network
+        import network as net
     except ImportError:
-        network = None
+        net = None  # type: ignore[assignment]  # no Wi-Fi module: a wired or unix-port node
     wdt = machine.WDT(timeout=cfg["watchdog_ms"]) if cfg["watchdog_ms"] and hasattr(machine, "WDT") else None
-    node = Node(cfg, network=network, wdt=wdt)
+    node = Node(cfg, network=net, wdt=wdt)
     if cfg["deep_sleep_s"] > 0:
         asyncio.run(node.cycle())
         machine.deepsleep(cfg["deep_sleep_s"] * 1000)

@@ -19,7 +19,7 @@ class PulseCounter:
         self.scale = 3600000.0 if per_hour else 1000.0
         self.count = 0
         self.bounces = 0
-        self._last_edge = time.ticks_us() - self.debounce_us
+        self._last_edge = time.ticks_add(time.ticks_us(), -self.debounce_us)
         self._last_count = 0
         self._last_ms = time.ticks_ms()
         if pin is not None:
@@ -28,7 +28,7 @@ class PulseCounter:
 
     def _edge(self, _pin=None, now_us=None):
         # interrupt handler: no allocation, no float
-        now = time.ticks_us() if now_us is None else now_us
+        now = time.ticks_us() if now_us is None else time.ticks_add(now_us, 0)
         if time.ticks_diff(now, self._last_edge) < self.debounce_us:
             self.bounces += 1
             return

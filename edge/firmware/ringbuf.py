@@ -61,7 +61,7 @@ class RingBuffer:
         self.flushes = 0
         self._pend = bytearray(flush_n * REC_LEN)  # preallocated: no heap churn per reading
         self._npend = 0
-        self._segs = []  # Segment objects, oldest first; the last one is being filled
+        self._segs = []  # type: list[Segment]  # Segment objects, oldest first; the last one is being filled
         self._tagsets = []
         self._tagset = -1
         self.anchor = None  # epoch ms at uptime 0 of this boot, once the clock is synced
@@ -234,7 +234,7 @@ class RingBuffer:
     def peek(self, n):
         """Up to n readings after the acknowledged seq, from flash, oldest first:
         (seq, tag, unit, value, quality, ts_ms, ts_synced). Stops at readings not datable yet."""
-        out = []
+        out = []  # type: list[tuple]
         seq = self.acked + 1
         for seg in self._segs:
             end = seg.base_seq + seg.count

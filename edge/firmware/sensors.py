@@ -63,7 +63,7 @@ def build(cfg, machine=None, onewire=None):
     if machine is None and any(ch["kind"] != "fake" for ch in cfg["channels"]):
         import machine
     readers = []
-    buses = {}
+    buses = {}  # type: dict[int, list]
     for i, ch in enumerate(cfg["channels"]):
         kind = ch["kind"]
         if kind == "ds18b20":
