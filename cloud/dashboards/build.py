@@ -276,6 +276,13 @@ def health(park: Park) -> Dashboard:
     b.row("Gateways and nodes")
     counters = f'SELECT mean(*) FROM "node_health" WHERE {P} AND {WHERE_TIME} {BY_TIME}, "node" fill(none)'
     b.add(_ts("Node counters (node_health)", "short", [InfluxQL(counters, "$tag_node $col")]), w=16)
+    spool = [
+        InfluxQL(
+            f'SELECT max({qi(f)}) FROM "node_health" WHERE {P} AND {WHERE_TIME} {BY_TIME}, "node" fill(none)', f"$tag_node {f}"
+        )
+        for f in ("sent", "queued_total", "dropped")  # the gateway spool's counters (edge/gateway/spool.py)
+    ]
+    b.add(_ts("Gateway spool: sent, queued, dropped (a drop is data lost at the edge)", "short", spool), w=8)
     online = f'SELECT last("online") FROM "node_status" WHERE {P} AND {WHERE_TIME} {BY_TIME}, "node" fill(previous)'
     b.add(_with(statetimeline.Panel().title("Online (1) / offline (0)"), [InfluxQL(online, "$tag_node")]), w=8)
 

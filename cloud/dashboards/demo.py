@@ -59,7 +59,12 @@ def demo_lines(park: Park, end_ms: int, minutes: int = 60, step_s: int = 60) -> 
                 lines += out.lines
                 counters.messages += 1
                 counters.readings += out.readings
-            hm = {"v": 1, "node": node, "ts": ts, "counters": {"queued": float(k % 5), "sent": float(k * 40), "dropped": 0}}
+            hm = {
+                "v": 1,
+                "node": node,
+                "ts": ts,
+                "counters": {"queued_total": float(k * 41), "sent": float(k * 40), "dropped": 0},
+            }
             lines += proc.handle(topics.health(pid, node), json.dumps(hm).encode(), ts + 400).lines
             state = "offline" if k == steps // 3 else "online"
             st = {"v": 1, "node": node, "state": state, "ts": ts, "role": "gateway"}
