@@ -6,14 +6,18 @@ Each checks the one property that matters: every reading published is in InfluxD
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+import requests
 
 from aisym.contract import now_ms, topics
 from tests.conftest import PARK_ID, USERS
@@ -161,3 +165,50 @@ def test_unexpected_write_error_is_retried_not_dropped(mosquitto, influxdb, infl
     wait_for(lambda: len(seqs_in_influx(influx, "node-a")) == 200, 15, "200 points")
     assert seqs_in_influx(influx, "node-a") == list(range(200))
     assert ing.counters.internal_errors == 2 and ing.running
+
+
+class _ThrottlingProxy(http.server.BaseHTTPRequestHandler):
+    """Answers the first write with 429 + Retry-After, then forwards to the real InfluxDB."""
+
+    target = ""
+    refusals = 1
+    writes: ClassVar[list[tuple[float, int]]] = []  # (monotonic time, status)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/write") and _ThrottlingProxy.refusals > 0:
+            _ThrottlingProxy.refusals -= 1
+            status, headers, data = 429, {"Retry-After": "1.5"}, b'{"error": "too many requests"}'
+        else:
+            r = requests.post(self.target + self.path, data=body, timeout=10)
+            status, headers, data = r.status_code, {}, r.content
+        if self.path.startswith("/write"):
+            self.writes.append((time.monotonic(), status))
+        self.send_response(status)
+        for k, v in {"Content-Type": "application/json", "Content-Length": str(len(data)), **headers}.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_throttled_write_waits_for_retry_after(mosquitto, influxdb, influx, make_ingestor, unique_id):
+    _ThrottlingProxy.target, _ThrottlingProxy.refusals, _ThrottlingProxy.writes = influxdb.url, 1, []
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ThrottlingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        ing = make_ingestor(mosquitto, url, influx.database, backoff_initial_s=0.05, health_interval_s=60)
+        wait_for(lambda: ing.connected, 5, "ingestor connected")
+        pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
+        publish_all(pub, "node-a", messages("node-a", 10, 10, ts0=1_790_300_000_000))
+        pub.close()
+        wait_for(lambda: len(seqs_in_influx(influx, "node-a")) == 100, 10, "100 points")
+    finally:
+        proxy.shutdown()
+    (t429, s429), (t_next, s_next) = _ThrottlingProxy.writes[:2]
+    assert (s429, s_next) == (429, 204)
+    assert t_next - t429 >= 1.5, "retried before Retry-After although our own backoff was 0.05 s"
+    assert seqs_in_influx(influx, "node-a") == list(range(100)) and ing.counters.spilled_batches >= 1
