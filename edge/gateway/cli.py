@@ -113,7 +113,7 @@ def probe(
 
     async def go() -> list[tuple[str, str, str, str, str, str]]:
         link = Link(bus)
-        rows = []
+        rows: list[tuple[str, str, str, str, str, str]] = []
         try:
             for block in plan_reads(prof.registers, prof.max_block, prof.max_gap):
                 try:

@@ -121,8 +121,8 @@ class SetpointManager:
         for sp in cmd.setpoints:
             if expired:
                 self.counters["rejected_expired"] += 1
-                reason = f"expired: ts + ttl_s ({cmd.ttl_s:g} s) has passed"
-                results.append(AckResult(tag=sp.tag, status="rejected", reason=reason))
+                why = f"expired: ts + ttl_s ({cmd.ttl_s:g} s) has passed"
+                results.append(AckResult(tag=sp.tag, status="rejected", reason=why))
                 continue
             reason = self._check(sp.tag, sp.value, time.monotonic())
             if reason is not None:
