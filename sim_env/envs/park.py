@@ -147,12 +147,14 @@ class ParkEnv(gym.Env[np.ndarray, np.ndarray]):
         self._names = list(OUT_NAMES)
         self._action = self.twin.A[0]
         self._kernel = kernels.step_serial_numba
+        self._elapsed = 0
         self.render_mode = render_mode
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         start = (options or {}).get("start")
         self.twin.reset(rng=self.np_random, start=start)
+        self._elapsed = 0
         return self.twin.OBS[0].astype(np.float32), {}
 
     def step(self, action: np.ndarray):
@@ -160,8 +162,9 @@ class ParkEnv(gym.Env[np.ndarray, np.ndarray]):
         # The hot path calls the kernel directly: TwinBatch.step's checks cost more than the physics.
         self._action[:] = action
         self._kernel(tw.P, tw.exo, tw.ser, tw.t, tw.S, tw.A, tw.Y, tw.OBS, tw.horizon)
-        tw.elapsed[0] += 1
-        truncated = bool(tw.elapsed[0] >= tw.episode_steps)
+        self._elapsed += 1
+        tw.elapsed[0] = self._elapsed
+        truncated = self._elapsed >= tw.episode_steps
         values = tw.Y[0].tolist()
         info = dict(zip(self._names, values, strict=True)) if self._named_info else {"kpi": tw.Y[0].copy()}
         return tw.OBS[0].astype(np.float32), values[0], False, truncated, info

@@ -73,3 +73,15 @@ def test_lp_relaxation_is_a_lower_bound(optimum_two_weeks):
 def test_unknown_strategy_lists_the_choices():
     with pytest.raises(ValueError, match="random, rule, mpc, optimum"):
         make_strategy("greedy")
+
+
+def test_sub_hourly_steps_keep_the_agreement():
+    strategy = OptimumStrategy()
+    result = evaluate(strategy, hours=48, dt_h=0.25, start=4 * 24 * 100)
+    assert result.hourly.shape[0] == 4 * 48
+    assert result.kpis["objective_eur"] == pytest.approx(strategy.plan.objective_eur, rel=1e-6)
+    hourly = evaluate(make_strategy("rule"), hours=48, start=24 * 100)
+    quarter = evaluate(make_strategy("rule"), hours=48, dt_h=0.25, start=4 * 24 * 100)
+    # the same park over the same two days: water and O2 demand do not depend on the step length
+    assert quarter.totals["water_demand_m3"] == pytest.approx(hourly.totals["water_demand_m3"], rel=1e-9)
+    assert quarter.totals["o2_demand_kg"] == pytest.approx(hourly.totals["o2_demand_kg"], rel=0.05)
