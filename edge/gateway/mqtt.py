@@ -29,6 +29,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from pydantic import ValidationError
 
 from aisym.contract import Health, Reading, Status, Telemetry, encode, now_ms, topics
 
@@ -60,7 +61,7 @@ class Uplink:
         self.connected = asyncio.Event()
         self.inflight: dict[int, list[int]] = {}  # message id -> seqs it carries
         self.cursor = 0  # highest seq handed to paho
-        self.counters = {"broker_refused": 0, "connects": 0, "disconnects": 0}
+        self.counters = {"broker_refused": 0, "invalid": 0, "connects": 0, "disconnects": 0}
         self._wake = asyncio.Event()
         self._lock = threading.Lock()
         self.client = self._make_client()
@@ -143,12 +144,23 @@ class Uplink:
         """Publish a non-spooled message (health, acks): QoS 1, best effort when offline."""
         self.client.publish(topic, payload, qos=1, retain=retain)
 
-    def _telemetry(self, rows: list[Row]) -> bytes:
-        readings = [
-            Reading(tag=r.tag, value=r.value, unit=r.unit, ts=r.ts, quality=r.quality, seq=r.seq, ts_synced=r.ts_synced)  # type: ignore[arg-type]
-            for r in rows
-        ]
-        return encode(Telemetry(v=1, park=self.park, node=self.node, readings=readings, sent=now_ms()))
+    def _telemetry(self, rows: list[Row]) -> tuple[bytes | None, list[Row]]:
+        """The message for ``rows``, and the rows the contract refuses (a clock before 2000, an
+        infinite value...): those are dropped and counted, so one bad row cannot crash-loop the
+        gateway on every restart."""
+        readings, bad = [], []
+        for r in rows:
+            try:
+                quality: Any = r.quality
+                readings.append(
+                    Reading(tag=r.tag, value=r.value, unit=r.unit, ts=r.ts, quality=quality, seq=r.seq, ts_synced=r.ts_synced)
+                )
+            except ValidationError as e:
+                log.error("dropping seq %d, refused by the contract: %s", r.seq, e.errors(include_url=False)[0]["msg"])
+                bad.append(r)
+        if not readings:
+            return None, bad
+        return encode(Telemetry(v=1, park=self.park, node=self.node, readings=readings, sent=now_ms())), bad
 
     async def drain(self) -> None:
         """Forever: fill the window from the spool while connected."""
@@ -160,9 +172,15 @@ class Uplink:
                     rows = self.spool.pending(self.cursor, self.broker.batch)
                     if not rows:
                         break
-                    info = self.client.publish(topic, self._telemetry(rows), qos=1)
-                    self.inflight[info.mid] = [r.seq for r in rows]
+                    payload, bad = self._telemetry(rows)
                     self.cursor = rows[-1].seq
+                    if bad:
+                        self.counters["invalid"] += len(bad)
+                        self.spool.ack([r.seq for r in bad], counter="dropped")
+                    if payload is not None:
+                        info = self.client.publish(topic, payload, qos=1)
+                        bad_seqs = {r.seq for r in bad}
+                        self.inflight[info.mid] = [r.seq for r in rows if r.seq not in bad_seqs]
             # A plain wait: Python 3.11's wait_for can swallow a cancellation when the event is
             # set at the same instant (bpo-42130), which would leave shutdown hanging.
             await self._wake.wait()

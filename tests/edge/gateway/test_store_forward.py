@@ -238,3 +238,44 @@ def test_broker_refusal_drops_and_counts_instead_of_looping(mosquitto, tmp_path)
     # gw-test may not publish under another park: Mosquitto answers PUBACK 135 (not authorised)
     _, counters = _drain(mosquitto, tmp_path, "otherpark", window=10, n=200)
     assert counters["dropped"] == 200 and counters["sent"] == 0
+
+
+def test_readings_the_contract_refuses_are_dropped_not_crash_looped(mosquitto, tmp_path):
+    """A Pi without RTC polls before NTP: ts in 1970. Such rows must not stop the drain forever."""
+    import asyncio
+    import os
+
+    from edge.gateway.config import Broker, Tls
+    from edge.gateway.mqtt import Uplink
+    from tests.conftest import USERS
+
+    os.environ["AISYM_TEST_GATEWAY_PW"] = USERS["gw-test"]
+    sp = Spool(tmp_path / "s.db")
+    sp.add([("chp.power_el", 1.0, "kW", 1_000, "good"), ("chp.power_el", 2.0, "kW", 1_763_900_000_000, "good")])
+    sp.add([("chp.power_el", 3.0, "kW", 1_763_900_000_001, "good")])
+    cfg = Broker(
+        host="127.0.0.1",
+        port=mosquitto.tls_port,
+        tls=Tls(ca_file=mosquitto.ca_file),
+        username="gw-test",
+        password_env="AISYM_TEST_GATEWAY_PW",
+        client_id=f"gw-test-bad-{tmp_path.name}"[:40],
+    )
+
+    async def go() -> dict:
+        up = Uplink(cfg, "kraakoya", "gw-test", sp)
+        await up.start()
+        await asyncio.wait_for(up.connected.wait(), 10)
+        task = asyncio.create_task(up.drain())
+        deadline = time.monotonic() + 10
+        while len(sp) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await up.stop()
+        return dict(up.counters)
+
+    counters = asyncio.run(go())
+    assert len(sp) == 0 and counters["invalid"] == 1
+    assert sp.counters["dropped"] == 1 and sp.counters["sent"] == 2
+    sp.close()
