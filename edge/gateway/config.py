@@ -247,6 +247,9 @@ class GatewayConfig(_Model):
     broker: Broker = Broker()
     spool: Spool = Spool()
     health_period_s: Seconds = 30.0
+    # Mark readings ts_synced=false while the kernel says the clock is unsynchronised (a Pi
+    # before NTP); false trusts the clock (e.g. a PLC network without NTP but with an RTC).
+    clock_check: bool = True
     buses: dict[Id, Bus] = {}
     devices: list[Device] = []
     opcua: list[OpcUaEndpoint] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 from aisym.contract import topics
 
+from .clock import clock_synced
 from .config import UNIT_FACTORS, Device, Resolved, SerialBus
 from .modbus import DevicePoller, Link, ReadingTuple
 from .mqtt import Uplink
@@ -93,7 +94,7 @@ class Gateway:
     # ------------------------------------------------------------ plumbing
     def _store(self, readings: list[ReadingTuple]) -> None:
         if readings:
-            self.spool.add(readings)
+            self.spool.add(readings, ts_synced=clock_synced() if self.resolved.config.clock_check else True)
             self.uplink.wake()
 
     def _on_command(self, payload: bytes) -> None:

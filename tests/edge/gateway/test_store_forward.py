@@ -12,6 +12,7 @@ import time
 import pytest
 
 from aisym.contract import decode_health, decode_status
+from edge.gateway.clock import clock_synced
 from edge.gateway.spool import Spool
 
 from .harness import (
@@ -164,6 +165,8 @@ def test_sigkill_mid_publish_loses_nothing_and_seq_continues(fresh_mosquitto, tm
     assert before and after
     assert min(r.seq for r in after) > max(r.seq for r in before) == last_before  # seq continues after the restart
     assert pending_just_before, "nothing was pending at the kill: the test did not hit a publish"
+    # the kernel's view of the clock travels with each reading (false on a Pi before NTP)
+    assert {r.ts_synced for r in by_seq.values()} == {clock_synced()}
 
 
 @pytest.mark.parametrize("secret", ["password: hunter2", "password_file: /nonexistent/pw"])
