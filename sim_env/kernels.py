@@ -198,7 +198,8 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
     # Flexible electric loads, then water, then shed flexible load if the grid limit is hit.
     p_ely = _min_load(a_ely * P[k, P_ELY_RATED], P[k, P_ELY_PMIN], P[k, P_ELY_RATED])
     q_hp = a_hp * P[k, P_HP_RATED]
-    cop = min(P[k, P_HP_CARNOT] * (P[k, P_HP_SINK_C] + 273.15) / max(P[k, P_HP_SINK_C] - t_source, 1.0), COP_MAX)
+    # A heat pump's COP is at least 1 (its electricity ends up as heat) and at most COP_MAX.
+    cop = min(max(P[k, P_HP_CARNOT] * (P[k, P_HP_SINK_C] + 273.15) / max(P[k, P_HP_SINK_C] - t_source, 1.0), 1.0), COP_MAX)
     water_dem = P[k, P_MAKEUP_M3H] * dt
     treat = min(a_tr * P[k, P_WT_CAP] * dt, water_dem)
     reuse = a_ru * P[k, P_REUSE_CAP] * dt

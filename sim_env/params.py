@@ -179,13 +179,6 @@ def chp_fuel_curve(rated_kw: float, eta_el: float, min_load: float, drop: float)
     return p_min, slope, fuel_rated - slope * rated_kw
 
 
-def hp_cop(p: np.ndarray, source_c: np.ndarray | float) -> np.ndarray | float:
-    """Heat-pump COP from the Carnot limit at source and sink temperatures, capped at ``COP_MAX``."""
-    sink_k = p[P_HP_SINK_C] + 273.15
-    lift = np.maximum(p[P_HP_SINK_C] - source_c, 1.0)
-    return np.minimum(p[P_HP_CARNOT] * sink_k / lift, COP_MAX)
-
-
 def park_params(park: Park, dt_h: float = 1.0) -> np.ndarray:
     """Flatten a park into the parameter vector the kernels read.
 

@@ -82,7 +82,7 @@ def step_reference(p: Sequence[float], exo: Sequence[float], state: Sequence[flo
     hp_kw = frac[q.A_HP] * p[q.P_HP_RATED]
     source = exo[int(p[q.P_HP_SOURCE])]
     sink = p[q.P_HP_SINK_C]
-    cop = min(p[q.P_HP_CARNOT] * (sink + 273.15) / max(sink - source, 1.0), COP_MAX)
+    cop = min(max(p[q.P_HP_CARNOT] * (sink + 273.15) / max(sink - source, 1.0), 1.0), COP_MAX)
     demand_m3 = p[q.P_MAKEUP_M3H] * dt
     treated = min(frac[q.A_TREAT] * p[q.P_WT_CAP] * dt, demand_m3)
     reused = frac[q.A_REUSE] * p[q.P_REUSE_CAP] * dt

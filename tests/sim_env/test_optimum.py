@@ -85,3 +85,27 @@ def test_sub_hourly_steps_keep_the_agreement():
     # the same park over the same two days: water and O2 demand do not depend on the step length
     assert quarter.totals["water_demand_m3"] == pytest.approx(hourly.totals["water_demand_m3"], rel=1e-9)
     assert quarter.totals["o2_demand_kg"] == pytest.approx(hourly.totals["o2_demand_kg"], rel=0.05)
+
+
+def test_a_park_missing_assets_still_balances_and_agrees():
+    """A smaller park file (no heat pump, no electrolyser, no upgrader): zero bounds, finite physics."""
+    import yaml
+
+    from aisym.park import DEFAULT_PARK, parse_park
+
+    doc = yaml.safe_load(DEFAULT_PARK.read_text(encoding="utf-8"))
+    gone = {"heat_pump", "electrolyser", "upgrader"}
+    doc["companies"] = [c for c in doc["companies"] if c["id"] != "nte_h2"]
+    for c in doc["companies"]:
+        c["assets"] = [a for a in c["assets"] if a["id"] not in gone]
+    doc["exchanges"] = [e for e in doc["exchanges"] if e["from"] not in gone and e["to"] not in gone]
+    park = parse_park(yaml.safe_dump(doc, allow_unicode=True), "small.yaml")
+    p = q.park_params(park)
+    assert p[q.P_HP_RATED] == p[q.P_ELY_RATED] == p[q.P_UPG_CAP] == 0
+    random = evaluate(make_strategy("random"), park, hours=48)
+    assert np.isfinite(random.hourly).all()
+    assert random.totals["h2_kg"] == 0 and random.totals["heat_pump_heat_kwh"] == 0
+    strategy = OptimumStrategy()
+    best = evaluate(strategy, park, hours=24 * 7)
+    assert best.kpis["objective_eur"] == pytest.approx(strategy.plan.objective_eur, rel=1e-6)
+    assert evaluate(make_strategy("rule"), park, hours=24 * 7).gap_to(best) >= -1e-6
