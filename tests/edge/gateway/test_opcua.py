@@ -83,3 +83,67 @@ def test_subscription_values_restart_and_setpoint_write():
 
     readback, connects = asyncio.run(scenario())
     assert readback == 100.0 and connects == 2
+
+
+def test_gateway_reads_and_writes_opcua_through_the_broker(mosquitto, tmp_path, unique_id):
+    """Config -> gateway -> OPC UA subscription -> telemetry; command -> OPC UA write -> ack."""
+    import threading
+
+    from aisym.contract import Command, Setpoint, decode_ack, decode_telemetry, encode, now_ms
+    from tests.conftest import USERS
+    from tests.support import MqttProbe
+
+    from .harness import GatewayThread, resolved, wait_for, write_config
+
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    box: dict = {}
+
+    def serve():
+        asyncio.set_event_loop(loop)
+
+        async def main():
+            box["server"], box["nodes"] = await start_server(port, 61.5)
+            started.set()
+
+        loop.run_until_complete(main())
+        loop.run_forever()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    assert started.wait(20)
+    node = {"id": "electrolyser", "url": f"opc.tcp://127.0.0.1:{port}/aisym/", "publishing_ms": 100}
+    node["nodes"] = [
+        {"node_id": "ns=2;s=Stack.Temperature", "tag": "electrolyser.stack_temp"},
+        {"node_id": "ns=2;s=Stack.PowerSetpoint", "tag": "electrolyser.power_setpoint", "writable": True},
+    ]
+    cfg = write_config(tmp_path, mosquitto, None, broker={"client_id": unique_id}, opcua=[node])
+    probe = MqttProbe("127.0.0.1", mosquitto.port, "controller", USERS["controller"], unique_id + "c")
+    probe.connect()
+    probe.subscribe("aisym/kraakoya/gw-test/#")
+    gw = GatewayThread(resolved(cfg)).start()
+    try:
+
+        def temps():
+            out = []
+            for m in list(probe.messages):
+                if m.topic.endswith("/telemetry"):
+                    out += [r for r in decode_telemetry(m.payload).readings if r.tag == "electrolyser.stack_temp"]
+            return out
+
+        wait_for(lambda: any(r.value == 61.5 and r.quality == "good" for r in temps()), 20, "OPC UA value as telemetry")
+        wait_for(lambda: gw.call(lambda: gw.gw.opcua["electrolyser"].state) == "online", 10, "online")
+        cmd = Command(v=1, id="ua1", ts=now_ms(), setpoints=[Setpoint(tag="electrolyser.power_setpoint", value=250.0)])
+        probe.publish("aisym/kraakoya/gw-test/cmd", encode(cmd))
+        probe.wait(lambda: any(m.topic.endswith("/cmd/ack") for m in probe.messages), 10, "ack")
+        ack = next(decode_ack(m.payload) for m in probe.messages if m.topic.endswith("/cmd/ack"))
+        on_server = asyncio.run_coroutine_threadsafe(box["nodes"]["sp"].read_value(), loop).result(10)
+    finally:
+        gw.stop()
+        probe.client.loop_stop()
+        probe.client.disconnect()
+        asyncio.run_coroutine_threadsafe(box["server"].stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        t.join(10)
+    assert [(r.status, r.readback) for r in ack.results] == [("applied", 250.0)] and on_server == 250.0
