@@ -50,6 +50,7 @@ class _Msg:
     qos: int
     gen: int  # connection generation: an ack is only valid on the connection that delivered it
     received_ms: int
+    retained: bool = False
 
 
 @dataclass
@@ -138,7 +139,7 @@ class Ingestor:
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         with self._cv:
-            self._pending.append(_Msg(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._gen, now_ms()))
+            self._pending.append(_Msg(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._gen, now_ms(), msg.retain))
             self._cv.notify()
 
     # -- life cycle --------------------------------------------------------------------------
@@ -211,7 +212,7 @@ class Ingestor:
             for m in taken:
                 if not batch:
                     started = time.monotonic()
-                out = self.processor.handle(m.topic, m.payload, m.received_ms)
+                out = self.processor.handle(m.topic, m.payload, m.received_ms, m.retained)
                 batch.append(m)
                 if out.dead is not None:
                     dead.append(out.dead)

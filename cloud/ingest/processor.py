@@ -65,8 +65,11 @@ class Processor:
         self.nodes: dict[str, NodeStats] = {}
         self.gaps: list[Gap] = []  # reported since the last health report
 
-    def handle(self, topic: str, payload: bytes, received_ms: int | None = None) -> Outcome:
-        """Validate one message. Never raises: anything wrong becomes ``Outcome.dead``."""
+    def handle(self, topic: str, payload: bytes, received_ms: int | None = None, retained: bool = False) -> Outcome:
+        """Validate one message. Never raises: anything wrong becomes ``Outcome.dead``.
+
+        :param retained: the broker replayed it from its retained store (so it is not news)
+        """
         received_ms = received_ms or time.time_ns() // 1_000_000
         try:
             t = topics.parse(topic)
@@ -82,6 +85,10 @@ class Processor:
             if t.kind == "status":
                 st = decode_status(payload)
                 _same_node(st.node, t.node)
+                if st.ts is None and retained:
+                    # A replayed status without a time (a last will) happened at an unknown moment:
+                    # stamping it "now" would mark a live node offline. A live will has retain=0.
+                    return Outcome()
                 online = 1.0 if st.state == "online" else 0.0
                 fields: dict[str, float | int | str | bool] = {"state": st.state, "online": online}
                 tags = {"park": self.park_id, "node": st.node, "role": st.role}

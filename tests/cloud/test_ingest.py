@@ -131,3 +131,16 @@ def test_cli_shows_dead_letters(tmp_path):
     assert r.exit_code == 0 and "1 dead letters" in r.output and "readings[0].ts: too early" in r.output
     r = CliRunner().invoke(app, ["ingest", "--state-dir", str(tmp_path)], env={"AISYM_MQTT_PASSWORD": ""})
     assert r.exit_code == 2 and "AISYM_MQTT_PASSWORD" in r.output
+
+
+def test_retained_will_without_time_is_not_news(tmp_path):
+    """Mosquitto 2.0.11 replays retained messages to shared subscriptions: an old will must not mark a node offline now."""
+    from cloud.ingest import Processor
+
+    from .helpers import PARK
+
+    will = json.dumps({"v": 1, "node": "node-a", "state": "offline", "role": "gateway"}).encode()
+    topic = topics.status(PARK_ID, "node-a")
+    assert Processor(PARK).handle(topic, will, retained=True).lines == []
+    live = Processor(PARK).handle(topic, will, received_ms=1_790_000_000_123, retained=False).lines
+    assert len(live) == 1 and "online=0.0" in live[0] and live[0].endswith(" 1790000000123")
