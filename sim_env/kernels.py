@@ -4,7 +4,7 @@ Layout (``k`` is the park, always the first index, so no per-park slice is ever 
 
 - ``P[k, i]``: parameters (:mod:`sim_env.params`, ``P_*``);
 - ``EXO[s, t, c]``: exogenous series ``s`` at step ``t``, column ``E_*``; park ``k`` reads
-  series ``ser[k]`` at step ``t[k] % T`` (the year wraps around);
+  series ``ser[k]`` at step ``t[k]``, which wraps to 0 after the last step of the series;
 - ``S[k, j]``: state ``S_*``; ``A[k, a]``: action fractions ``A_*`` in [0, 1];
 - ``Y[k, o]``: per-step outputs in the order of ``OUT_NAMES``; ``OBS[k, :]``: observation.
 
@@ -376,9 +376,14 @@ def _observe_park(P, EXO, k, s, ti, S, OBS, horizon):
     vs_ss = P[k, P_SLUDGE_KG_DM_H] * P[k, P_VS_PER_TS] * P[k, P_DIG_TAU_H]
     OBS[k, S_VS] = S[k, S_VS] / vs_ss if vs_ss > 0.0 else 0.0
     j = N_STATE
-    for h in range(horizon + 1):
-        OBS[k, j] = EXO[s, (ti + h) % T, E_PRICE] / 100.0
-        OBS[k, j + horizon + 1] = EXO[s, (ti + h) % T, E_CO2] / 100.0
+    row = ti
+    for _ in range(horizon + 1):
+        # Wrap by comparison: an integer modulo per forecast step cost a third of the whole step.
+        if row >= T:
+            row -= T
+        OBS[k, j] = EXO[s, row, E_PRICE] / 100.0
+        OBS[k, j + horizon + 1] = EXO[s, row, E_CO2] / 100.0
+        row += 1
         j += 1
     j += horizon + 1
     for c in range(3):
@@ -398,10 +403,13 @@ def step_batch_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
     """Step every park once, advance its clock and write its next observation (``prange``)."""
     T = EXO.shape[1]
     for k in prange(S.shape[0]):
-        ti = t[k] % T
+        ti = t[k]
+        if ti >= T:
+            ti %= T
         _step_park(P, EXO, k, ser[k], ti, S, A, Y)
-        t[k] += 1
-        _observe_park(P, EXO, k, ser[k], t[k] % T, S, OBS, horizon)
+        ti = ti + 1 if ti + 1 < T else 0  # the clock stays within the series (no modulo per step)
+        t[k] = ti
+        _observe_park(P, EXO, k, ser[k], ti, S, OBS, horizon)
 
 
 @njit(cache=True, error_model="numpy")
@@ -409,10 +417,13 @@ def step_serial_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
     """:func:`step_batch_numba` without threads: as fast on 2 cores, and cheaper to call for one park."""
     T = EXO.shape[1]
     for k in range(S.shape[0]):
-        ti = t[k] % T
+        ti = t[k]
+        if ti >= T:
+            ti %= T
         _step_park(P, EXO, k, ser[k], ti, S, A, Y)
-        t[k] += 1
-        _observe_park(P, EXO, k, ser[k], t[k] % T, S, OBS, horizon)
+        ti = ti + 1 if ti + 1 < T else 0  # the clock stays within the series (no modulo per step)
+        t[k] = ti
+        _observe_park(P, EXO, k, ser[k], ti, S, OBS, horizon)
 
 
 @njit(cache=True, error_model="numpy")
