@@ -150,6 +150,11 @@ class ParkEnv(gym.Env[np.ndarray, np.ndarray]):
         self._elapsed = 0
         self.render_mode = render_mode
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # ``_action`` is a view into the twin's action array; pickle would copy it apart.
+        self.__dict__.update(state)
+        self._action = self.twin.A[0]
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         start = (options or {}).get("start")

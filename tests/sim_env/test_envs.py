@@ -52,6 +52,23 @@ def test_seeded_reset_is_deterministic():
     assert not np.array_equal(oa, oc)  # another seed, another start hour
 
 
+def test_pickled_env_continues_identically():
+    import pickle
+
+    env = gym.make(sim_env.ENV_ID, episode_hours=24)
+    env.reset(seed=1)
+    env.step(np.full(q.N_ACTIONS, 0.5, np.float32))
+    twin = pickle.loads(pickle.dumps(env))
+    for a in np.random.default_rng(2).uniform(0, 1, (5, q.N_ACTIONS)).astype(np.float32):
+        r1, r2 = env.step(a), twin.step(a)
+        np.testing.assert_array_equal(r1[0], r2[0])
+        assert r1[1] == r2[1]
+    venv = ParkVectorEnv(num_envs=3)
+    venv.reset(seed=0)
+    copy = pickle.loads(pickle.dumps(venv))
+    np.testing.assert_array_equal(venv.step(np.zeros((3, q.N_ACTIONS)))[0], copy.step(np.zeros((3, q.N_ACTIONS)))[0])
+
+
 def test_env_equals_reference(p, exo):
     env = gym.make(sim_env.ENV_ID, episode_hours=24, start=500)
     obs, _ = env.reset(seed=0)
