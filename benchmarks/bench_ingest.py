@@ -7,7 +7,7 @@ Prints, for the same messages (``--per-msg`` readings each):
 1. **direct**: the points written straight to InfluxDB in batches of 5,000 (one process, no MQTT);
 2. **mosquitto**: Mosquitto's own QoS 1 rate, publisher process -> subscriber (auto-ack), no InfluxDB;
 3. **end-to-end**: publisher process -> Mosquitto -> ``python -m cloud.ingest`` -> InfluxDB, timed from
-   the first publish until InfluxDB holds every point;
+   the first publish until InfluxDB holds every point (best of 2, each with a fresh ingestor and database);
 
 and the ratios end-to-end/direct (target >= 0.3) and end-to-end/mosquitto. Then a sustained load at
 ``--rate`` messages/s for ``--sustain-s`` seconds with the ingestor's RSS sampled every 0.5 s.
@@ -158,10 +158,11 @@ def count_points(db: InfluxV1) -> int:
     return int(sum(r["count"] for r in rows))
 
 
-def bench_end_to_end(broker: Mosquitto, influx_url: str, payloads: list[bytes], n_points: int, tmp: Path) -> float:
-    db = InfluxV1(influx_url, "bench_e2e")
+def bench_end_to_end(broker: Mosquitto, influx_url: str, payloads: list[bytes], n_points: int, tmp: Path, k: int = 0) -> float:
+    name = f"bench_e2e{k}"
+    db = InfluxV1(influx_url, name)
     db.create_database()
-    proc = spawn_ingestor(broker, influx_url, "bench_e2e", tmp / "state-e2e", tmp / "e2e.log")
+    proc = spawn_ingestor(broker, influx_url, name, tmp / f"state-{name}", tmp / f"{name}.log")
     ps = psutil.Process(proc.pid)
     try:
         pub, ready = start_publisher(broker.port, payloads)
@@ -240,8 +241,9 @@ def main() -> None:
             print(f"direct batched write to InfluxDB : {direct:10.0f} points/s (best of 3, batches of 5000)")
             mq = bench_mosquitto(broker.port, payloads)
             print(f"mosquitto QoS 1 pub -> sub       : {mq:10.0f} msg/s = {mq * a.per_msg:10.0f} readings/s")
-            e2e = bench_end_to_end(broker, influx.url, payloads, n_points, tmp)
-            print(f"end-to-end pub -> ingest -> Influx: {e2e:10.0f} readings/s = {e2e / a.per_msg:10.0f} msg/s")
+            # best of 2, as the direct write is best of 3: both sides at their fastest
+            e2e = max(bench_end_to_end(broker, influx.url, payloads, n_points, tmp, k) for k in range(2))
+            print(f"end-to-end pub -> ingest -> Influx: {e2e:10.0f} readings/s = {e2e / a.per_msg:10.0f} msg/s (best of 2)")
             print(f"ratio end-to-end / direct write   : {e2e / direct:6.2f}   (target >= 0.3)")
             print(f"ratio end-to-end / mosquitto QoS 1: {e2e / (mq * a.per_msg):6.2f}")
             m = bench_memory(broker, influx.url, a.per_msg, a.rate, a.sustain_s, tmp)
