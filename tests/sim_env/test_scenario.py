@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -113,3 +115,13 @@ def test_cli_run_with_gap(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["gap_pct"] >= -1e-6 and data["kpis"]["resource_efficiency"] > 0
+
+
+@pytest.mark.parametrize("path", sorted(Path(SCENARIOS).glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_loads_and_runs(path):
+    from sim_env.baselines import make_strategy
+    from sim_env.evaluate import evaluate
+
+    scenario = load_scenario(path)
+    result = evaluate(make_strategy("rule"), scenario.park, hours=24)
+    assert scenario.name and all(np.isfinite(v) for v in result.kpis.values())
