@@ -126,7 +126,7 @@ def any_telemetry(draw) -> Telemetry:
     return Telemetry.model_validate({"v": 1, "park": "kraakoya", "node": node, "readings": readings})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(msg=any_telemetry())
 def test_series_key_cache_matches_the_contract_encoder(msg):
     assert SeriesKeys(PARK).lines(msg) == list(telemetry_points(msg, PARK))
