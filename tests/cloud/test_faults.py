@@ -138,6 +138,8 @@ def test_sigkill_mid_batch_and_with_spill_loses_nothing(mosquitto, fresh_influxd
         assert seqs_in_influx(db, "gw-test") == list(range(n)), log.read_text()[-3000:]
         spill.close()
         pub.close()
+        proc.send_signal(signal.SIGTERM)  # a clean stop: flush, offline status, exit 0
+        assert proc.wait(15) == 0, log.read_text()[-3000:]
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
