@@ -1,7 +1,7 @@
 """Line protocol for telemetry, as :func:`aisym.contract.telemetry_points` writes it, at ingest speed.
 
-The contract's encoder escapes every tag of every reading (``str.translate``, about 40k readings/s
-here), yet a series' measurement and tag set never change. This cache asks the contract's own
+The contract's encoder escapes every tag of every reading (``str.translate``, 25-40k readings/s
+here; this cache about 210k/s), yet a series' measurement and tag set never change. This cache asks the contract's own
 :func:`~aisym.contract.point` for each series' key once, then appends the fields by the same rules
 (``value`` float, ``quality`` string, ``seq`` integer, ``ts_synced=false`` only when false). The
 tests hold it byte-identical to :func:`~aisym.contract.telemetry_points`.
