@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -50,7 +51,7 @@ def _run(scenario, strategy: str, hours: float, exo_seed: int, exo: Path | None,
     from .baselines import make_strategy
     from .evaluate import evaluate
 
-    common = {"hours": hours, "exo_seed": exo_seed, "exo": exo, "progress": True}
+    common: dict[str, Any] = {"hours": hours, "exo_seed": exo_seed, "exo": exo, "progress": True}
     result = evaluate(make_strategy(strategy), scenario.park, **common)
     if gap and strategy != "optimum":
         best = evaluate(make_strategy("optimum"), scenario.park, **common)
