@@ -25,7 +25,7 @@ DEFAULTS = {
         "keepalive_s": 60,
         "response_ms": 10000,  # QoS 1: resend after this long without PUBACK
         "max_repubs": 4,  # then the link counts as broken (OSError)
-        "batch": 50,  # readings per telemetry message
+        "batch": 10,  # readings per telemetry message (at most what fits the 2 KiB buffer of main.py)
         "backoff_ms": [500, 30000],
     },
     "ntp": {"host": "pool.ntp.org", "port": 123, "retries": 5, "timeout_ms": 1000, "resync_s": 3600},

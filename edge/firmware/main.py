@@ -1,5 +1,11 @@
-# Runs at every boot after boot.py. Kept tiny: everything lives in node.py so a syntax error
+# Runs at every boot after boot.py. Kept tiny: everything lives in start.py and node.py so a syntax error
 # there shows in the log instead of leaving the board in a reset loop without a message.
-import node
+# The telemetry buffer is allocated first, while the heap is still in one piece (node.py).
+import gc
 
-node.main()
+gc.collect()
+tx = bytearray(2048)  # ~15 readings; config mqtt.batch is 10
+
+import start  # noqa: E402
+
+start.main(tx=tx)

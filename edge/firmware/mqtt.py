@@ -68,11 +68,14 @@ class MQTTProto:
         self._pid = self._pid % 65535 + 1
         return self._pid
 
-    async def _send(self, data):
+    async def _send(self, data, payload=None):
+        # the payload goes out as its own write: no copy of a multi-KiB message on a small heap
         if self._w is None:
             raise OSError("not connected")
         async with self._wlock:
             self._w.write(data)
+            if payload is not None:
+                self._w.write(payload)
             await self._w.drain()
         self._last_tx = time.ticks_ms()
 
@@ -156,17 +159,17 @@ class MQTTProto:
         """Publish; with QoS 1 resend (DUP) until PUBACK, `max_repubs` times, then raise OSError."""
         t = _str(topic)
         if qos == 0:
-            await self._send(bytes([0x30 | retain]) + _varlen(len(t) + len(msg)) + t + msg)
+            await self._send(bytes([0x30 | retain]) + _varlen(len(t) + len(msg)) + t, msg)
             return
         pid = self._next_pid()
         head = _varlen(len(t) + 2 + len(msg))
         first = 0x32 | (1 if retain else 0)
-        await self._send(bytes([first]) + head + t + struct.pack("!H", pid) + msg)
+        await self._send(bytes([first]) + head + t + struct.pack("!H", pid), msg)
         for _ in range(self.max_repubs):
             if await self._wait_ack(pid, self.response_ms):
                 return
             self.repubs += 1
-            await self._send(bytes([first | 0x08]) + head + t + struct.pack("!H", pid) + msg)
+            await self._send(bytes([first | 0x08]) + head + t + struct.pack("!H", pid), msg)
         if not await self._wait_ack(pid, self.response_ms):
             raise OSError("no PUBACK for packet %d" % pid)
 

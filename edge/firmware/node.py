@@ -23,9 +23,11 @@ class Node:
     :param readers: channel readers (sensors.build(cfg)); built from cfg when None
     :param network: the network module (a fake in tests); None: no Wi-Fi (unix port, Ethernet)
     :param wdt: a machine.WDT or None
+    :param tx: the telemetry buffer (bytearray), best allocated first thing at boot (main.py);
+        a message holds as many readings of a batch as fit in it
     """
 
-    def __init__(self, cfg, readers=None, network=None, wdt=None):
+    def __init__(self, cfg, readers=None, network=None, wdt=None, tx=None):
         self.cfg = cfg
         if readers is None:
             import sensors
@@ -48,7 +50,9 @@ class Node:
         m = cfg["mqtt"]
         ssl = None
         if m["tls"]:
-            ssl = _tls_context(m["ca"])
+            from start import tls_context
+
+            ssl = tls_context(m["ca"])
         self.mqtt = MQTTClient(
             "%s-%s" % (cfg["park"], cfg["node"]),
             m["host"],
@@ -68,6 +72,11 @@ class Node:
         self.mqtt.will = (self.t_status, self._status("offline", False), True)
         self.mqtt.on_message = self._on_message
         self.sup = Supervisor(cfg["watchdog_ms"], wdt, status.log)
+        # a reading's JSON is at most ~260 bytes (81-char tag, 16-char unit, 19-digit seq)
+        self._tx = tx if tx is not None else bytearray(m["batch"] * 200 + 160)
+        self._head = (
+            '{"v": 1, "park": %s, "node": %s, "readings": [' % (json.dumps(cfg["park"]), json.dumps(cfg["node"]))
+        ).encode()
         self.sent = 0
         self.messages = 0
         self.scans = 0
@@ -144,33 +153,41 @@ class Node:
             await asyncio.sleep_ms(n["resync_s"] * 1000 if ok else 10000)
 
     def telemetry(self, batch):
-        """The contract's Telemetry JSON for a batch from the buffer, built reading by reading
-        (one small dict at a time: a 50-reading message as one dict tree would need ~20 KiB)."""
-        parts = [
-            '{"v": 1, "park": %s, "node": %s, "readings": [' % (json.dumps(self.cfg["park"]), json.dumps(self.cfg["node"]))
-        ]
+        """The contract's Telemetry JSON for (a prefix of) a batch from the buffer.
+
+        Written into one buffer allocated at boot, while the heap is still in one piece: a
+        multi-KiB allocation per message fails on a fragmented 64 KiB heap long before the heap is
+        full. Returns (memoryview of the JSON, seq of the first and of the last reading in it);
+        readings that do not fit wait for the next message."""
+        buf = self._tx
+        n = _put(buf, 0, self._head)
+        first = last = -1
+        room = len(buf) - 32  # '], "sent": 1763900000000}'
         for seq, tag, unit, value, quality, ts, synced in batch:
             r = {"tag": tag, "value": value, "unit": unit, "ts": ts, "quality": quality, "seq": seq}
             if not synced:
                 r["ts_synced"] = False
-            parts.append(json.dumps(r))
-            parts.append(", ")
-        parts[-1] = "]"
+            s = json.dumps(r).encode()
+            if n + len(s) + 2 > room:
+                break
+            if last >= 0:
+                n = _put(buf, n, b", ")
+            else:
+                first = seq
+            n = _put(buf, n, s)
+            last = seq
         sent = clock.now_ms()
-        if sent is not None:
-            parts.append(', "sent": %d' % sent)
-        parts.append("}")
-        return "".join(parts).encode()
+        n = _put(buf, n, b"]" if sent is None else b'], "sent": %d' % sent)
+        n = _put(buf, n, b"}")
+        return memoryview(buf)[:n], first, last
 
     async def publish_some(self):
         """Send one batch from the buffer; True if something was sent."""
         batch = self.buf.peek(self.cfg["mqtt"]["batch"])
         if not batch:
             return False
-        first, last = batch[0][0], batch[-1][0]
-        payload = self.telemetry(batch)
+        payload, first, last = self.telemetry(batch)
         batch = None
-        gc.collect()
         await MQTTProto.publish(self.mqtt, self.t_telemetry, payload)
         self.buf.ack(last)
         self.sent += last - first + 1
@@ -242,7 +259,9 @@ class Node:
     async def stop(self, drain_ms=0):
         """Flush, optionally send what is left for up to drain_ms, and disconnect cleanly."""
         if drain_ms:
-            await self.drain(drain_ms)
+            from sleepcycle import drain
+
+            await drain(self, drain_ms)
         self.buf.close()
         await self.mqtt.stop()
 
@@ -258,72 +277,7 @@ class Node:
                 status.set_state(status.OK)
             await asyncio.sleep_ms(1000)
 
-    async def drain(self, max_ms):
-        """Send what the buffer holds (flushing it first) for at most max_ms; True once empty."""
-        self.buf.flush()
-        t0 = clock.uptime_ms()
-        while clock.uptime_ms() - t0 < max_ms:
-            if not self.mqtt.up.is_set():
-                await asyncio.sleep_ms(50)
-                continue
-            try:
-                if not await self.publish_some():
-                    return True
-            except OSError:
-                self.mqtt.broken()
-        return False
 
-    async def cycle(self, max_ms=30000):
-        """Deep-sleep mode: one scan, then try to send everything buffered within max_ms."""
-        await self.sample_once()
-        self.buf.flush()  # the board is about to lose its RAM
-        await self.mqtt.subscribe(self.t_cmd)
-        await self.mqtt.start()
-        if clock.anchor is None and await clock.sync(self.cfg["ntp"], log=status.log):
-            self.buf.set_anchor(clock.anchor)
-        await self.drain(max_ms)
-        self.buf.close()
-        await self.mqtt.stop(clean=True)  # a clean DISCONNECT: the will ('offline') is not sent
-
-
-def _tls_context(ca):
-    import ssl
-
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if ca:
-        ctx.load_verify_locations(cafile=ca)
-        ctx.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]  # MicroPython has it; the stub lacks it
-    else:
-        ctx.verify_mode = ssl.CERT_NONE  # type: ignore[attr-defined]
-    return ctx
-
-
-def main(path="config.json"):
-    """Entry point from main.py: load config, start the watchdog, run (or sleep-cycle) forever."""
-    import sys
-
-    import config
-
-    try:
-        cfg = config.load(path)
-        del sys.modules["config"]  # the defaults are merged in: free their ~9 KiB of heap
-        del config
-        gc.collect()
-    except ValueError as e:
-        status.set_state(status.CONFIG_ERROR)
-        status.log("config error: %s" % e)
-        asyncio.run(status.blink())
-        return
-    status.init_led(cfg["led_pin"])
-    import machine
-
-    try:
-        import network as net
-    except ImportError:
-        net = None  # type: ignore[assignment]  # no Wi-Fi module: a wired or unix-port node
-    wdt = machine.WDT(timeout=cfg["watchdog_ms"]) if cfg["watchdog_ms"] and hasattr(machine, "WDT") else None
-    node = Node(cfg, network=net, wdt=wdt)
-    if cfg["deep_sleep_s"] > 0:
-        asyncio.run(node.cycle())
-        machine.deepsleep(cfg["deep_sleep_s"] * 1000)
-    asyncio.run(node.run())
+def _put(buf, n, data):
+    buf[n : n + len(data)] = data
+    return n + len(data)

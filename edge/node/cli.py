@@ -69,7 +69,8 @@ def compile_firmware(out: Path) -> list[Path]:
             files.append(src)
             continue
         target = out / (src.stem + ".mpy")
-        proc = subprocess.run([mpy_cross, "-o", str(target), str(src)], capture_output=True, text=True)
+        # -s: tracebacks on the board name the file, not this machine's path
+        proc = subprocess.run([mpy_cross, "-s", src.name, "-o", str(target), str(src)], capture_output=True, text=True)
         if proc.returncode:
             raise RuntimeError(f"mpy-cross {src.name}: {proc.stderr.strip()}")
         files.append(target)

@@ -33,13 +33,14 @@ def run_mp(
     env: dict | None = None,
     timeout: float = 60,
     path: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess:
     cmd = [MICROPYTHON]
     if heap:
         cmd += ["-X", f"heapsize={heap}"]
     cmd += [str(script), *args]
     full_env = {**os.environ, "MICROPYPATH": path or mp_path(), **(env or {})}
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd)
 
 
 def compile_all(out: Path, files: list[Path]) -> list[Path]:
@@ -47,7 +48,8 @@ def compile_all(out: Path, files: list[Path]) -> list[Path]:
     made = []
     for f in files:
         target = out / (f.stem + ".mpy")
-        subprocess.run([MPY_CROSS, "-o", str(target), str(f)], check=True, capture_output=True, text=True)
+        # -s: the bare file name in tracebacks, as on a board (a long path costs heap)
+        subprocess.run([MPY_CROSS, "-s", f.name, "-o", str(target), str(f)], check=True, capture_output=True, text=True)
         made.append(target)
     return made
 

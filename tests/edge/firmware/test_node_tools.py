@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from .harness import MP_TESTS, run_mp
 
 SAMPLE = Path(__file__).resolve().parents[3] / "edge" / "node" / "sample.yaml"
-ENV = {"AISYM_WIFI_PASSWORD": "wifi-pw", "AISYM_NODE_PASSWORD": "sensor-node-pw"}
+ENV = {"AISYM_WIFI_PASSWORD": "wifi-pw", "AISYM_NODE_PASSWORD": "sensor-node-pw", "COLUMNS": "400"}
 runner = CliRunner()
 
 
@@ -79,7 +79,9 @@ def test_build_errors_name_file_line_and_field(tmp_path, mosquitto):
 
 def test_build_needs_secrets_from_the_environment(tmp_path, mosquitto):
     node = _sample(tmp_path, mosquitto.ca_file)
-    res = runner.invoke(app, ["node", "build", str(node), "--out", str(tmp_path / "o")], env={"AISYM_WIFI_PASSWORD": "x"})
+    res = runner.invoke(
+        app, ["node", "build", str(node), "--out", str(tmp_path / "o")], env={"AISYM_WIFI_PASSWORD": "x", "COLUMNS": "400"}
+    )
     assert res.exit_code == 2 and "AISYM_NODE_PASSWORD is not set" in " ".join(res.output.split())
 
 

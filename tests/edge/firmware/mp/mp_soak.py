@@ -4,14 +4,18 @@
 # environment: SOAK_DIR, SOAK_HOURS). A MemoryError anywhere fails it.
 import asyncio
 import gc
-import json
-import os
-import sys
 
-import check
-import clock
-import config
-from node import Node
+gc.collect()
+TX = bytearray(int(__import__("os").getenv("SOAK_TX") or 2048))  # as main.py: allocated first
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+import check  # noqa: E402
+import clock  # noqa: E402
+import config  # noqa: E402
+from node import Node  # noqa: E402
 
 DAY_MS = 24 * 3600 * 1000
 hours = float(os.getenv("SOAK_HOURS") or 24)
@@ -27,7 +31,7 @@ tags = [
     ("digester.temp", "degC"),
     ("digester.level", "%"),
 ]
-cfg["mqtt"]["batch"] = int(os.getenv("SOAK_BATCH") or 50)
+cfg["mqtt"]["batch"] = int(os.getenv("SOAK_BATCH") or cfg["mqtt"]["batch"])
 del sys.modules["config"]  # as node.main() does
 del config
 cfg["channels"] = [{"tag": t, "unit": u, "kind": "fake", "value": 10.0 + i, "step": 0.01} for i, (t, u) in enumerate(tags)]
@@ -44,7 +48,7 @@ def fake(i, value):
     return read
 
 
-node = Node(cfg, readers=[fake(i, 10.0 + i) for i in range(len(tags))])
+node = Node(cfg, readers=[fake(i, 10.0 + i) for i in range(len(tags))], tx=TX)
 sim = [0]
 clock.uptime_ms = lambda: sim[0]
 clock.anchor = 1_763_900_000_000
@@ -68,8 +72,7 @@ async def soak():
                 batch = node.buf.peek(cfg["mqtt"]["batch"])
                 if not batch:
                     break
-                first, last = batch[0][0], batch[-1][0]
-                payload = node.telemetry(batch)
+                payload, first, last = node.telemetry(batch)
                 batch = None
                 peak = max(peak, gc.mem_alloc())
                 if first != expect:
@@ -92,7 +95,7 @@ print("SOAK readings=%d heap=%d baseline_alloc=%d peak_alloc=%d" % (sent, info, 
 node.buf.append(0, 21.5, "good", sim[0])
 node.buf.append(3, None, "comm_error", sim[0])
 node.buf.flush()
-print("PAYLOAD " + node.telemetry(node.buf.peek(10)).decode())
+print("PAYLOAD " + bytes(node.telemetry(node.buf.peek(10))[0]).decode())
 json.loads(node._status("online"))
 print("STATUS " + node._status("online").decode())
 print("HEALTH " + json.dumps({"v": 1, "node": cfg["node"], "ts": clock.now_ms(), "counters": node.counters()}))
