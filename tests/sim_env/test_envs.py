@@ -30,6 +30,7 @@ def test_registered_env_passes_gymnasium_checker():
     env.close()
 
 
+@pytest.mark.filterwarnings("ignore:We recommend you to use a symmetric")  # [0, 1] actions, by design (docs/twin.md)
 def test_registered_env_passes_sb3_checker():
     pytest.importorskip("stable_baselines3")
     from stable_baselines3.common.env_checker import check_env as sb3_check
