@@ -50,8 +50,16 @@ def _load(path: Path | None):
 def _run(scenario, strategy: str, hours: float, exo_seed: int, exo: Path | None, gap: bool):
     from .baselines import make_strategy
     from .evaluate import evaluate
+    from .exogenous import ExogenousError, load_csv
 
-    common: dict[str, Any] = {"hours": hours, "exo_seed": exo_seed, "exo": exo, "progress": True}
+    series = None
+    if exo is not None:
+        try:
+            series = load_csv(exo)  # checked here, so a bad file gets its message and no traceback
+        except ExogenousError as e:
+            typer.echo(str(e), err=True)
+            raise typer.Exit(2) from None
+    common: dict[str, Any] = {"hours": hours, "exo_seed": exo_seed, "exo": series, "progress": True}
     result = evaluate(make_strategy(strategy), scenario.park, **common)
     if gap and strategy != "optimum":
         best = evaluate(make_strategy("optimum"), scenario.park, **common)
@@ -132,3 +140,18 @@ def compare(
     summary = {"base": a.source, "whatif": b.source, "strategy": strategy, "hours": hours, "kpis": rows}
     (out / "compare.json").write_text(json.dumps(summary, indent=2))
     Console().print(f"plot: {png}\nkpis: {out / 'compare.json'}")
+
+
+@twin_app.command("series")
+def series(
+    out: Path = typer.Argument(..., help="CSV file to write."),
+    park: Path = typer.Option(None, help="Park file (default: the shipped park)."),
+    exo_seed: int = typer.Option(0, help="Seed of the generated year."),
+    dt_h: float = typer.Option(1.0, help="Step length (hours)."),
+) -> None:
+    """Write a generated year of exogenous series as CSV: the format ``--exo`` replays (e.g. real telemetry)."""
+    from . import exogenous
+
+    sc = _load(park)
+    exogenous.save_csv(exogenous.generate(sc.park, seed=exo_seed, dt_h=dt_h), out, dt_h=dt_h)
+    typer.echo(f"wrote {out} ({exogenous.steps_per_year(dt_h)} steps, columns {', '.join(exogenous.EXO_NAMES)})")

@@ -125,3 +125,21 @@ def test_every_shipped_scenario_loads_and_runs(path):
     scenario = load_scenario(path)
     result = evaluate(make_strategy("rule"), scenario.park, hours=24)
     assert scenario.name and all(np.isfinite(v) for v in result.kpis.values())
+
+
+def test_cli_series_writes_a_csv_that_run_replays(tmp_path):
+    csv = tmp_path / "year.csv"
+    result = CliRunner().invoke(app, ["twin", "series", str(csv), "--exo-seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert csv.read_text().splitlines()[0].startswith("hour,sea_temp_c")
+    out = tmp_path / "run.json"
+    result = CliRunner().invoke(app, ["twin", "run", "--hours", "24", "--exo", str(csv), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["kpis"]["cost_eur"] != 0
+
+
+def test_cli_reports_a_bad_series_csv(tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text("hour,sea_temp_c\n0,1\n")
+    result = CliRunner().invoke(app, ["twin", "run", "--hours", "24", "--exo", str(csv)])
+    assert result.exit_code == 2 and "missing column(s)" in result.output and "Traceback" not in result.output
