@@ -14,6 +14,7 @@ from ringbuf import RingBuffer
 from supervisor import Supervisor
 
 gc.collect()
+HEADROOM = 112  # room before the JSON in the telemetry buffer for the MQTT packet header
 
 
 class Node:
@@ -73,7 +74,7 @@ class Node:
         self.mqtt.on_message = self._on_message
         self.sup = Supervisor(cfg["watchdog_ms"], wdt, status.log)
         # a reading's JSON is at most ~260 bytes (81-char tag, 16-char unit, 19-digit seq)
-        self._tx = tx if tx is not None else bytearray(m["batch"] * 200 + 160)
+        self._tx = tx if tx is not None else bytearray(m["batch"] * 200 + 160 + HEADROOM)
         self._head = (
             '{"v": 1, "park": %s, "node": %s, "readings": [' % (json.dumps(cfg["park"]), json.dumps(cfg["node"]))
         ).encode()
@@ -155,12 +156,12 @@ class Node:
     def telemetry(self, batch):
         """The contract's Telemetry JSON for (a prefix of) a batch from the buffer.
 
-        Written into one buffer allocated at boot, while the heap is still in one piece: a
+        Written after HEADROOM bytes into one buffer allocated at boot, while the heap is still in one piece: a
         multi-KiB allocation per message fails on a fragmented 64 KiB heap long before the heap is
         full. Returns (memoryview of the JSON, seq of the first and of the last reading in it);
         readings that do not fit wait for the next message."""
         buf = self._tx
-        n = _put(buf, 0, self._head)
+        n = _put(buf, HEADROOM, self._head)
         first = last = -1
         room = len(buf) - 32  # '], "sent": 1763900000000}'
         for seq, tag, unit, value, quality, ts, synced in batch:
@@ -179,7 +180,7 @@ class Node:
         sent = clock.now_ms()
         n = _put(buf, n, b"]" if sent is None else b'], "sent": %d' % sent)
         n = _put(buf, n, b"}")
-        return memoryview(buf)[:n], first, last
+        return memoryview(buf)[HEADROOM:n], first, last
 
     async def publish_some(self):
         """Send one batch from the buffer; True if something was sent."""
@@ -188,7 +189,7 @@ class Node:
             return False
         payload, first, last = self.telemetry(batch)
         batch = None
-        await MQTTProto.publish(self.mqtt, self.t_telemetry, payload)
+        await MQTTProto.publish_buf(self.mqtt, self.t_telemetry, self._tx, HEADROOM, HEADROOM + len(payload))
         self.buf.ack(last)
         self.sent += last - first + 1
         self.messages += 1
