@@ -90,14 +90,32 @@ def to_park_action(
     raise ValueError(f"action mode {mode!r}: use one of {', '.join(ACTION_MODES)}")
 
 
-def wrap_agent_actions(venv: Any, mode: str, scale: float = 0.3):
+def fixed_cost_eur(obs: np.ndarray, P: np.ndarray, horizon: int) -> np.ndarray:
+    """The step's cost of the loads no action changes (farm and digester base power, its CO2).
+
+    It depends on the exogenous price and CO2 intensity only, so adding it back to the reward
+    (``reward: controllable``) changes no policy's ranking; it removes the largest share of the
+    reward's variance, which the value function could only partly predict from a 24 h forecast.
+    """
+    obs = np.atleast_2d(obs)
+    P = np.broadcast_to(np.atleast_2d(P), (obs.shape[0], q.N_PARAMS))
+    kwh = (P[:, q.P_RAS_EL_KW] + P[:, q.P_DIG_EL_KW]) * P[:, q.P_DT_H]
+    price = obs[:, 4].astype(np.float64) * 100.0
+    co2_g_per_kwh = obs[:, 5 + horizon].astype(np.float64) * 100.0
+    return kwh * (price + P[:, q.P_GRID_FEE]) / 1000.0 + kwh * co2_g_per_kwh / 1e6 * P[:, q.P_CARBON_PRICE]
+
+
+def wrap_agent_actions(venv: Any, mode: str, scale: float = 0.3, reward: str = "full"):
     """Wrap an SB3 VecEnv of the twin so that the agent acts in ``mode`` (see :func:`to_park_action`).
 
     :param venv: a VecEnv whose innermost env is :class:`sim_env.sb3.ParkSB3VecEnv` (raw observations)
-    :param mode: ``direct`` (no wrapper), ``centered`` or ``residual``
+    :param mode: ``direct``, ``centered`` or ``residual``
     :param scale: largest residual change (fraction of each bound)
+    :param reward: ``full`` (the env's reward) or ``controllable`` (plus :func:`fixed_cost_eur`)
     """
-    if mode == "direct":
+    if reward not in ("full", "controllable"):
+        raise ValueError(f"reward {reward!r}: use 'full' or 'controllable'")
+    if mode == "direct" and reward == "full":
         return venv
     if mode not in ACTION_MODES:
         raise ValueError(f"action mode {mode!r}: use one of {', '.join(ACTION_MODES)}")
@@ -109,7 +127,9 @@ def wrap_agent_actions(venv: Any, mode: str, scale: float = 0.3):
     class AgentActionVecEnv(VecEnvWrapper):
         def __init__(self) -> None:
             n = venv.action_space.shape[0]
-            super().__init__(venv, action_space=spaces.Box(-1.0, 1.0, (n,), dtype=np.float32))
+            box = venv.action_space if mode == "direct" else spaces.Box(-1.0, 1.0, (n,), dtype=np.float32)
+            super().__init__(venv, action_space=box)
+            self._fixed: np.ndarray | float = 0.0
             self._obs = np.zeros((venv.num_envs, venv.observation_space.shape[0]), dtype=np.float32)
 
         def reset(self):
@@ -117,11 +137,12 @@ def wrap_agent_actions(venv: Any, mode: str, scale: float = 0.3):
             return self._obs
 
         def step_async(self, actions: np.ndarray) -> None:
+            self._fixed = fixed_cost_eur(self._obs, twin.P, twin.horizon) if reward == "controllable" else 0.0
             self.venv.step_async(to_park_action(mode, actions, self._obs, twin.P, twin.horizon, scale))
 
         def step_wait(self):
             obs, rewards, dones, infos = self.venv.step_wait()
             self._obs = obs
-            return obs, rewards, dones, infos
+            return obs, (rewards + self._fixed).astype(np.float32), dones, infos
 
     return AgentActionVecEnv()

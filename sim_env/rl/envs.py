@@ -27,6 +27,7 @@ def make_sb3_vec_env(
     train_years: int = TRAIN_YEARS,
     action_mode: str = "centered",
     residual_scale: float = 0.3,
+    reward: str = "full",
     **twin_kwargs: Any,
 ):
     """The native batched twin as an SB3 VecEnv (with ``VecMonitor`` episode statistics).
@@ -41,6 +42,7 @@ def make_sb3_vec_env(
     :param action_mode: how the agent acts: ``direct``, ``centered`` or ``residual`` on the rule
         controller (:func:`sim_env.rl.actions.to_park_action`)
     :param residual_scale: largest residual change, as a fraction of each bound
+    :param reward: ``full`` or ``controllable`` (training only: evaluation always counts the full cost)
     """
     from stable_baselines3.common.vec_env import VecMonitor
 
@@ -62,4 +64,4 @@ def make_sb3_vec_env(
     venv = VecMonitor(venv)
     from .actions import wrap_agent_actions
 
-    return wrap_agent_actions(venv, action_mode, residual_scale)
+    return wrap_agent_actions(venv, action_mode, residual_scale, reward if split == "train" else "full")
