@@ -233,3 +233,35 @@ def test_tls_connection(mosquitto, tmp_path):
         cfg.write_text(json.dumps(data))
         out, _ = start_node(cfg, seconds=1.5).communicate(timeout=40)
     assert "mqtt: connected (1)" in out and "ACKED -1" not in out, out
+
+
+@pytest.mark.services
+def test_boot_and_deep_sleep_cycles(mosquitto, tmp_path, unique_id):
+    """main.py as on a board: config.json in the working folder, one wake, deep sleep; twice."""
+    probe = probe_for(mosquitto, unique_id)
+    with SntpServer() as ntp:
+        cfg = node_config(tmp_path / "config.json", mosquitto, ntp.port, tmp_path / "buf")
+        data = json.loads(cfg.read_text())
+        data.update(deep_sleep_s=300, watchdog_ms=8000)
+        cfg.write_text(json.dumps(data))
+        outs = [_ok(run_mp(FIRMWARE / "main.py", cwd=tmp_path, timeout=60)) for _ in range(2)]
+    assert all("DEEPSLEEP 300000 ms" in o for o in outs), outs
+    probe.wait(lambda: len(readings_of(probe)) >= 4, 10, "readings of two wakes")
+    got = readings_of(probe)
+    assert sorted({r.seq for r in got}) == [0, 1, 2, 3]  # one scan of 2 channels per wake, seq continues
+    states = [decode_status(m.payload).state for m in probe.messages if m.topic.endswith("/status")]
+    assert "offline" not in states  # a clean DISCONNECT before sleeping: no last will
+
+
+def test_modbus_rtu_master_against_pymodbus_over_a_pty(tmp_path):
+    """The firmware's RTU master on a socat pty pair, a real pymodbus RTU server at the other end."""
+    import struct
+
+    from tests.edge.gateway.peers import ModbusPeer, pty_pair
+
+    f = struct.unpack(">2H", struct.pack(">f", 42.5))
+    with pty_pair(tmp_path) as (server_tty, node_tty), ModbusPeer([3], serial=server_tty, baudrate=19200) as peer:
+        peer.set(3, 3, 0, [f[1], f[0], (-350) & 0xFFFF])  # float32 word-swapped (CDAB), int16 x 0.01
+        peer.set(3, 4, 10, [123456 >> 16, 123456 & 0xFFFF])
+        proc = run_mp(MP_TESTS / "mp_rtu.py", node_tty, timeout=60)
+    _ok(proc)
