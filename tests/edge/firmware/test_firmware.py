@@ -31,6 +31,11 @@ def test_drivers_on_micropython():
     _ok(run_mp(MP_TESTS / "mp_drivers.py"))
 
 
+def test_watchdog_fed_through_outage_starved_by_a_hung_task(tmp_path):
+    out = _ok(run_mp(MP_TESTS / "mp_watchdog.py", timeout=60))
+    assert "watchdog: task 'sampler' is late; not feeding" in out
+
+
 def test_ringbuffer_on_littlefs_1mib():
     out = _ok(run_mp(MP_TESTS / "mp_ringbuf.py", "80000", heap="8m", timeout=120))
     cap = next(line for line in out.splitlines() if line.startswith("CAPACITY"))
@@ -188,6 +193,8 @@ def test_broker_outage_every_reading_arrives_in_order(fresh_mosquitto, tmp_path,
     births = [decode_status(m.payload) for m in probe2.messages if m.topic.endswith("/status")]
     assert births and births[-1].state == "online"
     assert "'outages': 1" in out
+    healths = [decode_health(m.payload) for m in probe2.messages if m.topic.endswith("/health")]
+    assert healths and healths[-1].counters["outages"] == 1 and healths[-1].counters["discards"] == 0
 
 
 @pytest.mark.services
