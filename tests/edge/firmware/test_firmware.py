@@ -32,7 +32,7 @@ def test_drivers_on_micropython():
 
 
 def test_watchdog_fed_through_outage_starved_by_a_hung_task(tmp_path):
-    out = _ok(run_mp(MP_TESTS / "mp_watchdog.py", timeout=60))
+    out = _ok(run_mp(MP_TESTS / "mp_watchdog.py", env={"BUF": str(tmp_path / "buf")}, timeout=60))
     assert "watchdog: task 'sampler' is late; not feeding" in out
 
 

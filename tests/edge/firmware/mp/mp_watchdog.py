@@ -1,6 +1,7 @@
 # Device-side test: in the running node, the supervisor feeds the watchdog through a broker
 # outage (the publisher waits but keeps checking in), and stops feeding when the sampler hangs.
 import asyncio
+import os
 
 import check
 import config
