@@ -13,6 +13,7 @@ _acc = 0
 anchor = None  # epoch ms at uptime 0, once synced
 syncs = 0
 failures = 0
+_addrs = {}  # type: dict  # (host, port) -> sockaddr, resolved once: a DNS lookup blocks during an outage
 
 
 def uptime_ms():
@@ -41,7 +42,9 @@ def sntp_query(host, port=123, timeout_ms=1000, addr=None):
     pkt = bytearray(48)
     pkt[0] = 0x23  # LI 0, version 4, mode 3 (client)
     if addr is None:
-        addr = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)[0][-1]
+        addr = _addrs.get((host, port))
+    if addr is None:
+        addr = _addrs[(host, port)] = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)[0][-1]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.settimeout(timeout_ms / 1000)

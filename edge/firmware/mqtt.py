@@ -7,6 +7,7 @@
 # re-subscribes on every connection, and `publish` waits out an outage instead of failing.
 # OSError is the single "link broke" signal between the layers.
 import asyncio
+import socket
 import struct
 import time
 
@@ -38,6 +39,14 @@ def _str(s):
     return struct.pack("!H", len(b)) + b
 
 
+def _resolve(host, port):
+    """Dotted IPv4 address of `host` (a board's sockaddr is a tuple, the unix port's raw bytes)."""
+    addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+    if isinstance(addr, tuple):
+        return addr[0]
+    return "%d.%d.%d.%d" % (addr[4], addr[5], addr[6], addr[7])  # struct sockaddr_in
+
+
 class MQTTProto:
     """One MQTT 3.1.1 connection. Every failure of the link raises OSError."""
 
@@ -62,6 +71,7 @@ class MQTTProto:
         self._last_rx = time.ticks_ms()
         self._last_tx = time.ticks_ms()
         self._wlock = asyncio.Lock()
+        self._ip = None  # the broker's address, resolved once (mqtt_as: a lookup blocks during an outage)
         self._ackev = asyncio.Event()  # set by the reader on every PUBACK/SUBACK and on close
 
     def _next_pid(self):
@@ -94,12 +104,14 @@ class MQTTProto:
     async def open(self, clean=True):
         """Connect the socket and send CONNECT; returns the CONNACK session-present flag."""
         self.close()
+        if self._ip is None:
+            self._ip = _resolve(self.host, self.port)
         if self.ssl is not None:
             self._r, self._w = await asyncio.open_connection(
-                self.host, self.port, ssl=self.ssl, server_hostname=self.server_hostname
+                self._ip, self.port, ssl=self.ssl, server_hostname=self.server_hostname or self.host
             )
         else:
-            self._r, self._w = await asyncio.open_connection(self.host, self.port)
+            self._r, self._w = await asyncio.open_connection(self._ip, self.port)
         flags = 0x02 if clean else 0
         body = bytearray(b"\x00\x04MQTT\x04\x00")
         body += struct.pack("!H", self.keepalive_s)
