@@ -28,5 +28,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   # torch is pinned in the same pip command as stable-baselines3, or pip pulls a CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[all]"
+  # Board stubs share file names, so the Pico W's go apart (tests/edge/firmware/test_types.py).
+  rm -rf .venv/stubs/micropython-rp2-rpi-pico-w-stubs
+  .venv/bin/python -m pip install -q --no-deps --target .venv/stubs/micropython-rp2-rpi-pico-w-stubs \
+    "micropython-rp2-rpi-pico-w-stubs>=1.24"
   echo "$want" > "$stamp"
 fi

@@ -43,9 +43,24 @@ def _copy_dist(name: str, dest: Path) -> list[str]:
     return shadowed
 
 
+# scripts/setup.sh installs each board's stubs apart (pip --target), since they share file names.
+BOARD_STUBS = Path(sys.prefix) / "stubs"
+
+
+def _copy_board(name: str, dest: Path) -> list[str]:
+    apart = BOARD_STUBS / name
+    if apart.is_dir():
+        for f in apart.rglob("*.pyi"):
+            target = dest / f.relative_to(apart)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, target)
+        return []
+    return _copy_dist(name, dest)
+
+
 @pytest.mark.parametrize("board", ["micropython-esp32-stubs", "micropython-rp2-rpi-pico-w-stubs"])
 def test_firmware_type_checks_against_board_stubs(tmp_path, board):
-    shadowed = _copy_dist(board, tmp_path / "stubs")
+    shadowed = _copy_board(board, tmp_path / "stubs")
     if shadowed:
         pytest.skip(f"{len(shadowed)} stub files of {board} (e.g. {shadowed[0]}) are shadowed by another board's package")
     _copy_dist("micropython-stdlib-stubs", tmp_path / "typeshed")
