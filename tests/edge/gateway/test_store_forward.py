@@ -6,6 +6,8 @@ subscriber, with its original timestamp; duplicates (at-least-once) must be iden
 
 from __future__ import annotations
 
+import os
+import signal
 import struct
 import time
 
@@ -130,12 +132,18 @@ def test_sigkill_mid_publish_loses_nothing_and_seq_continues(fresh_mosquitto, tm
         proc = gateway_process(cfg, log)
         try:
             wait_for(lambda: len(readings_of(probe)) > 100, 20, "telemetry from the first run")
-            # kill while readings are spooled but not yet acknowledged: mid-publish
-            deadline = time.monotonic() + 10
-            while not spool_state(tmp_path / "spool.db")[1] and time.monotonic() < deadline:
-                time.sleep(0.003)
-            pending_just_before = spool_state(tmp_path / "spool.db")[1]
-            kill9(proc)
+            # kill while readings are published but not yet acknowledged: mid-publish. The broker is
+            # paused (SIGSTOP) so that no PUBACK can come back in between, whatever the machine's load.
+            os.kill(broker.pid, signal.SIGSTOP)
+            try:
+                deadline = time.monotonic() + 10
+                while not spool_state(tmp_path / "spool.db")[1] and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(0.3)  # let the gateway send what it has spooled
+                pending_just_before = spool_state(tmp_path / "spool.db")[1]
+                kill9(proc)
+            finally:
+                os.kill(broker.pid, signal.SIGCONT)
             killed_at = time.time() * 1000
             last_before, _left = spool_state(tmp_path / "spool.db")
             assert last_before > 100
