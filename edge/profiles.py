@@ -42,12 +42,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Reused, not copied: the park loader's line-aware YAML handling gives profiles and gateway
 # configs the same error format as park files.
-from aisym.park.loader import Loc, Problem, _DuplicateKeyLoader, _node_at
+from aisym.yamlfile import DocumentError, Loc, Problem
+from aisym.yamlfile import parse_yaml_model as _parse_yaml_model
 
 DataType = Literal["bit", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"]
 Order = Literal["big", "little"]
@@ -80,18 +80,8 @@ PROFILE_DIR = Path(__file__).resolve().parent.parent / "hardware" / "devices"
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
-class ConfigError(ValueError):
+class ConfigError(DocumentError):
     """A profile or gateway config failed to load. ``problems`` holds each finding with its line."""
-
-    def __init__(self, source: str, problems: Sequence[Problem], what: str = "file"):
-        self.source = source
-        self.problems = list(problems)
-        lines = []
-        for p in self.problems:
-            where = source if p.line is None else f"{source}:{p.line}:{p.column or 1}"
-            lines.append(f"{where}: {p.path}: {p.message}")
-        head = f"invalid {what} {source}" + (f" ({len(lines)} problems)" if len(lines) > 1 else "")
-        super().__init__(head + "\n  " + "\n  ".join(lines))
 
 
 class _Model(BaseModel):
@@ -224,23 +214,6 @@ M = TypeVar("M", bound=BaseModel)
 _NOT_FIELDS = ("function-", "tagged-")
 
 
-def _pydantic_problems(err: ValidationError, tags: frozenset[str] = frozenset()) -> Iterable[tuple[Loc, str]]:
-    for e in err.errors(include_url=False):
-        # pydantic adds the union member (a discriminator value in ``tags``) or a validator name
-        # to the path: keep field names only
-        loc = tuple(
-            p
-            for p in e["loc"]
-            if not (isinstance(p, str) and (p in tags or p.startswith(("function-", "tagged-")) or "[" in p))
-        )
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] not in ("missing", "extra_forbidden") and "input" in e and not isinstance(e["input"], dict | list):
-            msg += f" (got {e['input']!r})"
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (check its spelling)"
-        yield loc, msg
-
-
 def parse_yaml_model(
     text: str,
     source: str,
@@ -260,37 +233,7 @@ def parse_yaml_model(
     :param context: pydantic validation context (e.g. the park for tag checks)
     :param tags: discriminator values of tagged unions, left out of error paths
     """
-    try:
-        root = yaml.compose(text, Loader=_DuplicateKeyLoader)
-        data = yaml.load(text, Loader=_DuplicateKeyLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        msg = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise ConfigError(
-            source, [Problem((), f"YAML syntax: {msg}", mark and mark.line + 1, mark and mark.column + 1)], what
-        ) from None
-    except yaml.YAMLError as e:
-        raise ConfigError(source, [Problem((), f"YAML: {e}")], what) from None
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise ConfigError(source, [Problem((), f"the document is {kind}; a {what} is a mapping")], what)
-
-    def located(items: Iterable[tuple[Loc, str]]) -> list[Problem]:
-        out = []
-        for loc, msg in items:
-            node = _node_at(root, loc)
-            mark = node.start_mark if node is not None else None
-            out.append(Problem(loc, msg, mark and mark.line + 1, mark and mark.column + 1))
-        return out
-
-    try:
-        obj = model.model_validate(data, context=context)
-    except ValidationError as e:
-        raise ConfigError(source, located(_pydantic_problems(e, tags)), what) from None
-    problems = located(checks(obj)) if checks else []
-    if problems:
-        raise ConfigError(source, problems, what)
-    return obj
+    return _parse_yaml_model(text, source, model, checks, what, context, tags, error=ConfigError)
 
 
 def read_text(path: Path, what: str) -> str:

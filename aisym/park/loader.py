@@ -9,90 +9,19 @@ Every problem (YAML syntax, a wrong type, a typo'd field, a dangling reference) 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
+from ..yamlfile import DocumentError, Loc, Problem, parse_yaml_model
 from .assets import CONSUMES, PRODUCES
 from .model import Park
 from .units import RESOURCE_UNITS
 
-Loc = tuple[str | int, ...]
 
-
-@dataclass(frozen=True)
-class Problem:
-    loc: Loc
-    message: str
-    line: int | None = None
-    column: int | None = None
-
-    @property
-    def path(self) -> str:
-        out = ""
-        for part in self.loc:
-            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        return out or "<document>"
-
-
-class ParkError(ValueError):
+class ParkError(DocumentError):
     """A park file failed to load. ``problems`` holds each finding with its line."""
 
-    def __init__(self, source: str, problems: Sequence[Problem]):
-        self.source = source
-        self.problems = list(problems)
-        lines = []
-        for p in self.problems:
-            where = source if p.line is None else f"{source}:{p.line}:{p.column or 1}"
-            lines.append(f"{where}: {p.path}: {p.message}")
-        head = f"invalid park description {source}" + (f" ({len(lines)} problems)" if len(lines) > 1 else "")
-        super().__init__(head + "\n  " + "\n  ".join(lines))
-
-
-class _DuplicateKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
-                )
-            seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
-
-
-def _node_at(root: yaml.Node | None, loc: Loc) -> yaml.Node | None:
-    """The deepest YAML node along ``loc``: gives the line of a field, or of its parent if absent."""
-    node = root
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        else:
-            child = None
-        if child is None:
-            break
-        node = child
-    return node
-
-
-def _pydantic_problems(err: ValidationError) -> Iterable[tuple[Loc, str]]:
-    for e in err.errors(include_url=False):
-        # Discriminated unions add the tag ("fish_farm") to the path; drop it, it is not a field.
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in PRODUCES))
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] not in ("missing", "extra_forbidden") and "input" in e and not isinstance(e["input"], dict | list):
-            msg += f" (got {e['input']!r})"
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (check its spelling)"
-        yield loc, msg
+    def __init__(self, source: str, problems: Sequence[Problem], what: str = "park description"):
+        super().__init__(source, problems, what)
 
 
 def _reference_problems(park: Park) -> Iterable[tuple[Loc, str]]:
@@ -138,39 +67,9 @@ def _exchange_problems(park: Park) -> Iterable[tuple[Loc, str]]:
 
 def parse_park(text: str, source: str = "<string>") -> Park:
     """Parse and validate park YAML text. Raises :class:`ParkError`."""
-    try:
-        root = yaml.compose(text, Loader=_DuplicateKeyLoader)
-        data = yaml.load(text, Loader=_DuplicateKeyLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        msg = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise ParkError(
-            source, [Problem((), f"YAML syntax: {msg}", mark and mark.line + 1, mark and mark.column + 1)]
-        ) from None
-    except yaml.YAMLError as e:
-        raise ParkError(source, [Problem((), f"YAML: {e}")]) from None
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise ParkError(
-            source, [Problem((), f"the document is {kind}; a park description is a mapping (schema_version, park, ...)")]
-        )
-
-    def located(items: Iterable[tuple[Loc, str]]) -> list[Problem]:
-        out = []
-        for loc, msg in items:
-            node = _node_at(root, loc)
-            mark = node.start_mark if node is not None else None
-            out.append(Problem(loc, msg, mark and mark.line + 1, mark and mark.column + 1))
-        return out
-
-    try:
-        park = Park.model_validate(data)
-    except ValidationError as e:
-        raise ParkError(source, located(_pydantic_problems(e))) from None
-    problems = located(_reference_problems(park))
-    if problems:
-        raise ParkError(source, problems)
-    return park
+    return parse_yaml_model(
+        text, source, Park, checks=_reference_problems, what="park description", tags=frozenset(PRODUCES), error=ParkError
+    )
 
 
 DEFAULT_PARK = Path(__file__).resolve().parent.parent / "parks" / "kraakoya.yaml"

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aisym.park import Park, load_park
-from aisym.park.loader import Loc
+from aisym.yamlfile import Loc
 from edge.profiles import ConfigError, Profile, load_profile, parse_yaml_model, read_text
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
