@@ -223,16 +223,7 @@ def parse_yaml_model(
     context: dict[str, Any] | None = None,
     tags: frozenset[str] = frozenset(),
 ) -> M:
-    """Parse YAML ``text`` into ``model``; every problem becomes a line-located :class:`ConfigError`.
-
-    :param text: the YAML document
-    :param source: file name used in messages
-    :param model: pydantic model of the whole document
-    :param checks: cross-field checks yielding ``(location, message)`` after validation
-    :param what: "device profile", "gateway config"... for the headline
-    :param context: pydantic validation context (e.g. the park for tag checks)
-    :param tags: discriminator values of tagged unions, left out of error paths
-    """
+    """:func:`aisym.yamlfile.parse_yaml_model` raising :class:`ConfigError` (profiles, gateway and node configs)."""
     return _parse_yaml_model(text, source, model, checks, what, context, tags, error=ConfigError)
 
 
