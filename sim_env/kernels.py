@@ -398,18 +398,24 @@ def _observe_park(P, EXO, k, s, ti, S, OBS, horizon):
     OBS[k, j + 7] = math.cos(year)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _advance_park(P, EXO, ser, t, S, A, Y, OBS, horizon, k, T):
+    """Step park ``k`` once, advance its clock and write its next observation."""
+    ti = t[k]
+    if ti >= T:
+        ti %= T
+    _step_park(P, EXO, k, ser[k], ti, S, A, Y)
+    ti = ti + 1 if ti + 1 < T else 0  # the clock stays within the series (no modulo per step)
+    t[k] = ti
+    _observe_park(P, EXO, k, ser[k], ti, S, OBS, horizon)
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def step_batch_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
     """Step every park once, advance its clock and write its next observation (``prange``)."""
     T = EXO.shape[1]
     for k in prange(S.shape[0]):
-        ti = t[k]
-        if ti >= T:
-            ti %= T
-        _step_park(P, EXO, k, ser[k], ti, S, A, Y)
-        ti = ti + 1 if ti + 1 < T else 0  # the clock stays within the series (no modulo per step)
-        t[k] = ti
-        _observe_park(P, EXO, k, ser[k], ti, S, OBS, horizon)
+        _advance_park(P, EXO, ser, t, S, A, Y, OBS, horizon, k, T)
 
 
 @njit(cache=True, error_model="numpy")
@@ -417,13 +423,7 @@ def step_serial_numba(P, EXO, ser, t, S, A, Y, OBS, horizon):
     """:func:`step_batch_numba` without threads: as fast on 2 cores, and cheaper to call for one park."""
     T = EXO.shape[1]
     for k in range(S.shape[0]):
-        ti = t[k]
-        if ti >= T:
-            ti %= T
-        _step_park(P, EXO, k, ser[k], ti, S, A, Y)
-        ti = ti + 1 if ti + 1 < T else 0  # the clock stays within the series (no modulo per step)
-        t[k] = ti
-        _observe_park(P, EXO, k, ser[k], ti, S, OBS, horizon)
+        _advance_park(P, EXO, ser, t, S, A, Y, OBS, horizon, k, T)
 
 
 @njit(cache=True, error_model="numpy")
