@@ -88,9 +88,11 @@ from .params import (
     P_STORE_MAX_DIS,
     P_TSET_C,
     P_UPG_CAP,
+    P_UPG_HEAT_KWH_NM3,
     P_UPG_KWH_NM3,
     P_UPG_SLIP,
     P_VS_PER_TS,
+    P_WATER_KWH_M3,
     P_WATER_PRICE,
     P_WT_CAP,
     P_WT_KWH_M3,
@@ -194,6 +196,7 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
     biomethane = upg * ch4_frac * (1.0 - P[k, P_UPG_SLIP]) * LHV_CH4_KWH_PER_NM3
     slip_kg = upg * ch4_frac * P[k, P_UPG_SLIP] * CH4_KG_PER_NM3
     upg_el = upg * P[k, P_UPG_KWH_NM3]
+    upg_heat = upg * P[k, P_UPG_HEAT_KWH_NM3]  # amine regeneration at 120–160 °C: backup heat
 
     # Flexible electric loads, then water, then shed flexible load if the grid limit is hit.
     p_ely = _min_load(a_ely * P[k, P_ELY_RATED], P[k, P_ELY_PMIN], P[k, P_ELY_RATED])
@@ -211,14 +214,17 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
     tank_new = tank + treat - reuse
     treat_el = treat * P[k, P_WT_KWH_M3]
     base_el = (P[k, P_RAS_EL_KW] + P[k, P_DIG_EL_KW]) * dt
-    fixed = base_el + upg_el + treat_el - chp_el
+    fresh = water_dem - reuse
+    # Make-up water is made on site (desalination): its electricity is a load like any other.
+    # The electrolyser's own water (0.06 % of its power) is left out of the shedding below;
+    # an overshoot that small shows in grid_over_limit_kwh.
+    fixed = base_el + upg_el + treat_el + fresh * P[k, P_WATER_KWH_M3] - chp_el
     excess = fixed + p_ely * dt + q_hp / cop * dt - P[k, P_IMP_MAX] * dt
     if excess > _EPS:
         p_ely = _min_load(max(0.0, p_ely - excess / dt), P[k, P_ELY_PMIN], P[k, P_ELY_RATED])
         excess = fixed + p_ely * dt + q_hp / cop * dt - P[k, P_IMP_MAX] * dt
         if excess > _EPS:
             q_hp = max(0.0, q_hp - excess / dt * cop)
-    hp_el = q_hp / cop * dt
 
     # Electrolyser products and the oxygen route to the fish.
     ely_el = p_ely * dt
@@ -229,18 +235,20 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
     o2_dem = P[k, P_O2_KG_H] * feed * dt
     o2_ras = min(a_o2 * P[k, P_X_O2] * dt, o2, o2_dem)
 
-    # Heat: make-up water heating (reused water arrives nearly warm), digester, store.
-    fresh = water_dem - reuse
-    heat_dem_ras = (
-        CP_WATER_KWH_PER_M3K * P[k, P_RAS_HEAT_FACTOR] * (fresh * max(P[k, P_TSET_C] - t_fresh, 0.0) + reuse * REUSE_DT_K)
+    # Heat: make-up water heating, digester, store. Fresh water passes the effluent heat
+    # exchanger (factor 1 − recovery); reused water's 2 K is what is left after recovery.
+    heat_dem_ras = CP_WATER_KWH_PER_M3K * (
+        P[k, P_RAS_HEAT_FACTOR] * fresh * max(P[k, P_TSET_C] - t_fresh, 0.0) + reuse * REUSE_DT_K
     )
     chp_to_store = min(chp_heat, P[k, P_X_CHP_HEAT] * dt)
     ely_to_store = min(ely_heat, P[k, P_X_ELY_HEAT] * dt)
-    inflow = chp_to_store + ely_to_store + q_hp * dt
-    dumped = max(0.0, inflow - P[k, P_STORE_MAX_CH] * dt)
-    inflow -= dumped
+    waste_in = chp_to_store + ely_to_store
+    dumped = max(0.0, waste_in - P[k, P_STORE_MAX_CH] * dt)  # waste heat above the charge rate
+    waste_in -= dumped
+    # The heat pump takes what charge rate the waste heat leaves: it is never run to dump heat.
+    hp_heat = min(q_hp * dt, P[k, P_STORE_MAX_CH] * dt - waste_in)
     loss = S[k, S_HEAT] * P[k, P_STORE_LOSS_H] * dt
-    avail = S[k, S_HEAT] - loss + inflow
+    avail = S[k, S_HEAT] - loss + waste_in + hp_heat
     q_ras = min(a_hr * P[k, P_X_HEAT_RAS] * dt, heat_dem_ras)
     q_dig = min(a_hd * P[k, P_X_HEAT_DIG] * dt, heat_dem_dig)
     out = q_ras + q_dig
@@ -250,14 +258,22 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
         q_ras *= scale
         q_dig *= scale
         out = q_ras + q_dig
-    heat_new = avail - out
-    over = max(0.0, heat_new - P[k, P_STORE_CAP])
+    # ... nor beyond the store's free room after this step's discharge (the discharge, limited
+    # by avail with the heat pump's heat, stays feasible: clipped, the store ends exactly full).
+    room = P[k, P_STORE_CAP] - (S[k, S_HEAT] - loss + waste_in - out)
+    hp_heat = min(hp_heat, max(room, 0.0))
+    q_hp = hp_heat / dt
+    hp_el = q_hp / cop * dt
+    heat_new = S[k, S_HEAT] - loss + waste_in + hp_heat - out
+    over = max(0.0, heat_new - P[k, P_STORE_CAP])  # only waste heat can overfill the store now
     heat_new -= over
+    recovered = waste_in - over  # waste heat delivered or kept in the store
     dumped += over + (chp_heat - chp_to_store) + (ely_heat - ely_to_store)
     unmet = heat_dem_ras - q_ras + heat_dem_dig - q_dig
 
     # Grid balance and money.
-    load = base_el + upg_el + treat_el + ely_el + hp_el
+    water_el = (fresh + ely_water) * P[k, P_WATER_KWH_M3]
+    load = base_el + upg_el + treat_el + water_el + ely_el + hp_el
     net = load - chp_el
     imp = max(net, 0.0)
     exp_ = max(-net, 0.0)
@@ -266,13 +282,13 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
     over_limit = max(0.0, imp - P[k, P_IMP_MAX] * dt)
     cost_grid = (imp * (price + P[k, P_GRID_FEE]) - exp_ * price * P[k, P_EXPORT_FACTOR]) / 1000.0
     cost_water = (fresh + ely_water) * P[k, P_WATER_PRICE]
-    cost_heat = unmet * P[k, P_HEAT_BACKUP] / 1000.0
+    cost_heat = (unmet + upg_heat) * P[k, P_HEAT_BACKUP] / 1000.0
     cost_o2 = (o2_dem - o2_ras) * P[k, P_O2_PRICE]
     cost_sludge = (sludge - sludge_in) * P[k, P_SLUDGE_FEE]
     rev_h2 = h2 * P[k, P_H2_PRICE]
     rev_bm = biomethane * P[k, P_BM_PRICE] / 1000.0
     cost = cost_grid + cost_water + cost_heat + cost_o2 + cost_sludge - rev_h2 - rev_bm
-    co2_kg = (imp + unmet) * co2 / 1000.0 + slip_kg * GWP_CH4  # backup heat: electric boiler
+    co2_kg = (imp + unmet + upg_heat) * co2 / 1000.0 + slip_kg * GWP_CH4  # backup heat: electric boiler
     carbon = co2_kg / 1000.0 * P[k, P_CARBON_PRICE]
 
     S[k, S_GAS] = gas_new
@@ -315,6 +331,7 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
         gas_chp,
         upg,
         upg_el,
+        upg_heat,
         biomethane,
         slip_kg,
         flare + overflow + (biogas - to_holder),
@@ -334,7 +351,7 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
         ely_water,
         ely_heat,
         ely_to_store,
-        q_hp * dt,
+        hp_heat,
         hp_el,
         cop,
         heat_dem_ras,
@@ -344,13 +361,14 @@ def _step_park(P, EXO, k, s, ti, S, A, Y):
         unmet,
         dumped,
         loss,
-        chp_to_store + ely_to_store,
+        recovered,
         water_dem,
         fresh,
         reuse,
         treat,
         water_dem - treat,
         treat_el,
+        water_el,
         base_el,
         cost_grid,
         cost_water,

@@ -7,8 +7,10 @@ ints as compile-time constants.
 
 Parameters the park schema does not state are derived here, each with its source:
 
-- ``REUSE_DT_K``: reused water returns 2 K below the set-point (effluent recovery cuts the
-  make-up ΔT from ~20 K to ~2 K, docs/park_parameters.md §3);
+- ``REUSE_DT_K``: reused water returns 2 K below the set-point. The sheet's 2 K (effluent
+  recovery cuts the make-up ΔT from ~20 K to ~2 K, docs/park_parameters.md §3) is the ΔT
+  left AFTER heat recovery, so it is not discounted again by ``1 − effluent_heat_recovery``:
+  that factor applies to fresh make-up water only;
 - ``GWP_CH4`` 28 (IPCC AR5, 100 years) [E] for upgrader methane slip;
 - the CHP fuel curve ``fuel = a·P + b·on``: a straight line through rated load at ``eta_el``
   and min load at ``eta_el − eta_el_drop_at_min_load`` (Renewable Energy 114:857, 2017);
@@ -30,7 +32,7 @@ LHV_CH4_KWH_PER_NM3 = 9.97  # [S] CH4 ≈ 9.9–10 kWh/Nm³ (sheet §1)
 LHV_H2_KWH_PER_KG = 33.3  # [S] lower heating value of hydrogen
 CH4_KG_PER_NM3 = 0.717  # [S] density of methane at 0 °C, 1 atm
 GWP_CH4 = 28.0  # [E] IPCC AR5 GWP100
-REUSE_DT_K = 2.0  # [S/E] sheet §3 (see module docstring)
+REUSE_DT_K = 2.0  # [S/E] sheet §3: the ΔT left after recovery, not discounted again (module docstring)
 COP_MAX = 8.0  # [E] a real heat pump never reaches Carnot at small lifts
 
 # -- parameter vector layout -----------------------------------------------------------------
@@ -61,7 +63,7 @@ P_CHP_ETA_TH = 20  # heat per unit fuel
 # upgrader
 P_UPG_CAP = 21  # Nm³/h raw biogas
 P_UPG_SLIP = 22
-P_UPG_KWH_NM3 = 23
+P_UPG_KWH_NM3 = 23  # electricity
 P_BM_PRICE = 24  # EUR/MWh biomethane
 # electrolyser
 P_ELY_RATED = 25
@@ -110,7 +112,10 @@ P_SLUDGE_FEE = 60  # EUR/kg DM
 P_GAS_INIT = 61
 P_STORE_INIT = 62
 P_TANK_INIT = 63
-N_PARAMS = 64
+# added by the model corrections of issue 11 (kept at the end so older indices stay)
+P_UPG_HEAT_KWH_NM3 = 64  # regeneration heat per Nm³ raw biogas, bought as backup heat
+P_WATER_KWH_M3 = 65  # electricity per m³ of make-up water (desalination)
+N_PARAMS = 66
 
 # -- exogenous series columns -----------------------------------------------------------------
 E_SEA_C, E_FRESH_C, E_AIR_C, E_PRICE, E_CO2, E_FEED = range(6)
@@ -208,6 +213,7 @@ def park_params(park: Park, dt_h: float = 1.0) -> np.ndarray:
     p[P_EXPORT_FACTOR] = m.export_price_factor
     p[P_CARBON_PRICE] = m.carbon_price_eur_per_t
     p[P_WATER_PRICE] = m.water_price_eur_per_m3
+    p[P_WATER_KWH_M3] = m.water_electricity_kwh_per_m3
     p[P_HEAT_BACKUP] = m.heat_backup_eur_per_mwh
     p[P_O2_PRICE] = m.oxygen_purchase_eur_per_kg
     p[P_SLUDGE_FEE] = m.sludge_disposal_eur_per_t_dm / 1000.0
@@ -265,6 +271,7 @@ def _chp_and_gas(p: np.ndarray, park: Park, cap) -> None:
         p[P_UPG_SLIP] = upg.ch4_slip_fraction
         p[P_UPG_KWH_NM3] = upg.electricity_kwh_per_nm3
         p[P_BM_PRICE] = upg.biomethane_price_eur_per_mwh
+        p[P_UPG_HEAT_KWH_NM3] = upg.regeneration_heat_kwh_per_nm3
 
 
 def _electrolyser(p: np.ndarray, park: Park, cap) -> None:
@@ -380,6 +387,7 @@ OUT_NAMES = (
     "chp_biogas_nm3",
     "upgrader_biogas_nm3",
     "upgrader_el_kwh",
+    "upgrader_heat_kwh",  # regeneration heat, bought as backup heat (too hot for the store)
     "biomethane_kwh",
     "ch4_slip_kg",
     "flared_nm3",
@@ -409,17 +417,18 @@ OUT_NAMES = (
     "unmet_heat_kwh",
     "heat_dumped_kwh",
     "store_loss_kwh",
-    "heat_recovered_kwh",  # CHP + electrolyser heat taken into the store
+    "heat_recovered_kwh",  # CHP + electrolyser heat kept in the store (delivered or stored), not dumped
     "water_demand_m3",
     "fresh_water_m3",
     "water_reused_m3",
     "water_treated_m3",
     "wastewater_discharged_m3",
     "treatment_el_kwh",
+    "water_el_kwh",  # electricity of the make-up water bought (desalination), fresh + electrolyser water
     "base_el_kwh",  # fish farm and digester base loads
     "cost_grid_eur",
-    "cost_water_eur",
-    "cost_backup_heat_eur",
+    "cost_water_eur",  # make-up water excl. its electricity (that is in the grid cost)
+    "cost_backup_heat_eur",  # unmet RAS/digester heat + upgrader regeneration heat
     "cost_o2_eur",
     "cost_sludge_eur",
     "revenue_h2_eur",

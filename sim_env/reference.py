@@ -76,6 +76,7 @@ def step_reference(p: Sequence[float], exo: Sequence[float], state: Sequence[flo
     biomethane = methane_in * (1 - p[q.P_UPG_SLIP]) * LHV_CH4_KWH_PER_NM3
     slip = methane_in * p[q.P_UPG_SLIP] * CH4_KG_PER_NM3
     upg_el = upgraded * p[q.P_UPG_KWH_NM3]
+    upg_heat = upgraded * p[q.P_UPG_HEAT_KWH_NM3]  # regeneration heat, too hot for the store: backup heat
 
     # electric loads and water
     ely_kw = _on_or_off(frac[q.A_ELY] * p[q.P_ELY_RATED], p[q.P_ELY_PMIN], p[q.P_ELY_RATED])
@@ -92,7 +93,9 @@ def step_reference(p: Sequence[float], exo: Sequence[float], state: Sequence[flo
         treated = p[q.P_WT_TANK] - tank0 + reused
     treat_el = treated * p[q.P_WT_KWH_M3]
     base_el = (p[q.P_RAS_EL_KW] + p[q.P_DIG_EL_KW]) * dt
-    must_run = base_el + upg_el + treat_el - chp_kw * dt
+    fresh = demand_m3 - reused
+    desal_el = fresh * p[q.P_WATER_KWH_M3]  # make-up water made on site; electrolyser water not shed for
+    must_run = base_el + upg_el + treat_el + desal_el - chp_kw * dt
     limit = p[q.P_IMP_MAX] * dt
     if must_run + (ely_kw + hp_kw / cop) * dt - limit > 1e-9:
         ely_kw = _on_or_off(
@@ -109,51 +112,56 @@ def step_reference(p: Sequence[float], exo: Sequence[float], state: Sequence[flo
     o2_to_ras = min(frac[q.A_O2] * p[q.P_X_O2] * dt, o2, o2_demand)
     ely_heat = p[q.P_ELY_HEAT_FRAC] * ely_kw * dt
 
-    # heat
-    fresh = demand_m3 - reused
-    dem_ras = (
-        CP_WATER_KWH_PER_M3K
-        * p[q.P_RAS_HEAT_FACTOR]
-        * (fresh * max(p[q.P_TSET_C] - exo[q.E_FRESH_C], 0.0) + reused * REUSE_DT_K)
-    )
+    # heat: only fresh make-up water is discounted by the effluent heat recovery; the 2 K of
+    # reused water is already the ΔT left after recovery (params.REUSE_DT_K)
+    fresh_dt = max(p[q.P_TSET_C] - exo[q.E_FRESH_C], 0.0)
+    dem_ras = CP_WATER_KWH_PER_M3K * (p[q.P_RAS_HEAT_FACTOR] * fresh * fresh_dt + reused * REUSE_DT_K)
     chp_heat = p[q.P_CHP_ETA_TH] * fuel
     chp_in = min(chp_heat, p[q.P_X_CHP_HEAT] * dt)
     ely_in = min(ely_heat, p[q.P_X_ELY_HEAT] * dt)
-    charge = chp_in + ely_in + hp_kw * dt
-    dumped = max(0.0, charge - p[q.P_STORE_MAX_CH] * dt)
-    charge -= dumped
+    charge_rate = p[q.P_STORE_MAX_CH] * dt
+    waste = chp_in + ely_in
+    dumped = max(0.0, waste - charge_rate)
+    waste -= dumped
+    hp_heat = min(hp_kw * dt, charge_rate - waste)  # the heat pump gets the rate waste heat leaves
     loss = heat0 * p[q.P_STORE_LOSS_H] * dt
-    available = heat0 - loss + charge
+    available = heat0 - loss + waste + hp_heat
     to_ras = min(frac[q.A_HEAT_RAS] * p[q.P_X_HEAT_RAS] * dt, dem_ras)
     to_dig = min(frac[q.A_HEAT_DIG] * p[q.P_X_HEAT_DIG] * dt, dem_dig)
     cap_out = min(p[q.P_STORE_MAX_DIS] * dt, max(available, 0.0))
     if to_ras + to_dig > cap_out:
         share = cap_out / (to_ras + to_dig)
         to_ras, to_dig = to_ras * share, to_dig * share
-    heat1 = available - to_ras - to_dig
+    # the heat pump never heats beyond the room the store has after this step's discharge
+    free = p[q.P_STORE_CAP] - (heat0 - loss + waste - to_ras - to_dig)
+    hp_heat = min(hp_heat, max(free, 0.0))
+    hp_kw = hp_heat / dt
+    heat1 = heat0 - loss + waste + hp_heat - to_ras - to_dig
     full = max(0.0, heat1 - p[q.P_STORE_CAP])
     heat1 -= full
+    recovered = waste - full
     dumped += full + chp_heat - chp_in + ely_heat - ely_in
     unmet = dem_ras - to_ras + dem_dig - to_dig
 
     # grid and money
     ely_el, hp_el, chp_el = ely_kw * dt, hp_kw / cop * dt, chp_kw * dt
-    load = base_el + upg_el + treat_el + ely_el + hp_el
+    ely_water = (h2 + o2) / 1000.0
+    water_el = (fresh + ely_water) * p[q.P_WATER_KWH_M3]
+    load = base_el + upg_el + treat_el + water_el + ely_el + hp_el
     imp, exp_ = max(load - chp_el, 0.0), max(chp_el - load, 0.0)
     spill = max(0.0, exp_ - p[q.P_EXP_MAX] * dt)
     exp_ -= spill
-    ely_water = (h2 + o2) / 1000.0
     money = {
         "cost_grid_eur": (imp * (price + p[q.P_GRID_FEE]) - exp_ * price * p[q.P_EXPORT_FACTOR]) / 1000.0,
         "cost_water_eur": (fresh + ely_water) * p[q.P_WATER_PRICE],
-        "cost_backup_heat_eur": unmet * p[q.P_HEAT_BACKUP] / 1000.0,
+        "cost_backup_heat_eur": (unmet + upg_heat) * p[q.P_HEAT_BACKUP] / 1000.0,
         "cost_o2_eur": (o2_demand - o2_to_ras) * p[q.P_O2_PRICE],
         "cost_sludge_eur": (sludge - sludge_in) * p[q.P_SLUDGE_FEE],
         "revenue_h2_eur": h2 * p[q.P_H2_PRICE],
         "revenue_biomethane_eur": biomethane * p[q.P_BM_PRICE] / 1000.0,
     }
     cost = sum(v for k, v in money.items() if k.startswith("cost")) - money["revenue_h2_eur"] - money["revenue_biomethane_eur"]
-    co2_kg = (imp + unmet) * co2 / 1000.0 + slip * GWP_CH4
+    co2_kg = (imp + unmet + upg_heat) * co2 / 1000.0 + slip * GWP_CH4
     carbon = co2_kg / 1000.0 * p[q.P_CARBON_PRICE]
 
     applied = [
@@ -186,6 +194,7 @@ def step_reference(p: Sequence[float], exo: Sequence[float], state: Sequence[flo
         "chp_biogas_nm3": chp_gas,
         "upgrader_biogas_nm3": upgraded,
         "upgrader_el_kwh": upg_el,
+        "upgrader_heat_kwh": upg_heat,
         "biomethane_kwh": biomethane,
         "ch4_slip_kg": slip,
         "flared_nm3": flared + overflow + biogas - to_holder,
@@ -205,7 +214,7 @@ def step_reference(p: Sequence[float], exo: Sequence[float], state: Sequence[flo
         "electrolyser_water_m3": ely_water,
         "electrolyser_heat_kwh": ely_heat,
         "electrolyser_heat_to_store_kwh": ely_in,
-        "heat_pump_heat_kwh": hp_kw * dt,
+        "heat_pump_heat_kwh": hp_heat,
         "heat_pump_el_kwh": hp_el,
         "heat_pump_cop": cop,
         "heat_demand_ras_kwh": dem_ras,
@@ -215,13 +224,14 @@ def step_reference(p: Sequence[float], exo: Sequence[float], state: Sequence[flo
         "unmet_heat_kwh": unmet,
         "heat_dumped_kwh": dumped,
         "store_loss_kwh": loss,
-        "heat_recovered_kwh": chp_in + ely_in,
+        "heat_recovered_kwh": recovered,
         "water_demand_m3": demand_m3,
         "fresh_water_m3": fresh,
         "water_reused_m3": reused,
         "water_treated_m3": treated,
         "wastewater_discharged_m3": demand_m3 - treated,
         "treatment_el_kwh": treat_el,
+        "water_el_kwh": water_el,
         "base_el_kwh": base_el,
         **money,
         "price_eur_per_mwh": price,

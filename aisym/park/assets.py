@@ -81,6 +81,10 @@ class BiogasUpgrader(_Asset):
     ch4_slip_fraction: Frac
     electricity_kwh_per_nm3: NonNeg
     biomethane_price_eur_per_mwh: NonNeg
+    # Solvent regeneration heat per Nm³ raw biogas (amine scrubbing ≈0.55 kWh at 120–160 °C,
+    # hotter than any heat store here, so the twin buys it as backup heat); 0 for upgraders
+    # that need none (membrane, PSA, water scrubbing). Older files omit it.
+    regeneration_heat_kwh_per_nm3: NonNeg = 0.0
 
 
 class Electrolyser(_Asset):

@@ -84,7 +84,10 @@ class Market(_Strict):
     export_price_factor: Annotated[float, Field(ge=0, le=1)]
     grid_co2_g_per_kwh: Seasonal
     carbon_price_eur_per_t: NonNeg
-    water_price_eur_per_m3: NonNeg
+    water_price_eur_per_m3: NonNeg  # make-up water, excluding VAT and the electricity below
+    # Electricity drawn per m³ of make-up water (e.g. seawater desalination), bought at the
+    # grid price; 0 where water is bought ready (a tariff). Older files omit it.
+    water_electricity_kwh_per_m3: NonNeg = 0.0
     heat_backup_eur_per_mwh: NonNeg  # cost of unmet heat (electric boiler / district heat)
     oxygen_purchase_eur_per_kg: NonNeg
     sludge_disposal_eur_per_t_dm: NonNeg

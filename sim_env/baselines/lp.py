@@ -190,7 +190,7 @@ def build_and_solve(
     gas_per_on = offset * dt / lhv_bg if lhv_bg > 0 else 0.0
     water_dem = p[q.P_MAKEUP_M3H] * dt
     c_fresh = CP_WATER_KWH_PER_M3K * p[q.P_RAS_HEAT_FACTOR] * np.maximum(p[q.P_TSET_C] - prof.fresh_c, 0.0)
-    c_reuse = CP_WATER_KWH_PER_M3K * p[q.P_RAS_HEAT_FACTOR] * REUSE_DT_K
+    c_reuse = CP_WATER_KWH_PER_M3K * REUSE_DT_K  # the 2 K is after heat recovery: no recovery factor
     h2_per_kw = dt / p[q.P_ELY_KWH_KG] if p[q.P_ELY_KWH_KG] > 0 else 0.0
     inf = highspy.kHighsInf
 
@@ -212,9 +212,13 @@ def build_and_solve(
     b.add([("q_ras", 1.0, 0), ("q_dig", 1.0, 0)], -inf, p[q.P_STORE_MAX_DIS] * dt)
     b.add([("q_ras", 1.0, 0), ("reuse", c_fresh - c_reuse, 0)], -inf, c_fresh * water_dem)
     b.add([("tank", 1.0, 0), ("tank", -1.0, -1), ("treat", -1.0, 0), ("reuse", 1.0, 0)], 0.0, 0.0, init)
-    base = (p[q.P_RAS_EL_KW] + p[q.P_DIG_EL_KW]) * dt
+    # Make-up water's electricity (desalination): fresh = demand − reuse, plus the electrolyser's water.
+    w_el = p[q.P_WATER_KWH_M3]
+    base = (p[q.P_RAS_EL_KW] + p[q.P_DIG_EL_KW]) * dt + w_el * water_dem
+    ely_w_el = w_el * h2_per_kw * (1.0 + p[q.P_ELY_O2_RATIO]) / 1000.0
     b.add([("imp", 1.0, 0), ("exp", -1.0, 0), ("upg", -p[q.P_UPG_KWH_NM3], 0), ("treat", -p[q.P_WT_KWH_M3], 0),
-           ("p_ely", -dt, 0), ("q_hp", -dt / prof.cop, 0), ("p_chp", dt, 0)], base, base)  # fmt: skip
+           ("p_ely", -dt - ely_w_el, 0), ("q_hp", -dt / prof.cop, 0), ("p_chp", dt, 0), ("reuse", w_el, 0)],
+          base, base)  # fmt: skip
 
     lo, hi = _bounds(p, prof, b, terminal)
     cost, const = _objective(p, prof, b, c_fresh, c_reuse, water_dem, h2_per_kw)
@@ -272,7 +276,7 @@ def _objective(p, prof: Profile, b: _Builder, c_fresh, c_reuse, water_dem, h2_pe
     c[b.var("p_ely")] = -p[q.P_H2_PRICE] * h2_per_kw + p[q.P_WATER_PRICE] * ely_water_per_kw
     bm = ch4f * (1.0 - p[q.P_UPG_SLIP]) * LHV_CH4_KWH_PER_NM3 * p[q.P_BM_PRICE] / 1000.0
     slip = ch4f * p[q.P_UPG_SLIP] * CH4_KG_PER_NM3 * GWP_CH4 / 1000.0 * p[q.P_CARBON_PRICE]
-    c[b.var("upg")] = -bm + slip
+    c[b.var("upg")] = -bm + slip + heat_cost * p[q.P_UPG_HEAT_KWH_NM3]  # regeneration heat is backup heat
     const = (
         p[q.P_WATER_PRICE] * water_dem * b.T
         + float(np.sum(heat_cost * (c_fresh * water_dem + prof.heat_dem_dig)))

@@ -77,11 +77,20 @@ def test_balances_hold_every_step(p, exo):
     np.testing.assert_allclose(d[:, q.S_HEAT], heat_in - heat_out, **tol)
     demand = col("heat_demand_ras_kwh") + col("heat_demand_digester_kwh")
     np.testing.assert_allclose(col("heat_to_ras_kwh") + col("heat_to_digester_kwh") + col("unmet_heat_kwh"), demand, **tol)
+    # heat recovered is only what the store kept: with the heat pump, it is what was delivered, lost or kept
+    delivered = col("heat_to_ras_kwh") + col("heat_to_digester_kwh")
+    np.testing.assert_allclose(
+        d[:, q.S_HEAT], col("heat_recovered_kwh") + col("heat_pump_heat_kwh") - delivered - col("store_loss_kwh"), **tol
+    )
+    waste_in = col("chp_heat_to_store_kwh") + col("electrolyser_heat_to_store_kwh")
+    assert np.all(col("heat_recovered_kwh") <= waste_in + 1e-9)
+    np.testing.assert_allclose(col("upgrader_heat_kwh"), col("upgrader_biogas_nm3") * p[q.P_UPG_HEAT_KWH_NM3], **tol)
     # electricity
     load = (
         col("base_el_kwh")
         + col("upgrader_el_kwh")
         + col("treatment_el_kwh")
+        + col("water_el_kwh")
         + col("electrolyser_el_kwh")
         + col("heat_pump_el_kwh")
     )
@@ -100,6 +109,11 @@ def test_balances_hold_every_step(p, exo):
     np.testing.assert_allclose(col("o2_to_ras_kg") + col("o2_vented_kg"), col("o2_produced_kg"), **tol)
     np.testing.assert_allclose(col("o2_to_ras_kg") + col("o2_purchased_kg"), col("o2_demand_kg"), **tol)
     np.testing.assert_allclose(col("electrolyser_water_m3") * 1000, col("h2_kg") + col("o2_produced_kg"), **tol)
+    bought = col("fresh_water_m3") + col("electrolyser_water_m3")
+    np.testing.assert_allclose(col("water_el_kwh"), bought * p[q.P_WATER_KWH_M3], **tol)
+    np.testing.assert_allclose(col("cost_water_eur"), bought * p[q.P_WATER_PRICE], **tol)
+    backup = (col("unmet_heat_kwh") + col("upgrader_heat_kwh")) * p[q.P_HEAT_BACKUP] / 1000
+    np.testing.assert_allclose(col("cost_backup_heat_eur"), backup, **tol)
     # levels stay in their bounds, flows are not negative
     caps = np.array([p[q.P_HOLDER_NM3], p[q.P_STORE_CAP], p[q.P_WT_TANK]])
     assert np.all(s[:, :3] >= -1e-9) and np.all(s[:, :3] <= caps + 1e-9)

@@ -21,7 +21,7 @@ def test_shipped_scenarios_apply(p):
     store = q.park_params(load_scenario(f"{SCENARIOS}/bigger_heat_store.yaml").park)
     assert store[q.P_STORE_CAP] == 2 * p[q.P_STORE_CAP] and store[q.P_STORE_MAX_CH] == 2 * p[q.P_STORE_MAX_CH]
     carbon = load_scenario(f"{SCENARIOS}/high_carbon_price.yaml").park
-    assert carbon.market.carbon_price_eur_per_t == 150 and carbon.market.water_price_eur_per_m3 == 3.1
+    assert carbon.market.carbon_price_eur_per_t == 150 and carbon.market.water_price_eur_per_m3 == 0.8
     ely = q.park_params(load_scenario(f"{SCENARIOS}/bigger_electrolyser.yaml").park)
     assert ely[q.P_ELY_RATED] == 4000 and ely[q.P_X_O2] == 640
     bare = load_scenario(f"{SCENARIOS}/no_symbiosis.yaml")
