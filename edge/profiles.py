@@ -29,6 +29,17 @@ Per register:
 - ``scale`` and ``offset``: ``value = raw * scale + offset``, in ``unit``.
 - ``write_fc``: absent for read-only values; 5 (single coil), 6 (single register, 16-bit types
   only) or 16 (multiple registers) for setpoints. A writable value is read back with ``fc``.
+- ``min`` / ``max`` (writable values only, in ``unit``): what the device accepts (a PLC setpoint
+  that takes only 40-85 degC); the gateway enforces them on top of the park tag's bounds.
+- ``bits`` (``3`` or ``"4-6"``, inclusive) or ``mask`` (``0x0070``): one field of a 16-bit
+  status word (``type: uint16``, fc 3 or 4, read-only), ``value = (word & mask) >> lowest bit``;
+  several fields may share one register when their bits do not overlap.
+- ``stale_after_s``: a value that has not changed for this long signals a fault (a PLC
+  heartbeat counter that stopped); it is then published with quality ``stale``.
+
+Values may not overlap (a float32 at 10 and an int16 at 11 is a typo), except bit fields of one
+register with disjoint masks, and bit fields next to the whole word they come from. Numbers are
+strict: ``address: true`` is refused, not read as 1.
 
 :func:`decode` and :func:`encode` are plain ``struct`` code so the MicroPython firmware can
 mirror them exactly; errors name the file, line and field (``sdm630.yaml:14:5: registers[2].type``).
@@ -42,7 +53,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 # Reused, not copied: the park loader's line-aware YAML handling gives profiles and gateway
 # configs the same error format as park files.
@@ -80,6 +91,19 @@ PROFILE_DIR = Path(__file__).resolve().parent.parent / "hardware" / "devices"
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
+def _no_bool(v: Any) -> Any:
+    # YAML's true/false would otherwise pass as 1/0 (bool is an int subclass in Python).
+    if isinstance(v, bool):
+        raise ValueError(f"a number is required, not the boolean {str(v).lower()}")
+    return v
+
+
+NoBool = BeforeValidator(_no_bool)
+#: strict numbers for every numeric field of profiles and configs: no bool, no "3", no 1.0 for an int
+Int = Annotated[int, Strict(), NoBool]
+Float = Annotated[float, Strict(), NoBool, Field(allow_inf_nan=False)]
+
+
 class ConfigError(DocumentError):
     """A profile or gateway config failed to load. ``problems`` holds each finding with its line."""
 
@@ -101,19 +125,29 @@ class Register(_Model):
     :param offset: added after scaling, in ``unit``
     :param unit: engineering unit after scaling (the park's spelling: ``kW``, ``degC``, ``m3/h``)
     :param write_fc: 5, 6 or 16 when the value is a setpoint; None when read-only
+    :param min: lowest value the device accepts (writable values, in ``unit``)
+    :param max: highest value the device accepts (writable values, in ``unit``)
+    :param bits: bit field of a uint16: one bit (``3``) or an inclusive range (``"4-6"``)
+    :param mask: bit field of a uint16 as a mask (``0x0070``); give ``bits`` or ``mask``
+    :param stale_after_s: an unchanged value for this long is published ``stale``
     :param description: what the datasheet calls it
     """
 
     name: Name
-    fc: Literal[1, 2, 3, 4]
-    address: Annotated[int, Field(ge=0, le=65535)]
+    fc: Annotated[Literal[1, 2, 3, 4], NoBool]
+    address: Annotated[Int, Field(ge=0, le=65535)]
     type: DataType
     byte_order: Order = "big"
     word_order: Order = "big"
-    scale: Annotated[float, Field(allow_inf_nan=False)] = 1.0
-    offset: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    scale: Float = 1.0
+    offset: Float = 0.0
     unit: Annotated[str, Field(min_length=1, max_length=16)] = "1"
-    write_fc: Literal[5, 6, 16] | None = None
+    write_fc: Annotated[Literal[5, 6, 16], NoBool] | None = None
+    min: Float | None = None
+    max: Float | None = None
+    bits: Annotated[Int, Field(ge=0, le=15)] | Annotated[str, Field(pattern=r"^\d{1,2}-\d{1,2}$")] | None = None
+    mask: Annotated[Int, Field(ge=1, le=0xFFFF)] | None = None
+    stale_after_s: Annotated[Float, Field(gt=0, le=86_400 * 30)] | None = None
     description: str = ""
 
     @property
@@ -126,8 +160,20 @@ class Register(_Model):
         """First address after this value."""
         return self.address + self.count
 
+    @property
+    def field_mask(self) -> int | None:
+        """The bit mask of a bit field (``bits`` or ``mask``); None for a whole value."""
+        if self.mask is not None:
+            return self.mask
+        if self.bits is None:
+            return None
+        lo, _, hi = str(self.bits).partition("-")
+        lo_i, hi_i = int(lo), int(hi or lo)
+        return ((1 << (hi_i - lo_i + 1)) - 1) << lo_i
+
     @model_validator(mode="after")
     def _consistent(self) -> Register:
+        self._check_field_and_limits()
         bits = self.fc in (1, 2)
         if bits != (self.type == "bit"):
             raise ValueError(
@@ -146,6 +192,24 @@ class Register(_Model):
             if self.write_fc == 6 and self.count != 1:
                 raise ValueError(f"write_fc 6 writes one register; a {self.type} takes {self.count}, use write_fc 16")
         return self
+
+    def _check_field_and_limits(self) -> None:
+        if self.bits is not None or self.mask is not None:
+            if self.bits is not None and self.mask is not None:
+                raise ValueError("give bits or mask, not both")
+            if isinstance(self.bits, str):
+                lo, hi = (int(x) for x in self.bits.split("-"))
+                if not lo < hi <= 15:
+                    raise ValueError(f"bits {self.bits!r}: a range is low-high within 0-15, low first")
+            if self.fc not in (3, 4) or self.type != "uint16":
+                raise ValueError("a bit field (bits/mask) is part of a 16-bit register: use fc 3 or 4 and type uint16")
+            if self.write_fc is not None:
+                raise ValueError("a bit field is read-only: writing it would overwrite its neighbours in the word")
+        if self.min is not None or self.max is not None:
+            if self.write_fc is None:
+                raise ValueError("min/max limit a setpoint: the value needs a write_fc")
+            if self.min is not None and self.max is not None and not self.min < self.max:
+                raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
 
 
 class Defaults(_Model):
@@ -172,8 +236,8 @@ class Profile(_Model):
     datasheet: str = ""
     notes: str = ""
     defaults: Defaults = Defaults()
-    max_block: Annotated[int, Field(ge=1, le=125)] = 125
-    max_gap: Annotated[int, Field(ge=0, le=124)] = 0
+    max_block: Annotated[Int, Field(ge=1, le=125)] = 125
+    max_gap: Annotated[Int, Field(ge=0, le=124)] = 0
     registers: Annotated[list[Register], Field(min_length=1)]
 
     @model_validator(mode="before")
@@ -202,9 +266,36 @@ def _profile_problems(profile: Profile, source: str) -> Iterable[tuple[Loc, str]
         if r.name in seen:
             yield ("registers", i, "name"), f"{r.name!r} is already defined at registers[{seen[r.name]}]"
         seen.setdefault(r.name, i)
+    yield from _overlaps(profile)
     stem = Path(source).stem
     if source.endswith((".yaml", ".yml")) and stem != profile.id:
         yield ("id",), f"id {profile.id!r} must equal the file name {stem!r}"
+
+
+def _shares(a: Register, b: Register) -> bool:
+    """True when two values may use the same register: bit fields with disjoint masks, or a
+    bit field next to the whole 16-bit word it is taken from."""
+    ma, mb = a.field_mask, b.field_mask
+    if ma is None and mb is None:
+        return False
+    if ma is not None and mb is not None:
+        return a.address == b.address and not ma & mb
+    whole = a if ma is None else b
+    return whole.count == 1 and a.address == b.address
+
+
+def _overlaps(profile: Profile) -> Iterable[tuple[Loc, str]]:
+    # fc 1/2/3/4 are four separate tables; within one, two values may not claim the same address.
+    by_fc: dict[int, list[tuple[int, Register]]] = {}
+    for i, r in enumerate(profile.registers):
+        by_fc.setdefault(r.fc, []).append((i, r))
+    for items in by_fc.values():
+        for k, (i, r) in enumerate(items):
+            for j, other in items[:k]:
+                if r.address < other.end and other.address < r.end and not _shares(r, other):
+                    what = f"{other.type} at {other.address}-{other.end - 1}"
+                    yield ("registers", i, "address"), f"overlaps registers[{j}] ({other.name}, {what}, fc {other.fc})"
+                    break
 
 
 # ---------------------------------------------------------------- YAML with located errors
@@ -275,7 +366,11 @@ def raw_value(regs: Sequence[int], reg: Register) -> float | int:
         return 1 if regs[0] else 0
     if len(regs) != reg.count:
         raise ValueError(f"{reg.name}: {reg.type} needs {reg.count} registers, got {len(regs)}")
-    return struct.unpack(">" + _STRUCT[reg.type], _to_bytes(regs, reg))[0]
+    raw = struct.unpack(">" + _STRUCT[reg.type], _to_bytes(regs, reg))[0]
+    mask = reg.field_mask
+    if mask is not None:
+        raw = (raw & mask) >> ((mask & -mask).bit_length() - 1)
+    return raw
 
 
 def decode(regs: Sequence[int], reg: Register) -> float:
@@ -363,7 +458,7 @@ class BlockDecoder:
         self._pack = struct.Struct(f">{block.count}H")
         self._items: list[tuple[Register, int, struct.Struct | None]] = []
         for r in block.registers:
-            fast = r.type != "bit" and r.byte_order == "big" and r.word_order == "big"
+            fast = r.type != "bit" and r.byte_order == "big" and r.word_order == "big" and r.field_mask is None
             self._items.append((r, r.address - block.address, struct.Struct(">" + _STRUCT[r.type]) if fast else None))
 
     def __call__(self, words: Sequence[int]) -> list[tuple[Register, float | None, str]]:

@@ -26,6 +26,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(gateway_app, name="gateway")
 
 
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    """Print an error as plain lines on stderr (never wrapped: each problem stays one line that
+    grep and journald keep whole) and return the exit to raise."""
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
 def _load(path: Path):
     from edge.profiles import ConfigError
 
@@ -34,8 +41,34 @@ def _load(path: Path):
     try:
         return load_config(path)
     except (ConfigError, ValueError) as e:
-        err.print(str(e), markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise _fail(str(e)) from None
+
+
+def format_value(reg, words) -> str:
+    """A decoded value at full precision: integers exactly (a counter of 12345678 is 12345678),
+    float32 with the fewest digits that read back to the same float32, float64 as ``repr``,
+    scaled integers with the decimals of their scale."""
+    import struct
+    from decimal import Decimal
+
+    from edge.profiles import decode, raw_value
+
+    value = decode(words, reg)
+    if reg.type == "bit" or (reg.type != "float32" and reg.type != "float64" and _is_int(reg.scale) and _is_int(reg.offset)):
+        return str(int(raw_value(words, reg)) * int(reg.scale) + int(reg.offset))
+    if reg.type == "float32" and reg.scale == 1 and reg.offset == 0:
+        for digits in range(1, 10):
+            text = f"{value:.{digits}g}"
+            if struct.unpack(">f", struct.pack(">f", float(text)))[0] == value:
+                return text
+    if not reg.type.startswith("float"):
+        exp = min(Decimal(repr(reg.scale)).as_tuple().exponent, Decimal(repr(reg.offset)).as_tuple().exponent)
+        return f"{value:.{max(0, -int(exp))}f}"
+    return repr(value)
+
+
+def _is_int(x: float) -> bool:
+    return float(x).is_integer()
 
 
 def _bus(host: str | None, port: int, serial: str | None, baudrate: int, parity: str, timeout: float):
@@ -100,15 +133,14 @@ def probe(
     timeout: float = typer.Option(1.0, help="Seconds per request."),
 ) -> None:
     """Read every value of a profile from one device and print value and quality."""
-    from edge.profiles import ConfigError, decode, load_profile, plan_reads, split_block
+    from edge.profiles import ConfigError, load_profile, plan_reads, split_block
 
     from .modbus import DeviceError, Link
 
     try:
         prof = load_profile(profile)
     except ConfigError as e:
-        err.print(str(e), markup=False)
-        raise typer.Exit(2) from None
+        raise _fail(str(e)) from None
     bus = _bus(host, port, serial, baudrate, parity, timeout)
 
     async def go() -> list[tuple[str, str, str, str, str, str]]:
@@ -124,7 +156,7 @@ def probe(
                 for name, raw in split_block(block, words).items():
                     r = prof.register(name)
                     try:
-                        rows.append((name, f"{r.fc}:{r.address}", r.type, f"{decode(raw, r):.6g}", r.unit, "good"))
+                        rows.append((name, f"{r.fc}:{r.address}", r.type, format_value(r, raw), r.unit, "good"))
                     except ValueError as e:
                         rows.append((name, f"{r.fc}:{r.address}", r.type, "", r.unit, f"comm_error ({e})"))
         finally:
@@ -134,7 +166,7 @@ def probe(
     rows = asyncio.run(go())
     table = Table(title=f"{prof.manufacturer} {prof.model}, unit {unit}")
     for col in ("value name", "fc:address", "type", "value", "unit", "quality"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col != "quality")  # a number is never cut or folded
     for row in rows:
         table.add_row(*row, style=None if row[5] == "good" else "red")
     console.print(table)
@@ -201,8 +233,14 @@ def run(
     log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING..."),
 ) -> None:
     """Run the gateway until SIGTERM (what the systemd unit starts)."""
+    from edge.profiles import ConfigError
+
     from .gateway import serve
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     r = _load(config)
+    try:
+        r.check_secrets()  # before anything is created: no spool, no connection
+    except ConfigError as e:
+        raise _fail(str(e)) from None
     asyncio.run(serve(r))

@@ -2,14 +2,17 @@
 
 A config is checked as a whole before anything starts: every device's profile must exist,
 every mapped value must exist in that profile, every tag must exist in the park description,
-units must match the park (or convert through :data:`UNIT_FACTORS`), and no secret may be
-written inline (passwords come from ``password_env`` or ``password_file``). Errors name the
-file, line and field, e.g. ``gw.yaml:31:9: devices[1].tags.frequency: no tag 'grid.freq' ...``.
+units must match the park (or convert, see :mod:`edge.gateway.units`) for readings and for
+setpoints alike, two devices on one serial line need distinct unit ids, and no secret may be
+written inline (passwords come from ``password_env`` or ``password_file``, resolved by
+:meth:`Resolved.check_secrets` before anything is created). Errors name the file, line and
+field, e.g. ``gw.yaml:31:9: devices[1].tags.frequency: no tag 'grid.freq' ...``.
 See ``edge/gateway/sample.yaml`` for a full example and ``docs/gateway.md`` for each field.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,28 +21,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aisym.park import Park, load_park
-from aisym.yamlfile import Loc
-from edge.profiles import ConfigError, Profile, load_profile, parse_yaml_model, read_text
+from aisym.yamlfile import Loc, Problem
+from edge.profiles import ConfigError, Float, Int, NoBool, Profile, Register, load_profile, parse_yaml_model, read_text
+
+from .units import Conversion, FactorTable, conversion
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 TagId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}$")]
-Seconds = Annotated[float, Field(gt=0, le=86_400)]
+Seconds = Annotated[Float, Field(gt=0, le=86_400)]
+Port = Annotated[Int, Field(ge=1, le=65535)]
 
-#: (profile unit, park unit) -> factor; the mapping multiplies the device value by it
-UNIT_FACTORS: dict[tuple[str, str], float] = {
-    ("W", "kW"): 1e-3,
-    ("kW", "W"): 1e3,
-    ("MW", "kW"): 1e3,
-    ("Wh", "kWh"): 1e-3,
-    ("MWh", "kWh"): 1e3,
-    ("GJ", "kWh"): 1e6 / 3600,
-    ("L/min", "m3/h"): 0.06,
-    ("L/s", "m3/h"): 3.6,
-    ("L/h", "m3/h"): 1e-3,
-    ("bar", "mbar"): 1e3,
-    ("kPa", "mbar"): 10.0,
-    ("ppm", "mg/L"): 1.0,
-}
+#: (profile unit, park unit) -> factor, for conversions without an offset (pint, see units.py)
+UNIT_FACTORS = FactorTable()
 SECRET_KEYS = {"password", "passwd", "secret", "token", "key_password"}
 
 
@@ -75,18 +68,41 @@ class Credentials(_Model):
         return self
 
     def password(self) -> str | None:
-        """Resolve the password now (at start, so a missing secret fails before polling)."""
+        """Resolve the password now (at start, so a missing secret fails before polling).
+
+        Raises :class:`SecretError` naming the variable or the file.
+        """
         if self.password_env:
             value = os.environ.get(self.password_env)
             if value is None:
-                raise ConfigError("<environment>", [], what=f"secret: variable {self.password_env} is not set")
+                raise SecretError("password_env", f"environment variable {self.password_env} is not set")
+            if not value:
+                raise SecretError("password_env", f"environment variable {self.password_env} is empty")
             return value
         if self.password_file:
             try:
-                return self.password_file.read_text(encoding="utf-8").splitlines()[0].strip()
-            except (OSError, IndexError) as e:
-                raise ConfigError(str(self.password_file), [], what=f"password file ({e})") from None
+                lines = self.password_file.read_text(encoding="utf-8").splitlines()
+            except FileNotFoundError:
+                raise SecretError("password_file", f"password file {self.password_file} does not exist") from None
+            except (OSError, UnicodeDecodeError) as e:
+                raise SecretError("password_file", f"cannot read password file {self.password_file}: {e}") from None
+            if not lines or not lines[0].strip():
+                raise SecretError("password_file", f"password file {self.password_file} is empty")
+            return lines[0].strip()
         return None
+
+
+class SecretError(ValueError):
+    """A password variable is unset or a password file is missing.
+
+    :param field: ``password_env`` or ``password_file``
+    :param reason: what is wrong, naming the variable or the file
+    """
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 class Tls(_Model):
@@ -113,11 +129,11 @@ class Broker(Credentials):
     """
 
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8883
+    port: Port = 8883
     tls: Tls | None = None
-    keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
-    window: Annotated[int, Field(ge=1, le=1000)] = 100
-    batch: Annotated[int, Field(ge=1, le=1000)] = 100
+    keepalive_s: Annotated[Int, Field(ge=5, le=3600)] = 30
+    window: Annotated[Int, Field(ge=1, le=1000)] = 100
+    batch: Annotated[Int, Field(ge=1, le=1000)] = 100
     client_id: str | None = None
 
 
@@ -132,24 +148,24 @@ class Spool(_Model):
     """
 
     path: Path = Path("/var/lib/aisym/gateway-spool.db")
-    max_readings: Annotated[int, Field(ge=100, le=100_000_000)] = 2_000_000
+    max_readings: Annotated[Int, Field(ge=100, le=100_000_000)] = 2_000_000
     fsync: Literal["full", "normal"] = "full"
 
 
 class TcpBus(_Model):
     type: Literal["tcp"]
     host: str
-    port: Annotated[int, Field(ge=1, le=65535)] = 502
+    port: Port = 502
     timeout_s: Seconds = 1.0
 
 
 class SerialBus(_Model):
     type: Literal["serial"]
     port: str
-    baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    baudrate: Annotated[Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], NoBool] = 9600
     parity: Literal["N", "E", "O"] = "N"
-    stopbits: Literal[1, 2] = 1
-    bytesize: Literal[7, 8] = 8
+    stopbits: Annotated[Literal[1, 2], NoBool] = 1
+    bytesize: Annotated[Literal[7, 8], NoBool] = 8
     timeout_s: Seconds = 0.5
 
 
@@ -161,7 +177,7 @@ class TagMap(_Model):
     """Where one profile value goes: ``tag`` in the park, with an optional explicit ``scale``."""
 
     tag: TagId
-    scale: float | None = None
+    scale: Float | None = None
 
 
 class Device(_Model):
@@ -179,7 +195,7 @@ class Device(_Model):
     id: Id
     bus: str
     profile: str
-    unit_id: Annotated[int, Field(ge=1, le=247)]
+    unit_id: Annotated[Int, Field(ge=1, le=247)]
     poll_s: Seconds = 5.0
     max_backoff_s: Seconds = 60.0
     tags: dict[str, TagId | TagMap]
@@ -219,7 +235,7 @@ class OpcUaEndpoint(Credentials):
 
     id: Id
     url: Annotated[str, Field(pattern=r"^opc\.tcp://")]
-    publishing_ms: Annotated[int, Field(ge=10, le=3_600_000)] = 1000
+    publishing_ms: Annotated[Int, Field(ge=10, le=3_600_000)] = 1000
     timeout_s: Seconds = 4.0
     max_backoff_s: Seconds = 30.0
     nodes: Annotated[list[OpcNode], Field(min_length=1)]
@@ -268,13 +284,47 @@ class Resolved:
     def profile_of(self, device: Device) -> Profile:
         return self.profiles[device.profile]
 
+    def conversion(self, device: Device, value: str, tag: str | None = None) -> Conversion:
+        """Profile unit -> park unit of one value: the mapping's explicit ``scale``, else the units.
+
+        :param device: the device entry
+        :param value: the profile value name
+        :param tag: the park tag (a setpoint target); default: the tag ``value`` is mapped to
+        """
+        tm = device.tag_maps().get(value)
+        if tm is not None and tm.scale is not None and tag in (None, tm.tag):
+            return Conversion(tm.scale)
+        tag = tag or (tm.tag if tm else None)
+        if tag is None:
+            raise KeyError(f"{device.id}.{value} is not mapped to a park tag")
+        c = conversion(self.profiles[device.profile].register(value).unit, self.park.tags[tag].unit)
+        if c is None:  # validation refuses this; never write or publish in the wrong unit
+            raise ValueError(f"{device.id}.{value}: no conversion to {tag}'s unit")
+        return c
+
     def factor(self, device: Device, value: str) -> float:
         """Multiplier from the profile's unit to the park tag's unit for one mapped value."""
-        tm = device.tag_maps()[value]
-        if tm.scale is not None:
-            return tm.scale
-        unit = self.profiles[device.profile].register(value).unit
-        return 1.0 if unit == self.park.tags[tm.tag].unit else UNIT_FACTORS[(unit, self.park.tags[tm.tag].unit)]
+        return self.conversion(device, value).factor
+
+    def write_target(self, tag: str) -> tuple[Device, Register, Conversion]:
+        """The device, register and conversion a setpoint for ``tag`` is written through."""
+        dev_id, _, value = self.config.setpoints.writes[tag].partition(".")
+        dev = next(d for d in self.config.devices if d.id == dev_id)
+        return dev, self.profiles[dev.profile].register(value), self.conversion(dev, value, tag)
+
+    def check_secrets(self) -> None:
+        """Resolve every password now; raise :class:`ConfigError` naming the field and the
+        variable or file at fault (``aisym gateway run`` calls this before creating anything)."""
+        problems = []
+        sources: list[tuple[Loc, Credentials]] = [(("broker",), self.config.broker)]
+        sources += [(("opcua", i), ep) for i, ep in enumerate(self.config.opcua)]
+        for loc, cred in sources:
+            try:
+                cred.password()
+            except SecretError as e:
+                problems.append(Problem((*loc, e.field), e.reason))
+        if problems:
+            raise ConfigError(self.source, problems, "gateway config (secrets)")
 
 
 def _problems(cfg: GatewayConfig, park: Park, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
@@ -297,6 +347,7 @@ def _problems(cfg: GatewayConfig, park: Park, profiles: dict[str, Profile | str]
 
     ids: set[str] = set()
     yield from _device_problems(cfg, park, profiles, ids, tag_problem)
+    yield from _unit_id_problems(cfg)
     for ei, ep in enumerate(cfg.opcua):
         if ep.id in ids:
             yield ("opcua", ei, "id"), f"id {ep.id!r} is already used by a device"
@@ -333,8 +384,20 @@ def _device_problems(
             yield from tag_problem(tm.tag, loc)
             if tm.tag in park.tags and tm.scale is None:
                 unit, want = prof.register(value).unit, park.tags[tm.tag].unit
-                if unit != want and (unit, want) not in UNIT_FACTORS:
+                if conversion(unit, want) is None:
                     yield loc, f"{value} is in {unit} but {tm.tag} in {want}: give an explicit scale"
+
+
+def _unit_id_problems(cfg: GatewayConfig) -> Iterable[tuple[Loc, str]]:
+    # On one RS485 line both devices would answer the same request (a garbled reply at best).
+    seen: dict[tuple[str, int], int] = {}
+    for di, dev in enumerate(cfg.devices):
+        if not isinstance(cfg.buses.get(dev.bus), SerialBus):
+            continue
+        first = seen.setdefault((dev.bus, dev.unit_id), di)
+        if first != di:
+            other = cfg.devices[first].id
+            yield ("devices", di, "unit_id"), f"unit id {dev.unit_id} is already used on serial bus {dev.bus} by {other}"
 
 
 def _setpoint_problems(cfg: GatewayConfig, park: Park, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
@@ -357,10 +420,50 @@ def _setpoint_problems(cfg: GatewayConfig, park: Park, profiles: dict[str, Profi
             yield loc, f"profile {prof.id} has no value {value!r}"
         elif prof.register(value).write_fc is None:
             yield loc, f"{prof.id}.{value} is read-only (no write_fc in the profile)"
+        else:
+            yield from _setpoint_unit_problems(loc, tag, park, dev, prof.register(value), prof.id)
     for ei, ep in enumerate(cfg.opcua):
         for ni, node in enumerate(ep.nodes):
             if node.writable and (node.tag not in park.tags or park.tags[node.tag].control is None):
                 yield ("opcua", ei, "nodes", ni, "writable"), f"{node.tag} has no control section in the park"
+
+
+def park_limits(reg: Register, conv: Conversion) -> tuple[float, float]:
+    """A writable register's ``min``/``max`` (device unit) in the park unit, as (low, high)."""
+    a = conv.to_park(reg.min if reg.min is not None else -math.inf)
+    b = conv.to_park(reg.max if reg.max is not None else math.inf)
+    return min(a, b), max(a, b)  # a negative factor swaps the ends
+
+
+def _setpoint_unit_problems(
+    loc: Loc, tag: str, park: Park, dev: Device, reg: Register, prof_id: str
+) -> Iterable[tuple[Loc, str]]:
+    """A setpoint is written in the register's unit: the park unit must convert to it (or the
+    device's mapping of that value gives an explicit scale), and the device limits must leave
+    room for the park's range and safe default."""
+    spec = park.tags[tag]
+    tm = dev.tag_maps().get(reg.name)
+    if tm is not None and tm.scale is not None and tm.tag == tag:
+        conv: Conversion | None = Conversion(tm.scale)
+    else:
+        conv = conversion(reg.unit, spec.unit)
+    if conv is None:
+        yield loc, (
+            f"{tag} is in {spec.unit} but {prof_id}.{reg.name} in {reg.unit}: no conversion; "
+            f"if the device really takes {spec.unit}, map {reg.name} to {tag} with an explicit scale"
+        )
+        return
+    if reg.min is None and reg.max is None:
+        return
+    lo, hi = park_limits(reg, conv)
+    assert spec.control is not None
+    if not lo <= spec.control.safe_default <= hi:
+        yield loc, (
+            f"the safe default {spec.control.safe_default:g} {spec.unit} of {tag} is outside the limits "
+            f"[{lo:g}, {hi:g}] {spec.unit} of {prof_id}.{reg.name}: the fallback would be refused"
+        )
+    elif max(lo, spec.min) >= min(hi, spec.max):
+        yield loc, f"the limits of {prof_id}.{reg.name} leave nothing of {tag}'s range [{spec.min:g}, {spec.max:g}]"
 
 
 def parse_config(text: str, source: str = "<string>", park: Park | None = None) -> Resolved:

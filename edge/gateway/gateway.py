@@ -15,8 +15,8 @@ from typing import Any
 from aisym.contract import topics
 
 from .clock import clock_synced
-from .config import UNIT_FACTORS, Device, Resolved, SerialBus
-from .modbus import DevicePoller, Link, ReadingTuple
+from .config import Device, Resolved, SerialBus, park_limits
+from .modbus import DevicePoller, Link, ReadingTuple, Watcher
 from .mqtt import Uplink
 from .opcua import OpcUaInput
 from .setpoints import SetpointManager, Writer
@@ -34,6 +34,7 @@ class Gateway:
     def __init__(self, resolved: Resolved):
         self.resolved = resolved
         cfg = resolved.config
+        resolved.check_secrets()  # a missing password fails here, before the spool file exists
         self.spool = Spool(cfg.spool.path, cfg.spool.max_readings, cfg.spool.fsync)
         self.uplink = Uplink(cfg.broker, cfg.park, cfg.node, self.spool, on_command=self._on_command)
         # Health right after each (re)connection: the cloud sees the backlog before it drains.
@@ -42,12 +43,31 @@ class Gateway:
         self.opcua: dict[str, OpcUaInput] = {}
         self._links: dict[str, Link] = {}
         units = {t: tag.unit for t, tag in resolved.park.tags.items()}
+        # setpoint targets are read on every poll too: a device that restarted with its own
+        # default is given the last accepted setpoint again (SetpointManager.observe)
+        watch: dict[str, dict[str, Watcher]] = {}
+        for tag, target in cfg.setpoints.writes.items():
+            dev_id, _, value = target.partition(".")
+            watch.setdefault(dev_id, {})[value] = self._watcher(tag)
         for dev in cfg.devices:
             link = self._link_for(dev)
             maps = dev.tag_maps()
-            factors = {v: resolved.factor(dev, v) for v in maps}
+            convs = {v: resolved.conversion(dev, v) for v in maps}
+            for tag, target in cfg.setpoints.writes.items():
+                dev_id, _, value = target.partition(".")
+                if dev_id == dev.id and value not in maps:
+                    convs[value] = resolved.write_target(tag)[2]
+            park_tags = resolved.park.tags
             self.pollers[dev.id] = DevicePoller(
-                dev, resolved.profile_of(dev), link, factors, {v: units[m.tag] for v, m in maps.items()}, self._store
+                dev,
+                resolved.profile_of(dev),
+                link,
+                {v: c.factor for v, c in convs.items()},
+                {v: units[m.tag] for v, m in maps.items()},
+                self._store,
+                offsets={v: c.offset for v, c in convs.items() if c.offset},
+                bounds={v: (park_tags[m.tag].min, park_tags[m.tag].max) for v, m in maps.items()},
+                watch=watch.get(dev.id),
             )
         for ep in cfg.opcua:
             self.opcua[ep.id] = OpcUaInput(ep, units, self._store)
@@ -65,21 +85,26 @@ class Gateway:
         self._links[f"{dev.bus}/{dev.id}"] = link
         return link
 
+    def _watcher(self, tag: str) -> Watcher:
+        def seen(value: float, at: float) -> None:
+            self.setpoints.observe(tag, value, at)
+
+        return seen
+
     def _writers(self) -> dict[str, Writer]:
-        cfg, park = self.resolved.config, self.resolved.park
+        cfg = self.resolved.config
         writers: dict[str, Writer] = {}
-        for tag, target in cfg.setpoints.writes.items():
-            dev_id, _, value = target.partition(".")
-            poller = self.pollers[dev_id]
-            reg = poller.profile.register(value)
-            unit = park.tags[tag].unit
-            factor = 1.0 if reg.unit == unit else UNIT_FACTORS.get((reg.unit, unit), 1.0)
+        for tag in cfg.setpoints.writes:
+            dev, reg, conv = self.resolved.write_target(tag)  # validated: the units convert
+            poller = self.pollers[dev.id]
 
-            async def write(v: float, p: DevicePoller = poller, name: str = value, f: float = factor) -> float:
-                p.factors.setdefault(name, f)
-                return await p.write(name, v)
+            async def write(v: float, p: DevicePoller = poller, name: str = reg.name, c=conv) -> float:
+                return await p.write(name, v, c)
 
-            write.resolution = 0.0 if reg.type.startswith("float") else abs(reg.scale * factor)  # type: ignore[attr-defined]
+            write.resolution = 0.0 if reg.type.startswith("float") else abs(reg.scale * conv.factor)  # type: ignore[attr-defined]
+            if reg.min is not None or reg.max is not None:  # the device's own limits, in park units
+                where = f"{dev.profile}.{reg.name}"
+                write.limits = (*park_limits(reg, conv), where)  # type: ignore[attr-defined]
             writers[tag] = write
         for ep in cfg.opcua:
             for node in ep.nodes:
@@ -97,8 +122,8 @@ class Gateway:
             self.spool.add(readings, ts_synced=clock_synced() if self.resolved.config.clock_check else True)
             self.uplink.wake()
 
-    def _on_command(self, payload: bytes) -> None:
-        self._tasks.append(asyncio.get_running_loop().create_task(self.setpoints.handle(payload)))
+    def _on_command(self, payload: bytes, retained: bool = False) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(self.setpoints.handle(payload, retained)))
         self._tasks = [t for t in self._tasks if not t.done()]
 
     def _send_ack(self, payload: bytes) -> None:
@@ -122,6 +147,7 @@ class Gateway:
             c[f"dev_{key}_polls"] = p.stats.polls
             c[f"dev_{key}_errors"] = p.stats.errors
             c[f"dev_{key}_online"] = 1.0 if p.stats.state == "online" else 0.0
+            c[f"dev_{key}_blocks_down"] = p.stats.blocks_down
         for ep_id, o in self.opcua.items():
             key = ep_id.replace("-", "_")
             c[f"opc_{key}_connects"] = o.connects

@@ -9,12 +9,22 @@ capped at ``max_backoff_s``).
 States: ``connecting`` -> ``online`` <-> ``backoff``. A failed read yields ``comm_error``
 readings (value null) for every tag of the failed request, so a vanished device is visible at
 once and an old value is never sent again as if fresh.
+
+Fault state is kept per request block as well: a device that answers some blocks and refuses
+another (a firmware without one register answers exception 2) stays ``online``; only the
+refused block backs off on its own (1, 2, 4 ... x ``poll_s``), its tags ``comm_error``. The
+device backs off only when no block answered.
+
+Quality of an answered value: ``stale`` when the profile's ``stale_after_s`` says an unchanged
+value is a fault and it has not changed for that long; ``out_of_range`` (with its value) when
+it lies outside the park tag's ``min``/``max``; else ``good``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,12 +37,15 @@ from pymodbus.exceptions import ModbusException
 from edge.profiles import Block, BlockDecoder, Profile, Register, decode, encode, plan_reads
 
 from .config import Device, SerialBus, TcpBus
+from .units import Conversion
 
 log = logging.getLogger("aisym.gateway.modbus")
 
 #: tag, value (None unless good), unit, ts ms, quality
 ReadingTuple = tuple[str, float | None, str, int, str]
 Sink = Callable[[list[ReadingTuple]], Awaitable[None] | None]
+#: called with (value in park units, monotonic time of the answer) for each read of a watched value
+Watcher = Callable[[float, float], None]
 
 
 _READ = {1: "read_coils", 2: "read_discrete_inputs", 3: "read_holding_registers", 4: "read_input_registers"}
@@ -133,7 +146,34 @@ class DeviceStats:
     last_error: str = ""
     last_ok_ms: int = 0
     next_poll: float = 0.0
+    blocks_down: int = 0  # blocks failing while the device answers others
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BlockState:
+    """Fault state of one request block: its own failures and when it is tried again."""
+
+    failures_in_row: int = 0
+    next_due: float = 0.0  # monotonic; 0 = every poll
+    last_error: str = ""
+
+
+@dataclass
+class _Value:
+    """How one decoded value becomes a reading (precomputed per block for the hot loop)."""
+
+    tag: str | None  # None: read for a watcher only, not published
+    unit: str
+    factor: float
+    offset: float
+    lo: float
+    hi: float
+    special: bool  # stale tracking or a watcher: the slow path
+    stale_after_s: float | None = None
+    watcher: Watcher | None = None
+    last: float | None = None
+    since: float = 0.0
 
 
 class DevicePoller:
@@ -145,6 +185,10 @@ class DevicePoller:
     :param factors: profile value -> factor from profile unit to park unit
     :param units: profile value -> park unit
     :param sink: called with each poll's readings (the spool)
+    :param offsets: profile value -> offset added after the factor (K -> degC); default 0
+    :param bounds: profile value -> the park tag's (min, max); outside is ``out_of_range``
+    :param watch: profile value -> called with each value read (setpoint read-back); a value
+        not in the device's tags is then read without being published
     """
 
     def __init__(
@@ -155,57 +199,125 @@ class DevicePoller:
         factors: dict[str, float],
         units: dict[str, str],
         sink: Sink,
+        *,
+        offsets: dict[str, float] | None = None,
+        bounds: dict[str, tuple[float, float]] | None = None,
+        watch: dict[str, Watcher] | None = None,
     ):
         self.device = device
         self.profile = profile
         self.link = link
         self.factors = factors
+        self.offsets = dict(offsets or {})
         self.units = units
         self.sink = sink
         self.tags = {k: v.tag for k, v in device.tag_maps().items()}
-        regs = [profile.register(name) for name in self.tags]
+        self.bounds = dict(bounds or {})
+        self.watch = dict(watch or {})
+        names = list(self.tags) + [n for n in self.watch if n not in self.tags]
+        regs = [profile.register(name) for name in names]
         self.blocks = plan_reads(regs, profile.max_block, profile.max_gap)
         self._decoders = [BlockDecoder(b) for b in self.blocks]
+        self._plans = [[self._value(r) for r in b.registers] for b in self.blocks]
+        self.block_states = [BlockState() for _ in self.blocks]
         self.stats = DeviceStats()
 
+    def _value(self, reg: Register) -> _Value:
+        lo, hi = self.bounds.get(reg.name, (-math.inf, math.inf))
+        slack = 1e-9 * max(1.0, abs(lo), abs(hi)) if math.isfinite(lo) and math.isfinite(hi) else 0.0
+        watcher = self.watch.get(reg.name)
+        return _Value(
+            tag=self.tags.get(reg.name),
+            unit=self.units.get(reg.name, reg.unit),
+            factor=self.factors.get(reg.name, 1.0),
+            offset=self.offsets.get(reg.name, 0.0),
+            lo=lo - slack,
+            hi=hi + slack,
+            special=reg.stale_after_s is not None or watcher is not None or reg.name not in self.tags,
+            stale_after_s=reg.stale_after_s,
+            watcher=watcher,
+        )
+
+    def _failed(self, plan: list[_Value], ts: int) -> list[ReadingTuple]:
+        for v in plan:
+            v.last = None  # not seen: an unchanged value is judged from the next answer on
+        return [(v.tag, None, v.unit, ts, "comm_error") for v in plan if v.tag is not None]
+
+    def _slow(self, v: _Value, value: float, now: float) -> str:
+        """Stale tracking and watchers; returns the quality of an answered value."""
+        if v.watcher is not None:
+            v.watcher(value, now)
+        if v.stale_after_s is not None:
+            if v.last is None or value != v.last:
+                v.last, v.since = value, now
+            elif now - v.since > v.stale_after_s:
+                return "stale"
+        return "good" if v.lo <= value <= v.hi else "out_of_range"
+
     async def poll_once(self) -> list[ReadingTuple]:
-        """Read every block once; a failed block gives ``comm_error`` for its tags only."""
+        """Read every due block once; a failed block gives ``comm_error`` for its tags only."""
         out: list[ReadingTuple] = []
-        failed = 0
-        tags, units, factors = self.tags, self.units, self.factors
-        for block, decoder in zip(self.blocks, self._decoders, strict=True):
+        answered, failed = 0, []
+        start = time.monotonic()
+        for block, decoder, plan, bs in zip(self.blocks, self._decoders, self._plans, self.block_states, strict=True):
+            if bs.next_due > start:
+                continue  # a refused block backing off on its own
             try:
                 words = await self.link.read(block, self.device.unit_id)
             except DeviceError as e:
-                failed += 1
-                self.stats.last_error = str(e)
-                ts = int(time.time() * 1000)
-                out += [(tags[r.name], None, units[r.name], ts, "comm_error") for r in block.registers]
+                failed.append(bs)
+                bs.failures_in_row += 1
+                bs.last_error = self.stats.last_error = str(e)
+                out += self._failed(plan, int(time.time() * 1000))
                 continue
+            answered += 1
+            bs.failures_in_row, bs.next_due = 0, 0.0
             ts = int(time.time() * 1000)
-            for reg, value, error in decoder(words):
-                name = reg.name
+            now = time.monotonic()
+            for (_reg, value, error), v in zip(decoder(words), plan, strict=True):
                 if value is None:  # NaN/inf: the device has no valid value right now
                     self.stats.last_error = error
-                    out.append((tags[name], None, units[name], ts, "comm_error"))
+                    v.last = None
+                    if v.tag is not None:
+                        out.append((v.tag, None, v.unit, ts, "comm_error"))
+                    continue
+                value = value * v.factor + v.offset
+                if v.special:
+                    q = self._slow(v, value, now)
+                    if v.tag is None:
+                        continue
                 else:
-                    out.append((tags[name], value * factors[name], units[name], ts, "good"))
+                    q = "good" if v.lo <= value <= v.hi else "out_of_range"
+                out.append((v.tag, value, v.unit, ts, q))
+        self._account(answered, failed)
+        return out
+
+    def _account(self, answered: int, failed: list[BlockState]) -> None:
         self.stats.polls += 1
         if failed:
             self.stats.errors += 1
+        if failed and not answered:  # nothing answered: the device (or its line) is down
             self.stats.failures_in_row += 1
             self.stats.state = "backoff"
+            for bs in self.block_states:
+                bs.next_due = 0.0  # all tried again when the device is
         else:
             self.stats.failures_in_row = 0
             self.stats.state = "online"
             self.stats.last_ok_ms = int(time.time() * 1000)
-        return out
+            now = time.monotonic()
+            for bs in failed:  # the device answers others: only this block backs off
+                bs.next_due = now + self._backoff(bs.failures_in_row)
+        self.stats.blocks_down = sum(1 for bs in self.block_states if bs.failures_in_row) if answered else 0
 
     def delay(self) -> float:
         """Seconds until the next poll: the poll period, or an exponential, jittered backoff."""
         n = self.stats.failures_in_row
         if n == 0:
             return self.device.poll_s
+        return self._backoff(n)
+
+    def _backoff(self, n: int) -> float:
         base = min(self.device.poll_s * 2 ** (n - 1), self.device.max_backoff_s)
         return base * random.uniform(0.8, 1.0)  # jitter: devices that died together do not retry together
 
@@ -225,11 +337,17 @@ class DevicePoller:
             self.stats.next_poll = next_t
             await asyncio.sleep(next_t - now)
 
-    async def write(self, value_name: str, value: float) -> float:
-        """Write ``value`` (park units) to a writable register and return the read-back value."""
+    async def write(self, value_name: str, value: float, conv: Conversion | None = None) -> float:
+        """Write ``value`` (park units) to a writable register and return the read-back value.
+
+        :param value_name: the profile value
+        :param value: the setpoint in park units
+        :param conv: device unit -> park unit (default: the value's reading conversion)
+        """
         reg = self.profile.register(value_name)
-        factor = self.factors.get(value_name, 1.0)
-        await self.link.write(reg, encode(value / factor, reg), self.device.unit_id)
+        if conv is None:
+            conv = Conversion(self.factors.get(value_name, 1.0), self.offsets.get(value_name, 0.0))
+        await self.link.write(reg, encode(conv.to_device(value), reg), self.device.unit_id)
         blk = plan_reads([reg])[0]
         words = await self.link.read(blk, self.device.unit_id)
-        return decode(words, reg) * factor
+        return conv.to_park(decode(words, reg))

@@ -11,6 +11,9 @@ asyncio loop with ``call_soon_threadsafe`` so the spool is only ever touched fro
 - A reading leaves the spool only when its message's PUBACK arrives with a success reason
   code. A PUBACK with a failure code (e.g. 135, not authorised) is permanent: those readings
   are dropped and counted, since resending would be refused forever.
+- Commands are subscribed with "retain as published", so a command carrying the retain flag is
+  seen as retained whether it was stored by the broker or published live; the setpoint manager
+  refuses it (``rejected_retained``).
 - On a lost connection paho resends its in-flight messages after reconnecting (same message
   ids), so the window is kept across reconnects; on a restart everything still in the spool is
   sent again: delivery is at least once and consumers deduplicate on (node, seq).
@@ -29,6 +32,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 from pydantic import ValidationError
 
 from aisym.contract import Health, Reading, Status, Telemetry, encode, now_ms, topics
@@ -47,10 +51,13 @@ class Uplink:
     :param park: park id (topic)
     :param node: node id (topic, client id)
     :param spool: spool to drain
-    :param on_command: called in the event loop with the raw payload of each command
+    :param on_command: called in the event loop with the raw payload of each command and
+        whether it carried the MQTT retain flag
     """
 
-    def __init__(self, broker: Broker, park: str, node: str, spool: Spool, on_command: Callable[[bytes], None] | None = None):
+    def __init__(
+        self, broker: Broker, park: str, node: str, spool: Spool, on_command: Callable[[bytes, bool], None] | None = None
+    ):
         self.broker = broker
         self.park = park
         self.node = node
@@ -99,7 +106,8 @@ class Uplink:
             return
         birth = Status(v=1, node=self.node, state="online", ts=now_ms(), role="gateway", version=VERSION)
         client.publish(topics.status(self.park, self.node), encode(birth), qos=1, retain=True)
-        client.subscribe(topics.command(self.park, self.node), qos=1)
+        # retainAsPublished: a live retained publish keeps its flag (by default MQTT v5 clears it)
+        client.subscribe(topics.command(self.park, self.node), options=SubscribeOptions(qos=1, retainAsPublished=True))
         self._call(self._connected)
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
@@ -110,7 +118,7 @@ class Uplink:
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if self.on_command is not None:
-            self._call(self.on_command, bytes(msg.payload))
+            self._call(self.on_command, bytes(msg.payload), bool(msg.retain))
 
     # ------------------------------------------------------------ loop side
     def _connected(self) -> None:

@@ -4,7 +4,8 @@ Each setpoint of a :class:`~aisym.contract.Command` is checked, in order:
 
 1. the command has not expired (``ts + ttl_s`` is in the future);
 2. the tag is controllable (it has a ``control`` section in the park) and wired to a writer;
-3. the value is within the tag's park ``min``/``max``;
+3. the value is within the tag's park ``min``/``max``, and within the device's own limits
+   (the profile's ``min``/``max`` of the register, converted to the park unit): the tighter wins;
 4. the step from the last written value is within ``control.max_rate_per_s`` x the seconds
    since that write (a controller asking for a jump is refused, not silently ramped: it must
    know what the plant does).
@@ -15,6 +16,15 @@ disagrees. Refusals are acknowledged ``rejected`` with the reason and counted pe
 (``rejected_bounds``, ``rejected_rate``...). When no valid command has arrived for
 ``setpoints.silence_s``, every wired tag is written its ``control.safe_default`` once per
 silence (and again while that write fails).
+
+A command delivered with the MQTT retain flag is never applied: a retained command would be
+replayed to the gateway on every reconnection, long after the controller meant it. It is
+counted (``rejected_retained``), logged, and acknowledged ``rejected`` per setpoint.
+
+The last *accepted* value of each tag (an ``applied`` command or safe default) is remembered;
+when a poll reads a different value back (a PLC restarted with its own default), it is
+written again, at most once per :attr:`SetpointManager.reapply_every_s` per tag, and counted
+(``reapplied``).
 """
 
 from __future__ import annotations
@@ -59,7 +69,11 @@ class SetpointManager:
         self.counters: Counter[str] = Counter()
         self.last_valid = time.monotonic()
         self.last_written: dict[str, tuple[float, float]] = {}  # tag -> (value, monotonic time)
+        self.accepted: dict[str, tuple[float, float]] = {}  # tag -> (applied value, when the write ended)
         self.in_fallback = False
+        self.reapply_every_s = 2.0  # a device that keeps reverting is not written more often
+        self._reapplying: dict[str, asyncio.Task[None]] = {}
+        self._last_reapply: dict[str, float] = {}
         self._lock = asyncio.Lock()  # one command at a time, so rate checks see the last write
 
     def _check(self, tag: str, value: float, now: float) -> str | None:
@@ -73,6 +87,10 @@ class SetpointManager:
         if not spec.min <= value <= spec.max:
             self.counters["rejected_bounds"] += 1
             return f"{value} {spec.unit} is outside [{spec.min}, {spec.max}]"
+        limits = getattr(self.writers[tag], "limits", None)
+        if limits is not None and not limits[0] <= value <= limits[1]:
+            self.counters["rejected_limits"] += 1
+            return f"{value:g} {spec.unit} is outside the device limits [{limits[0]:g}, {limits[1]:g}] ({limits[2]})"
         rate = spec.control.max_rate_per_s
         last = self.last_written.get(tag)
         if rate is not None and last is not None:
@@ -92,25 +110,67 @@ class SetpointManager:
             self.counters["write_failed"] += 1
             return AckResult(tag=tag, status="failed", reason=f"write failed: {e}"[:256])
         self.last_written[tag] = (value, time.monotonic())
-        # Allow the quantisation of the register (an int16 x 0.1 cannot hold 13.05 exactly).
-        if not math.isfinite(readback) or abs(readback - value) > max(1e-6, 1e-4 * abs(value), 0.5 * self._step(tag)):
+        if not math.isfinite(readback) or not self._same(tag, readback, value):
             self.counters["readback_mismatch"] += 1
             return AckResult(tag=tag, status="failed", reason=f"read back {readback:g}, wrote {value:g}", readback=None)
+        self.accepted[tag] = (value, time.monotonic())
         return AckResult(tag=tag, status="applied", readback=readback)
 
     def _step(self, tag: str) -> float:
         return getattr(self.writers[tag], "resolution", 0.0)
 
-    async def handle(self, payload: bytes) -> Ack | None:
-        """Process one raw command payload; returns (and publishes) the Ack, None if undecodable."""
+    def _same(self, tag: str, a: float, b: float) -> bool:
+        # Allow the quantisation of the register (an int16 x 0.1 cannot hold 13.05 exactly).
+        return abs(a - b) <= max(1e-6, 1e-4 * abs(b), 0.5 * self._step(tag))
+
+    def observe(self, tag: str, value: float, at: float) -> None:
+        """A poll read ``value`` (park units) from ``tag``'s register, answered at monotonic ``at``.
+
+        If it differs from the last accepted setpoint, written before that read, the setpoint
+        is written again (a device that restarted with its own default setpoint).
+        """
+        acc = self.accepted.get(tag)
+        if acc is None or at <= acc[1] or self._same(tag, value, acc[0]) or self._lock.locked():
+            return
+        if tag in self._reapplying or at - self._last_reapply.get(tag, -math.inf) < self.reapply_every_s:
+            return
+        self._last_reapply[tag] = at
+        task = asyncio.get_running_loop().create_task(self._reapply(tag, value))
+        self._reapplying[tag] = task
+        task.add_done_callback(lambda _t: self._reapplying.pop(tag, None))
+
+    async def _reapply(self, tag: str, found: float) -> None:
+        async with self._lock:
+            acc = self.accepted.get(tag)
+            if acc is None:
+                return
+            res = await self._write(tag, acc[0])
+        self.counters["reapplied"] += 1
+        log.warning("%s read back %g, not the accepted %g: written again (%s)", tag, found, acc[0], res.status)
+
+    async def handle(self, payload: bytes, retained: bool = False) -> Ack | None:
+        """Process one raw command payload; returns (and publishes) the Ack, None if undecodable.
+
+        :param payload: the MQTT payload
+        :param retained: the message carried the MQTT retain flag: refused, never applied
+        """
+        if retained and not payload:
+            return None  # the deletion of a retained message, not a command
         try:
             cmd = decode_command(payload)
         except PayloadError as e:
-            self.counters["rejected_invalid"] += 1
-            log.warning("command refused: %s", e)
+            self.counters["rejected_retained" if retained else "rejected_invalid"] += 1
+            log.warning("command refused%s: %s", " (retained)" if retained else "", e)
             return None
-        async with self._lock:
-            ack = await self._handle(cmd)
+        if retained:
+            self.counters["rejected_retained"] += 1
+            log.warning("retained command %s ignored: commands must be published without retain", cmd.id)
+            why = "retained command ignored: the broker replays retained messages, so commands must not be retained"
+            results = [AckResult(tag=sp.tag, status="rejected", reason=why) for sp in cmd.setpoints]
+            ack = Ack(v=1, id=cmd.id, node=self.node, ts=now_ms(), results=results)
+        else:
+            async with self._lock:
+                ack = await self._handle(cmd)
         self.send_ack(encode(ack))
         return ack
 
