@@ -26,8 +26,10 @@ MAX_READINGS = 1000
 TS_MIN_MS = 946_684_800_000
 TS_MAX_MS = 4_102_444_800_000
 
-Quality = Literal["good", "stale", "comm_error"]
-QUALITIES: tuple[str, ...] = ("good", "stale", "comm_error")
+# out_of_range (contract v1, added with issue 10): a value outside its tag's stated min/max,
+# carried so that the operator sees it; old consumers that know three qualities must add it.
+Quality = Literal["good", "stale", "comm_error", "out_of_range"]
+QUALITIES: tuple[str, ...] = ("good", "stale", "comm_error", "out_of_range")
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 TagId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}$")]
@@ -63,8 +65,8 @@ class Reading(_Msg):
 
     @model_validator(mode="after")
     def _value_matches_quality(self) -> Reading:
-        if self.quality == "good" and self.value is None:
-            raise ValueError("a 'good' reading needs a value")
+        if self.quality in ("good", "out_of_range") and self.value is None:
+            raise ValueError(f"a {self.quality!r} reading needs a value")
         if self.quality == "comm_error" and self.value is not None:
             raise ValueError("a 'comm_error' reading carries no value (null): old values must not look fresh")
         return self
