@@ -200,6 +200,9 @@ def _problems(spec: NodeSpec, park: Park, profiles: dict[str, Profile | str]) ->
                 yield loc, f"profile {prof.id} has no value {name!r}; it has: {', '.join(prof.names)}"
                 continue
             yield from tag_ok(tag, loc)
+            if prof.register(name).field_mask is not None:  # the firmware decodes whole registers only
+                yield loc, f"{prof.id}.{name} is a bit field (bits/mask): the node firmware cannot read it, use the gateway"
+                continue
             unit = prof.register(name).unit
             if tag in park.tags and unit != park.tags[tag].unit and (unit, park.tags[tag].unit) not in UNIT_FACTORS:
                 yield loc, f"{prof.id}.{name} is in {unit!r} and {tag} in {park.tags[tag].unit!r}: no conversion known"

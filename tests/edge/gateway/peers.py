@@ -37,6 +37,8 @@ class ModbusPeer:
         self.serial = serial
         self.baudrate = baudrate
         self.mode: dict[int, str] = dict.fromkeys(unit_ids, "ok")  # ok | exception | slow | silent
+        # (unit, fc, address): a request touching it gets exception 2, as from a firmware without it
+        self.refuse: set[tuple[int, int, int]] = set()
         self.delay_s = 2.0
         self.requests = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -48,6 +50,8 @@ class ModbusPeer:
         mode = self.mode.get(unit, "ok")
         if mode == "exception":
             return ExcCodes.DEVICE_FAILURE
+        if any((unit, fc, a) in self.refuse for a in range(address, address + count)):
+            return ExcCodes.ILLEGAL_ADDRESS
         if mode in ("slow", "silent"):
             await asyncio.sleep(self.delay_s if mode == "slow" else 3600)
         return None

@@ -42,6 +42,11 @@ CASES = [
     ("baudrate: 9600", "baudrate: 9601", "Input should be 1200, 2400"),
     ("poll_s: 10", "pol_s: 10", "unknown field (check its spelling)"),
     ("  - id: ras-ph", "  - id: grid-meter", "device id 'grid-meter' is used twice"),
+    # issue 10, finding 11: one unit id per serial line; strict numbers
+    ("unit_id: 3", "unit_id: 2", "unit id 2 is already used on serial bus rs485 by ras-heat-meter"),
+    ("unit_id: 3", "unit_id: true", "a number is required, not the boolean true"),
+    ("poll_s: 10", "poll_s: true", "a number is required, not the boolean true"),
+    ("port: 502", "port: true", "a number is required, not the boolean true"),
 ]
 # a model-level refusal points at the mapping it is about (here: the broker section)
 AT = {"password: s3cret": "host: cloud.example.org"}
@@ -68,3 +73,43 @@ def test_yaml_errors_and_empty_documents(tmp_path):
         load_config(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match=r"found duplicate key 'node'"):
         parse_config("node: a\nnode: b\npark: kraakoya\n", "gw.yaml")
+
+
+PLC = """id: test_plc
+manufacturer: test
+model: PLC with setpoints in several units
+registers:
+  - {name: feedback, fc: 3, address: 2, type: float32, unit: kW}
+  - {name: temp_c, fc: 3, address: 10, type: float32, unit: degC, write_fc: 16}
+  - {name: power_w, fc: 3, address: 12, type: float32, unit: W, write_fc: 16}
+  - {name: temp_k, fc: 3, address: 14, type: float32, unit: K, write_fc: 16, min: 284.15, max: 288.15}
+  - {name: temp_k_narrow, fc: 3, address: 16, type: float32, unit: K, write_fc: 16, min: 287.15, max: 288.15}
+"""
+
+
+def plc_config(tmp_path: Path, writes: dict[str, str]) -> Path:
+    (tmp_path / "test_plc.yaml").write_text(PLC)
+    lines = ["node: gw-test", "park: kraakoya", f"profiles_dir: {tmp_path}", "buses:", "  plc: {type: tcp, host: 127.0.0.1}"]
+    lines += ["devices:", "  - {id: plc, bus: plc, profile: test_plc, unit_id: 1, tags: {feedback: chp.power_el}}"]
+    lines += ["setpoints:", "  writes:"] + [f"    {tag}: {target}" for tag, target in writes.items()]
+    path = tmp_path / "gw.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_setpoint_units_must_convert_and_device_limits_must_hold_the_safe_default(tmp_path):
+    # finding 8: a kW setpoint wired to a degC register was accepted and written unconverted
+    with pytest.raises(ConfigError) as e:
+        load_config(plc_config(tmp_path, {"chp.power_setpoint": "plc.temp_c"}))
+    line = next(x for x in str(e.value).splitlines() if "setpoints.writes" in x)
+    assert line.strip().startswith(f"{tmp_path}/gw.yaml:10:25: setpoints.writes.chp.power_setpoint: "), line
+    assert "chp.power_setpoint is in kW but test_plc.temp_c in degC: no conversion" in line
+    # kW -> W and degC -> K convert: the write and the read-back go through the conversion
+    r = load_config(plc_config(tmp_path, {"chp.power_setpoint": "plc.power_w", "ras.temp_setpoint": "plc.temp_k"}))
+    _dev, _reg, conv = r.write_target("chp.power_setpoint")
+    assert (conv.factor, conv.offset, conv.to_device(50.0)) == (1e-3, 0.0, 50_000.0)
+    _dev, _reg, conv = r.write_target("ras.temp_setpoint")
+    assert conv.to_device(13.0) == pytest.approx(286.15) and conv.to_park(286.15) == pytest.approx(13.0)
+    # a device range (14-15 degC) without the park's safe default (13 degC) would refuse the fallback
+    with pytest.raises(ConfigError, match=r"safe default 13 degC of ras.temp_setpoint is outside the limits \[14, 15\] degC"):
+        load_config(plc_config(tmp_path, {"ras.temp_setpoint": "plc.temp_k_narrow"}))

@@ -106,6 +106,7 @@ def test_shipped_profiles_load_and_cite_a_datasheet():
     assert profiles["tuf_2000m"].register("flow_rate").word_order == "little"
 
 
+R = "manufacturer: x\nmodel: y\nregisters:\n"
 BAD = [
     ("registers:\n  - {name: a, fc: 3, address: 0, type: int16}\n", "manufacturer: Field required"),
     (
@@ -130,6 +131,42 @@ BAD = [
         "registers[0].adress: unknown field",
     ),
     ("manufacturer: x\nmodel: y\n  registers: [\n", "YAML syntax"),
+    # issue 10, finding 11: overlaps and strict integers
+    (
+        R + "  - {name: a, fc: 3, address: 10, type: float32}\n"
+        "  - {name: b, fc: 3, address: 11, type: int16}\n",
+        "x.yaml:6:31: registers[1].address: overlaps registers[0] (a, float32 at 10-11, fc 3)",
+    ),
+    (
+        R + "  - {name: a, fc: 4, address: 0, type: uint64}\n"
+        "  - {name: b, fc: 4, address: 3, type: uint32}\n",
+        "registers[1].address: overlaps registers[0] (a, uint64 at 0-3, fc 4)",
+    ),
+    (
+        R + "  - {name: a, fc: 3, address: true, type: int16}\n",
+        "x.yaml:5:31: registers[0].address: a number is required, not the boolean true",
+    ),
+    (R + "  - {name: a, fc: true, address: 0, type: int16}\n", "registers[0].fc: a number"),
+    ("manufacturer: x\nmodel: y\nmax_block: true\nregisters:\n  - {name: a, fc: 3, address: 0, type: int16}\n", "a number"),
+    (R + "  - {name: a, fc: 3, address: 1.0, type: int16}\n", "valid integer"),
+    # finding 12: bit fields and device limits
+    (
+        R + "  - {name: a, fc: 3, address: 0, type: uint16, bits: 0}\n"
+        "  - {name: b, fc: 3, address: 0, type: uint16, mask: 0x0003}\n",
+        "registers[1].address: overlaps registers[0]",
+    ),
+    (R + "  - {name: a, fc: 3, address: 0, type: float32, bits: 1}\n", "use fc 3 or 4 and type uint16"),
+    (R + "  - {name: a, fc: 3, address: 0, type: uint16, bits: '6-4'}\n", "low first"),
+    (R + "  - {name: a, fc: 3, address: 0, type: uint16, bits: 16}\n", "less than or equal to 15"),
+    (
+        R + "  - {name: a, fc: 3, address: 0, type: uint16, bits: 2, write_fc: 6}\n",
+        "a bit field is read-only",
+    ),
+    (R + "  - {name: a, fc: 3, address: 0, type: int16, max: 85}\n", "needs a write_fc"),
+    (
+        R + "  - {name: a, fc: 3, address: 0, type: int16, write_fc: 6, min: 85, max: 40}\n",
+        "min (85) must be below max (40)",
+    ),
 ]
 
 
@@ -148,3 +185,26 @@ def test_profile_id_must_match_file_and_unknown_profile_lists_shipped(tmp_path):
         load_profile(f)
     with pytest.raises(ConfigError, match=r"shipped profiles: .*eastron_sdm630"):
         load_profile("no_such_meter")
+
+
+def test_bit_fields_share_their_status_word_and_decode_each_field():
+    text = (
+        "id: x\nmanufacturer: x\nmodel: y\nregisters:\n"
+        "  - {name: word, fc: 3, address: 6, type: uint16}\n"
+        "  - {name: running, fc: 3, address: 6, type: uint16, bits: 0}\n"
+        "  - {name: fault, fc: 3, address: 6, type: uint16, bits: 1}\n"
+        "  - {name: mode, fc: 3, address: 6, type: uint16, bits: '4-6'}\n"
+        "  - {name: alarm, fc: 3, address: 6, type: uint16, mask: 0x8000}\n"
+    )
+    prof = parse_profile(text, "x.yaml")
+    word = 0b1000_0000_0101_0001  # running, mode 5, alarm; no fault
+    got = {r.name: decode([word], r) for r in prof.registers}
+    assert got == {"word": float(word), "running": 1.0, "fault": 0.0, "mode": 5.0, "alarm": 1.0}
+    (block,) = plan_reads(prof.registers)  # one request for the whole word, however many fields
+    assert (block.address, block.count, len(block.registers)) == (6, 1, 5)
+
+
+def test_shipped_plc_template_has_a_status_word_and_a_heartbeat():
+    plc = shipped_profiles()["aisym_site_plc"]
+    assert {plc.register(n).field_mask for n in ("pump_running", "pump_fault", "manual_mode")} == {1, 2, 4}
+    assert plc.register("heartbeat").stale_after_s == 10
