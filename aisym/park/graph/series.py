@@ -1,0 +1,128 @@
+"""Exogenous series of a v2 park: climate, prices, CO2 intensity, production and demand profiles.
+
+Each series is stated once in the park file's ``series:`` mapping, in its own unit, and
+generated per year from a seed (or read from CSV). Nothing of one country is in code: a price
+dip at spring melt or a feeding season is a ``dips`` entry or a ``seasonal`` series of the park
+that has one. Components refer to a series by id (``{series: price, offset: 13.7}``).
+
+Kinds (exactly one per series):
+
+- ``constant``: one value;
+- ``seasonal``: a yearly cosine (lowest on ``coldest_day``, or highest on ``peak_day``), a daily
+  swing and AR(1) noise, clipped to [min, max];
+- ``price``: an hourly market price: winter factor, named dips, night discount, daily peaks and
+  log-normal day-to-day noise, rescaled to ``mean`` and clipped;
+- ``carnot``: a heat pump's COP from a source-temperature series and a sink temperature;
+- ``affine``: ``scale × of + offset`` of another series, clipped (e.g. heat per m³ of make-up
+  water from the source-water temperature);
+- ``csv``: a column of a CSV file (one row per step), path relative to the park file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .components import Identifier
+
+NonNeg = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Seasonal(_Strict):
+    mean: float
+    amplitude: NonNeg = 0.0
+    coldest_day: Annotated[float, Field(ge=1, le=366)] | None = None
+    peak_day: Annotated[float, Field(ge=1, le=366)] | None = None
+    daily_amplitude: NonNeg = 0.0  # peaks at 15 h
+    noise_std: NonNeg = 0.0
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _phase(self) -> Seasonal:
+        if self.coldest_day is not None and self.peak_day is not None:
+            raise ValueError("state coldest_day or peak_day, not both")
+        return self
+
+
+class Dip(_Strict):
+    """A Gaussian dip of the price around ``day`` (spring melt in a hydro system, for example)."""
+
+    day: Annotated[float, Field(ge=1, le=366)]
+    width_days: Annotated[float, Field(gt=0)]
+    depth: Annotated[float, Field(ge=0, le=1)]
+    why: str = ""
+
+
+class Price(_Strict):
+    mean: float
+    min: float
+    max: float
+    winter_factor: Annotated[float, Field(gt=0)] = 1.0
+    dips: list[Dip] = Field(default_factory=list)
+    night_discount: Annotated[float, Field(ge=0, le=1)] = 0.0  # 00–05 h
+    daily_peak_hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(default_factory=list)
+    peak_boost: NonNeg = 0.0
+    peak_width_h: Annotated[float, Field(gt=0)] = 1.5
+    volatility: NonNeg = 0.0
+
+
+class Carnot(_Strict):
+    source: Identifier  # a temperature series, degC
+    sink_c: float
+    efficiency: Annotated[float, Field(gt=0, le=1)]
+    min: Annotated[float, Field(ge=1)] = 1.0  # electricity ends up as heat: COP ≥ 1
+    max: Annotated[float, Field(gt=1)] = 8.0  # no real machine nears Carnot at small lifts
+
+
+class Affine(_Strict):
+    of: Identifier
+    scale: float = 1.0
+    offset: float = 0.0
+    min: float | None = None
+    max: float | None = None
+
+
+class Csv(_Strict):
+    path: str
+    column: str
+
+
+class SeriesSpec(_Strict):
+    """One exogenous series: its unit and exactly one kind."""
+
+    unit: str = "dimensionless"
+    description: str = ""
+    constant: float | None = None
+    seasonal: Seasonal | None = None
+    price: Price | None = None
+    carnot: Carnot | None = None
+    affine: Affine | None = None
+    csv: Csv | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SeriesSpec:
+        kinds = [k for k in SERIES_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            got = ", ".join(kinds) if kinds else "none"
+            raise ValueError(f"a series states exactly one of {', '.join(SERIES_KINDS)} (got {got})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in SERIES_KINDS if getattr(self, k) is not None)
+
+    def depends_on(self) -> tuple[str, ...]:
+        if self.carnot is not None:
+            return (self.carnot.source,)
+        if self.affine is not None:
+            return (self.affine.of,)
+        return ()
+
+
+SERIES_KINDS = ("constant", "seasonal", "price", "carnot", "affine", "csv")
