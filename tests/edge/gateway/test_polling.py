@@ -150,3 +150,91 @@ def test_rtu_over_a_socat_pty_pair_with_two_devices_on_one_line(tmp_path):
         r3, r4 = asyncio.run(both())  # concurrent polls share the line under its lock
     assert [(t, v, q) for t, v, _, _, q in r3] == [("t.flow", 42.5, "good"), ("t.total", 123456.0, "good")]
     assert [(t, v, q) for t, v, _, _, q in r4] == [("t.flow", -7.25, "good"), ("t.total", 0.0, "good")]
+
+
+def test_a_refused_block_is_comm_error_while_the_device_stays_online():
+    """Finding 9: one block answering a Modbus exception (a firmware without that register) took
+    the whole device into exponential backoff and showed it offline."""
+    profile = Profile(
+        id="p",
+        manufacturer="t",
+        model="t",
+        registers=[
+            Register(name="temp", fc=3, address=0, type="int16", scale=0.1, unit="degC"),
+            Register(name="flow", fc=3, address=1, type="float32", unit="m3/h"),
+            Register(name="counter", fc=4, address=20, type="uint32", unit="1"),  # this firmware lacks it
+        ],
+    )
+    got: list = []
+    with ModbusPeer([1]) as peer:
+        peer.set(1, 3, 0, [215, *wire_words(3.5, "f", "big", "big")])
+        peer.refuse.add((1, 4, 21))
+        link = Link(TcpBus(type="tcp", host="127.0.0.1", port=peer.port, timeout_s=0.5))
+        p = poller(profile, link, got.extend, poll_s=0.05)
+        assert len(p.blocks) == 2
+
+        async def scenario() -> None:
+            await _run_for([p], 2.0)
+            link.close()
+
+        asyncio.run(scenario())
+    temps = [(v, q) for t, v, _, _, q in got if t == "t.temp"]
+    counters = [(v, q) for t, v, _, _, q in got if t == "t.counter"]
+    # 20 polls/s for 2 s; a device in backoff (0.05, 0.1, 0.2, 0.4 s...) would get about 8
+    assert len(temps) >= 25 and all(q == "good" and v == pytest.approx(21.5) for v, q in temps), len(temps)
+    assert all(q == "good" for t, _, _, _, q in got if t == "t.flow")
+    assert counters and all(q == "comm_error" and v is None for v, q in counters)
+    assert len(counters) < len(temps) / 3  # the refused block backs off on its own
+    assert p.stats.state == "online" and p.stats.failures_in_row == 0 and p.stats.blocks_down == 1
+    assert "exception code 2" in p.block_states[1].last_error and p.block_states[0].failures_in_row == 0
+
+
+def test_bit_fields_out_of_range_and_stale_over_rtu(tmp_path):
+    """Findings 12 and 13 over a real RTU line: a status word's bits as separate tags, a reading
+    outside its tag's range flagged (value kept), and a frozen heartbeat reported stale."""
+    bit = {"fc": 3, "address": 0, "type": "uint16"}
+    profile = Profile(
+        id="p",
+        manufacturer="t",
+        model="t",
+        registers=[
+            Register(name="running", bits=0, **bit),
+            Register(name="fault", bits=1, **bit),
+            Register(name="manual", bits=2, **bit),
+            Register(name="mode", bits="4-6", **bit),
+            Register(name="heartbeat", fc=3, address=1, type="uint16", stale_after_s=0.6),
+            Register(name="temp", fc=4, address=0, type="int16", scale=0.1, unit="degC"),
+        ],
+    )
+    with pty_pair(tmp_path) as (server_tty, client_tty), ModbusPeer([5], serial=server_tty, baudrate=19200) as peer:
+        peer.set(5, 3, 0, [0b101_0101, 7])  # running, manual, mode 5; heartbeat 7
+        peer.set(5, 4, 0, [302])  # 30.2 degC: the tag's range is 0-25
+        link = Link(SerialBus(type="serial", port=client_tty, baudrate=19200, timeout_s=1))
+        p = poller(profile, link, lambda r: None, unit=5)
+        p = DevicePoller(p.device, profile, link, p.factors, p.units, p.sink, bounds={"temp": (0.0, 25.0)})
+        assert [b.count for b in p.blocks] == [2, 1]  # the four fields cost no extra request
+
+        async def polls() -> list[dict]:
+            out = []
+            try:
+                for step in range(3):
+                    out.append({t: (v, q) for t, v, _, _, q in await p.poll_once()})
+                    await asyncio.sleep(0.8 if step == 0 else 0.0)
+                    if step == 1:
+                        await asyncio.to_thread(peer.set, 5, 3, 1, [8])  # the heartbeat moves again
+                        await asyncio.to_thread(peer.set, 5, 4, 0, [215])
+            finally:
+                link.close()
+            return out
+
+        first, frozen, moved = asyncio.run(polls())
+    assert {t: v for t, (v, _) in first.items() if t != "t.temp"} == {
+        "t.running": 1.0,
+        "t.fault": 0.0,
+        "t.manual": 1.0,
+        "t.mode": 5.0,
+        "t.heartbeat": 7.0,
+    }
+    assert first["t.temp"] == (pytest.approx(30.2), "out_of_range")  # never published as good
+    assert first["t.heartbeat"][1] == "good" and frozen["t.heartbeat"] == (7.0, "stale")
+    assert moved["t.heartbeat"] == (8.0, "good") and moved["t.temp"] == (pytest.approx(21.5), "good")
