@@ -30,6 +30,10 @@ def ingest(
     health_interval: float = typer.Option(None, help="Period of the health series, s (default 10)."),
     gap_grace: float = typer.Option(None, help="Wait for late readings before a seq gap is reported, s (default 30)."),
     no_gaps: bool = typer.Option(False, "--no-gaps", help="No gap detection (all but one instance of a group)."),
+    ownership: Path = typer.Option(None, help="YAML map node -> tags each node may report [env AISYM_INGEST_OWNERSHIP]."),
+    max_ahead: float = typer.Option(None, help="Refuse timestamps more than this far ahead of arrival, s (default 300)."),
+    dead_letter_max_bytes: int = typer.Option(None, help="Cap of the dead-letter table; oldest pruned (default 64 MiB)."),
+    conflict_window: int = typer.Option(None, help="Seqs per node remembered to catch conflicting duplicates (16384)."),
     show_dead_letters: int = typer.Option(0, help="Print the N latest dead letters of --state-dir and exit."),
 ) -> None:
     """Ingest the park's telemetry, health and status from MQTT into InfluxDB (passwords from env or files)."""
@@ -44,9 +48,11 @@ def ingest(
 
     if show_dead_letters:
         store = Store((state_dir or IngestConfig.state_dir) / "ingest.sqlite")
-        typer.echo(f"{store.dead_letter_count()} dead letters; spill queue {store.spill_depth()} (batches, points)")
+        counts = f"{store.dead_letter_count()} dead letters ({store.dead_bytes} bytes, {store.pruned_total()} pruned)"
+        typer.echo(f"{counts}; spill queue {store.spill_depth()} (batches, points)")
         for d in store.dead_letters(show_dead_letters):
-            typer.echo(f"#{d.id} {d.received_ms} {d.topic} {d.field or '-'}: {d.reason}  {d.payload[:120]!r}")
+            size = f" [{d.size} bytes, sha256 {d.sha256[:16]}]" if d.truncated else ""
+            typer.echo(f"#{d.id} {d.received_ms} {d.code} {d.topic} {d.field or '-'}: {d.reason}  {d.payload[:120]!r}{size}")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -66,11 +72,15 @@ def ingest(
             health_interval_s=health_interval,
             gap_grace_s=gap_grace,
             detect_gaps=False if no_gaps else None,
+            ownership_file=ownership,
+            max_ahead_s=max_ahead,
+            dead_letter_max_bytes=dead_letter_max_bytes,
+            conflict_window=conflict_window,
         )
+        ing = Ingestor(cfg, load_or_exit(park))
     except ConfigError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    ing = Ingestor(cfg, load_or_exit(park))
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

@@ -7,6 +7,8 @@ gateway, the firmware tests, the ingestor and the controller all use.
 from . import topics
 from .lineprotocol import PRECISION, check_against_park, health_points, point, telemetry_points
 from .payload import (
+    MAX_AHEAD_MS,
+    MAX_PAYLOAD_BYTES,
     MAX_READINGS,
     QUALITIES,
     VERSION,
@@ -19,6 +21,8 @@ from .payload import (
     Setpoint,
     Status,
     Telemetry,
+    check_not_ahead,
+    check_times,
     decode_ack,
     decode_command,
     decode_health,
@@ -29,6 +33,8 @@ from .payload import (
 )
 
 __all__ = [
+    "MAX_AHEAD_MS",
+    "MAX_PAYLOAD_BYTES",
     "MAX_READINGS",
     "PRECISION",
     "QUALITIES",
@@ -43,6 +49,8 @@ __all__ = [
     "Status",
     "Telemetry",
     "check_against_park",
+    "check_not_ahead",
+    "check_times",
     "decode_ack",
     "decode_command",
     "decode_health",

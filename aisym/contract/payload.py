@@ -25,6 +25,9 @@ MAX_READINGS = 1000
 # 2000-01-01 .. 2100-01-01 in ms: anything outside is a clock or unit bug (seconds sent as ms...)
 TS_MIN_MS = 946_684_800_000
 TS_MAX_MS = 4_102_444_800_000
+#: how far ahead of its arrival a timestamp may be by default (clock skew of an NTP-synced node is far less)
+MAX_AHEAD_MS = 300_000
+_BOMS = ((b"\xef\xbb\xbf", "a UTF-8 byte-order mark (BOM)"), (b"\xff\xfe", "a UTF-16/32 BOM"), (b"\xfe\xff", "a UTF-16 BOM"))
 
 # out_of_range (contract v1, added with issue 10): a value outside its tag's stated min/max,
 # carried so that the operator sees it; old consumers that know three qualities must add it.
@@ -39,11 +42,17 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class PayloadError(ValueError):
-    """A message that breaks the contract. ``field`` is the path at fault (``readings[2].ts``)."""
+    """A message that breaks the contract. ``field`` is the path at fault (``readings[2].ts``).
 
-    def __init__(self, field: str, reason: str):
+    ``code`` sorts the reasons: ``too_large``, ``bad_encoding`` (not UTF-8, a BOM, UTF-16),
+    ``bad_json`` (syntax, nesting too deep), ``invalid`` (the schema), ``future_ts``; consumers
+    add their own (the ingestor: ``topic``, ``park``, ``ownership``, ``conflict``...).
+    """
+
+    def __init__(self, field: str, reason: str, code: str = "invalid"):
         self.field = field
         self.reason = reason
+        self.code = code
         super().__init__(f"{field}: {reason}" if field else reason)
 
 
@@ -143,15 +152,10 @@ class Health(_Msg):
 def _decode(model: type[_Msg], data: bytes | str) -> Any:
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_PAYLOAD_BYTES:
-        raise PayloadError("", f"payload of {len(raw)} bytes exceeds {MAX_PAYLOAD_BYTES}")
-    try:
-        obj = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PayloadError("", f"not JSON: {e}") from None
-    if not isinstance(obj, dict):
-        raise PayloadError("", f"a message is a JSON object, not {type(obj).__name__}")
+        raise PayloadError("", f"payload of {len(raw)} bytes exceeds {MAX_PAYLOAD_BYTES}", "too_large")
+    obj = _json_object(raw)
     if obj.get("v") != VERSION:
-        raise PayloadError("v", f"unsupported contract version {obj.get('v')!r}; this build speaks v{VERSION}")
+        raise PayloadError("v", f"unsupported contract version {_short(obj.get('v'))}; this build speaks v{VERSION}")
     try:
         # validate_python, not _json: json.loads already turned NaN/Infinity into floats we must refuse
         return model.model_validate(obj)
@@ -162,12 +166,67 @@ def _decode(model: type[_Msg], data: bytes | str) -> Any:
         if first["type"] == "extra_forbidden":
             msg = "unknown field"
         elif first["type"] != "missing" and not isinstance(first.get("input"), dict | list):
-            msg += f" (got {first.get('input')!r})"
+            msg += f" (got {_short(first.get('input'))})"
         if msg.startswith("@"):  # a model-level check that names its own field
             sub, msg = msg[1:].split(": ", 1)
             path = f"{path}.{sub}".lstrip(".")
         more = f" (+{e.error_count() - 1} more)" if e.error_count() > 1 else ""
-        raise PayloadError(path, msg + more) from None
+        raise PayloadError(path if len(path) <= 200 else path[:197] + "...", msg + more) from None
+    except RecursionError:
+        raise PayloadError("", "not JSON: nesting too deep", "bad_json") from None
+
+
+def _json_object(raw: bytes) -> dict:
+    """Strict UTF-8 (no BOM, no UTF-16/32: ``json.loads`` of bytes would guess those) to a JSON object."""
+    for bom, what in _BOMS:
+        if raw.startswith(bom):
+            raise PayloadError("", f"payload starts with {what}: the contract is UTF-8 without BOM", "bad_encoding")
+    nul = raw.find(b"\x00")
+    if nul >= 0:  # JSON text never holds a raw NUL; UTF-16/32 text of ASCII is full of them
+        raise PayloadError("", f"NUL byte at offset {nul}: UTF-16/32 or binary, the contract is UTF-8", "bad_encoding")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PayloadError("", f"not UTF-8: {e}", "bad_encoding") from None
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        raise PayloadError("", "not JSON: nesting too deep", "bad_json") from None
+    except ValueError as e:  # JSONDecodeError, and an integer of over 4,300 digits (int_max_str_digits)
+        raise PayloadError("", f"not JSON: {e}", "bad_json") from None
+    if not isinstance(obj, dict):
+        raise PayloadError("", f"a message is a JSON object, not {type(obj).__name__}", "bad_json")
+    return obj
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr`` cut to ``limit`` characters: a reason must not carry a 200 KB string along."""
+    try:
+        r = repr(value)
+    except RecursionError:
+        r = f"<{type(value).__name__} nested too deep>"
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def check_not_ahead(ts_ms: int | None, received_ms: int, field: str, max_ahead_ms: int = MAX_AHEAD_MS) -> None:
+    """Refuse a timestamp more than ``max_ahead_ms`` after the message's arrival (a clock or unit bug).
+
+    :raises PayloadError: code ``future_ts``, naming ``field``
+    """
+    if ts_ms is not None and ts_ms - received_ms > max_ahead_ms:
+        ahead = (ts_ms - received_ms) / 1000
+        limit = f"at most {max_ahead_ms / 1000:g} s allowed"
+        raise PayloadError(field, f"{ts_ms} is {ahead:.0f} s ahead of its arrival at {received_ms}; {limit}", "future_ts")
+
+
+def check_times(msg: Telemetry | Health | Status, received_ms: int, max_ahead_ms: int = MAX_AHEAD_MS) -> None:
+    """:func:`check_not_ahead` for every timestamp of a message (``readings[i].ts``, ``sent``, ``ts``)."""
+    if isinstance(msg, Telemetry):
+        check_not_ahead(msg.sent, received_ms, "sent", max_ahead_ms)
+        for i, r in enumerate(msg.readings):
+            check_not_ahead(r.ts, received_ms, f"readings[{i}].ts", max_ahead_ms)
+    else:
+        check_not_ahead(msg.ts, received_ms, "ts", max_ahead_ms)
 
 
 def decode_telemetry(data: bytes | str) -> Telemetry:

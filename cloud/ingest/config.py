@@ -11,6 +11,7 @@ Secrets (passwords) come from ``AISYM_<NAME>`` or from the file named by ``AISYM
 | ``AISYM_MQTT_CA_FILE`` | CA certificate: use TLS | none (plain MQTT) |
 | ``AISYM_INFLUX_URL`` / ``AISYM_INFLUX_DB`` | InfluxDB v1 API | ``http://127.0.0.1:8086`` / ``aisym`` |
 | ``AISYM_INFLUX_USER``, ``AISYM_INFLUX_PASSWORD`` or ``..._FILE`` | InfluxDB basic auth | none |
+| ``AISYM_INGEST_OWNERSHIP`` | ownership file: which node may report which tags | none |
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ class IngestConfig:
     :param health_interval_s: period of the health series (s)
     :param gap_grace_s: how long a missing seq may wait for a late reading before it is a gap (s)
     :param detect_gaps: off on all but one instance of a shared group (each sees only a share)
+    :param dead_letter_max_bytes: cap of the dead-letter table; past it the oldest are pruned (and counted)
+    :param dead_letter_prefix_bytes: payload bytes kept per dead letter (with the full size and sha256)
+    :param max_ahead_s: how far ahead of its arrival a timestamp may be (s); later ones are refused
+    :param conflict_window: seqs remembered per node to tell a replay from a conflicting duplicate
+    :param ownership_file: YAML map node -> tags (cloud/ingest/ownership.py); None: any node, any tag
+    :param service_accounts: accounts that are not nodes (besides ``mqtt_user``): no telemetry or health
     """
 
     park_file: Path | None = None
@@ -83,6 +90,12 @@ class IngestConfig:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     write_timeout_s: float = 10.0
+    dead_letter_max_bytes: int = 64 * 1024 * 1024
+    dead_letter_prefix_bytes: int = 1024
+    max_ahead_s: float = 300.0
+    conflict_window: int = 16384
+    ownership_file: Path | None = None
+    service_accounts: tuple[str, ...] = ("ingest", "controller")
 
     def __post_init__(self) -> None:
         if not self.client_id:
@@ -94,6 +107,17 @@ class IngestConfig:
             raise ConfigError(f"linger_s must be in (0, 60] s, not {self.linger_s}")
         if not 1 <= self.receive_maximum <= 65535:
             raise ConfigError(f"receive_maximum must be in 1..65535 (MQTT v5), not {self.receive_maximum}")
+        self._check_payload_rules()
+
+    def _check_payload_rules(self) -> None:
+        if not 0 <= self.dead_letter_prefix_bytes <= 256 * 1024:
+            raise ConfigError(f"dead_letter_prefix_bytes must be in 0..262144, not {self.dead_letter_prefix_bytes}")
+        if self.dead_letter_max_bytes < 64 * 1024:
+            raise ConfigError(f"dead_letter_max_bytes must be at least 65536 (64 KiB), not {self.dead_letter_max_bytes}")
+        if not 0 <= self.max_ahead_s <= 86_400 * 366:
+            raise ConfigError(f"max_ahead_s must be in [0, 1 year] s, not {self.max_ahead_s}")
+        if not 16 <= self.conflict_window <= 1 << 22:
+            raise ConfigError(f"conflict_window must be in 16..4194304 seqs, not {self.conflict_window}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> IngestConfig:
@@ -115,6 +139,8 @@ class IngestConfig:
             "influx_user": env.get("AISYM_INFLUX_USER"),
             "influx_password": secret("INFLUX_PASSWORD", env),
         }
+        if env.get("AISYM_INGEST_OWNERSHIP"):
+            values["ownership_file"] = Path(env["AISYM_INGEST_OWNERSHIP"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values.get("mqtt_password"):
             values["mqtt_password"] = secret("MQTT_PASSWORD", env, required=True)

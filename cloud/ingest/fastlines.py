@@ -9,12 +9,12 @@ tests hold it byte-identical to :func:`~aisym.contract.telemetry_points`.
 
 from __future__ import annotations
 
-from aisym.contract import Telemetry, point
+from aisym.contract import QUALITIES, Reading, Telemetry, point
 from aisym.park import Park
 
 _PROBE_FIELDS: dict[str, float | int | str | bool] = {"value": 0.0}
 _PROBE_SUFFIX = " value=0.0 0"
-_QUALITY = {q: f'quality="{q}"' for q in ("good", "stale", "comm_error")}
+_QUALITY = {q: f'quality="{q}"' for q in QUALITIES}
 
 
 class SeriesKeys:
@@ -39,10 +39,11 @@ class SeriesKeys:
             self._keys[k] = s
         return s
 
-    def lines(self, msg: Telemetry) -> list[str]:
+    def lines(self, msg: Telemetry, readings: list[Reading] | None = None) -> list[str]:
+        """One line per reading of ``msg`` (or per one of ``readings``, a subset of them)."""
         out = []
         key, node, park_id = self.key, msg.node, msg.park
-        for r in msg.readings:
+        for r in msg.readings if readings is None else readings:
             q = _QUALITY[r.quality]
             if r.value is None:
                 fields = f"{q},seq={r.seq}i"

@@ -2,12 +2,15 @@
 
 - ``ingest_health`` (tags park, instance): totals since start ``messages``, ``readings``,
   ``points_written``, ``dead_letters``, ``refused_points``, ``write_errors``, ``gaps``, ``missing``,
-  ``duplicates``; gauges ``rate`` (readings/s), ``lag_ms`` (mean reading age on arrival),
-  ``spill_batches``, ``spill_points``, ``pending``.
+  ``duplicates``, ``conflicts`` (a seq seen before with another value or ts), ``retained_repeats``
+  (retained dead letters replayed, not stored again), ``dead_letters_pruned`` (oldest dead letters
+  deleted to keep the table under its cap); gauges ``rate`` (readings/s), ``lag_ms`` (mean reading
+  age on arrival), ``spill_batches``, ``spill_points``, ``pending``, ``dead_letter_bytes`` (the
+  dead-letter table's size as capped).
 - ``node_last_seen`` (park, node): ``last_seen_ms``, ``age_s``.
-- ``data_quality`` (park, node): readings in the interval ``good``, ``stale``, ``comm_error``, and
+- ``data_quality`` (park, node): readings in the interval per quality (``good``, ``stale``, ``comm_error``...), and
   ``stale_share``, ``comm_error_share``.
-- ``ingest_seq`` (park, node): ``duplicates``, ``missing`` in the interval.
+- ``ingest_seq`` (park, node): ``duplicates``, ``missing``, ``conflicts`` in the interval.
 - ``seq_gap`` (park, node): one point per gap, ``first`` and ``last`` (integers), ``missing``.
 
 All fields are floats except the seqs of ``seq_gap``, so no field type can conflict.
@@ -16,14 +19,21 @@ All fields are floats except the seqs of ``seq_gap``, so no field type can confl
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from aisym.contract import point
+from aisym.contract import QUALITIES, point
 
 from .processor import NodeStats, Processor
 
 if TYPE_CHECKING:
     from .ingestor import Counters
+
+
+class DeadLetterStats(Protocol):
+    """What the health series reads of the store (:class:`~cloud.ingest.store.Store`)."""
+
+    dead_bytes: int
+    pruned: int
 
 
 class HealthReporter:
@@ -38,7 +48,14 @@ class HealthReporter:
         self._last_readings = 0
 
     def lines(
-        self, proc: Processor, c: Counters, spill_batches: int, spill_points: int, pending: int, ts_ms: int | None = None
+        self,
+        proc: Processor,
+        c: Counters,
+        spill_batches: int,
+        spill_points: int,
+        pending: int,
+        ts_ms: int | None = None,
+        store: DeadLetterStats | None = None,
     ) -> list[str]:
         """The health points of this interval (``ts_ms``: their time, default now); resets the interval counters."""
         now_s = time.monotonic()
@@ -62,6 +79,10 @@ class HealthReporter:
             "gaps": float(tracker.gaps_total if tracker else 0),
             "missing": float(tracker.missing_total if tracker else 0),
             "duplicates": float(tracker.duplicates_total if tracker else 0),
+            "conflicts": float(c.conflicts),
+            "retained_repeats": float(c.retained_repeats),
+            "dead_letters_pruned": float(store.pruned if store else 0),
+            "dead_letter_bytes": float(store.dead_bytes if store else 0),
         }
         out = [point("ingest_health", {"park": self.park_id, "instance": self.instance}, fields, ts)]
         for node, st in proc.nodes.items():
@@ -82,17 +103,14 @@ class HealthReporter:
         if st.readings:
             q = st.quality
             total = float(st.readings)
-            fields: dict[str, float | int | str | bool] = {
-                "good": float(q["good"]),
-                "stale": float(q["stale"]),
-                "comm_error": float(q["comm_error"]),
-                "stale_share": q["stale"] / total,
-                "comm_error_share": q["comm_error"] / total,
-            }
+            # every quality of the contract (a new one, like out_of_range, gets its fields too)
+            fields: dict[str, float | int | str | bool] = {name: float(q[name]) for name in QUALITIES}
+            fields.update({f"{name}_share": q[name] / total for name in QUALITIES if name != "good"})
             out.append(point("data_quality", tags, fields, ts))
-        if st.readings or st.duplicates or st.missing:
-            out.append(point("ingest_seq", tags, {"duplicates": float(st.duplicates), "missing": float(st.missing)}, ts))
+        if st.readings or st.duplicates or st.missing or st.conflicts:
+            seq = {"duplicates": float(st.duplicates), "missing": float(st.missing), "conflicts": float(st.conflicts)}
+            out.append(point("ingest_seq", tags, seq, ts))
         # interval counters start again; last_seen_ms stays
-        st.readings, st.lag_ms_sum, st.duplicates, st.missing = 0, 0.0, 0, 0
+        st.readings, st.lag_ms_sum, st.duplicates, st.missing, st.conflicts = 0, 0.0, 0, 0, 0
         st.quality.clear()
         return out

@@ -27,14 +27,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from aisym.contract import Status, encode, now_ms, topics
+from aisym.contract import MAX_PAYLOAD_BYTES, Status, encode, now_ms, topics
 from aisym.influx import InfluxError, InfluxV1
 from aisym.park import Park, load_park
 
 from .config import IngestConfig
 from .health import HealthReporter
+from .ownership import Ownership, load_ownership
 from .processor import Processor
-from .seqtrack import SeqTracker
+from .seqtrack import Fingerprints, SeqTracker
 from .store import DeadLetter, Store
 from .writer import Backoff, Writer
 
@@ -51,6 +52,7 @@ class _Msg:
     gen: int  # connection generation: an ack is only valid on the connection that delivered it
     received_ms: int
     retained: bool = False
+    dead: DeadLetter | None = None  # refused on arrival (too large): only its prefix is kept
 
 
 @dataclass
@@ -69,6 +71,8 @@ class Counters:
     stale_acks: int = 0
     connects: int = 0
     internal_errors: int = 0
+    conflicts: int = 0
+    retained_repeats: int = 0  # retained dead letters replayed by the broker and stored before
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -77,17 +81,28 @@ class Ingestor:
 
     :param cfg: settings (see :class:`~cloud.ingest.config.IngestConfig`)
     :param park: the park description; loaded from ``cfg.park_file`` when None
+    :param ownership: node -> tags; loaded from ``cfg.ownership_file`` when None
     """
 
-    def __init__(self, cfg: IngestConfig, park: Park | None = None):
+    def __init__(self, cfg: IngestConfig, park: Park | None = None, ownership: Ownership | None = None):
         self.cfg = cfg
         self.park = park or load_park(cfg.park_file)
         self.park_id = self.park.park.id
-        self.store = Store(cfg.state_dir / "ingest.sqlite")
+        self.store = Store(cfg.state_dir / "ingest.sqlite", cfg.dead_letter_max_bytes, cfg.dead_letter_prefix_bytes)
         self.influx = InfluxV1(cfg.influx_url, cfg.influx_db, cfg.influx_user, cfg.influx_password, cfg.write_timeout_s)
         self.writer = Writer(self.influx)
         tracker = SeqTracker(cfg.gap_grace_s) if cfg.detect_gaps else None
-        self.processor = Processor(self.park, tracker)
+        if ownership is None and cfg.ownership_file is not None:
+            ownership = load_ownership(cfg.ownership_file, self.park)
+        self.processor = Processor(
+            self.park,
+            tracker,
+            ownership,
+            frozenset({*cfg.service_accounts, cfg.mqtt_user}),
+            int(cfg.max_ahead_s * 1000),
+            Fingerprints(cfg.conflict_window),
+            cfg.dead_letter_prefix_bytes,
+        )
         self.backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s)
         self.counters = Counters()
         self.health = HealthReporter(self.park_id, cfg.client_id)
@@ -138,8 +153,14 @@ class Ingestor:
         log.warning("disconnected from the broker: %s", reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        payload, dead, received = msg.payload, None, now_ms()
+        if len(payload) > MAX_PAYLOAD_BYTES:  # refused before it is decoded, or queued at its full size
+            reason = f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}"
+            prefix = self.cfg.dead_letter_prefix_bytes
+            dead = DeadLetter.of(msg.topic, "", reason, payload, received, "too_large", msg.retain, prefix)
+            payload = b""
         with self._cv:
-            self._pending.append(_Msg(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._gen, now_ms(), msg.retain))
+            self._pending.append(_Msg(msg.topic, bytes(payload), msg.mid, msg.qos, self._gen, received, msg.retain, dead))
             self._cv.notify()
 
     # -- life cycle --------------------------------------------------------------------------
@@ -212,11 +233,16 @@ class Ingestor:
             for m in taken:
                 if not batch:
                     started = time.monotonic()
-                out = self.processor.handle(m.topic, m.payload, m.received_ms, m.retained)
                 batch.append(m)
+                if m.dead is not None:
+                    dead.append(m.dead)
+                    continue
+                out = self.processor.handle(m.topic, m.payload, m.received_ms, m.retained)
+                m.payload = b""  # only the mid is needed until the ack: do not hold 1000 payloads
                 if out.dead is not None:
                     dead.append(out.dead)
-                else:
+                    self.counters.conflicts += out.conflicts
+                if out.lines:  # a message with a conflicting reading has both: its other readings are written
                     lines += out.lines
                     self.counters.readings += out.readings
                 if len(lines) >= self.cfg.batch_points:  # full: hand it over now, InfluxDB likes ~5k points
@@ -243,7 +269,9 @@ class Ingestor:
         self.processor.expire_gaps(time.time())
         with self._cv:
             pending = len(self._pending)
-        return self.health.lines(self.processor, self.counters, self._spilled, self._spilled_points, pending)
+        return self.health.lines(
+            self.processor, self.counters, self._spilled, self._spilled_points, pending, store=self.store
+        )
 
     # -- write thread: the only user of InfluxDB, the SQLite store and acks --------------------
     def _run_write(self) -> None:
@@ -289,7 +317,9 @@ class Ingestor:
         if lines:
             dead = dead + self._write_or_spill(lines)
         if dead:
+            skipped = self.store.retained_skipped
             self.counters.dead_letters += self.store.add_dead_letters(dead)
+            self.counters.retained_repeats += self.store.retained_skipped - skipped
         self._ack(batch)
 
     def _write_or_spill(self, lines: list[str]) -> list[DeadLetter]:

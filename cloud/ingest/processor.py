@@ -2,20 +2,29 @@
 
 Pure and transport-free: the ingestor, the tests (hypothesis) and the dashboard demo data all go
 through :meth:`Processor.handle`. Everything is validated by the telemetry contract
-(:func:`aisym.contract.decode_telemetry`, :func:`~aisym.contract.check_against_park`); on top of
-it the processor checks that the payload's park and node are the topic's, so one node cannot
-write another's series.
+(:func:`aisym.contract.decode_telemetry`, :func:`~aisym.contract.check_against_park`,
+:func:`~aisym.contract.check_times`); on top of it the processor checks
+
+- that the payload's park and node are the topic's, so one node cannot write another's series;
+- that telemetry and health come from nodes, not from service accounts (``ingest``, ``controller``);
+- with an :class:`~cloud.ingest.ownership.Ownership`, that a node reports only its own tags;
+- that a seq seen before says what it said then (:class:`~cloud.ingest.seqtrack.Fingerprints`):
+  a conflicting reading is dead-lettered (code ``conflict``), the message's other readings are written.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
 from aisym.contract import (
+    MAX_AHEAD_MS,
     PayloadError,
+    Reading,
     check_against_park,
+    check_times,
     decode_health,
     decode_status,
     decode_telemetry,
@@ -26,18 +35,22 @@ from aisym.contract import (
 from aisym.park import Park
 
 from .fastlines import SeriesKeys
-from .seqtrack import Gap, SeqTracker
-from .store import DeadLetter
+from .ownership import Ownership
+from .seqtrack import Fingerprints, Gap, SeqTracker
+from .store import PREFIX_BYTES, DeadLetter
+
+SERVICE_ROLES = ("ingestor", "controller")
 
 
 @dataclass
 class Outcome:
-    """What became of one message: ``lines`` to write, or a ``dead`` letter."""
+    """What became of one message: ``lines`` to write, and/or a ``dead`` letter (a conflict: both)."""
 
     lines: list[str] = field(default_factory=list)
     dead: DeadLetter | None = None
     readings: int = 0
     duplicates: int = 0
+    conflicts: int = 0
 
 
 @dataclass
@@ -50,20 +63,47 @@ class NodeStats:
     lag_ms_sum: float = 0.0
     duplicates: int = 0
     missing: int = 0
+    conflicts: int = 0
 
 
 class Processor:
     """:param park: the park description (tags, units, companies)
     :param tracker: per-node seq tracking; None turns gap/duplicate detection off
+    :param ownership: node -> tags it may report; None: any node, any park tag
+    :param services: accounts that are not nodes (they may publish only a status with a service role)
+    :param max_ahead_ms: how far ahead of its arrival a timestamp may be
+    :param fingerprints: conflict detection; None turns it off
+    :param prefix_bytes: payload bytes kept in a dead letter
     """
 
-    def __init__(self, park: Park, tracker: SeqTracker | None = None):
+    def __init__(
+        self,
+        park: Park,
+        tracker: SeqTracker | None = None,
+        ownership: Ownership | None = None,
+        services: frozenset[str] = frozenset({"ingest", "controller"}),
+        max_ahead_ms: int = MAX_AHEAD_MS,
+        fingerprints: Fingerprints | None = None,
+        prefix_bytes: int = PREFIX_BYTES,
+    ):
         self.park = park
         self.park_id = park.park.id
         self.tracker = tracker
+        self.ownership = ownership
+        self.services = services
+        self.max_ahead_ms = max_ahead_ms
+        self.fingerprints = Fingerprints() if fingerprints is None else fingerprints
+        self.prefix_bytes = prefix_bytes
         self.series = SeriesKeys(park)
         self.nodes: dict[str, NodeStats] = {}
         self.gaps: list[Gap] = []  # reported since the last health report
+        self._tag_crc: dict[str, int] = {}
+
+    def dead(self, topic: str, e: PayloadError, payload: bytes, received_ms: int, retained: bool = False) -> DeadLetter:
+        # A status is retained by contract: its live copy (retain=0 on delivery) and every replay of it
+        # to a (re)subscribing ingestor are one message, dead-lettered once (topic + sha256).
+        once = retained or topic.endswith("/status")
+        return DeadLetter.of(topic, e.field, e.reason, payload, received_ms, e.code, once, self.prefix_bytes)
 
     def handle(self, topic: str, payload: bytes, received_ms: int | None = None, retained: bool = False) -> Outcome:
         """Validate one message. Never raises: anything wrong becomes ``Outcome.dead``.
@@ -74,54 +114,106 @@ class Processor:
         try:
             t = topics.parse(topic)
             if t.park != self.park_id:
-                raise PayloadError("topic", f"park {t.park!r} is not this ingestor's park {self.park_id!r}")
+                raise PayloadError("topic", f"park {t.park!r} is not this ingestor's park {self.park_id!r}", "park")
+            self._check_sender(t.node, t.kind)
             if t.kind == "telemetry":
-                return self._telemetry(t.node, payload, received_ms)
+                return self._telemetry(topic, t.node, payload, received_ms, retained)
             if t.kind == "health":
                 msg = decode_health(payload)
                 _same_node(msg.node, t.node)
+                check_times(msg, received_ms, self.max_ahead_ms)
                 self._stats(t.node).last_seen_ms = received_ms
                 return Outcome(list(health_points(msg, self.park_id)))
             if t.kind == "status":
-                st = decode_status(payload)
-                _same_node(st.node, t.node)
-                if st.ts is None and retained:
-                    # A replayed status without a time (a last will) happened at an unknown moment:
-                    # stamping it "now" would mark a live node offline. A live will has retain=0.
-                    return Outcome()
-                online = 1.0 if st.state == "online" else 0.0
-                fields: dict[str, float | int | str | bool] = {"state": st.state, "online": online}
-                tags = {"park": self.park_id, "node": st.node, "role": st.role}
-                return Outcome([point("node_status", tags, fields, st.ts or received_ms)])
-            raise PayloadError("topic", f"kind {t.kind!r} is not ingested (telemetry, health, status)")
+                return self._status(t.node, payload, received_ms, retained)
+            raise PayloadError("topic", f"kind {t.kind!r} is not ingested (telemetry, health, status)", "topic")
         except topics.TopicError as e:
-            return Outcome(dead=DeadLetter(topic, "topic", str(e), payload, received_ms))
+            return Outcome(dead=self.dead(topic, PayloadError("topic", str(e), "topic"), payload, received_ms, retained))
         except PayloadError as e:
-            return Outcome(dead=DeadLetter(topic, e.field, e.reason, payload, received_ms))
+            return Outcome(dead=self.dead(topic, e, payload, received_ms, retained))
         except Exception as e:  # a bug of ours must not stop the park's ingest: keep the message
-            return Outcome(dead=DeadLetter(topic, "", f"internal error {type(e).__name__}: {e}", payload, received_ms))
+            err = PayloadError("", f"internal error {type(e).__name__}: {e}", "internal")
+            return Outcome(dead=self.dead(topic, err, payload, received_ms, retained))
 
-    def _telemetry(self, node: str, payload: bytes, received_ms: int) -> Outcome:
+    def _check_sender(self, node: str, kind: str) -> None:
+        if node in self.services:
+            if kind != "status":
+                why = f"{node!r} is a service account, not a node: it may not publish {kind}"
+                raise PayloadError("topic", why, "not_a_node")
+        elif self.ownership is not None and node not in self.ownership:
+            raise PayloadError("topic", f"{node!r} is not a node of {self.ownership.source}", "unknown_node")
+
+    def _status(self, node: str, payload: bytes, received_ms: int, retained: bool) -> Outcome:
+        st = decode_status(payload)
+        _same_node(st.node, node)
+        if (node in self.services) != (st.role in SERVICE_ROLES):
+            who = "service account" if node in self.services else "node"
+            raise PayloadError("role", f"{node!r} is a {who} and may not report role {st.role!r}", "not_a_node")
+        check_times(st, received_ms, self.max_ahead_ms)
+        if st.ts is None and retained:
+            # A replayed status without a time (a last will) happened at an unknown moment:
+            # stamping it "now" would mark a live node offline. A live will has retain=0.
+            return Outcome()
+        online = 1.0 if st.state == "online" else 0.0
+        fields: dict[str, float | int | str | bool] = {"state": st.state, "online": online}
+        tags = {"park": self.park_id, "node": st.node, "role": st.role}
+        return Outcome([point("node_status", tags, fields, st.ts or received_ms)])
+
+    def _telemetry(self, topic: str, node: str, payload: bytes, received_ms: int, retained: bool) -> Outcome:
         msg = decode_telemetry(payload)
         _same_node(msg.node, node)
         for f, reason in check_against_park(msg, self.park):
-            raise PayloadError(f, reason)
+            raise PayloadError(f, reason, "park")
+        check_times(msg, received_ms, self.max_ahead_ms)
+        if self.ownership is not None:
+            for i, r in enumerate(msg.readings):
+                why = self.ownership.problem(node, r.tag)
+                if why:
+                    raise PayloadError(f"readings[{i}].tag", why, "ownership")
+        readings, conflicts = self._split_conflicts(node, msg.readings)
         st = self._stats(node)
         st.last_seen_ms = received_ms
-        n = len(msg.readings)
+        n = len(readings)
         st.readings += n
         seqs, ts_sum, quality = [], 0, st.quality
-        for r in msg.readings:
+        for r in readings:
             seqs.append(r.seq)
             ts_sum += r.ts
             quality[r.quality] += 1
         st.lag_ms_sum += n * received_ms - ts_sum
         dups = 0
-        if self.tracker is not None:
+        if self.tracker is not None and seqs:
             dups, forced = self.tracker.observe(node, seqs, received_ms / 1000)
             st.duplicates += dups
             self._add_gaps(forced)
-        return Outcome(self.series.lines(msg), readings=n, duplicates=dups)
+        out = Outcome(self.series.lines(msg, readings), readings=n, duplicates=dups, conflicts=len(conflicts))
+        if conflicts:
+            st.conflicts += len(conflicts)
+            i, r = conflicts[0]
+            more = f" ({len(conflicts)} conflicting readings: seqs {', '.join(str(c[1].seq) for c in conflicts[:10])})"
+            reason = f"seq {r.seq} was seen before with another tag, ts, value or quality; the stored point is kept" + more
+            out.dead = self.dead(topic, PayloadError(f"readings[{i}]", reason, "conflict"), payload, received_ms, retained)
+        return out
+
+    def _split_conflicts(self, node: str, readings: list[Reading]) -> tuple[list[Reading], list[tuple[int, Reading]]]:
+        """(readings to write, (index, reading) of each conflicting duplicate)."""
+        fpr = self.fingerprints
+        crc = self._tag_crc
+        keep: list[Reading] = []
+        conflicts: list[tuple[int, Reading]] = []
+        for i, r in enumerate(readings):
+            c, q = crc.get(r.tag), crc.get(r.quality)
+            if c is None:
+                c = crc[r.tag] = zlib.crc32(r.tag.encode())
+            if q is None:
+                q = crc[r.quality] = zlib.crc32(r.quality.encode())
+            # numbers only: their hash is the same in every process (str hashes are salted)
+            fp = hash((c, r.ts, q, r.value is None, r.value or 0.0))
+            if fpr.check(node, r.seq, fp):
+                conflicts.append((i, r))
+            else:
+                keep.append(r)
+        return keep, conflicts
 
     def expire_gaps(self, now_s: float) -> None:
         if self.tracker is not None:

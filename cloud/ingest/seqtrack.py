@@ -12,6 +12,7 @@ the others), see docs/cloud.md.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 
@@ -103,4 +104,44 @@ class SeqTracker:
                 parts = [[a, b, t] for a, b in ((first, s - 1), (s + 1, last)) if a <= b]
                 st.holes[i : i + 1] = parts
                 return True
+        return False
+
+
+class Fingerprints:
+    """What each recent (node, seq) said, to tell a harmless replay from a conflicting duplicate.
+
+    A replayed reading (QoS 1 redelivery, a gateway's spool resending) says exactly what it said
+    the first time and overwrites itself in InfluxDB. A reading with a seq already seen but another
+    tag, ts, value or quality is a *conflict*: writing it would replace the stored point (same ts)
+    or add a second point with the same seq. Each node keeps the last ``window`` seqs in two flat
+    arrays (16 bytes a seq, allocated when the node is first seen); an older seq cannot be checked.
+
+    :param window: seqs remembered per node
+    :param max_nodes: nodes remembered; past it the first-seen node is forgotten (bounds memory)
+    """
+
+    def __init__(self, window: int = 16384, max_nodes: int = 4096):
+        self.window = window
+        self.max_nodes = max_nodes
+        self._nodes: dict[str, tuple[array, array]] = {}
+        self.conflicts_total = 0
+
+    def check(self, node: str, seq: int, fp: int) -> bool:
+        """True when ``seq`` of ``node`` was seen with another fingerprint; else remembers it and returns False."""
+        arrays = self._nodes.get(node)
+        if arrays is None:
+            if len(self._nodes) >= self.max_nodes:
+                self._nodes.pop(next(iter(self._nodes)))
+            arrays = self._nodes[node] = (array("q", [-1]) * self.window, array("q", [0]) * self.window)
+        seqs, fps = arrays
+        slot = seq % self.window
+        held = seqs[slot]
+        if held == seq:
+            if fps[slot] != fp:
+                self.conflicts_total += 1
+                return True
+            return False
+        if held < seq:  # a newer seq takes the slot; an older one than the slot's is past the window
+            seqs[slot] = seq
+            fps[slot] = fp
         return False

@@ -75,7 +75,7 @@ BAD = [
     ("bool value", json.dumps(_reading(value=True)), "readings[0].value", "valid number"),
     ("NaN value", json.dumps(_reading(value=float("nan"))), "readings[0].value", "finite"),
     ("infinite value", json.dumps(_reading(value=float("inf"))), "readings[0].value", "finite"),
-    ("bad quality", json.dumps(_reading(quality="ok")), "readings[0].quality", "'good', 'stale' or 'comm_error'"),
+    ("bad quality", json.dumps(_reading(quality="ok")), "readings[0].quality", "'good', 'stale', 'comm_error'"),
     ("good without value", json.dumps(_reading(value=None)), "readings[0]", "needs a value"),
     ("comm_error with value", json.dumps(_reading(quality="comm_error")), "readings[0]", "carries no value"),
     ("timestamp in seconds", json.dumps(_reading(ts=TS // 1000)), "readings[0].ts", "greater than or equal"),
@@ -96,7 +96,7 @@ BAD = [
         "Field required",
     ),
     ("too large", b"{" + b" " * (300 * 1024) + b"}", "", "exceeds"),
-    ("not utf-8", b"\xff\xfe{}", "", "not JSON"),
+    ("utf-16 BOM", b"\xff\xfe{}", "", "UTF-16/32 BOM"),
 ]
 
 
