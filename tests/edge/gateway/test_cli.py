@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from typer.testing import CliRunner
 
 from aisym.cli import app
 
+from .harness import ROOT, write_config
 from .peers import ModbusPeer
 
 runner = CliRunner()
@@ -90,3 +96,52 @@ def test_scan_finds_the_unit_ids_that_answer():
     assert "2 device(s) found" in res.output
     rows = [line for line in res.output.splitlines() if "answers" in line or "present" in line]
     assert len(rows) == 2 and "│ 3 " in rows[0] and "│ 7 " in rows[1] and "exception code 4" in rows[1]
+
+
+def _config(folder: Path, **broker) -> Path:
+    # no broker is needed: the run must stop at the secret, before connecting or creating anything
+    mqtt = SimpleNamespace(tls_port=1, ca_file=folder / "ca.pem")
+    return write_config(folder, mqtt, None, broker=broker)
+
+
+@pytest.mark.parametrize(
+    "broker,message",
+    [
+        ({"password_env": "AISYM_TEST_UNSET_PW"}, "broker.password_env: environment variable AISYM_TEST_UNSET_PW is not set"),
+        ({"password_env": None, "password_file": "/nonexistent/aisym/pw"}, "file /nonexistent/aisym/pw does not exist"),
+    ],
+    ids=["unset variable", "missing file"],
+)
+def test_run_with_a_missing_secret_exits_2_naming_it_before_creating_anything(tmp_path, broker, message):
+    """Finding 10: a traceback with exit 1, after the spool was created. Also finding 11: the
+    error line is not wrapped at 80 columns when stderr is not a terminal."""
+    folder = tmp_path / ("a-folder-name-long-enough-that-every-error-line-runs-past-eighty-columns" + "x" * 20)
+    folder.mkdir()
+    cfg = _config(folder, **broker)
+    env = {k: v for k, v in os.environ.items() if k not in ("AISYM_TEST_UNSET_PW", "COLUMNS")}
+    env["PYTHONPATH"] = str(ROOT)
+    cmd = [sys.executable, "-m", "aisym", "gateway", "run", str(cfg)]
+    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and message in res.stderr, res.stderr
+    line = next(x for x in res.stderr.splitlines() if message in x)
+    assert line.strip().startswith(f"{cfg}: broker.password_") and len(line) > 120  # one line, whole
+    assert not (folder / "spool.db").exists() and sorted(p.name for p in folder.iterdir()) == ["gateway.yaml"]
+
+
+def test_probe_prints_full_precision():
+    """Finding 11: ``%.6g`` printed a counter of 12345678 as 1.23457e+07."""
+    profile = Path(__file__).resolve().parents[3] / "hardware" / "devices" / "aisym_site_plc.yaml"
+    with ModbusPeer([1]) as peer:
+        peer.set(1, 3, 0, floats(1234.5677, 17.25))
+        peer.set(1, 3, 4, [2153, 0b101, 12345])  # setpoint_x10 215.3; status word; heartbeat
+        peer.set(1, 4, 0, [0x20, 0, 0, 1, 12345678 >> 16, 12345678 & 0xFFFF])  # energy 2**53 + 1 kWh; run hours
+        args = ["gateway", "probe", "--profile", str(profile), "--host", "127.0.0.1", "--port", str(peer.port)]
+        res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    values = {row.split("│")[1].strip(): row.split("│")[4].strip() for row in res.output.splitlines() if row.count("│") > 4}
+    assert values["setpoint"] == "1234.5677" and values["feedback"] == "17.25"
+    assert values["energy_counter"] == str(2**53 + 1)  # exact, although a float cannot hold it
+    assert values["hours"] == "1234567.8" and values["setpoint_x10"] == "215.3"
+    assert values["heartbeat"] == "12345"
+    assert (values["pump_running"], values["pump_fault"], values["manual_mode"]) == ("1", "0", "1")
