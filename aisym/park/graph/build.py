@@ -117,6 +117,7 @@ class ParkGraph:
     company_of: dict[str, str]  # asset -> company
     tags: dict[str, Tag]  # "<asset>.<tag>" -> tag
     defaults: dict[str, dict[str, str]]  # asset -> template defaults taken, with their citation
+    carbon_price_per_kg: float = 0.0  # currency per kg CO2
 
     @property
     def id(self) -> str:
@@ -167,8 +168,10 @@ class _Builder:
                     q = registry().Quantity(scale_text)
                 elif convertible(su, unit):  # a plain factor on a series already in the field's unit
                     q = registry().Quantity(float(scale_text), "dimensionless")
-                else:  # a bare scale on a shape series is in the field's canonical unit
+                elif convertible(su, "dimensionless"):  # a bare scale on a shape series: the field's unit
                     q = registry().Quantity(float(scale_text), f"({unit})/({su})")
+                else:
+                    raise ValueError("state the scale with a unit")
                 scale = float((q * registry().Quantity(1.0, su)).to(unit).magnitude)
                 offset = parse_quantity(v.get("offset", 0.0), unit, what=f"{what} offset")
             except UnitProblem as e:
@@ -548,6 +551,7 @@ class _Builder:
 def build_graph(doc: ParkV2, source: str) -> tuple[ParkGraph | None, list[tuple[Loc, str]]]:
     """Resolve ``doc``; returns the graph (None if anything is wrong) and the problems found."""
     b = _Builder(doc, source)
+    carbon = b.number(doc.park.carbon_price, f"{doc.park.currency}/kg", ("park", "carbon_price"), "carbon_price")
     b.expand()
     links = b.links()
     if not b.problems:
@@ -556,4 +560,4 @@ def build_graph(doc: ParkV2, source: str) -> tuple[ParkGraph | None, list[tuple[
         return None, b.problems
     nodes = sorted(b.nodes, key=lambda n: n.key)
     return ParkGraph(doc, source, nodes, dict(sorted(b.buses.items())), links, dict(sorted(b.series.items())),
-                     dict(sorted(b.company_of.items())), dict(sorted(b.tags.items())), b.defaults), []
+                     dict(sorted(b.company_of.items())), dict(sorted(b.tags.items())), b.defaults, carbon), []

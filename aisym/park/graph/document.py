@@ -24,6 +24,7 @@ class ParkInfo(_Strict):
     timezone: str = "UTC"
     description: str = ""
     currency: Literal[CURRENCIES] = "EUR"  # every price and cost in the file is in this currency
+    carbon_price: Amount = 0.0  # currency per tonne CO2, added to the cost the twin minimises
     step_h: Annotated[float, Field(gt=0, le=24)] = 1.0
 
 

@@ -116,7 +116,10 @@ def _assets(park: v1.Park, a) -> tuple[dict, dict]:
     if k == "biogas_upgrader":
         return {"capacity": f"{a.capacity_nm3_per_h} Nm3/h", "ch4_slip": a.ch4_slip_fraction, "ch4_fraction": ch4,
                 "electricity_per_nm3": f"{a.electricity_kwh_per_nm3} kWh/Nm3",
-                "biomethane_price": a.biomethane_price_eur_per_mwh}, {}
+                "biomethane_price": a.biomethane_price_eur_per_mwh,
+                **({"regeneration_heat_per_nm3": f"{a.regeneration_heat_kwh_per_nm3} kWh/Nm3",
+                    "heat_temperature": "140 degC", "heat_backup": heat_backup}
+                   if a.regeneration_heat_kwh_per_nm3 > 0 else {})}, {}
     if k == "electrolyser":
         return {"rated": f"{a.rated_kw} kW", "min_load": a.min_load_fraction, "kwh_per_kg_h2": a.kwh_per_kg_h2,
                 "o2_per_h2": a.o2_kg_per_kg_h2, "heat_recoverable_fraction": a.heat_recoverable_fraction,
@@ -158,13 +161,29 @@ def migrate(park: v1.Park) -> dict:
         companies.append({"id": c.id, "name": c.name, "assets": assets})
     cur = park.market.currency
     companies.append({"id": "utilities", "name": "Public utilities (written out by the v1 -> v2 migration)",
-                      "assets": [{"id": "water_supply", "name": "Make-up water supply", "components": [
-                          {"type": "market", "id": "water", "carrier": {"resource": "water", "grade": "potable"},
-                           "import_price": f"{park.market.water_price_eur_per_m3} {cur}/m3"}]}]})
+                      "assets": [_water_supply(park)]})
     return {"schema_version": 2,
             "park": {"id": park.park.id, "name": park.park.name, "location": park.park.location,
-                     "timezone": park.park.timezone, "description": park.park.description, "currency": cur},
+                     "timezone": park.park.timezone, "description": park.park.description, "currency": cur,
+                     "carbon_price": f"{park.market.carbon_price_eur_per_t} {cur}/t"},
             "series": _series(park), "companies": companies, "exchanges": _exchanges(park)}
+
+
+def _water_supply(park: v1.Park) -> dict:
+    """Make-up water at the v1 price; with its electricity per m³ (desalination) when v1 states it."""
+    m = park.market
+    potable = {"resource": "water", "grade": "potable"}
+    price = f"{m.water_price_eur_per_m3} {m.currency}/m3"
+    if m.water_electricity_kwh_per_m3 <= 0:
+        return {"id": "water_supply", "name": "Make-up water supply", "components": [
+            {"type": "market", "id": "water", "carrier": potable, "import_price": price}]}
+    return {"id": "water_supply", "name": "Desalinated make-up water", "components": [
+        {"type": "source", "id": "intake", "carrier": {"resource": "water", "grade": "seawater"}, "price": price},
+        {"type": "converter", "id": "desalination", "control": "follow_output", "rated": 1e6, "reference": "water",
+         "inputs": {"intake": {"carrier": {"resource": "water", "grade": "seawater"}},
+                    "electricity": {"carrier": {"resource": "electricity"},
+                                    "ratio": f"{m.water_electricity_kwh_per_m3} kWh/m3"}},
+         "outputs": {"water": {"carrier": potable}}}]}
 
 
 def _exchanges(park: v1.Park) -> list[dict]:
@@ -195,6 +214,9 @@ def _exchanges(park: v1.Park) -> list[dict]:
             if a.kind in takes_power and (g.id, a.id) not in have:
                 exchanges.append({"id": f"{g.id}_to_{a.id}", "from": f"{g.id}.electricity", "to": f"{a.id}.electricity",
                                   "capacity": f"{g.import_kw_max} kW"})
+        if park.market.water_electricity_kwh_per_m3 > 0:
+            exchanges.append({"id": f"{g.id}_to_water_supply", "from": f"{g.id}.electricity",
+                              "to": "water_supply.electricity", "capacity": f"{g.import_kw_max} kW"})
     for a in park.assets.values():
         if a.kind in ("fish_farm", "electrolyser"):
             exchanges.append({"id": f"water_supply_to_{a.id}", "from": "water_supply.water", "to": f"{a.id}.water",
