@@ -86,11 +86,11 @@ def test_bad_payloads_are_dead_lettered_with_reasons(mosquitto, influxdb, influx
     wait_for(lambda: ing.counters.dead_letters >= len(BAD) and ing.counters.acks >= len(BAD) + 1, 10, "dead letters")
     assert ing.counters.dead_letters == len(BAD)
     letters = {d.sha256: d for d in ing.store.dead_letters(limit=100)}
-    by_payload = {payload: letters[hashlib.sha256(payload).hexdigest()] for _, payload, _, _ in BAD}
+    got = {payload: letters[hashlib.sha256(payload).hexdigest()] for _, payload, _, _ in BAD}
     wrong = [
-        (payload[:60], by_payload[payload].field, by_payload[payload].reason[:120])
+        (payload[:60], got[payload].field, got[payload].reason[:120])
         for topic, payload, field, fragment in BAD
-        if (by_payload[payload].topic, by_payload[payload].field) != (topic, field) or fragment not in by_payload[payload].reason
+        if (got[payload].topic, got[payload].field) != (topic, field) or fragment not in got[payload].reason
     ]
     assert not wrong
     assert seqs_in_influx(influx, "node-a") == [7, 8, 9]

@@ -26,7 +26,7 @@ def _health(node: str, ts: int) -> bytes:
 
 def test_encodings_nesting_and_future_times_are_refused_with_reasons(mosquitto, influxdb, influx, make_ingestor, unique_id):
     text = json.dumps(_msg())
-    late_reading = {**reading(1), "ts": TS_2090}
+    late = {**reading(1), "ts": TS_2090}
     cases = [  # (topic kind, payload, field, code, fragment of the reason)
         ("telemetry", b"\xef\xbb\xbf" + text.encode(), "", "bad_encoding", "UTF-8 byte-order mark"),
         ("telemetry", text.encode("utf-16"), "", "bad_encoding", "UTF-16"),
@@ -34,7 +34,7 @@ def test_encodings_nesting_and_future_times_are_refused_with_reasons(mosquitto, 
         ("telemetry", text.encode("utf-32-le"), "", "bad_encoding", "UTF-16/32"),
         ("telemetry", b'{"v": 1, "readings": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "", "bad_json", "nesting too deep"),
         ("telemetry", b'{"v": 1, "seq": ' + b"9" * 5000 + b"}", "", "bad_json", "4300 digits"),
-        ("telemetry", json.dumps(_msg(readings=[late_reading])).encode(), "readings[0].ts", "future_ts", "ahead of its arrival"),
+        ("telemetry", json.dumps(_msg(readings=[late])).encode(), "readings[0].ts", "future_ts", "ahead of its arrival"),
         ("telemetry", json.dumps(_msg(sent=TS_2090)).encode(), "sent", "future_ts", "ahead of its arrival"),
         ("health", _health("node-a", TS_2090), "ts", "future_ts", "at most 300 s allowed"),
     ]
@@ -93,9 +93,9 @@ def test_retained_bad_message_is_dead_lettered_once_across_restarts(mosquitto, i
         for run in range(3):
             ing = make_ingestor(mosquitto, influxdb.url, influx.database, state_dir=tmp_path / "state")
             if run == 0:
-                wait_for(lambda: ing.counters.dead_letters == 1, 10, "the retained dead letter")
+                wait_for(lambda i=ing: i.counters.dead_letters == 1, 10, "the retained dead letter")
             else:
-                wait_for(lambda: ing.counters.retained_repeats == 1, 10, "the retained message replayed")
+                wait_for(lambda i=ing: i.counters.retained_repeats == 1, 10, "the retained message replayed")
             assert ing.counters.dead_letters == (1 if run == 0 else 0)
             assert ing.store.dead_letter_count() == 1
             ing.stop()
