@@ -101,8 +101,10 @@ def headline(k: dict[str, float]) -> dict[str, float]:
         "co2_t": k["co2_kg"] / 1000.0,
         "fresh_water_m3": k["fresh_water_m3"],
         "water_reused_m3": k["water_reused_m3"],
+        # waste heat the store kept (delivered or stored); dumped heat is not "recovered"
         "heat_recovered_mwh": k["heat_recovered_kwh"] / 1000.0,
         "unmet_heat_mwh": k["unmet_heat_kwh"] / 1000.0,
+        "upgrader_heat_mwh": k["upgrader_heat_kwh"] / 1000.0,  # regeneration heat, bought as backup heat
         "o2_purchased_t": k["o2_purchased_kg"] / 1000.0,
         "biogas_flared_nm3": k["flared_nm3"],
         "h2_t": k["h2_kg"] / 1000.0,

@@ -4,7 +4,9 @@ The LP is the SAME model as :mod:`sim_env.kernels`: the action-independent serie
 from the digester, digester heat demand, O2 demand, heat-pump COP, prices) are read from
 the kernel itself by stepping it with zero actions, and every constraint below is one of the
 kernel's clips written as an inequality. A feasible LP schedule therefore passes through the
-kernel unclipped, and the kernel's cost equals the LP objective (tested to 0.5 %).
+kernel unclipped, and the kernel's cost equals the LP objective (tested to 0.5 %). The
+kernel clips the heat pump at the store's free room; the LP needs no row for it, since heat
+that costs power is never planned only to be dumped.
 
 On/off units (CHP, electrolyser) get binaries when ``integer=True``; with ``integer=False``
 the LP relaxation is a lower bound (and MPC's fast inner model).
