@@ -1,14 +1,16 @@
 """Unit conversions between a device profile and the park, through pint.
 
 A profile value is stated in its device's unit (``W``, ``L/min``, ``K``), a park tag in the
-park's (``kW``, ``m3/h``, ``degC``). :func:`conversion` gives the affine map between them,
+park's (``kW``, ``m3/h``, ``degC``). The registry is the project's own
+(:func:`aisym.park.quantity.registry`: ``m3`` without ``**``, ``Nm3`` its own dimension), so the
+gateway converts a unit exactly as the park description does. :func:`conversion` gives the affine map between them,
 ``park = device * factor + offset`` (an offset only for absolute temperatures: ``K`` ->
 ``degC``), or None when the two units measure different things (``degC`` -> ``kW``), which the
 config validation refuses.
 
 Rules on top of pint, because a unit string in a profile is not always a physical unit:
 
-- identical strings always match (``pH``, ``Nm3/h``, ``%sat``: pint does not know them);
+- identical strings always match (``pH``, ``%sat``: pint does not know them);
 - dimensionless units (``1``, ``%``, ``pulses``) never convert: the site PLC template says
   ``1`` for "already in the tag's park unit", so ``1`` -> ``%`` must not multiply by 100;
 - ``ppm`` -> ``mg/L`` is 1 (dilute aqueous solutions: a dissolved-oxygen probe);
@@ -22,11 +24,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 #: equivalences pint cannot know (they depend on the medium)
 _DOMAIN: dict[tuple[str, str], float] = {("ppm", "mg/L"): 1.0, ("mg/L", "ppm"): 1.0}
-_POWER = re.compile(r"(?<=[A-Za-z])([23])\b")  # m3/h -> m**3/h (pint reads "m3" as a name)
 # Apparent and reactive power are not active power, although pint counts VA and var as watts.
 _OWN_KIND = re.compile(r"^[kM]?(VA|var)h?$")
 
@@ -52,13 +52,6 @@ class Conversion:
 IDENTITY = Conversion()
 
 
-@lru_cache(maxsize=1)
-def _registry() -> Any:
-    import pint
-
-    return pint.UnitRegistry()
-
-
 @lru_cache(maxsize=512)
 def conversion(device_unit: str, park_unit: str) -> Conversion | None:
     """The conversion from ``device_unit`` to ``park_unit``; None when there is none.
@@ -74,9 +67,11 @@ def conversion(device_unit: str, park_unit: str) -> Conversion | None:
         return None
     import pint
 
-    ureg = _registry()
+    from aisym.park.quantity import registry
+
+    ureg = registry()
     try:
-        src, dst = ureg.Unit(_POWER.sub(r"**\1", device_unit)), ureg.Unit(_POWER.sub(r"**\1", park_unit))
+        src, dst = ureg.Unit(device_unit), ureg.Unit(park_unit)
         if src.dimensionless or dst.dimensionless:
             return None
         zero = ureg.Quantity(0.0, src).to(dst).magnitude
