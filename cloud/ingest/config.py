@@ -12,6 +12,7 @@ Secrets (passwords) come from ``AISYM_<NAME>`` or from the file named by ``AISYM
 | ``AISYM_INFLUX_URL`` / ``AISYM_INFLUX_DB`` | InfluxDB v1 API | ``http://127.0.0.1:8086`` / ``aisym`` |
 | ``AISYM_INFLUX_USER``, ``AISYM_INFLUX_PASSWORD`` or ``..._FILE`` | InfluxDB basic auth | none |
 | ``AISYM_INGEST_OWNERSHIP`` | ownership file: which node may report which tags | none |
+| ``AISYM_INGEST_SERVICE_ACCOUNTS`` | accounts that are not nodes, comma-separated (plus our own) | ``ingest,controller`` |
 """
 
 from __future__ import annotations
@@ -141,6 +142,8 @@ class IngestConfig:
         }
         if env.get("AISYM_INGEST_OWNERSHIP"):
             values["ownership_file"] = Path(env["AISYM_INGEST_OWNERSHIP"])
+        if env.get("AISYM_INGEST_SERVICE_ACCOUNTS"):
+            values["service_accounts"] = tuple(a.strip() for a in env["AISYM_INGEST_SERVICE_ACCOUNTS"].split(",") if a.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values.get("mqtt_password"):
             values["mqtt_password"] = secret("MQTT_PASSWORD", env, required=True)

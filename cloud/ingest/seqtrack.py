@@ -126,14 +126,18 @@ class Fingerprints:
         self._nodes: dict[str, tuple[array, array]] = {}
         self.conflicts_total = 0
 
-    def check(self, node: str, seq: int, fp: int) -> bool:
-        """True when ``seq`` of ``node`` was seen with another fingerprint; else remembers it and returns False."""
+    def arrays(self, node: str) -> tuple[array, array]:
+        """``node``'s (seqs, fingerprints), slot ``seq % window``; the caller may inline :meth:`check` over them."""
         arrays = self._nodes.get(node)
         if arrays is None:
             if len(self._nodes) >= self.max_nodes:
                 self._nodes.pop(next(iter(self._nodes)))
             arrays = self._nodes[node] = (array("q", [-1]) * self.window, array("q", [0]) * self.window)
-        seqs, fps = arrays
+        return arrays
+
+    def check(self, node: str, seq: int, fp: int) -> bool:
+        """True when ``seq`` of ``node`` was seen with another fingerprint; else remembers it and returns False."""
+        seqs, fps = self.arrays(node)
         slot = seq % self.window
         held = seqs[slot]
         if held == seq:
