@@ -70,7 +70,8 @@ class Gateway:
                 watch=watch.get(dev.id),
             )
         for ep in cfg.opcua:
-            self.opcua[ep.id] = OpcUaInput(ep, units, self._store)
+            bounds = {n.tag: (resolved.park.tags[n.tag].min, resolved.park.tags[n.tag].max) for n in ep.nodes}
+            self.opcua[ep.id] = OpcUaInput(ep, units, self._store, bounds)
         self.setpoints = SetpointManager(resolved.park, self._writers(), cfg.setpoints.silence_s, cfg.node, self._send_ack)
         self._tasks: list[asyncio.Task[Any]] = []
         self._inputs: list[asyncio.Task[Any]] = []

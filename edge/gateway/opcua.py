@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from typing import Any
@@ -24,10 +25,13 @@ log = logging.getLogger("aisym.gateway.opcua")
 
 
 class _Handler:
-    def __init__(self, endpoint: OpcUaEndpoint, units: dict[str, str], out: list[ReadingTuple]):
+    def __init__(
+        self, endpoint: OpcUaEndpoint, units: dict[str, str], out: list[ReadingTuple], bounds: dict[str, tuple[float, float]]
+    ):
         self.tags = {n.node_id: n.tag for n in endpoint.nodes}
         self.units = units
         self.out = out
+        self.bounds = bounds
 
     def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
         tag = self.tags.get(node.nodeid.to_string())
@@ -46,7 +50,8 @@ class _Handler:
         elif status is not None and status.is_uncertain():
             self.out.append((tag, value, self.units[tag], ts, "stale"))
         else:
-            self.out.append((tag, value, self.units[tag], ts, "good"))
+            lo, hi = self.bounds.get(tag, (-math.inf, math.inf))
+            self.out.append((tag, value, self.units[tag], ts, "good" if lo <= value <= hi else "out_of_range"))
 
 
 class OpcUaInput:
@@ -55,11 +60,15 @@ class OpcUaInput:
     :param endpoint: the config entry
     :param units: park tag -> unit
     :param sink: receives batches of readings (the spool)
+    :param bounds: park tag -> (min, max); a value outside is ``out_of_range``
     """
 
-    def __init__(self, endpoint: OpcUaEndpoint, units: dict[str, str], sink: Sink):
+    def __init__(
+        self, endpoint: OpcUaEndpoint, units: dict[str, str], sink: Sink, bounds: dict[str, tuple[float, float]] | None = None
+    ):
         self.endpoint = endpoint
         self.units = units
+        self.bounds = dict(bounds or {})
         self.sink = sink
         self.client: Client | None = None
         self.state = "connecting"
@@ -85,7 +94,7 @@ class OpcUaInput:
                 client.set_password(pw)
         self.client = client
         async with client:
-            sub = await client.create_subscription(ep.publishing_ms, _Handler(ep, self.units, self._buf))
+            sub = await client.create_subscription(ep.publishing_ms, _Handler(ep, self.units, self._buf, self.bounds))
             await sub.subscribe_data_change([client.get_node(n.node_id) for n in ep.nodes])
             self.state = "online"
             self.connects += 1

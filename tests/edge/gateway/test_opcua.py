@@ -59,7 +59,7 @@ def test_subscription_values_restart_and_setpoint_write():
 
     async def scenario() -> tuple[float, int]:
         server, nodes = await start_server(port, 55.0)
-        inp = OpcUaInput(ep, units, got.extend)
+        inp = OpcUaInput(ep, units, got.extend, {"electrolyser.stack_temp": (0.0, 90.0)})
         task = asyncio.create_task(inp.run())
         try:
             await wait_until(lambda: any(v == 55.0 for v, _ in temps()), 10, "the first value")
@@ -67,6 +67,9 @@ def test_subscription_values_restart_and_setpoint_write():
             await nodes["temp"].write_value(56.5)
             await wait_until(lambda: any(v == 56.5 for v, _ in temps()), 5, "a changed value")
             assert all(abs(ts - before) < 5000 for v, ts in temps() if v == 56.5)  # the source timestamp
+            await nodes["temp"].write_value(95.0)  # above the tag's 90 degC: flagged, value kept
+            await wait_until(lambda: temps("out_of_range"), 5, "an out_of_range reading")
+            assert [v for v, _ in temps("out_of_range")] == [95.0] and not any(v == 95.0 for v, _ in temps())
             await server.stop()
             await wait_until(lambda: temps("comm_error"), 10, "comm_error after the server went away")
             assert all(v is None for v, _ in temps("comm_error"))
