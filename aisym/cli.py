@@ -64,23 +64,62 @@ def services_up(
     node: list[str] = typer.Option(["gateway", "sensor-node"], help="Node accounts to create (repeat)."),
     mqtt_port: int = typer.Option(None, help="Plain MQTT port (default: a free one)."),
     influx_port: int = typer.Option(None, help="InfluxDB HTTP port (default: a free one)."),
+    tls_only: bool = typer.Option(False, "--tls-only", help="No plain MQTT listener: every client must use TLS."),
+    ingestors: int = typer.Option(1, min=1, help="Ingest accounts (ingest, ingest-2, ...): one per running ingestor."),
 ) -> None:
-    """Start Mosquitto (password file, per-node ACL, TLS) and InfluxDB on 127.0.0.1."""
+    """Start Mosquitto (password file, per-account ACL, TLS) and InfluxDB (auth on) on 127.0.0.1."""
     from .services import Stack
 
     park = load_or_exit(park_file)
-    folder.mkdir(parents=True, exist_ok=True)
     try:
-        st = Stack(folder).up(park.park.id, node, mqtt_port, influx_port)
-    except (FileNotFoundError, RuntimeError, TimeoutError) as e:
+        st = Stack(folder).up(park.park.id, node, mqtt_port, influx_port, tls_only=tls_only, ingestors=ingestors)
+    except (FileNotFoundError, RuntimeError, TimeoutError, ValueError, OSError) as e:
         err.print(f"error: {e}", markup=False)
         raise typer.Exit(1) from None
+    plain = f"mqtt://127.0.0.1:{st['mqtt_port']}  " if st.get("mqtt_port") else "(no plain listener)  "
     console.print(
-        f"mosquitto  mqtt://127.0.0.1:{st['mqtt_port']}  mqtts://127.0.0.1:{st['mqtt_tls_port']}  "
-        f"(pid {st['mosquitto_pid']}, CA {st['ca_file']})"
+        f"mosquitto  {plain}mqtts://127.0.0.1:{st['mqtt_tls_port']}  (pid {st['mosquitto_pid']}, CA {st['ca_file']})",
+        markup=False,
     )
-    console.print(f"influxdb   {st['influx_url']}  (pid {st['influx_pid']})")
-    console.print(f"accounts   {', '.join(st['users'])}  (passwords in {folder / 'state.json'})")
+    console.print(f"influxdb   {st['influx_url']}/{st['influx_db']}  (pid {st['influx_pid']}, auth on)", markup=False)
+    console.print(f"accounts   {', '.join(st['users'])}  (passwords in {folder / 'state.json'})", markup=False)
+    console.print(f"influx     {', '.join(st['influx_users'])}", markup=False)
+
+
+@services_app.command("check")
+def services_check(
+    user: str = typer.Argument(..., help="Broker account."),
+    topic: str = typer.Argument(..., help="Topic to publish to, or filter to subscribe to (with --subscribe)."),
+    subscribe: bool = typer.Option(False, "--subscribe", help="Check a subscription instead of a publish."),
+    folder: Path = typer.Option(Path(".aisym/services")),
+) -> None:
+    """Check a publish or subscription against the stack's ACL (the broker grants every SUBSCRIBE).
+
+    Exit 0: allowed (all of the filter's topics delivered); 1: denied or only some topics delivered.
+    """
+    from .services.acl import check_subscribe, may_publish, parse_acl
+
+    st = _stack_state(folder)
+    acl_file = Path(st.get("acl_file") or folder / "mosquitto" / "acl")
+    try:
+        rules = parse_acl(acl_file.read_text())
+    except (OSError, ValueError) as e:
+        err.print(f"error: {acl_file}: {e}", markup=False)
+        raise typer.Exit(2) from None
+    if subscribe:
+        got = check_subscribe(rules, user, topic)
+        what = {"all": "delivers every topic", "some": "delivers only some topics", "none": "delivers nothing"}[got]
+        console.print(f"subscribe {topic} as {user}: {what} (the broker grants it either way)", markup=False)
+        raise typer.Exit(0 if got == "all" else 1)
+    ok = may_publish(rules, user, topic)
+    console.print(f"publish {topic} as {user}: {'allowed' if ok else 'refused (PUBACK 135 for MQTT v5)'}", markup=False)
+    raise typer.Exit(0 if ok else 1)
+
+
+def _stack_state(folder: Path) -> dict:
+    from .services import Stack
+
+    return Stack(folder).state() or {}
 
 
 @services_app.command("down")
@@ -105,7 +144,7 @@ def services_status(folder: Path = typer.Option(Path(".aisym/services"))) -> Non
     for name in ("mosquitto", "influx"):
         pid = st[f"{name}_pid"]
         console.print(f"{name:<10} pid {pid} {'running' if pid_alive(pid) else 'stopped'}")
-    console.print(json.dumps({k: v for k, v in st.items() if k != "users"}, indent=2))
+    console.print(json.dumps({k: v for k, v in st.items() if k not in ("users", "influx_users")}, indent=2))
 
 
 # Parts of the platform add their commands here; a module that is not there yet is skipped.

@@ -40,8 +40,12 @@ class InfluxError(RuntimeError):
 
     @property
     def retryable(self) -> bool:
-        """Unreachable, throttled or a server fault: try again later. A 4xx means the data is at fault."""
-        return self.status == 0 or self.status in (408, 429) or self.status >= 500
+        """Unreachable, throttled, refused credentials or a server fault: try again later.
+
+        Any other 4xx means the data is at fault. A 401/403 is the account's fault, not the
+        points': they wait (spilled) until the credentials or grants are fixed.
+        """
+        return self.status == 0 or self.status in (401, 403, 408, 429) or self.status >= 500
 
 
 @dataclass
@@ -133,7 +137,7 @@ class InfluxV1:
             for s in res.get("series", []):
                 tags = s.get("tags", {})
                 for values in s["values"]:
-                    out.append({**tags, "_measurement": s["name"], **dict(zip(s["columns"], values, strict=True))})
+                    out.append({**tags, "_measurement": s.get("name", ""), **dict(zip(s["columns"], values, strict=True))})
         return out
 
 

@@ -6,6 +6,7 @@ Heavy imports (paho, grafana-foundation-sdk, grafana-client) stay inside the com
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -145,9 +146,11 @@ def dashboards_demo(
     from aisym.influx import InfluxError, InfluxV1
 
     from .dashboards.demo import demo_lines
+    from .ingest.config import secret
 
     lines = demo_lines(load_or_exit(park), time.time_ns() // 1_000_000, minutes=minutes)
-    db = InfluxV1(influx_url, database)
+    # InfluxDB runs with auth on: an account that may create and write the database (e.g. admin)
+    db = InfluxV1(influx_url, database, os.environ.get("AISYM_INFLUX_USER"), secret("INFLUX_PASSWORD"))
     try:
         db.create_database()
         for i in range(0, len(lines), 5000):

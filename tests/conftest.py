@@ -2,8 +2,14 @@
 
 - ``mosquitto`` / ``influxdb``: one instance each for the whole session (do not stop them);
 - ``fresh_mosquitto`` / ``fresh_influxdb``: a private instance for a test that restarts or kills it;
-- ``influx``: an :class:`~aisym.influx.InfluxV1` client on a database unique to the test;
+- ``influx``: an admin :class:`~aisym.influx.InfluxV1` client on a database unique to the test,
+  on which the ``ingest`` account may only write and ``dashboards`` may only read;
 - ``unique_id``: a short id derived from the test name, for client ids, nodes and databases.
+
+The broker binds client ids to accounts (``use_username_as_clientid``): two clients of one
+account at once replace each other, so a test that needs two ingestors uses ``ingest`` and
+``ingest-2``, and a persistent session belongs to the account, not to the client id a test picks.
+InfluxDB runs with authentication on, as in production.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from aisym.services import InfluxDB, Mosquitto, park_acl
 
 PARK_ID = "kraakoya"
 NODES = ["node-a", "node-b", "gateway", "gw-test", "sensor-node"]
-USERS = {u: f"{u}-pw" for u in ["admin", "ingest", "controller", *NODES]}
+INGESTORS = ["ingest", "ingest-2"]
+USERS = {u: f"{u}-pw" for u in ["admin", *INGESTORS, "controller", *NODES]}
+INFLUX_USERS = {"admin": "influx-admin-pw", "ingest": "influx-ingest-pw", "dashboards": "influx-dashboards-pw"}
 
 
 def _need(binary: str) -> None:
@@ -28,10 +36,21 @@ def _need(binary: str) -> None:
         pytest.fail(f"{binary} is not installed: run scripts/services.sh install (apt-get install mosquitto influxdb)")
 
 
-def make_broker(folder: Path, tls: bool = True) -> Mosquitto:
+def make_broker(folder: Path, tls: bool = True, **options) -> Mosquitto:
     _need("mosquitto")
-    acl = park_acl(PARK_ID, NODES, ingestors=["ingest"], controllers=["controller"], admins=["admin"])
-    return Mosquitto(folder, dict(USERS), acl, tls=tls)
+    acl = park_acl(PARK_ID, NODES, ingestors=INGESTORS, controllers=["controller"], admins=["admin"])
+    return Mosquitto(folder, dict(USERS), acl, tls=tls, **options)
+
+
+def make_influxdb(folder: Path, **options) -> InfluxDB:
+    _need("influxd")
+    return InfluxDB(folder, admin_user="admin", admin_password=INFLUX_USERS["admin"], **options)
+
+
+def park_database(server: InfluxDB, name: str) -> InfluxV1:
+    """Create database ``name`` (``ingest`` may write it, ``dashboards`` read it); returns an admin client on it."""
+    server.provision(name, {"ingest": INFLUX_USERS["ingest"]}, {"dashboards": INFLUX_USERS["dashboards"]})
+    return server.client(name)
 
 
 @pytest.fixture(scope="session")
@@ -50,15 +69,13 @@ def fresh_mosquitto(tmp_path) -> Iterator[Mosquitto]:
 
 @pytest.fixture(scope="session")
 def influxdb(tmp_path_factory) -> Iterator[InfluxDB]:
-    _need("influxd")
-    with InfluxDB(tmp_path_factory.mktemp("influxdb")) as server:
+    with make_influxdb(tmp_path_factory.mktemp("influxdb")) as server:
         yield server
 
 
 @pytest.fixture
 def fresh_influxdb(tmp_path) -> Iterator[InfluxDB]:
-    _need("influxd")
-    with InfluxDB(tmp_path / "influxdb") as server:
+    with make_influxdb(tmp_path / "influxdb") as server:
         yield server
 
 
@@ -70,8 +87,7 @@ def unique_id(request) -> str:
 
 @pytest.fixture
 def influx(influxdb, unique_id) -> Iterator[InfluxV1]:
-    client = InfluxV1(influxdb.url, unique_id)
-    client.create_database()
+    client = park_database(influxdb, unique_id)
     yield client
     client.query(f'DROP DATABASE "{unique_id}"', method="POST")
     client.close()

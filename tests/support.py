@@ -81,3 +81,17 @@ class MqttProbe:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def clear_session(broker, user: str, password: str) -> None:
+    """End the persistent session of ``user`` on ``broker`` (the broker names sessions by account).
+
+    A clean start with no session expiry discards what an earlier test's client left queued or
+    subscribed. It also replaces a connection of that account that is still open.
+    """
+    port, ca = (broker.port, None) if broker.port else (broker.tls_port, str(broker.ca_file))
+    probe = MqttProbe("localhost" if ca else "127.0.0.1", port, user, password, user, ca_file=ca)
+    rc = probe.connect(clean_start=True, session_expiry=0)
+    probe.close()
+    if rc.is_failure:
+        raise RuntimeError(f"clearing the session of {user!r}: broker said {rc}")

@@ -5,8 +5,21 @@ stack under ``.aisym/services/``, and by the pytest fixtures for each test sessi
 """
 
 from ._proc import free_port, port_open, stop_pid
+from .acl import AclRule, check_subscribe, may_publish, park_acl
 from .influxdb import InfluxDB
-from .mosquitto import AclRule, Mosquitto, park_acl
+from .mosquitto import MAX_PACKET_BYTES, Mosquitto
 from .stack import Stack
 
-__all__ = ["AclRule", "InfluxDB", "Mosquitto", "Stack", "free_port", "park_acl", "port_open", "stop_pid"]
+__all__ = [
+    "MAX_PACKET_BYTES",
+    "AclRule",
+    "InfluxDB",
+    "Mosquitto",
+    "Stack",
+    "check_subscribe",
+    "free_port",
+    "may_publish",
+    "park_acl",
+    "port_open",
+    "stop_pid",
+]

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from aisym.contract.payload import MAX_PAYLOAD_BYTES
+
 from ..errors import ConfigError
 
 
@@ -60,6 +62,8 @@ class IngestConfig:
     :param health_interval_s: period of the health series (s)
     :param gap_grace_s: how long a missing seq may wait for a late reading before it is a gap (s)
     :param detect_gaps: off on all but one instance of a shared group (each sees only a share)
+    :param mqtt_max_packet: MQTT v5 Maximum Packet Size we announce in CONNECT (bytes): the
+        contract's payload limit plus headers, a little above the broker's own limit
     :param dead_letter_max_bytes: cap of the dead-letter table; past it the oldest are pruned (and counted)
     :param dead_letter_prefix_bytes: payload bytes kept per dead letter (with the full size and sha256)
     :param max_ahead_s: how far ahead of its arrival a timestamp may be (s); later ones are refused
@@ -74,6 +78,7 @@ class IngestConfig:
     mqtt_user: str = "ingest"
     mqtt_password: str = ""
     mqtt_ca_file: Path | None = None
+    mqtt_max_packet: int = MAX_PAYLOAD_BYTES + 4096
     influx_url: str = "http://127.0.0.1:8086"
     influx_db: str = "aisym"
     influx_user: str | None = None

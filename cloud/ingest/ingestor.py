@@ -15,6 +15,7 @@ twice overwrites itself, so replay duplicates nothing.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import ssl
 import threading
@@ -88,6 +89,9 @@ class Ingestor:
         self.cfg = cfg
         self.park = park or load_park(cfg.park_file)
         self.park_id = self.park.park.id
+        cfg.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # 0600 from the start (raw dead letters, spill queue); SQLite gives its -wal/-shm the same mode
+        os.close(os.open(cfg.state_dir / "ingest.sqlite", os.O_CREAT | os.O_WRONLY, 0o600))
         self.store = Store(cfg.state_dir / "ingest.sqlite", cfg.dead_letter_max_bytes, cfg.dead_letter_prefix_bytes)
         self.influx = InfluxV1(cfg.influx_url, cfg.influx_db, cfg.influx_user, cfg.influx_password, cfg.write_timeout_s)
         self.writer = Writer(self.influx)
@@ -168,6 +172,7 @@ class Ingestor:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.cfg.session_expiry_s
         props.ReceiveMaximum = self.cfg.receive_maximum
+        props.MaximumPacketSize = self.cfg.mqtt_max_packet  # the broker never sends us a bigger packet
         self._threads = [
             threading.Thread(target=self._run_decode, name="ingest-decode", daemon=True),
             threading.Thread(target=self._run_write, name="ingest-write", daemon=True),

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
 
 from cloud.ingest import IngestConfig, Ingestor
-from tests.conftest import USERS
+from tests.conftest import INFLUX_USERS, USERS
+from tests.support import clear_session
 
 from .helpers import PARK
 
 
 @pytest.fixture
 def make_ingestor(tmp_path, unique_id) -> Iterator:
-    """``make_ingestor(broker, influx_url, db, **settings)`` -> a started :class:`Ingestor`, stopped at teardown."""
+    """``make_ingestor(broker, influx_url, db, **settings)`` -> a started :class:`Ingestor`, stopped at teardown.
+
+    The broker names sessions by account: the first ingestor of an account in a test starts
+    without what earlier tests left in that account's session, and teardown ends it again.
+    """
     started: list[Ingestor] = []
+    cleared: dict[tuple[int, str], object] = {}
 
     def make(broker, influx_url: str, db: str, **settings) -> Ingestor:
+        user = str(settings.get("mqtt_user", "ingest"))
+        if (id(broker), user) not in cleared:
+            clear_session(broker, user, USERS[user])
+            cleared[(id(broker), user)] = broker
         kw = {
             "mqtt_port": broker.port,
-            "mqtt_password": USERS["ingest"],
+            "mqtt_user": user,
+            "mqtt_password": USERS[user],
+            "influx_user": "ingest",
+            "influx_password": INFLUX_USERS["ingest"],
             "influx_url": influx_url,
             "influx_db": db,
             "group": unique_id,
@@ -42,3 +56,7 @@ def make_ingestor(tmp_path, unique_id) -> Iterator:
     for ing in started:
         if ing._threads:
             ing.stop()
+    for (_, user), broker in cleared.items():
+        if broker.running:  # a fresh broker may be gone already
+            with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+                clear_session(broker, user, USERS[user])

@@ -173,8 +173,11 @@ def test_push_names_what_grafana_refused(grafana, tmp_path):
 
 
 def test_cli_demo_fills_a_database(influxdb, influx):
+    from tests.conftest import INFLUX_USERS
+
+    admin = {"AISYM_INFLUX_USER": "admin", "AISYM_INFLUX_PASSWORD": INFLUX_USERS["admin"]}  # auth is on
     r = CliRunner().invoke(
-        app, ["dashboards", "demo", "--influx-url", influxdb.url, "--database", influx.database, "--minutes", "10"]
+        app, ["dashboards", "demo", "--influx-url", influxdb.url, "--database", influx.database, "--minutes", "10"], env=admin
     )
     assert r.exit_code == 0, r.output
     assert influx.rows('SELECT count("seq") FROM "heat_store"')[0]["count"] > 0

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from aisym.contract import now_ms, topics
-from tests.conftest import PARK_ID, USERS
+from tests.conftest import INFLUX_USERS, PARK_ID, USERS, park_database
 from tests.support import MqttProbe
 
 from .helpers import messages, publish_all, publisher, seqs_in_influx, wait_for
@@ -29,10 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_influxdb_restart_spills_then_drains(mosquitto, fresh_influxdb, make_ingestor, unique_id):
-    from aisym.influx import InfluxV1
-
-    db = InfluxV1(fresh_influxdb.url, unique_id)
-    db.create_database()
+    db = park_database(fresh_influxdb, unique_id)
     ing = make_ingestor(mosquitto, fresh_influxdb.url, unique_id)
     wait_for(lambda: ing.connected, 5, "ingestor connected")
     pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
@@ -85,6 +82,7 @@ def _spawn_ingestor(broker, influx_url: str, db: str, state: Path, client_id: st
     watcher.subscribe(topics.status(PARK_ID, "ingest"))
     since = now_ms()
     env = {**os.environ, "AISYM_MQTT_PASSWORD": USERS["ingest"], "PYTHONPATH": str(ROOT)}
+    env |= {"AISYM_INFLUX_USER": "ingest", "AISYM_INFLUX_PASSWORD": INFLUX_USERS["ingest"]}
     argv = [sys.executable, "-m", "cloud.ingest", "--mqtt-port", str(broker.port), "--influx-url", influx_url]
     argv += ["--influx-db", db, "--group", client_id, "--client-id", client_id, "--state-dir", str(state)]
     argv += ["--linger", "0.2", "--health-interval", "1", "--gap-grace", "1"]
@@ -102,10 +100,7 @@ def _spawn_ingestor(broker, influx_url: str, db: str, state: Path, client_id: st
 
 @pytest.mark.timeout(120)
 def test_sigkill_mid_batch_and_with_spill_loses_nothing(mosquitto, fresh_influxdb, tmp_path, unique_id):
-    from aisym.influx import InfluxV1
-
-    db = InfluxV1(fresh_influxdb.url, unique_id)
-    db.create_database()
+    db = park_database(fresh_influxdb, unique_id)
     state, log = tmp_path / "state", tmp_path / "ingest.log"
     proc = _spawn_ingestor(mosquitto, fresh_influxdb.url, unique_id, state, unique_id, log)
     try:
@@ -182,7 +177,8 @@ class _ThrottlingProxy(http.server.BaseHTTPRequestHandler):
             _ThrottlingProxy.refusals -= 1
             status, headers, data = 429, {"Retry-After": "1.5"}, b'{"error": "too many requests"}'
         else:
-            r = requests.post(self.target + self.path, data=body, timeout=10)
+            auth = {"Authorization": self.headers["Authorization"]} if self.headers.get("Authorization") else {}
+            r = requests.post(self.target + self.path, data=body, headers=auth, timeout=10)
             status, headers, data = r.status_code, {}, r.content
         if self.path.startswith("/write"):
             self.writes.append((time.monotonic(), status))

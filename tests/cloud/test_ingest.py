@@ -63,7 +63,8 @@ def test_gaps_duplicates_and_health_series(mosquitto, influxdb, influx, make_ing
 def test_shared_group_splits_the_load(mosquitto, influxdb, influx, make_ingestor, unique_id, tmp_path):
     """Two instances in one group: each gets a share, together exactly everything."""
     a = make_ingestor(mosquitto, influxdb.url, influx.database, client_id=f"{unique_id}-a", state_dir=tmp_path / "a")
-    b = make_ingestor(mosquitto, influxdb.url, influx.database, client_id=f"{unique_id}-b", state_dir=tmp_path / "b")
+    # the broker binds client ids to accounts: a second instance needs its own account
+    b = make_ingestor(mosquitto, influxdb.url, influx.database, mqtt_user="ingest-2", state_dir=tmp_path / "b")
     wait_for(lambda: a.connected and b.connected, 5, "both connected")
     pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
     publish_all(pub, "node-a", messages("node-a", 100, 10, ts0=1_790_100_000_000))
