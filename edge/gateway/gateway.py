@@ -21,6 +21,7 @@ from .mqtt import Uplink
 from .opcua import OpcUaInput
 from .setpoints import SetpointManager, Writer
 from .spool import Spool
+from .units import Conversion
 
 log = logging.getLogger("aisym.gateway")
 
@@ -43,20 +44,18 @@ class Gateway:
         self.opcua: dict[str, OpcUaInput] = {}
         self._links: dict[str, Link] = {}
         units = {t: tag.unit for t, tag in resolved.park.tags.items()}
-        # setpoint targets are read on every poll too: a device that restarted with its own
-        # default is given the last accepted setpoint again (SetpointManager.observe)
-        watch: dict[str, dict[str, Watcher]] = {}
-        for tag, target in cfg.setpoints.writes.items():
-            dev_id, _, value = target.partition(".")
-            watch.setdefault(dev_id, {})[value] = self._watcher(tag)
         for dev in cfg.devices:
             link = self._link_for(dev)
             maps = dev.tag_maps()
             convs = {v: resolved.conversion(dev, v) for v in maps}
-            for tag, target in cfg.setpoints.writes.items():
-                dev_id, _, value = target.partition(".")
-                if dev_id == dev.id and value not in maps:
-                    convs[value] = resolved.write_target(tag)[2]
+            # setpoint targets are read on every poll too: a device that restarted with its own
+            # default is given the last accepted setpoint again (SetpointManager.observe)
+            watch: dict[str, Watcher] = {}
+            for tag in cfg.setpoints.writes:
+                wdev, reg, wconv = resolved.write_target(tag)
+                if wdev.id == dev.id:
+                    convs.setdefault(reg.name, wconv)
+                    watch[reg.name] = self._watcher(tag, convs[reg.name], wconv)
             park_tags = resolved.park.tags
             self.pollers[dev.id] = DevicePoller(
                 dev,
@@ -67,7 +66,7 @@ class Gateway:
                 self._store,
                 offsets={v: c.offset for v, c in convs.items() if c.offset},
                 bounds={v: (park_tags[m.tag].min, park_tags[m.tag].max) for v, m in maps.items()},
-                watch=watch.get(dev.id),
+                watch=watch,
             )
         for ep in cfg.opcua:
             bounds = {n.tag: (resolved.park.tags[n.tag].min, resolved.park.tags[n.tag].max) for n in ep.nodes}
@@ -86,9 +85,12 @@ class Gateway:
         self._links[f"{dev.bus}/{dev.id}"] = link
         return link
 
-    def _watcher(self, tag: str) -> Watcher:
+    def _watcher(self, tag: str, read: Conversion, write: Conversion) -> Watcher:
+        """Hands each poll's value of a setpoint register to the setpoint manager, in the
+        setpoint tag's unit (the register may also be published under another tag's unit)."""
+
         def seen(value: float, at: float) -> None:
-            self.setpoints.observe(tag, value, at)
+            self.setpoints.observe(tag, value if read == write else write.to_park(read.to_device(value)), at)
 
         return seen
 
