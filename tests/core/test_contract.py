@@ -9,12 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aisym.contract import (
+    MAX_AHEAD_MS,
     Command,
     PayloadError,
     Reading,
     Setpoint,
     Telemetry,
     check_against_park,
+    check_times,
     decode_command,
     decode_telemetry,
     encode,
@@ -97,6 +99,12 @@ BAD = [
     ),
     ("too large", b"{" + b" " * (300 * 1024) + b"}", "", "exceeds"),
     ("utf-16 BOM", b"\xff\xfe{}", "", "UTF-16/32 BOM"),
+    ("utf-8 BOM", b"\xef\xbb\xbf" + json.dumps(_msg()).encode(), "", "byte-order mark"),
+    ("utf-16 without BOM", json.dumps(_msg()).encode("utf-16-le"), "", "NUL byte at offset 1"),
+    ("invalid utf-8", b'{"v": 1, "node": "\xc3\x28"}', "", "not UTF-8"),
+    ("nested too deep", b"[" * 50_000 + b"]" * 50_000, "", "nesting too deep"),
+    ("5000-digit integer", b'{"v": ' + b"1" * 5000 + b"}", "", "4300 digits"),
+    ("huge bad value is quoted short", json.dumps(_reading(quality="q" * 10_000)), "readings[0].quality", "qqq..."),
 ]
 
 
@@ -106,6 +114,30 @@ def test_bad_payload_is_rejected_naming_the_field(what, payload, field, words):
         decode_telemetry(payload)
     assert info.value.field == field
     assert words in str(info.value)
+
+
+def test_codes_sort_the_reasons():
+    def code(payload) -> str:
+        with pytest.raises(PayloadError) as info:
+            decode_telemetry(payload)
+        assert len(str(info.value)) < 400  # a reason never carries the payload along
+        return info.value.code
+
+    assert code(b"\xef\xbb\xbf{}") == "bad_encoding" and code(b"{" * 100_000) == "bad_json"
+    assert code(b"x" * 300_000) == "too_large" and code(json.dumps(_reading(seq=-1))) == "invalid"
+    assert code(json.dumps(_reading(unit="u" * 100_000))) == "invalid"
+
+
+def test_timestamps_ahead_of_arrival_are_refused():
+    m = decode_telemetry(json.dumps(_msg(sent=TS + 1000)))
+    check_times(m, TS)  # 1 s ahead: clocks differ that much
+    check_times(m, TS - MAX_AHEAD_MS + 1000)  # the bound itself
+    with pytest.raises(PayloadError) as info:
+        check_times(m, TS - 3_600_000)
+    assert info.value.field == "sent" and info.value.code == "future_ts" and "3601 s ahead" in info.value.reason
+    later = decode_telemetry(json.dumps(_msg(readings=[_msg()["readings"][0], {**_msg()["readings"][1], "ts": TS + 600_000}])))
+    with pytest.raises(PayloadError, match=r"readings\[1\]\.ts: .* 600 s ahead .* at most 60 s allowed"):
+        check_times(later, TS, max_ahead_ms=60_000)
 
 
 def test_check_against_park():
