@@ -22,6 +22,8 @@ from .. import model as v1
 
 HOURS = 8760.0
 V1_CONTROLLABLE = {"oxygen_to_ras", "store_heat_to_ras", "store_heat_to_digester", "reused_water_to_ras"}
+# v1 served the gas holder's outflows CHP first, then the upgrader (the flare takes what is left)
+V1_PRIORITY = {"biogas_to_chp": 1, "biogas_to_upgrader": 2}
 # v1's exogenous shapes that lived in sim_env/exogenous.py, now the park's own series
 MELT_DIP = {"day": 140, "width_days": 12.0, "depth": 0.7, "why": "spring-melt week prices near 4 øre/kWh (eidefoss.no)"}
 FEED = {"mean": 1.0, "amplitude": 0.15, "peak_day": 230, "noise_std": 0.03, "min": 0.0}
@@ -98,7 +100,10 @@ def _assets(park: v1.Park, a) -> tuple[dict, dict]:
                 "production_t_per_year": a.production_t_per_year, "feed_t_per_year": a.feed_t_per_year,
                 "recirculation_fraction": a.recirculation_fraction}
     if k == "digester":
+        feed = ras.sludge_kg_dm_per_kg_feed * ras.feed_t_per_year * 1000.0 / HOURS if ras else 1.0
+        into = [e.capacity for e in park.exchanges if e.sink == a.id and e.resource == "sludge"]
         return {"retention": f"{a.retention_days} d", "temperature": f"{a.temperature_c} degC",
+                "design_feed": min([feed, *into]),
                 "feed_temp": f"{ras.setpoint_temp_c if ras else 10.0} degC",
                 "feed_dry_matter": a.feed_dry_matter_fraction, "vs_per_ts": a.vs_per_ts,
                 "ch4_yield": f"{a.ch4_yield_nm3_per_kg_vs} Nm3/kg", "ch4_fraction": a.ch4_fraction,
@@ -200,6 +205,8 @@ def _exchanges(park: v1.Park) -> list[dict]:
               "capacity": f"{cap:.12g} {e.unit}"}
         if e.id in V1_CONTROLLABLE:
             ex["control"] = "controllable"
+        if e.id in V1_PRIORITY:
+            ex["priority"] = V1_PRIORITY[e.id]
         if e.meter_tag:
             ex["meter_tag"] = e.meter_tag
         if not e.enabled:

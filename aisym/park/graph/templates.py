@@ -87,7 +87,7 @@ def fish_farm(asset: str, p: Params) -> Expansion:
          "outputs": {"makeup": {"carrier": {"resource": "water", "grade": "process"}}}},
         # Reused water returns only ``reuse_temp_drop`` below the set-point: that ΔT already is the
         # recovered case, so effluent recovery is not applied to it again.
-        {"type": "converter", "id": "reheater", "control": "follow_input", "rated": makeup, "reference": "makeup",
+        {"type": "converter", "id": "reheater", "control": "follow_input", "rated": makeup, "reference": "reused_water",
          "inputs": {"reused_water": {"carrier": {"resource": "water", "grade": "treated"}},
                     "heat": {"carrier": heat_carrier, "ratio": CP_WATER_KWH_PER_M3K * reuse_dt,
                              "backup": heat_backup}},
@@ -151,6 +151,7 @@ def digester(asset: str, p: Params) -> Expansion:
     """Anaerobic digester: sludge's volatile solids degrade first-order over the retention time
     into biogas; the feed is warmed from ``feed_temp`` and the tank's heat loss made up."""
     tau_h = p.number("retention", "h", lo=1e-6)
+    design = p.number("design_feed", "kg/h", lo=1e-9)  # dry matter fed at design load
     dm = p.fraction("feed_dry_matter")
     vs_ts = p.fraction("vs_per_ts")
     ch4 = p.fraction("ch4_fraction")
@@ -166,9 +167,10 @@ def digester(asset: str, p: Params) -> Expansion:
          "inputs": {"sludge": {"carrier": {"resource": "sludge"}},
                     "heat": {"carrier": heat_carrier, "ratio": max(warm, 0.0), "backup": heat_backup}},
          "outputs": {"solids": {"carrier": {"resource": "volatile_solids"}, "ratio": vs_ts}}},
-        {"type": "storage", "id": "solids", "carrier": {"resource": "volatile_solids"}, "capacity": 1e12,
-         "max_charge": 1e12, "max_discharge": 1e12, "release": 1.0 / tau_h, "initial": 0.0,
-         "end": {"rule": "free"}},
+        # Starts at the steady state of its design feed (VS = feed × τ), room for four times that.
+        {"type": "storage", "id": "solids", "carrier": {"resource": "volatile_solids"},
+         "capacity": 4.0 * design * vs_ts * tau_h, "max_charge": 1e12, "max_discharge": 1e12,
+         "release": 1.0 / tau_h, "initial": 0.25, "end": {"rule": "free"}},
         {"type": "converter", "id": "digestion", "control": "follow_input", "rated": 1e9, "reference": "solids",
          "inputs": {"solids": {"carrier": {"resource": "volatile_solids"}}},
          "outputs": {"biogas": {"carrier": biogas, "ratio": yield_ / ch4 if ch4 > 0 else 0.0}}},

@@ -1,0 +1,494 @@
+"""Compile a park graph into flat arrays and a step schedule: what the kernel and the LP read.
+
+The graph (:class:`aisym.park.graph.ParkGraph`) becomes:
+
+- component tables ``NI`` (ints) and ``NF`` (floats), one row per component, columns ``I_*`` and
+  ``F_*`` by type; ``NV`` gives each component's time-varying values as columns of ``COEF``;
+- converter ports (``P*`` arrays, a CSR slice ``NI[n, I_P0]:NI[n, I_P1]`` per converter);
+- buses (``B*``) with the store, market, purchase and surplus disposal that sit on them, and
+  their incoming exchanges in priority order (CSR ``BIN_PTR``/``BIN_LINK``);
+- exchanges (``L*``), and per-step coefficients ``COEF[year, t, value]`` precomputed from the
+  park's series (prices, COP, profiles), so no formula of the physics is evaluated twice;
+- the **schedule**: the order in which one step resolves the park, ``OPS[i] = (op, component)``.
+
+The schedule is a topological order of the rules in docs/twin.md ("Step semantics"): what a
+component needs is known before it acts, stores take waste heat before the heat pump, and a
+store's discharge is shared once its consumers' needs are known. Ties are broken by id, so
+the order of the file never matters. A park whose rules form a cycle (two assets each waiting
+for the other without a store between them) is refused with the cycle named.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from aisym.park.graph import Node, ParkGraph, Val
+
+from .exogenous import generate, steps_per_year
+
+# component types
+T_SOURCE, T_PURCHASE, T_DEMAND, T_CONVERTER, T_STORAGE, T_MARKET, T_DISPOSAL = range(7)
+TYPE_NAMES = ("source", "purchase", "demand", "converter", "storage", "market", "disposal")
+# NI columns
+I_TYPE, I_BUS, I_CONTROL, I_ACTION, I_P0, I_P1, I_REF, I_PL = range(8)
+N_I = 8
+# converter controls (NI[:, I_CONTROL]); a disposal's control is 0 surplus / 1 setpoint
+C_SETPOINT, C_FOLLOW_INPUT, C_FOLLOW_OUTPUT, C_MUST_RUN = range(4)
+CONTROLS = {"setpoint": C_SETPOINT, "follow_input": C_FOLLOW_INPUT, "follow_output": C_FOLLOW_OUTPUT,
+            "must_run": C_MUST_RUN}
+# NF columns by type
+F_RATED, F_MIN_LOAD, F_PL_SLOPE, F_PL_OFFSET = range(4)  # converter (part-load line on I_PL, per hour)
+F_CAP, F_MAX_CH, F_MAX_DIS, F_LOSS, F_RELEASE, F_INIT, F_END_VALUE = range(7)  # storage
+F_IMP_MAX, F_EXP_MAX = range(2)  # market
+F_MAX = 0  # disposal, purchase
+N_F = 8
+# NV columns by type (-1: none)
+V_PROFILE, V_COST, V_CO2 = range(3)  # source (surplus cost/co2), demand (backup), disposal
+V_PRICE = 0  # purchase (V_CO2 = 2 as above)
+V_IMPORT, V_EXPORT = range(2)  # market (V_CO2 = 2)
+V_AVAIL = 0  # converter availability
+N_V = 3
+# bus columns
+B_STORE, B_MARKET, B_PURCHASE, B_DISPOSAL, B_PUSHED = range(5)
+N_B = 5
+# exchange columns
+L_CAP, L_LOSS, L_COST = range(3)
+# schedule ops
+(OP_SOURCE, OP_STORE_OPEN, OP_STORE_IN, OP_DEMAND_PLAN, OP_CONV_LOAD, OP_STORE_OUT, OP_DISPOSAL,
+ OP_CONV_SETTLE, OP_DEMAND_SETTLE, OP_STORE_CLOSE) = range(10)
+OP_NAMES = ("source", "store_open", "store_in", "demand_plan", "conv_load", "store_out", "disposal",
+            "conv_settle", "demand_settle", "store_close")
+
+
+class CompileError(ValueError):
+    """The park cannot be compiled into a step (a cycle of waiting assets); the message names it."""
+
+
+@dataclass
+class CompiledPark:
+    """Flat arrays of one park; see the module docstring for each table."""
+
+    graph: ParkGraph
+    dt_h: float
+    node_keys: list[str]
+    bus_ids: list[str]
+    link_ids: list[str]
+    NI: np.ndarray
+    NF: np.ndarray
+    NV: np.ndarray
+    PB: np.ndarray  # port bus
+    PD: np.ndarray  # 0 input, 1 output
+    PV: np.ndarray  # ratio value column
+    PO: np.ndarray  # the port the ratio is per unit of (global index, -1: the reference)
+    PBC: np.ndarray  # backup cost value column (-1: none)
+    PBO: np.ndarray  # backup co2 value column
+    PDEF: np.ndarray  # 1: the input is taken when settling (backup, or an on-demand supply)
+    BI: np.ndarray  # bus table (B_*)
+    BIN_PTR: np.ndarray
+    BIN_LINK: np.ndarray
+    LS: np.ndarray
+    LD: np.ndarray
+    LA: np.ndarray  # action index (-1: passive)
+    LF: np.ndarray  # L_CAP (per hour), L_LOSS, L_COST
+    LPASS: np.ndarray  # 1: a store pulls it when taking its inflows (a must-go supply)
+    OPS: np.ndarray  # (n_ops, 2)
+    values: list[Val]
+    action_names: list[str]
+    action_units: list[str]
+    action_kind: np.ndarray  # 0 converter, 1 exchange, 2 disposal
+    action_ref: np.ndarray  # component or exchange index
+    carbon_price_per_kg: float
+    schedule_names: list[str] = field(default_factory=list)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_keys)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.action_names)
+
+    def coefficients(self, series: dict[str, np.ndarray]) -> np.ndarray:
+        """``COEF[year, t, value]``: every value of the park at every step, from ``series``."""
+        any_s = next(iter(series.values()))
+        n_years, T = any_s.shape
+        coef = np.empty((n_years, T, len(self.values)))
+        for j, v in enumerate(self.values):
+            if v.series is None:
+                coef[:, :, j] = v.const
+            else:
+                s = series[v.series]
+                coef[:, :, j] = v.scale * (s if v.power == 1.0 else 1.0 / s) + v.offset
+        return coef
+
+    def exogenous(self, seed: int = 0, n_years: int = 1, given: dict | None = None) -> np.ndarray:
+        """Generate this park's series and return its ``COEF``."""
+        return self.coefficients(generate(self.graph, seed, n_years, self.dt_h, given))
+
+
+class _Values:
+    def __init__(self) -> None:
+        self.items: list[Val] = []
+        self.index: dict[Val, int] = {}
+
+    def add(self, v: Val | None) -> int:
+        if v is None:
+            return -1
+        if v not in self.index:
+            self.index[v] = len(self.items)
+            self.items.append(v)
+        return self.index[v]
+
+
+def _type(n: Node) -> int:
+    if n.type == "source":
+        return T_SOURCE if "profile" in n.val else T_PURCHASE
+    return {"demand": T_DEMAND, "converter": T_CONVERTER, "storage": T_STORAGE, "market": T_MARKET,
+            "disposal": T_DISPOSAL}[n.type]
+
+
+def compile_park(graph: ParkGraph, dt_h: float = 1.0) -> CompiledPark:
+    """Compile ``graph`` for steps of ``dt_h`` hours. Raises :class:`CompileError`."""
+    nodes = graph.nodes  # sorted by key
+    links = [link for link in graph.links]
+    bus_ids = list(graph.buses)
+    bidx = {b: i for i, b in enumerate(bus_ids)}
+    nidx = {n.key: i for i, n in enumerate(nodes)}
+    lidx = {link.id: i for i, link in enumerate(links)}
+    vals = _Values()
+    nn, nb, nl = len(nodes), len(bus_ids), len(links)
+    NI = np.full((nn, N_I), -1, dtype=np.int64)
+    NF = np.zeros((nn, N_F))
+    NV = np.full((nn, N_V), -1, dtype=np.int64)
+    BI = np.full((nb, N_B), -1, dtype=np.int64)
+    ports: list[tuple] = []
+    actions: list[tuple[str, str, int, int]] = []  # (name, unit, kind, ref)
+    for i, n in enumerate(nodes):
+        t = _type(n)
+        NI[i, I_TYPE] = t
+        if t == T_CONVERTER:
+            _converter(i, n, NI, NF, NV, ports, bidx, vals)
+            if n.text["control"] == "setpoint":
+                actions.append((n.key, _unit(graph, n.ports[n.text["reference"]].bus), 0, i))
+            continue
+        _single(i, t, n, graph, NI, NF, NV, BI, bidx, vals, actions)
+    for j, link in enumerate(links):
+        if link.controllable:
+            actions.append((link.id, _unit(graph, link.src), 1, j))
+    actions.sort(key=lambda a: a[0])  # the file's order never matters
+    for a, (_, _, kind, ref) in enumerate(actions):
+        if kind == 1:
+            continue
+        NI[ref, I_ACTION] = a
+    PB, PD, PV, PO, PBC, PBO = (np.array([p[k] for p in ports], dtype=np.int64) for k in range(6))
+    LS = np.array([bidx[link.src] for link in links], dtype=np.int64)
+    LD = np.array([bidx[link.dst] for link in links], dtype=np.int64)
+    LA = np.full(nl, -1, dtype=np.int64)
+    for a, (_, _, kind, ref) in enumerate(actions):
+        if kind == 1:
+            LA[ref] = a
+    LF = np.array([[link.capacity, link.loss, link.cost] for link in links], dtype=np.float64).reshape(nl, 3)
+    order = sorted(range(nl), key=lambda j: (links[j].priority, links[j].id))
+    BIN_PTR = np.zeros(nb + 1, dtype=np.int64)
+    per_bus = [[j for j in order if LD[j] == b] for b in range(nb)]
+    for b in range(nb):
+        BIN_PTR[b + 1] = BIN_PTR[b] + len(per_bus[b])
+    BIN_LINK = np.array([j for b in range(nb) for j in per_bus[b]], dtype=np.int64)
+    cp = CompiledPark(
+        graph, dt_h, [n.key for n in nodes], bus_ids, [link.id for link in links], NI, NF, NV, PB, PD, PV, PO, PBC,
+        PBO, np.zeros(len(ports), dtype=np.int64), BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF,
+        np.zeros(nl, dtype=np.int64), np.zeros((0, 2), dtype=np.int64), vals.items,
+        [a[0] for a in actions], [a[1] for a in actions], np.array([a[2] for a in actions], dtype=np.int64),
+        np.array([a[3] for a in actions], dtype=np.int64), graph.carbon_price_per_kg)
+    _classify(cp, nidx, lidx)
+    cp.OPS, cp.schedule_names = _schedule(cp)
+    return cp
+
+
+def _single(i: int, t: int, n: Node, graph: ParkGraph, NI, NF, NV, BI, bidx: dict, vals: _Values, actions: list) -> None:
+    """Table rows of a one-carrier component (source, purchase, demand, storage, market, disposal)."""
+    port = n.ports["port"]
+    b = bidx[port.bus]
+    NI[i, I_BUS] = b
+    if t == T_SOURCE:
+        NV[i, V_PROFILE], NV[i, V_COST], NV[i, V_CO2] = (vals.add(n.val["profile"]), vals.add(n.val["surplus_cost"]),
+                                                         vals.add(n.val["surplus_co2"]))
+    elif t == T_PURCHASE:
+        NV[i, V_PRICE], NV[i, V_CO2] = vals.add(n.val["price"]), vals.add(n.val["co2"])
+        NF[i, F_MAX] = n.num["max"]
+        BI[b, B_PURCHASE] = i
+    elif t == T_DEMAND:
+        NV[i, V_PROFILE] = vals.add(n.val["profile"])
+        if port.backup is not None:
+            NV[i, V_COST], NV[i, V_CO2] = vals.add(port.backup.cost), vals.add(port.backup.co2)
+    elif t == T_STORAGE:
+        for col, key in ((F_CAP, "capacity"), (F_MAX_CH, "max_charge"), (F_MAX_DIS, "max_discharge"),
+                         (F_LOSS, "loss"), (F_RELEASE, "release"), (F_INIT, "initial")):
+            NF[i, col] = n.num[key]
+        NF[i, F_END_VALUE] = n.num.get("end_value", 0.0)
+        BI[b, B_STORE] = i
+    elif t == T_MARKET:
+        NV[i, V_IMPORT] = vals.add(n.val.get("import_price"))
+        NV[i, V_EXPORT] = vals.add(n.val.get("export_price"))
+        NV[i, V_CO2] = vals.add(n.val["co2"])
+        NF[i, F_IMP_MAX], NF[i, F_EXP_MAX] = n.num["import_max"], n.num["export_max"]
+        BI[b, B_MARKET] = i
+    elif t == T_DISPOSAL:
+        NV[i, V_COST], NV[i, V_CO2] = vals.add(n.val["cost"]), vals.add(n.val["co2"])
+        NF[i, F_MAX] = n.num["max"]
+        NI[i, I_CONTROL] = 1 if n.text["control"] == "setpoint" else 0
+        if NI[i, I_CONTROL] == 1:
+            actions.append((n.key, _unit(graph, port.bus), 2, i))
+        elif BI[b, B_DISPOSAL] < 0:
+            BI[b, B_DISPOSAL] = i
+
+
+def _unit(graph: ParkGraph, bus: str) -> str:
+    from aisym.park.graph import FLOW_UNITS
+
+    return FLOW_UNITS[graph.buses[bus].carrier.resource]
+
+
+def _converter(i: int, n: Node, NI, NF, NV, ports: list, bidx: dict, vals: _Values) -> None:
+    NI[i, I_P0] = len(ports)
+    names = list(n.ports)
+    start = len(ports)
+    for pname in names:
+        p = n.ports[pname]
+        of = start + names.index(p.of) if p.of else -1
+        bc = vals.add(p.backup.cost) if p.backup else -1
+        bo = vals.add(p.backup.co2) if p.backup else -1
+        ports.append((bidx[p.bus], 0 if p.direction == "in" else 1, vals.add(p.ratio), of, bc, bo))
+    NI[i, I_P1] = len(ports)
+    NI[i, I_REF] = start + names.index(n.text["reference"])
+    NI[i, I_CONTROL] = CONTROLS[n.text["control"]]
+    NF[i, F_RATED] = n.num["rated"]
+    NF[i, F_MIN_LOAD] = n.num["min_load"]
+    NV[i, V_AVAIL] = vals.add(n.val.get("availability"))
+    if "part_load_port" in n.text:
+        # the port's flow is a straight line through (rated, ratio·rated) and (min, ratio_min·min)
+        pl = start + names.index(n.text["part_load_port"])
+        NI[i, I_PL] = pl
+        ratio = vals.items[ports[pl][2]]
+        assert ratio.series is None, "a part-load curve needs a constant ratio"
+        rated, p_min = n.num["rated"], n.num["rated"] * n.num["min_load"]
+        at_rated, at_min = ratio.const * rated, n.num["part_load_ratio"] * p_min
+        slope = (at_rated - at_min) / (rated - p_min)
+        NF[i, F_PL_SLOPE], NF[i, F_PL_OFFSET] = slope, at_rated - slope * rated
+
+
+def _classify(cp: CompiledPark, nidx: dict, lidx: dict) -> None:
+    """Which converter inputs are taken late (deferred), which buses are pushed into, which
+    store inflows are pulled as must-go supply."""
+    NI, BI = cp.NI, cp.BI
+    nb = len(cp.bus_ids)
+    # a bus whose converter outputs cannot be dumped is "pushed": the converter delivers
+    # through it at once, and its load is limited by what the far side accepts
+    for b in range(nb):
+        outs = [p for p in range(len(cp.PB)) if cp.PB[p] == b and cp.PD[p] == 1]
+        BI[b, B_PUSHED] = 1 if outs and BI[b, B_DISPOSAL] < 0 else 0
+    on_demand = np.zeros(nb, dtype=bool)  # supply follows what is taken
+    for b in range(nb):
+        if BI[b, B_MARKET] >= 0 or BI[b, B_PURCHASE] >= 0:
+            on_demand[b] = True
+    for p in range(len(cp.PB)):
+        if cp.PD[p] == 1:
+            n = _owner(cp, p)
+            if NI[n, I_CONTROL] == C_FOLLOW_OUTPUT and p == NI[n, I_REF]:
+                on_demand[cp.PB[p]] = True
+    for p in range(len(cp.PB)):
+        if cp.PD[p] != 0:
+            continue
+        b = cp.PB[p]
+        srcs = [cp.LS[j] for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]]
+        fed = on_demand[b] or (srcs and all(on_demand[s] for s in srcs))
+        cp.PDEF[p] = 1 if (cp.PBC[p] >= 0 or fed) else 0
+    for j in range(len(cp.LS)):
+        s = cp.LS[j]
+        cp.LPASS[j] = 1 if (BI[cp.LD[j], B_STORE] >= 0 and not BI[s, B_PUSHED] and cp.LA[j] < 0) else 0
+
+
+def _owner(cp: CompiledPark, p: int) -> int:
+    for n in range(cp.n_nodes):
+        if cp.NI[n, I_TYPE] == T_CONVERTER and cp.NI[n, I_P0] <= p < cp.NI[n, I_P1]:
+            return n
+    raise KeyError(p)
+
+
+Op = tuple[int, int]
+
+
+class _Rules:
+    """The dependencies between one step's ops, built rule by rule (docs/twin.md)."""
+
+    def __init__(self, cp: CompiledPark):
+        self.cp = cp
+        nb = len(cp.bus_ids)
+        self.deps: dict[Op, set[Op]] = {}
+        self.producers: list[list[Op]] = [[] for _ in range(nb)]  # ops that put supply on a bus
+        self.planners: list[list[Op]] = [[] for _ in range(nb)]  # ops that state needs on a bus
+        self.pullers: list[list[Op]] = [[] for _ in range(nb)]  # converter loads taking from a bus at once
+
+    def op(self, code: int, n: int) -> Op:
+        self.deps.setdefault((code, n), set())
+        return (code, n)
+
+    def after(self, a: Op, b: Op) -> None:
+        """``a`` runs after ``b``."""
+        self.op(*a)
+        self.op(*b)
+        if a != b:
+            self.deps[a].add(b)
+
+    def roles(self) -> None:
+        cp, NI = self.cp, self.cp.NI
+        for n in range(cp.n_nodes):
+            t, b = NI[n, I_TYPE], NI[n, I_BUS]
+            if t == T_SOURCE:
+                self.producers[b].append(self.op(OP_SOURCE, n))
+            elif t == T_DEMAND:
+                self.planners[b].append(self.op(OP_DEMAND_PLAN, n))
+                self.op(OP_DEMAND_SETTLE, n)
+            elif t == T_STORAGE:
+                chain = [self.op(c, n) for c in (OP_STORE_OPEN, OP_STORE_IN, OP_STORE_OUT, OP_STORE_CLOSE)]
+                for a, b2 in itertools.pairwise(chain):
+                    self.after(b2, a)
+                self.producers[b] += chain[:2]
+            elif t == T_DISPOSAL and NI[n, I_CONTROL] == 1:
+                self.op(OP_DISPOSAL, n)
+            elif t == T_CONVERTER:
+                self.after(self.op(OP_CONV_SETTLE, n), self.op(OP_CONV_LOAD, n))
+                for p in range(NI[n, I_P0], NI[n, I_P1]):
+                    role = self.producers if cp.PD[p] == 1 else self.planners if cp.PDEF[p] else self.pullers
+                    role[cp.PB[p]].append((OP_CONV_LOAD, n))
+
+    def supply_ready(self, b: int) -> list[Op]:
+        """Ops after which bus ``b``'s supply (local, and through its incoming exchanges) is known."""
+        cp = self.cp
+        out = list(self.producers[b])
+        for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]:
+            out += self.producers[cp.LS[j]]
+            st = cp.BI[cp.LS[j], B_STORE]
+            if st >= 0 and cp.LA[j] >= 0:
+                out.append((OP_STORE_OUT, st))
+        return out
+
+    def rules(self) -> None:
+        cp, NI = self.cp, self.cp.NI
+        for n in range(cp.n_nodes):
+            t, b = NI[n, I_TYPE], NI[n, I_BUS]
+            if t == T_DEMAND:
+                for o in self.supply_ready(b):
+                    self.after((OP_DEMAND_SETTLE, n), o)
+            elif t == T_STORAGE:
+                self.store(n, b)
+            elif t == T_DISPOSAL and NI[n, I_CONTROL] == 1:
+                for o in self.producers[b] + self.pullers[b]:
+                    self.after((OP_DISPOSAL, n), o)
+            elif t == T_CONVERTER:
+                self.converter(n)
+
+    def store(self, n: int, b: int) -> None:
+        cp = self.cp
+        for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]:
+            if cp.LPASS[j]:  # must-go inflows (waste heat) are taken once they are made
+                for o in self.producers[cp.LS[j]]:
+                    self.after((OP_STORE_IN, n), o)
+        for j in range(len(cp.LS)):  # discharge once what its consumers need is known
+            if cp.LS[j] == b and cp.LA[j] >= 0:
+                for o in self.planners[cp.LD[j]]:
+                    self.after((OP_STORE_OUT, n), o)
+        for o in self.pullers[b]:  # converters taking from it at once (a CHP on the gas holder) come first
+            self.after((OP_STORE_OUT, n), o)
+
+    def converter(self, n: int) -> None:
+        cp, NI, BI = self.cp, self.cp.NI, self.cp.BI
+        load = (OP_CONV_LOAD, n)
+        for p in range(NI[n, I_P0], NI[n, I_P1]):
+            b = cp.PB[p]
+            if cp.PD[p] == 0:
+                target = (OP_CONV_SETTLE, n) if cp.PDEF[p] else load
+                for o in self.supply_ready(b):
+                    if o[1] != n:
+                        self.after(target, o)
+                continue
+            if BI[b, B_PUSHED]:  # into stores after their must-go inflows, before their discharge
+                stores = [BI[cp.LD[j], B_STORE] for j in range(len(cp.LS)) if cp.LS[j] == b] + [BI[b, B_STORE]]
+                for st in (x for x in stores if x >= 0):
+                    self.after(load, (OP_STORE_IN, st))
+                    self.after((OP_STORE_OUT, st), load)
+            if NI[n, I_CONTROL] == C_FOLLOW_OUTPUT and p == NI[n, I_REF]:
+                # it runs to meet what is asked of it: after the needs and the other supplies there
+                for tb in [b] + [cp.LD[j] for j in range(len(cp.LS)) if cp.LS[j] == b]:
+                    for o in self.planners[tb] + self.producers[tb]:
+                        if o != load:
+                            self.after(load, o)
+
+
+def _schedule(cp: CompiledPark) -> tuple[np.ndarray, list[str]]:
+    """The step's op order: a topological order of the rules, ties broken by (op, id)."""
+    r = _Rules(cp)
+    r.roles()
+    r.rules()
+    _priorities(cp, r.pullers, r.after)
+    ops = list(r.deps)
+    for c in (o for o in ops if o[0] == OP_STORE_CLOSE):  # stores close once all else is done
+        for o in ops:
+            if o[0] != OP_STORE_CLOSE:
+                r.after(c, o)
+    return _kahn(cp, r.deps)
+
+
+def _kahn(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
+    """Kahn's algorithm, always taking the ready op lowest in (op, id): one deterministic order."""
+    key = lambda o: (o[0], cp.node_keys[o[1]])  # noqa: E731
+    waiting = {o: set(d) for o, d in deps.items()}
+    users: dict = {o: [] for o in deps}
+    for o, d in deps.items():
+        for x in d:
+            users[x].append(o)
+    heap = [(key(o), o) for o, d in waiting.items() if not d]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        _, o = heapq.heappop(heap)
+        order.append(o)
+        for u in users[o]:
+            waiting[u].discard(o)
+            if not waiting[u]:
+                heapq.heappush(heap, (key(u), u))
+    if len(order) < len(deps):
+        stuck = sorted((o for o in deps if o not in set(order)), key=key)
+        names = ", ".join(f"{OP_NAMES[c]}({cp.node_keys[k]})" for c, k in stuck[:8])
+        raise CompileError(f"{cp.graph.source}: the park's assets wait on each other in a cycle ({names}); "
+                           "put a store between them or make one exchange controllable")
+    return np.array(order, dtype=np.int64).reshape(-1, 2), [f"{OP_NAMES[c]}({cp.node_keys[k]})" for c, k in order]
+
+
+
+
+def _priorities(cp: CompiledPark, conv_pullers, after) -> None:
+    """Converters pulling from one store or bus at once go in their exchanges' priority order."""
+    for b in range(len(cp.bus_ids)):
+        pullers = []
+        for j in range(len(cp.LS)):
+            if cp.LS[j] != b:
+                continue
+            for o in conv_pullers[cp.LD[j]]:
+                pullers.append((cp.graph.links[j].priority, cp.link_ids[j], o))
+        pullers.sort()
+        for (_, _, a), (_, _, b2) in itertools.pairwise(pullers):
+            if a != b2:
+                after(b2, a)
+
+
+def value_names(cp: CompiledPark) -> list[str]:
+    return [f"{v.series or v.const}" for v in cp.values]
+
+
+def steps(cp: CompiledPark) -> int:
+    return steps_per_year(cp.dt_h)

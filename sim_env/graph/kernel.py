@@ -1,0 +1,827 @@
+"""One batched Numba kernel that steps any compiled park (:mod:`sim_env.graph.compile`).
+
+Each component type's behaviour is written once here, in ``_op``; the step runs the park's
+compiled schedule ``OPS`` over it. Batch row ``k`` may carry its own topology in ``MASK[k, e]``
+(an exchange's capacity is multiplied by it), so K candidate links run in one call without
+recompiling. The same functions run without Numba (``.py_func``) as the plain-Python
+reference, so a formula is never written twice.
+
+Arrays (``k`` the batch row, always first): ``S[k, n]`` store levels; ``A[k, a]`` action
+fractions in [0, 1]; ``COEF[ser[k], t[k], v]`` values; ``Y[k, o]`` per-step outputs laid out
+by :func:`output_names`. Scratch arrays ``W*`` are allocated once by the caller
+(:func:`scratch`) and overwritten every step: nothing is allocated inside the loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .compile import (
+    B_DISPOSAL,
+    B_MARKET,
+    B_PURCHASE,
+    B_PUSHED,
+    B_STORE,
+    C_FOLLOW_INPUT,
+    C_FOLLOW_OUTPUT,
+    C_SETPOINT,
+    F_CAP,
+    F_EXP_MAX,
+    F_IMP_MAX,
+    F_INIT,
+    F_LOSS,
+    F_MAX,
+    F_MAX_CH,
+    F_MAX_DIS,
+    F_MIN_LOAD,
+    F_PL_OFFSET,
+    F_PL_SLOPE,
+    F_RATED,
+    F_RELEASE,
+    I_ACTION,
+    I_BUS,
+    I_CONTROL,
+    I_P0,
+    I_P1,
+    I_PL,
+    I_REF,
+    I_TYPE,
+    L_CAP,
+    L_COST,
+    L_LOSS,
+    OP_CONV_LOAD,
+    OP_CONV_SETTLE,
+    OP_DEMAND_PLAN,
+    OP_DEMAND_SETTLE,
+    OP_DISPOSAL,
+    OP_SOURCE,
+    OP_STORE_CLOSE,
+    OP_STORE_IN,
+    OP_STORE_OPEN,
+    OP_STORE_OUT,
+    T_CONVERTER,
+    T_DISPOSAL,
+    T_MARKET,
+    T_PURCHASE,
+    T_SOURCE,
+    T_STORAGE,
+    V_AVAIL,
+    V_CO2,
+    V_COST,
+    V_EXPORT,
+    V_IMPORT,
+    V_PRICE,
+    V_PROFILE,
+    CompiledPark,
+)
+
+_EPS = 1e-9
+# head of the output row; then per exchange, per component (activity, backup, cost), per action clip
+Y_REWARD, Y_COST, Y_CARBON, Y_CO2, Y_UNMET, Y_SPILL, Y_OVER_LIMIT, Y_CLIP = range(8)
+N_HEAD = 8
+HEAD_NAMES = ("reward", "cost", "carbon_cost", "co2_kg", "unmet", "spilled", "over_limit", "clip_total")
+
+
+def output_names(cp: CompiledPark) -> list[str]:
+    """Names of the ``Y`` columns: the head, then ``flow:<exchange>``, ``level|load|...:<component>``."""
+    names = list(HEAD_NAMES)
+    names += [f"flow:{e}" for e in cp.link_ids]
+    names += [f"activity:{n}" for n in cp.node_keys]
+    names += [f"backup:{n}" for n in cp.node_keys]
+    names += [f"cost:{n}" for n in cp.node_keys]
+    names += [f"clip:{a}" for a in cp.action_names]
+    return names
+
+
+class Scratch:
+    """Per-row work arrays of one batch (allocated once)."""
+
+    def __init__(self, cp: CompiledPark, K: int):
+        nb, nl, nn, npo = len(cp.bus_ids), len(cp.link_ids), cp.n_nodes, len(cp.PB)
+        self.bus = np.zeros((K, 4, nb))  # offer, need, drawn, given
+        self.link = np.zeros((K, 2, nl))  # flow, request (-1: none)
+        # work level, in (must-go), in (pushed), out, activity, backup, cost, pushed-into store + 1, CO2
+        self.node = np.zeros((K, 9, nn))
+        self.port = np.zeros((K, max(npo, 1)))  # flow per hour of each converter port
+        self.port_before = np.zeros((K, max(npo, 1)))
+
+
+_OFFER, _NEED, _DRAWN, _GIVEN = range(4)
+_FLOW, _REQ = range(2)
+_WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _INTO, _CO2 = range(9)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _store_avail(NF, WN, k, st, dt):
+    if NF[st, F_RELEASE] > 0.0:  # a process inventory gives only what it releases
+        return 0.0
+    a = min(NF[st, F_MAX_DIS] * dt - WN[k, _OUT, st], WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st])
+    return max(a, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _avail_local(BI, NF, WB, WN, k, b, dt):
+    a = WB[k, _OFFER, b]
+    st = BI[b, B_STORE]
+    if st >= 0:
+        a += _store_avail(NF, WN, k, st, dt)
+    if BI[b, B_MARKET] >= 0 or BI[b, B_PURCHASE] >= 0:
+        a = math.inf
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def _take_local(BI, NF, WB, WN, k, b, x, dt):
+    """Take ``x`` from bus ``b``: its offers first, then its store, market or purchase."""
+    o = min(x, WB[k, _OFFER, b])
+    WB[k, _OFFER, b] -= o
+    rest = x - o
+    if rest <= 0.0:
+        return
+    st = BI[b, B_STORE]
+    if st >= 0:
+        s = min(rest, _store_avail(NF, WN, k, st, dt))
+        WN[k, _OUT, st] += s
+        rest -= s
+    if rest > 0.0:
+        WB[k, _DRAWN, b] += rest
+
+
+@njit(cache=True, error_model="numpy")
+def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
+    """Bring up to ``x`` onto bus ``b``: local supply, then its exchanges in priority order."""
+    got = min(x, _avail_local(BI, NF, WB, WN, k, b, dt))
+    if got > 0.0:
+        _take_local(BI, NF, WB, WN, k, b, got, dt)
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        if got >= x - 1e-12:
+            break
+        e = BIN_LINK[i]
+        keep = 1.0 - LF[e, L_LOSS]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        if WL[k, _REQ, e] >= 0.0:
+            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+        y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt))
+        if y > 0.0:
+            _take_local(BI, NF, WB, WN, k, LS[e], y, dt)
+            WL[k, _FLOW, e] += y
+            got += y * keep
+    return got
+
+
+@njit(cache=True, error_model="numpy")
+def _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, b, dt, conv_lo, conv_hi):
+    """What bus ``b`` can take now: needs not yet offered, follow-input converters, store room."""
+    a = max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0)
+    st = BI[b, B_STORE]
+    if st >= 0:
+        a += max(NF[st, F_MAX_CH] * dt - WN[k, _INP, st] - WN[k, _INC, st], 0.0)
+    if BI[b, B_MARKET] >= 0 or BI[b, B_DISPOSAL] >= 0:
+        return math.inf
+    for n in range(conv_lo, conv_hi):
+        if NI[n, I_TYPE] == T_CONVERTER and NI[n, I_CONTROL] == C_FOLLOW_INPUT:
+            r = NI[n, I_REF]
+            if PB[r] == b and PD[r] == 0 and PDEF[r] == 0 and WN[k, _ACT, n] == 0.0:
+                a += NF[n, F_RATED] * dt
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def _accept(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, dt, nn):
+    a = _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, b, dt, 0, nn)
+    for e in range(LS.shape[0]):
+        if LS[e] == b:
+            lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+            if LA[e] >= 0:
+                lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+            a += max(min(lim, _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, LD[e], dt, 0, nn)
+                         / (1.0 - LF[e, L_LOSS])), 0.0)
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def _deliver(BI, WB, WN, k, b, x):
+    """``x`` arrives on bus ``b`` as a push: into its store, its market, or as an offer."""
+    if BI[b, B_MARKET] >= 0:
+        WB[k, _GIVEN, b] += x
+    elif BI[b, B_STORE] >= 0:
+        WN[k, _INC, BI[b, B_STORE]] += x
+    else:
+        WB[k, _OFFER, b] += x
+
+
+@njit(cache=True, error_model="numpy")
+def _push(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, x, dt, nn, n_from):
+    """Send ``x`` made by converter ``n_from`` through a pushed bus: local takers, then exchanges."""
+    local = min(x, _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, b, dt, 0, nn))
+    if local > 0.0:
+        if BI[b, B_STORE] >= 0:
+            WN[k, _INTO, n_from] = BI[b, B_STORE] + 1.0
+        _deliver(BI, WB, WN, k, b, local)
+    rest = x - local
+    for e in range(LS.shape[0]):
+        if rest <= 1e-12:
+            break
+        if LS[e] != b:
+            continue
+        keep = 1.0 - LF[e, L_LOSS]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        y = min(rest, lim, _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, LD[e], dt, 0, nn) / keep)
+        if y > 0.0:
+            WL[k, _FLOW, e] += y
+            if BI[LD[e], B_STORE] >= 0:
+                WN[k, _INTO, n_from] = BI[LD[e], B_STORE] + 1.0
+            _deliver(BI, WB, WN, k, LD[e], y * keep)
+            rest -= y
+    if rest > 1e-12:
+        WB[k, _OFFER, b] += rest  # nothing took it: left on the bus, spilled at the end
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _frac(A, Y, k, a, clip0):
+    req = A[k, a]
+    if math.isnan(req):
+        Y[k, clip0 + a] = 1.0
+        return 0.0
+    v = min(max(req, 0.0), 1.0)
+    Y[k, clip0 + a] = v - req
+    return v
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _min_load(x, p_min, rated):
+    """A unit runs at 0 or between min load and rated; requests below min load round to the nearer."""
+    if rated <= 0.0:
+        return 0.0
+    if x < p_min - _EPS:
+        return 0.0 if x < 0.5 * p_min else p_min
+    return min(x, rated)
+
+
+@njit(cache=True, error_model="numpy")
+def _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L):
+    """Each port's flow per hour at reference load ``L`` (part-load line; ``of`` ratios)."""
+    p0, p1, ref, pl = NI[n, I_P0], NI[n, I_P1], NI[n, I_REF], NI[n, I_PL]
+    for p in range(p0, p1):
+        if PO[p] >= 0:
+            continue
+        if p == ref:
+            WP[k, p] = L
+        elif p == pl:
+            WP[k, p] = NF[n, F_PL_SLOPE] * L + NF[n, F_PL_OFFSET] if L > 0.0 else 0.0
+        else:
+            WP[k, p] = COEF[s, ti, PV[p]] * L
+    for p in range(p0, p1):
+        if PO[p] >= 0:
+            WP[k, p] = COEF[s, ti, PV[p]] * WP[k, PO[p]]
+
+
+@njit(cache=True, error_model="numpy")
+def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
+    """The largest reference load at which port ``p`` needs no more than ``have`` per hour."""
+    if p == NI[n, I_REF]:
+        return have
+    if p == NI[n, I_PL]:
+        return (have - NF[n, F_PL_OFFSET]) / NF[n, F_PL_SLOPE] if NF[n, F_PL_SLOPE] > 0.0 else math.inf
+    r = COEF[s, ti, PV[p]]
+    return have / r if r > 0.0 else math.inf
+
+
+@njit(cache=True, error_model="numpy")
+def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
+    """Give ``x`` back to where bus ``b`` got it (a clipped load needs less), last exchange first."""
+    for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
+        if x <= 1e-12:
+            return
+        e = BIN_LINK[i]
+        keep = 1.0 - LF[e, L_LOSS]
+        r = min(x, WL[k, _FLOW, e] * keep)
+        if r > 0.0:
+            WL[k, _FLOW, e] -= r / keep
+            src = LS[e]
+            if BI[src, B_MARKET] >= 0 or BI[src, B_PURCHASE] >= 0:
+                WB[k, _DRAWN, src] -= r / keep
+            elif BI[src, B_STORE] >= 0 and WB[k, _OFFER, src] <= 0.0:
+                WN[k, _OUT, BI[src, B_STORE]] -= r / keep
+            else:
+                WB[k, _OFFER, src] += r / keep
+            x -= r
+    if x > 1e-12:
+        if BI[b, B_MARKET] >= 0 or BI[b, B_PURCHASE] >= 0:
+            WB[k, _DRAWN, b] -= x
+        else:
+            WB[k, _OFFER, b] += x
+
+
+@njit(cache=True, error_model="numpy")
+def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, MASK, COEF, s, ti,
+                    A, Y, WB, WN, WL, WP, k, n, dt, clip0, nn):
+    """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
+    rated = NF[n, F_RATED]
+    ctrl = NI[n, I_CONTROL]
+    ref = NI[n, I_REF]
+    if ctrl == C_SETPOINT:
+        a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
+        L = _min_load(a * rated, NF[n, F_MIN_LOAD] * rated, rated)
+    elif ctrl == C_FOLLOW_OUTPUT:
+        L = min(_accept(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, PB[ref], dt, nn) / dt, rated)
+    else:
+        L = rated
+    if NV[n, V_AVAIL] >= 0:
+        L = min(L, rated * max(COEF[s, ti, NV[n, V_AVAIL]], 0.0))
+    wanted = L
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        b = PB[p]
+        if PD[p] == 0 and PDEF[p] == 0:
+            have = _avail_local(BI, NF, WB, WN, k, b, dt)
+            for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+                e = BIN_LINK[i]
+                lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+                if WL[k, _REQ, e] >= 0.0:
+                    lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+                have += max(min(lim, _avail_local(BI, NF, WB, WN, k, LS[e], dt)), 0.0) * (1.0 - LF[e, L_LOSS])
+            L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
+        elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
+            room = _accept(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, dt, nn)
+            L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, room / dt))
+    L = max(L, 0.0)
+    p_min = NF[n, F_MIN_LOAD] * rated
+    if wanted > L and p_min - _EPS > L:
+        L = 0.0  # bounded below its min load by what it can take or give: it stops
+    WN[k, _ACT, n] = L * dt if L > 0.0 else 1e-300  # marks it as run
+    _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L)
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        b = PB[p]
+        x = WP[k, p] * dt
+        if PD[p] == 0:
+            if PDEF[p] == 0:
+                _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
+            else:
+                WB[k, _NEED, b] += x
+        elif BI[b, B_PUSHED] == 1:
+            _push(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, x, dt, nn, n)
+        else:
+            WB[k, _OFFER, b] += x
+
+
+@njit(cache=True, error_model="numpy")
+def _store_out(NI, NF, BI, LS, LD, LA, LF, MASK, A, Y, WB, WN, WL, WP, PB, PD, PDEF, k, st, dt, clip0, nn):
+    """Grant a store's controllable discharges, pro rata when they ask more than it can give."""
+    b = NI[st, I_BUS]
+    total = 0.0
+    for e in range(LS.shape[0]):
+        if LS[e] == b and LA[e] >= 0:
+            a = _frac(A, Y, k, LA[e], clip0)
+            keep = 1.0 - LF[e, L_LOSS]
+            req = min(a * LF[e, L_CAP] * MASK[k, e] * dt,
+                      _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, LD[e], dt, 0, nn) / keep)
+            WL[k, _REQ, e] = max(req, 0.0)
+            total += WL[k, _REQ, e]
+    if total <= 0.0:
+        return
+    limit = _store_avail(NF, WN, k, st, dt)
+    scale = limit / total if total > limit else 1.0
+    for e in range(LS.shape[0]):
+        if LS[e] == b and LA[e] >= 0:
+            g = WL[k, _REQ, e] * scale
+            WL[k, _REQ, e] = g
+            WL[k, _FLOW, e] += g
+            WN[k, _OUT, st] += g
+            WB[k, _OFFER, LD[e]] += g * (1.0 - LF[e, L_LOSS])
+
+
+@njit(cache=True, error_model="numpy")
+def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL, WP, WQ, k, n,
+            cut, dt):
+    """Lower converter ``n``'s delivery into a full store by ``cut``: its load and inputs follow.
+
+    A converter that delivers into a store delivers only there (checked when compiling), so
+    the store's pushed inflow falls by exactly what its outputs fall by.
+    """
+    old = WN[k, _ACT, n] / dt
+    per = 0.0
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1 and old > 0.0:
+            per += WP[k, p] / old
+    if per <= 0.0:
+        return 0.0
+    new = max(old - cut / dt / per, 0.0)
+    if new < NF[n, F_MIN_LOAD] * NF[n, F_RATED] - _EPS:
+        new = 0.0
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        WQ[k, p] = WP[k, p]
+    _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, new)
+    WN[k, _ACT, n] = new * dt if new > 0.0 else 1e-300
+    done = 0.0
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        d = (WQ[k, p] - WP[k, p]) * dt
+        if d <= 0.0:
+            continue
+        if PD[p] == 0:
+            if PBC[p] >= 0:  # a bought shortfall goes first
+                back = min(d, WN[k, _BACK, n])
+                WN[k, _BACK, n] -= back
+                WN[k, _COST, n] -= back * COEF[s, ti, PBC[p]]
+                WN[k, _CO2, n] -= back * COEF[s, ti, PBO[p]]
+                d -= back
+            _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
+        elif BI[PB[p], B_PUSHED] == 1:
+            done += d
+    return done
+
+
+@njit(cache=True, error_model="numpy")
+def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LD, LF, LPASS, COEF, s, ti, S,
+                 WB, WN, WL, WP, WQ, k, st, dt):
+    """End a store's step: converters that overfill it run less, then must-go inflows spill back."""
+    b = NI[st, I_BUS]
+    cap = NF[st, F_CAP]
+    level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+    over = level - cap
+    if over > 0.0 and WN[k, _INC, st] > 0.0:
+        cut_total = min(over, WN[k, _INC, st])
+        share = cut_total / WN[k, _INC, st]
+        for n in range(NI.shape[0]):
+            if NI[n, I_TYPE] != T_CONVERTER or WN[k, _INTO, n] != st + 1.0:
+                continue
+            mine = 0.0  # what n delivered into this store this step
+            for p in range(NI[n, I_P0], NI[n, I_P1]):
+                if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1:
+                    mine += WP[k, p] * dt
+            done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL,
+                           WP, WQ, k, n, mine * share, dt)
+            delivered = done
+            for p in range(NI[n, I_P0], NI[n, I_P1]):
+                pb = PB[p]
+                if PD[p] != 1 or BI[pb, B_PUSHED] != 1 or delivered <= 0.0:
+                    continue
+                if pb == b:
+                    WN[k, _INC, st] -= delivered
+                    delivered = 0.0
+                for e in range(LS.shape[0]):
+                    if LS[e] == pb and LD[e] == b and delivered > 0.0:
+                        r = min(delivered, WL[k, _FLOW, e])
+                        WL[k, _FLOW, e] -= r
+                        WN[k, _INC, st] -= r * (1.0 - LF[e, L_LOSS])
+                        delivered -= r
+        level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+        over = level - cap
+    if over > 0.0:  # must-go inflows the store cannot keep go back to their buses (dumped there)
+        for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
+            e = BIN_LINK[i]
+            if over <= 0.0:
+                break
+            if LPASS[e] == 0:
+                continue
+            keep = 1.0 - LF[e, L_LOSS]
+            r = min(over, WL[k, _FLOW, e] * keep)
+            WL[k, _FLOW, e] -= r / keep
+            WN[k, _INP, st] -= r
+            WB[k, _OFFER, LS[e]] += r / keep
+            over -= r
+        level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+    S[k, st] = min(max(level, 0.0), cap)
+    WN[k, _ACT, st] = S[k, st]
+
+
+@njit(cache=True, error_model="numpy")
+def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
+    got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
+    WB[k, _NEED, b] -= x
+    return max(x - got, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0):
+    """Clear the row's scratch; controllable exchanges out of anything but a store cap what
+    may be pulled through them (a store's are granted when it discharges)."""
+    for b in range(BI.shape[0]):
+        for j in range(4):
+            WB[k, j, b] = 0.0
+    for e in range(LS.shape[0]):
+        WL[k, _FLOW, e] = 0.0
+        WL[k, _REQ, e] = -1.0
+        if LA[e] >= 0 and BI[LS[e], B_STORE] < 0:
+            WL[k, _REQ, e] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt
+    for n in range(WN.shape[2]):
+        for j in range(9):
+            WN[k, j, n] = 0.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _store_open(NF, S, WB, WN, k, n, b, dt):
+    """Standing loss and first-order release, both from the level at the start of the step."""
+    lv = S[k, n]
+    rel = lv * min(1.0, NF[n, F_RELEASE] * dt)
+    WN[k, _BACK, n] = lv * NF[n, F_LOSS] * dt  # a store's "backup" column holds its standing loss
+    WN[k, _WORK, n] = lv - WN[k, _BACK, n] - rel
+    WB[k, _OFFER, b] += rel
+
+
+@njit(cache=True, error_model="numpy")
+def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, dt):
+    """A store takes the must-go supply of its passive exchanges (waste heat) up to its charge rate."""
+    for j in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        e = BIN_LINK[j]
+        if LPASS[e] == 0:
+            continue
+        keep = 1.0 - LF[e, L_LOSS]
+        room = NF[n, F_MAX_CH] * dt - WN[k, _INP, n] - WN[k, _INC, n]
+        y = min(LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e], room / keep, WB[k, _OFFER, LS[e]])
+        if y > 0.0:
+            WB[k, _OFFER, LS[e]] -= y
+            WL[k, _FLOW, e] += y
+            WN[k, _INP, n] += y * keep
+
+
+@njit(cache=True, error_model="numpy")
+def _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, clip0):
+    """A flare on demand: burns its action's share of ``max`` from what its bus holds."""
+    a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
+    got = min(a * NF[n, F_MAX] * dt, _avail_local(BI, NF, WB, WN, k, b, dt))
+    if got > 0.0:
+        _take_local(BI, NF, WB, WN, k, b, got, dt)
+    WN[k, _ACT, n] = got
+    WN[k, _COST, n] += got * COEF[s, ti, NV[n, V_COST]]
+    WN[k, _CO2, n] = got * COEF[s, ti, NV[n, V_CO2]]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v):
+    """A shortfall bought as backup (cost and CO2 per unit); returns what stays unmet."""
+    if short <= 1e-12:
+        return 0.0
+    if cost_v < 0:
+        return short
+    WN[k, _BACK, n] += short
+    WN[k, _COST, n] += short * COEF[s, ti, cost_v]
+    WN[k, _CO2, n] += short * COEF[s, ti, co2_v]
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
+    got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
+    WB[k, _NEED, b] -= x
+    return max(x - got, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, s, ti, A, WB, WN,
+                 WL, WP, k, n, dt):
+    """Take the inputs a converter's load stated but did not take at once; buy or count shortfalls."""
+    unmet = 0.0
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        if PD[p] == 0 and PDEF[p] == 1:
+            short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[k, p] * dt, dt)
+            unmet += _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p])
+    return unmet
+
+
+@njit(cache=True, error_model="numpy")
+def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
+               COEF, MASK, s, ti, S, A, Y, WB, WN, WL, WP, WQ, k, dt, carbon):
+    nn, nl = NI.shape[0], LS.shape[0]
+    clip0 = N_HEAD + nl + 3 * nn
+    _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0)
+    unmet = 0.0
+    for i in range(OPS.shape[0]):
+        op, n = OPS[i, 0], OPS[i, 1]
+        b = NI[n, I_BUS]
+        if op == OP_SOURCE:
+            WN[k, _ACT, n] = max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
+            WB[k, _OFFER, b] += WN[k, _ACT, n]
+        elif op == OP_STORE_OPEN:
+            _store_open(NF, S, WB, WN, k, n, b, dt)
+        elif op == OP_STORE_IN:
+            _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, dt)
+        elif op == OP_DEMAND_PLAN:
+            WB[k, _NEED, b] += max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
+        elif op == OP_CONV_LOAD:
+            _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, MASK, COEF, s,
+                            ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0, nn)
+        elif op == OP_STORE_OUT:
+            _store_out(NI, NF, BI, LS, LD, LA, LF, MASK, A, Y, WB, WN, WL, WP, PB, PD, PDEF, k, n, dt, clip0, nn)
+        elif op == OP_DISPOSAL:
+            _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, clip0)
+        elif op == OP_CONV_SETTLE:
+            unmet += _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, s,
+                                  ti, A, WB, WN, WL, WP, k, n, dt)
+        elif op == OP_DEMAND_SETTLE:
+            x = max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
+            short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
+            WN[k, _ACT, n] = x - short
+            unmet += _shortfall(WN, COEF, s, ti, k, n, short, NV[n, V_COST], NV[n, V_CO2])
+        elif op == OP_STORE_CLOSE:
+            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LD, LF, LPASS, COEF, s, ti, S,
+                         WB, WN, WL, WP, WQ, k, n, dt)
+    _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt)
+    _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, unmet)
+    _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0)
+
+
+@njit(cache=True, error_model="numpy")
+def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt):
+    """Must-go supply left on a bus flows on through passive exchanges to a market or disposal."""
+    for e in range(LS.shape[0]):
+        src, dst = LS[e], LD[e]
+        if WB[k, _OFFER, src] <= 0.0 or LA[e] >= 0 or (BI[dst, B_MARKET] < 0 and BI[dst, B_DISPOSAL] < 0):
+            continue
+        y = min(WB[k, _OFFER, src], LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e])
+        if y > 0.0:
+            WB[k, _OFFER, src] -= y
+            WL[k, _FLOW, e] += y
+            j = _GIVEN if BI[dst, B_MARKET] >= 0 else _OFFER
+            WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
+
+
+@njit(cache=True, error_model="numpy")
+def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
+    """Net a market's bus: import what was drawn beyond what was given, else export (within its
+    limit; the rest spills). Returns (co2, over the import limit, spilled, unpriced import)."""
+    net = WB[k, _DRAWN, b] - WB[k, _GIVEN, b]
+    co2, over, spill, unmet = 0.0, 0.0, 0.0, 0.0
+    if net > 0.0:
+        if NV[n, V_IMPORT] < 0:
+            unmet, net = net, 0.0
+        else:
+            over = max(0.0, net - NF[n, F_IMP_MAX] * dt)
+            WN[k, _COST, n] += net * COEF[s, ti, NV[n, V_IMPORT]]
+            co2 = net * COEF[s, ti, NV[n, V_CO2]]
+    elif net < 0.0:
+        exp_ = -net
+        spill = max(0.0, exp_ - (NF[n, F_EXP_MAX] * dt if NV[n, V_EXPORT] >= 0 else 0.0))
+        exp_ -= spill
+        if exp_ > 0.0:
+            WN[k, _COST, n] -= exp_ * COEF[s, ti, NV[n, V_EXPORT]]
+        net = -exp_
+    WN[k, _ACT, n] = net
+    return co2, over, spill, unmet
+
+
+@njit(cache=True, error_model="numpy")
+def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
+    """A source's surplus or a surplus disposal's intake: what its bus has left (up to ``limit``);
+    returns it and its CO2."""
+    left = min(WB[k, _OFFER, b], limit)
+    WB[k, _OFFER, b] -= left
+    WN[k, _COST, n] += left * COEF[s, ti, NV[n, V_COST]]
+    return left, left * COEF[s, ti, NV[n, V_CO2]]
+
+
+@njit(cache=True, error_model="numpy")
+def _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, unmet):
+    """Money and CO2 of the step, per component, and the output row."""
+    nn, nl = NI.shape[0], LS.shape[0]
+    co2, over_limit, spilled = 0.0, 0.0, 0.0
+    for n in range(nn):
+        t, b = NI[n, I_TYPE], NI[n, I_BUS]
+        if t == T_SOURCE:
+            left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, math.inf)
+            WN[k, _BACK, n] = left  # a source's "backup" column holds its surplus
+            co2 += c
+        elif t == T_DISPOSAL and NI[n, I_CONTROL] == 0 and BI[b, B_DISPOSAL] == n:
+            left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, NF[n, F_MAX] * dt)
+            WN[k, _ACT, n] += left
+            co2 += c
+        elif t == T_MARKET:
+            c, o, sp, u = _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt)
+            co2, over_limit, spilled, unmet = co2 + c, over_limit + o, spilled + sp, unmet + u
+        elif t == T_PURCHASE:
+            WN[k, _ACT, n] = WB[k, _DRAWN, b]
+            WN[k, _COST, n] += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_PRICE]]
+            co2 += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_CO2]]
+        elif t == T_CONVERTER and WN[k, _ACT, n] < 1e-200:
+            WN[k, _ACT, n] = 0.0
+    cost = 0.0
+    for n in range(nn):
+        co2 += WN[k, _CO2, n]
+        cost += WN[k, _COST, n]
+    for b in range(BI.shape[0]):
+        if WB[k, _OFFER, b] > 1e-9:
+            spilled += WB[k, _OFFER, b]
+    o_flow = N_HEAD
+    for e in range(nl):
+        cost += WL[k, _FLOW, e] * LF[e, L_COST]
+        Y[k, o_flow + e] = WL[k, _FLOW, e]
+    Y[k, Y_COST] = cost
+    Y[k, Y_CARBON] = co2 * carbon
+    Y[k, Y_REWARD] = -(cost + co2 * carbon)
+    Y[k, Y_CO2] = co2
+    Y[k, Y_UNMET] = unmet
+    Y[k, Y_SPILL] = spilled
+    Y[k, Y_OVER_LIMIT] = over_limit
+    for n in range(nn):
+        Y[k, o_flow + nl + n] = WN[k, _ACT, n]
+        Y[k, o_flow + nl + nn + n] = WN[k, _BACK, n]
+        Y[k, o_flow + nl + 2 * nn + n] = WN[k, _COST, n]
+
+
+@njit(cache=True, error_model="numpy")
+def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0):
+    """Applied minus requested fraction per action (the box clip is already in ``Y``)."""
+    total = 0.0
+    for n in range(NI.shape[0]):
+        a = NI[n, I_ACTION]
+        if a < 0:
+            continue
+        full = NF[n, F_RATED] * dt if NI[n, I_TYPE] == T_CONVERTER else NF[n, F_MAX] * dt
+        applied = WN[k, _ACT, n] / full if full > 0.0 else 0.0
+        req = A[k, a]
+        req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
+        d = Y[k, clip0 + a] + applied - req
+        Y[k, clip0 + a] = d
+        total += abs(d)
+    for e in range(LA.shape[0]):
+        a = LA[e]
+        if a < 0:
+            continue
+        full = LF[e, L_CAP] * MASK[k, e] * dt
+        applied = WL[k, _FLOW, e] / full if full > 0.0 else 0.0
+        req = A[k, a]
+        req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
+        d = Y[k, clip0 + a] + applied - req
+        Y[k, clip0 + a] = d
+        total += abs(d)
+    Y[k, Y_CLIP] = total
+
+
+@njit(cache=True, error_model="numpy")
+def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
+                COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
+    """Step every batch row once and advance its clock (wrapping at the end of its series)."""
+    T = COEF.shape[1]
+    for k in range(S.shape[0]):
+        ti = t[k]
+        if ti >= T:
+            ti = ti % T
+        _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
+                   COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP, WQ, k, dt, carbon)
+        t[k] = ti + 1 if ti + 1 < T else 0
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
+                  COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
+    """:func:`step_serial` with the batch rows spread over threads (``prange``)."""
+    T = COEF.shape[1]
+    for k in prange(S.shape[0]):
+        ti = t[k]
+        if ti >= T:
+            ti = ti % T
+        _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
+                   COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP, WQ, k, dt, carbon)
+        t[k] = ti + 1 if ti + 1 < T else 0
+
+
+def initial_state(cp: CompiledPark, K: int) -> np.ndarray:
+    """Store levels at the start: ``initial × capacity`` of each store (0 for other components)."""
+    S = np.zeros((K, cp.n_nodes))
+    for n in range(cp.n_nodes):
+        if cp.NI[n, I_TYPE] == T_STORAGE:
+            S[:, n] = cp.NF[n, F_INIT] * cp.NF[n, F_CAP]
+    return S
+
+
+class Batch:
+    """K copies of a compiled park stepped together; each row may mask its own exchanges.
+
+    :param cp: the compiled park
+    :param coef: ``COEF`` from :meth:`CompiledPark.exogenous` (years × steps × values)
+    :param K: batch rows
+    :param mask: ``(K, n_exchanges)`` multipliers of exchange capacity (1 on, 0 off); default all on
+    :param parallel: spread rows over threads (``prange``); on 2 cores serial is as fast
+    """
+
+    def __init__(self, cp: CompiledPark, coef: np.ndarray, K: int = 1, mask: np.ndarray | None = None,
+                 parallel: bool = False):
+        self.cp, self.K = cp, K
+        self.coef = np.ascontiguousarray(coef, dtype=np.float64)
+        nl = len(cp.link_ids)
+        self.mask = np.ones((K, nl)) if mask is None else np.ascontiguousarray(mask, dtype=np.float64)
+        if self.mask.shape != (K, nl):
+            raise ValueError(f"mask must have shape ({K}, {nl}) (rows, exchanges), got {self.mask.shape}")
+        self.ser = np.arange(K, dtype=np.int64) % self.coef.shape[0]
+        self.t = np.zeros(K, dtype=np.int64)
+        self.S = initial_state(cp, K)
+        self.Y = np.zeros((K, len(output_names(cp))))
+        w = Scratch(cp, K)
+        self._w = (w.bus, w.node, w.link, w.port, w.port_before)
+        self._fn = step_parallel if parallel else step_serial
+
+    def step(self, A: np.ndarray) -> np.ndarray:
+        """Apply actions ``A`` of shape ``(K, n_actions)`` (fractions in [0, 1]); returns ``Y``."""
+        cp = self.cp
+        A = np.asarray(A, dtype=np.float64)
+        if A.shape != (self.K, cp.n_actions):
+            raise ValueError(f"actions must have shape ({self.K}, {cp.n_actions}) (rows, actions: "
+                             f"{', '.join(cp.action_names)}), got {A.shape}")
+        WB, WN, WL, WP, WQ = self._w
+        self._fn(cp.NI, cp.NF, cp.NV, cp.PB, cp.PD, cp.PV, cp.PO, cp.PBC, cp.PBO, cp.PDEF, cp.BI, cp.BIN_PTR,
+                 cp.BIN_LINK, cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t,
+                 self.S, A, self.Y, WB, WN, WL, WP, WQ, cp.dt_h, cp.carbon_price_per_kg)
+        return self.Y
+
