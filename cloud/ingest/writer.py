@@ -82,7 +82,8 @@ class Writer:
 
     def _bisect(self, lines: list[str], err: InfluxError) -> WriteResult:
         if len(lines) == 1:
-            return WriteResult(refused=[DeadLetter("influx", "line", f"HTTP {err.status}: {_short(err)}", lines[0].encode())])
+            reason = f"HTTP {err.status}: {_short(err)}"
+            return WriteResult(refused=[DeadLetter("influx", "line", reason, lines[0].encode(), code="influx_refused")])
         out = WriteResult()
         mid = len(lines) // 2
         for half in (lines[:mid], lines[mid:]):

@@ -112,6 +112,7 @@ def test_points_influxdb_refuses_are_dead_lettered_one_by_one(mosquitto, influxd
     influx_letters = [d for d in ing.store.dead_letters(limit=1000) if d.topic == "influx"]
     assert len(influx_letters) == len(refused) == ing.counters.refused_points
     assert all(d.payload.startswith(b"heat_store,") and "field type conflict" in d.reason for d in influx_letters)
+    assert {d.code for d in influx_letters} == {"influx_refused"}
 
 
 # -- fuzzing the processor (no transport): it never raises, and refuses with a field and reason ------
