@@ -206,6 +206,8 @@ class Processor:
         window = fpr.window
         conflicts: list[tuple[int, Reading]] = []
         for i, r in enumerate(readings):
+            if not r.ts_synced:  # its ts is the node's estimate, and a resend after the clock sync may correct it
+                continue
             # Python's hash: salted per process, which is fine for fingerprints that live in memory
             fp = hash((r.tag, r.ts, r.quality, r.value))
             s = r.seq
