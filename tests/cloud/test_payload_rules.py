@@ -131,3 +131,25 @@ def test_service_accounts_may_not_publish_telemetry(mosquitto, influxdb, influx,
 def _last(influx, measurement: str, field: str):
     rows = influx.rows(f"SELECT last({field}) FROM {measurement}")
     return rows[0]["last"] if rows else None
+
+
+def test_fingerprint_window_and_unsynced_readings():
+    """Transport-free: a seq past the window cannot be checked; an unsynced ts may be corrected."""
+    from cloud.ingest import Processor
+    from cloud.ingest.seqtrack import Fingerprints
+
+    from .helpers import PARK
+
+    proc = Processor(PARK, fingerprints=Fingerprints(window=16))
+    topic = topics.telemetry(PARK_ID, "node-a")
+
+    def one(seq: int, **changes) -> bytes:
+        return json.dumps(_msg(readings=[{**reading(seq), **changes}])).encode()
+
+    assert proc.handle(topic, one(3)).dead is None
+    assert proc.handle(topic, one(3, ts=TS0 + 99)).dead.code == "conflict"
+    assert proc.handle(topic, one(19)).dead is None  # slot 3 now holds seq 19: seq 3 is past the window
+    assert proc.handle(topic, one(3, ts=TS0 + 99)).dead is None
+    assert proc.handle(topic, one(40, ts_synced=False)).dead is None
+    assert proc.handle(topic, one(40, ts=TS0 + 7, ts_synced=False)).dead is None
+    assert proc.fingerprints.conflicts_total == 1
