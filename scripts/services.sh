@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Local Mosquitto + InfluxDB as plain processes under .aisym/services (no systemd needed).
 #   scripts/services.sh install   apt-get install mosquitto influxdb socat
-#   scripts/services.sh up        start both (password file, per-node ACL, TLS with a local CA)
+#   scripts/services.sh up        start both (password file, per-account ACL, TLS with a local CA, InfluxDB auth)
+#   scripts/services.sh up --tls-only    the same without a plain MQTT listener (see docs/services.md)
+#   scripts/services.sh check USER TOPIC [--subscribe]   what the ACL lets USER publish or receive
 #   scripts/services.sh status    PIDs and ports
 #   scripts/services.sh down      stop both by PID
 set -euo pipefail

@@ -10,7 +10,7 @@ Secrets (passwords) come from ``AISYM_<NAME>`` or from the file named by ``AISYM
 | ``AISYM_MQTT_PASSWORD`` or ``..._FILE`` | its password | required |
 | ``AISYM_MQTT_CA_FILE`` | CA certificate: use TLS | none (plain MQTT) |
 | ``AISYM_INFLUX_URL`` / ``AISYM_INFLUX_DB`` | InfluxDB v1 API | ``http://127.0.0.1:8086`` / ``aisym`` |
-| ``AISYM_INFLUX_USER``, ``AISYM_INFLUX_PASSWORD`` or ``..._FILE`` | InfluxDB basic auth | none |
+| ``AISYM_INFLUX_USER``, ``AISYM_INFLUX_PASSWORD`` or ``..._FILE`` | InfluxDB basic auth (write-only ``ingest``) | none |
 | ``AISYM_INGEST_OWNERSHIP`` | ownership file: which node may report which tags | none |
 | ``AISYM_INGEST_SERVICE_ACCOUNTS`` | accounts that are not nodes, comma-separated (plus our own) | ``ingest,controller`` |
 """
@@ -53,7 +53,9 @@ class IngestConfig:
     """Every setting of one ingestor instance.
 
     :param group: shared-subscription group: instances in one group split the park's messages
-    :param client_id: MQTT client id; must be stable across restarts (the broker keeps its session)
+    :param client_id: MQTT client id; must be stable across restarts (the broker keeps its session).
+        A broker with ``use_username_as_clientid`` (``aisym services up``) uses ``mqtt_user`` instead:
+        then each instance running at once needs its own account (``ingest``, ``ingest-2``)
     :param state_dir: folder of the SQLite state file (spill queue, dead letters)
     :param batch_points: flush a batch when it holds this many points
     :param linger_s: ... or when its oldest message has waited this long (s)
