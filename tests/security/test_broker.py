@@ -61,7 +61,7 @@ def test_two_connections_of_one_account_share_one_session(fresh_mosquitto, uniqu
     first.client.on_disconnect = lambda c, u, flags, rc, props: disconnected.append(rc.value)
     first.client.reconnect_delay_set(30, 30)  # no automatic comeback during the test
     second = _probe(fresh_mosquitto, "node-a", f"{unique_id}-2")
-    first.wait(lambda: bool(disconnected), 5, "the first connection replaced")
+    wait_for(lambda: bool(disconnected), 5, "the first connection replaced", every=0.02)
     assert len(disconnected) == 1 and disconnected[0] >= 128  # paho 2.2 reports 128 "Unspecified error"
     second.close()
     first.close()
@@ -120,7 +120,7 @@ def test_a_denied_subscription_is_granted_and_delivers_nothing(mosquitto, unique
     subacks = []
     node.client.on_subscribe = lambda c, u, mid, rcs, props: subacks.append([rc.value for rc in rcs])
     node.client.subscribe(topics.telemetry(PARK_ID, "node-b"), qos=1)
-    node.wait(lambda: bool(subacks), 5, "SUBACK")
+    wait_for(lambda: bool(subacks), 5, "SUBACK", every=0.02)  # on_subscribe does not wake MqttProbe.wait
     other = _probe(mosquitto, "node-b", f"{unique_id}-b")
     mid = other.publish(topics.telemetry(PARK_ID, "node-b"), b"not for node-a")
     other.wait(lambda: mid in other.pubacks, 5, "PUBACK")
