@@ -96,6 +96,12 @@ class CompiledPark:
     LF: np.ndarray  # L_CAP (per hour), L_LOSS, L_COST
     LPASS: np.ndarray  # 1: a store pulls it when taking its inflows (a must-go supply)
     OPS: np.ndarray  # (n_ops, 2)
+    BOUT_PTR: np.ndarray  # outgoing exchanges per bus (CSR, priority order)
+    BOUT_LINK: np.ndarray
+    BFI_PTR: np.ndarray  # follow-input converters whose reference input is on the bus (CSR)
+    BFI_NODE: np.ndarray
+    STP_PTR: np.ndarray  # converters that may deliver into each store (CSR over components)
+    STP_NODE: np.ndarray
     values: list[Val]
     action_names: list[str]
     action_units: list[str]
@@ -201,12 +207,45 @@ def compile_park(graph: ParkGraph, dt_h: float = 1.0) -> CompiledPark:
     cp = CompiledPark(
         graph, dt_h, [n.key for n in nodes], bus_ids, [link.id for link in links], NI, NF, NV, PB, PD, PV, PO, PBC,
         PBO, np.zeros(len(ports), dtype=np.int64), BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF,
-        np.zeros(nl, dtype=np.int64), np.zeros((0, 2), dtype=np.int64), vals.items,
+        np.zeros(nl, dtype=np.int64), np.zeros((0, 2), dtype=np.int64),
+        *_csr([[j for j in order if LS[j] == b] for b in range(nb)]), *_csr([[] for _ in range(nb)]),
+        *_csr([[] for _ in range(nn)]), vals.items,
         [a[0] for a in actions], [a[1] for a in actions], np.array([a[2] for a in actions], dtype=np.int64),
         np.array([a[3] for a in actions], dtype=np.int64), graph.carbon_price_per_kg)
     _classify(cp, nidx, lidx)
+    _adjacency(cp)
     cp.OPS, cp.schedule_names = _schedule(cp)
     return cp
+
+
+def _csr(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        ptr[i + 1] = ptr[i] + len(r)
+    return ptr, np.array([x for r in rows for x in r], dtype=np.int64)
+
+
+def _adjacency(cp: CompiledPark) -> None:
+    """Per-bus follow-input converters and per-store suppliers, so a step never scans every component."""
+    nb, nn = len(cp.bus_ids), cp.n_nodes
+    fi: list[list[int]] = [[] for _ in range(nb)]
+    into: list[list[int]] = [[] for _ in range(nn)]
+    for n in range(nn):
+        if cp.NI[n, I_TYPE] != T_CONVERTER:
+            continue
+        r = cp.NI[n, I_REF]
+        if cp.NI[n, I_CONTROL] == C_FOLLOW_INPUT and cp.PD[r] == 0 and cp.PDEF[r] == 0:
+            fi[cp.PB[r]].append(n)
+        for p in range(cp.NI[n, I_P0], cp.NI[n, I_P1]):
+            b = cp.PB[p]
+            if cp.PD[p] != 1 or not cp.BI[b, B_PUSHED]:
+                continue
+            stores = [cp.BI[b, B_STORE]] + [cp.BI[cp.LD[e], B_STORE] for e in cp.BOUT_LINK[cp.BOUT_PTR[b]:cp.BOUT_PTR[b + 1]]]
+            for st in stores:
+                if st >= 0 and n not in into[st]:
+                    into[st].append(n)
+    cp.BFI_PTR, cp.BFI_NODE = _csr(fi)
+    cp.STP_PTR, cp.STP_NODE = _csr(into)
 
 
 def _single(i: int, t: int, n: Node, graph: ParkGraph, NI, NF, NV, BI, bidx: dict, vals: _Values, actions: list) -> None:

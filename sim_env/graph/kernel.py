@@ -25,7 +25,6 @@ from .compile import (
     B_PURCHASE,
     B_PUSHED,
     B_STORE,
-    C_FOLLOW_INPUT,
     C_FOLLOW_OUTPUT,
     C_SETPOINT,
     F_CAP,
@@ -122,7 +121,7 @@ def _store_avail(NF, WN, k, st, dt):
     return max(a, 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _avail_local(BI, NF, WB, WN, k, b, dt):
     a = WB[k, _OFFER, b]
     st = BI[b, B_STORE]
@@ -133,7 +132,7 @@ def _avail_local(BI, NF, WB, WN, k, b, dt):
     return a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _take_local(BI, NF, WB, WN, k, b, x, dt):
     """Take ``x`` from bus ``b``: its offers first, then its store, market or purchase."""
     o = min(x, WB[k, _OFFER, b])
@@ -150,7 +149,7 @@ def _take_local(BI, NF, WB, WN, k, b, x, dt):
         WB[k, _DRAWN, b] += rest
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
     """Bring up to ``x`` onto bus ``b``: local supply, then its exchanges in priority order."""
     got = min(x, _avail_local(BI, NF, WB, WN, k, b, dt))
@@ -172,8 +171,8 @@ def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, d
     return got
 
 
-@njit(cache=True, error_model="numpy")
-def _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, b, dt, conv_lo, conv_hi):
+@njit(cache=True, inline="always", error_model="numpy")
+def _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
     """What bus ``b`` can take now: needs not yet offered, follow-input converters, store room."""
     a = max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0)
     st = BI[b, B_STORE]
@@ -181,28 +180,27 @@ def _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, b, dt, conv_lo, conv_
         a += max(NF[st, F_MAX_CH] * dt - WN[k, _INP, st] - WN[k, _INC, st], 0.0)
     if BI[b, B_MARKET] >= 0 or BI[b, B_DISPOSAL] >= 0:
         return math.inf
-    for n in range(conv_lo, conv_hi):
-        if NI[n, I_TYPE] == T_CONVERTER and NI[n, I_CONTROL] == C_FOLLOW_INPUT:
-            r = NI[n, I_REF]
-            if PB[r] == b and PD[r] == 0 and PDEF[r] == 0 and WN[k, _ACT, n] == 0.0:
-                a += NF[n, F_RATED] * dt
+    for i in range(BFI_PTR[b], BFI_PTR[b + 1]):  # follow-input converters not yet run take up to rated
+        n = BFI_NODE[i]
+        if WN[k, _ACT, n] == 0.0:
+            a += NF[n, F_RATED] * dt
     return a
 
 
-@njit(cache=True, error_model="numpy")
-def _accept(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, dt, nn):
-    a = _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, b, dt, 0, nn)
-    for e in range(LS.shape[0]):
-        if LS[e] == b:
-            lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
-            if LA[e] >= 0:
-                lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
-            a += max(min(lim, _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, LD[e], dt, 0, nn)
-                         / (1.0 - LF[e, L_LOSS])), 0.0)
+@njit(cache=True, inline="always", error_model="numpy")
+def _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt):
+    """What bus ``b`` can take now, itself and through its outgoing exchanges."""
+    a = _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt)
+    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
+        e = BOUT_LINK[i]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        if LA[e] >= 0:
+            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+        a += max(min(lim, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS])), 0.0)
     return a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _deliver(BI, WB, WN, k, b, x):
     """``x`` arrives on bus ``b`` as a push: into its store, its market, or as an offer."""
     if BI[b, B_MARKET] >= 0:
@@ -213,23 +211,22 @@ def _deliver(BI, WB, WN, k, b, x):
         WB[k, _OFFER, b] += x
 
 
-@njit(cache=True, error_model="numpy")
-def _push(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, x, dt, nn, n_from):
+@njit(cache=True, inline="always", error_model="numpy")
+def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n_from):
     """Send ``x`` made by converter ``n_from`` through a pushed bus: local takers, then exchanges."""
-    local = min(x, _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, b, dt, 0, nn))
+    local = min(x, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt))
     if local > 0.0:
         if BI[b, B_STORE] >= 0:
             WN[k, _INTO, n_from] = BI[b, B_STORE] + 1.0
         _deliver(BI, WB, WN, k, b, local)
     rest = x - local
-    for e in range(LS.shape[0]):
+    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         if rest <= 1e-12:
             break
-        if LS[e] != b:
-            continue
+        e = BOUT_LINK[i]
         keep = 1.0 - LF[e, L_LOSS]
         lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
-        y = min(rest, lim, _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, LD[e], dt, 0, nn) / keep)
+        y = min(rest, lim, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / keep)
         if y > 0.0:
             WL[k, _FLOW, e] += y
             if BI[LD[e], B_STORE] >= 0:
@@ -261,7 +258,7 @@ def _min_load(x, p_min, rated):
     return min(x, rated)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L):
     """Each port's flow per hour at reference load ``L`` (part-load line; ``of`` ratios)."""
     p0, p1, ref, pl = NI[n, I_P0], NI[n, I_P1], NI[n, I_REF], NI[n, I_PL]
@@ -279,7 +276,7 @@ def _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L):
             WP[k, p] = COEF[s, ti, PV[p]] * WP[k, PO[p]]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
     """The largest reference load at which port ``p`` needs no more than ``have`` per hour."""
     if p == NI[n, I_REF]:
@@ -290,7 +287,7 @@ def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
     return have / r if r > 0.0 else math.inf
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
     """Give ``x`` back to where bus ``b`` got it (a clipped load needs less), last exchange first."""
     for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
@@ -317,8 +314,8 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
 
 
 @njit(cache=True, error_model="numpy")
-def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, MASK, COEF, s, ti,
-                    A, Y, WB, WN, WL, WP, k, n, dt, clip0, nn):
+def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+                    LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0):
     """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
     rated = NF[n, F_RATED]
     ctrl = NI[n, I_CONTROL]
@@ -327,7 +324,8 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, LS,
         a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
         L = _min_load(a * rated, NF[n, F_MIN_LOAD] * rated, rated)
     elif ctrl == C_FOLLOW_OUTPUT:
-        L = min(_accept(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, PB[ref], dt, nn) / dt, rated)
+        L = min(_accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, PB[ref], dt) / dt,
+                rated)
     else:
         L = rated
     if NV[n, V_AVAIL] >= 0:
@@ -345,7 +343,7 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, LS,
                 have += max(min(lim, _avail_local(BI, NF, WB, WN, k, LS[e], dt)), 0.0) * (1.0 - LF[e, L_LOSS])
             L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
         elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
-            room = _accept(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, dt, nn)
+            room = _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt)
             L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, room / dt))
     L = max(L, 0.0)
     p_min = NF[n, F_MIN_LOAD] * rated
@@ -362,30 +360,33 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, LS,
             else:
                 WB[k, _NEED, b] += x
         elif BI[b, B_PUSHED] == 1:
-            _push(NI, NF, BI, PB, PD, PDEF, LS, LD, LA, LF, MASK, WB, WN, WL, WP, A, k, b, x, dt, nn, n)
+            _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n)
         else:
             WB[k, _OFFER, b] += x
 
 
 @njit(cache=True, error_model="numpy")
-def _store_out(NI, NF, BI, LS, LD, LA, LF, MASK, A, Y, WB, WN, WL, WP, PB, PD, PDEF, k, st, dt, clip0, nn):
+def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k, st, dt,
+               clip0):
     """Grant a store's controllable discharges, pro rata when they ask more than it can give."""
     b = NI[st, I_BUS]
     total = 0.0
-    for e in range(LS.shape[0]):
-        if LS[e] == b and LA[e] >= 0:
+    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
+        e = BOUT_LINK[i]
+        if LA[e] >= 0:
             a = _frac(A, Y, k, LA[e], clip0)
             keep = 1.0 - LF[e, L_LOSS]
             req = min(a * LF[e, L_CAP] * MASK[k, e] * dt,
-                      _accept_local(NI, NF, BI, PB, PD, PDEF, WB, WN, WP, k, LD[e], dt, 0, nn) / keep)
+                      _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / keep)
             WL[k, _REQ, e] = max(req, 0.0)
             total += WL[k, _REQ, e]
     if total <= 0.0:
         return
     limit = _store_avail(NF, WN, k, st, dt)
     scale = limit / total if total > limit else 1.0
-    for e in range(LS.shape[0]):
-        if LS[e] == b and LA[e] >= 0:
+    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
+        e = BOUT_LINK[i]
+        if LA[e] >= 0:
             g = WL[k, _REQ, e] * scale
             WL[k, _REQ, e] = g
             WL[k, _FLOW, e] += g
@@ -434,8 +435,8 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COE
 
 
 @njit(cache=True, error_model="numpy")
-def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LD, LF, LPASS, COEF, s, ti, S,
-                 WB, WN, WL, WP, WQ, k, st, dt):
+def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+                 LS, LD, LF, LPASS, COEF, s, ti, S, WB, WN, WL, WP, WQ, k, st, dt):
     """End a store's step: converters that overfill it run less, then must-go inflows spill back."""
     b = NI[st, I_BUS]
     cap = NF[st, F_CAP]
@@ -444,8 +445,9 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LD
     if over > 0.0 and WN[k, _INC, st] > 0.0:
         cut_total = min(over, WN[k, _INC, st])
         share = cut_total / WN[k, _INC, st]
-        for n in range(NI.shape[0]):
-            if NI[n, I_TYPE] != T_CONVERTER or WN[k, _INTO, n] != st + 1.0:
+        for i in range(STP_PTR[st], STP_PTR[st + 1]):
+            n = STP_NODE[i]
+            if WN[k, _INTO, n] != st + 1.0:
                 continue
             mine = 0.0  # what n delivered into this store this step
             for p in range(NI[n, I_P0], NI[n, I_P1]):
@@ -461,8 +463,9 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LD
                 if pb == b:
                     WN[k, _INC, st] -= delivered
                     delivered = 0.0
-                for e in range(LS.shape[0]):
-                    if LS[e] == pb and LD[e] == b and delivered > 0.0:
+                for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
+                    e = BOUT_LINK[j]
+                    if LD[e] == b and delivered > 0.0:
                         r = min(delivered, WL[k, _FLOW, e])
                         WL[k, _FLOW, e] -= r
                         WN[k, _INC, st] -= r * (1.0 - LF[e, L_LOSS])
@@ -487,14 +490,14 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LD
     WN[k, _ACT, st] = S[k, st]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
     got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
     WB[k, _NEED, b] -= x
     return max(x - got, 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0):
     """Clear the row's scratch; controllable exchanges out of anything but a store cap what
     may be pulled through them (a store's are granted when it discharges)."""
@@ -521,7 +524,7 @@ def _store_open(NF, S, WB, WN, k, n, b, dt):
     WB[k, _OFFER, b] += rel
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, dt):
     """A store takes the must-go supply of its passive exchanges (waste heat) up to its charge rate."""
     for j in range(BIN_PTR[b], BIN_PTR[b + 1]):
@@ -537,7 +540,7 @@ def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, d
             WN[k, _INP, n] += y * keep
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, clip0):
     """A flare on demand: burns its action's share of ``max`` from what its bus holds."""
     a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
@@ -562,7 +565,7 @@ def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v):
     return 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
     got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
     WB[k, _NEED, b] -= x
@@ -582,8 +585,9 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
 
 
 @njit(cache=True, error_model="numpy")
-def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
-               COEF, MASK, s, ti, S, A, Y, WB, WN, WL, WP, WQ, k, dt, carbon):
+def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+               BFI_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, s, ti, S, A, Y, WB, WN, WL, WP, WQ, k,
+               dt, carbon):
     nn, nl = NI.shape[0], LS.shape[0]
     clip0 = N_HEAD + nl + 3 * nn
     _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0)
@@ -601,10 +605,11 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
         elif op == OP_DEMAND_PLAN:
             WB[k, _NEED, b] += max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
         elif op == OP_CONV_LOAD:
-            _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, MASK, COEF, s,
-                            ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0, nn)
+            _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                            BFI_NODE, LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0)
         elif op == OP_STORE_OUT:
-            _store_out(NI, NF, BI, LS, LD, LA, LF, MASK, A, Y, WB, WN, WL, WP, PB, PD, PDEF, k, n, dt, clip0, nn)
+            _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k, n, dt,
+                       clip0)
         elif op == OP_DISPOSAL:
             _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, clip0)
         elif op == OP_CONV_SETTLE:
@@ -616,14 +621,14 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
             WN[k, _ACT, n] = x - short
             unmet += _shortfall(WN, COEF, s, ti, k, n, short, NV[n, V_COST], NV[n, V_CO2])
         elif op == OP_STORE_CLOSE:
-            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LD, LF, LPASS, COEF, s, ti, S,
-                         WB, WN, WL, WP, WQ, k, n, dt)
+            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
+                         STP_NODE, LS, LD, LF, LPASS, COEF, s, ti, S, WB, WN, WL, WP, WQ, k, n, dt)
     _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt)
     _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, unmet)
     _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt):
     """Must-go supply left on a bus flows on through passive exchanges to a market or disposal."""
     for e in range(LS.shape[0]):
@@ -638,7 +643,7 @@ def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt):
             WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
     """Net a market's bus: import what was drawn beyond what was given, else export (within its
     limit; the rest spills). Returns (co2, over the import limit, spilled, unpriced import)."""
@@ -662,7 +667,7 @@ def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
     return co2, over, spill, unmet
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
     """A source's surplus or a surplus disposal's intake: what its bus has left (up to ``limit``);
     returns it and its CO2."""
@@ -720,7 +725,7 @@ def _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, 
         Y[k, o_flow + nl + 2 * nn + n] = WN[k, _COST, n]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0):
     """Applied minus requested fraction per action (the box clip is already in ``Y``)."""
     total = 0.0
@@ -750,7 +755,8 @@ def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0):
 
 
 @njit(cache=True, error_model="numpy")
-def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
+def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+                STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
                 COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
     """Step every batch row once and advance its clock (wrapping at the end of its series)."""
     T = COEF.shape[1]
@@ -758,13 +764,15 @@ def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LIN
         ti = t[k]
         if ti >= T:
             ti = ti % T
-        _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
-                   COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP, WQ, k, dt, carbon)
+        _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                   BFI_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP,
+                   WQ, k, dt, carbon)
         t[k] = ti + 1 if ti + 1 < T else 0
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
+def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+                STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
                   COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
     """:func:`step_serial` with the batch rows spread over threads (``prange``)."""
     T = COEF.shape[1]
@@ -772,8 +780,9 @@ def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_L
         ti = t[k]
         if ti >= T:
             ti = ti % T
-        _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF, LPASS, OPS,
-                   COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP, WQ, k, dt, carbon)
+        _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                   BFI_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP,
+                   WQ, k, dt, carbon)
         t[k] = ti + 1 if ti + 1 < T else 0
 
 
@@ -821,7 +830,8 @@ class Batch:
                              f"{', '.join(cp.action_names)}), got {A.shape}")
         WB, WN, WL, WP, WQ = self._w
         self._fn(cp.NI, cp.NF, cp.NV, cp.PB, cp.PD, cp.PV, cp.PO, cp.PBC, cp.PBO, cp.PDEF, cp.BI, cp.BIN_PTR,
-                 cp.BIN_LINK, cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t,
-                 self.S, A, self.Y, WB, WN, WL, WP, WQ, cp.dt_h, cp.carbon_price_per_kg)
+                 cp.BIN_LINK, cp.BOUT_PTR, cp.BOUT_LINK, cp.BFI_PTR, cp.BFI_NODE, cp.STP_PTR, cp.STP_NODE, cp.LS, cp.LD,
+                 cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t, self.S, A, self.Y, WB, WN, WL,
+                 WP, WQ, cp.dt_h, cp.carbon_price_per_kg)
         return self.Y
 
