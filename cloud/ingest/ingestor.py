@@ -107,6 +107,8 @@ class Ingestor:
             Fingerprints(cfg.conflict_window),
             cfg.dead_letter_prefix_bytes,
         )
+        self.processor.fingerprints.restore(self.store.load_fingerprints())
+        self._fingerprints: dict[str, tuple[int, bytes, bytes]] = {}  # snapshots for the write thread to save
         self.backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s)
         self.counters = Counters()
         self.health = HealthReporter(self.park_id, cfg.client_id)
@@ -272,8 +274,10 @@ class Ingestor:
 
     def _health_lines(self) -> list[str]:
         self.processor.expire_gaps(time.time())
+        snapshot = self.processor.fingerprints.snapshot()
         with self._cv:
             pending = len(self._pending)
+            self._fingerprints.update(snapshot)
         return self.health.lines(
             self.processor, self.counters, self._spilled, self._spilled_points, pending, store=self.store
         )
@@ -287,11 +291,14 @@ class Ingestor:
             except queue.Empty:
                 item = ()
             if item is None:  # stopping: one last try at the backlog, then leave it for the next start
+                self._save_fingerprints()
                 if self._spilled and time.monotonic() >= self._next_drain:
                     self._drain(max_batches=0)
                 return
             if item:
                 self._flush_until_done(item)
+                if not item[0]:  # a health report: the fingerprints' snapshot came with it
+                    self._save_fingerprints()
             if self._spilled and time.monotonic() >= self._next_drain:
                 try:
                     self._drain(max_batches=1)
@@ -313,6 +320,14 @@ class Ingestor:
                 if self._closed and self._stopping:
                     return  # shutting down: the broker redelivers the unacked messages
                 time.sleep(self.backoff.next_wait())
+
+    def _save_fingerprints(self) -> None:
+        with self._cv:
+            snapshot, self._fingerprints = self._fingerprints, {}
+        try:
+            self.store.save_fingerprints(snapshot)
+        except Exception:  # conflict detection after a restart is worth less than the ingest itself
+            self._unexpected("saving the conflict fingerprints")
 
     def _unexpected(self, what: str) -> None:
         self.counters.internal_errors += 1

@@ -15,6 +15,7 @@ through :meth:`Processor.handle`. Everything is validated by the telemetry contr
 from __future__ import annotations
 
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ from .seqtrack import Fingerprints, Gap, SeqTracker
 from .store import PREFIX_BYTES, DeadLetter
 
 SERVICE_ROLES = ("ingestor", "controller")
+_NO_VALUE = float("inf")  # stands for null in a fingerprint: values are finite, and hash(None) differs per process
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Processor:
         self.series = SeriesKeys(park)
         self.nodes: dict[str, NodeStats] = {}
         self.gaps: list[Gap] = []  # reported since the last health report
+        self._ids: dict[str, int] = {}  # tag or quality -> crc32, for fingerprints
 
     def dead(self, topic: str, e: PayloadError, payload: bytes, received_ms: int, retained: bool = False) -> DeadLetter:
         # A status is retained by contract: its live copy (retain=0 on delivery) and every replay of it
@@ -205,11 +208,17 @@ class Processor:
         seqs, fps = fpr.arrays(node)
         window = fpr.window
         conflicts: list[tuple[int, Reading]] = []
+        ids = self._ids
         for i, r in enumerate(readings):
             if not r.ts_synced:  # its ts is the node's estimate, and a resend after the clock sync may correct it
                 continue
-            # Python's hash: salted per process, which is fine for fingerprints that live in memory
-            fp = hash((r.tag, r.ts, r.quality, r.value))
+            t, q, v = ids.get(r.tag), ids.get(r.quality), r.value
+            if t is None:
+                t = ids[r.tag] = zlib.crc32(r.tag.encode())
+            if q is None:
+                q = ids[r.quality] = zlib.crc32(r.quality.encode())
+            # numbers only (str hashes are salted per process): the fingerprints survive a restart
+            fp = hash((t, r.ts, q, _NO_VALUE if v is None else v))
             s = r.seq
             slot = s % window
             held = seqs[slot]

@@ -115,6 +115,8 @@ class Fingerprints:
     tag, ts, value or quality is a *conflict*: writing it would replace the stored point (same ts)
     or add a second point with the same seq. Each node keeps the last ``window`` seqs in two flat
     arrays (16 bytes a seq, allocated when the node is first seen); an older seq cannot be checked.
+    A fingerprint is the hash of numbers only, the same in every process, so :meth:`snapshot` can
+    be saved and :meth:`restore` d after a restart.
 
     :param window: seqs remembered per node
     :param max_nodes: nodes remembered; past it the first-seen node is forgotten (bounds memory)
@@ -124,6 +126,7 @@ class Fingerprints:
         self.window = window
         self.max_nodes = max_nodes
         self._nodes: dict[str, tuple[array, array]] = {}
+        self._dirty: set[str] = set()
         self.conflicts_total = 0
 
     def arrays(self, node: str) -> tuple[array, array]:
@@ -133,7 +136,24 @@ class Fingerprints:
             if len(self._nodes) >= self.max_nodes:
                 self._nodes.pop(next(iter(self._nodes)))
             arrays = self._nodes[node] = (array("q", [-1]) * self.window, array("q", [0]) * self.window)
+        self._dirty.add(node)
         return arrays
+
+    def snapshot(self) -> dict[str, tuple[int, bytes, bytes]]:
+        """node -> (window, seqs, fingerprints) of the nodes changed since the last snapshot."""
+        nodes = self._nodes
+        out = {n: (self.window, nodes[n][0].tobytes(), nodes[n][1].tobytes()) for n in self._dirty if n in nodes}
+        self._dirty.clear()
+        return out
+
+    def restore(self, saved: dict[str, tuple[int, bytes, bytes]]) -> int:
+        """Take back a :meth:`snapshot` (nodes saved with another window are skipped); returns the nodes restored."""
+        n = 0
+        for node, (window, seqs, fps) in saved.items():
+            if window == self.window and len(seqs) == len(fps) == 8 * window and len(self._nodes) < self.max_nodes:
+                self._nodes[node] = (array("q", seqs), array("q", fps))
+                n += 1
+        return n
 
     def check(self, node: str, seq: int, fp: int) -> bool:
         """True when ``seq`` of ``node`` was seen with another fingerprint; else remembers it and returns False."""

@@ -8,6 +8,8 @@
   Only a prefix of each payload is kept (1 KiB by default), with its full size and sha256, and the
   table is capped by size: past the cap the oldest letters are pruned, and counted (``meta``), so a
   flood of bad messages cannot fill the disk.
+- **fingerprints**: per node, what its recent seqs said (conflict detection), saved with each
+  health report and at stop, so a conflicting duplicate is caught after a restart too.
 - **retained_seen**: topic and sha256 of each retained message (or status, retained by contract)
   that was dead-lettered, so the broker's replay of it on every (re)subscription is dead-lettered
   once, across restarts too. One row per topic: a new bad message on the topic replaces it.
@@ -46,6 +48,12 @@ CREATE TABLE IF NOT EXISTS retained_seen (
     seen_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fingerprints (
+    node TEXT PRIMARY KEY,
+    slots INTEGER NOT NULL,
+    seqs BLOB NOT NULL,
+    fps BLOB NOT NULL
+) WITHOUT ROWID;
 """
 # columns added after the first release: an older state file is migrated on open
 _NEW_COLUMNS = {
@@ -240,6 +248,21 @@ class Store:
             )
             self.dead_bytes -= freed
             self.pruned += n
+
+    # -- conflict fingerprints (cloud.ingest.seqtrack.Fingerprints) ----------------------------
+    def save_fingerprints(self, snapshot: dict[str, tuple[int, bytes, bytes]]) -> None:
+        """Replace the saved fingerprints of the nodes in ``snapshot``, in one transaction."""
+        if snapshot:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO fingerprints (node, slots, seqs, fps) VALUES (?, ?, ?, ?)",
+                [(node, w, seqs, fps) for node, (w, seqs, fps) in snapshot.items()],
+            )
+            self._db.execute("COMMIT")
+
+    def load_fingerprints(self) -> dict[str, tuple[int, bytes, bytes]]:
+        rows = self._db.execute("SELECT node, slots, seqs, fps FROM fingerprints")
+        return {n: (w, bytes(s), bytes(f)) for n, w, s, f in rows}
 
     def pruned_total(self) -> int:
         """Dead letters pruned since the state file was made."""

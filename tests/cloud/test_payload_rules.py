@@ -82,6 +82,28 @@ def test_conflicting_duplicate_is_dead_lettered_and_never_overwrites(mosquitto, 
     assert influx.rows("SELECT sum(conflicts) FROM ingest_seq WHERE node = 'node-b'")[0]["sum"] == 2
 
 
+def test_conflict_is_caught_after_a_restart(mosquitto, influxdb, influx, make_ingestor, unique_id, tmp_path):
+    """The fingerprints are saved in the state file (each health report, and at stop)."""
+    state = tmp_path / "state"
+    ing = make_ingestor(mosquitto, influxdb.url, influx.database, state_dir=state)
+    wait_for(lambda: ing.connected, 5, "ingestor connected")
+    pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
+    publish_all(pub, "node-a", [telemetry("node-a", range(5))])
+    wait_for(lambda: ing.counters.readings >= 5, 10, "first message decoded")
+    ing.stop()
+    ing = make_ingestor(mosquitto, influxdb.url, influx.database, state_dir=state)
+    wait_for(lambda: ing.connected, 5, "ingestor connected again")
+    changed = json.dumps(_msg(readings=[{**reading(2), "value": reading(2)["value"] + 5.0}])).encode()
+    publish_all(pub, "node-a", [telemetry("node-a", range(5)), changed])  # a harmless replay, then a conflict
+    pub.close()
+    wait_for(lambda: ing.counters.readings >= 5 and ing.counters.dead_letters >= 1, 10, "the replay and the conflict")
+    assert ing.counters.conflicts == 1 and ing.counters.dead_letters == 1
+    assert next(ing.store.dead_letters(1)).code == "conflict"
+    asset, signal = reading(2)["tag"].split(".")
+    rows = influx.rows(f"SELECT value FROM {asset} WHERE node = 'node-a' AND signal = '{signal}' AND time = {TS0 + 2}ms")
+    assert [r["value"] for r in rows] == [reading(2)["value"]]
+
+
 def test_retained_bad_message_is_dead_lettered_once_across_restarts(mosquitto, influxdb, influx, make_ingestor, tmp_path):
     owner = MqttProbe("127.0.0.1", mosquitto.port, "node-b", USERS["node-b"], "node-b")
     owner.connect()
