@@ -94,7 +94,8 @@ class CompiledPark:
     LD: np.ndarray
     LA: np.ndarray  # action index (-1: passive)
     LF: np.ndarray  # L_CAP (per hour), L_LOSS, L_COST
-    LPASS: np.ndarray  # 1: a store pulls it when taking its inflows (a must-go supply)
+    LPASS: np.ndarray  # 1: a store takes it with its inflows (must-go supply); 2: free residue to a consumer
+    LE: np.ndarray  # 1.0 enabled, 0.0 ``enabled: false`` in the file (the default edge mask)
     OPS: np.ndarray  # (n_ops, 2)
     BOUT_PTR: np.ndarray  # outgoing exchanges per bus (CSR, priority order)
     BOUT_LINK: np.ndarray
@@ -207,7 +208,8 @@ def compile_park(graph: ParkGraph, dt_h: float = 1.0) -> CompiledPark:
     cp = CompiledPark(
         graph, dt_h, [n.key for n in nodes], bus_ids, [link.id for link in links], NI, NF, NV, PB, PD, PV, PO, PBC,
         PBO, np.zeros(len(ports), dtype=np.int64), BI, BIN_PTR, BIN_LINK, LS, LD, LA, LF,
-        np.zeros(nl, dtype=np.int64), np.zeros((0, 2), dtype=np.int64),
+        np.zeros(nl, dtype=np.int64), np.array([1.0 if link.enabled else 0.0 for link in links]),
+        np.zeros((0, 2), dtype=np.int64),
         *_csr([[j for j in order if LS[j] == b] for b in range(nb)]), *_csr([[] for _ in range(nb)]),
         *_csr([[] for _ in range(nn)]), vals.items,
         [a[0] for a in actions], [a[1] for a in actions], np.array([a[2] for a in actions], dtype=np.int64),
@@ -348,7 +350,12 @@ def _classify(cp: CompiledPark, nidx: dict, lidx: dict) -> None:
         cp.PDEF[p] = 1 if (cp.PBC[p] >= 0 or fed) else 0
     for j in range(len(cp.LS)):
         s = cp.LS[j]
-        cp.LPASS[j] = 1 if (BI[cp.LD[j], B_STORE] >= 0 and not BI[s, B_PUSHED] and cp.LA[j] < 0) else 0
+        free = (not BI[s, B_PUSHED] and cp.LA[j] < 0 and BI[s, B_STORE] < 0 and BI[s, B_MARKET] < 0
+                and BI[s, B_PURCHASE] < 0)
+        if BI[cp.LD[j], B_STORE] >= 0:
+            cp.LPASS[j] = 1 if (not BI[s, B_PUSHED] and cp.LA[j] < 0) else 0
+        elif free:
+            cp.LPASS[j] = 2  # free residue to a consumer: taken when the need is stated, before any store
 
 
 def _owner(cp: CompiledPark, p: int) -> int:
@@ -431,6 +438,21 @@ class _Rules:
             elif t == T_CONVERTER:
                 self.converter(n)
 
+    def residues(self) -> None:
+        """Free residue goes to the consumers that state a need for it before any store takes it."""
+        cp = self.cp
+        for j in range(len(cp.LS)):
+            if cp.LPASS[j] != 2:
+                continue
+            src = cp.LS[j]
+            for o in self.planners[cp.LD[j]]:
+                for p in self.producers[src]:
+                    if p != o:
+                        self.after(o, p)
+                for i in range(len(cp.LS)):
+                    if cp.LS[i] == src and cp.LPASS[i] == 1:
+                        self.after((OP_STORE_IN, cp.BI[cp.LD[i], B_STORE]), o)
+
     def store(self, n: int, b: int) -> None:
         cp = self.cp
         for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]:
@@ -473,6 +495,7 @@ def _schedule(cp: CompiledPark) -> tuple[np.ndarray, list[str]]:
     r = _Rules(cp)
     r.roles()
     r.rules()
+    r.residues()
     _priorities(cp, r.pullers, r.after)
     ops = list(r.deps)
     for c in (o for o in ops if o[0] == OP_STORE_CLOSE):  # stores close once all else is done

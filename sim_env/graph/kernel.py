@@ -553,6 +553,24 @@ def _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, c
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt):
+    """A need stated on bus ``b`` takes free residue (waste heat, sludge) through its passive
+    exchanges at once, so no store takes it first; it waits on ``b`` to be taken when settled."""
+    got = 0.0
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        e = BIN_LINK[i]
+        if LPASS[e] != 2 or got >= x:
+            continue
+        keep = 1.0 - LF[e, L_LOSS]
+        y = min((x - got) / keep, LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e], WB[k, _OFFER, LS[e]])
+        if y > 0.0:
+            WB[k, _OFFER, LS[e]] -= y
+            WL[k, _FLOW, e] += y
+            WB[k, _OFFER, b] += y * keep
+            got += y * keep
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v):
     """A shortfall bought as backup (cost and CO2 per unit); returns what stays unmet."""
     if short <= 1e-12:
@@ -603,10 +621,15 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
         elif op == OP_STORE_IN:
             _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, dt)
         elif op == OP_DEMAND_PLAN:
-            WB[k, _NEED, b] += max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
+            x = max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
+            WB[k, _NEED, b] += x
+            _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
         elif op == OP_CONV_LOAD:
             _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                             BFI_NODE, LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0)
+            for p in range(NI[n, I_P0], NI[n, I_P1]):
+                if PD[p] == 0 and PDEF[p] == 1:
+                    _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, PB[p], WP[k, p] * dt, dt)
         elif op == OP_STORE_OUT:
             _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k, n, dt,
                        clip0)
@@ -801,7 +824,8 @@ class Batch:
     :param cp: the compiled park
     :param coef: ``COEF`` from :meth:`CompiledPark.exogenous` (years × steps × values)
     :param K: batch rows
-    :param mask: ``(K, n_exchanges)`` multipliers of exchange capacity (1 on, 0 off); default all on
+    :param mask: ``(K, n_exchanges)`` multipliers of exchange capacity (1 on, 0 off); default: the
+        file's ``enabled`` flags
     :param parallel: spread rows over threads (``prange``); on 2 cores serial is as fast
     """
 
@@ -810,7 +834,7 @@ class Batch:
         self.cp, self.K = cp, K
         self.coef = np.ascontiguousarray(coef, dtype=np.float64)
         nl = len(cp.link_ids)
-        self.mask = np.ones((K, nl)) if mask is None else np.ascontiguousarray(mask, dtype=np.float64)
+        self.mask = np.tile(cp.LE, (K, 1)) if mask is None else np.ascontiguousarray(mask, dtype=np.float64)
         if self.mask.shape != (K, nl):
             raise ValueError(f"mask must have shape ({K}, {nl}) (rows, exchanges), got {self.mask.shape}")
         self.ser = np.arange(K, dtype=np.int64) % self.coef.shape[0]

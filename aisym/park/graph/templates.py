@@ -294,9 +294,11 @@ def boiler(asset: str, p: Params) -> Expansion:
     carrier = {"resource": out_res, "temperature_c": p.number("temperature", "degC")}
     if out_res == "steam":
         carrier["pressure_bar"] = p.number("pressure", "bar", lo=0)
+    # A boiler usually follows the steam or heat its takers ask for; "setpoint" makes it an action.
+    control = p.text("control", "follow_output", ("follow_output", "setpoint"))
     return Expansion(components=[
         {"type": "converter", "id": "boiler", "rated": p.number("rated", "kW", lo=0), "reference": out_res,
-         "min_load": p.fraction("min_load", 0.0),
+         "min_load": p.fraction("min_load", 0.0), "control": control,
          "inputs": {"fuel": {"carrier": {"resource": fuel},
                              "ratio": 1.0 / (p.fraction("efficiency", 0.9, "[E] condensing gas boiler") * lhv)}},
          "outputs": {out_res: {"carrier": carrier}}},
