@@ -56,8 +56,7 @@ def _bus_activity(cp: CompiledPark, Y: np.ndarray) -> dict[str, float]:
     nl, nn = len(cp.link_ids), cp.n_nodes
     act = Y[:, N_HEAD + nl:N_HEAD + nl + nn]
     given: dict[str, float] = {}
-    for n, key in enumerate(cp.node_keys):
-        node = cp.graph.nodes[n]
+    for n, node in enumerate(cp.graph.nodes):
         for port in node.ports.values():
             if port.direction in ("out", "both"):
                 given[port.bus] = given.get(port.bus, 0.0) + float(np.abs(act[:, n]).sum())

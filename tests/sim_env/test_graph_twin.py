@@ -151,7 +151,7 @@ def _bus_imbalance(cp, coef, Y: np.ndarray, S_prev: np.ndarray, t: int) -> np.nd
         b = cp.NI[n, 1]
         if t_ == T_SOURCE:
             bal[b] += act[n] - back[n]  # given, less its surplus (which leaves the park)
-        elif t_ == T_DEMAND or t_ == T_DISPOSAL:
+        elif t_ in (T_DEMAND, T_DISPOSAL):
             bal[b] -= act[n]
         elif t_ == T_PURCHASE:
             bal[b] += act[n]
