@@ -28,10 +28,10 @@ def test_env_passes_gymnasiums_checker_for_any_park(which, small_park):
     u = env.unwrapped
     assert env.observation_space.shape == (len(u.observation_names),)
     assert env.action_space.shape == (len(u.action_names),)
-    obs, _ = env.reset(seed=0)
+    env.reset(seed=0)
     done, steps, total = False, 0, 0.0
     while not done:
-        obs, r, term, trunc, info = env.step(env.action_space.sample())
+        _, r, term, trunc, info = env.step(env.action_space.sample())
         total += r
         steps += 1
         done = term or trunc
@@ -70,7 +70,7 @@ def test_vector_env_autoresets_and_matches_single_envs():
     a = np.full((2, len(single.action_names)), 0.4)
     rewards = []
     for _ in range(4):
-        obs, r, term, trunc, info = vec.step(a)
+        _, r, _, _, _ = vec.step(a)
         rewards.append(r.copy())
     assert rewards[3][0] == 0.0  # the step after truncation resets (NEXT_STEP)
     for i in range(3):
