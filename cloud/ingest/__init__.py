@@ -2,8 +2,9 @@
 
 from .config import IngestConfig, secret
 from .ingestor import Counters, Ingestor
+from .ownership import Ownership, load_ownership
 from .processor import Outcome, Processor
-from .seqtrack import Gap, SeqTracker
+from .seqtrack import Fingerprints, Gap, SeqTracker
 from .store import DeadLetter, Store
 from .writer import Backoff, Writer
 
@@ -11,13 +12,16 @@ __all__ = [
     "Backoff",
     "Counters",
     "DeadLetter",
+    "Fingerprints",
     "Gap",
     "IngestConfig",
     "Ingestor",
     "Outcome",
+    "Ownership",
     "Processor",
     "SeqTracker",
     "Store",
     "Writer",
+    "load_ownership",
     "secret",
 ]

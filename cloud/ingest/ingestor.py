@@ -89,6 +89,8 @@ class Ingestor:
         self.cfg = cfg
         self.park = park or load_park(cfg.park_file)
         self.park_id = self.park.park.id
+        if ownership is None and cfg.ownership_file is not None:  # checked before any state is touched
+            ownership = load_ownership(cfg.ownership_file, self.park)
         cfg.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # 0600 from the start (raw dead letters, spill queue); SQLite gives its -wal/-shm the same mode
         os.close(os.open(cfg.state_dir / "ingest.sqlite", os.O_CREAT | os.O_WRONLY, 0o600))
@@ -96,8 +98,6 @@ class Ingestor:
         self.influx = InfluxV1(cfg.influx_url, cfg.influx_db, cfg.influx_user, cfg.influx_password, cfg.write_timeout_s)
         self.writer = Writer(self.influx)
         tracker = SeqTracker(cfg.gap_grace_s) if cfg.detect_gaps else None
-        if ownership is None and cfg.ownership_file is not None:
-            ownership = load_ownership(cfg.ownership_file, self.park)
         self.processor = Processor(
             self.park,
             tracker,

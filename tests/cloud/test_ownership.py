@@ -91,3 +91,16 @@ def test_ownership_file_errors_name_the_file_and_field(tmp_path, text, words):
     with pytest.raises(ConfigError) as info:
         load_ownership(_write(tmp_path, text), PARK)
     assert words in str(info.value)
+
+
+def test_cli_refuses_a_bad_ownership_file_before_touching_state(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    own = _write(tmp_path, "nodes:\n  node-a: [ras.colour]\n")
+    state = tmp_path / "state"
+    args = ["ingest", "--ownership", str(own), "--state-dir", str(state)]
+    r = CliRunner().invoke(app, args, env={"AISYM_MQTT_PASSWORD": "x"})
+    assert r.exit_code == 2 and "ownership.yaml:2:11: nodes.node-a: no tag 'ras.colour'" in r.output
+    assert not state.exists()
