@@ -38,14 +38,67 @@ def load_or_exit(path: Path | None):
         raise typer.Exit(2) from None
 
 
+def _is_v2(path: Path | None) -> bool:
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if path else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and data.get("schema_version") == 2
+
+
+def graph_or_exit(path: Path | None):
+    """Load a park (v1 or v2) as a graph, or print its error and exit with code 2."""
+    from .park.graph import load_graph
+
+    try:
+        return load_graph(path)
+    except ParkError as e:
+        err.print(str(e), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
 @park_app.command("validate")
 def park_validate(path: Path = ParkFile) -> None:
-    """Validate a park file; exit 2 with each problem's file:line and field path."""
+    """Validate a park file (v1 or v2); exit 2 with each problem's file:line and field path."""
+    if _is_v2(path):
+        g = graph_or_exit(path)
+        console.print(
+            f"[green]ok[/green] {path}: {len(g.company_of)} assets of {len(set(g.company_of.values()))} companies, "
+            f"{len(g.nodes)} components, {len(g.buses)} ports, {len(g.links)} exchanges, {len(g.tags)} tags"
+        )
+        for note in g.notes:
+            console.print(f"  note: {note}", markup=False, highlight=False)
+        return
     park = load_or_exit(path)
+    graph_or_exit(path or DEFAULT_PARK)  # the v2 twin must accept it too
     console.print(
         f"[green]ok[/green] {path or DEFAULT_PARK}: {len(park.assets)} assets, {len(park.tags)} tags, "
         f"{len(park.exchanges)} exchanges"
     )
+
+
+@park_app.command("migrate")
+def park_migrate(
+    path: Path = ParkFile,
+    out: Path = typer.Option(None, "--out", "-o", help="Write the v2 file here (default: print it)."),
+) -> None:
+    """Write a v1 park file in the v2 form (schema_version 2), checked by loading it back."""
+    from .park.graph import migrate_text, parse_graph
+
+    park = load_or_exit(path)
+    text = migrate_text(park, str(path or DEFAULT_PARK))
+    try:
+        parse_graph(text, str(out or "<migrated>"))
+    except ParkError as e:
+        err.print(str(e), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if out is None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"[green]wrote[/green] {out}")
 
 
 @park_app.command("show")

@@ -187,7 +187,7 @@ BAD = [
     ("unknown resource", "exchanges.0.resource", "plasma", "unknown resource"),
     ("unit that cannot convert", "exchanges.1.capacity", "30 degC", "a temperature"),
     ("different resources", "exchanges.4.to", "process.steam", "cannot serve"),
-    ("dangling port", "exchanges.0", _DELETE, "nothing supplies it"),
+    ("dangling port", "exchanges.3", _DELETE, "nothing takes it"),
     ("duplicate exchange id", "exchanges.1.id", "fuel_to_boiler", "used twice"),
     ("duplicate asset id", "companies.1.assets.0.id", "boiler", "already used"),
     ("duplicate company id", "companies.1.id", "power", "used twice"),
@@ -239,3 +239,10 @@ def test_meter_tag_must_measure_the_flow():
     doc["exchanges"][3]["meter_tag"] = "letdown.heat"
     links = {link.id: link for link in parse_graph(_text(doc), "m.yaml").links}
     assert links["town_heat"].meter_tag == "letdown.heat"
+
+
+def test_a_disconnected_unit_is_simulated_and_said_to_never_run():
+    doc = copy.deepcopy(SMALL)
+    doc["exchanges"] = [e for e in doc["exchanges"] if e["id"] != "fuel_to_boiler"]
+    g = parse_graph(_text(doc), "what_if.yaml")
+    assert g.notes == ["boiler.boiler never runs: nothing supplies its fuel (biomass)"]

@@ -4,6 +4,7 @@ bus at every step, hand calculations, and whatever the file says is simulated.""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -357,3 +358,13 @@ def test_markets_net_imports_and_exports(kraakoya):
     assert kraakoya.BI[kraakoya.NI[grid, 1], B_MARKET] == grid
     net = Y[:, N_HEAD + len(kraakoya.link_ids) + grid]
     assert (net > 0).any()  # the park imports on balance (RAS pumps), CHP power netted first
+
+
+@pytest.mark.parametrize("scenario", sorted(p.name for p in Path("sim_env/scenarios").glob("*.yaml")))
+def test_every_shipped_scenario_converts_compiles_and_runs(scenario):
+    from sim_env.scenario import load_scenario
+
+    park = load_scenario(f"sim_env/scenarios/{scenario}").park
+    cp = compile_park(_graph(migrate(park), scenario))
+    Y = _run(cp, steps=48, value=0.5)
+    assert np.isfinite(Y).all() and Y[:, Y_UNMET].max() < 1e-9

@@ -118,6 +118,7 @@ class ParkGraph:
     tags: dict[str, Tag]  # "<asset>.<tag>" -> tag
     defaults: dict[str, dict[str, str]]  # asset -> template defaults taken, with their citation
     carbon_price_per_kg: float = 0.0  # currency per kg CO2
+    notes: list[str] = field(default_factory=list)  # what `aisym park validate` says beside "ok"
 
     @property
     def id(self) -> str:
@@ -146,6 +147,7 @@ class _Builder:
         self.company_of: dict[str, str] = {}
         self.tags: dict[str, Tag] = {}
         self.defaults: dict[str, dict[str, str]] = {}
+        self.notes: list[str] = []  # findings that are not errors, said to the user (never silent)
 
     def bad(self, loc: Loc, msg: str) -> None:
         self.problems.append((loc, msg))
@@ -517,11 +519,17 @@ class _Builder:
             loc = self.asset_loc[bus.id.split(".")[0]]
             givers = [m for m in bus.members if m[2] in ("out", "both")]
             takers = [m for m in bus.members if m[2] in ("in", "both")]
-            needs = [m for m in bus.members if m[2] == "in" and nodes[m[0]].type in ("demand", "converter")
+            unsupplied = not givers and not gives_in.get(bus.id)
+            needs = [m for m in bus.members if m[2] == "in" and nodes[m[0]].type == "demand"
                      and nodes[m[0]].ports[m[1]].backup is None]
-            if needs and not givers and not gives_in.get(bus.id):
+            if needs and unsupplied:
                 self.bad(loc, f"{bus.id} takes {bus.carrier.label()} but nothing supplies it: "
                               "add an exchange to it, or a backup")
+            idle = [m for m in bus.members if m[2] == "in" and nodes[m[0]].type == "converter"
+                    and nodes[m[0]].ports[m[1]].backup is None]
+            if idle and unsupplied:  # a what-if that disconnects a unit: it is simulated, and never runs
+                for key, port, _ in idle:
+                    self.notes.append(f"{key} never runs: nothing supplies its {port} ({bus.carrier.label()})")
             must_go = [m for m in bus.members if m[2] == "out"]
             if must_go and not takers and not takes_out.get(bus.id):
                 self.bad(loc, f"{bus.id} gives {bus.carrier.label()} but nothing takes it: "
@@ -560,4 +568,5 @@ def build_graph(doc: ParkV2, source: str) -> tuple[ParkGraph | None, list[tuple[
         return None, b.problems
     nodes = sorted(b.nodes, key=lambda n: n.key)
     return ParkGraph(doc, source, nodes, dict(sorted(b.buses.items())), links, dict(sorted(b.series.items())),
-                     dict(sorted(b.company_of.items())), dict(sorted(b.tags.items())), b.defaults, carbon), []
+                     dict(sorted(b.company_of.items())), dict(sorted(b.tags.items())), b.defaults, carbon,
+                     sorted(b.notes)), []

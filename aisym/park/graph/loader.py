@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from ...yamlfile import DuplicateKeyLoader, parse_yaml_model
+from ...yamlfile import DuplicateKeyLoader, Problem, parse_yaml_model
 from ..loader import ParkError, parse_park
 from .build import ParkGraph, build_graph
 from .components import COMPONENT_TYPES
@@ -34,7 +34,11 @@ def parse_graph(text: str, source: str = "<string>") -> ParkGraph:
     """Parse park YAML (v1 or v2) and resolve it. Raises :class:`~aisym.park.ParkError`."""
     if _version(text) == 1:
         v1 = parse_park(text, source)
-        return parse_graph(migrate_text(v1, source), f"{source} (migrated to v2)")
+        try:
+            migrated = migrate_text(v1, source)
+        except (ValueError, KeyError, TypeError) as e:  # a v1 park the converter cannot express
+            raise ParkError(source, [Problem((), f"cannot convert this v1 park to v2: {e}")]) from None
+        return parse_graph(migrated, f"{source} (migrated to v2)")
     built: dict[str, ParkGraph] = {}
 
     def checks(doc: ParkV2):
