@@ -59,6 +59,13 @@ def _run(scenario, strategy: str, hours: float, exo_seed: int, exo: Path | None,
         except ExogenousError as e:
             typer.echo(str(e), err=True)
             raise typer.Exit(2) from None
+    from .params import UnsupportedByV0, check_v0
+
+    try:
+        check_v0(scenario.park)
+    except UnsupportedByV0 as e:
+        typer.echo(f"{scenario.name}: {e}", err=True)
+        raise typer.Exit(2) from None
     common: dict[str, Any] = {"hours": hours, "exo_seed": exo_seed, "exo": series, "progress": True}
     result = evaluate(make_strategy(strategy), scenario.park, **common)
     if gap and strategy != "optimum":

@@ -156,6 +156,48 @@ def action_bounds(p: np.ndarray) -> np.ndarray:
     return np.array([p[i] for i in idx], dtype=np.float64)
 
 
+# The one topology the hand-written twin knows: exchange id -> (kind it leaves, kind it reaches).
+V0_TOPOLOGY = {
+    "sludge_to_digester": ("fish_farm", "digester"), "biogas_to_holder": ("digester", "gas_holder"),
+    "biogas_to_chp": ("gas_holder", "chp"), "biogas_to_upgrader": ("gas_holder", "biogas_upgrader"),
+    "chp_heat_to_store": ("chp", "heat_store"), "electrolyser_heat_to_store": ("electrolyser", "heat_store"),
+    "oxygen_to_ras": ("electrolyser", "fish_farm"), "heat_pump_to_store": ("heat_pump", "heat_store"),
+    "store_heat_to_ras": ("heat_store", "fish_farm"), "store_heat_to_digester": ("heat_store", "digester"),
+    "wastewater_to_treatment": ("fish_farm", "water_treatment"), "reused_water_to_ras": ("water_treatment", "fish_farm"),
+    "chp_power_to_grid": ("chp", "grid"), "grid_to_electrolyser": ("grid", "electrolyser"),
+}
+
+
+class UnsupportedByV0(ValueError):
+    """The hand-written twin cannot simulate this park; the message says what, and what can."""
+
+
+def check_v0(park: Park) -> None:
+    """Refuse what the hand-written twin would otherwise silently ignore.
+
+    It simulates one asset per kind and the 14 exchanges of Kråkøya between them; a second asset
+    of a kind, another exchange, or a rewired one needs the compiled twin (``aisym/Park-v1``),
+    which simulates whatever the park file says.
+    """
+    problems = []
+    for kind in sorted({a.kind for a in park.assets.values()}):
+        extra = park.assets_of_kind(kind)[1:]
+        if extra:
+            problems.append(f"a second {kind} ({', '.join(a.id for a in extra)})")
+    for e in park.exchanges:
+        kinds = (park.assets[e.source].kind, park.assets[e.sink].kind)
+        if e.id not in V0_TOPOLOGY:
+            problems.append(f"exchange {e.id!r} ({e.source} -> {e.sink})")
+        elif kinds != V0_TOPOLOGY[e.id]:
+            problems.append(f"exchange {e.id!r} rewired to {e.source} -> {e.sink}")
+    if problems:
+        raise UnsupportedByV0(
+            "the hand-written twin (aisym/Park-v0) simulates only Kråkøya's topology, and this park has "
+            + "; ".join(problems) + ". Use the compiled twin, which simulates every asset and exchange: "
+            "gymnasium.make('aisym/Park-v1', park=...) or sim_env.graph (docs/twin.md, 'The compiled twin')."
+        )
+
+
 def _exchange_caps(park: Park) -> dict[str, float]:
     """Capacity of each enabled exchange by id; a missing or disabled exchange has capacity 0."""
     return {e.id: float(e.capacity) for e in park.exchanges if e.enabled}
@@ -195,6 +237,7 @@ def park_params(park: Park, dt_h: float = 1.0) -> np.ndarray:
     :return: float64 array of shape ``(N_PARAMS,)``
     """
     assert dt_h > 0, f"dt_h must be positive, got {dt_h}"
+    check_v0(park)
     p = np.zeros(N_PARAMS, dtype=np.float64)
     x = _exchange_caps(park)
     cap = lambda eid: x.get(eid, 0.0)  # noqa: E731

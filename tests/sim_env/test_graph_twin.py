@@ -368,3 +368,21 @@ def test_every_shipped_scenario_converts_compiles_and_runs(scenario):
     cp = compile_park(_graph(migrate(park), scenario))
     Y = _run(cp, steps=48, value=0.5)
     assert np.isfinite(Y).all() and Y[:, Y_UNMET].max() < 1e-9
+
+
+def test_the_hand_written_twin_refuses_what_it_cannot_simulate(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+    from sim_env.params import UnsupportedByV0, park_params
+
+    park = load_park()
+    more = park.model_copy(update={"exchanges": [*park.exchanges, park.exchange("chp_heat_to_store").model_copy(
+        update={"id": "chp_heat_to_ras", "sink": "ras"})]})
+    with pytest.raises(UnsupportedByV0, match=r"chp_heat_to_ras.*aisym/Park-v1"):
+        park_params(more)
+    overlay = tmp_path / "link.yaml"
+    overlay.write_text("name: CHP heat to the fish\nexchanges:\n  add: [{id: x, resource: heat, from: chp, to: ras, "
+                       "capacity: 100, unit: kW}]\n")
+    r = CliRunner().invoke(app, ["twin", "run", str(overlay), "--hours", "24"])
+    assert r.exit_code == 2 and "Park-v1" in r.output
