@@ -7,6 +7,9 @@
   deleted to keep the table under its cap); gauges ``rate`` (readings/s), ``lag_ms`` (mean reading
   age on arrival), ``spill_batches``, ``spill_points``, ``pending``, ``dead_letter_bytes`` (the
   dead-letter table's size as capped).
+- ``ingest_dead_letters`` (park, instance, code): ``count``, the dead letters stored since start
+  with that code (``too_large``, ``bad_encoding``, ``bad_json``, ``invalid``, ``future_ts``,
+  ``conflict``, ``ownership``, ``not_a_node``, ``influx_refused``...).
 - ``node_last_seen`` (park, node): ``last_seen_ms``, ``age_s``.
 - ``data_quality`` (park, node): readings in the interval per quality (``good``, ``stale``, ``comm_error``...), and
   ``stale_share``, ``comm_error_share``.
@@ -19,6 +22,7 @@ All fields are floats except the seqs of ``seq_gap``, so no field type can confl
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Protocol
 
 from aisym.contract import QUALITIES, point
@@ -34,6 +38,7 @@ class DeadLetterStats(Protocol):
 
     dead_bytes: int
     pruned: int
+    codes: Counter[str]
 
 
 class HealthReporter:
@@ -85,6 +90,9 @@ class HealthReporter:
             "dead_letter_bytes": float(store.dead_bytes if store else 0),
         }
         out = [point("ingest_health", {"park": self.park_id, "instance": self.instance}, fields, ts)]
+        for code, n in sorted(store.codes.items()) if store else ():  # codes are a short fixed list: low cardinality
+            tags = {"park": self.park_id, "instance": self.instance, "code": code}
+            out.append(point("ingest_dead_letters", tags, {"count": float(n)}, ts))
         for node, st in proc.nodes.items():
             out += self._node_lines(node, st, ts)
         for g in proc.gaps:

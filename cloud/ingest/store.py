@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,7 @@ class Store:
         self._migrate()
         self.dead_bytes = int(self._db.execute("SELECT coalesce(sum(bytes), 0) FROM dead_letters").fetchone()[0])
         self.retained_skipped = 0  # retained dead letters seen before, not stored again (this instance)
+        self.codes: Counter[str] = Counter()  # letters stored by this instance, per code
         # pruned by this instance (past the cap, at the next insert); :meth:`pruned_total` counts since the file was made
         self.pruned = 0
 
@@ -192,7 +194,7 @@ class Store:
         letters = list(letters)
         if not letters:
             return 0
-        stored = 0
+        stored, added, before = 0, Counter[str](), (self.pruned, self.retained_skipped)
         self._db.execute("BEGIN")
         try:
             for d in letters:
@@ -207,14 +209,17 @@ class Store:
                     (d.received_ms or _now_ms(), d.topic, d.field, reason, payload, d.code, d.size, d.sha256, size),
                 )
                 self.dead_bytes += size
+                added[d.code] += 1
                 stored += 1
             if self.dead_bytes > self.max_bytes:
                 self._prune()
             self._db.execute("COMMIT")
-        except BaseException:
+        except BaseException:  # nothing of it happened: put the counters back
             self._db.execute("ROLLBACK")
+            self.pruned, self.retained_skipped = before
             self.dead_bytes = int(self._db.execute("SELECT coalesce(sum(bytes), 0) FROM dead_letters").fetchone()[0])
             raise
+        self.codes.update(added)
         return stored
 
     def _first_retained(self, d: DeadLetter) -> bool:

@@ -53,6 +53,11 @@ def test_encodings_nesting_and_future_times_are_refused_with_reasons(mosquitto, 
         assert any(f == field and c == code and fragment in r for f, c, r in got), (payload[:40], field, code, fragment, got)
     assert seqs_in_influx(influx, "node-a") == [2, 7, 8, 9]
 
+    def codes() -> dict:
+        return {r["code"]: r["last"] for r in influx.rows('SELECT last("count") FROM ingest_dead_letters GROUP BY code')}
+
+    wait_for(lambda: codes() == {"bad_encoding": 4.0, "bad_json": 2.0, "future_ts": 3.0}, 5, "dead letters by code")
+
 
 def test_conflicting_duplicate_is_dead_lettered_and_never_overwrites(mosquitto, influxdb, influx, make_ingestor, unique_id):
     ing = make_ingestor(mosquitto, influxdb.url, influx.database)
