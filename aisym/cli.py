@@ -79,6 +79,27 @@ def park_validate(path: Path = ParkFile) -> None:
     )
 
 
+def _show_graph(g) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]{g.doc.park.name}[/bold] ({g.id}, {g.currency}): {len(g.company_of)} assets, "
+                  f"{len(g.links)} exchanges")
+    assets = Table("company", "asset", "components", title="Assets")
+    for a, c in g.company_of.items():
+        assets.add_row(c, a, ", ".join(f"{n.key.split('.', 1)[1]} ({n.type})" for n in g.nodes if n.asset == a))
+    console.print(assets)
+    links = Table("exchange", "from", "to", "carrier", "capacity", "control", title="Exchanges")
+    from .park.graph import FLOW_UNITS
+
+    for link in g.links:
+        carrier = g.buses[link.src].carrier
+        links.add_row(link.id, link.src, link.dst, carrier.label(), f"{link.capacity:,.6g} {FLOW_UNITS[carrier.resource]}",
+                      "controllable" if link.controllable else "passive")
+    console.print(links)
+    for note in g.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+
+
 @park_app.command("migrate")
 def park_migrate(
     path: Path = ParkFile,
@@ -106,6 +127,9 @@ def park_show(path: Path = ParkFile) -> None:
     """Validate a park file and print its assets, tags and exchanges."""
     from .park.summary import print_summary
 
+    if _is_v2(path):
+        _show_graph(graph_or_exit(path))
+        return
     park = load_or_exit(path)
     print_summary(park, str(path or DEFAULT_PARK), console)
 

@@ -66,6 +66,10 @@ def parse_quantity(value: object, unit: str, what: str = "value") -> float:
     if not isinstance(value, str):
         raise UnitProblem(f"{what}: expected a number or a quantity such as '2 MW', got {type(value).__name__}")
     ureg = registry()
+    try:  # a number written as text ("1.0e9": YAML 1.1 reads it as a string) is a bare number
+        return float(value.strip())
+    except ValueError:
+        pass
     try:
         q = ureg.Quantity(value.strip())
     except (pint.errors.PintError, SyntaxError, TypeError, ValueError, AttributeError) as e:

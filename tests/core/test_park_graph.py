@@ -246,3 +246,25 @@ def test_a_disconnected_unit_is_simulated_and_said_to_never_run():
     doc["exchanges"] = [e for e in doc["exchanges"] if e["id"] != "fuel_to_boiler"]
     g = parse_graph(_text(doc), "what_if.yaml")
     assert g.notes == ["boiler.boiler never runs: nothing supplies its fuel (biomass)"]
+
+
+def test_cli_shows_and_validates_a_v2_park(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    path = tmp_path / "small.yaml"
+    path.write_text(_text(SMALL))
+    r = CliRunner().invoke(app, ["park", "show", str(path)])
+    assert r.exit_code == 0 and "gypsum_to_plasterboard" in r.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(_text(_set(SMALL, "exchanges.1.capacity", "30 degC")))
+    r = CliRunner().invoke(app, ["park", "validate", str(bad)])
+    assert r.exit_code == 2 and "bad.yaml:" in r.output and "Traceback" not in r.output
+    out = tmp_path / "k2.yaml"
+    r = CliRunner().invoke(app, ["park", "migrate", "-o", str(out)])
+    assert r.exit_code == 0 and parse_graph(out.read_text(), str(out)).id == "kraakoya"
+
+
+def test_a_number_written_as_text_is_a_bare_number():
+    assert parse_quantity("1.0e9", "kg/h") == 1e9
