@@ -546,6 +546,21 @@ def _priorities(cp: CompiledPark, conv_pullers, after) -> None:
         for (_, _, a), (_, _, b2) in itertools.pairwise(pullers):
             if a != b2:
                 after(b2, a)
+    # Converters that follow what one bus asks of them serve it in their exchanges' priority order.
+    for d in range(len(cp.bus_ids)):
+        followers = []
+        for j in range(len(cp.LS)):
+            if cp.LD[j] != d:
+                continue
+            for n in range(cp.n_nodes):
+                ref = cp.NI[n, I_REF]
+                if (cp.NI[n, I_TYPE] == T_CONVERTER and cp.NI[n, I_CONTROL] == C_FOLLOW_OUTPUT
+                        and cp.PB[ref] == cp.LS[j] and cp.PD[ref] == 1):
+                    followers.append((cp.graph.links[j].priority, cp.link_ids[j], (OP_CONV_LOAD, n)))
+        followers.sort()
+        for (_, _, a), (_, _, b2) in itertools.pairwise(followers):
+            if a != b2:
+                after(b2, a)
 
 
 def value_names(cp: CompiledPark) -> list[str]:

@@ -386,3 +386,23 @@ def test_the_hand_written_twin_refuses_what_it_cannot_simulate(tmp_path):
                        "capacity: 100, unit: kW}]\n")
     r = CliRunner().invoke(app, ["twin", "run", str(overlay), "--hours", "24"])
     assert r.exit_code == 2 and "Park-v1" in r.output
+
+
+@pytest.mark.parametrize("first", ["eboiler_to_town", "town_heat"])
+def test_suppliers_that_follow_a_need_serve_it_in_priority_order(first):
+    doc = copy.deepcopy(SMALL)
+    town = next(c for c in doc["companies"] if c["id"] == "town")
+    town["assets"].append({"id": "eboiler", "components": [
+        {"type": "converter", "id": "element", "control": "follow_output", "rated": "40 MW", "reference": "heat",
+         "inputs": {"electricity": {"carrier": "electricity", "ratio": 1.01}},
+         "outputs": {"heat": {"carrier": {"resource": "heat", "temperature_c": 95}}}}]})
+    doc["exchanges"] += [{"id": "eboiler_to_town", "from": "eboiler.heat", "to": "district_heat.heat", "capacity": "40 MW"},
+                         {"id": "grid_to_eboiler", "from": "grid.electricity", "to": "eboiler.electricity",
+                          "capacity": "40 MW"}]
+    for e in doc["exchanges"]:
+        if e["id"] in ("eboiler_to_town", "town_heat"):
+            e["priority"] = 1 if e["id"] == first else 2
+    cp = compile_park(_graph(doc))
+    use = {u.id: u.total for u in exchange_use(cp, _run(cp, steps=48))}
+    other = "town_heat" if first == "eboiler_to_town" else "eboiler_to_town"
+    assert use[first] > 0 and use[other] == 0
