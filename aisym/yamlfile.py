@@ -48,7 +48,11 @@ class DocumentError(ValueError):
         super().__init__(head + "\n  " + "\n  ".join(lines))
 
 
-class DuplicateKeyLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (10x faster than the pure-Python one; same marks, same types)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class DuplicateKeyLoader(_BASE_LOADER):
     """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

@@ -6,11 +6,10 @@ like a v2 file. Every problem of a v2 file is reported as ``file:line:col: field
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import yaml
-
-from ...yamlfile import DuplicateKeyLoader, Problem, parse_yaml_model
+from ...yamlfile import Problem, parse_yaml_model
 from ..loader import ParkError, parse_park
 from .build import ParkGraph, build_graph
 from .components import COMPONENT_TYPES
@@ -22,12 +21,13 @@ from .templates import TEMPLATES
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "parks"
 
 
-def _version(text: str) -> object:
-    try:
-        data = yaml.load(text, Loader=DuplicateKeyLoader)
-    except yaml.YAMLError:
-        return None
-    return data.get("schema_version") if isinstance(data, dict) else None
+_VERSION = re.compile(r"^schema_version:\s*(\d+)\s*(#.*)?$", re.MULTILINE)
+
+
+def _version(text: str) -> int | None:
+    """The top-level ``schema_version`` (a line of its own in every park file), without parsing it all."""
+    m = _VERSION.search(text)
+    return int(m.group(1)) if m else None
 
 
 def parse_graph(text: str, source: str = "<string>") -> ParkGraph:
