@@ -72,6 +72,8 @@ class IngestConfig:
     :param conflict_window: seqs remembered per node to tell a replay from a conflicting duplicate
     :param ownership_file: YAML map node -> tags (cloud/ingest/ownership.py); None: any node, any tag
     :param service_accounts: accounts that are not nodes (besides ``mqtt_user``): no telemetry or health
+    :param max_pending_bytes: payload bytes received but not yet decoded, past which paho's thread
+        waits (up to 2 s a message) for the decode to catch up
     """
 
     park_file: Path | None = None
@@ -104,6 +106,7 @@ class IngestConfig:
     conflict_window: int = 16384
     ownership_file: Path | None = None
     service_accounts: tuple[str, ...] = ("ingest", "controller")
+    max_pending_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if not self.client_id:

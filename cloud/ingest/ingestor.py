@@ -114,6 +114,7 @@ class Ingestor:
         self.health = HealthReporter(self.park_id, cfg.client_id)
         self._cv = threading.Condition()
         self._pending: deque[_Msg] = deque()
+        self._pending_bytes = 0
         self._gen = 0
         self._stopping = False
         self._closed = False
@@ -166,8 +167,18 @@ class Ingestor:
             dead = DeadLetter.of(msg.topic, "", reason, payload, received, "too_large", msg.retain, prefix)
             payload = b""
         with self._cv:
+            # A byte budget for what waits to be decoded: the broker may have 1,000 messages of up to
+            # 256 KiB in flight to us. Waiting here holds back paho's reads (TCP pushes back on the
+            # broker); at most 2 s, so that paho still sends its keep-alives if the decode is stuck.
+            deadline = time.monotonic() + 2.0
+            while self._pending_bytes > self.cfg.max_pending_bytes and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cv.wait(left)
             self._pending.append(_Msg(msg.topic, bytes(payload), msg.mid, msg.qos, self._gen, received, msg.retain, dead))
-            self._cv.notify()
+            self._pending_bytes += len(payload)
+            self._cv.notify_all()
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> Ingestor:
@@ -192,7 +203,7 @@ class Ingestor:
         self._closed = True
         with self._cv:
             self._stopping = True
-            self._cv.notify()
+            self._cv.notify_all()
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
@@ -236,6 +247,8 @@ class Ingestor:
                     self._cv.wait(max(0.0, deadline - now))
                 taken = list(self._pending)
                 self._pending.clear()
+                self._pending_bytes = 0
+                self._cv.notify_all()  # paho's thread may wait for room
                 stopping = self._stopping
             for m in taken:
                 if not batch:

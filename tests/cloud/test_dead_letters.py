@@ -89,7 +89,9 @@ def _counts(db_file: Path) -> tuple[int, int, int]:
 
 
 @pytest.mark.timeout(180)
-def test_oversized_flood_stays_under_the_cap(mosquitto, influxdb, influx, tmp_path, unique_id):
+@pytest.mark.parametrize("size", [MAX_PAYLOAD_BYTES + 1000, MAX_PAYLOAD_BYTES - 1000], ids=["oversized", "just-under"])
+def test_oversized_flood_stays_under_the_cap(mosquitto, influxdb, influx, tmp_path, unique_id, size):
+    """Over the limit: refused on arrival. Just under it: decoded, refused as bad JSON (its ``pad`` has no end)."""
     cap, n = 256 * 1024, 1000
     state, log = tmp_path / "state", tmp_path / "ingest.log"
     proc = _spawn(mosquitto, influxdb.url, influx.database, state, log, "--dead-letter-max-bytes", str(cap))
@@ -97,9 +99,9 @@ def test_oversized_flood_stays_under_the_cap(mosquitto, influxdb, influx, tmp_pa
     rss.start()
     try:
         pub = publisher(mosquitto, "node-a", f"{unique_id}-pub")
-        pad = b'{"v": 1, "pad": "' + b"x" * MAX_PAYLOAD_BYTES
+        pad = b'{"v": 1, "pad": "' + b"x" * (size - 30)
         t0 = time.monotonic()
-        publish_all(pub, "node-a", (pad + f'", "i": {i}}}'.encode() for i in range(n)), window=20)  # type: ignore[arg-type]
+        publish_all(pub, "node-a", (pad + f' "i": {i:06d}'.encode() for i in range(n)), window=20)  # type: ignore[arg-type]
         publish_all(pub, "node-a", [telemetry("node-a", range(5))])  # a good message after the flood
         pub.close()
         db_file = state / "ingest.sqlite"
@@ -120,7 +122,7 @@ def test_oversized_flood_stays_under_the_cap(mosquitto, influxdb, influx, tmp_pa
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
     print(
-        f"{n} oversized messages ({n * len(pad) / MiB:.0f} MiB) in {took:.1f} s: {kept} letters kept "
+        f"{n} messages of {len(pad) + 12} bytes ({n * len(pad) / MiB:.0f} MiB) in {took:.1f} s: {kept} letters kept "
         f"({kept_bytes} bytes accounted, cap {cap}), {pruned} pruned; files {files}; "
         f"ingestor RSS {rss.start_kib / 1024:.1f} -> peak {rss.peak_kib / 1024:.1f} MiB"
     )
