@@ -99,11 +99,11 @@ def dashboards_build(
     influx_url: str = typer.Option("http://127.0.0.1:8086", help="InfluxDB URL for the datasource provisioning."),
 ) -> None:
     """Generate the dashboards (JSON) and Grafana provisioning files (YAML)."""
-    from aisym.cli import load_or_exit
+    from aisym.cli import graph_or_exit
 
     from .dashboards import write_all
 
-    written = write_all(load_or_exit(park), out, database=database, influx_url=influx_url)
+    written = write_all(graph_or_exit(park), out, database=database, influx_url=influx_url)
     for p in written:
         typer.echo(f"wrote {p}")
 
@@ -142,13 +142,13 @@ def dashboards_demo(
     """Write demo readings for every tag, and the ingestor's series, so every panel has data."""
     import time
 
-    from aisym.cli import load_or_exit
+    from aisym.cli import graph_or_exit
     from aisym.influx import InfluxError, InfluxV1
 
     from .dashboards.demo import demo_lines
     from .ingest.config import secret
 
-    lines = demo_lines(load_or_exit(park), time.time_ns() // 1_000_000, minutes=minutes)
+    lines = demo_lines(graph_or_exit(park), time.time_ns() // 1_000_000, minutes=minutes)
     # InfluxDB runs with auth on: an account that may create and write the database (e.g. admin)
     db = InfluxV1(influx_url, database, os.environ.get("AISYM_INFLUX_USER"), secret("INFLUX_PASSWORD"))
     try:

@@ -1,10 +1,15 @@
-"""Grafana dashboards generated from the park description (grafana-foundation-sdk + InfluxQL targets).
+"""Grafana dashboards generated from the park graph (grafana-foundation-sdk + InfluxQL targets).
 
-Four kinds, all InfluxQL on the measurements of the telemetry contract and the ingestor's own:
+Any park, v1 or v2 (a v1 file is read as its migrated graph). Four kinds, all InfluxQL on the
+measurements of the telemetry contract and the ingestor's own:
 
-- **overview**: each exchange's flow (its ``meter_tag``) and volume over the time range, storage
-  levels, cost and CO2 KPIs (:mod:`cloud.dashboards.kpis`);
-- **company**: one per company, a row per asset with a panel per tag;
+- **overview**: a row per carrier family with a flow panel per carrier, every metered exchange
+  in exactly one of them, in one unit per panel (:mod:`cloud.dashboards.flows` states the
+  rules); the amount exchanged over the range per unit; a table of the latest flows (the park's
+  Sankey-style view: Grafana ships no Sankey panel); storage levels; cost and CO2 KPIs
+  (:mod:`cloud.dashboards.kpis`);
+- **company**: one per company: what it gives and takes (latest), then a row per asset with a
+  panel per tag;
 - **data quality**: stale and comm_error shares, unsynced clocks, seq gaps and duplicates, last seen;
 - **health**: gateway/node counters (``node_health``), node status, and the ingestor's own series.
 """
@@ -17,10 +22,12 @@ from dataclasses import dataclass, field
 from grafana_foundation_sdk.builders import bargauge, common, dashboard, gauge, stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models.common import GraphDrawStyle, StackingMode
-from grafana_foundation_sdk.models.dashboard import Dashboard, GridPos
+from grafana_foundation_sdk.models.dashboard import Dashboard, DataTransformerConfig, GridPos
 
-from aisym.park import Park, Tag
+from aisym.park.graph import ParkGraph
+from aisym.park.tags import Tag
 
+from .flows import Flow, FlowPanel, flow_panels
 from .influxql import DATASOURCE, InfluxQL
 from .influxql import quote_ident as qi
 from .influxql import quote_str as qs
@@ -30,15 +37,20 @@ from .kpis import park_kpis
 GRAFANA_UNITS = {
     "degC": "celsius",
     "%": "percent",
+    "W": "watt",
     "kW": "kwatt",
+    "MW": "megwatt",
+    "Wh": "watth",
     "kWh": "kwatth",
+    "MWh": "mwatth",
     "V": "volt",
     "Hz": "hertz",
     "mbar": "pressurembar",
+    "bar": "pressurebar",
+    "kPa": "pressurekpa",
+    "kg": "masskg",
+    "t": "masst",
 }
-# the volume unit of a rate, for integral(value, 1h)
-VOLUME_OF = {"kW": "kWh", "m3/h": "m3", "kg/h": "kg", "Nm3/h": "Nm3"}
-STORAGE_KINDS = ("heat_store", "gas_holder", "water_treatment")
 WHERE_TIME = "$timeFilter"
 BY_TIME = "GROUP BY time($__interval)"
 
@@ -53,7 +65,7 @@ class Board:
 
     uid: str
     title: str
-    park: Park
+    park: ParkGraph
     tags: list[str] = field(default_factory=list)
     _b: dashboard.Dashboard = field(init=False)
     _x: int = 0
@@ -65,10 +77,10 @@ class Board:
         self._b = (
             dashboard.Dashboard(self.title)
             .uid(self.uid)
-            .tags(["aisym", self.park.park.id, *self.tags])
+            .tags(["aisym", self.park.id, *self.tags])
             .time("now-6h", "now")
             .refresh("30s")
-            .timezone(self.park.park.timezone)
+            .timezone(self.park.doc.park.timezone)
             .readonly()
         )
 
@@ -99,33 +111,35 @@ class Board:
 
 
 # -- queries -----------------------------------------------------------------------------------
-def _park(park: Park) -> str:
-    return f'"park" = {qs(park.park.id)}'
+def _park(park: ParkGraph) -> str:
+    return f'"park" = {qs(park.id)}'
 
 
-def tag_series(park: Park, tag_id: str, agg: str = 'mean("value")', by_node: bool = True, scale: float | None = None) -> str:
-    """``agg`` of one tag over time; one series per node that measures it."""
+def _sel(agg: str, scale: float | None) -> str:
+    return f"{agg} * {scale!r}" if scale is not None and scale != 1.0 else agg
+
+
+def tag_series(
+    park: ParkGraph, tag_id: str, agg: str = 'mean("value")', by_node: bool = True, scale: float | None = None
+) -> str:
+    """``agg`` of one tag over time (times ``scale``, a unit conversion or a price); one series per node."""
     asset, name = tag_id.split(".", 1)
-    sel = f"{agg} * {scale!r}" if scale is not None else agg
     group = f'{BY_TIME}, "node"' if by_node else BY_TIME
-    return f'SELECT {sel} FROM {qi(asset)} WHERE {_park(park)} AND "signal" = {qs(name)} AND {WHERE_TIME} {group} fill(none)'
+    where = f'{_park(park)} AND "signal" = {qs(name)} AND {WHERE_TIME}'
+    return f"SELECT {_sel(agg, scale)} FROM {qi(asset)} WHERE {where} {group} fill(none)"
 
 
-def tag_total(park: Park, tag_id: str, agg: str, scale: float | None = None) -> str:
+def tag_total(park: ParkGraph, tag_id: str, agg: str, scale: float | None = None) -> str:
     """One value over the whole time range (``integral``, ``last``)."""
     asset, name = tag_id.split(".", 1)
-    sel = f"{agg} * {scale!r}" if scale is not None else agg
-    return f'SELECT {sel} FROM {qi(asset)} WHERE {_park(park)} AND "signal" = {qs(name)} AND {WHERE_TIME}'
+    return f'SELECT {_sel(agg, scale)} FROM {qi(asset)} WHERE {_park(park)} AND "signal" = {qs(name)} AND {WHERE_TIME}'
 
 
 def _ts(title: str, unit: str, targets: Iterable[InfluxQL], description: str = "", bars: bool = False) -> timeseries.Panel:
     p = timeseries.Panel().title(title).unit(unit).description(description)
     if bars:
         p.draw_style(GraphDrawStyle.BARS).fill_opacity(80).stacking(common.StackingConfig().mode(StackingMode.NORMAL))
-    for i, t in enumerate(targets):
-        t.build().ref_id = _ref(i)
-        p.with_target(t)
-    return p
+    return _with(p, targets)
 
 
 def _with(panel, targets: Iterable[InfluxQL]):
@@ -143,54 +157,62 @@ def _last() -> common.ReduceDataOptions:
     return common.ReduceDataOptions().calcs(["lastNotNull"]).values(False)
 
 
-def _assets_regex(park: Park) -> str:
-    return "/^(" + "|".join(sorted(park.assets)) + ")$/"
+def _assets_regex(park: ParkGraph) -> str:
+    return "/^(" + "|".join(park.assets) + ")$/"
+
+
+def _latest_table(park: ParkGraph, title: str, items: list[tuple[Flow, FlowPanel]], description: str) -> table.Panel:
+    """A table of the latest reading of each flow, one row each: ``giver → taker: carrier [unit]``, value."""
+    targets = [
+        InfluxQL(tag_total(park, f.tag_id, 'last("value")', f.factor), f"{f.label}: {p.carrier.label()} [{p.unit}]")
+        for f, p in items
+    ]
+    rows = DataTransformerConfig(id_val="reduce", options={"mode": "seriesToRows", "reducers": ["lastNotNull"]})
+    return _with(table.Panel().title(title).description(description).with_transformation(rows), targets)
 
 
 # -- the dashboards ----------------------------------------------------------------------------
-def overview(park: Park) -> Dashboard:
-    pid = park.park.id
-    b = Board(f"aisym-{pid}-overview", f"{park.park.name}: park overview", park, ["overview"])
-    metered = [(ex, park.tags[ex.meter_tag]) for ex in park.exchanges if ex.meter_tag and ex.meter_tag in park.tags]
+def overview(park: ParkGraph) -> Dashboard:
+    name = park.doc.park.name
+    b = Board(f"aisym-{park.id}-overview", f"{name}: park overview", park, ["overview"])
+    panels = flow_panels(park)
+    every = [(f, p) for p in panels for f in p.flows]
+    if every:
+        b.row("Latest flows")
+        b.add(_latest_table(park, "Latest flow of every metered exchange (giver → taker)", every,
+                            "the park's flows in the latest reading of the range, each in its panel's unit"), w=24, h=12)
+    for family in dict.fromkeys(p.family for p in panels):
+        fam = [p for p in panels if p.family == family]
+        b.row(f"Exchanges: {family}")
+        for p in fam:
+            targets = [InfluxQL(tag_series(park, f.tag_id, by_node=False, scale=f.factor), f"{f.label} ({f.link.id})")
+                       for f in p.flows]
+            conv = ", ".join(f"{f.tag_id} [{f.tag.unit}] x {f.factor:g}" for f in p.flows if f.factor != 1.0)
+            desc = f"every metered exchange of {p.carrier.label()}, in {p.unit}" + (f"; converted: {conv}" if conv else "")
+            b.add(_ts(f"Flows: {p.title}", grafana_unit(p.unit), targets, desc), w=12)
+        for amount in dict.fromkeys(p.amount_unit for p in fam if p.amount_unit):
+            volumes = [InfluxQL(tag_total(park, f.tag_id, 'integral("value", 1h)', f.factor), f"{f.link.id} [{amount}]")
+                       for p in fam if p.amount_unit == amount for f in p.flows]
+            g = bargauge.Panel().title(f"Exchanged {family} over the time range [{amount}]").unit(grafana_unit(amount))
+            b.add(_with(g.reduce_options(_last()), volumes).description("integral of each meter tag over the range"), w=12)
 
-    b.row("Exchanges")
-    volumes = [
-        InfluxQL(tag_total(park, ex.meter_tag or "", 'integral("value", 1h)'), f"{ex.id} [{VOLUME_OF[t.unit]}]")
-        for ex, t in metered
-        if t.unit in VOLUME_OF
-    ]
-    b.add(
-        _with(bargauge.Panel().title("Exchanged volume over the time range").reduce_options(_last()), volumes).description(
-            "integral of each exchange's meter tag over the selected range"
-        ),
-        w=24,
-        h=10,
-    )
-    by_resource: dict[str, list] = {}
-    for ex, t in metered:
-        by_resource.setdefault(f"{ex.resource} [{t.unit}]", []).append((ex, t))
-    for title, items in by_resource.items():
-        targets = [
-            InfluxQL(tag_series(park, ex.meter_tag or "", by_node=False), f"{ex.source} → {ex.sink}") for ex, _ in items
-        ]
-        b.add(_ts(f"Exchanges: {title}", grafana_unit(items[0][1].unit), targets), w=12)
+    storage = {n.asset for n in park.nodes if n.type == "storage"}
+    levels = [(a, t) for a in sorted(storage) for t_id, t in park.tags.items()
+              if t_id.split(".")[0] == a and t.quantity == "level"]
+    if levels:
+        b.row("Storage")
+        for a, t in levels:
+            g = gauge.Panel().title(f"{a}: {t.name}").unit(grafana_unit(t.unit)).min(t.min).max(t.max)
+            b.add(_with(g.reduce_options(_last()), [InfluxQL(tag_total(park, f"{a}.{t.name}", 'last("value")'), t.name)]), w=6)
+        for unit in dict.fromkeys(t.unit for _, t in levels):
+            b.add(_ts(f"Storage levels [{unit}]", grafana_unit(unit),
+                      [InfluxQL(tag_series(park, f"{a}.{t.name}", by_node=False), a) for a, t in levels if t.unit == unit]),
+                  w=24 - 6 * (len(levels) % 4) if len(levels) % 4 else 24)
 
-    b.row("Storage")
-    levels = [(a, t) for a in park.assets.values() if a.kind in STORAGE_KINDS for t in a.tags if t.quantity == "level"]
-    for a, t in levels:
-        g = gauge.Panel().title(f"{a.name}: {t.name}").unit(grafana_unit(t.unit)).min(t.min).max(t.max)
-        b.add(_with(g.reduce_options(_last()), [InfluxQL(tag_total(park, f"{a.id}.{t.name}", 'last("value")'), t.name)]), w=6)
-    b.add(
-        _ts(
-            "Storage levels",
-            "percent",
-            [InfluxQL(tag_series(park, f"{a.id}.{t.name}", by_node=False), a.id) for a, t in levels],
-        ),
-        w=24 - 6 * (len(levels) % 4) if len(levels) % 4 else 24,
-    )
-
-    b.row("Cost and CO2")
-    for k in park_kpis(park):
+    kpis = park_kpis(park)
+    if kpis:
+        b.row(f"Cost and CO2 ({park.currency})")
+    for k in kpis:
         rate = InfluxQL(tag_series(park, k.tag, by_node=False, scale=k.factor), f"{k.id} [{k.unit}/h]")
         b.add(_ts(f"{k.title} per hour", f"suffix: {k.unit}/h", [rate], k.why), w=8, h=7)
         total = InfluxQL(tag_total(park, k.tag, 'integral("value", 1h)', scale=k.factor), k.id)
@@ -199,18 +221,26 @@ def overview(park: Park) -> Dashboard:
     return b.build()
 
 
-def company(park: Park, company_id: str) -> Dashboard:
-    pid = park.park.id
-    c = next(c for c in park.companies if c.id == company_id)
-    b = Board(f"aisym-{pid}-company-{c.id}"[:40], f"{park.park.name}: {c.name}", park, ["company", c.id])
+def company(park: ParkGraph, company_id: str) -> Dashboard:
+    c = next(c for c in park.doc.companies if c.id == company_id)
+    b = Board(f"aisym-{park.id}-company-{c.id}"[:40], f"{park.doc.park.name}: {c.name}", park, ["company", c.id])
+    mine = {a.id for a in c.assets}
+    every = [(f, p) for p in flow_panels(park) for f in p.flows]
+    gives = [(f, p) for f, p in every if f.link.src.split(".")[0] in mine]
+    takes = [(f, p) for f, p in every if f.link.dst.split(".")[0] in mine]
+    if gives or takes:
+        b.row(f"What {c.name} gives and takes")
+        for what, items in (("gives", gives), ("takes", takes)):
+            if items:
+                b.add(_latest_table(park, f"{c.name} {what} (latest)", items, f"metered exchanges {c.id} {what}"), w=12)
     for a in c.assets:
-        b.row(f"{a.name} ({a.id}, {a.kind})")
+        b.row(f"{a.name or a.id} ({a.id}, {a.template or 'components'})")
         for t in a.tags:
             b.add(_tag_panel(park, f"{a.id}.{t.name}", t), w=8, h=7)
     return b.build()
 
 
-def _tag_panel(park: Park, tag_id: str, t: Tag) -> timeseries.Panel:
+def _tag_panel(park: ParkGraph, tag_id: str, t: Tag) -> timeseries.Panel:
     title = f"{tag_id} [{t.unit}]" + (" (setpoint)" if t.controllable else "")
     desc = t.description or f"{t.quantity}, {t.min} to {t.max} {t.unit}"
     p = _ts(title, grafana_unit(t.unit), [InfluxQL(tag_series(park, tag_id), "$tag_node")], desc)
@@ -219,9 +249,9 @@ def _tag_panel(park: Park, tag_id: str, t: Tag) -> timeseries.Panel:
     return p
 
 
-def data_quality(park: Park) -> Dashboard:
-    pid = park.park.id
-    b = Board(f"aisym-{pid}-data-quality", f"{park.park.name}: data quality", park, ["quality"])
+def data_quality(park: ParkGraph) -> Dashboard:
+    pid = park.id
+    b = Board(f"aisym-{pid}-data-quality", f"{park.doc.park.name}: data quality", park, ["quality"])
     P, A = _park(park), _assets_regex(park)
     dq = f'FROM "data_quality" WHERE {P} AND {WHERE_TIME} {BY_TIME}, "node" fill(none)'
     b.row("Quality of readings")
@@ -269,9 +299,9 @@ def data_quality(park: Park) -> Dashboard:
     return b.build()
 
 
-def health(park: Park) -> Dashboard:
-    pid = park.park.id
-    b = Board(f"aisym-{pid}-health", f"{park.park.name}: gateway and ingest health", park, ["health"])
+def health(park: ParkGraph) -> Dashboard:
+    pid = park.id
+    b = Board(f"aisym-{pid}-health", f"{park.doc.park.name}: gateway and ingest health", park, ["health"])
     P = _park(park)
     b.row("Gateways and nodes")
     counters = f'SELECT mean(*) FROM "node_health" WHERE {P} AND {WHERE_TIME} {BY_TIME}, "node" fill(none)'
@@ -311,9 +341,11 @@ def health(park: Park) -> Dashboard:
     return b.build()
 
 
-def build_all(park: Park) -> dict[str, Dashboard]:
-    """File stem -> dashboard."""
+def build_all(park: ParkGraph) -> dict[str, Dashboard]:
+    """File stem -> dashboard: the overview, data quality, health, and one per company that has data."""
     out = {"overview": overview(park), "data-quality": data_quality(park), "health": health(park)}
-    for c in park.companies:
-        out[f"company-{c.id}"] = company(park, c.id)
+    metered = {a for f in flow_panels(park) for ln in f.flows for a in (ln.link.src.split(".")[0], ln.link.dst.split(".")[0])}
+    for c in park.doc.companies:  # a company with no tag and no metered exchange has nothing to show
+        if any(a.tags or a.id in metered for a in c.assets):
+            out[f"company-{c.id}"] = company(park, c.id)
     return out

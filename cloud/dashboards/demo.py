@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 from aisym.contract import topics
 from aisym.park import Park
+from aisym.park.graph import ParkGraph
+from aisym.park.graph.document import ParkInfo
+from aisym.park.tags import Tag
 
 from ..ingest.health import HealthReporter
 from ..ingest.ingestor import Counters
@@ -20,14 +24,35 @@ from ..ingest.processor import Processor
 from ..ingest.seqtrack import SeqTracker
 
 
-def demo_lines(park: Park, end_ms: int, minutes: int = 60, step_s: int = 60) -> list[str]:
+@dataclass(frozen=True)
+class IngestView:
+    """What the ingestor reads of a park (its id, its tags, each asset's company), for a v2 graph.
+
+    :param park: the park's header (``park.id``)
+    :param tags: ``<asset>.<tag>`` -> tag
+    :param company_of: asset -> company
+    """
+
+    park: ParkInfo
+    tags: dict[str, Tag]
+    company_of: dict[str, str]
+
+
+def ingest_view(park: Park | ParkGraph) -> Park | IngestView:
+    """``park`` as the ingestor's :class:`~cloud.ingest.Processor` reads it."""
+    return IngestView(park.doc.park, park.tags, park.company_of) if isinstance(park, ParkGraph) else park
+
+
+def demo_lines(park: Park | ParkGraph, end_ms: int, minutes: int = 60, step_s: int = 60) -> list[str]:
     """Line protocol for ``minutes`` of readings up to ``end_ms``: one node per company, one reading per tag and step.
 
     Qualities vary (every 7th reading stale, every 11th comm_error, every 13th with an unsynced
     clock), one node loses three seqs (a gap), and one message is sent twice (duplicates).
     """
-    pid = park.park.id
-    proc = Processor(park, SeqTracker(grace_s=0.0))
+    view = ingest_view(park)
+    pid = view.park.id
+    companies = park.doc.companies if isinstance(park, ParkGraph) else park.companies
+    proc = Processor(view, SeqTracker(grace_s=0.0))  # type: ignore[arg-type]
     health = HealthReporter(pid, "ingest-demo")
     counters = Counters()
     lines: list[str] = []
@@ -35,7 +60,7 @@ def demo_lines(park: Park, end_ms: int, minutes: int = 60, step_s: int = 60) -> 
     steps = max(1, minutes * 60 // step_s)
     for k in range(steps):
         ts = end_ms - (steps - 1 - k) * step_s * 1000
-        for c in park.companies:
+        for c in companies:
             node = f"gw-{c.id.replace('_', '-')}"[:40]
             readings: list[dict] = []
             for a in c.assets:
@@ -46,12 +71,15 @@ def demo_lines(park: Park, end_ms: int, minutes: int = 60, step_s: int = 60) -> 
                         seq[node] = n + 4
                         n += 3
                     frac = 0.5 + 0.4 * math.sin(2 * math.pi * (k / max(steps, 2)) + len(readings))
-                    q = "comm_error" if n % 11 == 5 else "stale" if n % 7 == 3 else "good"
+                    # + k: a node with 11 tags would otherwise send one of them as comm_error every time
+                    q = "comm_error" if (n + k) % 11 == 5 else "stale" if n % 7 == 3 else "good"
                     r = {"tag": f"{a.id}.{t.name}", "unit": t.unit, "ts": ts, "quality": q, "seq": n}
                     r["value"] = None if q == "comm_error" else round(t.min + (t.max - t.min) * frac, 3)
                     if n % 13 == 4:
                         r["ts_synced"] = False
                     readings.append(r)
+            if not readings:  # a company without tags has no node
+                continue
             msg = json.dumps({"v": 1, "park": pid, "node": node, "readings": readings}).encode()
             for _ in range(2 if k == steps - 2 else 1):  # the second-to-last message arrives twice
                 out = proc.handle(topics.telemetry(pid, node), msg, ts + 400)

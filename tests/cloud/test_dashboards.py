@@ -1,10 +1,13 @@
-"""The generated dashboards: every panel's InfluxQL runs on real InfluxDB holding demo data and returns
-series; the committed JSON matches a fresh build; provisioning parses; push talks to a Grafana-like server."""
+"""The generated dashboards, for both shipped parks: every panel's InfluxQL runs on real InfluxDB holding demo
+data and returns series; every metered exchange is in exactly one flow panel, in that panel's unit; the JSON loads
+back through grafana-foundation-sdk's model; the committed JSON matches a fresh build; push talks to a Grafana-like
+server."""
 
 from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -12,10 +15,16 @@ from typing import ClassVar
 
 import pytest
 import yaml
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import Dashboard
 from typer.testing import CliRunner
 
 from aisym.cli import app
-from cloud.dashboards import DATASOURCE_UID, dashboard_json, targets, write_all
+from aisym.influx import InfluxV1
+from aisym.park.graph import load_graph
+from aisym.park.quantity import convert
+from cloud.dashboards import DATASOURCE_UID, as_graph, dashboard_json, targets, write_all
+from cloud.dashboards.build import grafana_unit
 from cloud.dashboards.demo import demo_lines
 from cloud.dashboards.push import push
 from cloud.errors import PushError
@@ -23,11 +32,22 @@ from cloud.errors import PushError
 from .helpers import PARK
 
 GENERATED = Path(__file__).resolve().parents[2] / "cloud" / "dashboards" / "generated"
+KALUNDBORG = Path(__file__).resolve().parents[2] / "aisym" / "parks" / "kalundborg.yaml"
+PARKS = {"kraakoya": lambda: as_graph(PARK), "kalundborg": lambda: load_graph(KALUNDBORG)}
+
+
+@pytest.fixture(scope="module", params=sorted(PARKS))
+def park(request):
+    return PARKS[request.param]()
 
 
 @pytest.fixture(scope="module")
 def boards() -> dict[str, dict]:
     return dashboard_json(PARK)
+
+
+def _flow_panels(board: dict) -> list[dict]:
+    return [p for p in board["panels"] if p.get("title", "").startswith("Flows: ")]
 
 
 def test_dashboards_cover_the_park(boards):
@@ -47,8 +67,59 @@ def test_dashboards_cover_the_park(boards):
         assert name in queries["data-quality"]
 
 
-def test_targets_are_raw_influxql_on_one_datasource(boards):
-    for name, b in boards.items():
+def test_every_metered_exchange_is_in_exactly_one_flow_panel_in_its_unit(park):
+    overview = dashboard_json(park)["overview"]
+    seen: dict[str, list[str]] = {}
+    for p in _flow_panels(overview):
+        unit = re.search(r"\[([^\]]+)\]$", p["title"]).group(1)  # the panel states its unit
+        assert p["fieldConfig"]["defaults"]["unit"] == grafana_unit(unit), p["title"]
+        for t in p["targets"]:
+            ex = re.search(r"\((\w+)\)$", t["alias"]).group(1)
+            seen.setdefault(ex, []).append(p["title"])
+            tag = park.tags[next(ln.meter_tag for ln in park.links if ln.id == ex)]
+            k = 1.0 if tag.unit == unit else convert(1.0, tag.unit, unit)  # mixed units converted, by pint
+            assert (f"* {k!r}" in t["query"]) == (k != 1.0), (ex, t["query"])
+    metered = [ln.id for ln in park.links if ln.meter_tag]
+    assert sorted(seen) == sorted(metered)
+    assert all(len(v) == 1 for v in seen.values()), {k: v for k, v in seen.items() if len(v) > 1}
+    latest = next(p for p in overview["panels"] if p["type"] == "table" and p["title"].startswith("Latest flow"))
+    assert len(latest["targets"]) == len(metered) and latest["transformations"][0]["id"] == "reduce"
+
+
+def test_kalundborg_words_and_units_come_from_its_file():
+    g = load_graph(KALUNDBORG)
+    b = dashboard_json(g)
+    text = json.dumps(b, ensure_ascii=False)
+    for word in ("Norwegian", "EUR", "fresh water", "Kråkøya", "NOK"):
+        assert word not in text, word
+    ov = b["overview"]
+    titles = [p.get("title", "") for p in ov["panels"]]
+    assert "Cost and CO2 (DKK)" in titles
+    grid_co2 = next(p for p in ov["panels"] if p.get("title") == "Grid supply to the park's consumers: CO2 per hour")
+    assert "Energinet location-based declaration" in grid_co2["description"] and "110 g CO2/kWh" in grid_co2["description"]
+    tisso = next(p for p in ov["panels"] if p.get("title") == "Bought: tisso_to_refinery per hour")
+    assert "Lake Tissø" in tisso["description"] and "2.5 DKK/m3" in tisso["description"]
+    # MW and t/h meters are costed like kW and kg/h ones: 0.3 DKK/kWh of backup steam is 300 DKK per MWh
+    steam = next(p for p in ov["panels"] if p.get("title") == "Avoided: steam_to_refinery per hour")
+    assert "* 300.0" in steam["targets"][0]["query"]
+    flows = {p["title"] for p in _flow_panels(ov)}
+    assert {"Flows: heat 90 °C [MW]", "Flows: water (surface) [m3/h]", "Flows: steam 4 bar 160 °C [MW]"} <= flows
+    assert "Flows: material sulphur EWC 05 01 16 [t/h]" in flows  # materials in t/h, the kg/h meter converted
+    gives = b["company-kalundborg_water"]["panels"]
+    assert any(p.get("title", "").endswith("gives (latest)") for p in gives)
+
+
+def test_dashboard_json_loads_back_through_the_sdk_model(park):
+    enc = JSONEncoder(sort_keys=True)
+    for name, board in dashboard_json(park).items():
+        back = Dashboard.from_json(board)
+        again = json.loads(enc.encode(back))
+        assert again["uid"] == board["uid"] and len(again["panels"]) == len(board["panels"]), name
+        assert [p.get("title") for p in again["panels"]] == [p.get("title") for p in board["panels"]], name
+
+
+def test_targets_are_raw_influxql_on_one_datasource(park):
+    for name, b in dashboard_json(park).items():
         ids = [p["id"] for p in b["panels"]]
         assert len(ids) == len(set(ids)), name
         for p in b["panels"]:
@@ -61,18 +132,22 @@ def test_targets_are_raw_influxql_on_one_datasource(boards):
             assert t["query"].startswith("SELECT ") and "$timeFilter" in t["query"], title
 
 
-def test_every_panel_query_returns_series_on_demo_data(boards, influx):
-    influx.write(demo_lines(PARK, time.time_ns() // 1_000_000, minutes=60))
+def test_every_panel_query_returns_series_on_demo_data(park, influxdb, influx):
+    from tests.conftest import INFLUX_USERS
+
+    boards = dashboard_json(park)
+    influx.write(demo_lines(park, time.time_ns() // 1_000_000, minutes=30))
+    grafana = InfluxV1(influxdb.url, influx.database, "dashboards", INFLUX_USERS["dashboards"])  # Grafana's read-only account
     empty, n = [], 0
     for name, b in boards.items():
         for title, t in targets(b):
             q = t["query"].replace("$timeFilter", "time > now() - 2h").replace("$__interval", "5m")
-            res = influx.query(q)
+            res = grafana.query(q)
             n += 1
             if not any(r.get("series") for r in res):
                 empty.append((name, title, q))
     assert not empty, f"{len(empty)} of {n} queries returned no series: {empty[:5]}"
-    assert n > 80
+    assert n > 150
 
 
 def test_committed_files_match_a_fresh_build(tmp_path):
