@@ -102,7 +102,13 @@ def _spawn_ingestor(broker, influx_url: str, db: str, state: Path, client_id: st
 def test_sigkill_mid_batch_and_with_spill_loses_nothing(mosquitto, fresh_influxdb, tmp_path, unique_id):
     db = park_database(fresh_influxdb, unique_id)
     state, log = tmp_path / "state", tmp_path / "ingest.log"
-    proc = _spawn_ingestor(mosquitto, fresh_influxdb.url, unique_id, state, unique_id, log)
+    # The first ingestor writes through a slow proxy (0.5 s a batch), so the kill surely comes mid-way
+    # however fast the machine is.
+    _ThrottlingProxy.target, _ThrottlingProxy.refusals, _ThrottlingProxy.delay_s = fresh_influxdb.url, 0, 0.5
+    slow = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ThrottlingProxy)
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    slow_url = f"http://127.0.0.1:{slow.server_address[1]}"
+    proc = _spawn_ingestor(mosquitto, slow_url, unique_id, state, unique_id, log)
     try:
         pub = publisher(mosquitto, "gw-test", f"{unique_id}-pub")
         # 1. killed while points are flowing: some written, some received but not acked
@@ -114,6 +120,8 @@ def test_sigkill_mid_batch_and_with_spill_loses_nothing(mosquitto, fresh_influxd
         at_kill = len(seqs_in_influx(db, "gw-test"))
         print(f"points in InfluxDB at the kill: {at_kill} of {n1}")
         assert at_kill < n1, "the kill came after everything was written: no mid-batch kill tested"
+        slow.shutdown()
+        _ThrottlingProxy.delay_s = 0.0
 
         # 2. killed with a backlog in the spill queue (InfluxDB down, messages acked)
         fresh_influxdb.stop()
@@ -136,6 +144,7 @@ def test_sigkill_mid_batch_and_with_spill_loses_nothing(mosquitto, fresh_influxd
         proc.send_signal(signal.SIGTERM)  # a clean stop: flush, offline status, exit 0
         assert proc.wait(15) == 0, log.read_text()[-3000:]
     finally:
+        _ThrottlingProxy.delay_s = 0.0
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(15)
@@ -169,10 +178,13 @@ class _ThrottlingProxy(http.server.BaseHTTPRequestHandler):
 
     target = ""
     refusals = 1
+    delay_s = 0.0  # each forwarded write waits this long (a slow database)
     writes: ClassVar[list[tuple[float, int]]] = []  # (monotonic time, status)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/write") and self.delay_s:
+            time.sleep(self.delay_s)
         if self.path.startswith("/write") and _ThrottlingProxy.refusals > 0:
             _ThrottlingProxy.refusals -= 1
             status, headers, data = 429, {"Retry-After": "1.5"}, b'{"error": "too many requests"}'

@@ -84,7 +84,7 @@ def _spawn_ingestor(broker, influx_url: str, db: str, state: Path, log: Path, ci
     argv += ["--influx-db", db, "--group", cid, "--client-id", cid, "--state-dir", str(state), "--health-interval", "1"]
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     try:
-        watcher.wait(lambda: any(json.loads(m.payload).get("ts", 0) >= since for m in watcher.messages), 20, "online")
+        watcher.wait(lambda: any(json.loads(m.payload).get("ts", 0) >= since for m in watcher.messages), 60, "online")
     finally:
         watcher.close()
     return proc
