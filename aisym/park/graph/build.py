@@ -28,9 +28,11 @@ from .series import SeriesSpec
 from .templates import TEMPLATES
 
 _COMPONENT = TypeAdapter(Component)
-# Series and measurement names the platform writes itself: an asset or tag may not take them.
+# Series and measurement names the platform writes itself: an asset or tag may not take them
+# (an asset id is an InfluxDB measurement: the ingestor's own are listed in cloud/ingest/health.py).
 RESERVED_IDS = frozenset({"data_quality", "ingest", "health", "gateway", "status", "kpi", "kpis", "park",
-                          "controller", "dead_letter", "dead_letters", "aisym"})
+                          "controller", "dead_letter", "dead_letters", "aisym", "ingest_health", "ingest_seq",
+                          "ingest_dead_letters", "seq_gap", "node_last_seen", "node_status", "node_health"})
 
 
 @dataclass(frozen=True)
