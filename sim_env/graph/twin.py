@@ -18,6 +18,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from aisym.park.graph import ParkGraph, load_graph
 
@@ -106,6 +107,9 @@ class GraphTwin:
         names += [f"ahead{h}:{self._series_ids[j]}" for j in self._forecast for h in range(1, self.horizon + 1)]
         names += ["sin_hour", "cos_hour", "sin_day", "cos_day"]
         self.observation_names = names
+        self._stores_arr = np.array(self._stores, dtype=np.int64)
+        self._forecast_arr = np.array(self._forecast, dtype=np.int64)
+        self._exo = np.ascontiguousarray(self._exo)
 
     @property
     def t(self) -> np.ndarray:
@@ -121,23 +125,9 @@ class GraphTwin:
 
     def observe(self) -> np.ndarray:
         """Write and return the observation of every row at its current step."""
-        T = self._exo.shape[1]
-        ser, t = self.batch.ser, self.batch.t
-        ns = len(self._stores)
-        OBS = self.OBS
-        OBS[:, :ns] = self.batch.S[:, self._stores] / self._store_scale
-        nx = len(self._series_ids)
-        OBS[:, ns:ns + nx] = self._exo[ser, t]
-        j = ns + nx
-        if self._forecast and self.horizon:
-            rows = (t[:, None] + np.arange(1, self.horizon + 1)[None, :]) % T
-            ahead = self._exo[ser[:, None], rows][:, :, self._forecast]  # (K, H, n_fc)
-            OBS[:, j:j + ahead.size // len(t)] = ahead.transpose(0, 2, 1).reshape(len(t), -1)
-            j += self.horizon * len(self._forecast)
-        hours = t * self.dt_h
-        day, year = 2 * math.pi * (hours % 24.0) / 24.0, 2 * math.pi * (hours % 8760.0) / 8760.0
-        OBS[:, j], OBS[:, j + 1], OBS[:, j + 2], OBS[:, j + 3] = np.sin(day), np.cos(day), np.sin(year), np.cos(year)
-        return OBS
+        _observe(self.batch.S, self._stores_arr, self._store_scale, self._exo, self.batch.ser, self.batch.t,
+                 self._forecast_arr, self.horizon, self.dt_h, self.OBS)
+        return self.OBS
 
     def reset(self, mask: np.ndarray | None = None, rng: np.random.Generator | None = None,
               start: int | str | None = None) -> None:
@@ -160,3 +150,33 @@ class GraphTwin:
         self.elapsed += 1
         self.observe()
         return self.elapsed >= self.episode_steps
+
+
+@njit(cache=True, error_model="numpy")
+def _observe(S, stores, store_scale, EXO, ser, t, forecast, horizon, dt, OBS):
+    """The observation of every row (layout in :attr:`GraphTwin.observation_names`)."""
+    T = EXO.shape[1]
+    nx = EXO.shape[2]
+    for k in range(S.shape[0]):
+        j = 0
+        for i in range(stores.shape[0]):
+            OBS[k, j] = S[k, stores[i]] / store_scale[i]
+            j += 1
+        for c in range(nx):
+            OBS[k, j] = EXO[ser[k], t[k], c]
+            j += 1
+        for f in range(forecast.shape[0]):
+            row = t[k]
+            for _ in range(horizon):
+                row += 1
+                if row >= T:
+                    row -= T
+                OBS[k, j] = EXO[ser[k], row, forecast[f]]
+                j += 1
+        hours = t[k] * dt
+        day = 2.0 * math.pi * (hours % 24.0) / 24.0
+        year = 2.0 * math.pi * (hours % 8760.0) / 8760.0
+        OBS[k, j] = math.sin(day)
+        OBS[k, j + 1] = math.cos(day)
+        OBS[k, j + 2] = math.sin(year)
+        OBS[k, j + 3] = math.cos(year)
