@@ -27,12 +27,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _build(node: Path, park_file: Path | None, out: Path) -> list[Path]:
-    from aisym.park import ParkError, load_park
+    from aisym.park import ParkError
+    from edge.gateway.config import load_park_file
 
     from .build import load_node, write_build
 
     try:
-        park = load_park(park_file)
+        park = load_park_file(park_file)  # v1 or v2
         spec, park, profiles = load_node(node, park)
         return write_build(spec, park, profiles, out, node.parent)
     except (ParkError, ValueError) as e:

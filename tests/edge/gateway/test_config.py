@@ -113,3 +113,75 @@ def test_setpoint_units_must_convert_and_device_limits_must_hold_the_safe_defaul
     # a device range (14-15 degC) without the park's safe default (13 degC) would refuse the fallback
     with pytest.raises(ConfigError, match=r"safe default 13 degC of ras.temp_setpoint is outside the limits \[14, 15\] degC"):
         load_config(plc_config(tmp_path, {"ras.temp_setpoint": "plc.temp_k_narrow"}))
+
+
+KALUNDBORG = Path(__file__).resolve().parents[3] / "aisym" / "parks" / "kalundborg.yaml"
+PLC_V2 = """id: test_plc_v2
+manufacturer: test
+model: PLC of a v2 park, values in the device's own units
+registers:
+  - {name: power_w, fc: 3, address: 0, type: float32, unit: W}
+  - {name: heat_kw, fc: 3, address: 2, type: float32, unit: kW}
+  - {name: temp_c, fc: 3, address: 4, type: float32, unit: degC}
+  - {name: flow_sp, fc: 3, address: 6, type: float32, unit: Nm3/h, write_fc: 16, min: 0, max: 3000}
+  - {name: flow_sp_low, fc: 3, address: 8, type: float32, unit: Nm3/h, write_fc: 16, min: 0, max: 1000}
+"""
+
+
+def v2_config(tmp_path: Path, tags: dict[str, str], writes: dict[str, str] | None = None) -> Path:
+    (tmp_path / "test_plc_v2.yaml").write_text(PLC_V2)
+    lines = ["node: gw-bioenergi", "park: kalundborg", f"park_file: {KALUNDBORG}", f"profiles_dir: {tmp_path}"]
+    lines += ["buses:", "  plc: {type: tcp, host: 127.0.0.1}", "devices:"]
+    mapping = ", ".join(f"{k}: {v}" for k, v in tags.items())
+    lines += [f"  - {{id: plc, bus: plc, profile: test_plc_v2, unit_id: 1, tags: {{{mapping}}}}}"]
+    if writes:
+        lines += ["setpoints:", "  writes:"] + [f"    {tag}: {target}" for tag, target in writes.items()]
+    path = tmp_path / "gw.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_v2_park_validates_tags_units_and_setpoint_bounds(tmp_path):
+    # a kW tag wired to a W register and an MW tag to a kW register convert, by pint
+    r = load_config(v2_config(tmp_path, {"power_w": "digester.power", "heat_kw": "asv6.dh_out"},
+                              {"upgrader.flow_setpoint": "plc.flow_sp"}))
+    dev = r.config.devices[0]
+    assert r.park.park.id == "kalundborg" and r.park.tags["asv6.dh_out"].unit == "MW"
+    assert r.factor(dev, "power_w") == 1e-3 and r.factor(dev, "heat_kw") == pytest.approx(1e-3)
+    assert r.write_target("upgrader.flow_setpoint")[2].factor == 1.0
+    # a degC register cannot feed a kW tag
+    with pytest.raises(ConfigError) as e:
+        load_config(v2_config(tmp_path, {"temp_c": "wwtp.power"}))
+    assert f"{tmp_path}/gw.yaml:8:74: devices[0].tags.temp_c: temp_c is in degC but wwtp.power in kW" in str(e.value)
+    # tags are the v2 park's own; setpoints only to its controllable tags, within its bounds
+    with pytest.raises(ConfigError, match=r"no tag 'digester\.powr' in park kalundborg; digester has: biogas_out, ch4, power"):
+        load_config(v2_config(tmp_path, {"power_w": "digester.powr"}))
+    with pytest.raises(ConfigError, match=r"'digester\.power' is not a controllable tag of the park; controllable: upgrader"):
+        load_config(v2_config(tmp_path, {"power_w": "digester.power"}, {"digester.power": "plc.flow_sp"}))
+    bounds = r"safe default 1500 Nm3/h of upgrader\.flow_setpoint is outside the limits \[0, 1000\]"
+    with pytest.raises(ConfigError, match=bounds):
+        load_config(v2_config(tmp_path, {"power_w": "digester.power"}, {"upgrader.flow_setpoint": "plc.flow_sp_low"}))
+
+
+NODE_V2 = """node: sensor-digester
+park: kalundborg
+mqtt: {host: 127.0.0.1, port: 1883, username: sensor-digester}
+channels:
+  - {kind: ds18b20, tag: digester.temp, pin: 13, rom: 28ff641e83160349}
+  - {kind: analog, tag: gas_holder.level, pin: 34, signal: 4-20mA, cal: [[12850, 0], [64200, 100]]}
+"""
+
+
+def test_a_node_build_validates_against_a_v2_park(tmp_path):
+    from aisym.park.graph import load_graph
+    from edge.node.build import build_config, load_node
+
+    path = tmp_path / "node.yaml"
+    path.write_text(NODE_V2)
+    spec, park, profiles = load_node(path, load_graph(KALUNDBORG))
+    cfg = build_config(spec, park, profiles)
+    assert [(c["tag"], c["unit"]) for c in cfg["channels"]] == [("digester.temp", "degC"), ("gas_holder.level", "%")]
+    path.write_text(NODE_V2.replace("tag: digester.temp,", "tag: digester.temperature,"))
+    where = r"node\.yaml:5:\d+: channels\[0\]\.tag: no tag 'digester\.temperature' in park kalundborg"
+    with pytest.raises(ConfigError, match=where):
+        load_node(path, load_graph(KALUNDBORG))
