@@ -82,6 +82,8 @@ def test_every_metered_exchange_is_in_exactly_one_flow_panel_in_its_unit(park):
     metered = [ln.id for ln in park.links if ln.meter_tag]
     assert sorted(seen) == sorted(metered)
     assert all(len(v) == 1 for v in seen.values()), {k: v for k, v in seen.items() if len(v) > 1}
+    volumes = [t["alias"].split(" [")[0] for p in overview["panels"] if p["type"] == "bargauge" for t in p["targets"]]
+    assert sorted(volumes) == sorted(metered)  # the amount of every metered exchange over the range, once
     latest = next(p for p in overview["panels"] if p["type"] == "table" and p["title"].startswith("Latest flow"))
     assert len(latest["targets"]) == len(metered) and latest["transformations"][0]["id"] == "reduce"
 
