@@ -197,12 +197,13 @@ def overview(park: ParkGraph) -> Dashboard:
             b.add(_with(g.reduce_options(_last()), volumes).description("integral of each meter tag over the range"), w=12)
 
     storage = {n.asset for n in park.nodes if n.type == "storage"}
+    names = {a.id: a.name for c in park.doc.companies for a in c.assets}
     levels = [(a, t) for a in sorted(storage) for t_id, t in park.tags.items()
               if t_id.split(".")[0] == a and t.quantity == "level"]
     if levels:
         b.row("Storage")
         for a, t in levels:
-            g = gauge.Panel().title(f"{a}: {t.name}").unit(grafana_unit(t.unit)).min(t.min).max(t.max)
+            g = gauge.Panel().title(f"{names.get(a) or a}: {t.name}").unit(grafana_unit(t.unit)).min(t.min).max(t.max)
             b.add(_with(g.reduce_options(_last()), [InfluxQL(tag_total(park, f"{a}.{t.name}", 'last("value")'), t.name)]), w=6)
         for unit in dict.fromkeys(t.unit for _, t in levels):
             b.add(_ts(f"Storage levels [{unit}]", grafana_unit(unit),
