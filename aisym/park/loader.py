@@ -14,7 +14,8 @@ from pathlib import Path
 from ..yamlfile import DocumentError, Loc, Problem, parse_yaml_model
 from .assets import CONSUMES, PRODUCES
 from .model import Park
-from .units import RESOURCE_UNITS
+from .quantity import convertible
+from .units import RESOURCE_UNITS, Resource
 
 
 class ParkError(DocumentError):
@@ -63,6 +64,13 @@ def _exchange_problems(park: Park) -> Iterable[tuple[Loc, str]]:
             yield (*base, "unit"), f"{ex.resource.value} capacity is stated in {RESOURCE_UNITS[ex.resource]}, not {ex.unit!r}"
         if ex.meter_tag is not None and ex.meter_tag not in park.tags:
             yield (*base, "meter_tag"), f"no tag {ex.meter_tag!r}; tags are written <asset>.<tag>"
+        elif ex.meter_tag is not None:
+            tag = park.tags[ex.meter_tag]
+            unit = tag.unit if tag.unit != "1" else "dimensionless"
+            dm_by_volume = ex.resource == Resource.sludge and tag.quantity == "volume_flow"  # feed flow of wet sludge
+            if not dm_by_volume and not convertible(unit, RESOURCE_UNITS[ex.resource]):
+                yield (*base, "meter_tag"), (f"{ex.meter_tag} measures {tag.quantity} in {tag.unit}: it cannot meter a "
+                                             f"{ex.resource.value} flow (in {RESOURCE_UNITS[ex.resource]})")
 
 
 def parse_park(text: str, source: str = "<string>") -> Park:

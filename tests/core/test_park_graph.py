@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import random
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -268,3 +269,13 @@ def test_cli_shows_and_validates_a_v2_park(tmp_path):
 
 def test_a_number_written_as_text_is_a_bare_number():
     assert parse_quantity("1.0e9", "kg/h") == 1e9
+
+
+def test_a_v1_file_gets_its_own_line_for_a_meter_that_cannot_measure_the_flow(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "aisym/parks/kraakoya.yaml").read_text()
+    text = text.replace("meter_tag: chp.heat_out}", "meter_tag: heat_store.temp_top}")
+    with pytest.raises(ParkError) as info:
+        parse_graph(text, "mine.yaml")
+    msg = str(info.value)
+    assert "migrated" not in msg and re.search(r"mine\.yaml:\d+:\d+: exchanges\[4\]\.meter_tag: heat_store\.temp_top "
+                                               r"measures temperature in degC: it cannot meter a heat flow", msg), msg

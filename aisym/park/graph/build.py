@@ -131,6 +131,11 @@ class ParkGraph:
         return self.doc.park.currency
 
     @property
+    def park(self):
+        """The file's ``park:`` section (id, name, currency...), as a v1 park's ``park`` is."""
+        return self.doc.park
+
+    @property
     def assets(self) -> list[str]:
         return sorted(self.company_of)
 
