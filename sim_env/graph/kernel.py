@@ -113,7 +113,7 @@ _FLOW, _REQ = range(2)
 _WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _INTO, _CO2 = range(9)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _store_avail(NF, WN, k, st, dt):
     if NF[st, F_RELEASE] > 0.0:  # a process inventory gives only what it releases
         return 0.0
@@ -121,7 +121,7 @@ def _store_avail(NF, WN, k, st, dt):
     return max(a, 0.0)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _avail_local(BI, NF, WB, WN, k, b, dt):
     a = WB[k, _OFFER, b]
     st = BI[b, B_STORE]
@@ -132,7 +132,7 @@ def _avail_local(BI, NF, WB, WN, k, b, dt):
     return a
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _take_local(BI, NF, WB, WN, k, b, x, dt):
     """Take ``x`` from bus ``b``: its offers first, then its store, market or purchase."""
     o = min(x, WB[k, _OFFER, b])
@@ -149,7 +149,7 @@ def _take_local(BI, NF, WB, WN, k, b, x, dt):
         WB[k, _DRAWN, b] += rest
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
     """Bring up to ``x`` onto bus ``b``: local supply, then its exchanges in priority order."""
     got = min(x, _avail_local(BI, NF, WB, WN, k, b, dt))
@@ -171,7 +171,7 @@ def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, d
     return got
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
     """What bus ``b`` can take now: needs not yet offered, follow-input converters, store room."""
     a = max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0)
@@ -187,7 +187,7 @@ def _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
     return a
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt):
     """What bus ``b`` can take now, itself and through its outgoing exchanges."""
     a = _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt)
@@ -200,7 +200,7 @@ def _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB
     return a
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _deliver(BI, WB, WN, k, b, x):
     """``x`` arrives on bus ``b`` as a push: into its store, its market, or as an offer."""
     if BI[b, B_MARKET] >= 0:
@@ -211,7 +211,7 @@ def _deliver(BI, WB, WN, k, b, x):
         WB[k, _OFFER, b] += x
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n_from):
     """Send ``x`` made by converter ``n_from`` through a pushed bus: local takers, then exchanges."""
     local = min(x, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt))
@@ -237,7 +237,7 @@ def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, 
         WB[k, _OFFER, b] += rest  # nothing took it: left on the bus, spilled at the end
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _frac(A, Y, k, a, clip0):
     req = A[k, a]
     if math.isnan(req):
@@ -248,7 +248,7 @@ def _frac(A, Y, k, a, clip0):
     return v
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _min_load(x, p_min, rated):
     """A unit runs at 0 or between min load and rated; requests below min load round to the nearer."""
     if rated <= 0.0:
@@ -258,7 +258,7 @@ def _min_load(x, p_min, rated):
     return min(x, rated)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L):
     """Each port's flow per hour at reference load ``L`` (part-load line; ``of`` ratios)."""
     p0, p1, ref, pl = NI[n, I_P0], NI[n, I_P1], NI[n, I_REF], NI[n, I_PL]
@@ -276,7 +276,7 @@ def _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L):
             WP[k, p] = COEF[s, ti, PV[p]] * WP[k, PO[p]]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
     """The largest reference load at which port ``p`` needs no more than ``have`` per hour."""
     if p == NI[n, I_REF]:
@@ -287,7 +287,7 @@ def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
     return have / r if r > 0.0 else math.inf
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
     """Give ``x`` back to where bus ``b`` got it (a clipped load needs less), last exchange first."""
     for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
@@ -313,7 +313,7 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
             WB[k, _OFFER, b] += x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                     LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0):
     """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
@@ -365,7 +365,7 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOU
             WB[k, _OFFER, b] += x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k, st, dt,
                clip0):
     """Grant a store's controllable discharges, pro rata when they ask more than it can give."""
@@ -394,7 +394,7 @@ def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, M
             WB[k, _OFFER, LD[e]] += g * (1.0 - LF[e, L_LOSS])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL, WP, WQ, k, n,
             cut, dt):
     """Lower converter ``n``'s delivery into a full store by ``cut``: its load and inputs follow.
@@ -434,7 +434,7 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COE
     return done
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                  LS, LD, LF, LPASS, COEF, s, ti, S, WB, WN, WL, WP, WQ, k, st, dt):
     """End a store's step: converters that overfill it run less, then must-go inflows spill back."""
@@ -490,14 +490,14 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_P
     WN[k, _ACT, st] = S[k, st]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
     got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
     WB[k, _NEED, b] -= x
     return max(x - got, 0.0)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0):
     """Clear the row's scratch; controllable exchanges out of anything but a store cap what
     may be pulled through them (a store's are granted when it discharges)."""
@@ -514,7 +514,7 @@ def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0):
             WN[k, j, n] = 0.0
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _store_open(NF, S, WB, WN, k, n, b, dt):
     """Standing loss and first-order release, both from the level at the start of the step."""
     lv = S[k, n]
@@ -524,7 +524,7 @@ def _store_open(NF, S, WB, WN, k, n, b, dt):
     WB[k, _OFFER, b] += rel
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, dt):
     """A store takes the must-go supply of its passive exchanges (waste heat) up to its charge rate."""
     for j in range(BIN_PTR[b], BIN_PTR[b + 1]):
@@ -540,7 +540,7 @@ def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, d
             WN[k, _INP, n] += y * keep
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, clip0):
     """A flare on demand: burns its action's share of ``max`` from what its bus holds."""
     a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
@@ -552,7 +552,7 @@ def _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, c
     WN[k, _CO2, n] = got * COEF[s, ti, NV[n, V_CO2]]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt):
     """A need stated on bus ``b`` takes free residue (waste heat, sludge) through its passive
     exchanges at once, so no store takes it first; it waits on ``b`` to be taken when settled."""
@@ -570,7 +570,7 @@ def _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt):
             got += y * keep
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v):
     """A shortfall bought as backup (cost and CO2 per unit); returns what stays unmet."""
     if short <= 1e-12:
@@ -583,14 +583,14 @@ def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v):
     return 0.0
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
     got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
     WB[k, _NEED, b] -= x
     return max(x - got, 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, s, ti, A, WB, WN,
                  WL, WP, k, n, dt):
     """Take the inputs a converter's load stated but did not take at once; buy or count shortfalls."""
@@ -602,7 +602,7 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
     return unmet
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                BFI_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, s, ti, S, A, Y, WB, WN, WL, WP, WQ, k,
                dt, carbon):
@@ -651,7 +651,7 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
     _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt):
     """Must-go supply left on a bus flows on through passive exchanges to a market or disposal."""
     for e in range(LS.shape[0]):
@@ -666,7 +666,7 @@ def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt):
             WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
     """Net a market's bus: import what was drawn beyond what was given, else export (within its
     limit; the rest spills). Returns (co2, over the import limit, spilled, unpriced import)."""
@@ -690,7 +690,7 @@ def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
     return co2, over, spill, unmet
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
     """A source's surplus or a surplus disposal's intake: what its bus has left (up to ``limit``);
     returns it and its CO2."""
@@ -700,7 +700,7 @@ def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
     return left, left * COEF[s, ti, NV[n, V_CO2]]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, unmet):
     """Money and CO2 of the step, per component, and the output row."""
     nn, nl = NI.shape[0], LS.shape[0]
@@ -748,7 +748,7 @@ def _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, 
         Y[k, o_flow + nl + 2 * nn + n] = WN[k, _COST, n]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0):
     """Applied minus requested fraction per action (the box clip is already in ``Y``)."""
     total = 0.0
@@ -777,7 +777,7 @@ def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0):
     Y[k, Y_CLIP] = total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                 STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
                 COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
@@ -793,7 +793,7 @@ def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LIN
         t[k] = ti + 1 if ti + 1 < T else 0
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, _nrt=False, parallel=True, error_model="numpy")
 def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                 STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
                   COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
