@@ -827,10 +827,13 @@ class Batch:
     :param mask: ``(K, n_exchanges)`` multipliers of exchange capacity (1 on, 0 off); default: the
         file's ``enabled`` flags
     :param parallel: spread rows over threads (``prange``); on 2 cores serial is as fast
+    :param specialise: ``None`` runs this generic kernel; ``"tables"`` or ``"ops"`` a step function
+        generated for this park from the same source (:mod:`.codegen`: faster, bit-identical, but a
+        cold compile per park of ~16 s or ~2 min, cached on disk)
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, K: int = 1, mask: np.ndarray | None = None,
-                 parallel: bool = False):
+                 parallel: bool = False, specialise: str | None = None):
         self.cp, self.K = cp, K
         self.coef = np.ascontiguousarray(coef, dtype=np.float64)
         nl = len(cp.link_ids)
@@ -844,6 +847,16 @@ class Batch:
         w = Scratch(cp, K)
         self._w = (w.bus, w.node, w.link, w.port, w.port_before)
         self._fn = step_parallel if parallel else step_serial
+        self._args: list | None = None
+        if specialise is not None:
+            from .codegen import arguments, park_module  # codegen reads this module's source
+
+            mod = park_module(cp, specialise)
+            self._fn = mod.step_parallel if parallel else mod.step_serial
+            WB, WN, WL, WP, WQ = self._w
+            self._args = arguments(self._fn, dict(COEF=self.coef, MASK=self.mask, ser=self.ser, t=self.t, S=self.S,
+                                                  A=None, Y=self.Y, WB=WB, WN=WN, WL=WL, WP=WP, WQ=WQ))
+            self._a_at = next(i for i, a in enumerate(self._args) if a is None)
 
     def step(self, A: np.ndarray) -> np.ndarray:
         """Apply actions ``A`` of shape ``(K, n_actions)`` (fractions in [0, 1]); returns ``Y``."""
@@ -852,6 +865,10 @@ class Batch:
         if A.shape != (self.K, cp.n_actions):
             raise ValueError(f"actions must have shape ({self.K}, {cp.n_actions}) (rows, actions: "
                              f"{', '.join(cp.action_names)}), got {A.shape}")
+        if self._args is not None:
+            self._args[self._a_at] = A
+            self._fn(*self._args)
+            return self.Y
         WB, WN, WL, WP, WQ = self._w
         self._fn(cp.NI, cp.NF, cp.NV, cp.PB, cp.PD, cp.PV, cp.PO, cp.PBC, cp.PBO, cp.PDEF, cp.BI, cp.BIN_PTR,
                  cp.BIN_LINK, cp.BOUT_PTR, cp.BOUT_LINK, cp.BFI_PTR, cp.BFI_NODE, cp.STP_PTR, cp.STP_NODE, cp.LS, cp.LD,

@@ -1,0 +1,315 @@
+"""A Numba step function specialised to one compiled park, generated from :mod:`.kernel`'s own source.
+
+The generic kernel reads the park's tables (``NI``, ``BI``, ``OPS``, ...) as arguments and
+interprets the schedule op by op. Numba passes every array argument field by field (about 10
+machine words each, 25 tables), so each call of a helper costs more than the physics it does,
+and no branch on the topology can be decided before the step runs. Here the same source is
+rewritten mechanically, never by hand, so the physics stays written once, in kernel.py:
+
+- every ``@njit`` function of kernel.py loses the table parameters (and ``dt``, ``carbon``),
+  which become module globals bound to this park's arrays; Numba freezes global arrays and
+  floats into the machine code, so LLVM folds ``NI[n, I_TYPE]`` and the CSR bounds;
+- ``_step_park``'s loop over ``OPS`` is unrolled: each scheduled op becomes the branch of the
+  loop body that the op selects, preceded by ``i = <index>`` (so ``op``, ``n``, ``b`` fold too);
+- the helpers are inlined (``inline="always"``), so each op's body is specialised to its component.
+
+The edge mask ``MASK[k, e]``, the coefficients, states and actions stay data: K topologies run
+in one call without recompiling. The module is written to a cache folder under a name hashed
+from its source and its tables, so a park compiles once per machine (Numba's ``cache=True``
+keeps the machine code beside it); a change of kernel.py or of the park gives a new name.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import hashlib
+import importlib.util
+import inspect
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+import numba
+import numpy as np
+
+from . import compile as _compile
+from . import kernel as _kernel
+from .compile import CompiledPark
+
+# parameters of kernel.py's functions that are the park's tables: frozen into the generated module
+TABLES = ("NI", "NF", "NV", "PB", "PD", "PV", "PO", "PBC", "PBO", "PDEF", "BI", "BIN_PTR", "BIN_LINK", "BOUT_PTR",
+          "BOUT_LINK", "BFI_PTR", "BFI_NODE", "STP_PTR", "STP_NODE", "LS", "LD", "LA", "LF", "LPASS", "OPS")
+SCALARS = ("dt", "carbon")  # per-park constants, frozen as well
+FROZEN = frozenset(TABLES + SCALARS)
+_LOOP_FN = "_step_park"  # the function whose loop over OPS is unrolled
+# how far a park is specialised: "tables" freezes the tables and unrolls the schedule (cold
+# compile ~16 s for Kråkøya); "ops" also copies each op's function per component, with
+# kernel.py's small helpers inlined into it, so LLVM folds every table read (~2 min cold, 2× faster)
+LEVELS = ("tables", "ops")
+
+
+class CodegenError(RuntimeError):
+    """kernel.py's source no longer has the shape the generator rewrites (names the function)."""
+
+
+def cache_dir() -> Path:
+    """Where generated modules live: ``$AISYM_KERNEL_CACHE``, else ``~/.cache/aisym/kernels``."""
+    env = os.environ.get("AISYM_KERNEL_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "aisym" / "kernels"
+
+
+def _clone_deco() -> ast.Call:
+    kws = {"cache": True, "_nrt": False, "error_model": "numpy"}
+    return ast.Call(ast.Name("njit", ast.Load()), [], [ast.keyword(k, ast.Constant(v)) for k, v in kws.items()])
+
+
+def _is_njit(node: ast.FunctionDef) -> ast.Call | None:
+    for d in node.decorator_list:
+        if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "njit":
+            return d
+    return None
+
+
+class _Strip(ast.NodeTransformer):
+    """Drop the frozen arguments of calls to rewritten functions (checking they pass the same name)."""
+
+    def __init__(self, dropped: dict[str, list[int]], params: dict[str, list[str]]):
+        self.dropped, self.params = dropped, params
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        if not (isinstance(node.func, ast.Name) and node.func.id in self.dropped):
+            return node
+        name, drop = node.func.id, set(self.dropped[node.func.id])
+        if node.keywords or len(node.args) != len(self.params[name]):
+            raise CodegenError(f"kernel.py: call of {name} at line {node.lineno} must pass every argument by position")
+        args = []
+        for i, a in enumerate(node.args):
+            if i in drop:
+                if not (isinstance(a, ast.Name) and a.id == self.params[name][i]):
+                    raise CodegenError(f"kernel.py: line {node.lineno}: {name}'s table argument "
+                                       f"{self.params[name][i]} must be passed as itself")
+                continue
+            args.append(a)
+        node.args = args
+        return node
+
+
+def _decorate(deco: ast.Call, keep_inline: bool) -> None:
+    """``cache=True``, no reference counting (nothing is allocated); kernel.py's ``inline`` kept
+    only when asked: Numba's inlining is what makes a cold compile slow."""
+    kws = [kw for kw in deco.keywords if kw.arg not in ("inline", "cache", "_nrt")]
+    kws.append(ast.keyword("cache", ast.Constant(True)))
+    kws.append(ast.keyword("_nrt", ast.Constant(False)))
+    if keep_inline:
+        kws += [kw for kw in deco.keywords if kw.arg == "inline"]
+    deco.keywords = kws
+
+
+def _unroll(fn: ast.FunctionDef, cp: CompiledPark, clone=None) -> None:
+    """Replace ``for i in range(OPS.shape[0]): <prefix>; if op == OP_X: ... elif ...`` by the
+    branch each scheduled op selects, in schedule order."""
+    idx = next((j for j, st in enumerate(fn.body) if isinstance(st, ast.For) and isinstance(st.target, ast.Name)
+                and "OPS" in ast.unparse(st.iter)), None)
+    if idx is None:
+        raise CodegenError(f"kernel.py: {_LOOP_FN} has no loop over OPS to unroll")
+    loop = fn.body[idx]
+    chain = [s for s in loop.body if isinstance(s, ast.If)]
+    if len(chain) != 1 or loop.body[-1] is not chain[0]:
+        raise CodegenError(f"kernel.py: {_LOOP_FN}'s loop over OPS must end in one if/elif chain on op")
+    prefix = loop.body[:-1]
+    branches: list[tuple[int, list[ast.stmt]]] = []
+    node: ast.stmt | None = chain[0]
+    while isinstance(node, ast.If):
+        t = node.test
+        if not (isinstance(t, ast.Compare) and isinstance(t.left, ast.Name) and t.left.id == "op"
+                and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq) and isinstance(t.comparators[0], ast.Name)):
+            raise CodegenError(f"kernel.py: {_LOOP_FN}: a branch tests {ast.unparse(t)!r}, not op == OP_<name>")
+        branches.append((getattr(_compile, t.comparators[0].id), node.body))
+        node = node.orelse[0] if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If) else None
+    if chain[0] is not None and _else_of(chain[0]):
+        raise CodegenError(f"kernel.py: {_LOOP_FN}: the op chain may not end in a bare else")
+    by_op = dict(branches)
+    bound = _bound_names(prefix, loop.target.id)
+    out: list[ast.stmt] = []
+    for i, op in enumerate(cp.OPS[:, 0].tolist()):
+        out.append(ast.parse(f"{loop.target.id} = {i}").body[0])
+        out += prefix
+        if op in by_op:
+            body = [copy.deepcopy(st) for st in by_op[op]]
+            if clone is not None:
+                spec = _Specialise(bound, i, clone)
+                body = [spec.visit(st) for st in body]
+            out += body
+    fn.body[idx:idx + 1] = out or [ast.Pass()]
+
+
+def _bound_names(prefix: list[ast.stmt], target: str) -> set[str]:
+    """Names the loop prefix assigns (``op``, ``n``, ``b``): constants once ``i`` is."""
+    names = {target}
+    for st in prefix:
+        for node in ast.walk(st):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names
+
+
+class _Specialise(ast.NodeTransformer):
+    """Calls that pass a per-op constant (``n``, ``b``) go to a copy of the callee with it bound."""
+
+    def __init__(self, bound: set[str], i: int, clone):
+        self.bound, self.i, self.clone = bound, i, clone
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name):
+            return node
+        fixed = {j: a.id for j, a in enumerate(node.args) if isinstance(a, ast.Name) and a.id in self.bound}
+        name = self.clone(node.func.id, fixed, self.i) if fixed else None
+        if name is None:
+            return node
+        node.func = ast.Name(name, ast.Load())
+        node.args = [a for j, a in enumerate(node.args) if j not in fixed]
+        return node
+
+
+def _else_of(node: ast.If) -> list:
+    while len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+        node = node.orelse[0]
+    return node.orelse
+
+
+def generate(cp: CompiledPark, level: str = "ops", source: str | None = None) -> str:
+    """The specialised module's source for ``cp`` (tables are loaded from the ``.npz`` beside it).
+
+    :param cp: the compiled park
+    :param level: one of :data:`LEVELS`
+    :param source: kernel source to rewrite (default: kernel.py's)
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    tree = ast.parse(source if source is not None else inspect.getsource(_kernel))
+    body: list[ast.stmt] = []
+    fns: list[tuple[ast.FunctionDef, ast.Call]] = []
+    for st in tree.body:
+        if isinstance(st, ast.ImportFrom):
+            if st.module == "__future__":
+                continue
+            if st.level:  # from .compile import ... -> from sim_env.graph.compile import ...
+                st.module = f"{_compile.__package__}.{st.module}" if st.module else _compile.__package__
+                st.level = 0
+            body.append(st)
+        elif isinstance(st, ast.Import | ast.Assign) and not _uses_class(st):
+            body.append(st)
+        elif isinstance(st, ast.FunctionDef) and (deco := _is_njit(st)) is not None:
+            fns.append((st, deco))
+            body.append(st)
+    params = {f.name: [a.arg for a in f.args.args] for f, _ in fns}
+    dropped = {name: [i for i, a in enumerate(ps) if a in FROZEN] for name, ps in params.items()}
+    strip = _Strip(dropped, params)
+    for f, deco in fns:
+        f.args.args = [a for a in f.args.args if a.arg not in FROZEN]
+        strip.visit(f)
+        _decorate(deco, keep_inline=level == "ops")
+    by_name = {f.name: f for f, _ in fns}
+    clones: list[ast.FunctionDef] = []
+
+    def clone(name: str, fixed: dict[int, str], i: int) -> str | None:
+        """A copy of ``name`` whose parameters at ``fixed`` are bound to op ``i``'s constants."""
+        f = by_name.get(name)
+        if f is None or level != "ops":
+            return None
+        g = copy.deepcopy(f)
+        g.name = f"{name}__op{i}"
+        params = [a.arg for a in g.args.args]
+        g.args.args = [a for j, a in enumerate(g.args.args) if j not in fixed]
+        g.body[:0] = [ast.parse(f"{params[j]} = {value}").body[0] for j, value in _values(fixed, i).items()]
+        g.decorator_list = [d for d in g.decorator_list if d is not _is_njit(g)] + [_clone_deco()]
+        clones.append(g)
+        return g.name
+
+    def _values(fixed: dict[int, str], i: int) -> dict[int, int]:
+        env = {"i": i, "op": int(cp.OPS[i, 0]), "n": int(cp.OPS[i, 1])}
+        env["b"] = int(cp.NI[env["n"], _compile.I_BUS])
+        return {j: env[v] for j, v in fixed.items()}
+
+    loop_fn = by_name.get(_LOOP_FN)
+    if loop_fn is not None:
+        _unroll(loop_fn, cp, clone)
+        pos = body.index(loop_fn)
+        body[pos:pos] = clones
+    if _LOOP_FN not in params:
+        raise CodegenError(f"kernel.py has no @njit {_LOOP_FN}")
+    head = ast.parse(
+        "import numpy as np\n"
+        "_TABLES = np.load(__file__[:-3] + '.npz')\n"
+        + "".join(f"{t} = np.ascontiguousarray(_TABLES[{t!r}])\n" for t in TABLES)
+        + f"dt = {float(cp.dt_h)!r}\ncarbon = {float(cp.carbon_price_per_kg)!r}\n").body
+    tree.body = head + body
+    doc = f'"""Generated by sim_env/graph/codegen.py for park {cp.graph.id!r} (level {level}); do not edit."""\n'
+    return doc + ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _uses_class(st: ast.stmt) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in ("CompiledPark",) for n in ast.walk(st))
+
+
+def tables(cp: CompiledPark) -> dict[str, np.ndarray]:
+    return {t: np.ascontiguousarray(getattr(cp, t)) for t in TABLES}
+
+
+def _digest(src: str, tabs: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256(src.encode())
+    h.update(f"numba {numba.__version__} numpy {np.__version__} py {sys.version_info[:2]}".encode())
+    for name, a in tabs.items():
+        h.update(f"{name}{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:20]
+
+
+_LOADED: dict[str, ModuleType] = {}
+
+
+def park_module(cp: CompiledPark, level: str = "ops") -> ModuleType:
+    """The specialised module of ``cp``: written once into :func:`cache_dir`, imported once per process.
+
+    :param cp: the compiled park
+    :param level: one of :data:`LEVELS`
+    """
+    src = generate(cp, level)
+    tabs = tables(cp)
+    key = _digest(src, tabs)
+    if key in _LOADED:
+        return _LOADED[key]
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"park_{key}.py"
+    if not path.exists() or path.read_text() != src:
+        buf = io.BytesIO()
+        np.savez(buf, **tabs)
+        _atomic_write(path.with_suffix(".npz"), buf.getvalue())
+        _atomic_write(path, src.encode())
+    name = f"aisym_park_kernel_{key}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    _LOADED[key] = mod
+    return mod
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file and a rename, so a second process never reads half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def arguments(fn, values: dict) -> list:
+    """The positional arguments of the generated ``fn`` taken by name from ``values``."""
+    return [values[p] for p in inspect.signature(fn.py_func).parameters]

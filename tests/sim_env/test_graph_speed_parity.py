@@ -1,0 +1,113 @@
+"""The compiled twin's fast paths give the generic kernel's results, bit for bit.
+
+:mod:`sim_env.graph.codegen` rewrites kernel.py's source into a step function specialised to
+one park (tables frozen, schedule unrolled, ops copied per component). Whatever it does, a
+year of random actions (with NaN and out-of-range requests, and per-row edge masks) must give
+exactly the generic kernel's outputs and store levels, on the shipped park and on the small
+steam/gypsum park of the graph tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import yaml
+
+from aisym.park.graph import load_graph, parse_graph
+from sim_env.graph import codegen
+from sim_env.graph.compile import compile_park
+from sim_env.graph.kernel import Batch, output_names
+from tests.core.test_park_graph import SMALL
+
+K = 4
+STEPS = 8760  # a year of hourly steps
+
+
+def _park(which: str):
+    g = load_graph() if which == "kraakoya" else parse_graph(yaml.safe_dump(SMALL, sort_keys=False), "small.yaml")
+    return compile_park(g)
+
+
+def _masks(cp, rng) -> np.ndarray:
+    """Row 0 the file's topology, the others random subsets of its exchanges (one half-capacity)."""
+    m = np.tile(cp.LE, (K, 1))
+    m[1:] *= rng.random((K - 1, m.shape[1])) < 0.7
+    m[K - 1, 0] *= 0.5
+    return m
+
+
+def _actions(cp, rng) -> np.ndarray:
+    A = rng.random((STEPS, K, cp.n_actions))
+    A[rng.random(A.shape) < 0.02] = np.nan
+    A[rng.random(A.shape) < 0.02] = 1.7
+    A[rng.random(A.shape) < 0.02] = -0.3
+    return A
+
+
+_PARKS: dict = {}
+
+
+def _cached(which: str):
+    if which not in _PARKS:
+        _PARKS[which] = _park(which)
+    return _PARKS[which]
+
+
+@pytest.fixture(params=["kraakoya", "small"])
+def park(request):
+    return _cached(request.param)
+
+
+# the "ops" level of the shipped park takes ~2 min to compile cold (once per machine, then
+# cached): it runs when AISYM_TEST_SLOW_COMPILE=1; benchmarks/bench_graph.py checks it as well
+_SLOW = pytest.mark.skipif(not os.environ.get("AISYM_TEST_SLOW_COMPILE"),
+                           reason="cold compile ~2 min; set AISYM_TEST_SLOW_COMPILE=1")
+
+
+@pytest.mark.parametrize(("which", "level"), [("kraakoya", "tables"), ("small", "tables"), ("small", "ops"),
+                                              pytest.param("kraakoya", "ops", marks=[_SLOW, pytest.mark.expensive])])
+def test_specialised_step_matches_the_generic_kernel_over_a_year(which, level):
+    cp = _cached(which)
+    rng = np.random.default_rng(11)
+    coef = cp.exogenous(seed=2)
+    mask = _masks(cp, rng)
+    A = _actions(cp, rng)
+    generic = Batch(cp, coef, K, mask)
+    fast = Batch(cp, coef, K, mask, specialise=level)
+    worst, moved = 0.0, 0.0
+    for t in range(STEPS):
+        y0 = generic.step(A[t])
+        y1 = fast.step(A[t])
+        worst = max(worst, float(np.max(np.abs(y1 - y0))))
+        moved += float(np.abs(y0).sum())
+    assert moved > 0.0  # the year did something
+    assert worst == 0.0, f"largest difference of an output over the year: {worst}"
+    np.testing.assert_array_equal(fast.S, generic.S)
+    np.testing.assert_array_equal(fast.t, generic.t)
+    assert fast.Y.shape[1] == len(output_names(cp))
+
+
+def test_masks_are_data_one_module_serves_every_topology(park):
+    """Two batches of one park with different edge masks share one generated module."""
+    cp = park
+    m1 = np.ones((2, len(cp.link_ids)))
+    m2 = np.zeros((2, len(cp.link_ids)))
+    a = codegen.park_module(cp, "tables")
+    Batch(cp, cp.exogenous(seed=0), 2, m1, specialise="tables")
+    Batch(cp, cp.exogenous(seed=0), 2, m2, specialise="tables")
+    assert codegen.park_module(cp, "tables") is a
+
+
+def test_a_changed_park_gets_its_own_module():
+    cp = _cached("small")
+    other = _park("small")
+    other.LF = other.LF.copy()
+    other.LF[0, 0] *= 2.0  # another capacity: other tables, another hash
+    assert codegen.park_module(cp, "tables") is not codegen.park_module(other, "tables")
+
+
+def test_unknown_level_is_refused():
+    with pytest.raises(ValueError, match="level must be one of"):
+        codegen.generate(_cached("small"), "everything")
