@@ -1,0 +1,161 @@
+"""Speed of the twin compiled from the park graph, side by side with the hand-written kernel.
+
+    python benchmarks/bench_graph.py [--no-cold] [--steps N]
+
+Prints, in one run: park-steps/s of compiled Kråkøya through the generic kernel
+(sim_env/graph/kernel.py) and the specialised step functions (sim_env/graph/codegen.py, levels
+"tables" and "ops") at K = 64 and 1024, the hand-written kernel (sim_env/kernels.py) and the
+ratios; 64 different topologies (random edge masks) against 64 copies of one; the time to
+compile a park into arrays; and the Numba compile time with a cold cache (fresh processes,
+empty cache folders) and a warm one. It also checks that each fast path gave the generic
+kernel's outputs bit for bit on the steps it timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LEVELS = (None, "tables", "ops")
+
+
+def _label(level: str | None) -> str:
+    return "generic" if level is None else f"codegen:{level}"
+
+
+def _best_rate(fn, work: int, repeat: int = 5) -> float:
+    """Work per second of the fastest of ``repeat`` timed calls (the machine is shared)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return work / best
+
+
+def _run_batch(batch, A: np.ndarray) -> None:
+    for a in A:
+        batch.step(a)
+
+
+def bench_compiled(cp, coef, K: int, steps: int, masks: np.ndarray | None = None) -> dict:
+    """M park-steps/s of each level on the same actions; and whether every level matched the generic one."""
+    from sim_env.graph.kernel import Batch
+
+    A = np.random.default_rng(0).random((steps, K, cp.n_actions))
+    out, ys = {}, {}
+    for level in LEVELS:
+        b = Batch(cp, coef, K, masks, specialise=level)
+        b.step(A[0])
+        out[_label(level)] = _best_rate(lambda b=b: _run_batch(b, A), steps * K) / 1e6
+        ref = Batch(cp, coef, K, masks, specialise=level)
+        _run_batch(ref, A)
+        ys[level] = ref.Y.copy(), ref.S.copy()
+    out["identical"] = all(np.array_equal(ys[lv][0], ys[None][0]) and np.array_equal(ys[lv][1], ys[None][1])
+                           for lv in LEVELS)
+    return out
+
+
+def bench_handwritten(K: int, steps: int) -> float:
+    from sim_env.core import TwinBatch
+
+    tw = TwinBatch(K, episode_hours=1e9, seed=0)
+    tw.reset()
+    A = np.random.default_rng(0).random((steps, K, 10))
+    tw.step(A[0])
+    return _best_rate(lambda: [tw.step(a) for a in A], steps * K) / 1e6
+
+
+def bench_park_compile() -> dict[str, float]:
+    import yaml
+
+    from aisym.park.graph import load_graph, parse_graph
+    from sim_env.graph.compile import compile_park
+    from tests.core.test_park_graph import SMALL
+
+    out = {}
+    for name, g in (("kraakoya", load_graph()), ("small", parse_graph(yaml.safe_dump(SMALL), "small.yaml"))):
+        t0 = time.perf_counter()
+        compile_park(g)
+        out[name] = time.perf_counter() - t0
+    return out
+
+
+_PROBE = """
+import time, numpy as np
+t0 = time.perf_counter()
+from aisym.park.graph import load_graph
+from sim_env.graph.compile import compile_park
+from sim_env.graph.kernel import Batch
+cp = compile_park(load_graph())
+b = Batch(cp, cp.exogenous(seed=0), 2, specialise={level!r})
+b.step(np.full((2, cp.n_actions), 0.5))
+print(time.perf_counter() - t0)
+"""
+
+
+def bench_numba_compile(level: str | None, cold: bool, cache: Path) -> float:
+    """Seconds from import to the first step, in a fresh process (cold: empty cache folders)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if cold:
+        env["NUMBA_CACHE_DIR"] = str(cache / "numba")
+        env["AISYM_KERNEL_CACHE"] = str(cache / "kernels")
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(level=level)], env=env, capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=100, help="timed steps per call (default 100)")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache compile (about 3 min)")
+    args = ap.parse_args()
+
+    from aisym.park.graph import load_graph
+    from sim_env.graph.compile import compile_park
+
+    cp = compile_park(load_graph())
+    coef = cp.exogenous(seed=0)
+    print("compiled Kråkøya, M park-steps/s (serial, best of 5)")
+    print(f"{'K':>6} {'generic':>9} {'tables':>9} {'ops':>9} {'hand':>9} {'ops/hand':>9} {'generic/hand':>13} identical")
+    for K in (64, 1024):
+        steps = args.steps if K == 64 else max(10, args.steps // 8)
+        r = bench_compiled(cp, coef, K, steps)
+        hand = bench_handwritten(K, steps)
+        print(f"{K:>6} {r['generic']:9.3f} {r['codegen:tables']:9.3f} {r['codegen:ops']:9.3f} {hand:9.3f} "
+              f"{r['codegen:ops'] / hand:9.2f} {r['generic'] / hand:13.2f} {r['identical']}")
+
+    print("\n64 topologies (random edge masks) vs 64 copies of one, M park-steps/s")
+    rng = np.random.default_rng(5)
+    masks = np.tile(cp.LE, (64, 1)) * (rng.random((64, len(cp.link_ids))) < 0.7)
+    same = bench_compiled(cp, coef, 64, args.steps)
+    diff = bench_compiled(cp, coef, 64, args.steps, masks)
+    for key in ("generic", "codegen:tables", "codegen:ops"):
+        print(f"  {key:15s} copies {same[key]:7.3f}  topologies {diff[key]:7.3f}  ratio {diff[key] / same[key]:5.2f}")
+    print(f"  identical to the generic kernel: {same['identical'] and diff['identical']}")
+
+    print("\npark -> arrays (compile_park), s")
+    for name, s in bench_park_compile().items():
+        print(f"  {name:10s} {s:.4f}")
+
+    print("\nNumba compile, import to first step of compiled Kråkøya, s (fresh process)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for level in LEVELS:
+            cold = float("nan") if args.no_cold else bench_numba_compile(level, True, Path(tmp) / str(level))
+            bench_numba_compile(level, False, Path(tmp))  # make sure the default cache is warm
+            warm = bench_numba_compile(level, False, Path(tmp))
+            print(f"  {_label(level):15s} cold {cold:7.1f}  warm {warm:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
