@@ -162,3 +162,43 @@ def series(
     sc = _load(park)
     exogenous.save_csv(exogenous.generate(sc.park, seed=exo_seed, dt_h=dt_h), out, dt_h=dt_h)
     typer.echo(f"wrote {out} ({exogenous.steps_per_year(dt_h)} steps, columns {', '.join(exogenous.EXO_NAMES)})")
+
+
+@twin_app.command("whatif")
+def whatif(
+    overlay: Path = typer.Argument(..., help="A what-if overlay of a v2 park (see sim_env/graph/whatif.py)."),
+    action: float = typer.Option(0.5, min=0.0, max=1.0, help="Every action of both parks held at this fraction."),
+    hours: float = typer.Option(8760.0, help="Simulated hours (a year: 8760)."),
+    exo_seed: int = typer.Option(0, help="Seed of the park's series (the same year for both)."),
+    out: Path = typer.Option(Path("twin-whatif"), help="Folder for whatif.png and whatif.json."),
+) -> None:
+    """Run a v2 park and its what-if on the compiled twin over the same year; print the deltas."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from aisym.park import ParkError
+
+    from .graph.whatif import compare as run_both
+    from .graph.whatif_plot import whatif_plot
+
+    try:
+        base, other = run_both(overlay, action=action, seed=exo_seed, steps=round(hours))
+    except ParkError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    rows = [("cost", f"{base.currency}/period", base.cost, other.cost), ("CO2", "t", base.co2_t, other.co2_t),
+            ("water bought", "m3", base.water_bought_m3, other.water_bought_m3),
+            ("residues disposed", "t", base.residues_disposed_t, other.residues_disposed_t)]
+    table = Table(title=f"{other.name} vs {base.name} (every action at {action:g}, {hours:g} h)")
+    for col in ("", base.name, other.name, "what-if minus base"):
+        table.add_column(col, justify="right" if col else "left")
+    for label, unit, a, b in rows:
+        table.add_row(f"{label} ({unit})", _fmt(a), _fmt(b), _fmt(b - a))
+    Console().print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    png = whatif_plot(rows, base.name, other.name, out / "whatif.png")
+    summary = {"overlay": str(overlay), "action": action, "hours": hours,
+               "rows": {label: {"unit": unit, "base": a, "whatif": b} for label, unit, a, b in rows},
+               "backup_base": base.backup, "backup_whatif": other.backup}
+    (out / "whatif.json").write_text(json.dumps(summary, indent=2))
+    Console().print(f"plot: {png}\nfigures: {out / 'whatif.json'}")

@@ -537,7 +537,8 @@ class _Builder:
             if idle and unsupplied:  # a what-if that disconnects a unit: it is simulated, and never runs
                 for key, port, _ in idle:
                     self.notes.append(f"{key} never runs: nothing supplies its {port} ({bus.carrier.label()})")
-            must_go = [m for m in bus.members if m[2] == "out"]
+            # a source's own surplus is its exit; a converter's output needs a taker or a disposal
+            must_go = [m for m in bus.members if m[2] == "out" and nodes[m[0]].type != "source"]
             if must_go and not takers and not takes_out.get(bus.id):
                 self.bad(loc, f"{bus.id} gives {bus.carrier.label()} but nothing takes it: "
                               "add an exchange from it, or a disposal")

@@ -1,0 +1,196 @@
+"""What-if overlays for a v2 park, and a side-by-side run of a park and its what-if.
+
+An overlay is a small YAML file beside the park::
+
+    name: All symbiosis links off
+    park: kalundborg.yaml              # the base park, relative to this file
+    exchanges:
+      disable: between_companies       # or a list of ids; "between_companies" keeps markets' and
+      remove: [fuel_to_boiler]         #   suppliers' deliveries, and turns off every residue link
+      set: {steam_16: {capacity: 50 MW}}
+      add: [{id: x, from: a.heat, to: b.heat, capacity: 2 MW}]
+    assets:
+      remove: [digester]               # and every exchange that touches it
+      remove_components: [network.heat_pump]
+      params: {heat_pump: {rated_heat: 5 MW}}
+
+Every key is used or refused with the overlay's file and line; the merged park is resolved like
+any park, so a what-if that breaks the park gets the park's own error.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from aisym.park import ParkError
+from aisym.park.graph import FLOW_UNITS, ParkGraph, Resource, parse_graph
+from aisym.yamlfile import parse_yaml_model
+
+from .compile import I_TYPE, T_DISPOSAL, T_MARKET, T_PURCHASE, T_SOURCE, CompiledPark, compile_park
+from .kernel import N_HEAD, Y_CO2, Y_COST, Batch
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExchangeEdits(_Strict):
+    disable: Literal["between_companies"] | list[str] = Field(default_factory=list)
+    remove: list[str] = Field(default_factory=list)
+    set: dict[str, dict[str, object]] = Field(default_factory=dict)
+    add: list[dict[str, object]] = Field(default_factory=list)
+
+
+class AssetEdits(_Strict):
+    remove: list[str] = Field(default_factory=list)
+    remove_components: list[str] = Field(default_factory=list)  # "asset.component" of written-out assets
+    params: dict[str, dict[str, object]] = Field(default_factory=dict)
+
+
+class Overlay(_Strict):
+    name: str
+    description: str = ""
+    park: str
+    exchanges: ExchangeEdits = Field(default_factory=ExchangeEdits)
+    assets: AssetEdits = Field(default_factory=AssetEdits)
+
+
+def _suppliers(doc: dict) -> set[str]:
+    """Assets that sell to the park (markets, purchases): their deliveries are not symbiosis links."""
+    out = set()
+    for c in doc["companies"]:
+        for a in c["assets"]:
+            types = {comp.get("type") for comp in a.get("components") or []}
+            sells = any(comp.get("type") == "source" and "price" in comp for comp in a.get("components") or [])
+            if a.get("template") == "grid" or "market" in types or sells:
+                out.add(a["id"])
+    return out
+
+
+def _check_ids(overlay: Overlay, doc: dict, source: str) -> None:
+    """Every id the overlay names must exist in the base park."""
+    problems = []
+    assets = {a["id"] for c in doc["companies"] for a in c["assets"]}
+    ex_ids = {e["id"] for e in doc.get("exchanges", [])}
+    comps = {f"{a['id']}.{comp.get('id') or comp.get('type')}" for c in doc["companies"] for a in c["assets"]
+             for comp in a.get("components") or []}
+    disable = overlay.exchanges.disable if isinstance(overlay.exchanges.disable, list) else []
+    for kind, ids, known in (("assets.remove", overlay.assets.remove, assets),
+                             ("assets.params", overlay.assets.params, assets),
+                             ("assets.remove_components", overlay.assets.remove_components, comps),
+                             ("exchanges.remove", overlay.exchanges.remove, ex_ids),
+                             ("exchanges.set", overlay.exchanges.set, ex_ids), ("exchanges.disable", disable, ex_ids)):
+        problems += [f"{kind}: no {i!r} in {overlay.park}" for i in ids if i not in known]
+    if problems:
+        raise ParkError(source, [_problem(p) for p in problems], "what-if")
+
+
+def _edit_assets(overlay: Overlay, doc: dict) -> None:
+    gone, cut = set(overlay.assets.remove), set(overlay.assets.remove_components)
+    for c in doc["companies"]:
+        c["assets"] = [a for a in c["assets"] if a["id"] not in gone]
+        for a in c["assets"]:
+            if a.get("components"):
+                a["components"] = [x for x in a["components"] if f"{a['id']}.{x.get('id') or x.get('type')}" not in cut]
+            if a["id"] in overlay.assets.params:
+                a["params"] = {**a.get("params", {}), **overlay.assets.params[a["id"]]}
+    doc["companies"] = [c for c in doc["companies"] if c["assets"]]
+
+
+def apply(overlay: Overlay, base: dict, source: str) -> dict:
+    """The base document with the overlay's edits; unknown ids raise :class:`ParkError`."""
+    doc = copy.deepcopy(base)
+    _check_ids(overlay, doc, source)
+    company_of = {a["id"]: c["id"] for c in doc["companies"] for a in c["assets"]}
+    suppliers = _suppliers(doc)
+    _edit_assets(overlay, doc)
+    gone = set(overlay.assets.remove)
+
+    def asset(end: str) -> str:
+        return end.split(".")[0]
+
+    kept = []
+    for e in doc.get("exchanges", []):
+        if e["id"] in overlay.exchanges.remove or asset(e["from"]) in gone or asset(e["to"]) in gone:
+            continue
+        e = {**e, **overlay.exchanges.set.get(e["id"], {})}
+        d = overlay.exchanges.disable
+        between = company_of.get(asset(e["from"])) != company_of.get(asset(e["to"]))
+        if (d == "between_companies" and between and asset(e["from"]) not in suppliers) or (
+                isinstance(d, list) and e["id"] in d):
+            e["enabled"] = False
+        kept.append(e)
+    doc["exchanges"] = kept + [dict(x) for x in overlay.exchanges.add]
+    return doc
+
+
+def _problem(msg: str):
+    from aisym.yamlfile import Problem
+
+    return Problem((), msg)
+
+
+def load_whatif(path: str | Path) -> tuple[Overlay, ParkGraph, ParkGraph]:
+    """(overlay, base park, what-if park) from an overlay file."""
+    path = Path(path)
+    overlay = parse_yaml_model(path.read_text(encoding="utf-8"), str(path), Overlay, what="what-if", error=ParkError)
+    park_path = (path.parent / overlay.park).resolve()
+    text = park_path.read_text(encoding="utf-8")
+    base_doc = yaml.safe_load(text)
+    base = parse_graph(text, str(park_path))
+    merged = apply(overlay, base_doc, str(path))
+    what_if = parse_graph(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), f"{path} (applied to {park_path.name})")
+    return overlay, base, what_if
+
+
+@dataclass
+class RunTotals:
+    """A year of one compiled park under fixed actions, summed by what a park facilitator asks."""
+
+    name: str
+    cost: float
+    co2_t: float
+    water_bought_m3: float  # water bought from markets and priced sources (ground, surface, potable)
+    residues_disposed_t: float  # materials, biomass and sludge that went to a disposal or a surplus
+    backup: dict[str, float] = field(default_factory=dict)  # component -> amount bought as backup
+    currency: str = ""
+
+
+def run_year(cp: CompiledPark, name: str, action: float = 0.5, seed: int = 0, steps: int = 8760) -> RunTotals:
+    """Run ``cp`` for ``steps`` with every action at ``action`` and sum the headline figures."""
+    b = Batch(cp, cp.exogenous(seed=seed), 1)
+    A = np.full((1, cp.n_actions), action)
+    Y = np.array([b.step(A)[0].copy() for _ in range(steps)])
+    nl, nn = len(cp.link_ids), cp.n_nodes
+    act = Y[:, N_HEAD + nl:N_HEAD + nl + nn].sum(axis=0)
+    back = Y[:, N_HEAD + nl + nn:N_HEAD + nl + 2 * nn].sum(axis=0)
+    water = residues = 0.0
+    solid = (Resource.material, Resource.biomass, Resource.sludge)
+    for n, node in enumerate(cp.graph.nodes):
+        carrier = next(iter(node.ports.values())).carrier
+        t = cp.NI[n, I_TYPE]
+        if carrier.resource == Resource.water and (t == T_PURCHASE or (t == T_MARKET and act[n] > 0)):
+            water += max(act[n], 0.0)
+        if carrier.resource in solid and t == T_DISPOSAL:
+            residues += act[n]
+        if carrier.resource in solid and t == T_SOURCE:
+            residues += back[n]  # surplus of a must-take residue: landfilled or removed
+    backups = {cp.node_keys[n]: float(back[n]) for n in range(nn) if back[n] > 0 and cp.NI[n, I_TYPE] not in (
+        T_SOURCE,) and cp.graph.nodes[n].type != "storage"}
+    assert FLOW_UNITS[Resource.material] == "kg/h"
+    return RunTotals(name, float(Y[:, Y_COST].sum()), float(Y[:, Y_CO2].sum()) / 1000.0, water, residues / 1000.0,
+                     backups, cp.graph.currency)
+
+
+def compare(path: str | Path, action: float = 0.5, seed: int = 0, steps: int = 8760) -> tuple[RunTotals, RunTotals]:
+    """The base park and its what-if, side by side over the same year."""
+    overlay, base, what_if = load_whatif(path)
+    return (run_year(compile_park(base), base.doc.park.name, action, seed, steps),
+            run_year(compile_park(what_if), overlay.name, action, seed, steps))
