@@ -4,7 +4,7 @@
 
 Prints, in one run: park-steps/s of compiled Kråkøya through the generic kernel
 (sim_env/graph/kernel.py) and the specialised step functions (sim_env/graph/codegen.py, levels
-"tables" and "ops") at K = 64 and 1024, the hand-written kernel (sim_env/kernels.py) and the
+"tables" and "fold") at K = 64 and 1024, the hand-written kernel (sim_env/kernels.py) and the
 ratios; 64 different topologies (random edge masks) against 64 copies of one; the time to
 compile a park into arrays; and the Numba compile time with a cold cache (fresh processes,
 empty cache folders) and a warm one. It also checks that each fast path gave the generic
@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LEVELS = (None, "tables", "ops")
+LEVELS = (None, "tables", "fold")
 
 
 def _label(level: str | None) -> str:
@@ -118,7 +118,7 @@ def bench_numba_compile(level: str | None, cold: bool, cache: Path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100, help="timed steps per call (default 100)")
-    ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache compile (about 3 min)")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache compile (about 2.5 min)")
     args = ap.parse_args()
 
     from aisym.park.graph import load_graph
@@ -127,20 +127,21 @@ def main() -> None:
     cp = compile_park(load_graph())
     coef = cp.exogenous(seed=0)
     print("compiled Kråkøya, M park-steps/s (serial, best of 5)")
-    print(f"{'K':>6} {'generic':>9} {'tables':>9} {'ops':>9} {'hand':>9} {'ops/hand':>9} {'generic/hand':>13} identical")
+    print(f"{'K':>6} {'generic':>9} {'tables':>9} {'fold':>9} {'hand':>9} {'fold/hand':>10} {'generic/hand':>13} "
+          "identical")
     for K in (64, 1024):
         steps = args.steps if K == 64 else max(10, args.steps // 8)
         r = bench_compiled(cp, coef, K, steps)
         hand = bench_handwritten(K, steps)
-        print(f"{K:>6} {r['generic']:9.3f} {r['codegen:tables']:9.3f} {r['codegen:ops']:9.3f} {hand:9.3f} "
-              f"{r['codegen:ops'] / hand:9.2f} {r['generic'] / hand:13.2f} {r['identical']}")
+        print(f"{K:>6} {r['generic']:9.3f} {r['codegen:tables']:9.3f} {r['codegen:fold']:9.3f} {hand:9.3f} "
+              f"{r['codegen:fold'] / hand:10.2f} {r['generic'] / hand:13.2f} {r['identical']}")
 
     print("\n64 topologies (random edge masks) vs 64 copies of one, M park-steps/s")
     rng = np.random.default_rng(5)
     masks = np.tile(cp.LE, (64, 1)) * (rng.random((64, len(cp.link_ids))) < 0.7)
     same = bench_compiled(cp, coef, 64, args.steps)
     diff = bench_compiled(cp, coef, 64, args.steps, masks)
-    for key in ("generic", "codegen:tables", "codegen:ops"):
+    for key in ("generic", "codegen:tables", "codegen:fold"):
         print(f"  {key:15s} copies {same[key]:7.3f}  topologies {diff[key]:7.3f}  ratio {diff[key] / same[key]:5.2f}")
     print(f"  identical to the generic kernel: {same['identical'] and diff['identical']}")
 

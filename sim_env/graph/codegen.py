@@ -11,7 +11,10 @@ rewritten mechanically, never by hand, so the physics stays written once, in ker
   floats into the machine code, so LLVM folds ``NI[n, I_TYPE]`` and the CSR bounds;
 - ``_step_park``'s loop over ``OPS`` is unrolled: each scheduled op becomes the branch of the
   loop body that the op selects, preceded by ``i = <index>`` (so ``op``, ``n``, ``b`` fold too);
-- the helpers are inlined (``inline="always"``), so each op's body is specialised to its component.
+- at level "fold", everything the park's constants decide is evaluated while generating
+  (:class:`_Fold`): loops over known ranges unrolled, known branches dropped, each call pointed
+  at a copy of its callee with the known arguments bound; the copies the step calls directly are
+  inlined by Numba (each is called once), the rest left to LLVM.
 
 The edge mask ``MASK[k, e]``, the coefficients, states and actions stay data: K topologies run
 in one call without recompiling. The module is written to a cache folder under a name hashed
@@ -47,10 +50,9 @@ SCALARS = ("dt", "carbon")  # per-park constants, frozen as well
 FROZEN = frozenset(TABLES + SCALARS)
 _LOOP_FN = "_step_park"  # the function whose loop over OPS is unrolled
 # how far a park is specialised: "tables" freezes the tables and unrolls the schedule (cold
-# compile ~16 s for Kråkøya); "ops" also copies each op's function per component, with
-# kernel.py's small helpers inlined into it, so LLVM folds every table read (~2 min cold, 2× faster)
-# "fold" evaluates everything the park's constants decide while generating (see _Fold)
-LEVELS = ("tables", "ops", "fold")
+# compile ~16 s for Kråkøya, 1.3× the generic kernel); "fold" also evaluates, while generating,
+# everything the park's constants decide (see _Fold): ~90 s cold, 7-8× the generic kernel
+LEVELS = ("tables", "fold")
 
 
 class CodegenError(RuntimeError):
@@ -63,8 +65,8 @@ def cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "aisym" / "kernels"
 
 
-def _clone_deco() -> ast.Call:
-    kws = {"cache": True, "_nrt": False, "error_model": "numpy"}
+def _clone_deco(inline: bool = False) -> ast.Call:
+    kws = {"cache": True, "_nrt": False, "error_model": "numpy"} | ({"inline": "always"} if inline else {})
     return ast.Call(ast.Name("njit", ast.Load()), [], [ast.keyword(k, ast.Constant(v)) for k, v in kws.items()])
 
 
@@ -100,18 +102,16 @@ class _Strip(ast.NodeTransformer):
         return node
 
 
-def _decorate(deco: ast.Call, keep_inline: bool) -> None:
-    """``cache=True``, no reference counting (nothing is allocated); kernel.py's ``inline`` kept
-    only when asked: Numba's inlining is what makes a cold compile slow."""
+def _decorate(deco: ast.Call) -> None:
+    """``cache=True``, no reference counting (nothing is allocated), and none of kernel.py's
+    ``inline``: Numba's inlining of the generic helpers is what makes a cold compile slow."""
     kws = [kw for kw in deco.keywords if kw.arg not in ("inline", "cache", "_nrt")]
     kws.append(ast.keyword("cache", ast.Constant(True)))
     kws.append(ast.keyword("_nrt", ast.Constant(False)))
-    if keep_inline:
-        kws += [kw for kw in deco.keywords if kw.arg == "inline"]
     deco.keywords = kws
 
 
-def _unroll(fn: ast.FunctionDef, cp: CompiledPark, clone=None) -> None:
+def _unroll(fn: ast.FunctionDef, cp: CompiledPark) -> None:
     """Replace ``for i in range(OPS.shape[0]): <prefix>; if op == OP_X: ... elif ...`` by the
     branch each scheduled op selects, in schedule order."""
     idx = next((j for j, st in enumerate(fn.body) if isinstance(st, ast.For) and isinstance(st.target, ast.Name)
@@ -135,47 +135,13 @@ def _unroll(fn: ast.FunctionDef, cp: CompiledPark, clone=None) -> None:
     if chain[0] is not None and _else_of(chain[0]):
         raise CodegenError(f"kernel.py: {_LOOP_FN}: the op chain may not end in a bare else")
     by_op = dict(branches)
-    bound = _bound_names(prefix, loop.target.id)
     out: list[ast.stmt] = []
     for i, op in enumerate(cp.OPS[:, 0].tolist()):
         out.append(ast.parse(f"{loop.target.id} = {i}").body[0])
         out += prefix
         if op in by_op:
-            body = [copy.deepcopy(st) for st in by_op[op]]
-            if clone is not None:
-                spec = _Specialise(bound, i, clone)
-                body = [spec.visit(st) for st in body]
-            out += body
+            out += [copy.deepcopy(st) for st in by_op[op]]
     fn.body[idx:idx + 1] = out or [ast.Pass()]
-
-
-def _bound_names(prefix: list[ast.stmt], target: str) -> set[str]:
-    """Names the loop prefix assigns (``op``, ``n``, ``b``): constants once ``i`` is."""
-    names = {target}
-    for st in prefix:
-        for node in ast.walk(st):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                names.add(node.id)
-    return names
-
-
-class _Specialise(ast.NodeTransformer):
-    """Calls that pass a per-op constant (``n``, ``b``) go to a copy of the callee with it bound."""
-
-    def __init__(self, bound: set[str], i: int, clone):
-        self.bound, self.i, self.clone = bound, i, clone
-
-    def visit_Call(self, node: ast.Call) -> ast.Call:
-        self.generic_visit(node)
-        if not isinstance(node.func, ast.Name):
-            return node
-        fixed = {j: a.id for j, a in enumerate(node.args) if isinstance(a, ast.Name) and a.id in self.bound}
-        name = self.clone(node.func.id, fixed, self.i) if fixed else None
-        if name is None:
-            return node
-        node.func = ast.Name(name, ast.Load())
-        node.args = [a for j, a in enumerate(node.args) if j not in fixed]
-        return node
 
 
 def _else_of(node: ast.If) -> list:
@@ -184,7 +150,7 @@ def _else_of(node: ast.If) -> list:
     return node.orelse
 
 
-def generate(cp: CompiledPark, level: str = "ops", source: str | None = None) -> str:
+def generate(cp: CompiledPark, level: str = "fold", source: str | None = None) -> str:
     """The specialised module's source for ``cp`` (tables are loaded from the ``.npz`` beside it).
 
     :param cp: the compiled park
@@ -215,38 +181,16 @@ def generate(cp: CompiledPark, level: str = "ops", source: str | None = None) ->
     for f, deco in fns:
         f.args.args = [a for a in f.args.args if a.arg not in FROZEN]
         strip.visit(f)
-        _decorate(deco, keep_inline=level == "ops")
+        _decorate(deco)
     by_name = {f.name: f for f, _ in fns}
-    clones: list[ast.FunctionDef] = []
-
-    def clone(name: str, fixed: dict[int, str], i: int) -> str | None:
-        """A copy of ``name`` whose parameters at ``fixed`` are bound to op ``i``'s constants."""
-        f = by_name.get(name)
-        if f is None or level != "ops":
-            return None
-        g = copy.deepcopy(f)
-        g.name = f"{name}__op{i}"
-        params = [a.arg for a in g.args.args]
-        g.args.args = [a for j, a in enumerate(g.args.args) if j not in fixed]
-        g.body[:0] = [ast.parse(f"{params[j]} = {value}").body[0] for j, value in _values(fixed, i).items()]
-        g.decorator_list = [d for d in g.decorator_list if d is not _is_njit(g)] + [_clone_deco()]
-        clones.append(g)
-        return g.name
-
-    def _values(fixed: dict[int, str], i: int) -> dict[int, int]:
-        env = {"i": i, "op": int(cp.OPS[i, 0]), "n": int(cp.OPS[i, 1])}
-        env["b"] = int(cp.NI[env["n"], _compile.I_BUS])
-        return {j: env[v] for j, v in fixed.items()}
-
     loop_fn = by_name.get(_LOOP_FN)
     if loop_fn is not None:
-        _unroll(loop_fn, cp, clone)
+        _unroll(loop_fn, cp)
         if level == "fold":
             fold = _Fold(by_name, _constants(cp))
             loop_fn.body = fold.block(loop_fn.body, dict(fold.consts))
-            clones = fold.out
-        pos = body.index(loop_fn)
-        body[pos:pos] = clones
+            pos = body.index(loop_fn)
+            body[pos:pos] = fold.out
     if _LOOP_FN not in params:
         raise CodegenError(f"kernel.py has no @njit {_LOOP_FN}")
     head = ast.parse(
@@ -290,7 +234,7 @@ def _digest(src: str, tabs: dict[str, np.ndarray]) -> str:
 _LOADED: dict[str, ModuleType] = {}
 
 
-def park_module(cp: CompiledPark, level: str = "ops") -> ModuleType:
+def park_module(cp: CompiledPark, level: str = "fold") -> ModuleType:
     """The specialised module of ``cp``: written once into :func:`cache_dir`, imported once per process.
 
     :param cp: the compiled park
@@ -341,12 +285,17 @@ class _Fold:
     test is known are dropped, and each call gets a copy of its callee with its known arguments
     bound (memoised). Nothing is evaluated that the kernel would not compute the same way: the
     statements stay; only control flow decided by constants is resolved.
+
+    The copies called from the step itself are inlined by Numba (``inline_root``): each is called
+    once, and a call passes every array argument field by field (~100 machine words), which cost
+    as much as the folded physics (1.05 -> 2.2 M park-steps/s on Kråkøya, cold compile 60 -> 90 s).
     """
 
     MAX_CLONES = 4000
 
-    def __init__(self, fns: dict[str, ast.FunctionDef], consts: dict):
+    def __init__(self, fns: dict[str, ast.FunctionDef], consts: dict, inline_root: bool = True):
         self.fns, self.consts = fns, consts
+        self.inline_root, self.depth = inline_root, 0
         self.clones: dict[tuple, str] = {}
         self.out: list[ast.FunctionDef] = []
 
@@ -479,8 +428,10 @@ class _Fold:
                 head.append(ast.Assign([ast.Name(params[j], ast.Store())], ast.Constant(v)))
             doc = g.body[:1] if g.body and isinstance(g.body[0], ast.Expr) and isinstance(g.body[0].value,
                                                                                        ast.Constant) else []
+            self.depth += 1
             g.body = doc + head + (self.block(g.body[len(doc):], fenv) or [ast.Pass()])
-            g.decorator_list = [_clone_deco()]
+            self.depth -= 1
+            g.decorator_list = [_clone_deco(inline=self.inline_root and self.depth == 0)]
             self.out.append(g)
         c = copy.copy(c)
         c.func = ast.Name(self.clones[key], ast.Load())

@@ -827,10 +827,10 @@ class Batch:
     :param mask: ``(K, n_exchanges)`` multipliers of exchange capacity (1 on, 0 off); default: the
         file's ``enabled`` flags
     :param parallel: spread rows over threads (``prange``); on 2 cores serial is as fast
-    :param specialise: ``None`` runs this generic kernel; ``"fold"`` (fastest), ``"tables"`` or
-        ``"ops"`` a step function generated for this park from this same source (:mod:`.codegen`):
-        bit-identical, 1.5-4× faster, but a cold compile per park (~60 s for Kråkøya with "fold"),
-        cached on disk; edge masks stay data
+    :param specialise: ``None`` runs this generic kernel; ``"fold"`` (fastest) or ``"tables"`` a
+        step function generated for this park from this same source (:mod:`.codegen`):
+        bit-identical, 7-8× or 1.3× faster, but a cold compile per park (~90 s or ~16 s for
+        Kråkøya), cached on disk; edge masks stay data
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, K: int = 1, mask: np.ndarray | None = None,
