@@ -6,7 +6,6 @@ speaks raw MQTT 3.1.1 on a socket, so no client library can refuse the packet on
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import struct
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aisym.contract import now_ms, topics
+from aisym.contract import topics
 from tests.conftest import INFLUX_USERS, PARK_ID, USERS
 from tests.support import MqttProbe, clear_session
 
@@ -74,19 +73,24 @@ def _rss_kb(pid: int) -> dict[str, int]:
 
 
 def _spawn_ingestor(broker, influx_url: str, db: str, state: Path, log: Path, cid: str) -> subprocess.Popen:
-    watcher = MqttProbe("127.0.0.1", broker.port, "admin", USERS["admin"], cid + "-watch")
-    watcher.connect()
-    watcher.subscribe(topics.status(PARK_ID, "ingest"))
-    since = now_ms()
+    """The real ingestor as a process; returns once it is connected and subscribed.
+
+    It waits on the ingestor's own log, not on an MQTT watcher: client ids are bound to accounts,
+    so any other admin connection left by an earlier test in this process would take over a
+    watcher's session and the "online" status would be missed.
+    """
     env = {**os.environ, "PYTHONPATH": str(ROOT), "AISYM_MQTT_PASSWORD": USERS["ingest"]}
     env |= {"AISYM_INFLUX_USER": "ingest", "AISYM_INFLUX_PASSWORD": INFLUX_USERS["ingest"]}
     argv = [sys.executable, "-m", "cloud.ingest", "--mqtt-port", str(broker.port), "--influx-url", influx_url]
     argv += ["--influx-db", db, "--group", cid, "--client-id", cid, "--state-dir", str(state), "--health-interval", "1"]
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    try:
-        watcher.wait(lambda: any(json.loads(m.payload).get("ts", 0) >= since for m in watcher.messages), 60, "online")
-    finally:
-        watcher.close()
+    deadline = time.monotonic() + 60
+    while "connected to" not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the ingestor did not connect: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.1)
+    time.sleep(0.5)  # its SUBSCRIBEs follow the CONNACK
     return proc
 
 
