@@ -240,15 +240,20 @@ def park_module(cp: CompiledPark, level: str = "fold") -> ModuleType:
     :param cp: the compiled park
     :param level: one of :data:`LEVELS`
     """
-    src = generate(cp, level)
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     tabs = tables(cp)
-    key = _digest(src, tabs)
+    # named by what the source is generated from (the generator, kernel.py, compile.py, the
+    # tables), so a known park skips generating it (~1 s for "fold")
+    inputs = "\n".join(inspect.getsource(m) for m in (sys.modules[__name__], _kernel, _compile))
+    key = _digest(f"{inputs}\n{level} {cp.graph.id} {cp.dt_h!r} {cp.carbon_price_per_kg!r}", tabs)
     if key in _LOADED:
         return _LOADED[key]
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"park_{key}.py"
-    if not path.exists() or path.read_text() != src:
+    if not path.exists():
+        src = generate(cp, level)
         buf = io.BytesIO()
         np.savez(buf, **tabs)
         _atomic_write(path.with_suffix(".npz"), buf.getvalue())
