@@ -1,6 +1,6 @@
 """Speed of the twin compiled from the park graph, side by side with the hand-written kernel.
 
-    python benchmarks/bench_graph.py [--no-cold] [--steps N]
+    python benchmarks/bench_graph.py [--no-cold] [--big] [--steps N]
 
 Prints, in one run: park-steps/s of compiled Kråkøya through the generic kernel
 (sim_env/graph/kernel.py) and the specialised step functions (sim_env/graph/codegen.py, levels
@@ -84,7 +84,9 @@ def bench_park_compile() -> dict[str, float]:
     from tests.core.test_park_graph import SMALL
 
     out = {}
-    for name, g in (("kraakoya", load_graph()), ("small", parse_graph(yaml.safe_dump(SMALL), "small.yaml"))):
+    parks = (("kraakoya", load_graph()), ("kalundborg", load_graph(ROOT / "aisym" / "parks" / "kalundborg.yaml")),
+             ("small", parse_graph(yaml.safe_dump(SMALL), "small.yaml")))
+    for name, g in parks:
         t0 = time.perf_counter()
         compile_park(g)
         out[name] = time.perf_counter() - t0
@@ -119,6 +121,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100, help="timed steps per call (default 100)")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache compile (about 2.5 min)")
+    ap.add_argument("--big", action="store_true",
+                    help="also the Kalundborg-like park (17 companies, 38 exchanges; ~3.5 min cold compile)")
     args = ap.parse_args()
 
     from aisym.park.graph import load_graph
@@ -144,6 +148,12 @@ def main() -> None:
     for key in ("generic", "codegen:tables", "codegen:fold"):
         print(f"  {key:15s} copies {same[key]:7.3f}  topologies {diff[key]:7.3f}  ratio {diff[key] / same[key]:5.2f}")
     print(f"  identical to the generic kernel: {same['identical'] and diff['identical']}")
+
+    if args.big:
+        big = compile_park(load_graph(ROOT / "aisym" / "parks" / "kalundborg.yaml"))
+        r = bench_compiled(big, big.exogenous(seed=0), 256, max(10, args.steps // 4))
+        print(f"\nKalundborg-like park, K=256, M park-steps/s: generic {r['generic']:.3f}  tables "
+              f"{r['codegen:tables']:.3f}  fold {r['codegen:fold']:.3f}  identical {r['identical']}")
 
     print("\npark -> arrays (compile_park), s")
     for name, s in bench_park_compile().items():
