@@ -117,6 +117,26 @@ def bench_numba_compile(level: str | None, cold: bool, cache: Path) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def bench_env(level: str | None) -> float:
+    """Microseconds per ``env.step`` of one Kråkøya env made by ``gymnasium.make``."""
+    import gymnasium as gym
+
+    import sim_env  # noqa: F401 - registers the env
+
+    env = gym.make("aisym/Park-v1", episode_hours=10**6, specialise=level)
+    env.reset(seed=0)
+    a = np.full(env.action_space.shape, 0.5, dtype=np.float32)
+    for _ in range(100):
+        env.step(a)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(2000):
+            env.step(a)
+        best = min(best, (time.perf_counter() - t) / 2000 * 1e6)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100, help="timed steps per call (default 100)")
@@ -154,6 +174,10 @@ def main() -> None:
         r = bench_compiled(big, big.exogenous(seed=0), 256, max(10, args.steps // 4))
         print(f"\nKalundborg-like park, K=256, M park-steps/s: generic {r['generic']:.3f}  tables "
               f"{r['codegen:tables']:.3f}  fold {r['codegen:fold']:.3f}  identical {r['identical']}")
+
+    print("\nsingle env through gymnasium.make('aisym/Park-v1'), us per step (best of 5 x 2,000)")
+    for level in (None, "fold"):
+        print(f"  {_label(level):15s} {bench_env(level):7.1f}")
 
     print("\npark -> arrays (compile_park), s")
     for name, s in bench_park_compile().items():
