@@ -1,0 +1,425 @@
+"""The perfect-foresight optimum of any compiled park: one LP/MILP built from the park's arrays.
+
+Every row comes from the tables of :mod:`sim_env.graph.compile` (``NI``/``NF``/``NV``, the
+converter ports, buses and exchanges) and the coefficients ``COEF``; nothing is written per
+asset. Per step ``t`` (amounts per step, as the kernel counts them):
+
+- exchange flows ``0 ≤ x ≤ cap × mask × dt``, a transport cost per unit;
+- converter reference loads ``0 ≤ L ≤ rated × availability × dt``; a unit with a min load gets
+  an on/off variable ``u`` (binary, or in [0, 1] with ``relax=True``): ``min × rated × u ≤ L ≤
+  rated × u``, and its part-load port flows ``slope × L + offset × dt × u``;
+- backups of backed converter inputs (≤ the input) and of demands (≤ the demand);
+- a source's surplus (costed), stores' level, charge and discharge (rates; standing loss and
+  first-order release from the level at the start of the step, as the kernel does), market
+  import and export (limits; export beyond the limit spills at no value), purchases,
+  disposals (setpoint ones and surplus ones ≤ ``max``), and a free spill on buses that have no
+  source or market to take what is left (the kernel spills it too);
+- one balance row per bus per step: supply = use, the terms the kernel sums.
+
+The objective is the kernel's cost plus carbon price × CO2, in the park's currency. Stores end
+the horizon at no less than their start level, valued at ``end.value``, or free, as the file
+says. A built :class:`Optimum` is re-solved after :meth:`Optimum.set_capacity` or
+:meth:`Optimum.set_link_cost` without being rebuilt (HiGHS keeps its basis).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from .compile import (
+    B_MARKET,
+    F_CAP,
+    F_END_VALUE,
+    F_EXP_MAX,
+    F_IMP_MAX,
+    F_INIT,
+    F_LOSS,
+    F_MAX,
+    F_MAX_CH,
+    F_MAX_DIS,
+    F_MIN_LOAD,
+    F_PL_OFFSET,
+    F_PL_SLOPE,
+    F_RATED,
+    F_RELEASE,
+    I_BUS,
+    I_CONTROL,
+    I_P0,
+    I_P1,
+    I_PL,
+    I_REF,
+    I_TYPE,
+    L_CAP,
+    L_COST,
+    L_LOSS,
+    T_CONVERTER,
+    T_DEMAND,
+    T_DISPOSAL,
+    T_MARKET,
+    T_PURCHASE,
+    T_SOURCE,
+    T_STORAGE,
+    V_AVAIL,
+    V_CO2,
+    V_COST,
+    V_EXPORT,
+    V_IMPORT,
+    V_PRICE,
+    V_PROFILE,
+    CompiledPark,
+)
+
+INF = highspy.kHighsInf
+
+
+class _Model:
+    """Columns and COO entries of the model, appended in blocks of ``T`` (one per step)."""
+
+    def __init__(self, T: int):
+        self.T = T
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.cost: list[np.ndarray] = []
+        self.integer: list[np.ndarray] = []
+        self.n = 0
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rlo: list[np.ndarray] = []
+        self.rhi: list[np.ndarray] = []
+        self.m = 0
+
+    def cols_(self, lo, hi, cost=0.0, integer: bool = False) -> np.ndarray:
+        """``T`` new columns (one per step); returns their indices."""
+        T = self.T
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (T,)).copy())
+        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (T,)).copy())
+        self.cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (T,)).copy())
+        self.integer.append(np.full(T, integer))
+        idx = np.arange(self.n, self.n + T)
+        self.n += T
+        return idx
+
+    def rows_(self, lo, hi, k: int | None = None) -> np.ndarray:
+        k = self.T if k is None else k
+        self.rlo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (k,)).copy())
+        self.rhi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (k,)).copy())
+        idx = np.arange(self.m, self.m + k)
+        self.m += k
+        return idx
+
+    def put(self, rows: np.ndarray, cols: np.ndarray, vals) -> None:
+        self.rows.append(np.asarray(rows, dtype=np.int64))
+        self.cols.append(np.asarray(cols, dtype=np.int64))
+        self.vals.append(np.broadcast_to(np.asarray(vals, dtype=np.float64), np.shape(rows)).copy())
+
+
+@dataclass
+class Solution:
+    """One solve: objective (cost + carbon, park currency), named series, the kernel's actions."""
+
+    objective: float
+    status: str
+    solve_s: float
+    series: dict[str, np.ndarray]
+    actions: np.ndarray  # (T, n_actions) fractions of each action's full scale
+    balance: np.ndarray  # (T, n_buses) supply minus use, recomputed from the solution
+    mip_gap: float
+
+
+class Optimum:
+    """The perfect-foresight LP/MILP of ``cp`` over ``T`` steps from step ``start`` of year ``year``.
+
+    :param cp: the compiled park
+    :param coef: ``COEF`` (years × steps × values) from :meth:`CompiledPark.exogenous`
+    :param T: horizon in steps
+    :param start: first step of the horizon
+    :param year: which row of ``coef``
+    :param relax: min-load on/off variables continuous (the LP relaxation) instead of binary
+    :param mask: exchange capacity multipliers (default: the file's ``enabled`` flags)
+    :param mip_rel_gap: HiGHS's relative MIP gap
+    :param threads: HiGHS threads
+    """
+
+    def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
+                 relax: bool = False, mask: np.ndarray | None = None, mip_rel_gap: float = 1e-4,
+                 threads: int = 1):
+        t0 = time.perf_counter()
+        self.cp, self.T, self.start = cp, T, start
+        steps = (start + np.arange(T)) % coef.shape[1]
+        self.C = np.ascontiguousarray(coef[year, steps, :])  # (T, values)
+        self.mask = (cp.LE if mask is None else np.asarray(mask, dtype=np.float64)).copy()
+        self.relax = relax
+        self._m = _Model(T)
+        self._build()
+        self.h = self._pass(mip_rel_gap, threads)
+        self.build_s = time.perf_counter() - t0
+
+    # -- building ---------------------------------------------------------------------------------
+    def _c(self, v: int, default: float = 0.0) -> np.ndarray:
+        return self.C[:, v] if v >= 0 else np.full(self.T, default)
+
+    def _build(self) -> None:
+        cp, m, T, dt = self.cp, self._m, self.T, self.cp.dt_h
+        NI, NF, NV = cp.NI, cp.NF, cp.NV
+        nb, nl = len(cp.bus_ids), len(cp.link_ids)
+        carbon = cp.carbon_price_per_kg
+        bal = m.rows_(0.0, 0.0, T * nb).reshape(T, nb)  # bal[t, b]; right-hand sides added below
+        rhs = np.zeros((T, nb))
+        self.var: dict[str, np.ndarray] = {}
+        self.const = 0.0
+
+        def on_bus(b: int, cols: np.ndarray, sign) -> None:
+            m.put(bal[:, b], cols, sign)
+
+        # exchanges
+        self.flow = np.zeros((nl, T), dtype=np.int64)
+        for e in range(nl):
+            c = m.cols_(0.0, cp.LF[e, L_CAP] * self.mask[e] * dt, cp.LF[e, L_COST])
+            self.flow[e] = c
+            on_bus(cp.LS[e], c, -1.0)
+            on_bus(cp.LD[e], c, 1.0 - cp.LF[e, L_LOSS])
+            self.var[f"flow:{cp.link_ids[e]}"] = c
+        has_source = np.zeros(nb, dtype=bool)
+        self.port_expr: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.level: dict[int, np.ndarray] = {}
+        for n in range(cp.n_nodes):
+            t_, b, key = NI[n, I_TYPE], NI[n, I_BUS], cp.node_keys[n]
+            if t_ == T_SOURCE:
+                has_source[b] = True
+                p = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
+                rhs[:, b] -= p
+                s = m.cols_(0.0, INF, self._c(NV[n, V_COST]) + carbon * self._c(NV[n, V_CO2]))
+                on_bus(b, s, -1.0)
+                self.var[f"surplus:{key}"] = s
+            elif t_ == T_DEMAND:
+                d = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
+                rhs[:, b] += d
+                if NV[n, V_COST] >= 0:
+                    bk = m.cols_(0.0, d, self._c(NV[n, V_COST]) + carbon * self._c(NV[n, V_CO2]))
+                    on_bus(b, bk, 1.0)
+                    self.var[f"backup:{key}"] = bk
+            elif t_ == T_PURCHASE:
+                c = m.cols_(0.0, INF, self._c(NV[n, V_PRICE]) + carbon * self._c(NV[n, V_CO2]))
+                on_bus(b, c, 1.0)
+                self.var[f"purchase:{key}"] = c
+            elif t_ == T_DISPOSAL:
+                surplus = NI[n, I_CONTROL] == 0
+                if surplus and cp.BI[b, 3] != n:
+                    continue  # a second surplus disposal on a bus never takes anything in the kernel
+                c = m.cols_(0.0, NF[n, F_MAX] * dt, self._c(NV[n, V_COST]) + carbon * self._c(NV[n, V_CO2]))
+                on_bus(b, c, -1.0)
+                self.var[f"disposal:{key}"] = c
+            elif t_ == T_MARKET:
+                imp_hi = NF[n, F_IMP_MAX] * dt if NV[n, V_IMPORT] >= 0 else 0.0
+                imp = m.cols_(0.0, imp_hi, self._c(NV[n, V_IMPORT]) + carbon * self._c(NV[n, V_CO2]))
+                exp_hi = NF[n, F_EXP_MAX] * dt if NV[n, V_EXPORT] >= 0 else 0.0
+                exp_ = m.cols_(0.0, exp_hi, -self._c(NV[n, V_EXPORT]))
+                spill = m.cols_(0.0, INF, 0.0)
+                on_bus(b, imp, 1.0)
+                on_bus(b, exp_, -1.0)
+                on_bus(b, spill, -1.0)
+                self.var[f"import:{key}"], self.var[f"export:{key}"], self.var[f"spill:{key}"] = imp, exp_, spill
+            elif t_ == T_STORAGE:
+                self._storage(n, b, on_bus)
+            elif t_ == T_CONVERTER:
+                self._converter(n, on_bus)
+        for b in range(nb):  # what nothing takes is spilled (free), as the kernel spills it
+            if not has_source[b] and cp.BI[b, B_MARKET] < 0:
+                s = m.cols_(0.0, INF, 0.0)
+                on_bus(b, s, -1.0)
+                self.var[f"spill:{cp.bus_ids[b]}"] = s
+        m.rlo[0] = rhs.ravel().copy()
+        m.rhi[0] = rhs.ravel().copy()
+        self._bal, self._rhs = bal, rhs
+
+    def _storage(self, n: int, b: int, on_bus) -> None:
+        cp, m, dt = self.cp, self._m, self.cp.dt_h
+        NF = cp.NF
+        key, cap = cp.node_keys[n], NF[n, F_CAP]
+        s0 = NF[n, F_INIT] * cap
+        rule = cp.graph.nodes[n].text.get("end", "no_less_than_start")
+        lvl = m.cols_(0.0, cap)
+        ch = m.cols_(0.0, NF[n, F_MAX_CH] * dt)
+        rel = min(1.0, NF[n, F_RELEASE] * dt)
+        dis = m.cols_(0.0, INF if rel > 0.0 else NF[n, F_MAX_DIS] * dt)
+        keep = 1.0 - NF[n, F_LOSS] * dt
+        # level[t] = keep × level[t-1] + charge − discharge; level[-1] = s0
+        r = m.rows_(0.0, 0.0)
+        m.rlo[-1][0] = m.rhi[-1][0] = keep * s0
+        m.put(r, lvl, 1.0)
+        m.put(r[1:], lvl[:-1], -keep)
+        m.put(r, ch, -1.0)
+        m.put(r, dis, 1.0)
+        if rel > 0.0:  # a process inventory gives exactly what it releases
+            r2 = m.rows_(0.0, 0.0)
+            m.rlo[-1][0] = m.rhi[-1][0] = rel * s0
+            m.put(r2, dis, 1.0)
+            m.put(r2[1:], lvl[:-1], -rel)
+        if rule == "no_less_than_start":
+            m.lo[-3][-1] = min(s0, cap)
+        elif rule == "valued":
+            m.cost[-3][-1] -= NF[n, F_END_VALUE]
+        on_bus(b, dis, 1.0)
+        on_bus(b, ch, -1.0)
+        self.level[n] = lvl
+        self.var[f"level:{key}"], self.var[f"charge:{key}"], self.var[f"discharge:{key}"] = lvl, ch, dis
+
+    def _converter(self, n: int, on_bus) -> None:
+        cp, m, T, dt = self.cp, self._m, self.T, self.cp.dt_h
+        NI, NF, NV = cp.NI, cp.NF, cp.NV
+        key, rated = cp.node_keys[n], NF[n, F_RATED]
+        avail = np.maximum(self._c(NV[n, V_AVAIL], 1.0), 0.0) if NV[n, V_AVAIL] >= 0 else np.ones(T)
+        top = rated * np.minimum(avail, 1.0) * dt
+        L = m.cols_(0.0, top)
+        self.var[f"load:{key}"] = L
+        p_min = NF[n, F_MIN_LOAD] * rated * dt
+        u = None
+        if p_min > 0.0:
+            u = m.cols_(0.0, 1.0, 0.0, integer=not self.relax)
+            self.var[f"on:{key}"] = u
+            r = m.rows_(-INF, 0.0)  # L ≤ top × u
+            m.put(r, L, 1.0)
+            m.put(r, u, -top)
+            r = m.rows_(-INF, 0.0)  # min load × u ≤ L
+            m.put(r, u, p_min)
+            m.put(r, L, -1.0)
+        p0, p1, ref, pl = NI[n, I_P0], NI[n, I_P1], NI[n, I_REF], NI[n, I_PL]
+        # each port's amount per step as a × L + c × u (the kernel's _port_flows)
+        coefL: dict[int, np.ndarray] = {}
+        coefU: dict[int, np.ndarray] = {}
+        for p in range(p0, p1):
+            if cp.PO[p] >= 0:
+                continue
+            if p == ref:
+                coefL[p], coefU[p] = np.ones(T), np.zeros(T)
+            elif p == pl:
+                coefL[p], coefU[p] = np.full(T, NF[n, F_PL_SLOPE]), np.full(T, NF[n, F_PL_OFFSET] * dt)
+            else:
+                coefL[p], coefU[p] = self.C[:, cp.PV[p]].copy(), np.zeros(T)
+        for p in range(p0, p1):
+            if cp.PO[p] >= 0:
+                r = self.C[:, cp.PV[p]]
+                coefL[p], coefU[p] = r * coefL[cp.PO[p]], r * coefU[cp.PO[p]]
+        if u is None and any(np.any(coefU[p] != 0.0) for p in coefU):
+            raise ValueError(f"{cp.graph.source}: converter {key} has a part-load offset but no min load")
+        for p in range(p0, p1):
+            sign = 1.0 if cp.PD[p] == 1 else -1.0
+            b = cp.PB[p]
+            on_bus(b, L, sign * coefL[p])
+            if u is not None:
+                on_bus(b, u, sign * coefU[p])
+            self.port_expr[p] = (coefL[p], coefU[p])
+            if cp.PD[p] == 0 and cp.PBC[p] >= 0:  # a shortfall bought as backup, up to the input
+                bk = m.cols_(0.0, INF, self._c(cp.PBC[p]) + cp.carbon_price_per_kg * self._c(cp.PBO[p]))
+                on_bus(b, bk, 1.0)
+                r = m.rows_(-INF, 0.0)
+                m.put(r, bk, 1.0)
+                m.put(r, L, -coefL[p])
+                if u is not None:
+                    m.put(r, u, -coefU[p])
+                self.var[f"backup:{key}:{p - p0}"] = bk
+
+    def _pass(self, mip_rel_gap: float, threads: int) -> highspy.Highs:
+        m = self._m
+        rows, cols, vals = np.concatenate(m.rows), np.concatenate(m.cols), np.concatenate(m.vals)
+        order = np.lexsort((rows, cols))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        start = np.zeros(m.n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(cols, minlength=m.n), out=start[1:])
+        self.integer = np.concatenate(m.integer)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(threads))
+        h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = m.n, m.m
+        self.col_cost = np.concatenate(m.cost)
+        self.col_lower, self.col_upper = np.concatenate(m.lo), np.concatenate(m.hi)
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.col_cost, self.col_lower, self.col_upper
+        lp.row_lower_, lp.row_upper_ = np.concatenate(m.rlo), np.concatenate(m.rhi)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = start
+        lp.a_matrix_.index_ = rows.astype(np.int32)
+        lp.a_matrix_.value_ = vals
+        if self.integer.any():
+            lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                               for i in self.integer]
+        h.passModel(lp)
+        self.n_cols, self.n_rows, self.nnz = m.n, m.m, len(vals)
+        return h
+
+    # -- changing and solving ---------------------------------------------------------------------
+    def set_capacity(self, exchange_id: str, value: float) -> None:
+        """Set an exchange's capacity (per hour, the park's units) at every step; no rebuild.
+
+        :param exchange_id: the exchange's id
+        :param value: the new capacity per hour (0 switches it off)
+        """
+        e = self.cp.link_ids.index(exchange_id)
+        idx = self.flow[e]
+        hi = np.full(self.T, value * self.cp.dt_h)
+        self.h.changeColsBounds(len(idx), idx.astype(np.int32), np.zeros(self.T), hi)
+        self.col_upper[idx] = hi
+
+    def set_link_cost(self, exchange_id: str, cost: float) -> None:
+        """Set an exchange's transport cost (park currency per unit) at every step; no rebuild."""
+        e = self.cp.link_ids.index(exchange_id)
+        idx = self.flow[e]
+        c = np.full(self.T, float(cost))
+        self.h.changeColsCost(len(idx), idx.astype(np.int32), c)
+        self.col_cost[idx] = c
+
+    def solve(self, time_limit_s: float = 300.0) -> Solution:
+        """Solve (or re-solve from the last basis) and read the solution back."""
+        h = self.h
+        h.setOptionValue("time_limit", float(time_limit_s))
+        t0 = time.perf_counter()
+        run = h.run()
+        solve_s = time.perf_counter() - t0
+        status = h.modelStatusToString(h.getModelStatus())
+        if run == highspy.HighsStatus.kError or h.getInfo().primal_solution_status == 0:
+            raise RuntimeError(f"{self.cp.graph.source}: HiGHS found no solution ({status})")
+        x = np.asarray(h.getSolution().col_value)
+        info = h.getInfo()
+        series = {k: x[v] for k, v in self.var.items()}
+        gap = float(info.mip_gap) if self.integer.any() and not self.relax else 0.0
+        return Solution(float(info.objective_function_value), status, solve_s, series, self._actions(x),
+                        self._balance(x), gap)
+
+    def _actions(self, x: np.ndarray) -> np.ndarray:
+        """The kernel's actions: fractions of each action's full scale."""
+        cp, dt = self.cp, self.cp.dt_h
+        A = np.zeros((self.T, cp.n_actions))
+        for a in range(cp.n_actions):
+            kind, ref = cp.action_kind[a], cp.action_ref[a]
+            if kind == 0:
+                full, got = cp.NF[ref, F_RATED] * dt, x[self.var[f"load:{cp.node_keys[ref]}"]]
+            elif kind == 1:
+                full, got = self.col_upper[self.flow[ref]], x[self.flow[ref]]
+            else:
+                full, got = cp.NF[ref, F_MAX] * dt, x[self.var[f"disposal:{cp.node_keys[ref]}"]]
+            A[:, a] = np.where(full > 0.0, got / np.maximum(full, 1e-300), 0.0)
+        return np.clip(A, 0.0, 1.0)
+
+    def _balance(self, x: np.ndarray) -> np.ndarray:
+        """Supply minus use per bus and step, from the solution and the matrix (≈ 0)."""
+        m = self._m
+        rows, cols, vals = m.rows, m.cols, m.vals
+        T, nb = self._bal.shape
+        out = np.zeros(self._m.m)
+        for r, c, v in zip(rows, cols, vals, strict=True):
+            np.add.at(out, r, v * x[c])
+        return out[: T * nb].reshape(T, nb) - self._rhs
+
+
+def initial_levels(cp: CompiledPark) -> np.ndarray:
+    """Store levels at the start of a horizon (``initial × capacity``), per component."""
+    s = np.zeros(cp.n_nodes)
+    st = cp.NI[:, I_TYPE] == T_STORAGE
+    s[st] = cp.NF[st, F_INIT] * cp.NF[st, F_CAP]
+    return s
