@@ -1,0 +1,102 @@
+"""The perfect-foresight optimum built from the compiled park arrays (sim_env/graph/lp.py): a lower
+bound on what the kernel can do, balanced on every bus, min loads binding, and re-solvable."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from aisym.park.graph import load_graph, parse_graph
+from sim_env.graph.compile import compile_park
+from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
+from sim_env.graph.lp import Optimum
+from tests.core.test_park_graph import SMALL
+
+WEEK = 24 * 7
+KALUNDBORG = Path(__file__).resolve().parents[2] / "aisym" / "parks" / "kalundborg.yaml"
+
+
+def _small():
+    return compile_park(parse_graph(yaml.safe_dump(SMALL, sort_keys=False), "small.yaml"))
+
+
+@pytest.fixture(scope="module")
+def parks():
+    return {"kraakoya": compile_park(load_graph()), "small": _small()}
+
+
+def _replay(cp, coef, A: np.ndarray, start: int = 0) -> float:
+    """The kernel's cost + carbon of running actions ``A`` (steps × actions) from ``start``."""
+    b = Batch(cp, coef, 1)
+    b.t[:] = start
+    total = 0.0
+    for a in A:
+        Y = b.step(a[None])[0]
+        total += Y[Y_COST] + Y[Y_CARBON]
+    return total
+
+
+@pytest.mark.parametrize("which", ["kraakoya", "small"])
+def test_the_optimum_is_a_lower_bound_and_balances(parks, which):
+    cp = parks[which]
+    coef = cp.exogenous(seed=4)
+    sol = Optimum(cp, coef, WEEK, relax=True).solve()
+    assert sol.status == "Optimal"
+    assert np.abs(sol.balance).max() < 1e-6  # supply = use on every bus at every step
+    replayed = _replay(cp, coef, sol.actions)
+    tol = 1e-7 * max(abs(replayed), 1.0)
+    assert sol.objective <= replayed + tol
+    for c in (0.0, 0.5, 1.0):
+        assert sol.objective <= _replay(cp, coef, np.full((WEEK, cp.n_actions), c)) + tol
+    print(f"\n{which}: LP {sol.objective:.6g}, its actions replayed {replayed:.6g} "
+          f"({100 * (replayed - sol.objective) / max(abs(replayed), 1e-9):.3g} % above)")
+
+
+def test_min_load_binaries_matter(parks):
+    cp = parks["kraakoya"]
+    coef = cp.exogenous(seed=1)
+    T = 48  # two days keep the MILP short
+    relaxed = Optimum(cp, coef, T, relax=True).solve()
+    milp = Optimum(cp, coef, T, mip_rel_gap=1e-9).solve()
+    assert relaxed.objective <= milp.objective + 1e-7 * abs(milp.objective)
+    on = [k for k in milp.series if k.startswith("on:")]
+    assert on and all(np.allclose(milp.series[k], np.round(milp.series[k]), atol=1e-6) for k in on)
+    print(f"\nrelaxed {relaxed.objective:.8g} <= MILP {milp.objective:.8g}")
+
+
+@pytest.mark.parametrize("which", ["kraakoya", "small"])
+def test_resolve_after_switching_an_exchange_off_matches_a_rebuild(parks, which):
+    cp = parks[which]
+    coef = cp.exogenous(seed=2)
+    opt = Optimum(cp, coef, WEEK, relax=True)
+    base = opt.solve().objective
+    e = "steam_to_letdown" if which == "small" else "electrolyser_heat_to_store"
+    t0 = time.perf_counter()
+    opt.set_capacity(e, 0.0)
+    resolved = opt.solve().objective
+    t_resolve = time.perf_counter() - t0
+    mask = cp.LE.copy()
+    mask[cp.link_ids.index(e)] = 0.0
+    t0 = time.perf_counter()
+    rebuilt = Optimum(cp, coef, WEEK, relax=True, mask=mask).solve().objective
+    t_rebuild = time.perf_counter() - t0
+    assert resolved == pytest.approx(rebuilt, rel=1e-6)
+    assert resolved >= base - 1e-7 * abs(base)  # one link fewer never helps
+    print(f"\n{which}: re-solve {t_resolve * 1e3:.1f} ms, rebuild + solve {t_rebuild * 1e3:.1f} ms")
+    assert t_resolve < t_rebuild
+
+
+def test_a_week_of_kalundborg_solves():
+    from aisym.park.graph import load_graph as load
+
+    cp = compile_park(load(KALUNDBORG))
+    opt = Optimum(cp, cp.exogenous(seed=0), WEEK, relax=True)
+    sol = opt.solve()
+    assert sol.status == "Optimal"
+    assert np.abs(sol.balance).max() < 1e-5 * max(1.0, float(np.abs(opt._rhs).max()))
+    print(f"\nkalundborg week: {opt.n_cols} columns, {opt.n_rows} rows, build {opt.build_s:.3f} s, "
+          f"solve {sol.solve_s:.3f} s, objective {sol.objective:.6g}")
