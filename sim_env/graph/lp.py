@@ -31,6 +31,7 @@ import highspy
 import numpy as np
 
 from .compile import (
+    B_DISPOSAL,
     B_MARKET,
     F_CAP,
     F_END_VALUE,
@@ -165,77 +166,91 @@ class Optimum:
 
     def _build(self) -> None:
         cp, m, T, dt = self.cp, self._m, self.T, self.cp.dt_h
-        NI, NF, NV = cp.NI, cp.NF, cp.NV
+        NF = cp.NF
         nb, nl = len(cp.bus_ids), len(cp.link_ids)
-        carbon = cp.carbon_price_per_kg
-        bal = m.rows_(0.0, 0.0, T * nb).reshape(T, nb)  # bal[t, b]; right-hand sides added below
-        rhs = np.zeros((T, nb))
+        self._bal = m.rows_(0.0, 0.0, T * nb).reshape(T, nb)  # bal[t, b]; right-hand sides set below
+        self._rhs = np.zeros((T, nb))
+        # A bus with a first-order store (a digester's solids) passes all its supply through the
+        # store, as the kernel does: its supply has a row of its own (= charge), its users take
+        # only the release. The two rows add up to the bus's balance.
+        released = [b for b in range(nb) if cp.BI[b, 0] >= 0 and NF[cp.BI[b, 0], F_RELEASE] > 0.0]
+        self._in_row = {b: m.rows_(0.0, 0.0) for b in released}
+        self._rhs_in = {b: np.zeros(T) for b in released}
         self.var: dict[str, np.ndarray] = {}
-        self.const = 0.0
-
-        def on_bus(b: int, cols: np.ndarray, sign) -> None:
-            m.put(bal[:, b], cols, sign)
-
-        # exchanges
         self.flow = np.zeros((nl, T), dtype=np.int64)
         for e in range(nl):
             c = m.cols_(0.0, cp.LF[e, L_CAP] * self.mask[e] * dt, cp.LF[e, L_COST])
             self.flow[e] = c
-            on_bus(cp.LS[e], c, -1.0)
-            on_bus(cp.LD[e], c, 1.0 - cp.LF[e, L_LOSS])
+            self._on_bus(cp.LS[e], c, -1.0)
+            self._on_bus(cp.LD[e], c, 1.0 - cp.LF[e, L_LOSS], supply=True)
             self.var[f"flow:{cp.link_ids[e]}"] = c
-        has_source = np.zeros(nb, dtype=bool)
-        self.port_expr: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.level: dict[int, np.ndarray] = {}
+        self._has_source = np.zeros(nb, dtype=bool)
+        self.level: dict[int, np.ndarray] = {}  # store levels' columns
+        self.port_expr: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # port amount = a × L + c × u
         for n in range(cp.n_nodes):
-            t_, b, key = NI[n, I_TYPE], NI[n, I_BUS], cp.node_keys[n]
-            if t_ == T_SOURCE:
-                has_source[b] = True
-                p = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
-                rhs[:, b] -= p
-                s = m.cols_(0.0, INF, self._c(NV[n, V_COST]) + carbon * self._c(NV[n, V_CO2]))
-                on_bus(b, s, -1.0)
-                self.var[f"surplus:{key}"] = s
-            elif t_ == T_DEMAND:
-                d = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
-                rhs[:, b] += d
-                if NV[n, V_COST] >= 0:
-                    bk = m.cols_(0.0, d, self._c(NV[n, V_COST]) + carbon * self._c(NV[n, V_CO2]))
-                    on_bus(b, bk, 1.0)
-                    self.var[f"backup:{key}"] = bk
-            elif t_ == T_PURCHASE:
-                c = m.cols_(0.0, INF, self._c(NV[n, V_PRICE]) + carbon * self._c(NV[n, V_CO2]))
-                on_bus(b, c, 1.0)
-                self.var[f"purchase:{key}"] = c
-            elif t_ == T_DISPOSAL:
-                surplus = NI[n, I_CONTROL] == 0
-                if surplus and cp.BI[b, 3] != n:
-                    continue  # a second surplus disposal on a bus never takes anything in the kernel
-                c = m.cols_(0.0, NF[n, F_MAX] * dt, self._c(NV[n, V_COST]) + carbon * self._c(NV[n, V_CO2]))
-                on_bus(b, c, -1.0)
-                self.var[f"disposal:{key}"] = c
-            elif t_ == T_MARKET:
-                imp_hi = NF[n, F_IMP_MAX] * dt if NV[n, V_IMPORT] >= 0 else 0.0
-                imp = m.cols_(0.0, imp_hi, self._c(NV[n, V_IMPORT]) + carbon * self._c(NV[n, V_CO2]))
-                exp_hi = NF[n, F_EXP_MAX] * dt if NV[n, V_EXPORT] >= 0 else 0.0
-                exp_ = m.cols_(0.0, exp_hi, -self._c(NV[n, V_EXPORT]))
-                spill = m.cols_(0.0, INF, 0.0)
-                on_bus(b, imp, 1.0)
-                on_bus(b, exp_, -1.0)
-                on_bus(b, spill, -1.0)
-                self.var[f"import:{key}"], self.var[f"export:{key}"], self.var[f"spill:{key}"] = imp, exp_, spill
-            elif t_ == T_STORAGE:
-                self._storage(n, b, on_bus)
+            t_, b = cp.NI[n, I_TYPE], cp.NI[n, I_BUS]
+            if t_ == T_STORAGE:
+                self._storage(n, b, self._on_bus)
             elif t_ == T_CONVERTER:
-                self._converter(n, on_bus)
+                self._converter(n, self._on_bus)
+            else:
+                self._single(n, t_, b)
         for b in range(nb):  # what nothing takes is spilled (free), as the kernel spills it
-            if not has_source[b] and cp.BI[b, B_MARKET] < 0:
+            if not self._has_source[b] and cp.BI[b, B_MARKET] < 0:
                 s = m.cols_(0.0, INF, 0.0)
-                on_bus(b, s, -1.0)
+                self._on_bus(b, s, -1.0)
                 self.var[f"spill:{cp.bus_ids[b]}"] = s
-        m.rlo[0] = rhs.ravel().copy()
-        m.rhi[0] = rhs.ravel().copy()
-        self._bal, self._rhs = bal, rhs
+        m.rlo[0] = self._rhs.ravel().copy()
+        m.rhi[0] = self._rhs.ravel().copy()
+        for k, b in enumerate(released):
+            m.rlo[1 + k], m.rhi[1 + k] = self._rhs_in[b].copy(), self._rhs_in[b].copy()
+
+    def _on_bus(self, b: int, cols: np.ndarray, sign, supply: bool | None = None) -> None:
+        """Put ``sign × cols`` into bus ``b``'s balance (its supply row if it is a released bus)."""
+        if supply is None:
+            supply = bool(np.all(np.asarray(sign) >= 0.0))
+        self._m.put(self._in_row[b] if (supply and b in self._in_row) else self._bal[:, b], cols, sign)
+
+    def _single(self, n: int, t_: int, b: int) -> None:
+        """Columns of a one-carrier component: source, demand, purchase, disposal, market."""
+        cp, m, dt = self.cp, self._m, self.cp.dt_h
+        NI, NF, NV = cp.NI, cp.NF, cp.NV
+        key, carbon = cp.node_keys[n], cp.carbon_price_per_kg
+        co2 = carbon * self._c(NV[n, V_CO2])
+        if t_ == T_SOURCE:
+            self._has_source[b] = True
+            p = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
+            (self._rhs_in[b] if b in self._rhs_in else self._rhs[:, b])[:] -= p
+            s = m.cols_(0.0, INF, self._c(NV[n, V_COST]) + co2)
+            self._on_bus(b, s, -1.0)
+            self.var[f"surplus:{key}"] = s
+        elif t_ == T_DEMAND:
+            d = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
+            self._rhs[:, b] += d
+            if NV[n, V_COST] >= 0:
+                bk = m.cols_(0.0, d, self._c(NV[n, V_COST]) + co2)
+                self._on_bus(b, bk, 1.0)
+                self.var[f"backup:{key}"] = bk
+        elif t_ == T_PURCHASE:
+            c = m.cols_(0.0, INF, self._c(NV[n, V_PRICE]) + co2)
+            self._on_bus(b, c, 1.0)
+            self.var[f"purchase:{key}"] = c
+        elif t_ == T_DISPOSAL:
+            if NI[n, I_CONTROL] == 0 and cp.BI[b, B_DISPOSAL] != n:
+                return  # a second surplus disposal on a bus never takes anything in the kernel
+            c = m.cols_(0.0, NF[n, F_MAX] * dt, self._c(NV[n, V_COST]) + co2)
+            self._on_bus(b, c, -1.0)
+            self.var[f"disposal:{key}"] = c
+        elif t_ == T_MARKET:
+            imp_hi = NF[n, F_IMP_MAX] * dt if NV[n, V_IMPORT] >= 0 else 0.0
+            imp = m.cols_(0.0, imp_hi, self._c(NV[n, V_IMPORT]) + co2)
+            exp_hi = NF[n, F_EXP_MAX] * dt if NV[n, V_EXPORT] >= 0 else 0.0
+            exp_ = m.cols_(0.0, exp_hi, -self._c(NV[n, V_EXPORT]))
+            spill = m.cols_(0.0, INF, 0.0)  # export beyond the limit spills at no value
+            self._on_bus(b, imp, 1.0)
+            self._on_bus(b, exp_, -1.0)
+            self._on_bus(b, spill, -1.0)
+            self.var[f"import:{key}"], self.var[f"export:{key}"], self.var[f"spill:{key}"] = imp, exp_, spill
 
     def _storage(self, n: int, b: int, on_bus) -> None:
         cp, m, dt = self.cp, self._m, self.cp.dt_h
@@ -264,8 +279,8 @@ class Optimum:
             m.lo[-3][-1] = min(s0, cap)
         elif rule == "valued":
             m.cost[-3][-1] -= NF[n, F_END_VALUE]
-        on_bus(b, dis, 1.0)
-        on_bus(b, ch, -1.0)
+        on_bus(b, dis, 1.0, supply=False)  # on the users' side
+        on_bus(b, ch, -1.0, supply=True)  # on the supply side: a released bus's supply all goes in
         self.level[n] = lvl
         self.var[f"level:{key}"], self.var[f"charge:{key}"], self.var[f"discharge:{key}"] = lvl, ch, dis
 
@@ -310,9 +325,9 @@ class Optimum:
         for p in range(p0, p1):
             sign = 1.0 if cp.PD[p] == 1 else -1.0
             b = cp.PB[p]
-            on_bus(b, L, sign * coefL[p])
+            on_bus(b, L, sign * coefL[p], supply=cp.PD[p] == 1)
             if u is not None:
-                on_bus(b, u, sign * coefU[p])
+                on_bus(b, u, sign * coefU[p], supply=cp.PD[p] == 1)
             self.port_expr[p] = (coefL[p], coefU[p])
             if cp.PD[p] == 0 and cp.PBC[p] >= 0:  # a shortfall bought as backup, up to the input
                 bk = m.cols_(0.0, INF, self._c(cp.PBC[p]) + cp.carbon_price_per_kg * self._c(cp.PBO[p]))
@@ -414,7 +429,10 @@ class Optimum:
         out = np.zeros(self._m.m)
         for r, c, v in zip(rows, cols, vals, strict=True):
             np.add.at(out, r, v * x[c])
-        return out[: T * nb].reshape(T, nb) - self._rhs
+        bal = out[: T * nb].reshape(T, nb) - self._rhs
+        for b, r in self._in_row.items():
+            bal[:, b] += out[r] - self._rhs_in[b]
+        return bal
 
 
 def initial_levels(cp: CompiledPark) -> np.ndarray:
