@@ -196,7 +196,8 @@ class Optimum:
             else:
                 self._single(n, t_, b)
         for b in range(nb):  # what nothing takes is spilled (free), as the kernel spills it
-            if not self._has_source[b] and cp.BI[b, B_MARKET] < 0:
+            d = cp.BI[b, B_DISPOSAL]  # ... after a surplus disposal has taken its fill (costed)
+            if not self._has_source[b] and cp.BI[b, B_MARKET] < 0 and (d < 0 or np.isfinite(NF[d, F_MAX])):
                 s = m.cols_(0.0, INF, 0.0)
                 self._on_bus(b, s, -1.0)
                 self.var[f"spill:{cp.bus_ids[b]}"] = s
