@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from aisym.park.graph import load_graph, parse_graph
-from sim_env.graph.compile import compile_park
+from sim_env.graph.compile import F_MIN_LOAD, F_RATED, compile_park
 from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
 from sim_env.graph.lp import Optimum
 from tests.core.test_park_graph import SMALL
@@ -58,14 +58,21 @@ def test_the_optimum_is_a_lower_bound_and_balances(parks, which):
 
 def test_min_load_binaries_matter(parks):
     cp = parks["kraakoya"]
-    coef = cp.exogenous(seed=1)
+    coef = cp.exogenous(seed=0)
+    for j, v in enumerate(cp.values):  # power at 4× the price: the CHP (min load 50 %) pays its way
+        if v.series == "price":
+            coef[:, :, j] *= 4.0
     T = 48  # two days keep the MILP short
     relaxed = Optimum(cp, coef, T, relax=True).solve()
     milp = Optimum(cp, coef, T, mip_rel_gap=1e-9).solve()
-    assert relaxed.objective <= milp.objective + 1e-7 * abs(milp.objective)
     on = [k for k in milp.series if k.startswith("on:")]
     assert on and all(np.allclose(milp.series[k], np.round(milp.series[k]), atol=1e-6) for k in on)
-    print(f"\nrelaxed {relaxed.objective:.8g} <= MILP {milp.objective:.8g}")
+    assert max(np.abs(relaxed.series[k] - np.round(relaxed.series[k])).max() for k in on) > 0.1
+    assert relaxed.objective < milp.objective - 1e-6 * abs(milp.objective)  # the binaries bind
+    n = cp.node_keys.index("chp.engine")
+    chp, p_min = milp.series["load:chp.engine"], cp.NF[n, F_MIN_LOAD] * cp.NF[n, F_RATED] * cp.dt_h
+    assert np.all((chp < 1e-6) | (chp > p_min - 1e-6))  # off, or at least at its min load
+    print(f"\nrelaxed {relaxed.objective:.8g} < MILP {milp.objective:.8g}")
 
 
 @pytest.mark.parametrize("which", ["kraakoya", "small"])
