@@ -1,0 +1,90 @@
+"""Build and solve times of the perfect-foresight optimum built from the compiled park arrays.
+
+    python benchmarks/bench_graph_lp.py [--no-year] [--no-milp] [--time-limit S]
+
+Prints, in one run, for Kråkøya and the Kalundborg-like park: the model's size, build and solve
+times for a week and a year (LP relaxation and MILP), the kernel's cost of the LP's actions
+replayed against the LP objective, and a re-solve after one exchange's capacity goes to 0
+against a rebuild with that exchange off and a fresh solve, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# the exchange each park's re-solve switches off
+EDGE = {"kraakoya": "electrolyser_heat_to_store", "kalundborg": None}
+
+
+def _parks():
+    from aisym.park.graph import load_graph
+    from sim_env.graph.compile import compile_park
+
+    return {"kraakoya": compile_park(load_graph()),
+            "kalundborg": compile_park(load_graph(ROOT / "aisym" / "parks" / "kalundborg.yaml"))}
+
+
+def _replay(cp, coef, A: np.ndarray) -> float:
+    from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
+
+    b = Batch(cp, coef, 1)
+    total = 0.0
+    for a in A:
+        Y = b.step(a[None])[0]
+        total += Y[Y_COST] + Y[Y_CARBON]
+    return total
+
+
+def _row(name: str, label: str, opt, sol, replayed: float | None) -> None:
+    rep = "" if replayed is None else (f"  replayed {replayed:14.6g} "
+                                       f"({100 * (replayed - sol.objective) / max(abs(replayed), 1e-9):+.4f} %)")
+    print(f"{name:11s} {label:10s} {opt.n_cols:8d} cols {opt.n_rows:8d} rows {opt.nnz:9d} nnz  "
+          f"build {opt.build_s:7.3f} s  solve {sol.solve_s:8.3f} s  total {opt.build_s + sol.solve_s:8.3f} s  "
+          f"objective {sol.objective:14.6g} {sol.status}{rep}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-year", action="store_true", help="weeks only")
+    ap.add_argument("--no-milp", action="store_true", help="LP relaxation only")
+    ap.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, s")
+    args = ap.parse_args()
+    from sim_env.graph.lp import Optimum
+
+    parks = _parks()
+    horizons = [("week", 24 * 7)] + ([] if args.no_year else [("year", 8760)])
+    for name, cp in parks.items():
+        coef = cp.exogenous(seed=0)
+        for hname, T in horizons:
+            for relax in (True, False) if not args.no_milp else (True,):
+                opt = Optimum(cp, coef, T, relax=relax)
+                sol = opt.solve(time_limit_s=args.time_limit)
+                _row(name, f"{hname}-{'LP' if relax else 'MILP'}", opt, sol, _replay(cp, coef, sol.actions))
+        # re-solve after switching one exchange off vs a rebuild and a fresh solve
+        e = EDGE[name] or max(cp.link_ids, key=lambda x: cp.LF[cp.link_ids.index(x), 0] > 0)
+        T = 24 * 7
+        opt = Optimum(cp, coef, T, relax=True)
+        opt.solve()
+        t0 = time.perf_counter()
+        opt.set_capacity(e, 0.0)
+        a = opt.solve().objective
+        t_re = time.perf_counter() - t0
+        mask = cp.LE.copy()
+        mask[cp.link_ids.index(e)] = 0.0
+        t0 = time.perf_counter()
+        b = Optimum(cp, coef, T, relax=True, mask=mask).solve().objective
+        t_new = time.perf_counter() - t0
+        print(f"{name:11s} week-LP    {e} off: re-solve {t_re * 1e3:8.1f} ms  rebuild + solve {t_new * 1e3:8.1f} ms  "
+              f"ratio {t_new / t_re:5.1f}x  objectives {a:.10g} / {b:.10g} (rel {abs(a - b) / max(abs(b), 1e-9):.1e})")
+
+
+if __name__ == "__main__":
+    main()
