@@ -33,6 +33,8 @@ import numpy as np
 from .compile import (
     B_DISPOSAL,
     B_MARKET,
+    C_FOLLOW_INPUT,
+    C_MUST_RUN,
     F_CAP,
     F_END_VALUE,
     F_EXP_MAX,
@@ -75,6 +77,7 @@ from .compile import (
 )
 
 INF = highspy.kHighsInf
+RULE_REWARD = 1e3  # per unit of a rule-driven converter's load: above any price in the shipped parks
 
 
 class _Model:
@@ -141,6 +144,9 @@ class Optimum:
     :param start: first step of the horizon
     :param year: which row of ``coef``
     :param relax: min-load on/off variables continuous (the LP relaxation) instead of binary
+    :param rules: run must-run and follow-input converters as high as their inputs allow, as the
+        kernel does (a large reward per unit of their load, taken back out of the objective);
+        without it they are dispatched freely and the objective is a lower bound
     :param mask: exchange capacity multipliers (default: the file's ``enabled`` flags)
     :param mip_rel_gap: HiGHS's relative MIP gap
     :param threads: HiGHS threads
@@ -148,13 +154,15 @@ class Optimum:
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
                  relax: bool = False, mask: np.ndarray | None = None, mip_rel_gap: float = 1e-4,
+                 rules: bool = False,
                  threads: int = 1):
         t0 = time.perf_counter()
         self.cp, self.T, self.start = cp, T, start
         steps = (start + np.arange(T)) % coef.shape[1]
         self.C = np.ascontiguousarray(coef[year, steps, :])  # (T, values)
         self.mask = (cp.LE if mask is None else np.asarray(mask, dtype=np.float64)).copy()
-        self.relax = relax
+        self.relax, self.rules = relax, rules
+        self._reward: list[np.ndarray] = []  # columns carrying the rules' reward
         self._m = _Model(T)
         self._build()
         self.h = self._pass(mip_rel_gap, threads)
@@ -291,7 +299,10 @@ class Optimum:
         key, rated = cp.node_keys[n], NF[n, F_RATED]
         avail = np.maximum(self._c(NV[n, V_AVAIL], 1.0), 0.0) if NV[n, V_AVAIL] >= 0 else np.ones(T)
         top = rated * np.minimum(avail, 1.0) * dt
-        L = m.cols_(0.0, top)
+        rule_driven = NI[n, I_CONTROL] in (C_MUST_RUN, C_FOLLOW_INPUT)
+        L = m.cols_(0.0, top, -RULE_REWARD if (self.rules and rule_driven) else 0.0)
+        if self.rules and rule_driven:
+            self._reward.append(L)
         self.var[f"load:{key}"] = L
         p_min = NF[n, F_MIN_LOAD] * rated * dt
         u = None
@@ -404,7 +415,10 @@ class Optimum:
         info = h.getInfo()
         series = {k: x[v] for k, v in self.var.items()}
         gap = float(info.mip_gap) if self.integer.any() and not self.relax else 0.0
-        return Solution(float(info.objective_function_value), status, solve_s, series, self._actions(x),
+        obj = float(info.objective_function_value)
+        if self._reward:  # the rules' reward is no cost of the park
+            obj += RULE_REWARD * float(sum(x[c].sum() for c in self._reward))
+        return Solution(obj, status, solve_s, series, self._actions(x),
                         self._balance(x), gap)
 
     def _actions(self, x: np.ndarray) -> np.ndarray:
