@@ -203,9 +203,16 @@ class Optimum:
                 self._converter(n, self._on_bus)
             else:
                 self._single(n, t_, b)
-        for b in range(nb):  # what nothing takes is spilled (free), as the kernel spills it
-            d = cp.BI[b, B_DISPOSAL]  # ... after a surplus disposal has taken its fill (costed)
-            if not self._has_source[b] and cp.BI[b, B_MARKET] < 0 and (d < 0 or np.isfinite(NF[d, F_MAX])):
+        # What nothing takes is spilled (free), as the kernel spills it: only where something
+        # arrives unasked (a converter's output, a store's release), never where a surplus
+        # disposal of no limit or a source takes what is left, nor on a market's bus.
+        unasked = np.zeros(nb, dtype=bool)
+        unasked[cp.PB[cp.PD == 1]] = True
+        unasked[released] = True
+        for b in range(nb):
+            d = cp.BI[b, B_DISPOSAL]
+            if (unasked[b] and not self._has_source[b] and cp.BI[b, B_MARKET] < 0
+                    and (d < 0 or np.isfinite(NF[d, F_MAX]))):
                 s = m.cols_(0.0, INF, 0.0)
                 self._on_bus(b, s, -1.0)
                 self.var[f"spill:{cp.bus_ids[b]}"] = s
