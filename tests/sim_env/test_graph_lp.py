@@ -40,9 +40,9 @@ def _replay(cp, coef, A: np.ndarray, start: int = 0) -> float:
     return total
 
 
-@pytest.mark.parametrize("which", ["kraakoya", "small"])
+@pytest.mark.parametrize("which", ["kraakoya", "small", "kalundborg"])
 def test_the_optimum_is_a_lower_bound_and_balances(parks, which):
-    cp = parks[which]
+    cp = parks[which] if which in parks else compile_park(load_graph(KALUNDBORG))
     coef = cp.exogenous(seed=4)
     sol = Optimum(cp, coef, WEEK, relax=True).solve()
     assert sol.status == "Optimal"
@@ -52,8 +52,21 @@ def test_the_optimum_is_a_lower_bound_and_balances(parks, which):
     assert sol.objective <= replayed + tol
     for c in (0.0, 0.5, 1.0):
         assert sol.objective <= _replay(cp, coef, np.full((WEEK, cp.n_actions), c)) + tol
-    print(f"\n{which}: LP {sol.objective:.6g}, its actions replayed {replayed:.6g} "
+    print(f"\n{which}: LP {sol.objective:.10g}, its actions replayed {replayed:.10g} "
           f"({100 * (replayed - sol.objective) / max(abs(replayed), 1e-9):.3g} % above)")
+
+
+@pytest.mark.parametrize("which", ["kraakoya", "kalundborg"])
+def test_with_the_parks_rules_the_replay_gives_the_same_cost(parks, which):
+    # must-run and follow-input converters run as high as their inputs allow, as in the kernel:
+    # the LP's actions replayed then cost what the LP says (the issue: 4e-14 % on Kråkøya)
+    cp = parks[which] if which in parks else compile_park(load_graph(KALUNDBORG))
+    coef = cp.exogenous(seed=0)
+    sol = Optimum(cp, coef, WEEK, relax=True, rules=True).solve()
+    replayed = _replay(cp, coef, sol.actions)
+    print(f"\n{which} (rules): LP {sol.objective:.12g}, replayed {replayed:.12g}, "
+          f"{100 * abs(replayed - sol.objective) / abs(replayed):.2g} %")
+    assert sol.objective == pytest.approx(replayed, rel=1e-9)
 
 
 def test_min_load_binaries_matter(parks):
@@ -99,17 +112,11 @@ def test_resolve_after_switching_an_exchange_off_matches_a_rebuild(parks, which)
 
 def test_a_week_of_kalundborg_solves():
     cp = compile_park(load_graph(KALUNDBORG))
-    coef = cp.exogenous(seed=0)
-    opt = Optimum(cp, coef, WEEK, relax=True)
+    opt = Optimum(cp, cp.exogenous(seed=0), WEEK)
     sol = opt.solve()
     assert sol.status == "Optimal"
-    assert np.abs(sol.balance).max() < 1e-5 * max(1.0, float(np.abs(opt._rhs).max()))
-    replayed = _replay(cp, coef, sol.actions)
-    assert sol.objective <= replayed * (1 + 1e-9)
-    print(f"\nkalundborg week: {opt.n_cols} columns, {opt.n_rows} rows, build {opt.build_s:.3f} s, "
-          f"solve {sol.solve_s:.3f} s, LP {sol.objective:.6g}, replayed {replayed:.6g} "
-          f"({100 * (replayed - sol.objective) / replayed:.3g} % above: the LP also dispatches the park's "
-          "must-run and follow-input converters, which the kernel runs by its rules)")
+    print(f"\nkalundborg week (MILP): {opt.n_cols} columns, {opt.n_rows} rows, build {opt.build_s:.3f} s, "
+          f"solve {sol.solve_s:.3f} s, objective {sol.objective:.6g}")
 
 
 def test_a_changed_transport_cost_is_resolved_without_a_rebuild(parks):
