@@ -33,6 +33,7 @@ import numpy as np
 from .compile import (
     B_DISPOSAL,
     B_MARKET,
+    B_PUSHED,
     C_FOLLOW_INPUT,
     C_MUST_RUN,
     F_CAP,
@@ -206,8 +207,11 @@ class Optimum:
         # What nothing takes is spilled (free), as the kernel spills it: only where something
         # arrives unasked (a converter's output, a store's release), never where a surplus
         # disposal of no limit or a source takes what is left, nor on a market's bus.
+        # A pushed bus (outputs with no disposal) never spills: the kernel limits the load of
+        # the converters that push into it by what the far side accepts.
         unasked = np.zeros(nb, dtype=bool)
         unasked[cp.PB[cp.PD == 1]] = True
+        unasked[cp.BI[:, B_PUSHED] == 1] = False
         unasked[released] = True
         for b in range(nb):
             d = cp.BI[b, B_DISPOSAL]
