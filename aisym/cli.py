@@ -82,11 +82,18 @@ def park_validate(path: Path = ParkFile) -> None:
 def _show_graph(g) -> None:
     from rich.table import Table
 
-    console.print(f"[bold]{g.doc.park.name}[/bold] ({g.id}, {g.currency}): {len(g.company_of)} assets, "
-                  f"{len(g.links)} exchanges")
-    assets = Table("company", "asset", "components", title="Assets")
+    info = g.doc.park
+    where = ", ".join(x for x in (info.location, info.country, info.timezone) if x)
+    console.print(f"[bold]{info.name}[/bold] ({g.id}, {g.currency}; {where}): {len(g.company_of)} assets, "
+                  f"{len(g.links)} exchanges", highlight=False)
+    if info.description:
+        console.print(info.description, markup=False, highlight=False)
+    companies = {c.id: c for c in g.doc.companies}
+    assets = Table("company", "NACE", "location", "asset", "components", title="Assets")
     for a, c in g.company_of.items():
-        assets.add_row(c, a, ", ".join(f"{n.key.split('.', 1)[1]} ({n.type})" for n in g.nodes if n.asset == a))
+        comp = companies[c]
+        assets.add_row(c, comp.nace, comp.location, a,
+                       ", ".join(f"{n.key.split('.', 1)[1]} ({n.type})" for n in g.nodes if n.asset == a))
     console.print(assets)
     links = Table("exchange", "from", "to", "carrier", "capacity", "control", title="Exchanges")
     from .park.graph import FLOW_UNITS

@@ -257,7 +257,7 @@ def test_cli_shows_and_validates_a_v2_park(tmp_path):
     path = tmp_path / "small.yaml"
     path.write_text(_text(SMALL))
     r = CliRunner().invoke(app, ["park", "show", str(path)])
-    assert r.exit_code == 0 and "Small test park (small, DKK): 8 assets, 5 exchanges" in r.output
+    assert r.exit_code == 0 and "Small test park (small, DKK; UTC): 8 assets, 5 exchanges" in r.output
     bad = tmp_path / "bad.yaml"
     bad.write_text(_text(_set(SMALL, "exchanges.1.capacity", "30 degC")))
     r = CliRunner().invoke(app, ["park", "validate", str(bad)])
