@@ -3,7 +3,8 @@
     python benchmarks/bench_graph_lp.py [--no-year] [--no-milp] [--time-limit S]
 
 Prints, in one run, for Kråkøya and the Kalundborg-like park: the model's size, build and solve
-times for a week and a year (LP relaxation and MILP), the kernel's cost of the LP's actions
+times for a week and a year (LP relaxation, MILP, and MILP with the park's rules: must-run and
+follow-input converters run as the kernel runs them), the kernel's cost of the LP's actions
 replayed against the LP objective, and a re-solve after one exchange's capacity goes to 0
 against a rebuild with that exchange off and a fresh solve, as a ratio.
 """
@@ -46,7 +47,7 @@ def _replay(cp, coef, A: np.ndarray) -> float:
 def _row(name: str, label: str, opt, sol, replayed: float | None) -> None:
     rep = "" if replayed is None else (f"  replayed {replayed:14.6g} "
                                        f"({100 * (replayed - sol.objective) / max(abs(replayed), 1e-9):+.4f} %)")
-    print(f"{name:11s} {label:10s} {opt.n_cols:8d} cols {opt.n_rows:8d} rows {opt.nnz:9d} nnz  "
+    print(f"{name:11s} {label:16s} {opt.n_cols:8d} cols {opt.n_rows:8d} rows {opt.nnz:9d} nnz  "
           f"build {opt.build_s:7.3f} s  solve {sol.solve_s:8.3f} s  total {opt.build_s + sol.solve_s:8.3f} s  "
           f"objective {sol.objective:14.6g} {sol.status}{rep}")
 
@@ -64,10 +65,12 @@ def main() -> None:
     for name, cp in parks.items():
         coef = cp.exogenous(seed=0)
         for hname, T in horizons:
-            for relax in (True, False) if not args.no_milp else (True,):
-                opt = Optimum(cp, coef, T, relax=relax)
+            kinds = [(True, False), (False, False), (False, True)] if not args.no_milp else [(True, False), (True, True)]
+            for relax, rules in kinds:
+                opt = Optimum(cp, coef, T, relax=relax, rules=rules)
                 sol = opt.solve(time_limit_s=args.time_limit)
-                _row(name, f"{hname}-{'LP' if relax else 'MILP'}", opt, sol, _replay(cp, coef, sol.actions))
+                label = f"{hname}-{'LP' if relax else 'MILP'}{'+rules' if rules else ''}"
+                _row(name, label, opt, sol, _replay(cp, coef, sol.actions))
         # re-solve after switching one exchange off vs a rebuild and a fresh solve
         e = EDGE[name]
         T = 24 * 7
@@ -82,7 +85,7 @@ def main() -> None:
         t0 = time.perf_counter()
         b = Optimum(cp, coef, T, relax=True, mask=mask).solve().objective
         t_new = time.perf_counter() - t0
-        print(f"{name:11s} week-LP    {e} off: re-solve {t_re * 1e3:8.1f} ms  rebuild + solve {t_new * 1e3:8.1f} ms  "
+        print(f"{name:11s} week-LP          {e} off: re-solve {t_re * 1e3:8.1f} ms  rebuild + solve {t_new * 1e3:8.1f} ms  "
               f"ratio {t_new / t_re:5.1f}x  objectives {a:.10g} / {b:.10g} (rel {abs(a - b) / max(abs(b), 1e-9):.1e})")
 
 
