@@ -3,6 +3,7 @@ bound on what the kernel can do, balanced on every bus, min loads binding, and r
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from aisym.park.graph import load_graph, parse_graph
-from sim_env.graph.compile import F_MIN_LOAD, F_RATED, compile_park
+from sim_env.graph.compile import F_MIN_LOAD, F_RATED, I_TYPE, T_STORAGE, compile_park
 from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
 from sim_env.graph.lp import Optimum
 from tests.core.test_park_graph import SMALL
@@ -67,6 +68,21 @@ def test_with_the_parks_rules_the_replay_gives_the_same_cost(parks, which):
     print(f"\n{which} (rules): LP {sol.objective:.12g}, replayed {replayed:.12g}, "
           f"{100 * abs(replayed - sol.objective) / abs(replayed):.2g} %")
     assert sol.objective == pytest.approx(replayed, rel=1e-9)
+
+
+def test_in_summer_only_the_store_end_rule_parts_the_lp_from_its_replay():
+    # From step 4000 the kernel drains Kalundborg's gypsum hall and digestate store; the LP keeps
+    # them at their start level (the file's rule), so it costs more than its replay. With every
+    # store's end free the two agree again.
+    cp = copy.deepcopy(compile_park(load_graph(KALUNDBORG)))
+    coef = cp.exogenous(seed=1)
+    kept = Optimum(cp, coef, WEEK, start=4000, relax=True, rules=True).solve()
+    assert kept.objective > _replay(cp, coef, kept.actions, 4000)
+    for n in range(cp.n_nodes):
+        if cp.NI[n, I_TYPE] == T_STORAGE:
+            cp.graph.nodes[n].text["end"] = "free"
+    free = Optimum(cp, coef, WEEK, start=4000, relax=True, rules=True).solve()
+    assert free.objective == pytest.approx(_replay(cp, coef, free.actions, 4000), rel=1e-9)
 
 
 def test_min_load_binaries_matter(parks):
