@@ -12,9 +12,15 @@ asset. Per step ``t`` (amounts per step, as the kernel counts them):
 - a source's surplus (costed), stores' level, charge and discharge (rates; standing loss and
   first-order release from the level at the start of the step, as the kernel does), market
   import and export (limits; export beyond the limit spills at no value), purchases,
-  disposals (setpoint ones and surplus ones ≤ ``max``), and a free spill on buses that have no
-  source or market to take what is left (the kernel spills it too);
-- one balance row per bus per step: supply = use, the terms the kernel sums.
+  disposals (setpoint ones and surplus ones ≤ ``max``), and a free spill where something
+  arrives unasked and nothing else takes what is left (the kernel spills it too);
+- one balance row per bus per step: supply = use, the terms the kernel sums; a bus with a
+  first-order store (a digester) has a second row, so that all its supply passes the store.
+
+With ``rules=True`` must-run and follow-input converters run as high as their inputs allow, as
+the kernel runs them; the LP's actions replayed in :class:`~sim_env.graph.kernel.Batch` then
+cost what the LP says (to ~1e-10 relative on both shipped parks) unless a store's end rule
+binds. Without it every converter is dispatched freely and the objective is a lower bound.
 
 The objective is the kernel's cost plus carbon price × CO2, in the park's currency. Stores end
 the horizon at no less than their start level, valued at ``end.value``, or free, as the file
