@@ -84,7 +84,7 @@ from .compile import (
 )
 
 INF = highspy.kHighsInf
-RULE_REWARD = 1e3  # per unit of a rule-driven converter's load: above any price in the shipped parks
+RULE_REWARD = 1e3  # a rule-driven converter's reward per unit of load, × the park's largest unit cost (≥ 1)
 
 
 class _Model:
@@ -317,7 +317,7 @@ class Optimum:
         avail = np.maximum(self._c(NV[n, V_AVAIL], 1.0), 0.0) if NV[n, V_AVAIL] >= 0 else np.ones(T)
         top = rated * np.minimum(avail, 1.0) * dt
         rule_driven = NI[n, I_CONTROL] in (C_MUST_RUN, C_FOLLOW_INPUT)
-        L = m.cols_(0.0, top, -RULE_REWARD if (self.rules and rule_driven) else 0.0)
+        L = m.cols_(0.0, top)  # the rules' reward is set once every cost is known (_pass)
         if self.rules and rule_driven:
             self._reward.append(L)
         self.var[f"load:{key}"] = L
@@ -383,6 +383,11 @@ class Optimum:
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = m.n, m.m
         self.col_cost = np.concatenate(m.cost)
+        self.rule_reward = 0.0
+        if self._reward:  # it outweighs any saving from running a rule-driven converter less
+            cols = np.concatenate(self._reward)
+            self.rule_reward = RULE_REWARD * max(1.0, float(np.abs(self.col_cost).max()))
+            self.col_cost[cols] = -self.rule_reward
         self.col_lower, self.col_upper = np.concatenate(m.lo), np.concatenate(m.hi)
         lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.col_cost, self.col_lower, self.col_upper
         lp.row_lower_, lp.row_upper_ = np.concatenate(m.rlo), np.concatenate(m.rhi)
@@ -434,7 +439,7 @@ class Optimum:
         gap = float(info.mip_gap) if self.integer.any() and not self.relax else 0.0
         obj = float(info.objective_function_value)
         if self._reward:  # the rules' reward is no cost of the park
-            obj += RULE_REWARD * float(sum(x[c].sum() for c in self._reward))
+            obj += self.rule_reward * float(sum(x[c].sum() for c in self._reward))
         return Solution(obj, status, solve_s, series, self._actions(x),
                         self._balance(x), gap)
 
