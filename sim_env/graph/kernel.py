@@ -127,8 +127,10 @@ def _avail_local(BI, NF, WB, WN, k, b, dt):
     st = BI[b, B_STORE]
     if st >= 0:
         a += _store_avail(NF, WN, k, st, dt)
-    if BI[b, B_MARKET] >= 0 or BI[b, B_PURCHASE] >= 0:
+    if BI[b, B_MARKET] >= 0:
         a = math.inf
+    elif BI[b, B_PURCHASE] >= 0:  # a purchase sells up to its max per step
+        a += max(NF[BI[b, B_PURCHASE], F_MAX] * dt - WB[k, _DRAWN, b], 0.0)
     return a
 
 

@@ -258,7 +258,7 @@ class Optimum:
                 self._on_bus(b, bk, 1.0)
                 self.var[f"backup:{key}"] = bk
         elif t_ == T_PURCHASE:
-            c = m.cols_(0.0, INF, self._c(NV[n, V_PRICE]) + co2)
+            c = m.cols_(0.0, NF[n, F_MAX] * dt if np.isfinite(NF[n, F_MAX]) else INF, self._c(NV[n, V_PRICE]) + co2)
             self._on_bus(b, c, 1.0)
             self.var[f"purchase:{key}"] = c
         elif t_ == T_DISPOSAL:

@@ -406,3 +406,14 @@ def test_suppliers_that_follow_a_need_serve_it_in_priority_order(first):
     use = {u.id: u.total for u in exchange_use(cp, _run(cp, steps=48))}
     other = "town_heat" if first == "eboiler_to_town" else "eboiler_to_town"
     assert use[first] > 0 and use[other] == 0
+
+
+def test_a_purchase_sells_no_more_than_its_max():
+    doc = copy.deepcopy(SMALL)
+    chips = next(c for c in doc["companies"] if c["id"] == "fuel")["assets"][0]
+    chips["components"] = [{"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg",
+                            "max": "1 t/h"}]
+    cp = compile_park(_graph(doc))
+    Y = _run(cp, steps=24)
+    use = {u.id: u.total for u in exchange_use(cp, Y)}
+    assert use["fuel_to_boiler"] == pytest.approx(1000.0 * 24)  # the boiler wants far more than 1 t/h
