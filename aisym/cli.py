@@ -34,7 +34,7 @@ def load_or_exit(path: Path | None):
     try:
         return load_park(path)
     except ParkError as e:
-        err.print(str(e), markup=False, highlight=False)
+        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -55,7 +55,7 @@ def graph_or_exit(path: Path | None):
     try:
         return load_graph(path)
     except ParkError as e:
-        err.print(str(e), markup=False, highlight=False)
+        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -120,7 +120,7 @@ def park_migrate(
     try:
         parse_graph(text, str(out or "<migrated>"))
     except ParkError as e:
-        err.print(str(e), markup=False, highlight=False)
+        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if out is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
