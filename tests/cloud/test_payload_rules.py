@@ -73,7 +73,12 @@ def test_conflicting_duplicate_is_dead_lettered_and_never_overwrites(mosquitto, 
     mixed = json.dumps({"v": 1, "park": PARK_ID, "node": "node-b", "readings": [r3, r5, reading(10), reading(11)]}).encode()
     publish_all(pub, "node-b", [mixed, first])  # then an identical replay: harmless
     pub.close()
-    wait_for(lambda: ing.counters.acks >= 3 and len(seqs_in_influx(influx, "node-b")) >= 12, 10, "all acked")
+    # the points reach InfluxDB before the dead letter is committed and the message acked: wait for both
+    wait_for(
+        lambda: ing.counters.dead_letters >= 1 and ing.counters.acks >= 3 and len(seqs_in_influx(influx, "node-b")) >= 12,
+        10,
+        "all acked",
+    )
     assert seqs_in_influx(influx, "node-b") == list(range(12))
     tag3 = reading(3)["tag"]
     asset, signal = tag3.split(".")
