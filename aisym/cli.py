@@ -232,7 +232,8 @@ def services_status(folder: Path = typer.Option(Path(".aisym/services"))) -> Non
 
 
 # Parts of the platform add their commands here; a module that is not there yet is skipped.
-_PLUGINS = ("edge.gateway.cli", "edge.node.cli", "cloud.cli", "sim_env.cli", "sim_env.rl.cli")
+_PLUGINS = ("edge.gateway.cli", "edge.node.cli", "cloud.cli", "sim_env.cli", "sim_env.rl.cli", "sim_env.match.cli",
+            "sim_env.plant.cli")
 for _mod in _PLUGINS:
     try:
         importlib.import_module(_mod).register(app)
