@@ -119,10 +119,13 @@ class CompiledPark:
     def n_actions(self) -> int:
         return len(self.action_names)
 
-    def coefficients(self, series: dict[str, np.ndarray]) -> np.ndarray:
-        """``COEF[year, t, value]``: every value of the park at every step, from ``series``."""
-        any_s = next(iter(series.values()))
-        n_years, T = any_s.shape
+    def coefficients(self, series: dict[str, np.ndarray], n_years: int = 1) -> np.ndarray:
+        """``COEF[year, t, value]``: every value of the park at every step, from ``series``
+        (``n_years`` years of constants when the park has no series)."""
+        if series:
+            n_years, T = next(iter(series.values())).shape
+        else:
+            T = steps_per_year(self.dt_h)
         coef = np.empty((n_years, T, len(self.values)))
         for j, v in enumerate(self.values):
             if v.series is None:
@@ -134,7 +137,7 @@ class CompiledPark:
 
     def exogenous(self, seed: int = 0, n_years: int = 1, given: dict | None = None) -> np.ndarray:
         """Generate this park's series and return its ``COEF``."""
-        return self.coefficients(generate(self.graph, seed, n_years, self.dt_h, given))
+        return self.coefficients(generate(self.graph, seed, n_years, self.dt_h, given), n_years)
 
 
 class _Values:

@@ -157,14 +157,20 @@ class Optimum:
     :param mask: exchange capacity multipliers (default: the file's ``enabled`` flags)
     :param mip_rel_gap: HiGHS's relative MIP gap
     :param threads: HiGHS threads
+    :param state0: store levels at the start, per component (default: each store's ``initial``);
+        a rolling horizon starts from the measured levels
+    :param terminal: the least level of each store at the end, per component (NaN: the store's
+        end rule); replaces the end rule where given
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
                  relax: bool = False, mask: np.ndarray | None = None, mip_rel_gap: float = 1e-4,
-                 rules: bool = False,
-                 threads: int = 1):
+                 rules: bool = False, threads: int = 1, state0: np.ndarray | None = None,
+                 terminal: np.ndarray | None = None):
         t0 = time.perf_counter()
         self.cp, self.T, self.start = cp, T, start
+        self.state0 = initial_levels(cp) if state0 is None else np.asarray(state0, dtype=np.float64)
+        self.terminal = None if terminal is None else np.asarray(terminal, dtype=np.float64)
         steps = (start + np.arange(T)) % coef.shape[1]
         self.C = np.ascontiguousarray(coef[year, steps, :])  # (T, values)
         self.mask = (cp.LE if mask is None else np.asarray(mask, dtype=np.float64)).copy()
@@ -282,8 +288,10 @@ class Optimum:
         cp, m, dt = self.cp, self._m, self.cp.dt_h
         NF = cp.NF
         key, cap = cp.node_keys[n], NF[n, F_CAP]
-        s0 = NF[n, F_INIT] * cap
+        s0 = float(self.state0[n])
         rule = cp.graph.nodes[n].text.get("end", "no_less_than_start")
+        if self.terminal is not None and np.isfinite(self.terminal[n]):
+            rule = "terminal"
         lvl = m.cols_(0.0, cap)
         ch = m.cols_(0.0, NF[n, F_MAX_CH] * dt)
         rel = min(1.0, NF[n, F_RELEASE] * dt)
@@ -303,6 +311,8 @@ class Optimum:
             m.put(r2[1:], lvl[:-1], -rel)
         if rule == "no_less_than_start":
             m.lo[-3][-1] = min(s0, cap)
+        elif rule == "terminal":
+            m.lo[-3][-1] = min(max(float(self.terminal[n]), 0.0), cap)
         elif rule == "valued":
             m.cost[-3][-1] -= NF[n, F_END_VALUE]
         on_bus(b, dis, 1.0, supply=False)  # on the users' side

@@ -79,7 +79,7 @@ class GraphTwin:
         self.episode_steps = max(1, round(episode_hours / dt_h))
         self.start = start
         self.series = generate(self.cp.graph, exo_seed, n_years, dt_h, given)
-        self.batch = Batch(self.cp, self.cp.coefficients(self.series), num_parks, mask, specialise=specialise)
+        self.batch = Batch(self.cp, self.cp.coefficients(self.series, n_years), num_parks, mask, specialise=specialise)
         self.S0 = initial_state(self.cp, num_parks)
         self.kpi_names = output_names(self.cp)
         self.action_names = list(self.cp.action_names)
@@ -102,7 +102,10 @@ class GraphTwin:
         self._store_scale = np.array(scale)
         names = [f"level:{cp.node_keys[n]}" for n in self._stores]
         self._series_ids = sorted(self.series)
-        stack = np.stack([self.series[s] for s in self._series_ids], axis=-1)  # (years, T, n_series)
+        if self._series_ids:
+            stack = np.stack([self.series[s] for s in self._series_ids], axis=-1)  # (years, T, n_series)
+        else:  # a park of constants
+            stack = np.zeros((self.batch.coef.shape[0], self.batch.coef.shape[1], 0))
         self._series_scale = np.maximum(np.abs(stack).mean(axis=(0, 1)), 1e-9)
         self._exo = stack / self._series_scale
         names += [f"now:{s}" for s in self._series_ids]

@@ -1,0 +1,168 @@
+"""One evaluation harness for any compiled park: rules, MPC, the optimum and RL policies alike.
+
+A strategy is any object with ``name``, ``reset(info)`` and ``act(obs, info)`` (:class:`Strategy`).
+The harness steps one row of :class:`~sim_env.graph.twin.GraphTwin` (the kernel the envs and
+the LP's replay use), hands the strategy the env's observation, and sums the kernel's per-step
+outputs (:func:`~sim_env.graph.kernel.output_names`) over the run. The objective is cost plus
+carbon price × CO2 in the park's currency, the negative of the summed reward::
+
+    from sim_env.graph.baselines import make_graph_strategy
+    from sim_env.graph.evaluate import evaluate
+
+    best = evaluate(make_graph_strategy("optimum"), "aisym/parks/kalundborg.yaml", exo_seed=1001)
+    rule = evaluate(make_graph_strategy("rule"), "aisym/parks/kalundborg.yaml", exo_seed=1001)
+    print(rule.objective, rule.gap_to(best))
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from .compile import CompiledPark
+from .kernel import Y_CARBON, Y_CLIP, Y_CO2, Y_COST, Y_OVER_LIMIT, Y_REWARD, Y_SPILL, Y_UNMET
+from .twin import GraphTwin, resolve
+
+
+@dataclass
+class GraphEnvInfo:
+    """What a strategy may know before the run.
+
+    ``coef`` and ``series`` are the true values of the whole year: only the perfect-foresight
+    optimum may read ahead in them; MPC adds forecast errors; the rules read the day-ahead window
+    the observation also shows.
+    """
+
+    cp: CompiledPark
+    twin: GraphTwin
+    coef: np.ndarray  # COEF (years, steps, values)
+    series: dict[str, np.ndarray]  # raw series (years, steps)
+    year: int
+    start: int
+    steps: int
+    dt_h: float
+    forecast_steps: int
+    observation_names: list[str]
+    action_names: list[str]
+    kpi_names: list[str]
+    state0: np.ndarray  # store levels at the start, per component
+    mask: np.ndarray  # the run's exchange capacity multipliers
+
+
+@dataclass
+class GraphStepInfo:
+    """What a strategy sees at each step besides the observation."""
+
+    step: int  # steps since the start
+    t: int  # index into the series
+    state: np.ndarray  # store levels per component (units of each store)
+    y: np.ndarray  # the previous step's outputs (zeros at the first step)
+
+
+class Strategy(Protocol):
+    """A controller the harness can run; ``act`` returns one fraction in [0, 1] per action."""
+
+    name: str
+
+    def reset(self, info: GraphEnvInfo) -> None: ...
+
+    def act(self, obs: np.ndarray, info: GraphStepInfo) -> np.ndarray: ...
+
+
+@dataclass
+class GraphResult:
+    """Totals of one run (park currency, kg → t for CO2)."""
+
+    strategy: str
+    park: str
+    currency: str
+    steps: int
+    objective: float  # cost + carbon
+    cost: float
+    carbon_cost: float
+    co2_t: float
+    unmet: float  # demand met by backup or not at all, summed over carriers in their own units
+    spilled: float
+    over_limit: float
+    clip_total: float
+    seconds: float
+    totals: dict[str, float] = field(default_factory=dict)  # every output summed over the run
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def gap_to(self, best: GraphResult) -> float:
+        """Optimality gap in percent of the best objective's magnitude."""
+        return 100.0 * (self.objective - best.objective) / max(abs(best.objective), 1e-9)
+
+    def kpis(self) -> dict[str, float]:
+        return {"objective": self.objective, "cost": self.cost, "carbon_cost": self.carbon_cost, "co2_t": self.co2_t,
+                "unmet": self.unmet, "spilled": self.spilled, "over_limit": self.over_limit}
+
+
+def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo_seed: int = 0, year: int = 0,
+             start: int = 0, n_years: int = 1, given: dict | None = None, mask: np.ndarray | None = None,
+             dt_h: float = 1.0, forecast_hours: float = 24.0, specialise: str | None = None,
+             progress: bool = False) -> GraphResult:
+    """Run ``strategy`` on one park for ``hours`` from step ``start`` of generated year ``year``.
+
+    :param strategy: see :class:`Strategy`
+    :param park: a compiled park, a graph, a park file (v1 or v2) or None (Kråkøya)
+    :param hours: length of the run (h)
+    :param exo_seed: seed of the generated weather and price years
+    :param year: which of the ``n_years`` generated years
+    :param start: first step into the year
+    :param given: series supplied instead of generated ones (see :func:`~sim_env.graph.exogenous.generate`)
+    :param mask: ``(n_exchanges,)`` capacity multipliers (default: the file's ``enabled`` flags)
+    :param specialise: kernel specialisation (``"fold"`` is faster for long runs; see :class:`GraphTwin`)
+    :param progress: show a progress bar
+    """
+    cp = resolve(park, dt_h)
+    steps = max(1, round(hours / dt_h))
+    if not 0 <= year < n_years:
+        raise ValueError(f"year must be in 0..{n_years - 1}, got {year}")
+    m = None if mask is None else np.asarray(mask, dtype=np.float64).reshape(1, -1)
+    twin = GraphTwin(1, cp, dt_h=dt_h, forecast_hours=forecast_hours, episode_hours=hours, start=start,
+                     exo_seed=exo_seed, n_years=n_years, given=given, mask=m, specialise=specialise)
+    twin.reset(start=start)
+    twin.batch.ser[:] = year
+    obs = twin.observe()
+    info = GraphEnvInfo(cp, twin, twin.batch.coef, twin.series, year, start, steps, dt_h, twin.horizon,
+                        list(twin.observation_names), list(twin.action_names), list(twin.kpi_names),
+                        twin.S[0].copy(), twin.batch.mask[0].copy())
+    t0 = time.perf_counter()
+    strategy.reset(info)
+    sums = np.zeros(twin.Y.shape[1])
+    y_prev = np.zeros(twin.Y.shape[1])
+    A = np.zeros((1, cp.n_actions))
+    bar = _bar(steps, f"{cp.graph.park.id}: {getattr(strategy, 'name', 'strategy')}") if progress else None
+    for i in range(steps):
+        step = GraphStepInfo(i, int(twin.t[0]), twin.S[0].copy(), y_prev)
+        a = np.asarray(strategy.act(obs[0], step), dtype=np.float64).reshape(-1)
+        if a.shape != (cp.n_actions,):
+            raise ValueError(f"{strategy.name}: act() must return {cp.n_actions} fractions "
+                             f"({', '.join(cp.action_names)}), got shape {a.shape}")
+        A[0] = np.clip(a, 0.0, 1.0)
+        twin.step(A)
+        sums += twin.Y[0]
+        y_prev = twin.Y[0].copy()
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    names = twin.kpi_names
+    res = GraphResult(getattr(strategy, "name", type(strategy).__name__), cp.graph.park.id,
+                      cp.graph.park.currency, steps, -float(sums[Y_REWARD]), float(sums[Y_COST]),
+                      float(sums[Y_CARBON]), float(sums[Y_CO2]) / 1000.0, float(sums[Y_UNMET]), float(sums[Y_SPILL]),
+                      float(sums[Y_OVER_LIMIT]), float(sums[Y_CLIP]), seconds,
+                      {n: float(v) for n, v in zip(names, sums, strict=True)})
+    res.extra.update(getattr(strategy, "extra", {}) or {})
+    return res
+
+
+def _bar(total: int, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="h", mininterval=0.5, leave=False)
