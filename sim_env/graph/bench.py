@@ -107,3 +107,37 @@ def run_graph_bench(park: str | Path | None, strategies: Iterable[str], scenario
             for label, r in results:
                 runs.append(Run(name, label, seed, r.cost, r.co2_t, r.unmet, r.objective, r.gap_to(best), r.seconds))
     return runs, currency
+
+
+def default_scenarios(park: str | Path | None) -> list[str]:
+    """``base`` and the what-ifs shipped beside a v2 park (``<park>_whatif/*.yaml``)."""
+    if park is None:
+        return ["base"]
+    folder = Path(park).with_name(Path(park).stem + "_whatif")
+    return ["base", *(str(p) for p in sorted(folder.glob("*.yaml")))]
+
+
+def bench_any_park(park: Path, strategies: list[str], scenarios: list[str] | None, seeds: tuple[int, ...], hours: float,
+                   out: Path, console) -> dict[str, Path]:
+    """``aisym bench --park``: run, print the table, write CSV, Markdown and PNG into ``out``."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from sim_env.rl.leaderboard import summarize, write_outputs
+
+    scenarios = scenarios or default_scenarios(park)
+    total = len(scenarios) * len(seeds) * (len(set(strategies) - {"optimum"}) + 1)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("leaderboard", total=total)
+        runs, currency = run_graph_bench(park, strategies, scenarios, seeds, hours,
+                                         progress=lambda what: bar.update(task, advance=1, description=what))
+    files = write_outputs(runs, out, currency=currency, unmet="unmet demand (sum of carriers' units)")
+    table = Table(title=f"Leaderboard of {Path(park).name} ({len(seeds)} held-out years, {hours:g} h each)")
+    for col in ("scenario", "strategy", f"cost {currency}", "CO2 t", "unmet", "gap %"):
+        table.add_column(col, justify="left" if col in ("scenario", "strategy") else "right")
+    for r in sorted(summarize(runs), key=lambda r: (r["scenario"], r["gap_pct"])):
+        table.add_row(r["scenario"], r["strategy"], f"{r['cost_eur']:,.0f} ± {r['cost_eur_std']:,.0f}",
+                      f"{r['co2_t']:,.1f} ± {r['co2_t_std']:,.1f}", f"{r['unmet_demand']:,.1f}",
+                      f"{r['gap_pct']:.2f} ± {r['gap_pct_std']:.2f}")
+    console.print(table)
+    return files

@@ -140,8 +140,15 @@ def summarize(runs: list[Run]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_outputs(runs: list[Run], folder: str | Path) -> dict[str, Path]:
-    """``leaderboard.csv`` (runs), ``leaderboard_summary.csv``, ``leaderboard.md`` and ``leaderboard.png``."""
+UNMET_V0 = "unmet demand (MWh heat + t O2)"
+
+
+def write_outputs(runs: list[Run], folder: str | Path, currency: str = "EUR", unmet: str = UNMET_V0) -> dict[str, Path]:
+    """``leaderboard.csv`` (runs), ``leaderboard_summary.csv``, ``leaderboard.md`` and ``leaderboard.png``.
+
+    :param currency: the park's currency (the cost column's unit; the CSV column keeps its name)
+    :param unmet: the heading of the unmet-demand column
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = {
@@ -160,14 +167,14 @@ def write_outputs(runs: list[Run], folder: str | Path) -> dict[str, Path]:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    out["markdown"].write_text(markdown(rows))
+    out["markdown"].write_text(markdown(rows, currency, unmet))
     plot(rows, out["plot"])
     return out
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
+def markdown(rows: list[dict[str, Any]], currency: str = "EUR", unmet: str = UNMET_V0) -> str:
     lines = [
-        "| scenario | strategy | years | annual cost (EUR) | CO2 (t) | unmet demand (MWh heat + t O2) | optimality gap (%) |",
+        f"| scenario | strategy | years | cost ({currency}) | CO2 (t) | {unmet} | optimality gap (%) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: (r["scenario"], r["gap_pct"])):
