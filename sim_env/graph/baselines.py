@@ -233,6 +233,9 @@ class GraphRules:
         self.cost_mean = self.in_cost[idx].mean(axis=1)
         self.cost_cheap = np.quantile(self.in_cost[idx], self.cheap, axis=1)
         self.cap = np.where(cp.NF[:, F_CAP] > 0, cp.NF[:, F_CAP], 1.0)
+        self._groups = [(s, np.flatnonzero((self.kind == 1) & (self.store == s)))
+                        for s in sorted(set(self.store[self.kind == 1].tolist()))]
+        self._i2, self._i3, self._i4 = (np.flatnonzero(self.kind == k) for k in (2, 3, 4))
 
     def _converter(self, a: int, n: int, C: np.ndarray, vals: _Values) -> None:
         cp = self.cp
@@ -276,30 +279,37 @@ class GraphRules:
             self.kind[a] = 3
 
     def act(self, obs: np.ndarray, info: GraphStepInfo) -> np.ndarray:
-        t = info.t % self.T
-        a = self.default.copy()
-        level = info.state / self.cap
-        for s in set(self.store[self.kind == 1].tolist()):  # users of one store: best use first
-            users = np.flatnonzero((self.kind == 1) & (self.store == s))
-            f = level[s]
-            if f >= self.draw_high:
-                a[users] = (self.margin[t, users] > 0.0) | (f >= 0.9)
-            elif f > self.draw_low:
-                best = users[np.argmax(self.per_content[t, users])]
-                a[best] = float(self.margin[t, best] > 0.0 and self.margin[t, best] >= self.margin_mean[t, best] - 1e-12)
-        for i in np.flatnonzero(self.kind == 2):
-            f = level[self.store[i]]
-            a[i] = np.clip((self.fill_high - f) / max(self.fill_high - self.fill_low, 1e-9), 0.0, 1.0)
-            cost, mean = self.in_cost[t, i], self.cost_mean[t, i]
-            if cost > self.expensive * mean and mean > 0 and f > self.draw_low:
-                a[i] = 0.0
-            elif cost <= self.cost_cheap[t, i] and f < 0.9:
-                a[i] = 1.0
-        for i in np.flatnonzero(self.kind == 3):
-            a[i] = float(self.margin[t, i] > 0.0)
-        for i in np.flatnonzero(self.kind == 4):
-            a[i] = float(level[self.store[i]] >= self.flare_level)
-        return a
+        return self.act_batch(info.state[None, :], np.array([info.t]))[0]
+
+    def act_batch(self, S: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The rules for K rows at once: store levels ``S (K, components)``, steps ``t (K,)``;
+        row by row the same as :meth:`act` (the candidates of a sweep run in one call)."""
+        K = S.shape[0]
+        rows = np.arange(K)
+        t = np.asarray(t) % self.T
+        A = np.tile(self.default, (K, 1))
+        level = S / self.cap
+        margin = self.margin[t]  # (K, actions)
+        for s, users in self._groups:  # users of one store: best use first
+            f = level[:, s]
+            high = f >= self.draw_high
+            mid = (f > self.draw_low) & ~high
+            A[:, users] = np.where(high[:, None], (margin[:, users] > 0.0) | (f >= 0.9)[:, None], 0.0)
+            best = users[np.argmax(self.per_content[t][:, users], axis=1)]
+            mb = margin[rows, best]
+            on = mid & (mb > 0.0) & (mb >= self.margin_mean[t, best] - 1e-12)
+            A[rows, best] = np.where(mid, on, A[rows, best])
+        i2 = self._i2
+        if len(i2):
+            f = level[:, self.store[i2]]
+            a = np.clip((self.fill_high - f) / max(self.fill_high - self.fill_low, 1e-9), 0.0, 1.0)
+            cost, mean = self.in_cost[t][:, i2], self.cost_mean[t][:, i2]
+            pause = (cost > self.expensive * mean) & (mean > 0) & (f > self.draw_low)
+            cheap = (cost <= self.cost_cheap[t][:, i2]) & (f < 0.9)
+            A[:, i2] = np.where(pause, 0.0, np.where(cheap, 1.0, a))
+        A[:, self._i3] = margin[:, self._i3] > 0.0
+        A[:, self._i4] = level[:, self.store[self._i4]] >= self.flare_level
+        return A
 
 
 class GraphOptimum:

@@ -166,3 +166,48 @@ def _bar(total: int, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit="h", mininterval=0.5, leave=False)
+
+
+def evaluate_batch(strategy: Strategy, park: Any, masks: np.ndarray, *, hours: float = 8760.0, exo_seed: int = 0,
+                   year: int = 0, start: int = 0, dt_h: float = 1.0, specialise: str | None = None,
+                   progress: bool = False) -> list[GraphResult]:
+    """Run one strategy on K copies of a park that differ in their exchanges, in one kernel call per step.
+
+    Row ``k`` has capacity multipliers ``masks[k]`` (``(K, n_exchanges)``): the candidates of a
+    sweep, each an edge switched on. The strategy must act for all rows at once
+    (``act_batch(S, t) -> (K, n_actions)``, as :class:`~sim_env.graph.baselines.GraphRules`
+    does); row ``k`` gives what :func:`evaluate` gives with ``mask=masks[k]``.
+    """
+    cp = resolve(park, dt_h)
+    masks = np.ascontiguousarray(masks, dtype=np.float64)
+    if masks.ndim != 2 or masks.shape[1] != len(cp.link_ids):
+        raise ValueError(f"masks must have shape (K, {len(cp.link_ids)}) (rows, exchanges), got {masks.shape}")
+    if not callable(getattr(strategy, "act_batch", None)):
+        raise ValueError(f"{getattr(strategy, 'name', strategy)!r} has no act_batch(S, t): it cannot run a batch")
+    K, steps = masks.shape[0], max(1, round(hours / dt_h))
+    twin = GraphTwin(K, cp, dt_h=dt_h, episode_hours=hours, start=start, exo_seed=exo_seed, n_years=year + 1,
+                     mask=masks, specialise=specialise)
+    twin.reset(start=start)
+    twin.batch.ser[:] = year
+    info = GraphEnvInfo(cp, twin, twin.batch.coef, twin.series, year, start, steps, dt_h, twin.horizon,
+                        list(twin.observation_names), list(twin.action_names), list(twin.kpi_names),
+                        twin.S[0].copy(), masks[0].copy())
+    t0 = time.perf_counter()
+    strategy.reset(info)
+    sums = np.zeros_like(twin.Y)
+    bar = _bar(steps, f"{cp.graph.park.id}: {K} rows") if progress else None
+    for _ in range(steps):
+        A = np.clip(strategy.act_batch(twin.S, twin.t), 0.0, 1.0)
+        twin.batch.step(A)
+        sums += twin.Y
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    names = twin.kpi_names
+    name = getattr(strategy, "name", type(strategy).__name__)
+    return [GraphResult(name, cp.graph.park.id, cp.graph.park.currency, steps, -float(s[Y_REWARD]), float(s[Y_COST]),
+                        float(s[Y_CARBON]), float(s[Y_CO2]) / 1000.0, float(s[Y_UNMET]), float(s[Y_SPILL]),
+                        float(s[Y_OVER_LIMIT]), float(s[Y_CLIP]), seconds / K,
+                        {n: float(v) for n, v in zip(names, s, strict=True)}) for s in sums]

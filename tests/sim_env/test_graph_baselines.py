@@ -149,3 +149,21 @@ def test_kalundborg_has_rules_mpc_and_an_optimum():
     assert best.currency == "DKK"
     for r in (best, rule, mpc):
         assert np.isfinite(r.objective) and r.objective > 0
+
+
+def test_a_batch_of_edge_masks_gives_what_single_runs_give():
+    from sim_env.graph.evaluate import evaluate_batch
+    from sim_env.graph.twin import resolve
+
+    cp = resolve(KALUNDBORG)
+    masks = np.tile(cp.LE, (3, 1))
+    masks[1, cp.link_ids.index(next(e for e in cp.link_ids if "gypsum" in e))] = 0.0
+    masks[2, :] = 0.0
+    batch = evaluate_batch(GraphRules(), cp, masks, hours=72, exo_seed=5, start=100)
+    for k in range(3):
+        one = evaluate(GraphRules(), cp, hours=72, exo_seed=5, start=100, mask=masks[k])
+        assert batch[k].objective == pytest.approx(one.objective, rel=1e-12)
+        assert batch[k].totals == pytest.approx(one.totals, rel=1e-12, abs=1e-9)
+    assert batch[2].objective > batch[1].objective > batch[0].objective  # each link off costs
+    with pytest.raises(ValueError, match="has no act_batch"):
+        evaluate_batch(GraphMpc(), cp, masks, hours=2)
