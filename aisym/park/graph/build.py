@@ -514,6 +514,52 @@ class _Builder:
                 self.bad(loc, f"{tag_id} measures {tag.quantity} in {tag.unit}: it cannot meter a {resource.value} "
                               f"flow (in {FLOW_UNITS[resource]})")
 
+    # -- companies' stated inputs and outputs (for matchmaking) -------------------------------
+    def company_flows(self) -> None:
+        """Check each company's ``inputs``/``outputs``: carrier, units, profile, port, side-only fields."""
+        stated = 0
+        for ci, company in enumerate(self.doc.companies):
+            seen: set[str] = set()
+            for side in ("outputs", "inputs"):
+                for fi, flow in enumerate(getattr(company, side)):
+                    stated += 1
+                    self._company_flow(flow, side, ("companies", ci, side, fi), seen)
+        if stated:
+            self.notes.append(f"{stated} stated company inputs/outputs are read by matchmaking (aisym match), "
+                              "not simulated: the twin simulates assets and exchanges")
+
+    def _company_flow(self, flow, side: str, loc: Loc, seen: set[str]) -> None:
+        if flow.id in seen:
+            self.bad((*loc, "id"), f"flow id {flow.id!r} is used twice in this company's inputs and outputs")
+        seen.add(flow.id)
+        carrier = self.carrier(flow.carrier, (*loc, "carrier"))
+        amount = amount_unit(carrier.resource)
+        if flow.quantity is not None:
+            q = self.number(flow.quantity, FLOW_UNITS[carrier.resource], (*loc, "quantity"), "quantity")
+            if q < 0:
+                self.bad((*loc, "quantity"), "a quantity is a mean flow, 0 or more")
+        self.number(flow.cost, f"{self.currency}/({amount})", (*loc, "cost"), "cost")
+        self.number(flow.co2, f"kg/({amount})", (*loc, "co2"), "co2")
+        if isinstance(flow.profile, str) and flow.profile not in self.series:
+            self.bad((*loc, "profile"), f"no series {flow.profile!r} in this park; series: "
+                                        f"{', '.join(sorted(self.series)) or 'none'}")
+        elif isinstance(flow.profile, list) and (len(flow.profile) != 12 or sum(flow.profile) <= 0):
+            self.bad((*loc, "profile"), f"a monthly profile has 12 factors, January first, not all 0 "
+                                        f"(got {len(flow.profile)})")
+        if flow.profile is not None and flow.quantity is None:
+            self.bad((*loc, "profile"), "a profile shapes a quantity: state the mean 'quantity' too")
+        wrong = ("accepts_hazardous", "heat_pump") if side == "outputs" else ("hazardous",)
+        for k in wrong:
+            if getattr(flow, k) is not None:
+                self.bad((*loc, k), f"{k!r} is stated on {'inputs' if side == 'outputs' else 'outputs'} only")
+        if flow.port is not None:
+            bus = self.buses.get(flow.port)
+            if bus is None:
+                self.bad((*loc, "port"), f"no port {flow.port!r} in this park (write asset.port); ports: "
+                                         f"{', '.join(sorted(self.buses)) or 'none'}")
+            elif serves(bus.carrier, carrier) is not None and serves(carrier, bus.carrier) is not None:
+                self.bad((*loc, "carrier"), f"port {flow.port} carries {bus.carrier.label()}, not {carrier.label()}")
+
     # -- whole-graph checks ------------------------------------------------------------------
     def check_graph(self, links: list[Link]) -> None:
         gives_in: dict[str, int] = {}
@@ -570,6 +616,7 @@ def build_graph(doc: ParkV2, source: str) -> tuple[ParkGraph | None, list[tuple[
     carbon = b.number(doc.park.carbon_price, f"{doc.park.currency}/kg", ("park", "carbon_price"), "carbon_price")
     b.expand()
     links = b.links()
+    b.company_flows()
     if not b.problems:
         b.check_graph(links)
     if b.problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..quantity import CURRENCIES
 from .carriers import Carrier
@@ -34,12 +34,48 @@ class CarrierDef(Carrier):
     id: Identifier
 
 
+class CompanyFlow(_Strict):
+    """A resource a company gives out (``outputs``) or takes in (``inputs``), for matchmaking.
+
+    It is not simulated: the twin simulates assets and exchanges. Matchmaking pairs outputs with
+    other companies' inputs; ``port`` names the asset port it is when the park has one, so a
+    candidate found for it can become an exchange.
+    """
+
+    id: Identifier
+    carrier: Carrier | Identifier
+    quantity: Amount | None = None  # mean flow ("170000 t/yr", "2 MW"); None: not known
+    # the shape over the year: a series of this park (mean 1), or 12 monthly factors (Jan..Dec)
+    profile: Identifier | list[Annotated[float, Field(ge=0)]] | None = None
+    port: str | None = None  # "asset.port" of this park that gives (output) or takes (input) it
+    cost: Amount | None = None  # currency per canonical amount its present route costs (disposal, purchase)
+    co2: Amount | None = None  # kg CO2 per canonical amount of its present route
+    route: str = ""  # the present route, in words: "landfill", "bought natural gypsum"
+    continuity: Literal["continuous", "daytime", "seasonal", "batch"] = "continuous"
+    hazardous: bool | None = None  # outputs only; default: from the EWC code's asterisk
+    accepts_hazardous: bool | None = None  # inputs only: the receiver's permit takes hazardous waste
+    heat_pump: bool | None = None  # inputs only: may a heat pump lift a colder supply (default yes)
+    description: str = ""
+
+
 class Company(_Strict):
     id: Identifier
     name: str
     nace: str = ""  # NACE Rev. 2 sector code, "03.22"
-    location: str = ""
-    assets: list[AssetSpec] = Field(min_length=1)
+    location: str = ""  # a named place, for people
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None  # WGS 84 degrees, for distances
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    assets: list[AssetSpec] = Field(default_factory=list)
+    outputs: list[CompanyFlow] = Field(default_factory=list)  # for matchmaking (sim_env.match)
+    inputs: list[CompanyFlow] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something(self) -> Company:
+        if not self.assets and not self.outputs and not self.inputs:
+            raise ValueError("a company has at least one asset, or states its inputs or outputs for matchmaking")
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("state both lat and lon, or neither")
+        return self
 
 
 class Exchange(_Strict):

@@ -1,0 +1,201 @@
+"""The knowledge base of known residue uses: which sectors use which outputs, with sources.
+
+Entries live in ``data/known_uses.yaml`` (every one cites a DOI or a public URL). A residue is
+named by its EWC code (Commission Decision 2000/532/EC) or, for heat, steam, CO2 and water, by
+its resource; sectors by NACE Rev. 2 codes, matched as prefixes (``"23.6"`` is the group,
+``"10."`` the division).
+
+How strongly an entry supports a pair is a product of three factors in [0, 1]:
+
+- the output's code: 1 for a listed code, 0.8 inside a listed sub-chapter (``"02 01"``), 0.5 for
+  a neighbouring code of a listed sub-chapter;
+- the receiver's sector: 1 for the first (main) use listed, 0.85 for the others, 0.6 for
+  another class of a listed group, 0.4 of a listed division;
+- the donor's sector: 1 when listed (or the entry lists none, or it is unknown), else 0.7.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from aisym.park.graph.carriers import Carrier, Resource
+from aisym.yamlfile import parse_yaml_model
+
+KNOWN_USES = Path(__file__).resolve().parent / "data" / "known_uses.yaml"
+_NACE = re.compile(r"^\d{2}(\.(\d{1,2})?)?$")
+_SOURCE = re.compile(r"doi:10\.\d{4,9}/\S+|https?://\S+")
+
+
+def nace(code: str) -> str:
+    """A NACE Rev. 2 code as written in the tables, ``"23.62"``; ``"2362"`` and ``" 23.62 "`` too."""
+    c = str(code).strip().replace(" ", "")
+    if c.isdigit() and len(c) > 2:
+        c = f"{c[:2]}.{c[2:]}"
+    return c
+
+
+def ewc(code: str) -> str:
+    """An EWC code as ``"10 01 05"`` (``"100105"``, ``"10-01-05"`` too); a trailing ``*`` kept."""
+    star = str(code).strip().endswith("*")
+    d = re.sub(r"[^0-9]", "", str(code))
+    return " ".join(d[i:i + 2] for i in range(0, len(d), 2)) + ("*" if star else "")
+
+
+class KnownUse(BaseModel):
+    """One documented use of a residue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    residue: str
+    ewc: list[str] = Field(default_factory=list)
+    resource: Resource | None = None
+    donor_nace: list[str] = Field(default_factory=list)
+    receiver_nace: Annotated[list[str], Field(min_length=1)]
+    replaces: list[str] = Field(default_factory=list)
+    use: str
+    sources: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("ewc")
+    @classmethod
+    def _ewc(cls, v: list[str]) -> list[str]:
+        out = [ewc(c) for c in v]
+        for c in out:
+            if len(c.rstrip("*").replace(" ", "")) not in (4, 6):
+                raise ValueError(f"an EWC code has 6 digits (or 4 for a sub-chapter), like '10 01 05' (got {c!r})")
+        return out
+
+    @field_validator("donor_nace", "receiver_nace")
+    @classmethod
+    def _nace(cls, v: list[str]) -> list[str]:
+        out = [nace(c) for c in v]
+        for c in out:
+            if not _NACE.match(c):
+                raise ValueError(f"a NACE Rev. 2 code looks like '23.62', '23.6' or '23.' (got {c!r})")
+        return out
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, v: list[str]) -> list[str]:
+        for s in v:
+            if not _SOURCE.search(s):
+                raise ValueError(f"a source names a DOI (doi:10....) or a URL (https://...): {s!r}")
+        return v
+
+
+class KnowledgeBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uses: Annotated[list[KnownUse], Field(min_length=1)]
+
+
+def _checks(kb: KnowledgeBase):
+    seen: set[str] = set()
+    for i, u in enumerate(kb.uses):
+        if u.id in seen:
+            yield ("uses", i, "id"), f"entry id {u.id!r} is used twice"
+        seen.add(u.id)
+        if bool(u.ewc) == (u.resource is not None):
+            yield ("uses", i), "an entry names the residue by its EWC codes or by its resource, one of them"
+
+
+@lru_cache(maxsize=4)
+def load(path: str | Path = KNOWN_USES) -> tuple[KnownUse, ...]:
+    """The knowledge base's entries; a file without a source on an entry is refused with its line."""
+    text = Path(path).read_text(encoding="utf-8")
+    return tuple(parse_yaml_model(text, str(path), KnowledgeBase, checks=_checks, what="knowledge base").uses)
+
+
+def ewc_fit(use: KnownUse, code: str | None) -> float:
+    """How well an output's EWC code fits an entry's codes (0: not at all)."""
+    if not code or not use.ewc:
+        return 0.0
+    c = code.rstrip("*")
+    best = 0.0
+    for e in use.ewc:
+        e = e.rstrip("*")
+        if c == e:
+            return 1.0
+        if len(e) == 5 and c.startswith(e):  # a listed sub-chapter, "02 01"
+            best = max(best, 0.8)
+        elif c[:5] == e[:5]:
+            best = max(best, 0.5)
+    return best
+
+
+def nace_fit(listed: list[str], code: str | None) -> float:
+    """How well a sector fits an entry's list of sectors (main use first)."""
+    if not code:
+        return 0.0
+    c = nace(code)
+    best = 0.0
+    for i, p in enumerate(listed):
+        if c.startswith(p):
+            return 1.0 if i == 0 else 0.85
+        if len(p) >= 4 and c[:4] == p[:4]:
+            best = max(best, 0.6)
+        elif c[:2] == p[:2]:
+            best = max(best, 0.4)
+    return best
+
+
+def donor_fit(use: KnownUse, code: str | None) -> float:
+    if not use.donor_nace or not code:
+        return 1.0
+    return 1.0 if nace_fit(use.donor_nace, code) >= 0.85 else 0.7
+
+
+@dataclass(frozen=True)
+class Support:
+    """An entry of the knowledge base behind a pair, and how strongly it supports it."""
+
+    use: KnownUse
+    weight: float
+
+    def reason(self) -> str:
+        return f"known use '{self.use.id}': {self.use.use} ({self.use.sources[0]})"
+
+
+def support(supply: Carrier, donor_nace: str | None, receiver_nace: str | None,
+            uses: tuple[KnownUse, ...] | None = None) -> Support | None:
+    """The entry that best supports giving ``supply`` from a ``donor_nace`` to a ``receiver_nace``."""
+    best: Support | None = None
+    for u in uses if uses is not None else load():
+        fit = ewc_fit(u, supply.ewc) if u.ewc else float(u.resource == supply.resource)
+        if fit == 0.0:
+            continue
+        w = fit * nace_fit(u.receiver_nace, receiver_nace) * donor_fit(u, donor_nace)
+        if w > 0 and (best is None or w > best.weight):
+            best = Support(u, w)
+    return best
+
+
+def replaces(use: KnownUse, demand: Carrier) -> bool:
+    """Whether the entry says its residue can replace what ``demand`` takes."""
+    names = {n.lower() for n in use.replaces}
+    if demand.material and demand.material.lower() in names:
+        return True
+    return bool(demand.ewc) and ewc_fit(use, demand.ewc) == 1.0
+
+
+def rank_receivers(ewc_code: str, donor_nace: str | None, receivers, uses=None) -> list[tuple[str, float, str]]:
+    """Rank receiving sectors for a residue by known uses alone (no quantities, no profiles).
+
+    :param ewc_code: the residue's EWC code, ``"10 01 05"``
+    :param donor_nace: the giving company's NACE code, or None
+    :param receivers: candidate receivers' NACE codes (or ``(name, nace)`` pairs)
+    :return: ``(receiver, weight, reason)``, best first; receivers without support get weight 0
+    """
+    carrier = Carrier(resource=Resource.material, ewc=ewc(ewc_code))
+    out = []
+    for r in receivers:
+        name, code = r if isinstance(r, tuple) else (r, r)
+        s = support(carrier, donor_nace, code, uses)
+        out.append((name, s.weight if s else 0.0, s.reason() if s else "no known use of this residue in that sector"))
+    return sorted(out, key=lambda x: -x[1])
