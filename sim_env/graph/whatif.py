@@ -171,6 +171,14 @@ def run_year(cp: CompiledPark, name: str, action: float = 0.5, seed: int = 0, st
     nl, nn = len(cp.link_ids), cp.n_nodes
     act = Y[:, N_HEAD + nl:N_HEAD + nl + nn].sum(axis=0)
     back = Y[:, N_HEAD + nl + nn:N_HEAD + nl + 2 * nn].sum(axis=0)
+    water, residues, backups = headline(cp, act, back)
+    return RunTotals(name, float(Y[:, Y_COST].sum()), float(Y[:, Y_CO2].sum()) / 1000.0, water, residues,
+                     backups, cp.graph.currency)
+
+
+def headline(cp: CompiledPark, act: np.ndarray, back: np.ndarray) -> tuple[float, float, dict[str, float]]:
+    """Water bought (m3), residues disposed (t) and backups by component, from a run's summed
+    ``activity:`` and ``backup:`` outputs (per component)."""
     water = residues = 0.0
     solid = (Resource.material, Resource.biomass, Resource.sludge)
     for n, node in enumerate(cp.graph.nodes):
@@ -182,11 +190,10 @@ def run_year(cp: CompiledPark, name: str, action: float = 0.5, seed: int = 0, st
             residues += act[n]
         if carrier.resource in solid and t == T_SOURCE:
             residues += back[n]  # surplus of a must-take residue: landfilled or removed
-    backups = {cp.node_keys[n]: float(back[n]) for n in range(nn) if back[n] > 0 and cp.NI[n, I_TYPE] not in (
+    backups = {cp.node_keys[n]: float(back[n]) for n in range(cp.n_nodes) if back[n] > 0 and cp.NI[n, I_TYPE] not in (
         T_SOURCE,) and cp.graph.nodes[n].type != "storage"}
     assert FLOW_UNITS[Resource.material] == "kg/h"
-    return RunTotals(name, float(Y[:, Y_COST].sum()), float(Y[:, Y_CO2].sum()) / 1000.0, water, residues / 1000.0,
-                     backups, cp.graph.currency)
+    return float(water), float(residues) / 1000.0, backups
 
 
 def compare(path: str | Path, action: float = 0.5, seed: int = 0, steps: int = 8760) -> tuple[RunTotals, RunTotals]:
