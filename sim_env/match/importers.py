@@ -38,7 +38,8 @@ COLUMNS: list[tuple[str, bool, str, str]] = [
     ("dry_matter_fraction", False, "sludge, biomass: dry-matter share, 0-1", "0.22"),
     ("ewc", False, "materials and residues: European Waste Catalogue code, like 02 07 04 (* if hazardous)", "02 07 04"),
     ("material", False, "materials: a plain name, like gypsum, fly ash, spent grain", "spent grain"),
-    ("quantity", False, "mean flow with its unit: 3000 t/yr, 2 MW, 40 m3/h (empty: not known)", "12000 t/yr"),
+    ("quantity", False, "mean flow with its unit: 3000 t/yr, 2 MW, 40 m3/h; sludge and biomass in dry matter "
+                        "(empty: not known)", "12000 t/yr"),
     ("profile", False, "flat, or 12 monthly factors Jan..Dec separated by ; (empty: flat)",
      "1;1;1;1.1;1.2;1.3;1.3;1.2;1;1;0.9;0.9"),
     ("cost", False, "what its present route costs per unit, with its unit: 150 EUR/t (outputs: disposal; "

@@ -354,7 +354,7 @@ def fit_seasonal(timestamps, values, harmonics: int = 2) -> tuple[np.ndarray, di
             cols += [np.cos(w), np.sin(w)]
         onehot = np.zeros((day.size, 23))
         for h in range(23):  # hour 23 is minus the sum of the others: the daily shape has mean 0
-            onehot[:, h] = (hour == h) - (hour == 23)
+            onehot[:, h] = (hour == h).astype(float) - (hour == 23)
         return np.column_stack([*cols, onehot])
 
     X = design(day, hour)

@@ -27,8 +27,9 @@ EXAMPLES = [
      "direction": "input", "flow_id": "process_heat", "resource": "heat", "temperature_c": 70, "quantity": "3 MW",
      "cost": "45 EUR/MWh", "co2": "0.2 kg/kWh", "route": "own gas boiler", "heat_pump": "yes"},
     {"company_id": "fish_farm_east", "company_name": "East Salmon", "nace": "03.21", "direction": "output",
-     "flow_id": "fish_sludge", "resource": "sludge", "dry_matter_fraction": 0.1, "ewc": "02 01 99",
-     "material": "fish sludge", "quantity": "400 t/yr", "cost": "60 EUR/t", "route": "trucked to a farm"},
+     "flow_id": "fish_sludge", "resource": "biomass", "dry_matter_fraction": 0.1, "ewc": "02 01 99",
+     "quantity": "40 t/yr", "description": "fish sludge, 10 % dry matter (40 t DM in 400 t wet)",
+     "cost": "600 EUR/t", "route": "trucked to a farm (60 EUR per wet t)"},
 ]
 
 
