@@ -202,3 +202,34 @@ def whatif(
                "backup_base": base.backup, "backup_whatif": other.backup}
     (out / "whatif.json").write_text(json.dumps(summary, indent=2))
     Console().print(f"plot: {png}\nfigures: {out / 'whatif.json'}")
+
+
+@twin_app.command("export")
+def export(
+    park: Path = typer.Argument(..., help="Park file (v1 or v2)."),
+    out: Path = typer.Option(..., "--out", help="File to write (.nc for PyPSA)."),
+    fmt: str = typer.Option("pypsa", "--format", help="Export format: pypsa (a PyPSA network as netCDF)."),
+    hours: int = typer.Option(168, help="Horizon (h)."),
+    start: int = typer.Option(0, help="First hour of the year."),
+    seed: int = typer.Option(0, help="Seed of the generated series."),
+) -> None:
+    """Write PARK's perfect-foresight problem over HOURS as a PyPSA network (netCDF); see docs/pypsa.md."""
+    from aisym.park import ParkError
+
+    from .graph.compile import CompileError
+    from .graph.pypsa_export import FORMATS, PypsaExportError
+    from .graph.pypsa_export import export as write
+
+    if fmt not in FORMATS:  # refused before the park is read or PyPSA imported
+        typer.echo(f"--format {fmt!r} is not supported; formats: {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(2)
+    try:
+        n = write(park, out, hours=hours, start=start, seed=seed, fmt=fmt)
+    except (PypsaExportError, ParkError, CompileError) as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    extras = n.meta["aisym"]
+    typer.echo(f"wrote {out}: {len(n.buses)} buses, {len(n.links)} links, {len(n.stores)} stores, "
+               f"{len(n.generators)} generators, {len(n.loads)} loads, {len(n.snapshots)} snapshots "
+               f"(from hour {start}, seed {seed}); AISYM constraints in n.meta['aisym']: "
+               f"{len(extras['release'])} release, {len(extras['on_off'])} on/off, {len(extras['offset'])} offset")
