@@ -84,11 +84,16 @@ def distance_km(a: tuple[float, float] | None, b: tuple[float, float] | None, de
     return max(straight * ROUTE_FACTOR, 0.1), f"{straight:.2f} km straight x {ROUTE_FACTOR:g}"
 
 
-def mode(resource: Resource) -> str:
-    """How a resource travels: ``pipe``, ``truck`` or ``cable``."""
-    if resource in SOLIDS:
-        return "truck"
-    return "cable" if resource == Resource.electricity else "pipe"
+# [E] slurries up to about 12 % dry matter are pumped (digester feed, thin sludge); thicker ones are trucked
+PUMPABLE_DRY_MATTER = 0.12
+
+
+def mode(carrier: Carrier) -> str:
+    """How a carrier travels: ``pipe``, ``truck`` or ``cable``."""
+    if carrier.resource in SOLIDS:
+        dm = carrier.dry_matter_fraction
+        return "pipe" if dm is not None and dm <= PUMPABLE_DRY_MATTER else "truck"
+    return "cable" if carrier.resource == Resource.electricity else "pipe"
 
 
 def _pipe_kind(resource: Resource) -> str:
@@ -107,6 +112,8 @@ def pipe_diameter_m(carrier: Carrier, peak: float) -> float:
         m3_s = peak * 1e3 / (STEAM_LATENT_J_KG * rho)
     elif r in GAS_DENSITY:
         m3_s = peak / 3600.0 / GAS_DENSITY[r]
+    elif r in SOLIDS:  # a pumped slurry: kg of dry matter per hour as m3 of wet slurry (about 1 t/m3)
+        m3_s = peak / (carrier.dry_matter_fraction or 1.0) / 1000.0 / 3600.0
     else:  # m3/h of water, Nm3/h of gas
         m3_s = peak / 3600.0
     return max(math.sqrt(4 * m3_s / (math.pi * SPEED_M_S[kind])), 0.05)
@@ -133,7 +140,7 @@ def transport(carrier: Carrier, peak: float, km: float, rate: float) -> Transpor
     :param km: route length
     :param rate: park currency per EUR
     """
-    how = mode(carrier.resource)
+    how = mode(carrier)
     if how == "truck":
         wet = 1.0 / (carrier.dry_matter_fraction or 1.0)  # canonical sludge and biomass are dry matter
         per_t = (TRUCK_EUR_T + TRUCK_EUR_T_KM * km) * rate

@@ -266,7 +266,7 @@ def describe_inputs(c: Candidate) -> dict[str, object]:
         "carrier": c.output.carrier.label(), "conversion": c.conversion.text,
         "annual": c.annual, "unit": _amount(c.output), "capacity": c.capacity, "capacity_unit": unit,
         "overlap": c.overlap, "distance_km": c.transport.distance_km if c.transport else None,
-        "mode": c.transport.mode if c.transport else costs.mode(c.output.carrier.resource),
+        "mode": c.transport.mode if c.transport else costs.mode(c.output.carrier),
         "transport_per_year": (c.transport.annual + c.transport.per_unit * (c.annual or 0.0)) if c.transport else None,
         "receiver_cost_per_unit": c.input.cost if c.input else None,
         "supplier_cost_per_unit": c.output.cost, "supplier_kind": c.output.kind,
