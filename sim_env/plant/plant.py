@@ -183,13 +183,10 @@ class Plant:
         self.twin.step(A)
         series_now = {k: float(v[ser % v.shape[0], t]) for k, v in self.twin.series.items()}
         self.values = self.state.values(self.twin.Y[0], self.twin.S[0], self.clock.dt_h, sp, series_now)
-        beat = int(time.monotonic() - self.wall0) & 0xFFFF  # a PLC counts wall seconds, not simulated ones
         for md in self.modbus.values():
             for v in md.device.values:
                 if v.tag and not v.setpoint and v.tag in self.values:
                     md.image.set_park(v, self.values[v.tag])
-                elif v.tag is None and v.reg.stale_after_s is not None:
-                    md.image.put(v, beat)
         if self.opcua is not None:
             await self.opcua.publish(self.values)
         self.clock.ticked()
@@ -197,6 +194,17 @@ class Plant:
                "actions": A[0].copy(), "values": dict(self.values), "y": self.twin.Y[0].copy()}
         self.history.append(rec)
         return rec
+
+    async def _heartbeats(self) -> None:
+        """Heartbeat registers (``stale_after_s`` and no tag, as the PLC template's) count wall
+        seconds, as a PLC's program does, whatever the simulated speed."""
+        beats = [(md, v) for md in self.modbus.values() for v in md.device.values
+                 if v.tag is None and v.reg.stale_after_s is not None]
+        while beats:
+            n = int(time.monotonic() - self.wall0) & 0xFFFF
+            for md, v in beats:
+                md.image.put(v, n)
+            await asyncio.sleep(1.0)
 
     # ---------------------------------------------------------------- faults
     async def _fault(self, device: str, mode: str) -> dict:
@@ -306,7 +314,7 @@ class Plant:
                     self.lines[d.id] = ModbusLine([self.modbus[d.id]], port=d.port)
             if rtu:
                 self._pty_pair()
-                self.lines["rtu"] = ModbusLine(rtu, serial=str(self.serial_plant))
+                self.lines[" rtu"] = ModbusLine(rtu, serial=str(self.serial_plant))  # no device id has a space
             if self.layout.opcua_asset:
                 self.opcua = OpcUaDevice(self.layout.opcua_asset, self.layout.opcua_nodes, self.tags, free_port())
                 await self.opcua.start()
@@ -317,6 +325,7 @@ class Plant:
             self.wall0 = time.monotonic()
             self.clock.begin()
             await self.tick()  # registers hold real values before the first poll
+            self._spawn(self._heartbeats())
             if ready is not None:
                 ready()
             while not self._stop.is_set() and (max_steps is None or self.clock.steps < max_steps):
