@@ -1,0 +1,90 @@
+"""Candidate exchanges simulated per minute, a year each, under the rules, through the batched kernel.
+
+Candidates: every exchange of the park re-proposed at 8 capacities (25 % … 200 %) on the park
+with all its exchanges switched off, so each candidate carries something. Prints
+candidate-years per minute for the generic and the generated ("fold") kernel (its cold
+compile for this superset park is timed apart), and, with the optimum, the re-solve time per
+candidate against a full rebuild and solve, as a ratio.
+
+    .venv/bin/python benchmarks/bench_sweep.py [--park aisym/parks/kalundborg.yaml] [--no-fold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from sim_env.graph.sweep import Candidate, optimum_benefits, park_document, simulate
+
+SCALES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+
+
+def candidates_of(doc: dict) -> tuple[dict, list[Candidate]]:
+    off = copy.deepcopy(doc)
+    for e in off["exchanges"]:
+        e["enabled"] = False
+    cands = []
+    for e in doc["exchanges"]:
+        for s in SCALES:
+            cap = e.get("capacity")
+            new = {k: v for k, v in e.items() if k not in ("id", "enabled", "meter_tag")}
+            if isinstance(cap, (int, float)):
+                new["capacity"] = cap * s
+            elif isinstance(cap, str):
+                num, _, unit = cap.partition(" ")
+                new["capacity"] = f"{float(num) * s:g} {unit}".strip()
+            cid = f"{e['id']}_x{int(s * 100)}"
+            cands.append(Candidate(cid, [{**new, "id": cid}]))
+    return off, cands
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--park", default="aisym/parks/kalundborg.yaml")
+    ap.add_argument("--no-fold", action="store_true")
+    ap.add_argument("--hours", type=float, default=8760.0)
+    ap.add_argument("--lp-hours", type=float, default=168.0)
+    ap.add_argument("--lp-candidates", type=int, default=10)
+    args = ap.parse_args()
+    doc = park_document(args.park)
+    off, cands = candidates_of(doc)
+    console = Console()
+    table = Table(title=f"{len(cands)} candidates on {args.park}, {args.hours:g} h each, rules")
+    for c in ("kernel", "wall s", "candidate-years / min", "goal"):
+        table.add_column(c, justify="right")
+    _, _, t = simulate(off, cands, hours=args.hours, source=args.park)
+    table.add_row("generic", f"{t['seconds']:.1f}", f"{t['candidate_years_per_min']:,.0f}", "≥ 1,000")
+    if not args.no_fold:
+        t0 = time.perf_counter()
+        simulate(off, cands[:1], hours=1.0, specialise="fold", source=args.park)  # the cold compile
+        cold = time.perf_counter() - t0
+        _, _, t = simulate(off, cands, hours=args.hours, specialise="fold", source=args.park)
+        table.add_row(f"fold (cold compile {cold:.0f} s apart)", f"{t['seconds']:.1f}", f"{t['candidate_years_per_min']:,.0f}",
+                      "≥ 1,000")
+    console.print(table)
+    sub = cands[: args.lp_candidates]
+    t0 = time.perf_counter()
+    _, timing = optimum_benefits(off, sub, hours=args.lp_hours, source=args.park)
+    rebuild0 = time.perf_counter()
+    from sim_env.graph.lp import Optimum
+    from sim_env.graph.sweep import with_candidates
+
+    cp, masks = with_candidates(off, sub[:1], args.park)
+    opt = Optimum(cp, cp.exogenous(seed=0), round(args.lp_hours), relax=True, mask=masks[1])
+    opt.solve()
+    rebuild = time.perf_counter() - rebuild0
+    lp = Table(title=f"optimum, {args.lp_hours:g} h LP relaxation, {len(sub)} candidates")
+    for c in ("re-solve s / candidate", "rebuild + solve s", "ratio"):
+        lp.add_column(c, justify="right")
+    per = timing["resolve_s_per_candidate"]
+    lp.add_row(f"{per:.3f}", f"{rebuild:.3f}", f"{rebuild / per:.1f}×")
+    console.print(lp)
+    console.print(f"total {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
