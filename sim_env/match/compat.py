@@ -7,7 +7,8 @@ purer supply serves a colder or less demanding use), and adds what matchmaking m
 - steam at a higher pressure: let down through a pressure-reducing station;
 - steam for a hot-water use: a steam-to-water exchanger;
 - a residue with another code than the input takes: when a known use says it replaces it;
-- a hazardous output (an EWC code with ``*``): only to an input whose permit accepts it.
+- a hazardous output (an EWC code with ``*``): only to an input whose permit accepts it;
+- sludge and biomass wetter than an input's stated dry matter: refused (it takes dewatering).
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def compatible(out: Flow, inp: Flow, donor_nace: str, receiver_nace: str, allow_
     if s.resource == Resource.steam and d.resource == Resource.heat:
         return (*_exchanger(out, inp), known)
     solids = s.resource in costs.SOLIDS and d.resource in costs.SOLIDS
+    wet = solids and None not in (s.dry_matter_fraction, d.dry_matter_fraction)
+    if wet and s.dry_matter_fraction < d.dry_matter_fraction - 1e-9:
+        return None, (f"{s.label()} has {s.dry_matter_fraction:.0%} dry matter; {inp.label()} needs "
+                      f"{d.dry_matter_fraction:.0%} (it takes dewatering or drying)"), known
     why = serves(s, d)
     if why is None:
         if s.resource == Resource.steam and d.pressure_bar and s.pressure_bar and s.pressure_bar > d.pressure_bar:

@@ -77,6 +77,7 @@ class Candidate:
     score: float = 0.0
     existing: str | None = None  # the park's exchange id, when it is one
     notes: list[str] = field(default_factory=list)
+    alternatives: list[Candidate] = field(default_factory=list)  # other outputs of the supplier that could serve it
 
     @property
     def supplier(self) -> str:
@@ -97,6 +98,9 @@ class Candidate:
         if self.support:
             parts.append(self.support.reason())
         parts += self.notes
+        if self.alternatives:
+            parts.append("also possible from " + ", ".join(f"{a.output.label()} ({a.conversion.text})"
+                                                           for a in self.alternatives))
         if self.existing:
             parts.append(f"already in the park as exchange {self.existing}")
         return "; ".join(parts)
@@ -170,6 +174,10 @@ def _money(c: Candidate, opts: Options) -> None:
     delivered = c.annual
     supplied = delivered / c.conversion.gain / (1 - t.loss) if delivered else 0.0
     money, co2 = 0.0, 0.0
+    if inp.cost is None and out.kind != "residue":
+        # nothing is known of its worth: a price or a transport cost alone would rank it as a loss
+        c.notes.append("what the receiver pays now for it is not known, nor what the supplier saves: no money estimate")
+        return
     if inp.cost is None:
         c.notes.append("what the receiver pays now for it is not known (counted 0)")
     else:
@@ -230,7 +238,23 @@ def match(profiles: dict[str, Profile], opts: Options = Options(), existing: dic
         estimate(c, opts, sites)
     if opts.existing == "exclude":
         cands = [c for c in cands if c.existing is None]
-    return sorted(cands, key=rank_key), rejected
+    return sorted(_simplest(cands), key=rank_key), rejected
+
+
+def _simplest(cands: list[Candidate]) -> list[Candidate]:
+    """One candidate per supplier and input: the simplest route (direct before a conversion, an
+    existing exchange first), the others kept as its alternatives."""
+    groups: dict[tuple, list[Candidate]] = {}
+    for c in cands:
+        key = (c.supplier, c.input.label()) if c.input is not None else (c.output.label(), c.receiver)
+        groups.setdefault(key, []).append(c)
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda c: (c.existing is None, -CONFIDENCE[c.conversion.kind], rank_key(c)))
+        best = group[0]
+        best.alternatives = group[1:]
+        out.append(best)
+    return out
 
 
 def _pairs(out, sup, rec, opts, uses, cands, rejected, existing) -> bool:
