@@ -24,7 +24,8 @@ def plant(
     opcua_asset: str = typer.Option(None, help="Asset served as an OPC UA server."),
     devices: str = typer.Option("auto", help="Gateway config naming shipped profiles ('auto': the sample for its park; "
                                              "'none': generate every profile)."),
-    hold: float = typer.Option(0.5, min=0.0, max=1.0, help="Fraction at which actions no tag drives are held."),
+    hold: float = typer.Option(None, min=0.0, max=1.0, help="Fraction at which actions no tag drives are held "
+                                                             "(default: flares 0, valves and units 1)."),
     start: int = typer.Option(0, min=0, help="First step of the twin (hour of its year)."),
     seed: int = typer.Option(0, help="Seed of the generated weather and price year."),
     poll: float = typer.Option(1.0, min=0.01, help="Poll period written into gateway.yaml (wall seconds)."),

@@ -94,7 +94,8 @@ def generated_profile(asset: str, tags: list[str], signals: Signals, park_tags: 
         spec = park_tags[t]
         name = t.split(".", 1)[1]
         if spec.control is not None:
-            why = ("the twin's action " + str(signals.actuators[t].action) if t in signals.actuators
+            act = signals.actuators.get(t)
+            why = (f"the twin's action {act.name} (full scale {act.full:g} {act.action_unit})" if act
                    else "held by the device: " + signals.unwired.get(t, "no action"))
             regs.append({"name": name, "fc": 3, "address": hold, "type": "float32", "unit": spec.unit, "write_fc": 16,
                          "min": float(spec.min), "max": float(spec.max), "description": f"setpoint; drives {why}"})

@@ -68,7 +68,7 @@ class Plant:
     :param devices_file: gateway config naming shipped profiles (``"auto"``, a path, or None)
     :param rtu_asset: asset served over RTU (default from the devices file)
     :param opcua_asset: asset served over OPC UA (default from the devices file)
-    :param hold: fraction at which actions that no tag drives are held
+    :param hold: fraction at which actions that no tag drives are held (None: flares 0, the rest 1)
     :param start: the twin's first step (hour of its generated year)
     :param exo_seed: seed of the generated weather and price year
     :param poll_s: poll period written into the gateway config (wall seconds)
@@ -78,7 +78,7 @@ class Plant:
 
     def __init__(self, park: str | Path | None = None, out: str | Path = "plant-out", *, speed: float = 3600.0,
                  devices_file: str | Path | None = "auto", rtu_asset: str | None = None,
-                 opcua_asset: str | None = None, hold: float = 0.5, start: int = 0, exo_seed: int = 0,
+                 opcua_asset: str | None = None, hold: float | None = None, start: int = 0, exo_seed: int = 0,
                  poll_s: float = 1.0, restart_s: float = 2.0, control_port: int = 0):
         self.park_file = Path(park).resolve() if park else None
         self.out = Path(out).resolve()

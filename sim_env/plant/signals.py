@@ -26,7 +26,9 @@ A controllable tag drives the action (:attr:`GraphTwin.action_names`) of its own
 unit it converts to: the asset's setpoint converter or flare, or an exchange leaving it; among
 several, the one whose name or meter shares a word with the tag's. Its engineering value is
 scaled to the action's fraction of full scale (rated load, exchange capacity, flare maximum).
-Actions no tag drives are held at a fixed fraction (``hold``).
+Actions no tag drives are held as a site's own automation would run them: a flare at 0 (it
+burns nothing it is not told to), a controllable exchange or unit at 1 (the valve open, its
+users take what they need); ``hold`` sets one fraction for all of them instead.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ class Actuator:
     :param full: the action's full scale in ``action_unit`` (fraction 1)
     :param action_unit: the unit of the action (the carrier's flow unit)
     :param unit: the tag's unit
+    :param name: the action's name (a component or exchange id)
     """
 
     tag: str
@@ -123,6 +126,7 @@ class Actuator:
     full: float
     action_unit: str
     unit: str
+    name: str = ""
 
     def fraction(self, value: float) -> float:
         """The action fraction for ``value`` in the tag's unit (clipped to [0, 1] by the kernel)."""
@@ -149,7 +153,7 @@ def _asset_of(key: str) -> str:
     return key.split(".", 1)[0]
 
 
-def park_signals(cp: CompiledPark, hold: float = 0.5) -> Signals:
+def park_signals(cp: CompiledPark, hold: float | None = None) -> Signals:
     """Apply the module's rules to every tag of ``cp``'s park. See the module docstring."""
     g = cp.graph
     link_col = {e: N_HEAD + j for j, e in enumerate(cp.link_ids)}
@@ -173,8 +177,16 @@ def park_signals(cp: CompiledPark, hold: float = 0.5) -> Signals:
             if power:
                 m.counts, m.source, m.constant = power[0], f"{power[0]} counted over simulated time (positive part)", 0.0
     driven = {a.action for a in actuators.values()}
-    held = {a: hold for a in range(cp.n_actions) if a not in driven}
+    held = {a: _hold(cp, a, hold) for a in range(cp.n_actions) if a not in driven}
     return Signals(measures, actuators, unwired, held)
+
+
+def _hold(cp: CompiledPark, a: int, hold: float | None) -> float:
+    """Fraction of an action no tag drives: ``hold``, else the site's own automation: a flare
+    burns nothing unasked (0), valves and units run as far as their users take (1)."""
+    if hold is not None:
+        return hold
+    return 0.0 if int(cp.action_kind[a]) == 2 else 1.0
 
 
 def _measure(cp: CompiledPark, tag_id: str, tag, metered: dict, link_col: dict[str, int]) -> Measure:
@@ -346,7 +358,7 @@ def _actuator(cp: CompiledPark, tag_id: str, tag, metered: dict) -> Actuator | s
     if not cands:
         return f"no action of {asset} in a unit {tag.unit} converts to"
     _, a, unit, full = max(cands, key=lambda c: (c[0], -c[1]))
-    return Actuator(tag_id, a, full, unit, tag.unit)
+    return Actuator(tag_id, a, full, unit, tag.unit, cp.action_names[a])
 
 
 class SignalState:
