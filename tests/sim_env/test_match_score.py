@@ -3,6 +3,7 @@ hand-calculated money and CO2, heat pumps, sector-only ranking, Kalundborg's exc
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -168,3 +169,57 @@ def test_cli_table_json_and_explain():
     assert r.exit_code == 2 and "--format" in r.output
     r = runner.invoke(app, ["match", str(KALUNDBORG), "--without", "no_such_link"])
     assert r.exit_code == 2 and "no exchange no_such_link" in r.output
+
+
+def test_cli_adds_a_companys_filled_in_template(tmp_path):
+    from sim_env.match.importers import NAMES
+
+    path = tmp_path / "brewery.csv"
+    rows = [
+        {"company_id": "brewery", "nace": "11.05", "direction": "output", "flow_id": "spent_grain",
+         "resource": "material", "ewc": "02 07 01", "material": "spent grain", "quantity": "5000 t/yr"},
+        {"company_id": "cattle", "nace": "01.41", "direction": "input", "flow_id": "feed", "resource": "material",
+         "material": "feed", "quantity": "6000 t/yr", "cost": "150 EUR/t"},
+        {"company_id": "cattle", "nace": "01.41", "direction": "input", "flow_id": "bad", "resource": "material",
+         "quantity": "lots"},
+    ]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=NAMES)
+        w.writeheader()
+        w.writerows(rows)
+    r = CliRunner().invoke(app, ["match", str(SYNTH), "--profiles", str(path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert "row 4, column quantity" in r.stderr and "row left out" in r.stderr
+    data = json.loads(r.stdout)
+    grain = next(c for c in data["candidates"] if c["output"] == "spent_grain")
+    assert grain["receiver"] == "cattle" and grain["known_use"] == "spent_grain_to_feed"
+    assert grain["annual"] == pytest.approx(5000e3)  # all of it, as the farm takes more
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(NAMES) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["match", str(SYNTH), "--profiles", str(empty)])
+    assert r.exit_code == 2 and "no rows filled in yet" in r.stderr
+
+
+def test_waste_codes_replace_the_inputs_a_known_use_names_and_hazardous_waste_needs_a_permit():
+    ash = Flow("power", "ash", "output", Carrier(resource=Resource.material, ewc="10 01 02", material="fly ash"),
+               "residue", np.full(8760, 100.0), cost=0.05)
+    clinker = Carrier(resource=Resource.material, material="clinker")
+    for receiver, code in (("cement", "23.51"), ("bakery", "10.71")):
+        need = Flow(receiver, "clinker", "input", clinker, "need", np.full(8760, 500.0), cost=0.08)
+        profiles = {"power": Profile("power", nace="35.11", flows=[ash]), receiver: Profile(receiver, nace=code, flows=[need])}
+        cands, rejected = match(profiles, Options())
+        if receiver == "cement":  # fly ash replaces part of the clinker (a cited known use)
+            assert cands[0].conversion.kind == "known use" and cands[0].support.use.id == "fly_ash_to_cement_and_concrete"
+        else:
+            assert not cands and "is not the clinker" in rejected[0].reason
+    toxic = Flow("plating", "sludge", "output", Carrier(resource=Resource.material, ewc="11 01 09*"), "residue",
+                 hazardous=True)
+    for accepts in (False, True):
+        need = Flow("treater", "in", "input", Carrier(resource=Resource.material), "need", accepts_hazardous=accepts)
+        profiles = {"plating": Profile("plating", nace="25.61", flows=[toxic]),
+                    "treater": Profile("treater", nace="38.22", flows=[need])}
+        cands, rejected = match(profiles, Options())
+        if accepts:
+            assert len(cands) == 1 and not rejected
+        else:
+            assert not cands and "hazardous waste" in rejected[0].reason and "accepts_hazardous" in rejected[0].reason
