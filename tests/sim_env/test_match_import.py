@@ -92,6 +92,7 @@ def test_xlsx_template_rows_are_read_with_their_sheet_rows(tmp_path):
 
 
 def test_empty_template_is_refused_kindly(tmp_path):
+    assert [c.value for c in openpyxl.load_workbook(TEMPLATE)["Flows"][1]] == NAMES  # the shipped copy is current
     with pytest.raises(EmptyTemplate, match=r"no rows filled in yet.*Examples sheet"):
         read_profiles(TEMPLATE)
     empty_csv = tmp_path / "empty.csv"

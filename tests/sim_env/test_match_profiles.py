@@ -10,7 +10,8 @@ import yaml
 
 from aisym.park import ParkError
 from aisym.park.graph import load_graph, parse_graph
-from sim_env.match.profiles import HOURS, fit_seasonal, from_graph, park_profiles, shape
+from sim_env.match.profiles import HOURS, from_graph, park_profiles, shape
+from sim_env.match.telemetry import fit_seasonal
 
 HERE = Path(__file__).resolve().parent
 KALUNDBORG = HERE.parents[1] / "aisym" / "parks" / "kalundborg.yaml"
