@@ -61,3 +61,49 @@ def fit_seasonal(timestamps, values, harmonics: int = 2) -> tuple[np.ndarray, di
     year = np.clip(design(hrs / 24.0, hrs % 24) @ coef, 0.0, None)
     days = np.unique(np.floor(day)).size
     return year, {"mean": float(year.mean()), "r2": r2, "n": int(y.size), "days_covered": int(days)}
+
+
+def meter_readings(client, graph, tag_id: str, start: str, stop: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly means of a meter tag's good readings in InfluxDB, converted to ``unit``.
+
+    Readings are where the platform's ingestor writes them: measurement = the asset, tag
+    ``signal`` = the tag's name, field ``value``, field ``quality``.
+
+    :param client: an :class:`aisym.influx.InfluxV1` on the park's database
+    :param graph: the resolved park (it knows the tag's unit)
+    :param tag_id: ``"<asset>.<tag>"``
+    :param start: first instant, ISO 8601 (``"2024-01-01T00:00:00Z"``)
+    :param stop: end instant (excluded)
+    :param unit: the unit to return (the flow's canonical unit, ``"kW"``, ``"kg/h"``)
+    :return: ``(epoch seconds, values)``
+    :raises ValueError: an unknown tag, a unit that does not convert, or unreadable instants
+    """
+    from aisym.park.quantity import convert
+
+    tag = graph.tags.get(tag_id)
+    if tag is None:
+        raise ValueError(f"no tag {tag_id!r} in park {graph.id}; tags are written <asset>.<tag>")
+    try:
+        factor = convert(1.0, tag.unit, unit)
+    except Exception as e:  # pint's DimensionalityError and parse errors
+        raise ValueError(f"{tag_id} is in {tag.unit}: it does not convert to {unit} ({e})") from None
+    bounds = []
+    for when in (start, stop):
+        try:
+            bounds.append(np.datetime64(when.rstrip("Z"), "s"))
+        except ValueError:
+            raise ValueError(f"cannot read {when!r} as an ISO 8601 instant") from None
+    asset, name = tag_id.split(".", 1)  # both are identifiers of the park: safe inside the query
+    q = (f'SELECT mean("value") AS v FROM "{asset}" WHERE "signal" = \'{name}\' AND "quality" = \'good\' '
+         f"AND time >= '{bounds[0]}Z' AND time < '{bounds[1]}Z' GROUP BY time(1h) fill(none)")
+    rows = client.rows(q)
+    t = np.array([r["time"] / 1000.0 for r in rows], dtype=float)  # the client asks for epoch milliseconds
+    v = np.array([r["v"] * factor for r in rows], dtype=float)
+    return t, v
+
+
+def fit_meter(client, graph, tag_id: str, start: str, stop: str, unit: str,
+              harmonics: int = 2) -> tuple[np.ndarray, dict[str, float]]:
+    """A seasonal profile fitted to a meter tag's readings in InfluxDB (see :func:`meter_readings`)."""
+    t, v = meter_readings(client, graph, tag_id, start, stop, unit)
+    return fit_seasonal(t, v, harmonics)
