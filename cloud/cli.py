@@ -162,5 +162,8 @@ def dashboards_demo(
 
 
 def register(app: typer.Typer) -> None:
+    from .controller.cli import control
+
     app.command("ingest")(ingest)
+    app.command("control")(control)
     app.add_typer(dashboards_app, name="dashboards")

@@ -1,0 +1,78 @@
+"""The latest value of every tag, from the telemetry stream, or from InfluxDB after a restart."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from aisym.contract import Telemetry
+
+
+@dataclass
+class Latest:
+    """One tag's newest reading."""
+
+    value: float | None
+    ts_ms: int
+    quality: str
+    node: str
+
+
+class LatestState:
+    """Newest reading per tag (thread-safe: paho's thread writes, the control loop reads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.readings: dict[str, Latest] = {}
+        self.messages = 0
+
+    def update(self, msg: Telemetry) -> None:
+        with self._lock:
+            self.messages += 1
+            for r in msg.readings:
+                old = self.readings.get(r.tag)
+                if old is None or r.ts >= old.ts_ms:  # a spooled old reading never hides a newer one
+                    self.readings[r.tag] = Latest(r.value, r.ts, r.quality, msg.node)
+
+    def put(self, tag: str, latest: Latest) -> None:
+        with self._lock:
+            old = self.readings.get(tag)
+            if old is None or latest.ts_ms >= old.ts_ms:
+                self.readings[tag] = latest
+
+    def fresh(self, tag: str, now_ms: int, max_age_ms: float) -> float | None:
+        """The tag's value if it is good and at most ``max_age_ms`` old, else None."""
+        with self._lock:
+            r = self.readings.get(tag)
+        if r is None or r.value is None or r.quality != "good" or now_ms - r.ts_ms > max_age_ms:
+            return None
+        return float(r.value)
+
+    def age_ms(self, tag: str, now_ms: int) -> float | None:
+        with self._lock:
+            r = self.readings.get(tag)
+        return None if r is None else float(now_ms - r.ts_ms)
+
+
+def load_latest(client, tags: list[str], state: LatestState) -> int:
+    """Fill ``state`` with each tag's last stored reading in InfluxDB (the contract's mapping:
+    measurement = asset, tag ``signal``); returns how many tags were found.
+
+    :param client: :class:`aisym.influx.InfluxV1` with read access to the park's database
+    """
+    found = 0
+    by_asset: dict[str, list[str]] = {}
+    for t in tags:
+        asset, _, signal = t.partition(".")
+        by_asset.setdefault(asset, []).append(signal)
+    for asset, signals in by_asset.items():
+        where = " OR ".join(f"signal = '{s}'" for s in signals)
+        rows = client.rows(f'SELECT last("value") AS "value", "quality" FROM "{asset}" WHERE {where} GROUP BY "signal"')
+        for r in rows:
+            signal = r.get("signal")
+            if signal is None or r.get("value") is None:
+                continue
+            state.put(f"{asset}.{signal}", Latest(float(r["value"]), int(r["time"]), str(r.get("quality") or "good"),
+                                                  "influxdb"))
+            found += 1
+    return found
