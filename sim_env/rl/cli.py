@@ -19,6 +19,8 @@ def _fail(message: str) -> None:
 
 def train_cmd(
     algo: str = typer.Option("ppo", help="ppo or sac."),
+    env: str = typer.Option("aisym/Park-v0", help="aisym/Park-v0 (hand-written Kråkøya) or aisym/Park-v1 (any park)."),
+    park: Path = typer.Option(None, help="Park file (v1 or v2) for aisym/Park-v1 (default: Kråkøya)."),
     hyperparams: Path = typer.Option(None, help="Zoo-style YAML (default: sim_env/hyperparams/<algo>.yml)."),
     out: Path = typer.Option(Path("runs/ppo"), help="Run folder; an existing one is resumed."),
     seed: int = typer.Option(0, help="Seeds SB3, torch and the env: the same seed gives the same run."),
@@ -27,13 +29,17 @@ def train_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Train a scheduling agent on the batched park twin (resumes an interrupted run)."""
-    from .config import ConfigError, load_config
-    from .train import train
+    from .config import ConfigError, load_config, set_park
+    from .train import ENV_FACTORIES, train
 
+    if env not in ENV_FACTORIES:
+        _fail(f"--env {env!r}: use one of {', '.join(ENV_FACTORIES)}")
     overrides = {k: v for k, v in (("n_timesteps", timesteps), ("n_envs", n_envs)) if v is not None}
     try:
-        cfg = load_config(algo, path=hyperparams, overrides=overrides)
-    except ConfigError as e:
+        cfg = load_config(algo, env_id=env, path=hyperparams, overrides=overrides)
+        if park is not None:
+            set_park(cfg, park)
+    except (ConfigError, FileNotFoundError) as e:
         _fail(str(e))
     result = train(cfg, out, seed=seed, progress_bar=progress)
     how = f"resumed at {result.resumed_from:,} steps" if result.resumed_from else "new run"
@@ -48,15 +54,21 @@ def export_cmd(
     out: Path = typer.Option(None, help="Export folder (default: RUN/export)."),
 ) -> None:
     """Export a trained policy to ONNX with its normalisation and layout (runs with onnxruntime only)."""
+    import yaml
+
     from sim_env.params import ACTION_NAMES
 
-    from .export import export_policy
+    from .export import export_graph_run, export_policy
     from .train import load_run
 
     try:
         model, vn = load_run(run)
     except FileNotFoundError as e:
         _fail(str(e))
+    if yaml.safe_load((run / "config.yml").read_text()).get("env_id") == "aisym/Park-v1":
+        folder = export_graph_run(run, out)
+        console.print(f"wrote {folder / 'policy.onnx'} and {folder / 'policy.json'} (park layout fingerprint inside)")
+        return
     folder = export_policy(
         model,
         out or run / "export",

@@ -149,3 +149,20 @@ def _algo_kwargs(algo: str, entry: dict[str, Any], where: Callable[[str], str]) 
                 value["activation_fn"] = _activation(value["activation_fn"], where(key))
         out[key] = _schedule(value, where(key))
     return out
+
+
+def set_park(cfg: TrainConfig, park: str | Path) -> None:
+    """Train ``cfg`` on the park file ``park`` (``env_kwargs.park``; recorded in the run's config.yml).
+
+    The park is compiled here, so that a bad file fails before any training starts.
+    """
+    if cfg.env_id != "aisym/Park-v1":
+        raise ConfigError(f"--park needs --env aisym/Park-v1 (the compiled twin of any park), not {cfg.env_id!r}")
+    path = Path(park)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such park file")
+    from sim_env.graph.twin import resolve
+
+    resolve(path)  # a bad park file is an error naming its line now, not deep inside training
+    cfg.env_kwargs = {**cfg.env_kwargs, "park": str(path)}
+    cfg.raw["env_kwargs"] = dict(cfg.env_kwargs)

@@ -107,3 +107,70 @@ def export_policy(
         }
     (folder / "policy.json").write_text(json.dumps(meta, indent=1))
     return folder
+
+
+def _graph_twin(env_kwargs: dict[str, Any], exo_seed: int = 0):
+    from sim_env.graph.twin import GraphTwin
+
+    return GraphTwin(1, env_kwargs.get("park"), dt_h=float(env_kwargs.get("dt_h", 1.0)),
+                     forecast_hours=float(env_kwargs.get("forecast_hours", 24.0)), start=0, exo_seed=exo_seed)
+
+
+def run_layout(env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The park layout (:mod:`sim_env.rl.layout`) a run of ``aisym/Park-v1`` trained on."""
+    from .layout import layout_of_twin
+
+    return layout_of_twin(_graph_twin(env_kwargs))
+
+
+def reference_observations(env_kwargs: dict[str, Any], starts: tuple[int, ...] = (0, 2200, 4400, 6600)) -> np.ndarray:
+    """Raw observations of the run's park on the held-out evaluation year, one per start, 12 h in
+    (stores away from their initial levels), for checking an export against the trained model."""
+    from .envs import EVAL_SEED
+
+    twin = _graph_twin(env_kwargs, EVAL_SEED)
+    rows = []
+    half = np.full((1, len(twin.action_names)), 0.5)
+    for start in starts:
+        twin.reset(start=start)
+        for _ in range(12):
+            twin.step(half)
+        rows.append(twin.OBS[0].copy())
+    return np.array(rows)
+
+
+def export_graph_run(run: str | Path, out: str | Path | None = None, name: str | None = None) -> Path:
+    """Export a run of ``aisym/Park-v1``: ``policy.onnx`` and ``policy.json`` with the park's layout,
+    its fingerprint, and reference observations with the trained model's actions on them.
+
+    :param run: the run folder written by ``aisym train --env aisym/Park-v1``
+    :param out: the export folder (default: ``RUN/export``)
+    :param name: the policy's name in ``policy.json`` (default: the run folder's name)
+    """
+    import yaml
+
+    from .layout import fingerprint
+    from .strategy import action_layout
+    from .train import load_run
+
+    run = Path(run)
+    model, vn = load_run(run)
+    cfg = yaml.safe_load((run / "config.yml").read_text())
+    env_kwargs = cfg["hyperparams"].get("env_kwargs") or {}
+    layout = run_layout(env_kwargs)
+    obs = reference_observations(env_kwargs)
+    agent = model.predict(vn.normalize_obs(obs) if vn is not None else obs, deterministic=True)[0]
+    extra = {
+        "env_id": "aisym/Park-v1",
+        "name": name or run.name,
+        "park": layout["park"],
+        "park_fingerprint": fingerprint(layout),
+        "layout": layout,
+        "agent_actions": action_layout(env_kwargs),
+        "forecast_hours": float(env_kwargs.get("forecast_hours", 24.0)),
+        "horizon": round(float(env_kwargs.get("forecast_hours", 24.0)) / float(env_kwargs.get("dt_h", 1.0))),
+        "training": {"run": run.name, "num_timesteps": int(model.num_timesteps), "seed": cfg.get("seed"),
+                     "env_kwargs": {k: (str(v) if k == "park" else v) for k, v in env_kwargs.items()}},
+        "reference": {"obs": obs.tolist(), "agent_action": np.asarray(agent, dtype=np.float64).tolist()},
+    }
+    return export_policy(model, out or run / "export", vn, layout["observation_names"], layout["action_names"], extra)

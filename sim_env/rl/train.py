@@ -52,11 +52,29 @@ def default_env_factory(n_envs: int, seed: int, split: str, env_kwargs: dict[str
     return make_sb3_vec_env(n_envs=n_envs, seed=seed, split=split, **env_kwargs)
 
 
+def graph_env_factory(n_envs: int, seed: int, split: str, env_kwargs: dict[str, Any]):
+    """Any park's compiled twin (``aisym/Park-v1``, ``env_kwargs["park"]``) as an SB3 VecEnv."""
+    from sim_env.rl.envs import make_graph_vec_env
+
+    return make_graph_vec_env(n_envs=n_envs, seed=seed, split=split, **env_kwargs)
+
+
+ENV_FACTORIES: dict[str, EnvFactory] = {"aisym/Park-v0": default_env_factory, "aisym/Park-v1": graph_env_factory}
+
+
+def env_factory_for(env_id: str) -> EnvFactory:
+    """The VecEnv factory of a registered env id (``aisym/Park-v0`` or ``aisym/Park-v1``)."""
+    try:
+        return ENV_FACTORIES[env_id]
+    except KeyError:
+        raise ValueError(f"no training env {env_id!r}: use one of {', '.join(ENV_FACTORIES)}") from None
+
+
 def train(
     cfg: TrainConfig,
     folder: str | Path,
     seed: int = 0,
-    env_factory: EnvFactory = default_env_factory,
+    env_factory: EnvFactory | None = None,
     progress_bar: bool = True,
     checkpoint_every: int | None = None,
     verbose: int = 0,
@@ -66,7 +84,7 @@ def train(
     :param cfg: from :func:`sim_env.rl.config.load_config`
     :param folder: the run folder; an existing one with checkpoints is resumed
     :param seed: seeds SB3, torch and the training env; the same seed gives the same run
-    :param env_factory: builds the training/evaluation VecEnvs
+    :param env_factory: builds the training/evaluation VecEnvs (default: the one of ``cfg.env_id``)
     :param checkpoint_every: total env steps between checkpoints (default: ``cfg.eval_freq``)
     """
     import torch as th
@@ -81,6 +99,7 @@ def train(
     set_random_seed(seed)
     cls = {"ppo": PPO, "sac": SAC}[cfg.algo]
 
+    env_factory = env_factory or env_factory_for(cfg.env_id)
     env = env_factory(cfg.n_envs, seed, "train", cfg.env_kwargs)
     eval_env = env_factory(1, seed + 10_000, "eval", cfg.env_kwargs)
     latest = _latest_checkpoint(folder)
