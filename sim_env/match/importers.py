@@ -1,7 +1,8 @@
 """Profiles a company fills in: a CSV file, or the XLSX template (``data/company_template.xlsx``).
 
-One row per input or output. A bad cell gets an error naming its row and column, and the rows
-that are good are kept; a file with no rows filled in is refused with what to do.
+One row per input or output; a row with only the company columns describes a company by its
+sector alone (a possible receiver). A bad cell gets an error naming its row and column, and the
+rows that are good are kept; a file with no rows filled in is refused with what to do.
 """
 
 from __future__ import annotations
@@ -213,8 +214,14 @@ def _company(cells, profiles: dict[str, Profile]) -> Profile:
     return p
 
 
+_COMPANY_COLUMNS = ("company_id", "company_name", "nace", "location", "lat", "lon")
+
+
 def _row(cells: dict[str, str], n: int, currency: str, profiles: dict[str, Profile]) -> None:
     prof = _company(cells, profiles)
+    if not any(v for k, v in cells.items() if k not in _COMPANY_COLUMNS):  # a company known by its sector alone
+        profiles[prof.id] = prof
+        return
     direction = cells.get("direction", "").lower()
     if direction not in CHOICES["direction"]:
         raise _Bad("direction", f"write output or input (got {cells.get('direction')!r})")

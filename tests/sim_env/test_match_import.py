@@ -128,3 +128,21 @@ def test_template_has_help_examples_and_drop_downs(tmp_path):
     wb2.save(ex)
     profiles, problems = read_profiles(ex)
     assert problems == [] and len(profiles) == 3
+
+
+def test_companies_known_by_sector_alone_are_receivers_ranked_by_known_uses(tmp_path):
+    from sim_env.match.score import Options, match
+
+    path = tmp_path / "sectors.csv"
+    _write_csv(path, [
+        {"company_id": "power", "nace": "35.11", "direction": "output", "flow_id": "fgd", "resource": "material",
+         "ewc": "100105"},  # no quantity, no cost: a code alone
+        {"company_id": "bakery", "nace": "10.71"},
+        {"company_id": "cement", "nace": "23.51"},
+        {"company_id": "boards", "nace": "2362"},
+    ])
+    profiles, problems = read_profiles(path)
+    assert problems == [] and [p.id for p in profiles] == ["power", "bakery", "cement", "boards"]
+    cands, _ = match({p.id: p for p in profiles}, Options())
+    assert [c.receiver for c in cands] == ["boards", "cement"]
+    assert cands[0].output.carrier.ewc == "10 01 05" and cands[0].support.use.id == "fgd_gypsum_to_plaster"

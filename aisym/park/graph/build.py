@@ -527,6 +527,9 @@ class _Builder:
         if stated:
             self.notes.append(f"{stated} stated company inputs/outputs are read by matchmaking (aisym match), "
                               "not simulated: the twin simulates assets and exchanges")
+        for c in self.doc.companies:
+            if not (c.assets or c.inputs or c.outputs):
+                self.notes.append(f"company {c.id} is described by its sector alone (NACE {c.nace}), for matchmaking")
 
     def _company_flow(self, flow, side: str, loc: Loc, seen: set[str]) -> None:
         if flow.id in seen:

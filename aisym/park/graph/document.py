@@ -71,8 +71,9 @@ class Company(_Strict):
 
     @model_validator(mode="after")
     def _something(self) -> Company:
-        if not self.assets and not self.outputs and not self.inputs:
-            raise ValueError("a company has at least one asset, or states its inputs or outputs for matchmaking")
+        if not self.assets and not self.outputs and not self.inputs and not self.nace:
+            raise ValueError("a company has at least one asset, or states for matchmaking its inputs, its outputs "
+                             "or at least its NACE code")
         if (self.lat is None) != (self.lon is None):
             raise ValueError("state both lat and lon, or neither")
         return self
