@@ -294,6 +294,8 @@ def describe_inputs(c: Candidate) -> dict[str, object]:
         "transport_per_year": (c.transport.annual + c.transport.per_unit * (c.annual or 0.0)) if c.transport else None,
         "receiver_cost_per_unit": c.input.cost if c.input else None,
         "supplier_cost_per_unit": c.output.cost, "supplier_kind": c.output.kind,
+        "heat_pump_cop": c.conversion.cop,
+        "heat_pump_peak_kw": c.capacity / c.conversion.cop if c.conversion.cop and c.capacity else None,
         "known_use": c.support.use.id if c.support else None,
         "support": round(c.support.weight, 3) if c.support else 0.0,
         "money_per_year": c.money, "co2_kg_per_year": c.co2, "benefit_per_year": c.benefit,
