@@ -1,0 +1,141 @@
+"""``aisym match``: candidate exchanges of a park, ranked, with the reasons and the ranking's inputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+FORMATS = ("table", "csv", "json")
+EXISTING = ("mark", "exclude", "ignore")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``aisym match`` to the platform CLI."""
+    app.command("match", help="Find and rank candidate exchanges between the companies of a park.")(match_command)
+
+
+def _fail(msg: str) -> None:
+    typer.echo(msg, err=True)
+    raise typer.Exit(2)
+
+
+def match_command(
+    park: Path = typer.Argument(None, help="park file (v1 or v2); default: the shipped Kråkøya-like park"),
+    top: int = typer.Option(10, "--top", "-k", min=1, help="how many candidates to show"),
+    explain: bool = typer.Option(False, "--explain", help="show each candidate's reason and the rejected pairs"),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+    existing: str = typer.Option("mark", "--existing", help="the park's exchanges: mark, exclude or ignore them"),
+    without: str = typer.Option("", "--without", help="exchange ids to remove from the park first, comma separated"),
+    profiles: list[Path] = typer.Option(None, "--profiles", help="a filled-in CSV/XLSX template (repeatable)"),
+    no_heat_pump: bool = typer.Option(False, "--no-heat-pump", help="propose no heat pumps"),
+    eur_rate: float = typer.Option(None, "--eur-rate", help="park currency per EUR (the cited costs are in EUR)"),
+    distance_km: float = typer.Option(2.0, "--distance-km", help="route length between sites without coordinates"),
+    seed: int = typer.Option(0, "--seed", help="seed of the year of series behind hourly profiles"),
+    write_template: Path = typer.Option(None, "--write-template", help="write the company template (XLSX) and exit"),
+) -> None:
+    """Rank candidate exchanges of PARK: every output against every input of the other companies."""
+    if write_template is not None:
+        from .template import write_template as write
+
+        typer.echo(f"wrote {write(write_template)}")
+        return
+    if fmt not in FORMATS:
+        _fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if existing not in EXISTING:
+        _fail(f"--existing: {existing!r} is not one of {', '.join(EXISTING)}")
+    from aisym.cli import graph_or_exit
+    from aisym.park import ParkError
+
+    from .importers import EmptyTemplate, read_profiles
+    from .park import match_park, park_options, without_exchanges
+
+    graph = graph_or_exit(park)
+    if without.strip():
+        try:
+            graph = without_exchanges(graph, {x.strip() for x in without.split(",") if x.strip()})
+        except ParkError as e:
+            _fail(str(e))
+    extra = []
+    for path in profiles or []:
+        try:
+            found, problems = read_profiles(path, graph.currency)
+        except EmptyTemplate as e:
+            _fail(str(e))
+        except ValueError as e:
+            _fail(str(e))
+        for p in problems:
+            typer.echo(f"{path}: {p} (row left out)", err=True)
+        extra += found
+    try:
+        opts = park_options(graph, eur_rate, existing=existing, allow_heat_pump=not no_heat_pump, distance_km=distance_km)
+    except ValueError as e:
+        _fail(str(e))
+    cands, rejected, profs = match_park(graph, opts, extra, seed)
+    shown = cands[:top]
+    if fmt == "json":
+        _json(graph, shown, rejected if explain else [], profs, len(cands))
+    elif fmt == "csv":
+        _csv(shown)
+    else:
+        _table(graph, shown, rejected, explain, len(cands), profs)
+
+
+def _json(graph, shown, rejected, profs, total: int) -> None:
+    from .score import describe_inputs
+
+    out = {"park": graph.id, "currency": graph.currency, "candidates_found": total,
+           "flows": sum(len(p.flows) for p in profs.values()),
+           "candidates": [{"rank": i + 1, **describe_inputs(c), "exchange": c.as_exchange()} for i, c in enumerate(shown)],
+           "rejected": [{"output": r.output.label(), "input": r.input.label(), "reason": r.reason} for r in rejected]}
+    typer.echo(json.dumps(out, indent=2, default=float))
+
+
+def _csv(shown) -> None:
+    from .score import describe_inputs
+
+    rows = [{"rank": i + 1, **describe_inputs(c)} for i, c in enumerate(shown)]
+    if not rows:
+        return
+    w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+
+
+def _num(x, scale: float = 1.0, fmt: str = ",.0f") -> str:
+    return "?" if x is None else format(x / scale, fmt)
+
+
+def _table(graph, shown, rejected, explain: bool, total: int, profs) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .score import describe_inputs
+
+    con = Console(soft_wrap=True, width=200 if not sys.stdout.isatty() else None)
+    cur = graph.currency
+    flows = sum(len(p.flows) for p in profs.values())
+    con.print(f"{graph.id}: {len(profs)} companies, {flows} flows; {total} candidates, {len(rejected)} pairs rejected",
+              markup=False, highlight=False)
+    t = Table("#", "from", "to", "how", "delivered/yr", "overlap", "km", f"{cur}/yr", "t CO2/yr",
+              f"benefit {cur}/yr", "known use", "score", "existing")
+    for i, c in enumerate(shown, start=1):
+        d = describe_inputs(c)
+        t.add_row(str(i), d["output"] if c.output.port else f"{d['supplier']}:{d['output']}",
+                  d["input"] if c.input is not None and c.input.port else f"{d['receiver']}:{d['input']}",
+                  c.conversion.kind, "?" if c.annual is None else f"{c.annual:,.4g} {d['unit']}",
+                  "-" if c.overlap is None else f"{c.overlap:.0%}", _num(d["distance_km"], fmt=".1f"),
+                  _num(c.money), _num(c.co2, 1000.0, ",.1f"), _num(c.benefit), d["known_use"] or "",
+                  f"{c.score:.2f}", c.existing or "")
+    con.print(t)
+    if not explain:
+        return
+    con.print("\nWhy each candidate (the ranking's inputs):", markup=False)
+    for i, c in enumerate(shown, start=1):
+        con.print(f"{i}. {c.reason()}", markup=False, highlight=False)
+    con.print(f"\nRejected pairs ({len(rejected)}):", markup=False)
+    for r in rejected:
+        con.print(f"- {r.output.label()} -> {r.input.label()}: {r.reason}", markup=False, highlight=False)
