@@ -312,8 +312,8 @@ def test_cli_names_a_wrong_asset(tmp_path, capsys):
 def test_the_gateway_process_loop_over_mqtt(plant, mosquitto, tmp_path, unique_id):
     """The real gateway on the config the plant wrote (only its broker section pointed at the test
     broker): every tag of the park arrives as telemetry, and a controller's setpoint for the
-    upgrader (20 Nm3/h, half its 40 Nm3/h scrubber) is applied, acknowledged and acted on: the
-    next steps' upgrader intake reads 20 Nm3/h."""
+    upgrader (20 Nm3/h, half its 40 Nm3/h scrubber) is applied, acknowledged and acted on: with
+    the CHP off, the next steps' upgrader intake reads 20 Nm3/h."""
     import yaml
 
     from aisym.contract import Command, Setpoint, decode_ack, decode_telemetry, now_ms
@@ -347,7 +347,17 @@ def test_the_gateway_process_loop_over_mqtt(plant, mosquitto, tmp_path, unique_i
             msgs = [m.payload for m in ingest.messages if m.topic.endswith("/telemetry")]
         return {r.tag for p in msgs for r in decode_telemetry(p).readings if r.quality == "good"}
 
+    chp = plant.layout.device("chp").profile.register("setpoint")
+
+    async def chp_off():  # the CHP comes first on the holder's biogas: off, the digester's 34 Nm3/h cover 20
+        c = await tcp(plant, "chp")
+        try:
+            assert not (await c.write_registers(chp.address, encode(0.0, chp), device_id=1)).isError()
+        finally:
+            c.close()
+
     try:
+        asyncio.run(chp_off())
         until(lambda: good_tags() >= set(plant.tags), 20, "a good reading of every tag")
         cmd = Command(v=1, id="up1", ts=now_ms(), setpoints=[Setpoint(tag="upgrader.flow_setpoint", value=20.0)])
         probe.publish(f"{base}/cmd", encode_msg(cmd))
