@@ -10,9 +10,8 @@ Each tick of the :class:`~sim_env.plant.clock.SimClock` the plant
    writes it into its device's registers, quantised by the register's type.
 
 So a setpoint written between two ticks acts at the next step. Faults (:data:`FAULTS`) are set
-per device with :meth:`Plant.fault`, from the control socket (one JSON object per line on
-127.0.0.1, ``{"cmd": "fault", "device": "chp", "mode": "silent"}``; ``{"cmd": "status"}``), or
-with ``aisym plant-fault``.
+per device with :meth:`Plant.fault`, from the control socket, or with ``aisym plant-fault``
+(:mod:`sim_env.plant.faults`).
 """
 
 from __future__ import annotations
@@ -37,8 +36,9 @@ from sim_env.graph.twin import GraphTwin
 
 from .clock import SimClock
 from .devices import write_profiles
+from .faults import Faults
 from .layout import Layout, gateway_config, plan
-from .modbus import FAULTS, ModbusDevice, ModbusLine
+from .modbus import ModbusDevice, ModbusLine
 from .opcua import OpcUaDevice
 from .signals import SignalState, park_signals
 
@@ -59,7 +59,7 @@ def named_devices(devices_file: str | Path | None, graph):
     return load_config(devices_file, park=graph)
 
 
-class Plant:
+class Plant(Faults):
     """A park's twin behind real protocol servers (see the module docstring).
 
     :param park: park file (v1 or v2) or None for Kråkøya
@@ -206,62 +206,6 @@ class Plant:
                 md.image.put(v, n)
             await asyncio.sleep(1.0)
 
-    # ---------------------------------------------------------------- faults
-    async def _fault(self, device: str, mode: str) -> dict:
-        if mode not in FAULTS:
-            raise ValueError(f"fault mode {mode!r}: use one of {', '.join(FAULTS)}")
-        if self.opcua is not None and device == self.layout.opcua_id:
-            return await self._fault_opcua(mode)
-        if device not in self.modbus:
-            raise KeyError(f"no device {device!r}; devices: {', '.join(self.layout.names())}")
-        md = self.modbus[device]
-        if mode != "restart":
-            md.mode = mode
-            return {"device": device, "mode": mode}
-        md.mode = "restart"
-        line = self.lines.get(device)
-        if line is not None:  # TCP: the server goes away, connections drop
-            await line.stop()
-        self._spawn(self._come_back(md, line))
-        return {"device": device, "mode": "restart", "back_in_s": self.restart_s}
-
-    async def _come_back(self, md: ModbusDevice, line: ModbusLine | None) -> None:
-        await asyncio.sleep(self.restart_s)
-        md.defaults()
-        if line is not None:
-            await line.start()
-        md.mode = "ok"
-        log.info("%s restarted with its default registers", md.device.id)
-
-    async def _fault_opcua(self, mode: str) -> dict:
-        dev = self.opcua
-        assert dev is not None
-        if mode == "exception":
-            dev.mode = "exception"
-            await dev.publish(self.values)
-        elif mode == "ok":
-            if dev.server is None:
-                await dev.start()
-            dev.mode = "ok"
-            await dev.publish(self.values)
-        else:
-            dev.mode = mode
-            await dev.stop()
-            if mode == "restart":
-                async def back() -> None:
-                    await asyncio.sleep(self.restart_s)
-                    dev.defaults()
-                    dev.mode = "ok"
-                    await dev.start()
-                self._spawn(back())
-        return {"device": self.layout.opcua_id, "mode": mode}
-
-    def fault(self, device: str, mode: str) -> dict:
-        """Set a device's fault mode from any thread (``ok`` clears it); returns what was done."""
-        if self.loop is None:
-            raise RuntimeError("the plant is not running")
-        return asyncio.run_coroutine_threadsafe(self._fault(device, mode), self.loop).result(10)
-
     def status(self) -> dict:
         """The clock, each device's mode and counters, and the last step's values."""
         devs = {k: {"mode": m.mode, "requests": m.requests, "refused": m.refused} for k, m in self.modbus.items()}
@@ -276,31 +220,6 @@ class Plant:
         task = asyncio.create_task(coro)
         self._tasks.append(task)
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
-
-    async def _control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while line := await asyncio.wait_for(reader.readline(), 300):
-                try:
-                    req = json.loads(line)
-                    cmd = req.get("cmd")
-                    if cmd == "fault":
-                        res = await self._fault(str(req["device"]), str(req["mode"]))
-                    elif cmd == "status":
-                        res = self.status()
-                    elif cmd == "stop":
-                        res = {"stopping": True}
-                        if self._stop is not None:
-                            self._stop.set()
-                    else:
-                        res = {"error": f"unknown cmd {cmd!r}; use fault, status or stop"}
-                except (ValueError, KeyError, TypeError) as e:
-                    res = {"error": str(e).strip("'\"")}
-                writer.write((json.dumps(res, default=str) + "\n").encode())
-                await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
 
     async def run(self, ready=None, max_steps: int | None = None) -> None:
         """Serve until :meth:`stop` (or ``max_steps`` steps); ``ready()`` is called once listening."""

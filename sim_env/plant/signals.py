@@ -33,49 +33,19 @@ users take what they need); ``hold`` sets one fraction for all of them instead.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from aisym.park.graph import FLOW_UNITS
-from aisym.park.quantity import convert, convertible
-from sim_env.graph.compile import F_CAP, F_IMP_MAX, F_MAX, F_RATED, I_TYPE, L_CAP, T_MARKET, T_STORAGE, CompiledPark
+from aisym.park.quantity import convertible
+from sim_env.graph.compile import F_CAP, F_IMP_MAX, I_TYPE, T_MARKET, T_STORAGE, CompiledPark
 from sim_env.graph.kernel import N_HEAD
 
-_SYNONYMS = {"temp": "temperature", "el": "electricity", "h2": "hydrogen", "o2": "oxygen", "gas": "biogas",
-             "power": "electricity", "co2": "co2", "ch4": "ch4_fraction"}
+from .actuators import Actuator, actuator, hold_of
+from .words import asset_of, canonical, converts, to_unit, words
+
 _SINGLE = ("market", "demand", "source", "disposal", "purchase")
-
-
-def words(name: str) -> set[str]:
-    """The words of an identifier, with their synonyms (``stack_temp`` -> stack, temp, temperature)."""
-    out = set()
-    for w in re.split(r"[_.\s]+", name.lower()):
-        if w:
-            out.add(w)
-            if w in _SYNONYMS:
-                out.add(_SYNONYMS[w])
-    return out
-
-
-def _canonical(name: str) -> set[str]:
-    return {_SYNONYMS.get(w, w) for w in re.split(r"[_.\s]+", name.lower()) if w}
-
-
-def to_unit(value: float, src: str, dst: str) -> float:
-    """``value`` from ``src`` to ``dst``; ``%`` and ``1`` are fractions of one another."""
-    if src == dst:
-        return value
-    if (src, dst) == ("1", "%"):
-        return value * 100.0
-    if (src, dst) == ("%", "1"):
-        return value / 100.0
-    return convert(value, src, dst)
-
-
-def _converts(src: str, dst: str) -> bool:
-    return src == dst or ({src, dst} <= {"1", "%"}) or (src not in ("1", "%") and convertible(src, dst))
 
 
 @dataclass
@@ -110,30 +80,6 @@ class Measure:
 
 
 @dataclass
-class Actuator:
-    """A controllable tag wired to one action of the twin.
-
-    :param tag: the setpoint tag
-    :param action: index into the twin's actions
-    :param full: the action's full scale in ``action_unit`` (fraction 1)
-    :param action_unit: the unit of the action (the carrier's flow unit)
-    :param unit: the tag's unit
-    :param name: the action's name (a component or exchange id)
-    """
-
-    tag: str
-    action: int
-    full: float
-    action_unit: str
-    unit: str
-    name: str = ""
-
-    def fraction(self, value: float) -> float:
-        """The action fraction for ``value`` in the tag's unit (clipped to [0, 1] by the kernel)."""
-        return to_unit(value, self.unit, self.action_unit) / self.full if self.full > 0 else 0.0
-
-
-@dataclass
 class Signals:
     """Every tag of a park as the twin computes it, and the setpoints' actions.
 
@@ -149,10 +95,6 @@ class Signals:
     held: dict[int, float]
 
 
-def _asset_of(key: str) -> str:
-    return key.split(".", 1)[0]
-
-
 def park_signals(cp: CompiledPark, hold: float | None = None) -> Signals:
     """Apply the module's rules to every tag of ``cp``'s park. See the module docstring."""
     g = cp.graph
@@ -163,7 +105,7 @@ def park_signals(cp: CompiledPark, hold: float | None = None) -> Signals:
     unwired: dict[str, str] = {}
     for tag_id, tag in g.tags.items():
         if tag.control is not None:
-            act = _actuator(cp, tag_id, tag, metered)
+            act = actuator(cp, tag_id, tag)
             if isinstance(act, Actuator):
                 actuators[tag_id] = act
             else:
@@ -173,20 +115,12 @@ def park_signals(cp: CompiledPark, hold: float | None = None) -> Signals:
             measures[tag_id] = _measure(cp, tag_id, tag, metered, link_col)
     for m in measures.values():  # energy counters need their power tag, found after the first pass
         if g.tags[m.tag].quantity == "energy" and not m.cols and m.store < 0:
-            power = [t for t in measures if _asset_of(t) == _asset_of(m.tag) and g.tags[t].quantity == "power"]
+            power = [t for t in measures if asset_of(t) == asset_of(m.tag) and g.tags[t].quantity == "power"]
             if power:
                 m.counts, m.source, m.constant = power[0], f"{power[0]} counted over simulated time (positive part)", 0.0
     driven = {a.action for a in actuators.values()}
-    held = {a: _hold(cp, a, hold) for a in range(cp.n_actions) if a not in driven}
+    held = {a: hold_of(cp, a, hold) for a in range(cp.n_actions) if a not in driven}
     return Signals(measures, actuators, unwired, held)
-
-
-def _hold(cp: CompiledPark, a: int, hold: float | None) -> float:
-    """Fraction of an action no tag drives: ``hold``, else the site's own automation: a flare
-    burns nothing unasked (0), valves and units run as far as their users take (1)."""
-    if hold is not None:
-        return hold
-    return 0.0 if int(cp.action_kind[a]) == 2 else 1.0
 
 
 def _measure(cp: CompiledPark, tag_id: str, tag, metered: dict, link_col: dict[str, int]) -> Measure:
@@ -199,7 +133,7 @@ def _measure(cp: CompiledPark, tag_id: str, tag, metered: dict, link_col: dict[s
         if f is not None:
             m.cols, m.source = [(link_col[link.id], f)], f"flow of exchange {link.id}"
             return m
-    nodes = [i for i, k in enumerate(cp.node_keys) if _asset_of(k) == asset]
+    nodes = [i for i, k in enumerate(cp.node_keys) if asset_of(k) == asset]
     stores = [i for i in nodes if cp.NI[i, I_TYPE] == T_STORAGE and not cp.graph.nodes[i].num.get("release")]
     if tag.quantity == "level" and tag.unit in ("%", "1") and stores:
         i = max(stores, key=lambda i: len(words(cp.node_keys[i]) & words(name)))
@@ -216,7 +150,7 @@ def _measure(cp: CompiledPark, tag_id: str, tag, metered: dict, link_col: dict[s
         m.cols, m.source = cols
         return m
     if tag.quantity == "temperature":
-        sp = [t for t, v in g.tags.items() if _asset_of(t) == asset and v.control is not None and v.quantity == "temperature"]
+        sp = [t for t, v in g.tags.items() if asset_of(t) == asset and v.control is not None and v.quantity == "temperature"]
         if sp:
             m.follows, m.source = sp[0], f"follows setpoint {sp[0]}"
             return m
@@ -231,7 +165,7 @@ def _flow_factor(cp: CompiledPark, resource: str, unit: str, asset: str) -> floa
     """Factor from the carrier's flow unit to ``unit``; sludge or biomass dry matter as a slurry
     volume uses the dry-matter fraction an asset's parameters state (density 1,000 kg/m3)."""
     flow = FLOW_UNITS[resource]
-    if _converts(flow, unit):
+    if converts(flow, unit):
         return to_unit(1.0, flow, unit)
     if resource in ("sludge", "biomass") and convertible("m3/h", unit):
         dm = _param_number(cp, "dry_matter", asset)
@@ -243,7 +177,7 @@ def _flow_factor(cp: CompiledPark, resource: str, unit: str, asset: str) -> floa
 def _flow_cols(cp, tag_id, tag, asset, nodes, stores, metered, link_col):
     """Rule 4 of the module docstring: the Y columns of a flow-like tag, with its source."""
     g = cp.graph
-    resources = [r.value for r, u in FLOW_UNITS.items() if _converts(u, tag.unit)]
+    resources = [r.value for r, u in FLOW_UNITS.items() if converts(u, tag.unit)]
     if not resources or tag.unit in ("1", "%"):
         return None
     hint = words(tag_id.split(".", 1)[1]) & set(resources)
@@ -264,12 +198,12 @@ def _flow_cols(cp, tag_id, tag, asset, nodes, stores, metered, link_col):
             cols = [(link_col[lk.id], f) for lk in g.links if lk.dst == bus]
             cols += [(link_col[lk.id], -f) for lk in g.links if lk.src == bus]
             return cols, f"net charge of store {g.nodes[i].key} (in minus out)"
-    meters_here = {t for t in metered if _asset_of(t) == asset}
-    touching = [lk for lk in g.links if asset in (_asset_of(lk.src), _asset_of(lk.dst)) and lk.resource.value in want
+    meters_here = {t for t in metered if asset_of(t) == asset}
+    touching = [lk for lk in g.links if asset in (asset_of(lk.src), asset_of(lk.dst)) and lk.resource.value in want
                 and lk.meter_tag not in meters_here]
     for pick in ([lk for lk in touching if not lk.meter_tag], touching):
-        ins = [lk for lk in pick if _asset_of(lk.dst) == asset]
-        outs = [lk for lk in pick if _asset_of(lk.src) == asset]
+        ins = [lk for lk in pick if asset_of(lk.dst) == asset]
+        outs = [lk for lk in pick if asset_of(lk.src) == asset]
         side = outs if ("out" in words(tag_id) or not ins) else ins
         if side:
             f = to_unit(1.0, FLOW_UNITS[side[0].resource], tag.unit)
@@ -294,7 +228,7 @@ def _asset_params(cp: CompiledPark, asset: str) -> dict[str, object]:
 
 def _param_number(cp: CompiledPark, word: str, asset: str) -> float | None:
     """A plain-number template parameter containing ``word`` of ``asset`` or of an asset next to it."""
-    near = {asset} | {_asset_of(lk.dst) for lk in cp.graph.links if _asset_of(lk.src) == asset}
+    near = {asset} | {asset_of(lk.dst) for lk in cp.graph.links if asset_of(lk.src) == asset}
     for a in sorted(near, key=lambda x: x != asset):
         for k, v in _asset_params(cp, a).items():
             if word in k and isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1:
@@ -306,9 +240,9 @@ def _from_params(cp: CompiledPark, tag_id: str, tag, m: Measure) -> bool:
     """Rule 7: a template parameter of the asset whose words match the tag's."""
     asset, name = tag_id.split(".", 1)
     best, score = None, 0.0
-    mine = _canonical(name)
+    mine = canonical(name)
     for k, v in _asset_params(cp, asset).items():
-        theirs = _canonical(k)
+        theirs = canonical(k)
         s = len(mine & theirs) / len(mine | theirs)  # the closest name wins: temp -> temperature, not feed_temp
         if s > score:
             best, score = (k, v), s
@@ -317,7 +251,7 @@ def _from_params(cp: CompiledPark, tag_id: str, tag, m: Measure) -> bool:
     k, v = best
     if isinstance(v, str) and v in cp.graph.series:
         unit = cp.graph.series[v].unit
-        if _converts(unit, tag.unit):
+        if converts(unit, tag.unit):
             m.series, m.series_unit, m.source = v, unit, f"series {v} now (parameter {k})"
             return True
         return False
@@ -326,7 +260,7 @@ def _from_params(cp: CompiledPark, tag_id: str, tag, m: Measure) -> bool:
             val = to_unit(float(v), "1", tag.unit) if tag.unit in ("%", "1") else None
         elif isinstance(v, str) and " " in v:
             num, unit = v.split(" ", 1)
-            val = to_unit(float(num), unit, tag.unit) if _converts(unit, tag.unit) else None
+            val = to_unit(float(num), unit, tag.unit) if converts(unit, tag.unit) else None
         else:
             val = None
     except (ValueError, TypeError):
@@ -335,30 +269,6 @@ def _from_params(cp: CompiledPark, tag_id: str, tag, m: Measure) -> bool:
         return False
     m.constant, m.source = val, f"held at the asset's {k} ({v})"
     return True
-
-
-def _actuator(cp: CompiledPark, tag_id: str, tag, metered: dict) -> Actuator | str:
-    """The action a controllable tag drives, or why there is none."""
-    asset, name = tag_id.split(".", 1)
-    g = cp.graph
-    cands = []
-    for a, (act, unit) in enumerate(zip(cp.action_names, cp.action_units, strict=True)):
-        kind, ref = int(cp.action_kind[a]), int(cp.action_ref[a])
-        if kind == 1:
-            link = g.links[ref]
-            if _asset_of(link.src) != asset:
-                continue
-            text, full = f"{act} {link.meter_tag or ''}", float(cp.LF[ref, L_CAP])
-        else:
-            if _asset_of(act) != asset:
-                continue
-            text, full = act, float(cp.NF[ref, F_RATED if kind == 0 else F_MAX])
-        if _converts(unit, tag.unit):
-            cands.append((len(words(text) & (words(name) - {"setpoint"})), a, unit, full))
-    if not cands:
-        return f"no action of {asset} in a unit {tag.unit} converts to"
-    _, a, unit, full = max(cands, key=lambda c: (c[0], -c[1]))
-    return Actuator(tag_id, a, full, unit, tag.unit, cp.action_names[a])
 
 
 class SignalState:
