@@ -116,20 +116,23 @@ class ModbusDevice:
             return ExcCodes.ILLEGAL_ADDRESS
         if any(v.reg.address < span.start or v.reg.end > span.stop for v in hit):
             return ExcCodes.ILLEGAL_VALUE  # half a float32 would be a different number
-        trial = Image(self.device)
-        trial.words, trial.bits = {k: dict(d) for k, d in self.image.words.items()}, dict(self.image.bits)
+        words = {k: dict(d) for k, d in self.image.words.items()}
+        bits = {k: dict(d) for k, d in self.image.bits.items()}
         for a, w in zip(span, values, strict=True):
             if table in BIT_TABLES:
-                trial.bits = {**trial.bits, table: {**trial.bits[table], a: 1 if w else 0}}
+                bits[table][a] = 1 if w else 0
             else:
-                trial.words[table][a] = int(w) & 0xFFFF
+                words[table][a] = int(w) & 0xFFFF
+        trial = Image(self.device)
+        trial.words, trial.bits = words, bits  # the device as it would be: checked before it is
         for v in hit:
             got = trial.get(v)
             lo, hi = device_limits(v, self.park_tags)
-            if not (math.isfinite(got) and lo - 1e-9 * max(1.0, abs(lo)) <= got <= hi + 1e-9 * max(1.0, abs(hi))):
+            slack = 1e-9 * max(1.0, abs(lo), abs(hi)) if math.isfinite(lo) and math.isfinite(hi) else 0.0
+            if not (math.isfinite(got) and lo - slack <= got <= hi + slack):
                 log.info("%s: %s = %g %s refused (limits %g..%g)", self.device.id, v.reg.name, got, v.reg.unit, lo, hi)
                 return ExcCodes.ILLEGAL_VALUE
-        self.image.words, self.image.bits = trial.words, trial.bits
+        self.image.words, self.image.bits = words, bits
         return None
 
     def setpoint(self, v: Value) -> float:

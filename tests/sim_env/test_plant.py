@@ -126,21 +126,29 @@ def test_setpoint_write_becomes_the_action_and_a_bad_one_is_refused(plant):
 
 def test_rtu_over_socat_reads_the_grid_meter(plant):
     """The Eastron SDM630 profile on the RTU line: total_active_power in W is the grid's net import
-    (kW x 1000, float32); frequency is not simulated and holds 50 Hz, the middle of 45-55."""
+    (kW x 1000, float32); frequency is not simulated and holds 50 Hz, the middle of 45-55. A silent
+    meter does not answer, and the pH probe on the same line still does (its int16 x 0.01 pH)."""
     async def go():
-        c = AsyncModbusSerialClient(port=str(plant.serial_gateway), framer=FramerType.RTU, baudrate=19200, timeout=1,
-                                    retries=1)
+        c = AsyncModbusSerialClient(port=str(plant.serial_gateway), framer=FramerType.RTU, baudrate=19200,
+                                    timeout=0.5, retries=0)
         assert await c.connect()
         try:
             n = len(plant.history)
             power = await read(c, plant, "grid-meter", "total_active_power", unit=1)
             freq = await read(c, plant, "grid-meter", "frequency", unit=1)
-            return power, freq, n
+            plant.fault("grid-meter", "silent")
+            try:
+                with pytest.raises(ModbusException):
+                    await read(c, plant, "grid-meter", "frequency", unit=1)
+                ph = await read(c, plant, "ras-ph", "ph", unit=plant.layout.device("ras-ph").unit_id)
+            finally:
+                plant.fault("grid-meter", "ok")
+            return power, freq, ph, n
         finally:
             c.close()
 
-    power, freq, n = asyncio.run(go())
-    assert freq == 50.0
+    power, freq, ph, n = asyncio.run(go())
+    assert freq == 50.0 and ph == 7.0
     recent = [f32(r["values"]["grid.import_power"] * 1000.0) for r in list(plant.history)[max(0, n - 3): n + 2]]
     assert power in recent and power > 0.0
 
@@ -284,19 +292,38 @@ def test_the_gateway_polls_the_plant_with_the_config_it_wrote(plant, monkeypatch
     assert by_tag["heat_store.soc"] == pytest.approx(last["heat_store.soc"], abs=0.2)  # a step may pass
 
 
-def test_cli_runs_steps_and_writes_its_files(tmp_path):
-    """``aisym plant --steps`` as a process: exits 0 and leaves plant.json and the gateway config."""
+def test_cli_process_takes_a_fault_command_and_stops(tmp_path):
+    """``aisym plant`` as a process: it writes plant.json, ``aisym plant-fault`` reaches it through
+    the control socket, and a stop command ends it with exit 0 after the steps it took."""
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "aisym", "plant", "--steps", "3", "--speed", "36000", "--out",
-                           str(tmp_path), "--devices", "none", "--rtu-asset", "grid", "--opcua-asset", "chp"],
-                          capture_output=True, text=True, timeout=90, env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "stopped after 3 steps" in proc.stdout
-    desc = json.loads((tmp_path / "plant.json").read_text())
-    kinds = {d["id"]: d["transport"] for d in desc["devices"]}
-    assert kinds["grid"] == "rtu" and kinds["chp-opcua"] == "opcua" and kinds["digester"] == "tcp"
-    assert (tmp_path / "profiles" / "plant_grid.yaml").exists()
-    assert desc["speed"] == 36000.0
+    proc = subprocess.Popen([sys.executable, "-m", "aisym", "plant", "--steps", "3000", "--speed", "36000", "--out",
+                             str(tmp_path), "--devices", "none", "--rtu-asset", "grid", "--opcua-asset", "chp"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        until(lambda: (tmp_path / "plant.json").exists() or proc.poll() is not None, 60, "plant.json")
+        assert proc.poll() is None, proc.communicate()[1]
+        desc = json.loads((tmp_path / "plant.json").read_text())
+        kinds = {d["id"]: d["transport"] for d in desc["devices"]}
+        assert kinds["grid"] == "rtu" and kinds["chp-opcua"] == "opcua" and kinds["digester"] == "tcp"
+        assert (tmp_path / "profiles" / "plant_grid.yaml").exists()
+        res = CliRunner().invoke(app, ["plant-fault", "digester", "exception", "--out", str(tmp_path)])
+        assert res.exit_code == 0 and json.loads(res.output) == {"device": "digester", "mode": "exception"}
+        res = CliRunner().invoke(app, ["plant-fault", "digester", "melt", "--out", str(tmp_path)])
+        assert res.exit_code == 2
+        with socket.create_connection(("127.0.0.1", desc["control_port"]), timeout=5) as s:
+            s.sendall(b'{"cmd": "stop"}\n')
+            assert json.loads(s.makefile().readline()) == {"stopping": True}
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 0, err
+    assert "control port" in out and "stopped after" in out
 
 
 def test_cli_names_a_wrong_asset(tmp_path, capsys):
