@@ -161,9 +161,39 @@ def dashboards_demo(
     typer.echo(f"wrote {len(lines)} points of demo data to {influx_url}/{database}")
 
 
+def demo(
+    park: Path = typer.Argument(None, help="Park file (default: the shipped Kråkøya park)."),
+    out: Path = typer.Option(Path("demo-out"), help="Run folder: report, dashboards, logs, services."),
+    hours: float = typer.Option(168.0, help="Simulated hours (a week: 168)."),
+    speed: float = typer.Option(3600.0, help="Simulated seconds per wall second (3600: an hour per second)."),
+    strategy: str = typer.Option(None, help="rule, mpc, NAME=POLICY_FOLDER (default: the park's shipped policy, else rule)."),
+    start: int = typer.Option(0, help="First hour of the year."),
+    exo_seed: int = typer.Option(0, help="Seed of the weather and price year."),
+    fault: list[str] = typer.Option([], help="STEP:broker[:STEPS], STEP:gateway[:STEPS] or STEP:device=ID:MODE[:STEPS]."),
+) -> None:
+    """Run the park in the loop (twin as devices, gateway, MQTT, InfluxDB, controller) and write its report."""
+    from .demo.run import DemoConfig, Fault, run_demo
+
+    try:
+        faults = [Fault.parse(f) for f in fault]
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    cfg = DemoConfig(park, out, hours, speed, strategy, start, exo_seed, faults)
+    try:
+        d = run_demo(cfg)
+    except KeyboardInterrupt:
+        typer.echo(f"stopped; what was written is in {out}", err=True)
+        raise typer.Exit(130) from None
+    run = (d.out / "run.json")
+    typer.echo(f"wrote {run}" + (f", {d.out / 'report.html'}" if (d.out / "report.html").exists() else "")
+               + f" and {d.out / 'grafana'}")
+
+
 def register(app: typer.Typer) -> None:
     from .controller.cli import control
 
     app.command("ingest")(ingest)
     app.command("control")(control)
+    app.command("demo")(demo)
     app.add_typer(dashboards_app, name="dashboards")

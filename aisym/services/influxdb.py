@@ -131,6 +131,7 @@ class InfluxDB:
         writers: dict[str, str] | None = None,
         readers: dict[str, str] | None = None,
         reset_passwords: bool = True,
+        owners: dict[str, str] | None = None,
     ) -> None:
         """Create ``database`` and accounts that may only write it (``writers``) or only read it (``readers``).
 
@@ -139,6 +140,8 @@ class InfluxDB:
         :param database: the database
         :param writers: account -> password, ``GRANT WRITE``
         :param readers: account -> password, ``GRANT READ``
+        :param owners: account -> password, ``GRANT ALL`` (read and write: the controller, which
+            reads the last levels after a restart and writes its health series)
         :param reset_passwords: set the password of an existing account again (InfluxDB hashes it
             with bcrypt, about 60 ms each); off where the passwords are known to be unchanged
         """
@@ -146,7 +149,7 @@ class InfluxDB:
         try:
             admin.create_database()
             existing = {r["user"] for r in admin.rows("SHOW USERS")} if self.auth else set()
-            for privilege, accounts in (("WRITE", writers), ("READ", readers)):
+            for privilege, accounts in (("WRITE", writers), ("READ", readers), ("ALL", owners)):
                 for user, password in (accounts or {}).items():
                     if user in existing:
                         if reset_passwords:

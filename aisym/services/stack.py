@@ -73,7 +73,7 @@ class Stack:
         # passwords stay stable across restarts; an account no longer asked for is dropped
         old, old_influx = (st or {}).get("users") or {}, (st or {}).get("influx_users") or {}
         users = {u: old.get(u) or _password() for u in ["admin", *ingest, "controller", *nodes]}
-        influx_users = {u: old_influx.get(u) or _password() for u in ("admin", "ingest", "dashboards")}
+        influx_users = {u: old_influx.get(u) or _password() for u in ("admin", "ingest", "dashboards", "controller")}
         acl = park_acl(park_id, nodes, ingestors=ingest, controllers=["controller"], admins=["admin"])
         broker = Mosquitto(
             folder / "mosquitto",
@@ -94,7 +94,8 @@ class Stack:
         broker.start()
         try:
             influx.start()
-            influx.provision(DATABASE, {"ingest": influx_users["ingest"]}, {"dashboards": influx_users["dashboards"]})
+            influx.provision(DATABASE, {"ingest": influx_users["ingest"]}, {"dashboards": influx_users["dashboards"]},
+                             owners={"controller": influx_users["controller"]})
         except Exception:
             broker.stop()
             influx.stop()

@@ -106,7 +106,9 @@ def gateway_writes(paths: list[Path]) -> dict[str, str]:
         if not node:
             raise ValueError(f"{p}: node: a gateway config names its node id")
         tags = list((cfg.get("setpoints") or {}).get("writes") or {})
-        tags += [n["tag"] for n in (cfg.get("opcua") or {}).get("nodes", []) if n.get("writable") and n.get("tag")]
+        servers = cfg.get("opcua") or []
+        for server in servers if isinstance(servers, list) else [servers]:
+            tags += [n["tag"] for n in server.get("nodes", []) if n.get("writable") and n.get("tag")]
         for tag in tags:
             if tag in out and out[tag] != node:
                 raise ValueError(f"{p}: setpoints.writes: {tag} is written by {out[tag]} already")

@@ -294,10 +294,13 @@ class Setpoints(_Model):
     :param silence_s: when no valid command arrived for this long, each controllable tag
         returns to its park ``control.safe_default``; None disables the fallback
     :param writes: park tag -> ``<device>.<profile value>`` of a writable Modbus register
+    :param time_scale: plant seconds per wall second: 1 on a real plant; a simulated plant run
+        faster (``aisym plant --speed``) sets its speed, so ramp-rate limits count plant seconds
     """
 
     silence_s: Seconds | None = 900.0
     writes: dict[TagId, str] = {}
+    time_scale: Annotated[float, Field(gt=0, le=1e6)] = 1.0
 
 
 class GatewayConfig(_Model):

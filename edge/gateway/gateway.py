@@ -71,7 +71,8 @@ class Gateway:
         for ep in cfg.opcua:
             bounds = {n.tag: (resolved.park.tags[n.tag].min, resolved.park.tags[n.tag].max) for n in ep.nodes}
             self.opcua[ep.id] = OpcUaInput(ep, units, self._store, bounds)
-        self.setpoints = SetpointManager(resolved.park, self._writers(), cfg.setpoints.silence_s, cfg.node, self._send_ack)
+        self.setpoints = SetpointManager(resolved.park, self._writers(), cfg.setpoints.silence_s, cfg.node, self._send_ack,
+                                         cfg.setpoints.time_scale)
         self._tasks: list[asyncio.Task[Any]] = []
         self._inputs: list[asyncio.Task[Any]] = []
 

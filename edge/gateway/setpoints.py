@@ -51,6 +51,8 @@ class SetpointManager:
     :param silence_s: seconds without a valid command before safe defaults; None disables
     :param node: node id for acks
     :param send_ack: publishes an encoded :class:`~aisym.contract.Ack`
+    :param time_scale: the plant's seconds per wall second (1 on a real plant; a simulated plant
+        run faster ramps that much faster, so the rate limits are per plant second)
     """
 
     def __init__(
@@ -60,8 +62,10 @@ class SetpointManager:
         silence_s: float | None,
         node: str,
         send_ack: Callable[[bytes], None],
+        time_scale: float = 1.0,
     ):
         self.park = park
+        self.time_scale = time_scale
         self.writers = writers
         self.silence_s = silence_s
         self.node = node
@@ -94,11 +98,12 @@ class SetpointManager:
         rate = spec.control.max_rate_per_s
         last = self.last_written.get(tag)
         if rate is not None and last is not None:
-            allowed = rate * max(now - last[1], 0.0)
+            plant_s = max(now - last[1], 0.0) * self.time_scale
+            allowed = rate * plant_s
             if abs(value - last[0]) > allowed + 1e-9:
                 self.counters["rejected_rate"] += 1
                 return (
-                    f"step {value - last[0]:+g} {spec.unit} in {now - last[1]:.1f} s exceeds "
+                    f"step {value - last[0]:+g} {spec.unit} in {plant_s:.1f} s exceeds "
                     f"{rate:g} {spec.unit}/s (at most {allowed:g} now)"
                 )
         return None

@@ -1,0 +1,439 @@
+"""``aisym demo [PARK]``: the park in the loop, end to end, over real protocols.
+
+twin (``aisym plant``: Modbus TCP/RTU and OPC UA devices) → the real gateway (a process) →
+Mosquitto → the ingestor (a process) → InfluxDB, and the controller (``aisym control``) from the
+telemetry stream back to setpoints → the gateway → the devices → the twin. Services run with
+authentication on, under ``OUT/services``; every process is stopped at the end, on Ctrl-C and on
+any error, and what was written is kept.
+
+At the end the run folder holds ``run.json``, ``plant.jsonl`` (every plant step),
+``controller.jsonl`` (every decision), ``offline.json`` (the same strategy run directly in the
+twin, the rules and the optimum over the same hours), ``report.html`` and ``grafana/``
+(dashboards and provisioning files for this InfluxDB).
+
+Faults (``--fault STEP:WHAT[:STEPS]``) are injected at a plant step: ``broker`` (stopped, then
+started again after STEPS), ``gateway`` (killed with SIGKILL, started again after STEPS: its
+spool keeps what it had not sent), ``device=ID:MODE`` (a plant device ``silent``, ``exception``
+or ``restart``, cleared after STEPS).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+log = logging.getLogger("aisym.demo")
+GATEWAY_NODE = "gw-plant"
+
+
+@dataclass
+class Fault:
+    """A fault injected at plant step ``at`` and lifted ``steps`` later."""
+
+    at: int
+    what: str  # broker | gateway | device=ID:MODE
+    steps: int = 6
+
+    @classmethod
+    def parse(cls, spec: str) -> Fault:
+        parts = spec.split(":")
+        try:
+            at = int(parts[0])
+            what = parts[1]
+            if what.startswith("device="):
+                if len(parts) < 3:
+                    raise ValueError
+                what, rest = f"{what}:{parts[2]}", parts[3:]
+            else:
+                rest = parts[2:]
+            steps = int(rest[0]) if rest else 6
+        except (ValueError, IndexError):
+            raise ValueError(f"--fault {spec!r}: write STEP:broker[:STEPS], STEP:gateway[:STEPS] or "
+                             "STEP:device=ID:MODE[:STEPS]") from None
+        if not (what in ("broker", "gateway") or what.startswith("device=")):
+            raise ValueError(f"--fault {spec!r}: {what!r} is not broker, gateway or device=ID:MODE")
+        return cls(at, what, steps)
+
+
+@dataclass
+class DemoConfig:
+    """:param park: park file (None: Kråkøya) :param out: run folder :param hours: simulated hours
+    :param speed: simulated seconds per wall second :param strategy: controller strategy (None:
+    the shipped policy of the park if there is one, else the rules) :param start: first hour of
+    the year :param exo_seed: seed of the weather and price year :param faults: faults to inject"""
+
+    park: Path | None = None
+    out: Path = Path("demo-out")
+    hours: float = 168.0
+    speed: float = 3600.0
+    strategy: str | None = None
+    start: int = 0
+    exo_seed: int = 0
+    faults: list[Fault] = field(default_factory=list)
+    poll_s: float | None = None
+    report: bool = True
+
+
+def default_strategy(park_id: str) -> str:
+    """The shipped PPO policy for the park when there is one (``NAME=FOLDER``), else ``rule``."""
+    folder = Path(__file__).resolve().parents[2] / "sim_env" / "policies" / f"{park_id}_ppo"
+    return f"ppo={folder}" if (folder / "policy.onnx").exists() else "rule"
+
+
+class Demo:
+    """One run of the loop (see the module docstring)."""
+
+    def __init__(self, cfg: DemoConfig):
+        from aisym.park.graph import load_graph
+
+        self.cfg = cfg
+        self.out = Path(cfg.out).resolve()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.graph = load_graph(cfg.park)
+        self.park_id = self.graph.id
+        from aisym.park import DEFAULT_PARK
+
+        self.park_file = Path(cfg.park or DEFAULT_PARK).resolve()
+        self.strategy_spec = cfg.strategy or default_strategy(self.park_id)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.records: list[dict] = []
+        self.faults_done: list[dict] = []
+        self.stack = None
+        self.plant = None
+        self.controller = None
+        self._ctl_thread: threading.Thread | None = None
+        self.t_first: int | None = None
+
+    # ------------------------------------------------------------------------------ start
+    def start(self) -> None:
+        from aisym.services.stack import Stack
+        from sim_env.plant.plant import Plant
+
+        self.stack = Stack(self.out / "services")
+        self.st = self.stack.up(self.park_id, nodes=[GATEWAY_NODE])
+        poll = self.cfg.poll_s or max(0.2, min(1.0, 0.5 * 3600.0 / self.cfg.speed))
+        self.plant = Plant(self.cfg.park, self.out / "plant", speed=self.cfg.speed, start=self.cfg.start,
+                           exo_seed=self.cfg.exo_seed, poll_s=poll)
+        self.plant.start_thread()
+        self.gateway_config = self._gateway_config()
+        self._start_ingestor()
+        self._start_gateway()
+        self._start_controller()
+
+    def _gateway_config(self) -> Path:
+        cfg = yaml.safe_load((self.out / "plant" / "gateway.yaml").read_text(encoding="utf-8"))
+        cfg["node"] = GATEWAY_NODE
+        cfg["broker"] = {"host": "127.0.0.1", "port": self.st["mqtt_port"], "username": GATEWAY_NODE,
+                         "password_env": "AISYM_DEMO_GATEWAY_PASSWORD", "keepalive_s": 10}
+        cfg["spool"] = {"path": str(self.out / "gateway-spool.db"), "fsync": "normal"}
+        cfg["health_period_s"] = 2.0
+        # ramp limits count plant seconds; silence (wall seconds) is three steps without a command
+        period = 3600.0 * self.plant.clock.dt_h / self.cfg.speed
+        cfg["setpoints"] = {**(cfg.get("setpoints") or {}), "time_scale": self.cfg.speed, "silence_s": max(3.0, 3 * period)}
+        path = self.out / "gateway.yaml"
+        path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def _env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
+
+    def _start_gateway(self) -> None:
+        env = self._env(AISYM_DEMO_GATEWAY_PASSWORD=self.st["users"][GATEWAY_NODE])
+        log_file = (self.out / "gateway.log").open("ab")
+        self.procs["gateway"] = subprocess.Popen([sys.executable, "-m", "aisym", "gateway", "run", str(self.gateway_config)],
+                                                 env=env, stdout=log_file, stderr=subprocess.STDOUT)
+
+    def _start_ingestor(self) -> None:
+        env = self._env(AISYM_MQTT_PORT=str(self.st["mqtt_port"]), AISYM_MQTT_USER="ingest",
+                        AISYM_MQTT_PASSWORD=self.st["users"]["ingest"], AISYM_INFLUX_URL=self.st["influx_url"],
+                        AISYM_INFLUX_DB=self.st["influx_db"], AISYM_INFLUX_USER="ingest",
+                        AISYM_INFLUX_PASSWORD=self.st["influx_users"]["ingest"])
+        log_file = (self.out / "ingest.log").open("ab")
+        self.procs["ingest"] = subprocess.Popen(
+            [sys.executable, "-m", "aisym", "ingest", "--park", str(self.park_file), "--state-dir",
+             str(self.out / "ingest-state"), "--health-interval", "2"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+
+    def _start_controller(self) -> None:
+        from aisym.influx import InfluxV1
+        from cloud.controller.controller import Controller, MqttSettings, PlantClock, gateway_writes, make_strategy
+
+        users, iu = self.st["users"], self.st["influx_users"]
+        influx = InfluxV1(self.st["influx_url"], self.st["influx_db"], "controller" if "controller" in iu else "admin",
+                          iu.get("controller") or iu["admin"])
+        self.controller = Controller(self.park_file, gateway_writes([self.gateway_config]),
+                                     make_strategy(self.strategy_spec, self.park_id),
+                                     MqttSettings("127.0.0.1", self.st["mqtt_port"], "controller", users["controller"]),
+                                     PlantClock(self.plant.control_port, self.cfg.start), influx=influx,
+                                     exo_seed=self.cfg.exo_seed,
+                                     stale_after_s=max(3.0, 3 * self.plant.clock.period_s))
+        self._ctl_thread = threading.Thread(target=self.controller.run, name="aisym-control", daemon=True)
+        self._ctl_thread.start()
+
+    # ------------------------------------------------------------------------------ faults
+    def _inject(self, f: Fault) -> None:
+        if f.what == "broker":
+            self._broker(stop=True)
+        elif f.what == "gateway":
+            p = self.procs["gateway"]
+            p.send_signal(signal.SIGKILL)
+            p.wait(10)
+        else:
+            dev, mode = f.what.split("=", 1)[1].split(":")
+            self.plant.fault(dev, mode)
+        self.faults_done.append({"t": self.plant.clock.steps, "what": f"{f.what} down", "steps": f.steps})
+
+    def _lift(self, f: Fault) -> None:
+        if f.what == "broker":
+            self._broker(stop=False)
+        elif f.what == "gateway":
+            self._start_gateway()
+        else:
+            dev = f.what.split("=", 1)[1].split(":")[0]
+            self.plant.fault(dev, "ok")
+        self.faults_done.append({"t": self.plant.clock.steps, "what": f"{f.what} back"})
+
+    def _broker(self, stop: bool) -> None:
+        from aisym.services._proc import stop_pid
+        from aisym.services.acl import park_acl
+        from aisym.services.mosquitto import Mosquitto
+
+        if stop:
+            stop_pid(self.st["mosquitto_pid"])
+            return
+        acl = park_acl(self.park_id, [GATEWAY_NODE], ingestors=["ingest"], controllers=["controller"], admins=["admin"])
+        broker = Mosquitto(self.out / "services" / "mosquitto", self.st["users"], acl, port=self.st["mqtt_port"],
+                           tls_port=self.st["mqtt_tls_port"])
+        broker.write_config()
+        broker.start()
+        self.st["mosquitto_pid"] = broker.pid
+
+    # ------------------------------------------------------------------------------ run
+    def run(self, progress: bool = True) -> None:
+        """Step until the simulated hours are done (faults at their steps), then stop everything."""
+        steps = max(1, round(self.cfg.hours / self.plant.clock.dt_h))
+        pending = sorted(self.cfg.faults, key=lambda f: f.at)
+        active: list[tuple[int, Fault]] = []
+        seen = 0
+        bar = self._progress(steps) if progress else None
+        try:
+            # the run starts at the first step the controller commanded with fresh levels
+            while self.controller.counters.steps == 0 or self.controller.blind:
+                self._check_alive()
+                time.sleep(0.05)
+            first = self.plant.clock.steps
+            while seen < steps:
+                self._check_alive()
+                hist = list(self.plant.history)
+                new = [r for r in hist if r["step"] > first + seen]
+                for r in new[: steps - seen]:
+                    self.records.append(r)
+                seen = min(steps, seen + len(new))
+                k = seen
+                while pending and pending[0].at <= k:
+                    f = pending.pop(0)
+                    self._inject(f)
+                    active.append((k + f.steps, f))
+                for item in [a for a in active if a[0] <= k]:
+                    active.remove(item)
+                    self._lift(item[1])
+                if bar is not None:
+                    bar(seen)
+                time.sleep(min(0.2, self.plant.clock.period_s / 4))
+            for _, f in active:
+                self._lift(f)
+        finally:
+            if bar is not None:
+                bar(None)
+
+    def _check_alive(self) -> None:
+        for name, p in self.procs.items():
+            if p.poll() is not None and not any(f["what"].startswith(name) and f["what"].endswith("down")
+                                                for f in self.faults_done[-1:]):
+                raise RuntimeError(f"the {name} process exited with {p.returncode}: see {self.out / (name + '.log')}")
+
+    def _progress(self, steps: int):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} h"),
+                        TextColumn("{task.fields[kpi]}"), TimeRemainingColumn())
+        task = prog.add_task(f"{self.park_id}: {self.strategy_spec.split('=')[0]}", total=steps, kpi="")
+        prog.start()
+        cur = self.graph.park.currency
+        cost_col = None
+
+        def update(n: int | None) -> None:
+            nonlocal cost_col
+            if n is None:
+                prog.stop()
+                return
+            if cost_col is None and self.records:
+                from sim_env.graph.kernel import Y_CO2, Y_REWARD
+
+                cost_col = (Y_REWARD, Y_CO2)
+            obj = -sum(float(r["y"][cost_col[0]]) for r in self.records) if cost_col else 0.0
+            co2 = sum(float(r["y"][cost_col[1]]) for r in self.records) / 1000 if cost_col else 0.0
+            c = self.controller.counters
+            prog.update(task, completed=n, kpi=f"{obj:,.0f} {cur}, {co2:,.1f} t CO2, {c.applied} setpoints applied, "
+                                               f"{c.blind_steps} blind")
+        return update
+
+    # ------------------------------------------------------------------------------ stop
+    def stop(self) -> None:
+        """Stop every part (controller, gateway after its spool drained, ingestor, plant, services)."""
+        if self.controller is not None:
+            self.controller.stop()
+            if self._ctl_thread is not None:
+                self._ctl_thread.join(15)
+        gw = self.procs.get("gateway")
+        if gw is not None and gw.poll() is None:
+            self._drain_gateway()
+            gw.terminate()
+            _wait(gw)
+        ing = self.procs.get("ingest")
+        if ing is not None and ing.poll() is None:
+            self._drain_ingest()
+            ing.terminate()
+            _wait(ing)
+        if self.plant is not None:
+            self.plant.join()
+
+    def down(self) -> None:
+        """Stop the services (after the results were read from InfluxDB)."""
+        if self.stack is not None:
+            self.stack.down()
+
+    def _drain_gateway(self, timeout_s: float = 30.0) -> None:
+        """Wait until the gateway's spool has nothing left to send (or ``timeout_s``)."""
+        import sqlite3
+
+        spool = self.out / "gateway-spool.db"
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            try:
+                with sqlite3.connect(f"file:{spool}?mode=ro", uri=True, timeout=1) as db:
+                    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+                    left = sum(db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables
+                               if "reading" in t or "spool" in t or "queue" in t)
+            except sqlite3.Error:
+                left = 0
+            if left == 0:
+                return
+            time.sleep(0.25)
+
+    def _drain_ingest(self, timeout_s: float = 20.0) -> None:
+        """Wait until the number of points of the gateway in InfluxDB stops growing."""
+        last, stable, end = -1, 0, time.monotonic() + timeout_s
+        while time.monotonic() < end and stable < 3:
+            n = self.completeness().get("points_in_influx", 0)
+            stable = stable + 1 if n == last else 0
+            last = n
+            time.sleep(0.5)
+
+    # ------------------------------------------------------------------------------ results
+    def completeness(self) -> dict[str, Any]:
+        """Readings of the gateway in InfluxDB against the seqs it gave out (gaps = lost)."""
+        from aisym.influx import InfluxV1
+
+        db = InfluxV1(self.st["influx_url"], self.st["influx_db"], "admin", self.st["influx_users"]["admin"])
+        try:
+            rows = db.rows(f"SELECT seq, quality FROM /.*/ WHERE node = '{GATEWAY_NODE}'")
+        except Exception:
+            return {}
+        finally:
+            db.close()
+        seqs = sorted({int(r["seq"]) for r in rows if r.get("seq") is not None})
+        by_q: dict[str, int] = {}
+        for r in rows:
+            if r.get("seq") is not None:
+                by_q[str(r.get("quality"))] = by_q.get(str(r.get("quality")), 0) + 1
+        sent = seqs[-1] - seqs[0] + 1 if seqs else 0
+        return {"readings_sent": sent, "points_in_influx": len(seqs), "by_quality": by_q,
+                "ratio": len(seqs) / sent if sent else 0.0, "missing_seqs": sent - len(seqs)}
+
+    def write(self) -> Path:
+        """run.json, plant.jsonl, controller.jsonl; then offline.json, report.html and grafana/."""
+        cp = self.plant.cp
+        stores = [k for n, k in enumerate(cp.node_keys) if cp.NI[n, 0] == 4]
+        idx = [cp.node_keys.index(k) for k in stores]
+        with (self.out / "plant.jsonl").open("w") as f:
+            for r in self.records:
+                f.write(json.dumps({"step": r["step"], "t": r["t"], "setpoints": r["setpoints"],
+                                    "actions": [float(x) for x in r["actions"]], "y": [float(x) for x in r["y"]],
+                                    "S": [float(r.get("S", [0.0] * cp.n_nodes)[i]) for i in idx] if "S" in r else []})
+                        + "\n")
+        c = self.controller.counters if self.controller else None
+        with (self.out / "controller.jsonl").open("w") as f:
+            for h in (self.controller.history if self.controller else []):
+                f.write(json.dumps(h) + "\n")
+        run = {"park": self.park_id, "park_file": str(self.park_file), "park_name": self.graph.park.name,
+               "currency": self.graph.park.currency, "strategy": self.strategy_spec, "hours": self.cfg.hours,
+               "start": self.records[0]["t"] if self.records else self.cfg.start, "exo_seed": self.cfg.exo_seed,
+               "speed": self.cfg.speed, "dt_h": self.plant.clock.dt_h, "action_names": list(cp.action_names),
+               "kpi_names": list(self.plant.twin.kpi_names), "stores": stores,
+               "store_capacity": {k: float(cp.NF[i, 0]) for k, i in zip(stores, idx, strict=True)},
+               "wall_s": self.wall_s, "completeness": self.completeness(),
+               "setpoints": {"commanded": c.commands if c else 0, "applied": c.applied if c else 0,
+                             "rejected": c.rejected if c else 0, "failed": c.failed if c else 0,
+                             "timeouts": c.ack_timeouts if c else 0},
+               "blind_steps": c.blind_steps if c else 0, "faults": self.faults_done}
+        (self.out / "run.json").write_text(json.dumps(run, indent=2))
+        return self.out / "run.json"
+
+    wall_s: float = 0.0
+
+
+def _wait(p: subprocess.Popen, timeout: float = 15.0) -> None:
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(5)
+
+
+def run_demo(cfg: DemoConfig, progress: bool = True) -> Demo:
+    """Start, run, stop and write a demo (stopping everything on any error or Ctrl-C)."""
+    demo = Demo(cfg)
+    t0 = time.monotonic()
+    try:
+        try:
+            demo.start()
+            demo.run(progress)
+        finally:
+            demo.wall_s = time.monotonic() - t0
+            try:
+                demo.stop()
+            finally:
+                if demo.plant is not None:
+                    demo.write()
+        if cfg.report:
+            finish(demo)
+    finally:
+        demo.down()
+    return demo
+
+
+def finish(demo: Demo) -> None:
+    """The offline comparison, the report and the dashboards of a written run folder."""
+    from cloud.dashboards import write_all
+
+    write_all(demo.graph, demo.out / "grafana", database=demo.st["influx_db"], influx_url=demo.st["influx_url"])
+    try:
+        from cloud.demo.offline import offline
+        from cloud.demo.report import write_report
+    except ImportError:  # the report lands with its own module
+        return
+    run = json.loads((demo.out / "run.json").read_text())
+    res = offline(demo.park_file, demo.strategy_spec, demo.cfg.hours, run["start"], demo.cfg.exo_seed)
+    (demo.out / "offline.json").write_text(json.dumps(res, indent=2, default=float))
+    write_report(demo.out)
