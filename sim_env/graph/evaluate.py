@@ -104,7 +104,7 @@ class GraphResult:
 def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo_seed: int = 0, year: int = 0,
              start: int = 0, n_years: int = 1, given: dict | None = None, mask: np.ndarray | None = None,
              dt_h: float = 1.0, forecast_hours: float = 24.0, specialise: str | None = None,
-             progress: bool = False) -> GraphResult:
+             progress: bool = False, state0: np.ndarray | None = None) -> GraphResult:
     """Run ``strategy`` on one park for ``hours`` from step ``start`` of generated year ``year``.
 
     :param strategy: see :class:`Strategy`
@@ -117,6 +117,7 @@ def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo
     :param mask: ``(n_exchanges,)`` capacity multipliers (default: the file's ``enabled`` flags)
     :param specialise: kernel specialisation (``"fold"`` is faster for long runs; see :class:`GraphTwin`)
     :param progress: show a progress bar
+    :param state0: store levels at the start, per component (default: each store's ``initial``)
     """
     cp = resolve(park, dt_h)
     steps = max(1, round(hours / dt_h))
@@ -127,6 +128,8 @@ def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo
                      exo_seed=exo_seed, n_years=n_years, given=given, mask=m, specialise=specialise)
     twin.reset(start=start)
     twin.batch.ser[:] = year
+    if state0 is not None:
+        twin.batch.S[0] = np.asarray(state0, dtype=np.float64)
     obs = twin.observe()
     info = GraphEnvInfo(cp, twin, twin.batch.coef, twin.series, year, start, steps, dt_h, twin.horizon,
                         list(twin.observation_names), list(twin.action_names), list(twin.kpi_names),
