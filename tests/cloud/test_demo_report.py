@@ -136,7 +136,7 @@ def test_report_sections_and_tables(runs):
 
 
 def test_bad_run_folder_is_named(tmp_path, runs):
-    with pytest.raises(FileNotFoundError, match="run.json"):
+    with pytest.raises(FileNotFoundError, match=r"run\.json"):
         write_report(tmp_path)
     meta = json.loads((runs["kalundborg"] / "run.json").read_text())
     meta["kpi_names"] = meta["kpi_names"][:-1]
