@@ -276,8 +276,8 @@ def test_the_gateway_polls_the_plant_with_the_config_it_wrote(plant, monkeypatch
             for dev_id, poller in gw.pollers.items():
                 got[dev_id] = await poller.poll_once()
         finally:
-            for link in gw._links.values():
-                link.close()
+            for poller in gw.pollers.values():
+                poller.link.close()
             gw.spool.close()
         return got
 
@@ -336,7 +336,7 @@ def test_cli_names_a_wrong_asset(tmp_path, capsys):
     assert "--rtu-asset nowhere: no such asset; assets: chp, digester" in capsys.readouterr().err + res.output
 
 
-def test_the_gateway_process_loop_over_mqtt(plant, mosquitto, tmp_path, unique_id):
+def test_the_gateway_process_loop_over_mqtt(plant, mosquitto, tmp_path, unique_id, monkeypatch):
     """The real gateway on the config the plant wrote (only its broker section pointed at the test
     broker): every tag of the park arrives as telemetry, and a controller's setpoint for the
     upgrader (20 Nm3/h, half its 40 Nm3/h scrubber) is applied, acknowledged and acted on: with
@@ -359,7 +359,7 @@ def test_the_gateway_process_loop_over_mqtt(plant, mosquitto, tmp_path, unique_i
     cfg["health_period_s"] = 1.0
     path = tmp_path / "gateway.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    os.environ["AISYM_TEST_PLANT_GW_PW"] = USERS[node]
+    monkeypatch.setenv("AISYM_TEST_PLANT_GW_PW", USERS[node])
     base = f"aisym/kraakoya/{node}"
     probe = MqttProbe("127.0.0.1", mosquitto.port, "controller", USERS["controller"], f"{unique_id}-ctl")
     probe.connect()
