@@ -65,7 +65,8 @@ def park_validate(path: Path = ParkFile) -> None:
     if _is_v2(path):
         g = graph_or_exit(path)
         console.print(
-            f"[green]ok[/green] {path}: {len(g.company_of)} assets of {len(set(g.company_of.values()))} companies, "
+            f"[green]ok[/green] {path}: {len(g.doc.companies)} companies ({len(set(g.company_of.values()))} with assets), "
+            f"{len(g.company_of)} assets, "
             f"{len(g.nodes)} components, {len(g.buses)} ports, {len(g.links)} exchanges, {len(g.tags)} tags"
         )
         for note in g.notes:
@@ -94,6 +95,10 @@ def _show_graph(g) -> None:
         comp = companies[c]
         assets.add_row(c, comp.nace, comp.location, a,
                        ", ".join(f"{n.key.split('.', 1)[1]} ({n.type})" for n in g.nodes if n.asset == a))
+    for c in companies.values():  # companies described by their sector and flows alone (matchmaking)
+        if c.id not in set(g.company_of.values()):
+            flows = len(getattr(c, "outputs", None) or []) + len(getattr(c, "inputs", None) or [])
+            assets.add_row(c.id, c.nace, c.location, "", f"{flows} flows for matchmaking, no assets")
     console.print(assets)
     links = Table("exchange", "from", "to", "carrier", "capacity", "control", title="Exchanges")
     from .park.graph import FLOW_UNITS
