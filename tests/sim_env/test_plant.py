@@ -68,26 +68,30 @@ async def read(c, plant: Plant, device: str, name: str, unit: int = 1):
 
 def test_register_is_the_twins_output_of_its_step(plant):
     """digester.biogas_flow (fc 4 float32) is the twin's flow of biogas_to_holder at that step,
-    and a twin replayed with the plant's recorded actions gives the same number."""
+    and a twin replayed with the plant's recorded actions gives the same number. The sludge meter
+    reads the twin's kg/h of dry matter as slurry m3/h: kg/h / (0.05 dry matter x 1000 kg/m3)."""
     async def go():
         c = await tcp(plant, "digester")
         try:
-            return await read(c, plant, "digester", "biogas_flow"), len(plant.history)
+            n = len(plant.history)
+            return await read(c, plant, "digester", "biogas_flow"), await read(c, plant, "digester", "feed_flow"), n
         finally:
             c.close()
 
-    got, n = asyncio.run(go())
-    recs = list(plant.history)[: n + 1]
+    got, feed, n = asyncio.run(go())
+    recs = list(plant.history)[: n + 2]
     col = plant.twin.kpi_names.index("flow:biogas_to_holder")
     match = [r for r in recs[-4:] if f32(r["y"][col] / plant.clock.dt_h) == got]
     assert match, f"{got} is none of the last steps' biogas flows {[r['y'][col] for r in recs[-4:]]}"
-    assert got > 0.0
     step = match[-1]["step"]
     replay = GraphTwin(1, None, start=0, episode_hours=10 * 8760.0)
     replay.reset()
     for r in recs[:step]:
         replay.step(r["actions"][None, :])
     assert f32(replay.Y[0, col]) == got
+    sludge = plant.twin.kpi_names.index("flow:sludge_to_digester")
+    assert feed in [f32(r["y"][sludge] / plant.clock.dt_h / (0.05 * 1000.0)) for r in recs[-4:]]
+    assert 1.0 < feed < 3.0  # 102.7 kg DM/h of Kråkøya's sludge at 5 % DM is about 2 m3/h
 
 
 def test_setpoint_write_becomes_the_action_and_a_bad_one_is_refused(plant):
