@@ -196,7 +196,11 @@ def offline(park: Any, strategy: Any = "rule", hours: float = 168.0, start: int 
 
 
 def offline_of_run(run_dir: str | Path, refresh: bool = False) -> dict:
-    """``offline.json`` of a run folder, computed from its ``run.json`` when missing or of other settings."""
+    """``offline.json`` of a run folder, computed from its ``run.json`` when missing or of other settings.
+
+    ``run.json`` may give ``hold``, the fraction the plant held undriven actions at (``aisym plant
+    --hold``); without it they are held as the plant does by default (flares 0, the rest 1).
+    """
     run_dir = Path(run_dir)
     meta = load_run(run_dir, records=False).meta
     path = run_dir / OFFLINE_FILE
@@ -205,7 +209,12 @@ def offline_of_run(run_dir: str | Path, refresh: bool = False) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
         if {k: data.get(k) for k in want} == want:
             return data
-    return offline(meta.get("park_file"), meta["strategy"], meta["hours"], meta["start"], meta["exo_seed"],
+    held = None
+    if meta.get("hold") is not None:  # the plant was started with --hold: every undriven action at that fraction
+        from sim_env.graph.twin import resolve
+
+        held = park_signals(resolve(meta.get("park_file")), float(meta["hold"])).held
+    return offline(meta.get("park_file"), meta["strategy"], meta["hours"], meta["start"], meta["exo_seed"], held=held,
                    out=run_dir)
 
 
@@ -214,20 +223,21 @@ def kpi_match(run_dir: str | Path, data: dict | None = None) -> dict:
 
     :param run_dir: a run folder (``run.json``, ``plant.jsonl``)
     :param data: its offline runs (default: :func:`offline_of_run`)
-    :return: ``{"steps", "loop": {kpi: total}, "offline": {kpi: total}, "rel": {kpi: (loop - offline) / |offline|},
-        "max_abs_rel"}`` with cost and objective in the park's currency, CO2 in t
+    :return: ``{"steps" (compared), "loop_steps", "loop": {kpi: total}, "offline": {kpi: total},
+        "rel": {kpi: (loop - offline) / |offline|}, "max_abs_rel"}``, cost and objective in the park's currency, CO2 in t
     """
     run = load_run(run_dir)
     data = offline_of_run(run_dir) if data is None else data
     loop = loop_series(run)
-    n = len(loop["cost"])
     ser = data["runs"]["offline"]["series"]
-    if len(ser["cost"]) < n:
-        raise ValueError(f"{run_dir}: the loop ran {n} steps, the offline run only {len(ser['cost'])}")
+    n = min(len(loop["cost"]), len(ser["cost"]))  # a loop stopped early is compared over the steps it ran
+    if n == 0:
+        raise ValueError(f"{Path(run_dir) / 'plant.jsonl'}: no plant steps to compare")
     loop_t = _totals(loop, n)
     off_t = _totals(ser, n)
     rel = {k: (loop_t[k] - off_t[k]) / max(abs(off_t[k]), 1e-9) for k in KPIS}
-    return {"steps": n, "loop": loop_t, "offline": off_t, "rel": rel, "max_abs_rel": max(abs(v) for v in rel.values())}
+    return {"steps": n, "loop_steps": len(loop["cost"]), "loop": loop_t, "offline": off_t, "rel": rel,
+            "max_abs_rel": max(abs(v) for v in rel.values())}
 
 
 def _totals(series: dict, n: int) -> dict[str, float]:

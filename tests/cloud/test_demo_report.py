@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from cloud.demo.browser import chromium, render
 from cloud.demo.offline import LoopStrategy, kpi_match, offline_of_run, synthetic_run
-from cloud.demo.plots import columns, sankey
+from cloud.demo.plots import columns, cumulative, sankey
 from cloud.demo.report import PLOT_IDS, SECTIONS, write_report
 from cloud.demo.runfiles import load_run
 from sim_env.graph.baselines import make_graph_strategy
@@ -113,6 +113,18 @@ def test_sankey_columns_and_widths():
     link = fig.data[0].link
     assert list(link.value) == [1.0, pytest.approx(1 / 3)]  # shares of the carrier's largest exchange
     assert "300.0 kWh of heat" in link.customdata[0]
+
+
+def test_cumulative_cost_and_the_difference_to_the_rules():
+    series = {"loop": {"cost": [1.0, 2.0, 3.0], "co2_kg": [1000.0, 0.0, 500.0]},
+              "rule baseline": {"cost": [1.0, 1.0, 1.0], "co2_kg": [0.0, 0.0, 0.0]}}
+    fig = cumulative(2.0, series, "EUR")
+    loop = [t for t in fig.data if t.name == "loop"]
+    assert list(loop[0].x) == [2.0, 4.0, 6.0]  # hours at the end of each 2 h step
+    assert list(loop[0].y) == [1.0, 3.0, 6.0]  # EUR so far
+    assert list(loop[1].y) == [1.0, 1.0, 1.5]  # t CO2 so far
+    assert list(loop[2].y) == [0.0, 1.0, 3.0]  # EUR more than the rules
+    assert list(loop[3].y) == [1.0, 1.0, 1.5]
 
 
 def test_report_sections_and_tables(runs):
