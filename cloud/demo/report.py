@@ -10,7 +10,7 @@ comparison (:func:`~cloud.demo.offline.offline_of_run`) and writes ``report.html
 - plotly plots: the exchanges as a Sankey diagram, storage levels, setpoints against actuals
   (blind spans shaded), cumulative cost and CO2 against the rules and the optimum.
 
-plotly's JavaScript is inlined (``js="inline"``, about 4.6 MB) or written beside the page as
+plotly's JavaScript is inlined (``js="inline"``, about 4.8 MB) or written beside the page as
 ``plotly.min.js`` (``js="beside"``); no CDN is referenced either way::
 
     from cloud.demo.report import write_report
