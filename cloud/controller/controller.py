@@ -36,7 +36,18 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from aisym.contract import Command, Health, Setpoint, Status, decode_ack, decode_telemetry, encode, now_ms, topics
+from aisym.contract import (
+    Command,
+    Health,
+    Setpoint,
+    Status,
+    decode_ack,
+    decode_status,
+    decode_telemetry,
+    encode,
+    now_ms,
+    topics,
+)
 
 from .state import LatestState, load_latest
 
@@ -141,11 +152,14 @@ class Controller:
     :param stale_after_s: a level older than this (wall seconds) is stale
     :param ack_timeout_s: a command not acknowledged in this long counts as a timeout
     :param client_id: MQTT client id (the account binds it)
+    :param require_online: command a gateway only while its retained status says ``online`` (a
+        command to an offline gateway is dropped by the broker; the gateway holds safe defaults
+        on its own after ``silence_s``)
     """
 
     def __init__(self, park: str | Path, writes: dict[str, str], strategy: Any, mqtt_settings: MqttSettings,
                  clock: Callable[[], int | None], influx=None, exo_seed: int = 0, stale_after_s: float = 5.0,
-                 ack_timeout_s: float = 10.0, client_id: str | None = None):
+                 ack_timeout_s: float = 10.0, client_id: str | None = None, require_online: bool = True):
         from sim_env.graph.kernel import initial_state
         from sim_env.graph.twin import GraphTwin
         from sim_env.plant.signals import park_signals
@@ -167,6 +181,7 @@ class Controller:
         self.stale_after_ms = 1000.0 * stale_after_s
         self.ack_timeout_s = ack_timeout_s
         self.client_id = client_id or mqtt_settings.user
+        self.require_online = require_online
         self.state = LatestState()
         self.counters = Counters()
         self.S = initial_state(self.cp, 1)[0]
@@ -174,6 +189,7 @@ class Controller:
         self.last: dict[str, Any] = {}
         self.history: list[dict] = []
         self.pending: dict[str, tuple[float, str]] = {}
+        self.online: dict[str, bool] = {}  # gateway node -> its retained status says online
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._step_k = 0
@@ -199,7 +215,7 @@ class Controller:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
-        client.subscribe([(topics.subscription(kind, self.park_id), 1) for kind in ("telemetry", "cmd/ack")])
+        client.subscribe([(topics.subscription(kind, self.park_id), 1) for kind in ("telemetry", "cmd/ack", "status")])
         client.publish(topics.status(self.park_id, self.mqtt_settings.user),
                        encode(Status(v=1, node=self.mqtt_settings.user, state="online", ts=now_ms(), role="controller")),
                        qos=1, retain=True)
@@ -213,6 +229,10 @@ class Controller:
                 self.counters.telemetry += 1
             elif kind == "cmd/ack":
                 self._on_ack(decode_ack(msg.payload))
+            elif kind == "status":
+                st = decode_status(msg.payload)
+                if st.role == "gateway":
+                    self.online[st.node] = st.state == "online"
         except Exception as e:  # a bad message is the sender's problem: log it, keep controlling
             log.warning("ignored a message on %s: %s", msg.topic, e)
 
@@ -292,6 +312,9 @@ class Controller:
             by_node.setdefault(self.writes[tag], []).append(Setpoint(tag=tag, value=value))
         ids = []
         for node, sps in sorted(by_node.items()):
+            if self.require_online and not self.online.get(node, False):
+                self.counters.extra["held_offline"] = self.counters.extra.get("held_offline", 0) + 1
+                continue  # its session would drop the command: it falls back to safe defaults itself
             cid = f"ctl-{t}-{uuid.uuid4().hex[:8]}"
             cmd = Command(v=1, id=cid, ts=now_ms(), setpoints=sps, source="aisym-control")
             with self._lock:

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from aisym.contract import Ack, AckResult, decode_command, encode, now_ms, topics
+from aisym.contract import Ack, AckResult, Status, decode_command, encode, now_ms, topics
 from cloud.controller.controller import Controller, MqttSettings, gateway_writes
 from sim_env.graph.baselines import GraphRules
 from tests.conftest import PARK_ID, USERS
@@ -60,6 +60,8 @@ def loop(mosquitto, tmp_path):
     gw = MqttProbe("127.0.0.1", mosquitto.port, "gateway", USERS["gateway"], "gateway")
     assert not gw.connect().is_failure
     gw.subscribe(topics.command(PARK_ID, "gateway"))
+    gw.publish(topics.status(PARK_ID, "gateway"), encode(Status(v=1, node="gateway", state="online", ts=now_ms())),
+               retain=True)
     clock = StepClock()
     ctl = Controller("aisym/parks/kraakoya.yaml", _writes(tmp_path), GraphRules(),
                      MqttSettings("127.0.0.1", mosquitto.port, "controller", USERS["controller"]), clock,
@@ -71,6 +73,8 @@ def loop(mosquitto, tmp_path):
     yield ctl, gw, clock
     ctl.stop()
     th.join(10)
+    gw.publish(topics.status(PARK_ID, "gateway"), b"", retain=True)  # clear the retained status for other tests
+    time.sleep(0.1)
     gw.close()
 
 
