@@ -191,7 +191,8 @@ class Plant(Faults):
             await self.opcua.publish(self.values)
         self.clock.ticked()
         rec = {"step": self.clock.steps, "t": t, "wall": time.monotonic(), "setpoints": sp,
-               "actions": A[0].copy(), "values": dict(self.values), "y": self.twin.Y[0].copy()}
+               "actions": A[0].copy(), "values": dict(self.values), "y": self.twin.Y[0].copy(),
+               "S": self.twin.S[0].copy()}
         self.history.append(rec)
         return rec
 
