@@ -4,12 +4,12 @@ Each tick of the :class:`~sim_env.plant.clock.SimClock` the plant
 
 1. reads every setpoint register (Modbus holding registers, OPC UA writable variables) as the
    gateway last wrote it, in the tag's park unit, and scales it to its action's fraction
-   (:class:`~sim_env.plant.signals.Actuator`); actions no tag drives are held;
+   (:class:`~sim_env.plant.actuators.Actuator`); actions no tag drives are held;
 2. steps the twin one ``dt_h`` with those actions;
 3. computes every measured tag from the step's outputs (:mod:`sim_env.plant.signals`) and
    writes it into its device's registers, quantised by the register's type.
 
-So a setpoint written between two ticks acts at the next step. Faults (:data:`FAULTS`) are set
+So a setpoint written between two ticks acts at the next step. Faults (:data:`~sim_env.plant.modbus.FAULTS`) are set
 per device with :meth:`Plant.fault`, from the control socket, or with ``aisym plant-fault``
 (:mod:`sim_env.plant.faults`).
 """
