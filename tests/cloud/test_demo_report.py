@@ -176,5 +176,5 @@ def test_report_renders_in_headless_chromium(runs, park, tmp_path):
     img = np.asarray(Image.open(png).convert("L"), dtype=np.float64)
     assert img.shape == (3000, 1300)
     plots = img[900:, :]  # below the tables: the plots
-    assert plots.std() > 20.0  # not blank
-    assert (plots < 200).mean() > 0.03  # lines, links and text, not a white page
+    assert plots.std() > 16.0  # not blank (a page whose plots did not draw: 11; drawn: 27 and 32)
+    assert (plots < 200).mean() > 0.015  # ink of lines, links and text (undrawn: 0.4 %; drawn: 4.8 % and 8.3 %)
