@@ -114,6 +114,7 @@ class Demo:
         self.controller = None
         self._ctl_thread: threading.Thread | None = None
         self.t_first: int | None = None
+        self.S_start: list[float] | None = None  # store levels before the first step of the run
 
     # ------------------------------------------------------------------------------ start
     def start(self) -> None:
@@ -232,6 +233,8 @@ class Demo:
                 self._check_alive()
                 time.sleep(0.05)
             first = self.plant.clock.steps
+            before = next((r for r in reversed(self.plant.history) if r["step"] == first), None)
+            self.S_start = None if before is None or "S" not in before else [float(x) for x in before["S"]]
             while seen < steps:
                 self._check_alive()
                 hist = list(self.plant.history)
@@ -386,7 +389,8 @@ class Demo:
                "setpoints": {"commanded": c.commands if c else 0, "applied": c.applied if c else 0,
                              "rejected": c.rejected if c else 0, "failed": c.failed if c else 0,
                              "timeouts": c.ack_timeouts if c else 0},
-               "blind_steps": c.blind_steps if c else 0, "faults": self.faults_done}
+               "blind_steps": c.blind_steps if c else 0, "faults": self.faults_done,
+               "state0": None if self.S_start is None else dict(zip(cp.node_keys, self.S_start, strict=True))}
         (self.out / "run.json").write_text(json.dumps(run, indent=2))
         return self.out / "run.json"
 
