@@ -27,11 +27,11 @@ import numpy as np
 
 from sim_env.graph.baselines import make_graph_strategy
 from sim_env.graph.compile import F_CAP, I_TYPE, T_STORAGE, CompiledPark
-from sim_env.graph.evaluate import GraphEnvInfo, GraphStepInfo, evaluate
-from sim_env.graph.kernel import Y_CO2, Y_COST, Y_REWARD
+from sim_env.graph.evaluate import GraphEnvInfo, GraphStepInfo
+from sim_env.graph.kernel import Y_CARBON, Y_CO2, Y_COST, Y_OVER_LIMIT, Y_REWARD, Y_SPILL, Y_UNMET
 from sim_env.plant.signals import park_signals, to_unit
 
-from .runfiles import OFFLINE_FILE, load_run, loop_series, write_run
+from .runfiles import OFFLINE_FILE, RUN_FILE, load_run, loop_series, write_run
 
 BASELINES = ("rule", "optimum")
 KPIS = ("cost", "co2_t", "objective")
@@ -115,56 +115,75 @@ class LoopStrategy:
         return self.applied(sp)
 
 
-class _Recorded:
-    """Keeps each step's outputs of a run of :func:`~sim_env.graph.evaluate.evaluate`.
-
-    ``evaluate`` hands the strategy the previous step's outputs; the last step's are read from
-    the twin after the run (:meth:`finish`).
-    """
-
-    def __init__(self, inner: Any):
-        self.inner = inner
-        self.name = getattr(inner, "name", type(inner).__name__)
-        self.Y: list[np.ndarray] = []
-
-    @property
-    def extra(self) -> dict:
-        return getattr(self.inner, "extra", {}) or {}
-
-    def reset(self, info: GraphEnvInfo) -> None:
-        self.twin = info.twin
-        self.Y = []
-        self.inner.reset(info)
-
-    def act(self, obs: np.ndarray, info: GraphStepInfo) -> np.ndarray:
-        if info.step > 0:
-            self.Y.append(info.y.copy())
-        return self.inner.act(obs, info)
-
-    def finish(self) -> np.ndarray:
-        self.Y.append(self.twin.Y[0].copy())
-        return np.array(self.Y)
-
-
-def series_run(strategy: Any, cp: CompiledPark, hours: float, start: int, exo_seed: int) -> dict:
+def series_run(strategy: Any, cp: CompiledPark, hours: float, start: int, exo_seed: int,
+               state0: np.ndarray | None = None) -> dict:
     """One run of ``strategy`` in the twin: totals, per-step series and each exchange's total flow.
 
-    Series: ``cost`` and ``objective`` (cost + carbon price × CO2) in the park's currency and
-    ``co2_kg`` per step; totals as :meth:`~sim_env.graph.evaluate.GraphResult.kpis` (CO2 in t).
+    The steps are :func:`~sim_env.graph.evaluate.evaluate`'s (the same twin, observation and step
+    info), from store levels ``state0`` where the loop did not start at the park's initial levels:
+    the demo's run begins once the controller commands with fresh levels, some plant steps in.
+
+    :param strategy: see :class:`~sim_env.graph.evaluate.Strategy`
+    :param cp: the compiled park
+    :param hours: simulated hours
+    :param start: first step into the generated year
+    :param exo_seed: seed of the generated weather and prices
+    :param state0: level of every component at the start (``cp.node_keys`` order; None: the park's initial levels)
+    :return: series ``cost`` and ``objective`` (cost + carbon price × CO2) in the park's currency and
+        ``co2_kg`` per step; totals as :meth:`~sim_env.graph.evaluate.GraphResult.kpis` (CO2 in t)
     """
-    rec = _Recorded(strategy)
-    res = evaluate(rec, cp, hours=hours, exo_seed=exo_seed, start=start)
-    Y = rec.finish()
-    flows = {k.split(":", 1)[1]: v for k, v in res.totals.items() if k.startswith("flow:")}
-    return {"strategy": res.strategy, "steps": res.steps, "seconds": res.seconds,
-            "totals": res.kpis(), "flows": flows, "extra": _plain(res.extra),
+    from sim_env.graph.twin import GraphTwin
+
+    steps = max(1, round(hours / cp.dt_h))
+    twin = GraphTwin(1, cp, dt_h=cp.dt_h, episode_hours=hours, start=start, exo_seed=exo_seed)
+    if state0 is not None:
+        twin.S0[0] = state0
+    twin.reset(start=start)
+    twin.batch.ser[:] = 0
+    obs = twin.observe()
+    info = GraphEnvInfo(cp, twin, twin.batch.coef, twin.series, 0, start, steps, cp.dt_h, twin.horizon,
+                        list(twin.observation_names), list(twin.action_names), list(twin.kpi_names),
+                        twin.S[0].copy(), twin.batch.mask[0].copy())
+    t0 = time.perf_counter()
+    strategy.reset(info)
+    Y = np.zeros((steps, twin.Y.shape[1]))
+    y_prev = np.zeros(twin.Y.shape[1])
+    for i in range(steps):
+        a = np.asarray(strategy.act(obs[0], GraphStepInfo(i, int(twin.t[0]), twin.S[0].copy(), y_prev)),
+                       dtype=np.float64).reshape(1, -1)
+        twin.step(np.clip(a, 0.0, 1.0))
+        Y[i] = twin.Y[0]
+        y_prev = Y[i].copy()
+    sums = Y.sum(axis=0)
+    totals = {"objective": -float(sums[Y_REWARD]), "cost": float(sums[Y_COST]), "carbon_cost": float(sums[Y_CARBON]),
+              "co2_t": float(sums[Y_CO2]) / 1000.0, "unmet": float(sums[Y_UNMET]), "spilled": float(sums[Y_SPILL]),
+              "over_limit": float(sums[Y_OVER_LIMIT])}
+    flows = {k.split(":", 1)[1]: float(v) for k, v in zip(twin.kpi_names, sums, strict=True) if k.startswith("flow:")}
+    return {"strategy": getattr(strategy, "name", type(strategy).__name__), "steps": steps,
+            "seconds": time.perf_counter() - t0, "totals": totals, "flows": flows,
+            "extra": _plain(getattr(strategy, "extra", {}) or {}),
             "series": {"cost": Y[:, Y_COST].tolist(), "co2_kg": Y[:, Y_CO2].tolist(),
                        "objective": (-Y[:, Y_REWARD]).tolist()}}
 
 
+def levels(cp: CompiledPark, state0: Any, where: str = "state0") -> np.ndarray | None:
+    """``state0`` (``{component key: level}`` as ``run.json`` gives it, or a sequence) as an array."""
+    if state0 is None:
+        return None
+    if isinstance(state0, dict):
+        missing = [k for k in cp.node_keys if k not in state0]
+        if missing:
+            raise ValueError(f"{where}: no level for {', '.join(missing[:5])}")
+        return np.array([float(state0[k]) for k in cp.node_keys])
+    arr = np.asarray(state0, dtype=np.float64).reshape(-1)
+    if arr.shape != (cp.n_nodes,):
+        raise ValueError(f"{where}: {arr.size} levels for the park's {cp.n_nodes} components")
+    return arr
+
+
 def offline(park: Any, strategy: Any = "rule", hours: float = 168.0, start: int = 0, exo_seed: int = 0,
             held: dict[int, float] | None = None, out: str | Path | None = None,
-            baselines: tuple[str, ...] = BASELINES) -> dict:
+            baselines: tuple[str, ...] = BASELINES, state0: Any = None) -> dict:
     """The loop's strategy, the rules and the optimum run directly in the twin over the same hours.
 
     :param park: park file (v1 or v2), graph, compiled park or None (Kråkøya)
@@ -175,20 +194,24 @@ def offline(park: Any, strategy: Any = "rule", hours: float = 168.0, start: int 
     :param held: action index -> fraction for actions no tag drives (None: as the plant holds them)
     :param out: run folder to write ``offline.json`` into (None: write nothing)
     :param baselines: baselines run as they are, every action theirs (a failed optimum is said, not raised)
+    :param state0: store levels the loop started from (``run.json``'s ``state0``: ``{component key: level}``;
+        None: the park's initial levels); every run starts there, the optimum's end rule too
     :return: ``{"park", "currency", "hours", "start", "exo_seed", "strategy", "runs": {"offline", "rule", "optimum"}}``
     """
     from sim_env.graph.twin import resolve
 
     cp = resolve(park)
     inner = make_strategy(strategy, cp.graph.id)
-    runs = {"offline": series_run(LoopStrategy(inner, cp, held), cp, hours, start, exo_seed)}
+    S0 = levels(cp, state0)
+    runs = {"offline": series_run(LoopStrategy(inner, cp, held), cp, hours, start, exo_seed, S0)}
     for name in baselines:
         try:
-            runs[name] = series_run(make_graph_strategy(name), cp, hours, start, exo_seed)
+            runs[name] = series_run(make_graph_strategy(name), cp, hours, start, exo_seed, S0)
         except (RuntimeError, ValueError) as e:  # a week of the loop is not lost to an LP that found no solution
             runs[name] = {"strategy": name, "error": f"{type(e).__name__}: {e}"}
     data = {"park": cp.graph.id, "currency": cp.graph.currency, "hours": hours, "start": start, "exo_seed": exo_seed,
-            "strategy": strategy if isinstance(strategy, str) else runs["offline"]["strategy"], "runs": runs}
+            "strategy": strategy if isinstance(strategy, str) else runs["offline"]["strategy"],
+            "state0": None if S0 is None else dict(zip(cp.node_keys, S0.tolist(), strict=True)), "runs": runs}
     if out is not None:
         path = Path(out) / OFFLINE_FILE
         path.write_text(json.dumps(data), encoding="utf-8")
@@ -198,24 +221,27 @@ def offline(park: Any, strategy: Any = "rule", hours: float = 168.0, start: int 
 def offline_of_run(run_dir: str | Path, refresh: bool = False) -> dict:
     """``offline.json`` of a run folder, computed from its ``run.json`` when missing or of other settings.
 
-    ``run.json`` may give ``hold``, the fraction the plant held undriven actions at (``aisym plant
+    Every run starts from ``run.json``'s ``state0`` (the store levels when the loop's run began) where
+    it gives them. ``run.json`` may give ``hold``, the fraction the plant held undriven actions at (``aisym plant
     --hold``); without it they are held as the plant does by default (flares 0, the rest 1).
     """
     run_dir = Path(run_dir)
     meta = load_run(run_dir, records=False).meta
     path = run_dir / OFFLINE_FILE
-    want = {k: meta[k] for k in ("park", "strategy", "hours", "start", "exo_seed")}
+    want = {k: meta.get(k) for k in ("park", "strategy", "hours", "start", "exo_seed", "state0")}
     if path.exists() and not refresh:
         data = json.loads(path.read_text(encoding="utf-8"))
         if {k: data.get(k) for k in want} == want:
             return data
+    from sim_env.graph.twin import resolve
+
+    cp = resolve(meta.get("park_file"), float(meta["dt_h"]))
     held = None
     if meta.get("hold") is not None:  # the plant was started with --hold: every undriven action at that fraction
-        from sim_env.graph.twin import resolve
-
-        held = park_signals(resolve(meta.get("park_file")), float(meta["hold"])).held
-    return offline(meta.get("park_file"), meta["strategy"], meta["hours"], meta["start"], meta["exo_seed"], held=held,
-                   out=run_dir)
+        held = park_signals(cp, float(meta["hold"])).held
+    S0 = levels(cp, meta.get("state0"), f"{run_dir / RUN_FILE}: state0")
+    return offline(cp, meta["strategy"], meta["hours"], meta["start"], meta["exo_seed"], held=held, out=run_dir,
+                   state0=S0)
 
 
 def kpi_match(run_dir: str | Path, data: dict | None = None) -> dict:
@@ -247,7 +273,7 @@ def _totals(series: dict, n: int) -> dict[str, float]:
 
 def synthetic_run(park: Any, out: str | Path, hours: float = 48.0, strategy: Any = "rule", start: int = 0,
                   exo_seed: int = 0, blind: tuple[int, ...] | range = (), lag: int = 0,
-                  faults: list[dict] | None = None) -> Path:
+                  faults: list[dict] | None = None, state0: Any = None) -> Path:
     """A run folder as ``aisym demo`` writes it, from the twin with no transport between controller and plant.
 
     Each step the controller decides setpoints exactly as :class:`LoopStrategy` does (or commands the
@@ -264,6 +290,7 @@ def synthetic_run(park: Any, out: str | Path, hours: float = 48.0, strategy: Any
     :param blind: steps at which the controller holds the safe defaults (as when its levels are stale)
     :param lag: steps between a command and the plant applying it
     :param faults: ``[{"t": hour, "what": text}]`` written into ``run.json`` as they are
+    :param state0: store levels at the start, as :func:`offline` takes them (None: the park's initial levels)
     :return: the run folder
     """
     from sim_env.graph.twin import GraphTwin
@@ -274,6 +301,9 @@ def synthetic_run(park: Any, out: str | Path, hours: float = 48.0, strategy: Any
     cp = twin.cp
     loop = LoopStrategy(make_strategy(strategy, cp.graph.id), cp)
     steps = max(1, round(hours / twin.dt_h))
+    S0 = levels(cp, state0)
+    if S0 is not None:
+        twin.S0[0] = S0
     twin.reset(start=start)
     twin.batch.ser[:] = 0
     loop.reset(GraphEnvInfo(cp, twin, twin.batch.coef, twin.series, 0, start, steps, twin.dt_h, twin.horizon,
@@ -312,7 +342,8 @@ def synthetic_run(park: Any, out: str | Path, hours: float = 48.0, strategy: Any
             "completeness": {"readings_sent": n_read, "points_in_influx": n_read, "by_quality": {"good": n_read},
                              "ratio": 1.0},
             "setpoints": {"commanded": n_sp, "applied": n_sp, "rejected": 0, "failed": 0, "timeouts": 0},
-            "blind_steps": len(blind_set & set(range(steps))), "faults": list(faults or []), "synthetic": True}
+            "blind_steps": len(blind_set & set(range(steps))), "faults": list(faults or []),
+            "state0": None if S0 is None else dict(zip(cp.node_keys, S0.tolist(), strict=True)), "synthetic": True}
     write_run(out, meta, plant, controller)
     return out
 

@@ -154,6 +154,12 @@ def storage(run: Run) -> go.Figure:
     cap = run.meta.get("store_capacity", {})
     dt = float(run.meta["dt_h"])
     x = [(i + 1) * dt for i in range(len(run.plant))]
+    width = len(run.meta["stores"])
+    if any(len(rec.get("S", ())) != width for rec in run.plant):  # said on the figure, not raised: the rest still reports
+        fig.add_annotation(text=f"plant.jsonl: some steps lack the {width} store levels of run.json's stores",
+                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        fig.update_layout(title="Storage levels (fraction of capacity)", height=380)
+        return fig
     for j, key in enumerate(run.meta["stores"]):
         c = float(cap.get(key, 0.0))
         if c <= 0:

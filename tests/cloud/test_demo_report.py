@@ -16,10 +16,10 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from cloud.demo.browser import chromium, render
-from cloud.demo.offline import LoopStrategy, kpi_match, offline_of_run, synthetic_run
-from cloud.demo.plots import columns, cumulative, sankey
+from cloud.demo.offline import LoopStrategy, kpi_match, offline, offline_of_run, synthetic_run
+from cloud.demo.plots import columns, cumulative, sankey, storage
 from cloud.demo.report import PLOT_IDS, SECTIONS, write_report
-from cloud.demo.runfiles import load_run
+from cloud.demo.runfiles import Run, load_run
 from sim_env.graph.baselines import make_graph_strategy
 from sim_env.graph.evaluate import evaluate
 from sim_env.graph.report import ExchangeUse
@@ -61,6 +61,21 @@ def test_no_transport_means_the_offline_kpis(runs):
     assert data["runs"]["rule"]["totals"]["cost"] == pytest.approx(base.cost, rel=1e-12)
     assert sum(data["runs"]["optimum"]["series"]["objective"]) == pytest.approx(
         data["runs"]["optimum"]["totals"]["objective"], rel=1e-9)
+
+
+def test_the_loop_starting_mid_run_is_compared_from_its_levels(tmp_path):
+    cp = resolve(KRAAKOYA)
+    state0 = {k: 0.0 for k in cp.node_keys}
+    state0.update({"digester.solids": 59178.08, "gas_holder.biogas": 630.0, "heat_store.heat": 2660.0,
+                   "water_treatment.treated": 100.0})  # gas holder 90 %, heat store 20 %, tank 20 %
+    run = synthetic_run(KRAAKOYA, tmp_path / "mid", hours=24, state0=state0)
+    assert kpi_match(run)["max_abs_rel"] == 0.0  # offline_of_run started from run.json's state0
+    assert load_run(run).plant[0]["S"][1] != 350.0  # the gas holder did not start half full
+    fresh = offline(KRAAKOYA, "rule", hours=24, baselines=())
+    assert fresh["runs"]["offline"]["totals"]["objective"] != pytest.approx(
+        kpi_match(run)["offline"]["objective"], rel=1e-3)
+    with pytest.raises(ValueError, match="no level for"):
+        offline(KRAAKOYA, "rule", hours=2, state0={"gas_holder.biogas": 1.0}, baselines=())
 
 
 def test_blind_and_lag_show_in_the_files_and_the_match(runs):
@@ -113,6 +128,15 @@ def test_sankey_columns_and_widths():
     link = fig.data[0].link
     assert list(link.value) == [1.0, pytest.approx(1 / 3)]  # shares of the carrier's largest exchange
     assert "300.0 kWh of heat" in link.customdata[0]
+
+
+def test_storage_levels_as_fractions_of_capacity():
+    meta = {"stores": ["gas_holder.biogas"], "dt_h": 1.0, "start": 0, "store_capacity": {"gas_holder.biogas": 700.0}}
+    fig = storage(Run(None, meta, [{"S": [350.0]}, {"S": [700.0]}, {"S": [70.0]}]))
+    assert list(fig.data[0].y) == [0.5, 1.0, 0.1]
+    assert list(fig.data[0].x) == [1.0, 2.0, 3.0]  # hours after each step
+    fig = storage(Run(None, meta, [{"S": []}]))  # the levels missing: said on the figure
+    assert "lack" in fig.layout.annotations[0].text
 
 
 def test_cumulative_cost_and_the_difference_to_the_rules():
