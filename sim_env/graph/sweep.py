@@ -39,10 +39,13 @@ class Candidate:
 
     :param id: the candidate's id (its exchanges' ids must be new to the park)
     :param exchanges: exchange entries of the park schema
+    :param assets: ``(company id, asset entry)`` built with it (a heat pump, a let-down station):
+        added to the park in every row; only its exchanges are switched off, so without them it is idle
     """
 
     id: str
     exchanges: list[dict[str, Any]]
+    assets: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Benefit:
     residues_diverted_t: float
     efficiency_gain: float  # change of the resource efficiency, fraction points
     carried: dict[str, float] = field(default_factory=dict)  # exchange id -> amount carried over the run
+    totals: dict[str, float] = field(default_factory=dict)  # the row's GraphResult.totals (per component, exchange)
 
 
 def park_document(path: str | Path) -> dict:
@@ -77,15 +81,21 @@ def with_candidates(doc: dict, candidates: list[Candidate], source: str = "park"
     merged = dict(doc)
     known = {e["id"] for e in doc.get("exchanges", [])}
     added: list[dict] = []
+    companies = {c["id"]: {**c, "assets": list(c.get("assets", []))} for c in doc.get("companies", [])}
     for c in candidates:
         if not c.exchanges:
             raise ValueError(f"candidate {c.id}: no exchanges")
+        for company, asset in c.assets:
+            if company not in companies:
+                raise ValueError(f"candidate {c.id}: no company {company!r} for its asset {asset.get('id')!r}")
+            companies[company]["assets"].append(asset)
         for e in c.exchanges:
             if e.get("id") in known:
                 raise ValueError(f"candidate {c.id}: exchange id {e.get('id')!r} is already in the park")
             known.add(e["id"])
             added.append({**e, "enabled": False})
     merged["exchanges"] = [*doc.get("exchanges", []), *added]
+    merged["companies"] = list(companies.values())
     g = parse_graph(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), f"{source} + {len(candidates)} candidates")
     cp = compile_park(g)
     masks = np.tile(cp.LE, (1 + len(candidates), 1))
@@ -127,7 +137,7 @@ def benefits(cp: CompiledPark, base: GraphResult, rows: list[GraphResult], ids: 
         w, r, e = _figures(cp, res)
         carried = {x["id"]: res.totals[f"flow:{x['id']}"] for x in c.exchanges}
         out.append(Benefit(cid, base.objective - res.objective, base.cost - res.cost, base.co2_t - res.co2_t, w0 - w,
-                           r0 - r, e - e0, carried))
+                           r0 - r, e - e0, carried, res.totals))
     return out
 
 

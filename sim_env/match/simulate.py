@@ -1,0 +1,343 @@
+"""Matchmaking candidates simulated in the compiled twin before anyone invests.
+
+:func:`plan` turns each ranked :class:`~sim_env.match.score.Candidate` into a
+:class:`~sim_env.graph.sweep.Candidate` the twin can run: its exchange, and where the pair needs
+a conversion, the asset that makes it (added to the receiver's company, as it would build it):
+
+- a heat pump: a converter taking the supplier's heat and the park's grid electricity in the
+  ratios ``1 - 1/COP`` and ``1/COP`` at the COP matchmaking found; the ``heat_pump`` template of
+  the park schema takes no heat source (an air-source machine), so the converter is written out
+  as Kalundborg's wastewater heat pump is;
+- a pressure-reducing station or a steam-to-water exchanger: the ``steam_letdown`` template.
+
+A candidate that needs a new input port (a company known only by its sector) or whose amount is
+not known on either side is not simulated, and says why. :func:`simulate_plans` runs every
+simulated candidate for a year in one batch under the generic rules (or the optimum re-solved
+per candidate), re-ranks them by simulated benefit, and grows the best set, showing each
+candidate's benefit alone against its marginal benefit in the set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from aisym.park.graph import ParkGraph
+from aisym.park.graph.carriers import Resource, serves
+from sim_env.graph import sweep
+
+from . import costs
+from .benefits import Investment, investment
+from .score import Candidate as Match
+
+# [E] a supply side whose amount is not known (a converter's product, a market) is simulated with
+# this capacity: the twin then carries what the receiver can take, and the run says how much.
+UNSIZED = 1.0e6
+
+
+@dataclass
+class Plan:
+    """One matchmaking candidate prepared for the twin.
+
+    :param rank: its matchmaking rank (1 first)
+    :param match: the matchmaking candidate
+    :param candidate: what the twin runs (None: not simulated, ``why_not`` says why)
+    :param investment: what building it costs, with the figures used
+    :param charged: component key -> company that pays its cost change (the grid power of an added heat pump)
+    """
+
+    rank: int
+    match: Match
+    candidate: sweep.Candidate | None
+    why_not: str = ""
+    investment: Investment | None = None
+    delivery: str = ""  # the exchange id that reaches the receiver
+    charged: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.candidate.id if self.candidate else f"c{self.rank:03d}"
+
+    @property
+    def companies(self) -> tuple[str, str]:
+        """``(supplier, receiver)``."""
+        return self.match.supplier, self.match.receiver
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
+
+
+def grid_port(graph: ParkGraph) -> tuple[str, str] | None:
+    """``(port, component key)`` of the park's electricity purchase (a market with an import price)."""
+    for n in graph.nodes:
+        if n.type != "market" or "import_price" not in n.val:
+            continue
+        port = next(iter(n.ports.values()))
+        if port.carrier.resource == Resource.electricity:
+            return port.bus, n.key
+    return None
+
+
+def _carrier(c) -> dict:
+    return c.model_dump(mode="json", exclude_none=True)
+
+
+def plan(graph: ParkGraph, matches: list[Match], rate: float) -> list[Plan]:
+    """Each matchmaking candidate as a sweep candidate, or why it cannot be simulated.
+
+    :param graph: the park the candidates were found on
+    :param matches: ranked matchmaking candidates (their rank is their position + 1)
+    :param rate: park currency per EUR (the cost figures are in EUR)
+    """
+    grid = grid_port(graph)
+    return [_plan(i, m, grid, rate) for i, m in enumerate(matches, start=1)]
+
+
+def _plan(rank: int, m: Match, grid: tuple[str, str] | None, rate: float) -> Plan:
+    p = Plan(rank, m, None)
+    if m.input is None or not m.input.port:
+        p.why_not = f"not simulated: {m.receiver} states no input port for it (a new input it would have to build)"
+        return p
+    if not m.output.port:
+        p.why_not = f"not simulated: {m.output.label()} is not a port of the park (a stated flow without an asset)"
+        return p
+    cap = m.capacity
+    if cap is None or cap <= 0:
+        cap = UNSIZED
+        p.notes.append("no amount known on either side: simulated unsized, the run says how much it carries")
+    t = m.transport or costs.transport(m.output.carrier, cap if cap < UNSIZED else 1.0, costs.DEFAULT_DISTANCE_KM, rate)
+    # ids are at most 40 characters: the rank keeps them unique, the assets say what they are
+    cid = f"c{rank:03d}_" + _ident(f"{m.output.port.split('.')[0]}_{m.input.port.split('.')[0]}")[:27].rstrip("_")
+    kind = m.conversion.kind
+    # the pipe's annuity is an investment (payback, below); the twin charges only the running cost per unit
+    pipe = {"loss": float(t.loss), "transport_cost": float(t.per_unit)}
+    if kind in ("direct", "known use"):
+        why = serves(m.output.carrier, m.input.carrier)
+        if why is not None:  # a known use across codes or resources: the port takes another carrier
+            p.why_not = f"not simulated: the twin's carrier rule refuses it ({why}); the input's carrier would change"
+            return p
+        ex = {"id": cid, "from": m.output.port, "to": m.input.port, "capacity": float(cap), **pipe}
+        p.candidate, p.delivery = sweep.Candidate(cid, [ex]), cid
+    elif kind == "heat pump":
+        if grid is None:
+            p.why_not = "not simulated: the heat pump needs electricity and the park buys none from a grid market"
+            return p
+        cop = float(m.conversion.cop)
+        hp = f"{cid}_hp"
+        asset = {"id": hp, "name": f"heat pump for {m.input.label()}", "components": [{
+            "type": "converter", "id": "compressor", "control": "follow_output", "rated": float(cap),
+            "reference": "heat",
+            "inputs": {"electricity": {"carrier": {"resource": "electricity"}, "ratio": 1.0 / cop},
+                       "source_heat": {"carrier": _carrier(m.output.carrier), "ratio": 1.0 - 1.0 / cop}},
+            "outputs": {"heat": {"carrier": _carrier(m.input.carrier)}}}]}
+        feed = cap * (1.0 - 1.0 / cop) / (1.0 - t.loss)
+        exs = [{"id": f"{cid}_feed", "from": m.output.port, "to": f"{hp}.source_heat", "capacity": feed, **pipe},
+               {"id": f"{cid}_power", "from": grid[0], "to": f"{hp}.electricity", "capacity": cap / cop},
+               {"id": cid, "from": f"{hp}.heat", "to": m.input.port, "capacity": float(cap)}]
+        p.candidate, p.delivery = sweep.Candidate(cid, exs, [(m.receiver, asset)]), cid
+        p.charged[grid[1]] = m.receiver
+    elif kind in ("let-down", "exchanger"):
+        inc, outc = m.output.carrier, m.input.carrier
+        st = f"{cid}_station"
+        eff = 0.98 if kind == "let-down" else max(min(m.conversion.gain, 0.999), 0.5)
+        params = {"rated": float(cap), "in_pressure": float(inc.pressure_bar or 10.0),
+                  "in_temperature": float(inc.temperature_c or 180.0), "efficiency": eff,
+                  "output": "steam" if kind == "let-down" else "heat",
+                  "out_temperature": float(outc.temperature_c or (inc.temperature_c or 180.0) - 5.0)}
+        if kind == "let-down":
+            params["out_pressure"] = float(outc.pressure_bar or 1.0)
+        asset = {"id": st, "name": f"{'let-down station' if kind == 'let-down' else 'steam-to-water exchanger'} "
+                                   f"for {m.input.label()}", "template": "steam_letdown", "params": params}
+        exs = [{"id": f"{cid}_feed", "from": m.output.port, "to": f"{st}.steam", "capacity": cap / eff / (1 - t.loss),
+                **pipe},
+               {"id": cid, "from": f"{st}.out", "to": m.input.port, "capacity": float(cap)}]
+        p.candidate, p.delivery = sweep.Candidate(cid, exs, [(m.receiver, asset)]), cid
+    else:
+        p.why_not = f"not simulated: no asset of the park schema makes a {kind!r} conversion"
+        return p
+    p.investment = investment(m, t, cap if cap < UNSIZED else None, rate)
+    return p
+
+
+@dataclass
+class Simulated:
+    """A candidate's simulated year: the park's benefit and each company's part (park currency per year)."""
+
+    plan: Plan
+    benefit: sweep.Benefit
+    per_year: float  # runs per year: the benefit's figures are over the run, times this per year
+    companies: dict[str, float]  # company -> money saved per year (its own books, before any payment)
+    running: float  # the exchanges' running cost per year (trucks, pumping)
+    delivered: float  # amount delivered to the receiver per year
+    optimum: float | None = None  # saving per year under the re-solved optimum, when asked
+    shares: list = field(default_factory=list)  # benefits.Share under each rule
+
+    @property
+    def saved(self) -> float:
+        """Money and carbon saved per year, before capital recovery (the rules' run, or the optimum's)."""
+        return self.optimum if self.optimum is not None else self.benefit.saved * self.per_year
+
+    @property
+    def net(self) -> float:
+        """:attr:`saved` less the investment's annuity: the re-ranking key."""
+        return self.saved - (self.plan.investment.annuity if self.plan.investment else 0.0)
+
+
+@dataclass
+class Outcome:
+    """Everything ``aisym match --simulate`` shows and reports."""
+
+    park: str
+    currency: str
+    hours: float
+    base: object  # the base GraphResult
+    simulated: list[Simulated]  # re-ranked, best net first
+    skipped: list[Plan]
+    best: list[tuple[str, float, float]] = field(default_factory=list)  # (id, alone, marginal), per year
+    shapley: dict[str, float] = field(default_factory=dict)  # company -> money per year in the best set
+    shapley_investment: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    flow_names: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # exchange -> (from co, to co, resource)
+
+
+def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: float = 8760.0, exo_seed: int = 0,
+                   set_size: int = 0, optimum: bool = False, optimum_hours: float = 168.0,
+                   ray_address: str | None = None, specialise: str | None = None) -> Outcome:
+    """Simulate every plan that has a candidate in one batch, split its benefit, and re-rank.
+
+    :param doc: the park's v2 document the candidates are added to
+    :param graph: the same park resolved (its companies and ports)
+    :param plans: from :func:`plan`
+    :param hours: simulated hours under the rules (figures are scaled to a year)
+    :param set_size: grow the best set of this many candidates (0: not) and split it by Shapley
+    :param optimum: rank by the optimum re-solved per candidate over ``optimum_hours`` instead
+    :param ray_address: run the batch on this Ray cluster
+    """
+    from .benefits import company_money, splits
+
+    _break_cycles(doc, [p for p in plans if p.candidate is not None], graph.source)
+    todo = [p for p in plans if p.candidate is not None]
+    skipped = [p for p in plans if p.candidate is None]
+    out = Outcome(graph.park.id, graph.currency, hours, None, [], skipped)
+    if not todo:
+        return out
+    cands = [p.candidate for p in todo]
+    base, bens, timing = sweep.simulate(doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
+                                        ray_address=ray_address, source=graph.source)
+    out.base, out.timings = base, dict(timing)
+    cp, masks = sweep.with_candidates(doc, cands, graph.source)
+    out.flow_names = _flow_names(cp)
+    per_year = 8760.0 / hours
+    opt = None
+    if optimum:
+        opt, t = sweep.optimum_benefits(doc, cands, hours=optimum_hours, exo_seed=exo_seed, source=graph.source)
+        out.timings.update({f"optimum_{k}": v for k, v in t.items()})
+    for i, (p, b) in enumerate(zip(todo, bens, strict=True)):
+        m0 = company_money(cp, base, p.charged)
+        m1 = company_money(cp, _Row(b.totals), p.charged)
+        saved = {c: (m0[c] - m1.get(c, 0.0)) * per_year for c in m0}
+        running = sum(float(e.get("transport_cost", 0.0)) * b.carried[e["id"]] for e in p.candidate.exchanges)
+        s = Simulated(p, b, per_year, {c: v for c, v in saved.items() if abs(v) > 1e-9}, running * per_year,
+                      b.carried[p.delivery] * per_year,
+                      None if opt is None else opt[i] * 8760.0 / optimum_hours)
+        sup, rec = p.companies
+        s.shares = splits(sup, rec, saved.get(sup, 0.0), saved.get(rec, 0.0), s.running, s.delivered,
+                          p.investment) if sup != rec else []
+        out.simulated.append(s)
+    out.simulated.sort(key=lambda s: -s.net)
+    if set_size > 0:
+        _best_set(out, doc, graph, cp, masks, todo, set_size, hours, exo_seed, specialise)
+    return out
+
+
+def _break_cycles(doc: dict, plans: list[Plan], source: str) -> None:
+    """Loosen a candidate that closes a loop of assets waiting on each other: its exchanges made
+    controllable (the rules ask a controlled exchange for its full capacity, so it still carries
+    what it can), then its added converter run on a setpoint the rules choose; a candidate that
+    cannot be compiled even so is not simulated, and says why."""
+    from sim_env.graph.compile import CompileError
+
+    try:
+        sweep.with_candidates(doc, [p.candidate for p in plans], source)
+        return
+    except CompileError:
+        pass
+    for p in plans:  # only when the batch fails: compile each alone to find the ones that loop
+        err = _compiles(doc, p.candidate, source)
+        if err is None:
+            continue
+        for e in p.candidate.exchanges:
+            e["control"] = "controllable"
+        err = _compiles(doc, p.candidate, source)
+        if err is not None:
+            for _, asset in p.candidate.assets:
+                for comp in asset.get("components", []):
+                    if comp.get("type") == "converter":
+                        comp["control"] = "setpoint"
+            err = _compiles(doc, p.candidate, source)
+        if err is None:
+            p.notes.append("run under control (controllable exchanges, a setpoint): passive, it would close a loop "
+                           "of assets waiting on each other")
+        else:
+            loop = str(err).split("cycle", 1)[-1].split(";")[0].strip()
+            p.why_not, p.candidate, p.investment = f"not simulated: it closes a loop of assets waiting on each other " \
+                                                   f"in the twin, even under control {loop}", None, None
+
+
+def _compiles(doc: dict, cand: sweep.Candidate, source: str):
+    from sim_env.graph.compile import CompileError
+
+    try:
+        sweep.with_candidates(doc, [cand], source)
+    except CompileError as err:
+        return err
+    return None
+
+
+class _Row:
+    """A run's totals where :func:`~sim_env.match.benefits.company_money` wants a GraphResult."""
+
+    def __init__(self, totals: dict[str, float]):
+        self.totals = totals
+
+
+def _flow_names(cp) -> dict[str, tuple[str, str, str]]:
+    company = {n.key.split(".")[0]: n.company for n in cp.graph.nodes}  # asset -> company
+    return {link.id: (company.get(link.src.split(".")[0], link.src), company.get(link.dst.split(".")[0], link.dst),
+                      link.resource.value) for link in cp.graph.links}
+
+
+def _best_set(out: Outcome, doc, graph, cp, masks, todo: list[Plan], k: int, hours, exo_seed, specialise) -> None:
+    """The best set of ``k`` (greedy), and the Shapley split of its money over its companies."""
+    import numpy as np
+
+    from sim_env.graph.baselines import GraphRules
+    from sim_env.graph.evaluate import evaluate_batch
+
+    from .benefits import shapley
+
+    per_year = 8760.0 / hours
+    picked = sweep.best_set(doc, [p.candidate for p in todo], k, hours=hours, exo_seed=exo_seed,
+                            specialise=specialise, source=graph.source)
+    out.best = [(cid, a * per_year, g * per_year) for cid, a, g in picked]
+    ids = [p.candidate.id for p in todo]
+    chosen = [todo[ids.index(cid)] for cid, _, _ in picked][:8]  # 2**8 rows at most
+    if not chosen:
+        return
+    rows = []
+    for bits in range(1 << len(chosen)):
+        row = masks[0].copy()
+        for j, p in enumerate(chosen):
+            if bits >> j & 1:
+                row = np.maximum(row, masks[1 + ids.index(p.candidate.id)])
+        rows.append(row)
+    runs = evaluate_batch(GraphRules(), cp, np.array(rows), hours=hours, exo_seed=exo_seed, specialise=specialise)
+    value = np.array([(runs[0].cost - r.cost) * per_year for r in runs])
+    players = sorted({c for p in chosen for c in p.companies})
+    out.shapley = shapley(players, [p.companies for p in chosen], value)
+    out.shapley_investment = {c: 0.0 for c in players}
+    for p in chosen:  # the investment game is additive: each candidate's shared by its two companies
+        for c in set(p.companies):
+            out.shapley_investment[c] += (p.investment.capex if p.investment else 0.0) / len(set(p.companies))
