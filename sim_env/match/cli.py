@@ -36,6 +36,14 @@ def match_command(
     distance_km: float = typer.Option(2.0, "--distance-km", help="route length between sites without coordinates"),
     seed: int = typer.Option(0, "--seed", help="seed of the year of series behind hourly profiles"),
     write_template: Path = typer.Option(None, "--write-template", help="write the company template (XLSX) and exit"),
+    simulate: bool = typer.Option(False, "--simulate", help="simulate the top candidates in the twin for a year and "
+                                  "re-rank them by simulated benefit"),
+    optimum: bool = typer.Option(False, "--optimum", help="with --simulate: rank by the optimum re-solved per candidate"),
+    ray: str = typer.Option(None, "--ray", help="with --simulate: run the batch on the Ray cluster at ADDRESS"),
+    set_size: int = typer.Option(0, "--set", min=0, help="with --simulate: grow the best set of K candidates "
+                                 "(alone vs marginal) and split it by Shapley"),
+    report: Path = typer.Option(None, "--report", help="with --simulate: write the per-company HTML report here"),
+    hours: float = typer.Option(8760.0, "--hours", min=1.0, help="with --simulate: hours simulated (scaled to a year)"),
 ) -> None:
     """Rank candidate exchanges of PARK: every output against every input of the other companies."""
     if write_template is not None:
@@ -76,12 +84,26 @@ def match_command(
         _fail(str(e))
     cands, rejected, profs = match_park(graph, opts, extra, seed)
     shown = cands[:top]
+    if simulate or optimum or ray or set_size or report:
+        _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours)
+        return
     if fmt == "json":
         _json(graph, shown, rejected if explain else [], profs, len(cands))
     elif fmt == "csv":
         _csv(shown)
     else:
         _table(graph, shown, rejected, explain, len(cands), profs)
+
+
+def _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours) -> None:
+    if not simulate:
+        _fail("--optimum, --ray, --set and --report go with --simulate")
+    from .simulate_cli import run_simulation
+
+    # the park's own exchanges are the base the candidates are simulated against: not among the K
+    shown = [c for c in cands if c.existing is None][:top] if existing == "mark" else cands[:top]
+    run_simulation(graph, shown, opts, fmt=fmt, hours=hours, seed=seed, optimum=optimum, ray=ray, set_size=set_size,
+                   report=report)
 
 
 def _json(graph, shown, rejected, profs, total: int) -> None:

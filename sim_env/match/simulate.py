@@ -69,6 +69,12 @@ def _ident(text: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
 
 
+def park_doc(graph: ParkGraph) -> dict:
+    """The resolved park's v2 document as plain data, for :func:`~sim_env.graph.sweep.with_candidates`
+    (a v1 file migrated; exchanges removed with ``without_exchanges`` stay removed)."""
+    return graph.doc.model_dump(by_alias=True, mode="json", exclude_unset=True)
+
+
 def grid_port(graph: ParkGraph) -> tuple[str, str] | None:
     """``(port, component key)`` of the park's electricity purchase (a market with an import price)."""
     for n in graph.nodes:
@@ -97,6 +103,9 @@ def plan(graph: ParkGraph, matches: list[Match], rate: float) -> list[Plan]:
 
 def _plan(rank: int, m: Match, grid: tuple[str, str] | None, rate: float) -> Plan:
     p = Plan(rank, m, None)
+    if m.existing:
+        p.why_not = f"not simulated: already in the park as exchange {m.existing}"
+        return p
     if m.input is None or not m.input.port:
         p.why_not = f"not simulated: {m.receiver} states no input port for it (a new input it would have to build)"
         return p
@@ -309,13 +318,35 @@ def _flow_names(cp) -> dict[str, tuple[str, str, str]]:
                       link.resource.value) for link in cp.graph.links}
 
 
-def _best_set(out: Outcome, doc, graph, cp, masks, todo: list[Plan], k: int, hours, exo_seed, specialise) -> None:
-    """The best set of ``k`` (greedy), and the Shapley split of its money over its companies."""
+def subset_values(cp, masks, chosen: list[int], *, hours: float = 8760.0, exo_seed: int = 0,
+                  specialise: str | None = None):
+    """Money the park saves per year with each subset of candidates built, in one batch of ``2**n`` rows.
+
+    :param cp: the park compiled with the candidates (:func:`~sim_env.graph.sweep.with_candidates`)
+    :param masks: its masks (row 0 the park, row ``1 + i`` candidate ``i``)
+    :param chosen: the candidates' indices (at most 8)
+    :returns: ``(2**n,)``: entry ``bits`` has candidate ``chosen[j]`` built where bit ``j`` is set
+    """
     import numpy as np
 
     from sim_env.graph.baselines import GraphRules
     from sim_env.graph.evaluate import evaluate_batch
 
+    if len(chosen) > 8:
+        raise ValueError(f"{len(chosen)} candidates: subsets are simulated for at most 8 (256 rows)")
+    rows = []
+    for bits in range(1 << len(chosen)):
+        row = masks[0].copy()
+        for j, i in enumerate(chosen):
+            if bits >> j & 1:
+                row = np.maximum(row, masks[1 + i])
+        rows.append(row)
+    runs = evaluate_batch(GraphRules(), cp, np.array(rows), hours=hours, exo_seed=exo_seed, specialise=specialise)
+    return np.array([(runs[0].cost - r.cost) * 8760.0 / hours for r in runs])
+
+
+def _best_set(out: Outcome, doc, graph, cp, masks, todo: list[Plan], k: int, hours, exo_seed, specialise) -> None:
+    """The best set of ``k`` (greedy), and the Shapley split of its money over its companies."""
     from .benefits import shapley
 
     per_year = 8760.0 / hours
@@ -326,15 +357,8 @@ def _best_set(out: Outcome, doc, graph, cp, masks, todo: list[Plan], k: int, hou
     chosen = [todo[ids.index(cid)] for cid, _, _ in picked][:8]  # 2**8 rows at most
     if not chosen:
         return
-    rows = []
-    for bits in range(1 << len(chosen)):
-        row = masks[0].copy()
-        for j, p in enumerate(chosen):
-            if bits >> j & 1:
-                row = np.maximum(row, masks[1 + ids.index(p.candidate.id)])
-        rows.append(row)
-    runs = evaluate_batch(GraphRules(), cp, np.array(rows), hours=hours, exo_seed=exo_seed, specialise=specialise)
-    value = np.array([(runs[0].cost - r.cost) * per_year for r in runs])
+    value = subset_values(cp, masks, [ids.index(p.candidate.id) for p in chosen], hours=hours, exo_seed=exo_seed,
+                          specialise=specialise)
     players = sorted({c for p in chosen for c in p.companies})
     out.shapley = shapley(players, [p.companies for p in chosen], value)
     out.shapley_investment = {c: 0.0 for c in players}
