@@ -31,10 +31,15 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 
 def hours_of(run: Run, t: int) -> float:
-    """Simulated hours since the run's start at the beginning of step ``t`` (an hour of the generated year)."""
+    """Simulated hours since the run's start at the beginning of step ``t`` (an hour of the generated year).
+
+    Steps in the half year before the start are negative: the controller's steps while it waited for
+    fresh levels, before the run began. A run across the year's end wraps to positive hours.
+    """
     dt = float(run.meta["dt_h"])
     per_year = round(8760.0 / dt)
-    return ((int(t) - int(run.meta["start"])) % per_year) * dt
+    k = (int(t) - int(run.meta["start"])) % per_year
+    return (k - per_year if k > per_year // 2 else k) * dt
 
 
 def sankey(cp: CompiledPark, uses: list[ExchangeUse], by: str = "asset") -> go.Figure:

@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from cloud.demo.browser import chromium, render
 from cloud.demo.offline import LoopStrategy, kpi_match, offline, offline_of_run, synthetic_run
-from cloud.demo.plots import columns, cumulative, sankey, storage
+from cloud.demo.plots import columns, cumulative, hours_of, sankey, storage
 from cloud.demo.report import PLOT_IDS, SECTIONS, write_report
 from cloud.demo.runfiles import Run, load_run
 from sim_env.graph.baselines import make_graph_strategy
@@ -137,6 +137,8 @@ def test_storage_levels_as_fractions_of_capacity():
     assert list(fig.data[0].x) == [1.0, 2.0, 3.0]  # hours after each step
     fig = storage(Run(None, meta, [{"S": []}]))  # the levels missing: said on the figure
     assert "lack" in fig.layout.annotations[0].text
+    late = Run(None, {**meta, "start": 8750})
+    assert [hours_of(late, t) for t in (8745, 8750, 8759, 0, 5)] == [-5.0, 0.0, 9.0, 10.0, 15.0]  # before, across the year
 
 
 def test_cumulative_cost_and_the_difference_to_the_rules():
