@@ -106,6 +106,7 @@ class _Kind:
     names: list[str] = field(default_factory=list)
     static: list[dict] = field(default_factory=list)
     varying: list[dict] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
 
 
 def _default(attr: str):
@@ -115,12 +116,15 @@ def _default(attr: str):
 class _Network:
     """Collects buses, links, generators... and their series; builds the :class:`pypsa.Network`."""
 
-    def __init__(self, T: int):
-        self.T = T
+    def __init__(self, T: int, src: str):
+        self.T, self.src = T, src
         self.kinds: dict[str, _Kind] = {}
 
     def add(self, cls: str, name: str, **attrs) -> None:
         k = self.kinds.setdefault(cls, _Kind())
+        if name in k.taken:  # e.g. an exchange id equal to a converter's key: PyPSA names must be unique
+            raise PypsaExportError(f"{self.src}: two PyPSA {cls}s would be named {name!r}; rename one of them")
+        k.taken.add(name)
         static, varying = {}, {}
         for a, v in attrs.items():
             if isinstance(v, np.ndarray) and v.ndim == 1:
@@ -196,7 +200,7 @@ class _Exporter:
         self.C = np.ascontiguousarray(coef[year, steps, :])
         self.mask = cp.LE if mask is None else np.asarray(mask, dtype=np.float64)
         self.dt = cp.dt_h
-        self.net = _Network(T)
+        self.net = _Network(T, self.src)
         self.released = {b for b in range(len(cp.bus_ids))
                          if cp.BI[b, 0] >= 0 and cp.NF[cp.BI[b, 0], F_RELEASE] > 0.0}
         self.meta: dict = {"park": cp.graph.source, "dt_h": self.dt, "start": start, "year": year, "T": T,
