@@ -67,6 +67,7 @@ class MqttSettings:
 class Counters:
     steps: int = 0
     commands: int = 0
+    setpoints: int = 0  # setpoints sent (a command carries one per tag of its node)
     applied: int = 0
     rejected: int = 0
     failed: int = 0
@@ -321,6 +322,7 @@ class Controller:
                 self.pending[cid] = (time.monotonic(), node)
             self.client.publish(topics.command(self.park_id, node), encode(cmd), qos=1)
             self.counters.commands += 1
+            self.counters.setpoints += len(sps)
             ids.append(cid)
         return ids
 

@@ -361,8 +361,13 @@ class Demo:
             if r.get("seq") is not None:
                 by_q[str(r.get("quality"))] = by_q.get(str(r.get("quality")), 0) + 1
         sent = seqs[-1] - seqs[0] + 1 if seqs else 0
+        gaps, prev = [], seqs[0] if seqs else 0
+        for q in seqs[1:]:
+            if q > prev + 1 and len(gaps) < 20:
+                gaps.append([prev + 1, q - 1])
+            prev = q
         return {"readings_sent": sent, "points_in_influx": len(seqs), "by_quality": by_q,
-                "ratio": len(seqs) / sent if sent else 0.0, "missing_seqs": sent - len(seqs)}
+                "ratio": len(seqs) / sent if sent else 0.0, "missing_seqs": sent - len(seqs), "missing_ranges": gaps}
 
     def write(self) -> Path:
         """run.json, plant.jsonl, controller.jsonl; then offline.json, report.html and grafana/."""
@@ -386,7 +391,8 @@ class Demo:
                "kpi_names": list(self.plant.twin.kpi_names), "stores": stores,
                "store_capacity": {k: float(cp.NF[i, 0]) for k, i in zip(stores, idx, strict=True)},
                "wall_s": self.wall_s, "completeness": self.completeness(),
-               "setpoints": {"commanded": c.commands if c else 0, "applied": c.applied if c else 0,
+               "setpoints": {"commanded": c.commands if c else 0, "sent": c.setpoints if c else 0,
+                             "applied": c.applied if c else 0,
                              "rejected": c.rejected if c else 0, "failed": c.failed if c else 0,
                              "timeouts": c.ack_timeouts if c else 0},
                "blind_steps": c.blind_steps if c else 0, "faults": self.faults_done,
