@@ -27,18 +27,35 @@ def chromium() -> str | None:
 
 
 def render(page: str | Path, png: str | Path | None = None, width: int = 1300, height: int = 4400,
-           timeout_s: float = 90.0) -> str:
+           timeout_s: float = 60.0, tries: int = 2) -> str:
     """Load ``page`` in headless Chromium; return its DOM after the scripts ran, and write a screenshot.
 
     :param page: an HTML file
     :param png: where to write the screenshot (None: none)
     :param width: window width (px)
     :param height: window height (px): the screenshot shows this much of the page
-    :param timeout_s: give up after this long (the browser is killed)
+    :param timeout_s: give up on one try after this long (the browser is killed)
+    :param tries: tries before giving up: a headless Chromium on a loaded machine now and then never
+        finishes its virtual time, and a fresh one does (a page that fails to draw fails every try)
     """
+    if tries < 1:
+        raise ValueError(f"tries must be at least 1, got {tries}")
     binary = chromium()
     if binary is None:
         raise RuntimeError("no Chromium on PATH: apt-get install chromium (Debian's package)")
+    for _ in range(tries - 1):
+        try:
+            return _render_once(binary, page, png, width, height, timeout_s)
+        except TimeoutError:
+            continue
+    try:
+        return _render_once(binary, page, png, width, height, timeout_s)
+    except TimeoutError:
+        raise RuntimeError(f"chromium did not finish {page} in {timeout_s:g} s, {tries} tries") from None
+
+
+def _render_once(binary: str, page: str | Path, png: str | Path | None, width: int, height: int,
+                 timeout_s: float) -> str:
     url = Path(page).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="aisym-chromium-") as profile:
         cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -54,7 +71,7 @@ def render(page: str | Path, png: str | Path | None = None, width: int = 1300, h
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            raise RuntimeError(f"chromium did not finish {page} in {timeout_s:g} s") from None
+            raise TimeoutError(page) from None
     if proc.returncode != 0 or "<html" not in out:
         raise RuntimeError(f"chromium failed on {page} (exit {proc.returncode}): {err.strip()[-600:]}")
     return out
