@@ -129,9 +129,9 @@ def _figures(cp: CompiledPark, res: GraphResult) -> tuple[float, float, float]:
 
 
 def benefits(cp: CompiledPark, base: GraphResult, rows: list[GraphResult], ids: list[str],
-             candidates: list[Candidate]) -> list[Benefit]:
-    """Each row's benefit against ``base``."""
-    w0, r0, e0 = _figures(cp, base)
+             candidates: list[Candidate], base_cp: CompiledPark | None = None) -> list[Benefit]:
+    """Each row's benefit against ``base`` (a run of ``base_cp`` when given, else of ``cp``)."""
+    w0, r0, e0 = _figures(base_cp or cp, base)
     out = []
     for res, cid, c in zip(rows, ids, candidates, strict=True):
         w, r, e = _figures(cp, res)
@@ -143,8 +143,13 @@ def benefits(cp: CompiledPark, base: GraphResult, rows: list[GraphResult], ids: 
 
 def simulate(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, exo_seed: int = 0,
              specialise: str | None = None, ray_address: str | None = None, chunk: int = 256,
-             source: str = "park") -> tuple[GraphResult, list[Benefit], dict[str, float]]:
+             source: str = "park", own_base: bool = True) -> tuple[GraphResult, list[Benefit], dict[str, float]]:
     """A year of the park and of each candidate alone, under the generic rules.
+
+    The rules value each bus over every exchange the compiled park has, switched on or not, so an
+    idle candidate can change their choices in every row (a heat pump's heat makes a bus worth
+    more). With ``own_base`` the park as it is also runs on its own, compiled without the
+    candidates, and benefits are against that run.
 
     :param doc: the park's v2 document (:func:`park_document`)
     :param candidates: what to simulate
@@ -152,6 +157,7 @@ def simulate(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, e
     :param exo_seed: seed of the weather and price year
     :param specialise: kernel specialisation (``"fold"`` for large sweeps)
     :param ray_address: run chunks of ``chunk`` candidates as Ray tasks on this cluster
+    :param own_base: the base is the park run without the candidates compiled in (else row 0 of the batch)
     :returns: the base run, each candidate's benefit (in the given order) and timings
     """
     from .baselines import GraphRules
@@ -161,9 +167,14 @@ def simulate(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, e
         return _simulate_ray(doc, candidates, hours, exo_seed, specialise, ray_address, chunk, source)
     cp, masks = with_candidates(doc, candidates, source)
     runs = evaluate_batch(GraphRules(), cp, masks, hours=hours, exo_seed=exo_seed, specialise=specialise)
-    out = benefits(cp, runs[0], runs[1:], [c.id for c in candidates], candidates)
+    base, base_cp = runs[0], None
+    if own_base:
+        base_cp, _ = with_candidates(doc, [], source)
+        base = evaluate_batch(GraphRules(), base_cp, base_cp.LE[None, :], hours=hours, exo_seed=exo_seed,
+                              specialise=specialise)[0]
+    out = benefits(cp, base, runs[1:], [c.id for c in candidates], candidates, base_cp)
     seconds = time.perf_counter() - t0
-    return runs[0], out, {"seconds": seconds, "candidate_years_per_min": 60.0 * len(candidates) * hours / 8760 / seconds}
+    return base, out, {"seconds": seconds, "candidate_years_per_min": 60.0 * len(candidates) * hours / 8760 / seconds}
 
 
 def _chunk_task(doc, candidates, hours, exo_seed, specialise, source):

@@ -82,20 +82,30 @@ def investment(m, t: costs.Transport, capacity: float | None, rate: float) -> In
     return Investment(sum(a for _, a, _ in items), items)
 
 
-def company_money(cp, res, charged: dict[str, str] | None = None) -> dict[str, float]:
-    """Money each company spends over run ``res`` (park currency): its components' costs.
+def company_money(cp, res, charged: dict[str, str] | None = None, own: set[str] | frozenset = frozenset()
+                  ) -> dict[str, float]:
+    """Money each company spends over run ``res`` (park currency): its components' costs, and the
+    running cost of the exchanges it receives.
 
     What a seller books (a market, a priced source such as a waterworks) is paid by the companies
     its exchanges reach, in proportion to what each exchange carried over the run (a mean price:
     hourly prices are not split hour by hour).
 
     :param charged: component key -> company that pays that component's cost instead
+    :param own: exchanges left out (a candidate's: its split rule says who pays them)
     """
+    from sim_env.graph.compile import L_COST
+
     charged = charged or {}
     owner = {port.bus: node.company for node in cp.graph.nodes for port in node.ports.values()}
     out: dict[str, float] = {}
+    for e, link in enumerate(cp.graph.links):
+        cost = cp.LF[e, L_COST] * res.totals.get(f"flow:{link.id}", 0.0)
+        if link.id not in own and cost != 0.0:
+            who = owner.get(link.dst, link.dst)
+            out[who] = out.get(who, 0.0) + cost
     for node, key in zip(cp.graph.nodes, cp.node_keys, strict=True):
-        cost = res.totals[f"cost:{key}"]
+        cost = res.totals.get(f"cost:{key}", 0.0)  # a candidate's asset is not in the base run
         payers = {charged[key]: 1.0} if key in charged else _buyers(cp, res, node, owner)
         for who, part in payers.items():
             out[who] = out.get(who, 0.0) + cost * part

@@ -244,9 +244,10 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
         opt, t = sweep.optimum_benefits(doc, cands, hours=optimum_hours, exo_seed=exo_seed, source=graph.source)
         out.timings.update({f"optimum_{k}": v for k, v in t.items()})
     for i, (p, b) in enumerate(zip(todo, bens, strict=True)):
-        m0 = company_money(cp, base, p.charged)
-        m1 = company_money(cp, _Row(b.totals), p.charged)
-        saved = {c: (m0[c] - m1.get(c, 0.0)) * per_year for c in m0}
+        own = {e["id"] for e in p.candidate.exchanges}
+        m0 = company_money(cp, base, p.charged, own)
+        m1 = company_money(cp, _Row(b.totals), p.charged, own)
+        saved = {c: (m0.get(c, 0.0) - m1.get(c, 0.0)) * per_year for c in {*m0, *m1}}
         running = sum(float(e.get("transport_cost", 0.0)) * b.carried[e["id"]] for e in p.candidate.exchanges)
         s = Simulated(p, b, per_year, {c: v for c, v in saved.items() if abs(v) > 1e-9}, running * per_year,
                       b.carried[p.delivery] * per_year,
