@@ -187,6 +187,8 @@ def _spill_buses(cp: CompiledPark, released: set[int]) -> list[int]:
 
 
 class _Exporter:
+    """One park's horizon, component by component, into a :class:`_Network` (see :func:`to_pypsa`)."""
+
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int, year: int, relax: bool,
                  mask: np.ndarray | None):
         if coef.ndim != 3 or coef.shape[2] != len(cp.values) or not 0 <= year < coef.shape[0]:
