@@ -224,87 +224,57 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     :param optimum: rank by the optimum re-solved per candidate over ``optimum_hours`` instead
     :param ray_address: run the batch on this Ray cluster
     """
-    from .benefits import company_money, splits
+    from .batches import batches
 
-    _break_cycles(doc, [p for p in plans if p.candidate is not None], graph.source)
-    todo = [p for p in plans if p.candidate is not None]
+    groups = batches(doc, [p for p in plans if p.candidate is not None], graph.source)
+    todo = [p for g in groups for p in g]
     skipped = [p for p in plans if p.candidate is None]
     out = Outcome(graph.park.id, graph.currency, hours, None, [], skipped)
-    if not todo:
-        return out
-    cands = [p.candidate for p in todo]
-    base, bens, timing = sweep.simulate(doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
-                                        ray_address=ray_address, source=graph.source)
-    out.base, out.timings = base, dict(timing)
-    cp, masks = sweep.with_candidates(doc, cands, graph.source)
-    out.flow_names = _flow_names(cp)
     per_year = 8760.0 / hours
-    opt = None
-    if optimum:
-        opt, t = sweep.optimum_benefits(doc, cands, hours=optimum_hours, exo_seed=exo_seed, source=graph.source)
-        out.timings.update({f"optimum_{k}": v for k, v in t.items()})
-    for i, (p, b) in enumerate(zip(todo, bens, strict=True)):
-        own = {e["id"] for e in p.candidate.exchanges}
-        m0 = company_money(cp, base, p.charged, own)
-        m1 = company_money(cp, _Row(b.totals), p.charged, own)
-        saved = {c: (m0.get(c, 0.0) - m1.get(c, 0.0)) * per_year for c in {*m0, *m1}}
-        running = sum(float(e.get("transport_cost", 0.0)) * b.carried[e["id"]] for e in p.candidate.exchanges)
-        s = Simulated(p, b, per_year, {c: v for c, v in saved.items() if abs(v) > 1e-9}, running * per_year,
-                      b.carried[p.delivery] * per_year,
-                      None if opt is None else opt[i] * 8760.0 / optimum_hours)
-        sup, rec = p.companies
-        s.shares = splits(sup, rec, saved.get(sup, 0.0), saved.get(rec, 0.0), s.running, s.delivered,
-                          p.investment) if sup != rec else []
-        out.simulated.append(s)
+    compiled = {}
+    for group in groups:  # one batch each: candidates of two groups would close a loop of waiting assets together
+        cands = [p.candidate for p in group]
+        base, bens, timing = sweep.simulate(doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
+                                            ray_address=ray_address, source=graph.source)
+        out.base = base
+        for k, v in timing.items():
+            out.timings[k] = out.timings.get(k, 0.0) + v if k == "seconds" else v
+        cp, masks = sweep.with_candidates(doc, cands, graph.source)
+        out.flow_names.update(_flow_names(cp))
+        opt = None
+        if optimum:
+            opt, t = sweep.optimum_benefits(doc, cands, hours=optimum_hours, exo_seed=exo_seed, source=graph.source)
+            out.timings.update({f"optimum_{k}": v for k, v in t.items()})
+        for i, (p, b) in enumerate(zip(group, bens, strict=True)):
+            compiled[p.id] = (cp, masks, group)
+            out.simulated.append(_simulated(cp, base, p, b, per_year,
+                                            None if opt is None else opt[i] * 8760.0 / optimum_hours))
+    if todo:
+        n = sum(len(g) for g in groups)
+        out.timings["candidate_years_per_min"] = 60.0 * n * hours / 8760 / max(out.timings["seconds"], 1e-9)
+        out.timings["batches"] = len(groups)
     out.simulated.sort(key=lambda s: -s.net)
-    if set_size > 0:
-        _best_set(out, doc, graph, cp, masks, todo, set_size, hours, exo_seed, specialise)
+    if set_size > 0 and out.simulated:
+        cp, masks, group = compiled[out.simulated[0].plan.id]  # among the candidates that compile with the best
+        _best_set(out, doc, graph, cp, masks, group, set_size, hours, exo_seed, specialise)
     return out
 
 
-def _break_cycles(doc: dict, plans: list[Plan], source: str) -> None:
-    """Loosen a candidate that closes a loop of assets waiting on each other: its exchanges made
-    controllable (the rules ask a controlled exchange for its full capacity, so it still carries
-    what it can), then its added converter run on a setpoint the rules choose; a candidate that
-    cannot be compiled even so is not simulated, and says why."""
-    from sim_env.graph.compile import CompileError
+def _simulated(cp, base, p: Plan, b: sweep.Benefit, per_year: float, optimum: float | None) -> Simulated:
+    """A candidate's figures per year, each company's own books and the split rules."""
+    from .benefits import company_money, splits
 
-    try:
-        sweep.with_candidates(doc, [p.candidate for p in plans], source)
-        return
-    except CompileError:
-        pass
-    for p in plans:  # only when the batch fails: compile each alone to find the ones that loop
-        err = _compiles(doc, p.candidate, source)
-        if err is None:
-            continue
-        for e in p.candidate.exchanges:
-            e["control"] = "controllable"
-        err = _compiles(doc, p.candidate, source)
-        if err is not None:
-            for _, asset in p.candidate.assets:
-                for comp in asset.get("components", []):
-                    if comp.get("type") == "converter":
-                        comp["control"] = "setpoint"
-            err = _compiles(doc, p.candidate, source)
-        if err is None:
-            p.notes.append("run under control (controllable exchanges, a setpoint): passive, it would close a loop "
-                           "of assets waiting on each other")
-        else:
-            loop = str(err).split("cycle", 1)[-1].split(";")[0].strip()
-            p.why_not, p.candidate, p.investment = f"not simulated: it closes a loop of assets waiting on each other " \
-                                                   f"in the twin, even under control {loop}", None, None
-
-
-def _compiles(doc: dict, cand: sweep.Candidate, source: str):
-    from sim_env.graph.compile import CompileError
-
-    try:
-        sweep.with_candidates(doc, [cand], source)
-    except CompileError as err:
-        return err
-    return None
-
+    own = {e["id"] for e in p.candidate.exchanges}
+    m0 = company_money(cp, base, p.charged, own)
+    m1 = company_money(cp, _Row(b.totals), p.charged, own)
+    saved = {c: (m0.get(c, 0.0) - m1.get(c, 0.0)) * per_year for c in {*m0, *m1}}
+    running = sum(float(e.get("transport_cost", 0.0)) * b.carried[e["id"]] for e in p.candidate.exchanges)
+    s = Simulated(p, b, per_year, {c: v for c, v in saved.items() if abs(v) > 1e-9}, running * per_year,
+                  b.carried[p.delivery] * per_year, optimum)
+    sup, rec = p.companies
+    s.shares = splits(sup, rec, saved.get(sup, 0.0), saved.get(rec, 0.0), s.running, s.delivered,
+                      p.investment) if sup != rec else []
+    return s
 
 class _Row:
     """A run's totals where :func:`~sim_env.match.benefits.company_money` wants a GraphResult."""
