@@ -23,7 +23,8 @@ def ingest(
     ca_file: Path = typer.Option(None, help="CA certificate: connect with TLS [env AISYM_MQTT_CA_FILE]."),
     influx_url: str = typer.Option(None, help="InfluxDB URL [env AISYM_INFLUX_URL]."),
     influx_db: str = typer.Option(None, help="InfluxDB database [env AISYM_INFLUX_DB, default aisym]."),
-    group: str = typer.Option(None, help="Shared-subscription group; instances in a group split the load."),
+    group: str = typer.Option(None, help="Shared-subscription group; instances in a group split the load; "
+                              "'none': a plain subscription (one instance; survives a broker restart)."),
     client_id: str = typer.Option(None, help="MQTT client id, stable across restarts (default from host and group)."),
     state_dir: Path = typer.Option(None, help="Folder of the spill queue and dead letters (SQLite)."),
     batch_points: int = typer.Option(None, help="Points per InfluxDB write (default 5000)."),

@@ -14,7 +14,7 @@ Each step of the park's clock the controller
 
 A level older than ``stale_after_s`` or not ``good`` makes the controller **blind**: it commands
 every setpoint's ``control.safe_default`` instead and says so in its log, its health counters
-(MQTT ``health`` and the ``controller_health`` series) and its status, until fresh levels return.
+(the ``controller_health`` series in InfluxDB) and its status, until fresh levels return.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from aisym.contract import (
     Command,
-    Health,
     Setpoint,
     Status,
     decode_ack,
@@ -363,14 +362,14 @@ class Controller:
         self.counters.ack_timeouts += len(old)
 
     def health(self) -> None:
-        """Publish the counters (MQTT ``health``) and write them as ``controller_health``."""
+        """Write the counters as the ``controller_health`` series (the contract lets a service account
+        publish only its status over MQTT; the ingestor dead-letters anything else from it)."""
         c = self.counters
         counters = {"steps": c.steps, "commands": c.commands, "applied": c.applied, "rejected": c.rejected,
                     "failed": c.failed, "ack_timeouts": c.ack_timeouts, "blind_steps": c.blind_steps,
                     "blind": int(self.blind), "telemetry": c.telemetry}
         user = self.mqtt_settings.user
-        self.client.publish(topics.health(self.park_id, user), encode(Health(v=1, node=user, ts=now_ms(),
-                                                                             counters=counters)), qos=1)
+        self.last_health = counters  # a service account publishes only its status over MQTT (the contract)
         if self.influx is not None:
             fields = ",".join(f"{k}={float(v)}" for k, v in counters.items())
             try:

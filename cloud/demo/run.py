@@ -163,7 +163,8 @@ class Demo:
         log_file = (self.out / "ingest.log").open("ab")
         self.procs["ingest"] = subprocess.Popen(
             [sys.executable, "-m", "aisym", "ingest", "--park", str(self.park_file), "--state-dir",
-             str(self.out / "ingest-state"), "--health-interval", "2"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+             str(self.out / "ingest-state"), "--health-interval", "2", "--group", "none"],  # plain: see IngestConfig.group
+            env=env, stdout=log_file, stderr=subprocess.STDOUT)
 
     def _start_controller(self) -> None:
         from aisym.influx import InfluxV1
@@ -228,10 +229,13 @@ class Demo:
         seen = 0
         bar = self._progress(steps) if progress else None
         try:
-            # the run starts at the first step the controller commanded with fresh levels
-            while self.controller.counters.steps == 0 or self.controller.blind:
+            # the run starts once every device link of the gateway is up and the controller
+            # commanded with fresh levels
+            ready_by = time.monotonic() + 60.0
+            while (self.controller.counters.steps == 0 or self.controller.blind
+                   or (time.monotonic() < ready_by and not self._gateway_ready())):
                 self._check_alive()
-                time.sleep(0.05)
+                time.sleep(0.1)
             first = self.plant.clock.steps
             before = next((r for r in reversed(self.plant.history) if r["step"] == first), None)
             self.S_start = None if before is None or "S" not in before else [float(x) for x in before["S"]]
@@ -258,6 +262,20 @@ class Demo:
         finally:
             if bar is not None:
                 bar(None)
+
+    def _gateway_ready(self) -> bool:
+        """The gateway's last health report says every device and OPC UA link is online."""
+        from aisym.influx import InfluxV1
+
+        db = InfluxV1(self.st["influx_url"], self.st["influx_db"], "admin", self.st["influx_users"]["admin"])
+        try:
+            rows = db.rows(f"SELECT last(*) FROM node_health WHERE node = '{GATEWAY_NODE}'")
+        except Exception:
+            return False
+        finally:
+            db.close()
+        online = {k: v for k, v in (rows[0] if rows else {}).items() if k.endswith("_online")}
+        return bool(online) and all(v == 1 for v in online.values())
 
     def _check_alive(self) -> None:
         for name, p in self.procs.items():
@@ -334,13 +352,30 @@ class Demo:
                 return
             time.sleep(0.25)
 
-    def _drain_ingest(self, timeout_s: float = 20.0) -> None:
-        """Wait until the number of points of the gateway in InfluxDB stops growing."""
-        last, stable, end = -1, 0, time.monotonic() + timeout_s
-        while time.monotonic() < end and stable < 3:
+    def _last_seq(self) -> int:
+        """The last seq the gateway's spool gave out (SQLite's AUTOINCREMENT counter)."""
+        import sqlite3
+
+        try:
+            with sqlite3.connect(f"file:{self.out / 'gateway-spool.db'}?mode=ro", uri=True, timeout=1) as db:
+                row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'readings'").fetchone()
+            return int(row[0]) if row else 0
+        except sqlite3.Error:
+            return 0
+
+    def _drain_ingest(self, timeout_s: float = 60.0) -> None:
+        """Wait until InfluxDB holds every seq the gateway gave out (or, failing that, until the
+        count has stopped growing for 5 s within ``timeout_s``)."""
+        want = self._last_seq()
+        last, since, end = -1, time.monotonic(), time.monotonic() + timeout_s
+        while time.monotonic() < end:
             n = self.completeness().get("points_in_influx", 0)
-            stable = stable + 1 if n == last else 0
-            last = n
+            if want and n >= want:
+                return
+            if n != last:
+                last, since = n, time.monotonic()
+            elif time.monotonic() - since > 5.0:
+                return
             time.sleep(0.5)
 
     # ------------------------------------------------------------------------------ results
@@ -348,6 +383,8 @@ class Demo:
         """Readings of the gateway in InfluxDB against the seqs it gave out (gaps = lost)."""
         from aisym.influx import InfluxV1
 
+        if not hasattr(self, "st"):
+            return {}
         db = InfluxV1(self.st["influx_url"], self.st["influx_db"], "admin", self.st["influx_users"]["admin"])
         try:
             rows = db.rows(f"SELECT seq, quality FROM /.*/ WHERE node = '{GATEWAY_NODE}'")
@@ -391,8 +428,8 @@ class Demo:
                "kpi_names": list(self.plant.twin.kpi_names), "stores": stores,
                "store_capacity": {k: float(cp.NF[i, 0]) for k, i in zip(stores, idx, strict=True)},
                "wall_s": self.wall_s, "completeness": self.completeness(),
-               "setpoints": {"commanded": c.commands if c else 0, "sent": c.setpoints if c else 0,
-                             "applied": c.applied if c else 0,
+               "setpoints": {"commands": c.commands if c else 0, "commanded": c.setpoints if c else 0,
+                             "sent": c.setpoints if c else 0, "applied": c.applied if c else 0,
                              "rejected": c.rejected if c else 0, "failed": c.failed if c else 0,
                              "timeouts": c.ack_timeouts if c else 0},
                "blind_steps": c.blind_steps if c else 0, "faults": self.faults_done,
@@ -438,12 +475,6 @@ def finish(demo: Demo) -> None:
     from cloud.dashboards import write_all
 
     write_all(demo.graph, demo.out / "grafana", database=demo.st["influx_db"], influx_url=demo.st["influx_url"])
-    try:
-        from cloud.demo.offline import offline
-        from cloud.demo.report import write_report
-    except ImportError:  # the report lands with its own module
-        return
-    run = json.loads((demo.out / "run.json").read_text())
-    res = offline(demo.park_file, demo.strategy_spec, demo.cfg.hours, run["start"], demo.cfg.exo_seed)
-    (demo.out / "offline.json").write_text(json.dumps(res, indent=2, default=float))
-    write_report(demo.out)
+    from cloud.demo.report import write_report
+
+    write_report(demo.out)  # runs the offline comparison from run.json (start, state0) into offline.json

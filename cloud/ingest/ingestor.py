@@ -149,7 +149,8 @@ class Ingestor:
             self.counters.connects += 1
         # A kept session already has them, but subscribing again is harmless and covers a lost one.
         for kind in KINDS:
-            client.subscribe(topics.shared(self.cfg.group, topics.subscription(kind, self.park_id)), qos=1)
+            filt = topics.subscription(kind, self.park_id)
+            client.subscribe(topics.shared(self.cfg.group, filt) if self.cfg.group else filt, qos=1)
         online = Status(v=1, node=self.cfg.mqtt_user, state="online", ts=now_ms(), role="ingestor")
         client.publish(self._status_topic, encode(online), qos=1, retain=True)
         log.info("connected to %s:%s (session present: %s)", self.cfg.mqtt_host, self.cfg.mqtt_port, flags.session_present)
