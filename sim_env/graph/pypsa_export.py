@@ -35,6 +35,7 @@ the network carries in ``n.meta["aisym"]`` (so an exported netCDF file solves th
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -483,6 +484,10 @@ def solve(n, threads: int = 1, time_limit_s: float = 300.0) -> float:
     return float(n.objective + n.objective_constant)
 
 
+def _can_write(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
 def export(park, out: Path, hours: int = 168, start: int = 0, seed: int = 0, fmt: str = "pypsa"):
     """Write ``park`` over ``hours`` from hour ``start`` (series of ``seed``) as a PyPSA netCDF file.
 
@@ -495,8 +500,6 @@ def export(park, out: Path, hours: int = 168, start: int = 0, seed: int = 0, fmt
     :return: the network written
     :raises PypsaExportError: a bad format or target, or a component PyPSA cannot carry
     """
-    import os
-
     from .twin import resolve
 
     if fmt not in FORMATS:
@@ -507,7 +510,7 @@ def export(park, out: Path, hours: int = 168, start: int = 0, seed: int = 0, fmt
         raise PypsaExportError(f"{out}: is a folder; give a file name such as {out / 'park.nc'}")
     if not folder.is_dir():
         raise PypsaExportError(f"{out}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+    if not _can_write(folder) or (out.exists() and not _can_write(out)):
         raise PypsaExportError(f"{out}: cannot write there (permission denied)")
     if hours < 1 or start < 0:
         raise PypsaExportError(f"hours must be >= 1 and start >= 0, got hours={hours}, start={start}")

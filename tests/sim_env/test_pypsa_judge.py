@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from aisym.park.graph import parse_graph
 from sim_env.cli import twin_app
+from sim_env.graph import pypsa_export
 from sim_env.graph.compile import F_CAP, F_PL_OFFSET, F_PL_SLOPE, I_P0, I_P1, I_TYPE, T_STORAGE, compile_park
 from sim_env.graph.lp import Optimum
 from sim_env.graph.pypsa_export import PypsaExportError, solve, to_pypsa
@@ -171,13 +172,16 @@ def test_a_bad_format_is_refused_with_the_formats():
     assert "'csv' is not supported; formats: pypsa" in res.output
 
 
-@pytest.mark.parametrize("where", ["missing", "folder"])
-def test_a_bad_out_path_is_refused_naming_it(tmp_path, where):
-    out = tmp_path / "nowhere" / "park.nc" if where == "missing" else tmp_path
+@pytest.mark.parametrize("where", ["missing", "folder", "read-only"])
+def test_a_bad_out_path_is_refused_naming_it(tmp_path, where, monkeypatch):
+    out = {"missing": tmp_path / "nowhere" / "park.nc", "folder": tmp_path, "read-only": tmp_path / "park.nc"}[where]
+    if where == "read-only":  # the tests may run as root, who may write anywhere: the check is told to say no
+        monkeypatch.setattr(pypsa_export, "_can_write", lambda path: False)
     res = CliRunner().invoke(twin_app, ["export", str(PARKS / "kraakoya.yaml"), "--out", str(out)])
     assert res.exit_code == 2
     assert str(out) in res.output
-    assert ("does not exist" if where == "missing" else "is a folder") in res.output
+    assert {"missing": "does not exist", "folder": "is a folder", "read-only": "cannot write there"}[where] in res.output
+    assert not (tmp_path / "park.nc").exists()
 
 
 def test_an_unsupported_converter_is_named():
