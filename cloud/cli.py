@@ -43,7 +43,7 @@ def ingest(
     import signal
     import threading
 
-    from aisym.cli import load_or_exit
+    from aisym.cli import _is_v2, graph_or_exit, load_or_exit
 
     from .errors import ConfigError
     from .ingest import IngestConfig, Ingestor, Store
@@ -79,7 +79,8 @@ def ingest(
             dead_letter_max_bytes=dead_letter_max_bytes,
             conflict_window=conflict_window,
         )
-        ing = Ingestor(cfg, load_or_exit(park))
+        # a v2 park graph reads as a v1 park where the ingestor looks (park.id, tags, company_of)
+        ing = Ingestor(cfg, graph_or_exit(park) if _is_v2(park) else load_or_exit(park))
     except ConfigError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
