@@ -51,3 +51,19 @@ def test_a_day_of_kalundborg_ranks_every_strategy_against_its_optimum(tmp_path):
     md = files["markdown"].read_text()
     assert "cost (DKK)" in md and "no_heat_pump" in md
     assert files["plot"].stat().st_size > 10_000
+
+
+def test_twin_run_on_a_v2_park_uses_the_compiled_twin(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    out = tmp_path / "kpis.json"
+    r = CliRunner().invoke(app, ["twin", "run", KALUNDBORG, "--hours", "24", "--strategy", "rule", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert data["kpis"]["objective"] > 0 and data["totals"]["cost"] == pytest.approx(data["kpis"]["cost"])
+    r = CliRunner().invoke(app, ["twin", "run", KALUNDBORG, "--hours", "2", "--strategy", "greedy"])
+    assert r.exit_code == 2 and "choose one of random, rule, mpc, optimum" in r.output
