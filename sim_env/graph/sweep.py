@@ -143,13 +143,13 @@ def benefits(cp: CompiledPark, base: GraphResult, rows: list[GraphResult], ids: 
 
 def simulate(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, exo_seed: int = 0,
              specialise: str | None = None, ray_address: str | None = None, chunk: int = 256,
-             source: str = "park", own_base: bool = True) -> tuple[GraphResult, list[Benefit], dict[str, float]]:
+             source: str = "park", own_base: bool = False) -> tuple[GraphResult, list[Benefit], dict[str, float]]:
     """A year of the park and of each candidate alone, under the generic rules.
 
     The rules value each bus over every exchange the compiled park has, switched on or not, so an
     idle candidate can change their choices in every row (a heat pump's heat makes a bus worth
-    more). With ``own_base`` the park as it is also runs on its own, compiled without the
-    candidates, and benefits are against that run.
+    more). Benefits are against row 0 of the batch (the same valuations in every row); with
+    ``own_base`` against the park as it is run on its own, compiled without the candidates.
 
     :param doc: the park's v2 document (:func:`park_document`)
     :param candidates: what to simulate

@@ -52,7 +52,8 @@ def report_data(outcome) -> dict:
                "water_saved_m3_per_year": b.water_saved_m3 * k, "residues_diverted_t_per_year": b.residues_diverted_t * k,
                "efficiency_gain": b.efficiency_gain, "delivered_per_year": s.delivered,
                "delivered_unit": amount_unit(p.match.output.carrier.resource),
-               "running_cost_per_year": s.running, "investment": p.investment.capex if p.investment else 0.0,
+               "running_cost_per_year": s.running, "rules_offset_per_year": s.rules_offset,
+               "investment": p.investment.capex if p.investment else 0.0,
                "annuity_per_year": p.investment.annuity if p.investment else 0.0, "net_per_year": s.net,
                "investment_items": [{"what": w, "amount": a, "figure": f} for w, a, f in
                                     (p.investment.items if p.investment else [])],
@@ -145,6 +146,17 @@ def _fmt(x, spec: str = ",.0f") -> str:
     return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
 
 
+def _offset_note(data: dict) -> str:
+    """Say where the candidates of a batch changed what the rules value (their figures share that shift)."""
+    shifted = [r for r in data["ranking"] if abs(r["rules_offset_per_year"]) > 1e-6 * max(1.0, abs(r["saved_per_year"]))]
+    if not shifted:
+        return "<p>The rules' choices in the batch are those of the park run alone.</p>"
+    worst = max(shifted, key=lambda r: abs(r["rules_offset_per_year"]))
+    return (f"<p><strong>Note:</strong> the rules value each bus over every candidate's exchanges, switched on or not; "
+            f"in {len(shifted)} candidates' batch the idle row saves {_fmt(worst['rules_offset_per_year'])} "
+            f"{html.escape(data['currency'])}/yr against the park run alone. Their savings are against that idle row.</p>")
+
+
 def _table(headers: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
@@ -163,6 +175,7 @@ def write_html(data: dict, path: str | Path) -> Path:
              f"{cur} per year; a candidate's <em>net</em> is its saving (money and CO2 at the park's carbon price) "
              "less its investment's annuity. Sankey widths are in each resource's own unit (kWh, kg, m3): compare "
              "a flow before and after, not one resource with another.</p>",
+             _offset_note(data),
              "<nav>" + " · ".join(f'<a href="#{html.escape(c)}">{html.escape(c)}</a>' for c in data["companies"])
              + "</nav>", "<h2 id='ranking'>Ranking by simulated benefit</h2>",
              _table(["#", "candidate", "match #", "from", "to", "how", f"saved {cur}/yr", f"investment {cur}",

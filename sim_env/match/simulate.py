@@ -181,6 +181,7 @@ class Simulated:
     running: float  # the exchanges' running cost per year (trucks, pumping)
     delivered: float  # amount delivered to the receiver per year
     optimum: float | None = None  # saving per year under the re-solved optimum, when asked
+    rules_offset: float = 0.0  # what its batch's idle row saves against the park run alone, per year
     shares: list = field(default_factory=list)  # benefits.Share under each rule
 
     @property
@@ -216,6 +217,11 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
                    ray_address: str | None = None, specialise: str | None = None) -> Outcome:
     """Simulate every plan that has a candidate in one batch, split its benefit, and re-rank.
 
+    Benefits are against the batch's idle row: the rules value each bus over every exchange of
+    the compiled park, switched on or not, so the candidates of a batch can change the rules'
+    choices in all its rows alike. Each candidate's ``rules_offset`` says by how much its batch's
+    idle row differs from the park run alone (0: the candidates did not change the rules).
+
     :param doc: the park's v2 document the candidates are added to
     :param graph: the same park resolved (its companies and ports)
     :param plans: from :func:`plan`
@@ -232,11 +238,13 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     out = Outcome(graph.park.id, graph.currency, hours, None, [], skipped)
     per_year = 8760.0 / hours
     compiled = {}
+    alone = _memo(lambda: _park_alone(doc, graph.source, hours, exo_seed, specialise))
     for group in groups:  # one batch each: candidates of two groups would close a loop of waiting assets together
         cands = [p.candidate for p in group]
         base, bens, timing = sweep.simulate(doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
                                             ray_address=ray_address, source=graph.source)
         out.base = base
+        offset = (alone().objective - base.objective) * per_year
         for k, v in timing.items():
             out.timings[k] = out.timings.get(k, 0.0) + v if k == "seconds" else v
         cp, masks = sweep.with_candidates(doc, cands, graph.source)
@@ -249,6 +257,7 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
             compiled[p.id] = (cp, masks, group)
             out.simulated.append(_simulated(cp, base, p, b, per_year,
                                             None if opt is None else opt[i] * 8760.0 / optimum_hours))
+            out.simulated[-1].rules_offset = offset
     if todo:
         n = sum(len(g) for g in groups)
         out.timings["candidate_years_per_min"] = 60.0 * n * hours / 8760 / max(out.timings["seconds"], 1e-9)
@@ -275,6 +284,20 @@ def _simulated(cp, base, p: Plan, b: sweep.Benefit, per_year: float, optimum: fl
     s.shares = splits(sup, rec, saved.get(sup, 0.0), saved.get(rec, 0.0), s.running, s.delivered,
                       p.investment) if sup != rec else []
     return s
+
+def _memo(f):
+    box: list = []
+    return lambda: box[0] if box else (box.append(f()) or box[0])
+
+
+def _park_alone(doc: dict, source: str, hours: float, exo_seed: int, specialise: str | None):
+    """The park as it is, compiled without any candidate, under the rules."""
+    from sim_env.graph.baselines import GraphRules
+    from sim_env.graph.evaluate import evaluate_batch
+
+    cp, _ = sweep.with_candidates(doc, [], source)
+    return evaluate_batch(GraphRules(), cp, cp.LE[None, :], hours=hours, exo_seed=exo_seed, specialise=specialise)[0]
+
 
 class _Row:
     """A run's totals where :func:`~sim_env.match.benefits.company_money` wants a GraphResult."""

@@ -54,7 +54,9 @@ def test_kalundborg_candidates_match_the_park_run_with_each_built(kalundborg):
     # (the wastewater's heat to the town) added as assets
     assert {"direct", "let-down", "heat pump"} <= set(by_kind)
     base = _direct(doc)
+    # these candidates do not change what the rules value: the batch's idle row is the park as it is
     assert out.base.objective == pytest.approx(base, rel=1e-12)
+    assert all(s.rules_offset == pytest.approx(0.0, abs=1e-6) for s in out.simulated)
     for s in (by_kind["direct"], by_kind["let-down"], by_kind["heat pump"]):
         direct = _direct(_built(doc, s.plan.candidate))
         assert s.benefit.saved == pytest.approx(base - direct, rel=1e-9, abs=1e-6)
@@ -88,8 +90,14 @@ def test_a_heat_pump_candidate_is_built_with_its_asset_and_grid_power():
     ratio = asset["components"][0]["inputs"]
     assert ratio["electricity"]["ratio"] + ratio["source_heat"]["ratio"] == pytest.approx(1.0)  # 1/COP + (1 - 1/COP)
     doc = park_doc(g)
-    _, (b,), _ = simulate(doc, [cand], hours=HOURS)
-    assert b.saved == pytest.approx(_direct(doc) - _direct(_built(doc, cand)), rel=1e-9, abs=1e-6)
+    alone, built = _direct(doc), _direct(_built(doc, cand))
+    _, (b,), _ = simulate(doc, [cand], hours=HOURS, own_base=True)
+    assert b.saved == pytest.approx(alone - built, rel=1e-9, abs=1e-6)
+    # the rules value the upgrader's heat bus over the heat pump's exchanges even while they are off,
+    # so the batch's idle row differs from the park alone: against that row the benefit is less by the difference
+    base, (b,), _ = simulate(doc, [cand], hours=HOURS)
+    assert base.objective == pytest.approx(built) and b.saved == pytest.approx(0.0, abs=1e-9)
+    assert alone - base.objective == pytest.approx(alone - built, rel=1e-9)
 
 
 def test_a_batch_of_candidates_equals_single_runs():
