@@ -190,6 +190,7 @@ class Controller:
         self.history: list[dict] = []
         self.pending: dict[str, tuple[float, str]] = {}
         self.online: dict[str, bool] = {}  # gateway node -> its retained status says online
+        self.failures: list[str] = []  # why setpoints failed, as the gateways said
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._step_k = 0
@@ -248,6 +249,7 @@ class Controller:
                 log.warning("%s rejected %s: %s", ack.node, r.tag, r.reason)
             else:
                 self.counters.failed += 1
+                self.failures.append(f"{ack.node} {r.tag}: {r.reason}")
                 log.warning("%s failed to apply %s: %s", ack.node, r.tag, r.reason)
 
     # -------------------------------------------------------------------------------- control

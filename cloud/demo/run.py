@@ -431,7 +431,8 @@ class Demo:
                "setpoints": {"commands": c.commands if c else 0, "commanded": c.setpoints if c else 0,
                              "sent": c.setpoints if c else 0, "applied": c.applied if c else 0,
                              "rejected": c.rejected if c else 0, "failed": c.failed if c else 0,
-                             "timeouts": c.ack_timeouts if c else 0},
+                             "timeouts": c.ack_timeouts if c else 0,
+                             "failures": self.controller.failures[-20:] if self.controller else []},
                "blind_steps": c.blind_steps if c else 0, "faults": self.faults_done,
                "state0": None if self.S_start is None else dict(zip(cp.node_keys, self.S_start, strict=True))}
         (self.out / "run.json").write_text(json.dumps(run, indent=2))

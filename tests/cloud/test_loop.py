@@ -29,7 +29,7 @@ def test_a_simulated_day_in_the_loop_loses_nothing_and_matches_the_offline_twin(
     assert c["readings_sent"] > 1000 and c["missing_seqs"] == 0 and c["ratio"] == 1.0
     assert sum(c["by_quality"].values()) == c["points_in_influx"]
     sp = run["setpoints"]
-    assert sp["rejected"] == 0 and sp["failed"] == 0 and sp["timeouts"] == 0
+    assert sp["rejected"] == 0 and sp["failed"] == 0 and sp["timeouts"] == 0, sp
     assert sp["applied"] == sp["commanded"] == 5 * sp["commands"]  # five setpoint tags per command, every one applied
     lines = (tmp_path / "demo" / "plant.jsonl").read_text().splitlines()
     assert len(lines) == 24
