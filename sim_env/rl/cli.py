@@ -103,6 +103,8 @@ def bench_cmd(
     seeds: int = typer.Option(3, help="Held-out weather/price years per scenario."),
     hours: float = typer.Option(8760.0, help="Hours per run (a year: 8760)."),
     out: Path = typer.Option(Path("runs/leaderboard"), help="Folder for CSV, Markdown and PNG."),
+    park: Path = typer.Option(None, help="Any park (v1 or v2) on the compiled twin; scenarios default to base and its "
+                                         "shipped what-ifs."),
 ) -> None:
     """Rank strategies × scenarios × held-out years with optimality gaps; writes CSV, Markdown and a PNG."""
     from rich.progress import Progress
@@ -112,6 +114,21 @@ def bench_cmd(
 
     if not 1 <= seeds <= len(BENCH_SEEDS):
         _fail(f"--seeds must be 1..{len(BENCH_SEEDS)} (held-out years {BENCH_SEEDS})")
+    if park is not None:
+        from sim_env.graph.bench import bench_any_park, resolve_graph_scenario, resolve_graph_strategy
+
+        default = ["base", "cold_winter", "volatile_prices", "digester_outage"]
+        specs = None if scenario == default else list(scenario)
+        try:
+            for s in strategy:
+                resolve_graph_strategy(s) if s != "optimum" else None
+            for s in specs or []:
+                resolve_graph_scenario(s, park)
+        except (ValueError, FileNotFoundError) as e:
+            _fail(str(e))
+        files = bench_any_park(park, list(strategy), specs, BENCH_SEEDS[:seeds], hours, out, console)
+        console.print("wrote " + ", ".join(str(p) for p in files.values()))
+        return
     try:
         for s in strategy:
             resolve_strategy(s) if s != "optimum" else None
