@@ -11,7 +11,6 @@ as the hand-written twin's leaderboard, with costs in the park's currency.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -66,15 +65,9 @@ def resolve_graph_strategy(spec: str) -> Callable[[], Any]:
         GraphPolicyStrategy(folder, name)  # fail now, not after an hour of baselines
         return lambda: GraphPolicyStrategy(folder, name)
     if ":" in spec:
-        module, _, cls = spec.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"strategy {spec!r}: cannot import {cls} from {module}: {e}") from None
-        for method in ("reset", "act"):
-            if not callable(getattr(factory, method, None)):
-                raise ValueError(f"strategy {spec!r} has no {method}() method (see sim_env.graph.evaluate.Strategy)")
-        return factory
+        from sim_env.rl.leaderboard import import_strategy
+
+        return import_strategy(spec, "sim_env.graph.evaluate.Strategy")
     raise ValueError(f"strategy {spec!r}: use one of {', '.join(STRATEGIES)}, module:Class or NAME=FOLDER")
 
 

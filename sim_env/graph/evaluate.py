@@ -155,12 +155,7 @@ def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
-    names = twin.kpi_names
-    res = GraphResult(getattr(strategy, "name", type(strategy).__name__), cp.graph.park.id,
-                      cp.graph.park.currency, steps, -float(sums[Y_REWARD]), float(sums[Y_COST]),
-                      float(sums[Y_CARBON]), float(sums[Y_CO2]) / 1000.0, float(sums[Y_UNMET]), float(sums[Y_SPILL]),
-                      float(sums[Y_OVER_LIMIT]), float(sums[Y_CLIP]), seconds,
-                      {n: float(v) for n, v in zip(names, sums, strict=True)})
+    res = _result(getattr(strategy, "name", type(strategy).__name__), cp, steps, sums, seconds, twin.kpi_names)
     res.extra.update(getattr(strategy, "extra", {}) or {})
     return res
 
@@ -208,9 +203,13 @@ def evaluate_batch(strategy: Strategy, park: Any, masks: np.ndarray, *, hours: f
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
-    names = twin.kpi_names
     name = getattr(strategy, "name", type(strategy).__name__)
-    return [GraphResult(name, cp.graph.park.id, cp.graph.park.currency, steps, -float(s[Y_REWARD]), float(s[Y_COST]),
-                        float(s[Y_CARBON]), float(s[Y_CO2]) / 1000.0, float(s[Y_UNMET]), float(s[Y_SPILL]),
-                        float(s[Y_OVER_LIMIT]), float(s[Y_CLIP]), seconds / K,
-                        {n: float(v) for n, v in zip(names, s, strict=True)}) for s in sums]
+    return [_result(name, cp, steps, row, seconds / K, twin.kpi_names) for row in sums]
+
+
+def _result(name: str, cp: CompiledPark, steps: int, sums: np.ndarray, seconds: float, names: list[str]) -> GraphResult:
+    """A run's totals from its summed outputs (one row of ``Y`` summed over the steps)."""
+    return GraphResult(name, cp.graph.park.id, cp.graph.park.currency, steps, -float(sums[Y_REWARD]), float(sums[Y_COST]),
+                       float(sums[Y_CARBON]), float(sums[Y_CO2]) / 1000.0, float(sums[Y_UNMET]), float(sums[Y_SPILL]),
+                       float(sums[Y_OVER_LIMIT]), float(sums[Y_CLIP]), seconds,
+                       {n: float(v) for n, v in zip(names, sums, strict=True)})

@@ -53,16 +53,21 @@ def resolve_strategy(spec: str) -> Callable[[], Any]:
         PolicyStrategy(folder, name)  # fail now, not after an hour of baselines
         return lambda: PolicyStrategy(folder, name)
     if ":" in spec:
-        module, _, cls = spec.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"strategy {spec!r}: cannot import {cls} from {module}: {e}") from None
-        for method in ("reset", "act"):
-            if not callable(getattr(factory, method, None)):
-                raise ValueError(f"strategy {spec!r} has no {method}() method (see sim_env.evaluate.Strategy)")
-        return factory
+        return import_strategy(spec, "sim_env.evaluate.Strategy")
     raise ValueError(f"strategy {spec!r}: use one of {', '.join(STRATEGIES)}, module:Class or NAME=FOLDER")
+
+
+def import_strategy(spec: str, protocol: str) -> Callable[[], Any]:
+    """The class named by ``module:Class``, checked to have ``reset`` and ``act`` (see ``protocol``)."""
+    module, _, cls = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"strategy {spec!r}: cannot import {cls} from {module}: {e}") from None
+    for method in ("reset", "act"):
+        if not callable(getattr(factory, method, None)):
+            raise ValueError(f"strategy {spec!r} has no {method}() method (see {protocol})")
+    return factory
 
 
 def resolve_scenario(spec: str | Path):
