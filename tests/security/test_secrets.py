@@ -124,7 +124,7 @@ def test_no_password_on_a_command_line_and_every_secret_file_0600(tmp_path, monk
             assert _mode(folder / rel) == 0o600, rel
             assert watch.modes.get(rel, {0o600}) == {0o600}, f"{rel} was seen with modes {watch.modes[rel]}"
         state = json.loads((folder / "state.json").read_text())
-        assert set(state["influx_users"]) == {"admin", "ingest", "dashboards"}
+        assert set(state["influx_users"]) == {"admin", "ingest", "dashboards", "controller"}
         # the hashes written from Python work on the real broker
         p = MqttProbe("127.0.0.1", st["mqtt_port"], "gateway", st["users"]["gateway"], "x")
         assert not p.connect().is_failure
