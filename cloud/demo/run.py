@@ -231,10 +231,17 @@ class Demo:
         try:
             # the run starts once every device link of the gateway is up and the controller
             # commanded with fresh levels
-            ready_by = time.monotonic() + 60.0
+            ready_by, give_up = time.monotonic() + 60.0, time.monotonic() + 180.0
             while (self.controller.counters.steps == 0 or self.controller.blind
                    or (time.monotonic() < ready_by and not self._gateway_ready())):
                 self._check_alive()
+                if time.monotonic() > give_up:
+                    c = self.controller
+                    raise RuntimeError(
+                        f"the loop did not come up in 180 s: controller steps {c.counters.steps}, blind {c.blind} "
+                        f"(stale: {', '.join(c.last.get('stale', [])) or '-'}), telemetry messages {c.counters.telemetry}, "
+                        f"connected {c.client.is_connected()}, plant steps {self.plant.clock.steps}, gateway links up "
+                        f"{self._gateway_ready()}; see {self.out}/*.log")
                 time.sleep(0.1)
             first = self.plant.clock.steps
             before = next((r for r in reversed(self.plant.history) if r["step"] == first), None)
