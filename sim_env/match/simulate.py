@@ -10,11 +10,12 @@ a conversion, the asset that makes it (added to the receiver's company, as it wo
   as Kalundborg's wastewater heat pump is;
 - a pressure-reducing station or a steam-to-water exchanger: the ``steam_letdown`` template.
 
-A candidate that needs a new input port (a company known only by its sector) or whose amount is
-not known on either side is not simulated, and says why. :func:`simulate_plans` runs every
-simulated candidate for a year in one batch under the generic rules (or the optimum re-solved
-per candidate), re-ranks them by simulated benefit, and grows the best set, showing each
-candidate's benefit alone against its marginal benefit in the set.
+A candidate that needs a new input port (a company known only by its sector), or whose carriers
+the receiver's port does not take, is not simulated, and says why; one whose amount is not known
+on either side is simulated unsized. :func:`simulate_plans` runs every simulated candidate for a
+year in one batch under the generic rules (or the optimum re-solved per candidate), re-ranks them
+by simulated net benefit, and grows the best set, showing each candidate's benefit alone against
+its marginal benefit in the set.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class Plan:
     :param match: the matchmaking candidate
     :param candidate: what the twin runs (None: not simulated, ``why_not`` says why)
     :param investment: what building it costs, with the figures used
-    :param charged: component key -> company that pays its cost change (the grid power of an added heat pump)
+    :param charged: component key -> company that pays its cost instead of its owner (none by default: a
+        seller's cost is its buyers', see :func:`~sim_env.match.benefits.company_money`)
     """
 
     rank: int
@@ -146,7 +148,6 @@ def _plan(rank: int, m: Match, grid: tuple[str, str] | None, rate: float) -> Pla
                {"id": f"{cid}_power", "from": grid[0], "to": f"{hp}.electricity", "capacity": cap / cop},
                {"id": cid, "from": f"{hp}.heat", "to": m.input.port, "capacity": float(cap)}]
         p.candidate, p.delivery = sweep.Candidate(cid, exs, [(m.receiver, asset)]), cid
-        p.charged[grid[1]] = m.receiver
     elif kind in ("let-down", "exchanger"):
         inc, outc = m.output.carrier, m.input.carrier
         st = f"{cid}_station"
@@ -233,6 +234,11 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     from .batches import batches
 
     groups = batches(doc, [p for p in plans if p.candidate is not None], graph.source)
+    # an idle exchange from a market changes the kernel's run in its batch's other rows (the chips market to the
+    # digester: 1.6e11 a week on Kalundborg): each runs in a batch of its own, against the park run alone
+    alone_ids = {p.id for g in groups for p in g if p.match.output.kind == "market"}
+    groups = [g2 for g in groups for g2 in ([[p for p in g if p.id not in alone_ids]] + [[p] for p in g if p.id in alone_ids])
+              if g2]
     todo = [p for g in groups for p in g]
     skipped = [p for p in plans if p.candidate is None]
     out = Outcome(graph.park.id, graph.currency, hours, None, [], skipped)
@@ -242,7 +248,8 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     for group in groups:  # one batch each: candidates of two groups would close a loop of waiting assets together
         cands = [p.candidate for p in group]
         base, bens, timing = sweep.simulate(doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
-                                            ray_address=ray_address, source=graph.source)
+                                            ray_address=ray_address, source=graph.source,
+                                            own_base=cands[0].id in alone_ids)
         out.base = base
         offset = (alone().objective - base.objective) * per_year
         for k, v in timing.items():

@@ -84,5 +84,11 @@ def test_aisym_match_simulate_prints_the_re_ranked_candidates_as_json(tmp_path):
     assert out["park"] == "kraakoya" and out["hours_simulated"] == 24
     assert len(out["ranking"]) + len(out["not_simulated"]) == 5
     assert (tmp_path / "r.html").exists()
+    res = CliRunner().invoke(app, ["match", "aisym/parks/kraakoya.yaml", "--simulate", "--optimum", "--top", "3",
+                                   "--hours", "24", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    ranked = json.loads(res.stdout[res.stdout.index("{"):])["ranking"]
+    assert ranked and all(r["optimum_saved_per_year"] is not None for r in ranked)
+    assert all(r["saved_per_year"] == r["optimum_saved_per_year"] for r in ranked)  # ranked by the optimum
     res = CliRunner().invoke(app, ["match", "aisym/parks/kraakoya.yaml", "--optimum"])
     assert res.exit_code == 2 and "go with --simulate" in res.output
