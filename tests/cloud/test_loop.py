@@ -5,6 +5,7 @@ authentication on; then the same day with the broker and the gateway killed mid-
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,37 +17,48 @@ from cloud.demo.run import DemoConfig, Fault, run_demo
 KPI_TOLERANCE = 0.02
 
 
-def _run(tmp_path, **kw) -> tuple[dict, dict]:
-    demo = run_demo(DemoConfig(out=tmp_path / "demo", hours=24.0, speed=3600.0, strategy="rule", **kw), progress=False)
+def _run(tmp_path, **kw) -> tuple[dict, dict, Path]:
+    try:
+        demo = run_demo(DemoConfig(out=tmp_path / "demo", hours=24.0, speed=3600.0, strategy="rule", **kw), progress=False)
+    except RuntimeError as e:
+        # once in a full suite on 2 busy cores the loop did not come up (the demo now says which
+        # part); that is the harness starting, not the loop losing data: say it and try once more
+        if "did not come up" not in str(e):
+            raise
+        print(f"retrying the start-up once: {e}")
+        demo = run_demo(DemoConfig(out=tmp_path / "demo2", hours=24.0, speed=3600.0, strategy="rule", **kw),
+                        progress=False)
     run = json.loads((demo.out / "run.json").read_text())
     offline = json.loads((demo.out / "offline.json").read_text())
-    return run, offline
+    return run, offline, demo.out
 
 
+@pytest.mark.timeout(600)
 def test_a_simulated_day_in_the_loop_loses_nothing_and_matches_the_offline_twin(tmp_path):
-    run, offline = _run(tmp_path)
+    run, offline, out = _run(tmp_path)
     c = run["completeness"]
     assert c["readings_sent"] > 1000 and c["missing_seqs"] == 0 and c["ratio"] == 1.0
     assert sum(c["by_quality"].values()) == c["points_in_influx"]
     sp = run["setpoints"]
     assert sp["rejected"] == 0 and sp["failed"] == 0 and sp["timeouts"] == 0, sp
     assert sp["applied"] == sp["commanded"] == 5 * sp["commands"]  # five setpoint tags per command, every one applied
-    lines = (tmp_path / "demo" / "plant.jsonl").read_text().splitlines()
+    lines = (out / "plant.jsonl").read_text().splitlines()
     assert len(lines) == 24
     loop = -sum(json.loads(line)["y"][0] for line in lines)
     off = offline["runs"]["offline"]["totals"]["objective"]
     assert loop == pytest.approx(off, rel=KPI_TOLERANCE)
-    assert (tmp_path / "demo" / "report.html").stat().st_size > 100_000
-    assert any((tmp_path / "demo" / "grafana").rglob("*.json"))
+    assert (out / "report.html").stat().st_size > 100_000
+    assert any((out / "grafana").rglob("*.json"))
 
 
+@pytest.mark.timeout(600)
 def test_broker_and_gateway_killed_mid_run_lose_nothing_and_the_controller_holds_while_blind(tmp_path):
-    run, _ = _run(tmp_path, faults=[Fault(5, "broker", 3), Fault(13, "gateway", 4)])
+    run, _, out = _run(tmp_path, faults=[Fault(5, "broker", 3), Fault(13, "gateway", 4)])
     c = run["completeness"]
     assert c["missing_seqs"] == 0 and c["ratio"] == 1.0, c
     assert [f["what"] for f in run["faults"]] == ["broker down", "broker back", "gateway down", "gateway back"]
     assert run["blind_steps"] >= 2  # levels went stale while the gateway was dead: safe defaults held
-    ctl = [json.loads(line) for line in (tmp_path / "demo" / "controller.jsonl").read_text().splitlines()]
+    ctl = [json.loads(line) for line in (out / "controller.jsonl").read_text().splitlines()]
     blind = [r for r in ctl if r["blind"] and r["t"] > ctl[0]["t"] + 10]
     assert blind and all(v == 0.0 for r in blind for v in r["setpoints"].values())
     assert run["setpoints"]["rejected"] == 0
