@@ -84,6 +84,7 @@ def run_graph_bench(park: str | Path | None, strategies: Iterable[str], scenario
     factories = {s: resolve_graph_strategy(s) for s in strategies if s != "optimum"}
     graphs = [resolve_graph_scenario(s, park) for s in scenarios]
     runs: list[Run] = []
+    skipped: list[tuple[str, int, str, str]] = []
     currency = graphs[0][1].park.currency if graphs else "EUR"
     for name, graph in graphs:
         cp = compile_park(graph)
@@ -96,7 +97,12 @@ def run_graph_bench(park: str | Path | None, strategies: Iterable[str], scenario
                 if progress:
                     progress(f"{name} year {seed}: {spec}")
                 strategy = factory()
-                results.append((getattr(strategy, "name", spec), evaluate(strategy, cp, hours=hours, exo_seed=seed)))
+                try:
+                    results.append((getattr(strategy, "name", spec), evaluate(strategy, cp, hours=hours, exo_seed=seed)))
+                except ValueError as e:  # e.g. a policy trained on another layout: the row is n/a, the rest runs
+                    if progress:
+                        progress(f"{name} year {seed}: {spec} n/a ({e})")
+                    skipped.append((name, seed, spec, str(e)))
             for label, r in results:
                 runs.append(Run(name, label, seed, r.cost, r.co2_t, r.unmet, r.objective, r.gap_to(best), r.seconds))
     return runs, currency
