@@ -196,7 +196,17 @@ class Controller:
         self._step_k = 0
         self._y = np.zeros(len(self.twin.kpi_names))
         self._reset_strategy()
+        self._warm_up()
         self.client = self._client()
+
+    def _warm_up(self) -> None:
+        """Compile the observation and the kernel now (Numba, tens of seconds on a cold cache), not
+        at the first step, where it would delay the first commands."""
+        tw = self.twin
+        S, t = tw.batch.S.copy(), tw.batch.t.copy()
+        tw.observe()
+        tw.batch.step(np.zeros((1, self.cp.n_actions)))
+        tw.batch.S[...], tw.batch.t[...] = S, t
 
     # -------------------------------------------------------------------------------- MQTT
     def _client(self) -> mqtt.Client:
