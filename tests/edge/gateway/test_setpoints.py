@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from aisym.contract import Command, Setpoint, decode_ack, encode, now_ms
+from aisym.contract import Command, Setpoint, decode_ack, decode_telemetry, encode, now_ms
 from tests.conftest import USERS
 from tests.support import MqttProbe
 
@@ -112,6 +112,15 @@ registers:
 """
 
 
+def _readings_unlocked(probe: MqttProbe) -> list:
+    """``readings_of`` for use inside ``probe.wait`` (which already holds the probe's lock)."""
+    out = []
+    for m in [m for m in probe.messages if m.topic.endswith("/telemetry")]:
+        t = decode_telemetry(m.payload)
+        out += [(r, t.sent) for r in t.readings]
+    return out
+
+
 def float_at(peer: ModbusPeer, address: int) -> float:
     return struct.unpack(">f", struct.pack(">HH", *peer.get(1, 3, address, 2)))[0]
 
@@ -139,7 +148,8 @@ def test_setpoints_are_converted_limited_by_the_device_and_reapplied_after_a_res
         gw = GatewayThread(resolved(cfg)).start()
         ctl = controller(mosquitto, unique_id + "c")
         try:
-            time.sleep(1.0)
+            # the device is connected once its reading arrives (a fixed sleep lost the race on a busy CI)
+            probe.wait(lambda: any(r.tag == "chp.power_el" for r, _ in _readings_unlocked(probe)), 20, "the first poll")
             ack = send(ctl, "u1", {"chp.power_setpoint": 100.0})
             assert [(r.status, r.readback) for r in ack.results] == [("applied", 100.0)]
             assert float_at(peer, 10) == 100_000.0  # 100 kW written as 100000 W, not as 100
