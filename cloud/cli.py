@@ -181,6 +181,9 @@ def demo(
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
+    from aisym.cli import graph_or_exit
+
+    graph_or_exit(park)  # a bad park file: its file:line: field: why, exit 2, before anything starts
     cfg = DemoConfig(park, out, hours, speed, strategy, start, exo_seed, faults)
     try:
         d = run_demo(cfg)

@@ -62,3 +62,15 @@ def test_broker_and_gateway_killed_mid_run_lose_nothing_and_the_controller_holds
     blind = [r for r in ctl if r["blind"] and r["t"] > ctl[0]["t"] + 10]
     assert blind and all(v == 0.0 for r in blind for v in r["setpoints"].values())
     assert run["setpoints"]["rejected"] == 0
+
+
+def test_a_bad_park_file_is_refused_before_anything_starts(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema_version: 2\npark: {id: x, name: X}\ncompanies:\n  - id: c\n    name: C\n    bogus: 1\n")
+    r = CliRunner().invoke(app, ["demo", str(bad), "--out", str(tmp_path / "out"), "--hours", "1"])
+    assert r.exit_code == 2 and "bad.yaml:6:12: companies[0].bogus: unknown field" in r.output
+    assert not (tmp_path / "out" / "services").exists()
