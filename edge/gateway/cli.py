@@ -45,13 +45,14 @@ def _load(path: Path):
 
 
 def format_value(reg, words) -> str:
-    """A decoded value at full precision: integers exactly (a counter of 12345678 is 12345678),
-    float32 with the fewest digits that read back to the same float32, float64 as ``repr``,
-    scaled integers with the decimals of their scale."""
+    """A decoded value at full precision, in plain notation (250, never 2.5e+02): integers exactly
+    (a counter of 12345678 is 12345678), float32 with the fewest digits that read back to the same
+    float32, float64 as its shortest ``repr``, scaled integers with the decimals of their scale."""
     import struct
-    from decimal import Decimal
 
     from edge.profiles import decode, raw_value
+
+    from .units import decimals_of
 
     value = decode(words, reg)
     if reg.type == "bit" or (reg.type != "float32" and reg.type != "float64" and _is_int(reg.scale) and _is_int(reg.offset)):
@@ -60,11 +61,19 @@ def format_value(reg, words) -> str:
         for digits in range(1, 10):
             text = f"{value:.{digits}g}"
             if struct.unpack(">f", struct.pack(">f", float(text)))[0] == value:
-                return text
+                return _plain(text)
     if not reg.type.startswith("float"):
-        exp = min(Decimal(repr(reg.scale)).as_tuple().exponent, Decimal(repr(reg.offset)).as_tuple().exponent)
-        return f"{value:.{max(0, -int(exp))}f}"
-    return repr(value)
+        places = [decimals_of(reg.scale), decimals_of(reg.offset)]
+        if None not in places:
+            return f"{value:.{max(places)}f}"  # type: ignore[type-var]
+    return _plain(repr(value))
+
+
+def _plain(text: str) -> str:
+    """``2.5e+02`` -> ``250``, ``1e-07`` -> ``0.0000001``: a number as a technician reads it."""
+    from decimal import Decimal
+
+    return format(Decimal(text), "f")
 
 
 def _is_int(x: float) -> bool:

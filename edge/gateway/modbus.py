@@ -37,7 +37,7 @@ from pymodbus.exceptions import ModbusException
 from edge.profiles import Block, BlockDecoder, Profile, Register, decode, encode, plan_reads
 
 from .config import Device, SerialBus, TcpBus
-from .units import Conversion
+from .units import MAX_DECIMALS, Conversion, decimals_of
 
 log = logging.getLogger("aisym.gateway.modbus")
 
@@ -171,6 +171,7 @@ class _Value:
     hi: float
     special: bool  # stale tracking or a watcher: the slow path
     stale_after_s: float | None = None
+    decimals: int | None = None  # a scaled integer is rounded to these (62.3, not 62.300000000000004)
     watcher: Watcher | None = None
     last: float | None = None
     since: float = 0.0
@@ -235,8 +236,21 @@ class DevicePoller:
             hi=hi + slack,
             special=reg.stale_after_s is not None or watcher is not None or reg.name not in self.tags,
             stale_after_s=reg.stale_after_s,
+            decimals=self._decimals(reg),
             watcher=watcher,
         )
+
+    def _decimals(self, reg: Register) -> int | None:
+        """How many decimals ``raw * scale + offset`` (then the unit's factor and offset) can carry
+        exactly, for an integer register; None for a float (its digits are the device's)."""
+        if reg.type.startswith("float"):
+            return None
+        d = [decimals_of(x) for x in (reg.scale, reg.offset, self.factors.get(reg.name, 1.0), self.offsets.get(reg.name, 0.0))]
+        if any(x is None for x in d):
+            return None
+        scale, offset, factor, conv_offset = d
+        n = max(max(scale, offset) + factor, conv_offset)  # type: ignore[type-var,operator]
+        return n if n <= MAX_DECIMALS else None
 
     def _failed(self, plan: list[_Value], ts: int) -> list[ReadingTuple]:
         for v in plan:
@@ -282,6 +296,8 @@ class DevicePoller:
                         out.append((v.tag, None, v.unit, ts, "comm_error"))
                     continue
                 value = value * v.factor + v.offset
+                if v.decimals is not None:
+                    value = round(value, v.decimals)
                 if v.special:
                     q = self._slow(v, value, now)
                     if v.tag is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 #: equivalences pint cannot know (they depend on the medium)
@@ -50,6 +51,24 @@ class Conversion:
 
 
 IDENTITY = Conversion()
+
+#: beyond this many decimals a scale is not a decimal step (1/3): its values are not rounded
+MAX_DECIMALS = 12
+
+
+def decimals_of(x: float | int | str) -> int | None:
+    """Decimal places of a scale written as text or a float: ``0.1`` -> 1, ``"0.25"`` -> 2, ``10`` -> 0.
+
+    A float is read through its shortest ``repr`` (``0.1``, not 0.1000000000000000055...), so a
+    scale from YAML counts as written. None when it has no short decimal form (``1/3``).
+    """
+    try:
+        exp = Decimal(x if isinstance(x, str) else repr(float(x))).normalize().as_tuple().exponent
+    except (InvalidOperation, ValueError):
+        return None
+    if not isinstance(exp, int):  # NaN or infinity
+        return None
+    return -exp if -MAX_DECIMALS <= exp < 0 else (0 if exp >= 0 else None)
 
 
 @lru_cache(maxsize=512)
