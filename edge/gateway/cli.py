@@ -252,4 +252,6 @@ def run(
         r.check_secrets()  # before anything is created: no spool, no connection
     except ConfigError as e:
         raise _fail(str(e)) from None
-    asyncio.run(serve(r))
+    code = asyncio.run(serve(r))
+    if code:
+        raise typer.Exit(code)  # a task kept crashing: systemd sees a failed unit and restarts it

@@ -190,6 +190,7 @@ class DevicePoller:
     :param bounds: profile value -> the park tag's (min, max); outside is ``out_of_range``
     :param watch: profile value -> called with each value read (setpoint read-back); a value
         not in the device's tags is then read without being published
+    :param now_ms: the readings' clock (:meth:`~edge.gateway.clock.GatewayClock.now_ms`); default the system clock
     """
 
     def __init__(
@@ -204,8 +205,10 @@ class DevicePoller:
         offsets: dict[str, float] | None = None,
         bounds: dict[str, tuple[float, float]] | None = None,
         watch: dict[str, Watcher] | None = None,
+        now_ms: Callable[[], int] | None = None,
     ):
         self.device = device
+        self.now_ms = now_ms or (lambda: int(time.time() * 1000))  # the gateway's timeline (clock.py)
         self.profile = profile
         self.link = link
         self.factors = factors
@@ -282,11 +285,11 @@ class DevicePoller:
                 failed.append(bs)
                 bs.failures_in_row += 1
                 bs.last_error = self.stats.last_error = str(e)
-                out += self._failed(plan, int(time.time() * 1000))
+                out += self._failed(plan, self.now_ms())
                 continue
             answered += 1
             bs.failures_in_row, bs.next_due = 0, 0.0
-            ts = int(time.time() * 1000)
+            ts = self.now_ms()
             now = time.monotonic()
             for (_reg, value, error), v in zip(decoder(words), plan, strict=True):
                 if value is None:  # NaN/inf: the device has no valid value right now
@@ -320,7 +323,7 @@ class DevicePoller:
         else:
             self.stats.failures_in_row = 0
             self.stats.state = "online"
-            self.stats.last_ok_ms = int(time.time() * 1000)
+            self.stats.last_ok_ms = self.now_ms()
             now = time.monotonic()
             for bs in failed:  # the device answers others: only this block backs off
                 bs.next_due = now + self._backoff(bs.failures_in_row)

@@ -51,13 +51,22 @@ class Uplink:
     :param park: park id (topic)
     :param node: node id (topic, client id)
     :param spool: spool to drain
-    :param on_command: called in the event loop with the raw payload of each command and
-        whether it carried the MQTT retain flag
+    :param on_command: called in the event loop with the raw payload of each command, whether it
+        carried the MQTT retain flag, and the seconds of its MQTT 5 message expiry left at delivery
+        (None when the publisher set none)
+    :param now_ms: the gateway's clock (:mod:`edge.gateway.clock`) for birth, health and telemetry times
     """
 
     def __init__(
-        self, broker: Broker, park: str, node: str, spool: Spool, on_command: Callable[[bytes, bool], None] | None = None
+        self,
+        broker: Broker,
+        park: str,
+        node: str,
+        spool: Spool,
+        on_command: Callable[[bytes, bool, float | None], None] | None = None,
+        now_ms: Callable[[], int] = now_ms,
     ):
+        self.now_ms = now_ms
         self.broker = broker
         self.park = park
         self.node = node
@@ -104,7 +113,7 @@ class Uplink:
         if rc.is_failure:
             log.error("broker refused the connection: %s", rc)
             return
-        birth = Status(v=1, node=self.node, state="online", ts=now_ms(), role="gateway", version=VERSION)
+        birth = Status(v=1, node=self.node, state="online", ts=self.now_ms(), role="gateway", version=VERSION)
         client.publish(topics.status(self.park, self.node), encode(birth), qos=1, retain=True)
         # retainAsPublished: a live retained publish keeps its flag (by default MQTT v5 clears it)
         client.subscribe(topics.command(self.park, self.node), options=SubscribeOptions(qos=1, retainAsPublished=True))
@@ -118,7 +127,10 @@ class Uplink:
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if self.on_command is not None:
-            self._call(self.on_command, bytes(msg.payload), bool(msg.retain))
+            # The broker counts a v5 message expiry down while it holds the message: what is left
+            # is a command's remaining life measured without anyone's wall clock.
+            left = getattr(msg.properties, "MessageExpiryInterval", None) if msg.properties is not None else None
+            self._call(self.on_command, bytes(msg.payload), bool(msg.retain), None if left is None else float(left))
 
     # ------------------------------------------------------------ loop side
     def _connected(self) -> None:
@@ -168,7 +180,7 @@ class Uplink:
                 bad.append(r)
         if not readings:
             return None, bad
-        return encode(Telemetry(v=1, park=self.park, node=self.node, readings=readings, sent=now_ms())), bad
+        return encode(Telemetry(v=1, park=self.park, node=self.node, readings=readings, sent=self.now_ms())), bad
 
     async def drain(self) -> None:
         """Forever: fill the window from the spool while connected."""
@@ -194,7 +206,7 @@ class Uplink:
             await self._wake.wait()
 
     def health(self, counters: dict[str, float]) -> None:
-        msg = Health(v=1, node=self.node, ts=now_ms(), counters=counters)
+        msg = Health(v=1, node=self.node, ts=self.now_ms(), counters=counters)
         self.publish_json(topics.health(self.park, self.node), encode(msg))
 
     async def start(self) -> None:
@@ -207,7 +219,7 @@ class Uplink:
     async def stop(self) -> None:
         """Clean shutdown: publish ``offline`` (a clean disconnect suppresses the will)."""
         if self.connected.is_set():
-            msg = Status(v=1, node=self.node, state="offline", ts=now_ms(), role="gateway", version=VERSION)
+            msg = Status(v=1, node=self.node, state="offline", ts=self.now_ms(), role="gateway", version=VERSION)
             info = self.client.publish(topics.status(self.park, self.node), encode(msg), qos=1, retain=True)
             for _ in range(20):
                 if info.is_published():

@@ -14,6 +14,7 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from asyncua import Client, ua
@@ -26,8 +27,14 @@ log = logging.getLogger("aisym.gateway.opcua")
 
 class _Handler:
     def __init__(
-        self, endpoint: OpcUaEndpoint, units: dict[str, str], out: list[ReadingTuple], bounds: dict[str, tuple[float, float]]
+        self,
+        endpoint: OpcUaEndpoint,
+        units: dict[str, str],
+        out: list[ReadingTuple],
+        bounds: dict[str, tuple[float, float]],
+        now_ms: Callable[[], int],
     ):
+        self.now_ms = now_ms
         self.tags = {n.node_id: n.tag for n in endpoint.nodes}
         self.units = units
         self.out = out
@@ -39,7 +46,7 @@ class _Handler:
             return
         dv = data.monitored_item.Value
         src = dv.SourceTimestamp or dv.ServerTimestamp
-        ts = int(src.timestamp() * 1000) if src is not None else int(time.time() * 1000)
+        ts = int(src.timestamp() * 1000) if src is not None else self.now_ms()
         status = dv.StatusCode
         try:
             value = float(val)
@@ -61,11 +68,18 @@ class OpcUaInput:
     :param units: park tag -> unit
     :param sink: receives batches of readings (the spool)
     :param bounds: park tag -> (min, max); a value outside is ``out_of_range``
+    :param now_ms: the gateway's clock for ``comm_error`` readings (values carry the server's source time)
     """
 
     def __init__(
-        self, endpoint: OpcUaEndpoint, units: dict[str, str], sink: Sink, bounds: dict[str, tuple[float, float]] | None = None
+        self,
+        endpoint: OpcUaEndpoint,
+        units: dict[str, str],
+        sink: Sink,
+        bounds: dict[str, tuple[float, float]] | None = None,
+        now_ms: Callable[[], int] | None = None,
     ):
+        self.now_ms = now_ms or (lambda: int(time.time() * 1000))
         self.endpoint = endpoint
         self.units = units
         self.bounds = dict(bounds or {})
@@ -94,7 +108,8 @@ class OpcUaInput:
                 client.set_password(pw)
         self.client = client
         async with client:
-            sub = await client.create_subscription(ep.publishing_ms, _Handler(ep, self.units, self._buf, self.bounds))
+            handler = _Handler(ep, self.units, self._buf, self.bounds, self.now_ms)
+            sub = await client.create_subscription(ep.publishing_ms, handler)
             await sub.subscribe_data_change([client.get_node(n.node_id) for n in ep.nodes])
             self.state = "online"
             self.connects += 1
@@ -118,7 +133,7 @@ class OpcUaInput:
             if self.state == "online":
                 failures = 0
             self.state = "backoff"
-            ts = int(time.time() * 1000)
+            ts = self.now_ms()
             res = self.sink([(n.tag, None, self.units[n.tag], ts, "comm_error") for n in self.endpoint.nodes])
             if res is not None:
                 await res

@@ -2,7 +2,10 @@
 
 Each setpoint of a :class:`~aisym.contract.Command` is checked, in order:
 
-1. the command has not expired (``ts + ttl_s`` is in the future);
+1. the command has not expired: its age when it arrived (the gateway's timeline, see
+   :mod:`edge.gateway.clock`, minus ``ts``) plus the monotonic seconds since is within ``ttl_s``,
+   and, when the publisher gave it an MQTT 5 message expiry, the broker's remaining expiry at
+   delivery has not run out on the monotonic clock since (no wall clock is involved there);
 2. the tag is controllable (it has a ``control`` section in the park) and wired to a writer;
 3. the value is within the tag's park ``min``/``max``, and within the device's own limits
    (the profile's ``min``/``max`` of the register, converted to the park unit): the tighter wins;
@@ -53,6 +56,7 @@ class SetpointManager:
     :param send_ack: publishes an encoded :class:`~aisym.contract.Ack`
     :param time_scale: the plant's seconds per wall second (1 on a real plant; a simulated plant
         run faster ramps that much faster, so the rate limits are per plant second)
+    :param now_ms: the gateway's timeline (:meth:`~edge.gateway.clock.GatewayClock.now_ms`) that command ages are judged on
     """
 
     def __init__(
@@ -63,7 +67,9 @@ class SetpointManager:
         node: str,
         send_ack: Callable[[bytes], None],
         time_scale: float = 1.0,
+        now_ms: Callable[[], int] = now_ms,
     ):
+        self.now_ms = now_ms
         self.park = park
         self.time_scale = time_scale
         self.writers = writers
@@ -153,12 +159,14 @@ class SetpointManager:
         self.counters["reapplied"] += 1
         log.warning("%s read back %g, not the accepted %g: written again (%s)", tag, found, acc[0], res.status)
 
-    async def handle(self, payload: bytes, retained: bool = False) -> Ack | None:
+    async def handle(self, payload: bytes, retained: bool = False, expiry_left_s: float | None = None) -> Ack | None:
         """Process one raw command payload; returns (and publishes) the Ack, None if undecodable.
 
         :param payload: the MQTT payload
         :param retained: the message carried the MQTT retain flag: refused, never applied
+        :param expiry_left_s: the MQTT 5 message expiry the broker had left at delivery, if any
         """
+        received = time.monotonic()
         if retained and not payload:
             return None  # the deletion of a retained message, not a command
         try:
@@ -172,21 +180,30 @@ class SetpointManager:
             log.warning("retained command %s ignored: commands must be published without retain", cmd.id)
             why = "retained command ignored: the broker replays retained messages, so commands must not be retained"
             results = [AckResult(tag=sp.tag, status="rejected", reason=why) for sp in cmd.setpoints]
-            ack = Ack(v=1, id=cmd.id, node=self.node, ts=now_ms(), results=results)
+            ack = Ack(v=1, id=cmd.id, node=self.node, ts=self.now_ms(), results=results)
         else:
+            age_s = (self.now_ms() - cmd.ts) / 1000  # at receipt; waiting for the lock adds to it below
             async with self._lock:
-                ack = await self._handle(cmd)
+                ack = await self._handle(cmd, age_s, received, expiry_left_s)
         self.send_ack(encode(ack))
         return ack
 
-    async def _handle(self, cmd: Command) -> Ack:
+    def _expired(self, cmd: Command, age_s: float, received: float, expiry_left_s: float | None) -> str | None:
+        waited = time.monotonic() - received
+        if age_s + waited > cmd.ttl_s:
+            return f"expired: ts + ttl_s ({cmd.ttl_s:g} s) has passed ({age_s + waited:.0f} s old)"
+        if expiry_left_s is not None and waited > expiry_left_s:
+            return f"expired: its MQTT message expiry ran out {waited - expiry_left_s:.1f} s ago"
+        return None
+
+    async def _handle(self, cmd: Command, age_s: float, received: float, expiry_left_s: float | None) -> Ack:
         results: list[AckResult] = []
-        expired = cmd.ts + cmd.ttl_s * 1000 < now_ms()
+        expired = self._expired(cmd, age_s, received, expiry_left_s)
         any_valid = False
         for sp in cmd.setpoints:
             if expired:
                 self.counters["rejected_expired"] += 1
-                why = f"expired: ts + ttl_s ({cmd.ttl_s:g} s) has passed"
+                why = expired
                 results.append(AckResult(tag=sp.tag, status="rejected", reason=why))
                 continue
             reason = self._check(sp.tag, sp.value, time.monotonic())
@@ -200,7 +217,7 @@ class SetpointManager:
         if any_valid:
             self.last_valid = time.monotonic()
             self.in_fallback = False
-        return Ack(v=1, id=cmd.id, node=self.node, ts=now_ms(), results=results)
+        return Ack(v=1, id=cmd.id, node=self.node, ts=self.now_ms(), results=results)
 
     async def fallback_once(self) -> bool:
         """Write safe defaults if the silence has lasted ``silence_s``; True when it did."""

@@ -75,8 +75,10 @@ def write_config(folder: Path, mqtt: Mosquitto, port: int | None, **over) -> Pat
 class GatewayThread:
     """A gateway running in its own event loop thread (like the real process, minus signals)."""
 
-    def __init__(self, resolved: Resolved):
+    def __init__(self, resolved: Resolved, clock=None):
         self.resolved = resolved
+        self.clock = clock
+        self.error: BaseException | None = None  # what ended the run, if not a cancellation
         self.gw: Gateway | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
@@ -86,10 +88,13 @@ class GatewayThread:
     def _main(self) -> None:
         async def main():
             self.loop = asyncio.get_running_loop()
-            self.gw = Gateway(self.resolved)
+            self.gw = Gateway(self.resolved, self.clock)
             self._task = asyncio.current_task()
             self._ready.set()
-            await self.gw.run()
+            try:
+                await self.gw.run()
+            except Exception as e:
+                self.error = e
 
         with contextlib.suppress(asyncio.CancelledError):
             asyncio.run(main())
