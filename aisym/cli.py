@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from . import usererror
 from .park import DEFAULT_PARK, ParkError, load_park
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=usererror.UserErrorGroup,
 )
 park_app = typer.Typer(help="Check and show a park description.", no_args_is_help=True)
 services_app = typer.Typer(help="Run Mosquitto and InfluxDB locally as plain processes.", no_args_is_help=True)
@@ -34,7 +35,7 @@ def load_or_exit(path: Path | None):
     try:
         return load_park(path)
     except ParkError as e:
-        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        err.print(usererror.message(e), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -55,7 +56,7 @@ def graph_or_exit(path: Path | None):
     try:
         return load_graph(path)
     except ParkError as e:
-        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        err.print(usererror.message(e), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -236,15 +237,20 @@ def services_status(folder: Path = typer.Option(Path(".aisym/services"))) -> Non
     console.print(json.dumps({k: v for k, v in st.items() if k not in ("users", "influx_users")}, indent=2))
 
 
-# Parts of the platform add their commands here; a module that is not there yet is skipped.
-_PLUGINS = ("edge.gateway.cli", "edge.node.cli", "cloud.cli", "sim_env.cli", "sim_env.rl.cli", "sim_env.match.cli",
-            "sim_env.plant.cli")
-for _mod in _PLUGINS:
-    try:
-        importlib.import_module(_mod).register(app)
-    except ModuleNotFoundError as _e:
-        if _e.name is None or not _mod.startswith(_e.name):
-            raise
+# Parts of the platform add their commands here, with the commands each adds. A part whose
+# dependencies are not installed (a Raspberry Pi has no numpy) is left out and named in --help
+# with the extra that brings it; an import error inside our own packages is a bug and shows.
+_PLUGINS = (
+    ("edge.gateway.cli", ("gateway",)),
+    ("edge.node.cli", ("node",)),
+    ("cloud.cli", ("ingest", "control", "demo", "dashboards")),
+    ("sim_env.cli", ("twin",)),
+    ("sim_env.rl.cli", ("train", "export", "bench")),
+    ("sim_env.match.cli", ("match",)),
+    ("sim_env.plant.cli", ("plant", "plant-fault")),
+    ("cloud.workbench.cli", ("workbench",)),
+)
+usererror.load_plugins(app, _PLUGINS)
 
 if __name__ == "__main__":
     app()

@@ -26,8 +26,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(node_app, name="node")
 
 
-def _build(node: Path, park_file: Path | None, out: Path) -> list[Path]:
+CaFile = typer.Option(None, "--ca-file", help="The broker's CA certificate (PEM or DER); overrides mqtt.ca_file.")
+
+
+def _build(node: Path, park_file: Path | None, out: Path, ca_file: Path | None = None) -> list[Path]:
     from aisym.park import ParkError
+    from aisym.usererror import message
     from edge.gateway.config import load_park_file
 
     from .build import load_node, write_build
@@ -35,9 +39,16 @@ def _build(node: Path, park_file: Path | None, out: Path) -> list[Path]:
     try:
         park = load_park_file(park_file)  # v1 or v2
         spec, park, profiles = load_node(node, park)
+        if ca_file is not None:
+            spec = spec.model_copy(update={"mqtt": spec.mqtt.model_copy(update={"ca_file": ca_file.resolve()})})
+        ca = node.parent / spec.mqtt.ca_file if spec.mqtt.ca_file else None
+        if ca is not None and not ca.is_file():
+            # the sample names a ca.pem that no one ships: each park's broker has its own CA
+            raise ValueError(f"{ca}: mqtt.ca_file: no such file: copy your broker's CA certificate there or pass "
+                             "--ca-file FILE (the local services' CA: the ca_file line of `aisym services status`)")
         return write_build(spec, park, profiles, out, node.parent)
     except (ParkError, ValueError) as e:
-        err.print(str(e), markup=False, highlight=False)
+        err.print(message(e) or str(e), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -46,9 +57,10 @@ def build(
     node: Path = NodeArg,
     out: Path = typer.Option(Path("build/node"), help="Folder for config.json (and ca.der)."),
     park_file: Path = typer.Option(None, "--park", help="Park YAML (default: the shipped park)."),
+    ca_file: Path = CaFile,
 ) -> None:
     """Check a node YAML against the park and device profiles; write the device's config.json."""
-    files = _build(node, park_file, out)
+    files = _build(node, park_file, out, ca_file)
     import json
 
     cfg = json.loads(files[0].read_text())
@@ -91,9 +103,10 @@ def deploy(
     park_file: Path = typer.Option(None, "--park", help="Park YAML (default: the shipped park)."),
     build_dir: Path = typer.Option(Path("build/node"), help="Where the .mpy files and config.json are written."),
     dry_run: bool = typer.Option(False, help="Print the mpremote commands instead of running them."),
+    ca_file: Path = CaFile,
 ) -> None:
     """Build the config, compile the firmware with mpy-cross and copy both to the board with mpremote."""
-    files = _build(node, park_file, build_dir)
+    files = _build(node, park_file, build_dir, ca_file)
     try:
         files = compile_firmware(build_dir / "fw") + files
     except RuntimeError as e:
