@@ -139,6 +139,13 @@ def may_publish(rules: Iterable[AclRule], user: str, topic: str) -> bool:
     return any(r.access in ("write", "readwrite") and _covers(_levels(r.topic), levels) for r in mine)
 
 
+def publishers(rules: Iterable[AclRule], topic: str) -> set[str]:
+    """Every account the broker lets publish to ``topic``: what a subscriber may attribute a message on
+    it to (the controller takes a node's status and telemetry from the node's own topics)."""
+    rules = list(rules)
+    return {u for u in dict.fromkeys(r.user for r in rules) if may_publish(rules, u, topic)}
+
+
 def check_subscribe(rules: Iterable[AclRule], user: str, topic_filter: str) -> str:
     """What a subscription of ``user`` to ``topic_filter`` will deliver: ``all``, ``some`` or ``none``.
 

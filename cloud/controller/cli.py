@@ -24,18 +24,28 @@ def control(
     ca_file: Path = typer.Option(None, help="CA certificate: connect with TLS."),
     influx_url: str = typer.Option(None, help="InfluxDB URL (levels after a restart, controller_health)."),
     influx_db: str = typer.Option("aisym", help="InfluxDB database."),
+    ownership: Path = typer.Option(None, help="The ingestor's ownership file (which node reports which tag); "
+                                              "default: each --gateway config's node owns its devices' tags."),
 ) -> None:
     """Control the park: levels from telemetry, the strategy's setpoints to the gateways, acks tracked."""
     from aisym.influx import InfluxV1
+    from aisym.yamlfile import DocumentError
+    from cloud.errors import ConfigError
     from cloud.ingest.config import secret
+    from cloud.ingest.ownership import load_ownership
+    from edge.gateway.config import load_park_file
 
     from .controller import Controller, MqttSettings, PlantClock, WallClock, gateway_writes, make_strategy
+    from .trust import gateway_ownership
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         writes = gateway_writes(list(gateway))
+        park_view = load_park_file(park)
+        # levels only from the node that owns the tag: the ingestor's map, or the gateways' own tags
+        owners = load_ownership(ownership, park_view) if ownership else gateway_ownership(gateway, park_view)
         strat = make_strategy(strategy, "")
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, DocumentError, ConfigError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     settings = MqttSettings(mqtt_host, mqtt_port, mqtt_user, secret("MQTT_PASSWORD") or "", ca_file)
@@ -44,7 +54,8 @@ def control(
         influx = InfluxV1(influx_url, influx_db, secret("INFLUX_USER") or None, secret("INFLUX_PASSWORD") or None)
     clock = PlantClock(plant_port, start) if plant_port else WallClock()
     try:
-        ctl = Controller(park, writes, strat, settings, clock, influx=influx, exo_seed=exo_seed, stale_after_s=stale_after)
+        ctl = Controller(park, writes, strat, settings, clock, influx=influx, exo_seed=exo_seed, stale_after_s=stale_after,
+                         ownership=owners)
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
@@ -54,5 +65,7 @@ def control(
     except KeyboardInterrupt:
         ctl.stop()
     c = ctl.counters
-    typer.echo(f"{c.steps} steps, {c.commands} commands, {c.applied} setpoints applied, {c.rejected} rejected, "
-               f"{c.failed} failed, {c.ack_timeouts} unacknowledged, {c.blind_steps} steps blind")
+    typer.echo(f"{c.steps} steps, {c.commands} commands; setpoints: {c.setpoints_decided} decided, {c.setpoints_sent} "
+               f"sent, {c.setpoints_held} held (gateway offline), {c.applied} applied, {c.rejected} rejected, {c.failed} "
+               f"failed, {c.setpoints_timed_out} unacknowledged; {c.blind_steps} steps blind; "
+               f"{sum(c.refused.values())} messages refused")

@@ -15,6 +15,11 @@ Each step of the park's clock the controller
 A level older than ``stale_after_s`` or not ``good`` makes the controller **blind**: it commands
 every setpoint's ``control.safe_default`` instead and says so in its log, its health counters
 (the ``controller_health`` series in InfluxDB) and its status, until fresh levels return.
+
+It believes only what the stack can attribute (:mod:`.trust`): a gateway's online state from the
+gateway's own status topic, a level from the node that owns the tag, never from the future or
+beyond the tag's range; acks from the node the command went to. What it refuses is counted
+(``refused_<kind>_<code>`` in ``controller_health``).
 """
 
 from __future__ import annotations
@@ -38,17 +43,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from aisym.contract import (
     Command,
+    PayloadError,
     Setpoint,
     Status,
     decode_ack,
-    decode_status,
-    decode_telemetry,
     encode,
     now_ms,
     topics,
 )
 
 from .state import LatestState, load_latest
+from .trust import REFUSALS, Trust, refusal
 
 log = logging.getLogger("aisym.control")
 
@@ -64,17 +69,35 @@ class MqttSettings:
 
 @dataclass
 class Counters:
+    """What the controller did. Every setpoint it decided is sent or held; every one sent ends up
+    applied, rejected, failed, timed out, or still pending (``Controller.pending``)."""
+
     steps: int = 0
-    commands: int = 0
+    commands: int = 0  # commands sent (one per node and step)
     setpoints: int = 0  # setpoints sent (a command carries one per tag of its node)
+    commands_held: int = 0  # commands not sent: their gateway's own status said offline
+    setpoints_held: int = 0  # the setpoints those commands carried
     applied: int = 0
     rejected: int = 0
     failed: int = 0
-    ack_timeouts: int = 0
+    ack_timeouts: int = 0  # commands without an ack in ack_timeout_s
+    setpoints_timed_out: int = 0  # the setpoints those commands carried
     blind_steps: int = 0
-    telemetry: int = 0
+    telemetry: int = 0  # telemetry messages taken
     restored_from_influx: int = 0
+    refused: dict[str, int] = field(default_factory=dict)  # messages refused, by trust.REFUSALS key
     extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def setpoints_sent(self) -> int:
+        return self.setpoints
+
+    @property
+    def setpoints_decided(self) -> int:
+        return self.setpoints + self.setpoints_held
+
+    def refuse(self, key: str) -> None:
+        self.refused[key] = self.refused.get(key, 0) + 1
 
 
 class PlantClock:
@@ -152,14 +175,17 @@ class Controller:
     :param stale_after_s: a level older than this (wall seconds) is stale
     :param ack_timeout_s: a command not acknowledged in this long counts as a timeout
     :param client_id: MQTT client id (the account binds it)
-    :param require_online: command a gateway only while its retained status says ``online`` (a
-        command to an offline gateway is dropped by the broker; the gateway holds safe defaults
-        on its own after ``silence_s``)
+    :param require_online: command a gateway only while its retained status (on its own topic)
+        says ``online`` (a command to an offline gateway is dropped by the broker; the gateway holds
+        safe defaults on its own after ``silence_s``)
+    :param ownership: the ingestor's node -> tags map (:mod:`cloud.ingest.ownership`); None: store
+        levels are taken only from the gateways in ``writes`` (see :mod:`.trust`)
     """
 
     def __init__(self, park: str | Path, writes: dict[str, str], strategy: Any, mqtt_settings: MqttSettings,
                  clock: Callable[[], int | None], influx=None, exo_seed: int = 0, stale_after_s: float = 5.0,
-                 ack_timeout_s: float = 10.0, client_id: str | None = None, require_online: bool = True):
+                 ack_timeout_s: float = 10.0, client_id: str | None = None, require_online: bool = True,
+                 ownership=None):
         from sim_env.graph.kernel import initial_state
         from sim_env.graph.twin import GraphTwin
         from sim_env.plant.signals import park_signals
@@ -174,6 +200,11 @@ class Controller:
             raise ValueError(f"no gateway writes {', '.join(missing)}: give the gateway config that does (--gateway)")
         self.writes = {t: n for t, n in writes.items() if t in self.signals.actuators}
         self.levels = {m.store: (t, m) for t, m in self.signals.measures.items() if m.store >= 0}
+        level_tags = [t for t, _ in self.levels.values()]
+        unowned = [t for t in level_tags if ownership is not None and t not in ownership.owner_of]
+        if unowned:  # every reading of it would be refused: blind for good
+            raise ValueError(f"{ownership.source}: no node owns the level tag(s) {', '.join(unowned)}")
+        self.trust = Trust(self.cp.graph, level_tags, set(self.writes.values()), ownership)
         self.strategy = strategy
         self.mqtt_settings = mqtt_settings
         self.clock = clock
@@ -188,8 +219,8 @@ class Controller:
         self.blind = False
         self.last: dict[str, Any] = {}
         self.history: list[dict] = []
-        self.pending: dict[str, tuple[float, str]] = {}
-        self.online: dict[str, bool] = {}  # gateway node -> its retained status says online
+        self.pending: dict[str, tuple[float, str, int]] = {}  # command id -> (sent, node, setpoints)
+        self.online: dict[str, bool] = {}  # gateway node -> its own retained status says online
         self.failures: list[str] = []  # why setpoints failed, as the gateways said
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -234,23 +265,36 @@ class Controller:
 
     def _on_message(self, client, userdata, msg) -> None:
         try:
-            kind = topics.parse(msg.topic).kind
-            if kind == "telemetry":
-                self.state.update(decode_telemetry(msg.payload))
-                self.counters.telemetry += 1
-            elif kind == "cmd/ack":
-                self._on_ack(decode_ack(msg.payload))
-            elif kind == "status":
-                st = decode_status(msg.payload)
-                if st.role == "gateway":
-                    self.online[st.node] = st.state == "online"
-        except Exception as e:  # a bad message is the sender's problem: log it, keep controlling
+            t = topics.parse(msg.topic)
+        except topics.TopicError as e:  # the subscriptions deliver only the scheme's topics
             log.warning("ignored a message on %s: %s", msg.topic, e)
+            return
+        try:
+            if t.kind == "telemetry":
+                self.state.update(self.trust.telemetry(t.node, msg.payload, now_ms()))
+                self.counters.telemetry += 1
+            elif t.kind == "cmd/ack":
+                self._on_ack(t.node, msg.payload)
+            elif t.kind == "status":
+                st = self.trust.status(t.node, msg.payload)
+                if t.node in self.trust.commanded:
+                    if st is None:
+                        self.online.pop(t.node, None)
+                    else:
+                        self.online[t.node] = st.state == "online"
+        except PayloadError as e:  # the sender's problem: count it, log it, keep controlling
+            self.counters.refuse(refusal(t.kind, e))
+            log.warning("refused a message on %s: %s", msg.topic, e)
+        except Exception as e:  # a bug of ours must not stop control
+            log.warning("ignored a message on %s: %s: %s", msg.topic, type(e).__name__, e)
 
-    def _on_ack(self, ack) -> None:
+    def _on_ack(self, node: str, payload: bytes) -> None:
+        ack = decode_ack(payload)
         with self._lock:
+            sent = self.pending.get(ack.id)
+            self.trust.ack(node, ack, None if sent is None else sent[1])
             if self.pending.pop(ack.id, None) is None:
-                return
+                return  # a duplicate (QoS 1) or one after its timeout, already counted
         for r in ack.results:
             if r.status == "applied":
                 self.counters.applied += 1
@@ -325,12 +369,13 @@ class Controller:
         ids = []
         for node, sps in sorted(by_node.items()):
             if self.require_online and not self.online.get(node, False):
-                self.counters.extra["held_offline"] = self.counters.extra.get("held_offline", 0) + 1
+                self.counters.commands_held += 1
+                self.counters.setpoints_held += len(sps)
                 continue  # its session would drop the command: it falls back to safe defaults itself
             cid = f"ctl-{t}-{uuid.uuid4().hex[:8]}"
             cmd = Command(v=1, id=cid, ts=now_ms(), setpoints=sps, source="aisym-control")
             with self._lock:
-                self.pending[cid] = (time.monotonic(), node)
+                self.pending[cid] = (time.monotonic(), node, len(sps))
             self.client.publish(topics.command(self.park_id, node), encode(cmd), qos=1)
             self.counters.commands += 1
             self.counters.setpoints += len(sps)
@@ -368,10 +413,10 @@ class Controller:
     def _expire_acks(self) -> None:
         now = time.monotonic()
         with self._lock:
-            old = [cid for cid, (sent, _) in self.pending.items() if now - sent > self.ack_timeout_s]
-            for cid in old:
-                del self.pending[cid]
+            old = [cid for cid, (sent, _, _) in self.pending.items() if now - sent > self.ack_timeout_s]
+            n = sum(self.pending.pop(cid)[2] for cid in old)
         self.counters.ack_timeouts += len(old)
+        self.counters.setpoints_timed_out += n
 
     def health(self) -> None:
         """Write the counters as the ``controller_health`` series (the contract lets a service account
@@ -379,7 +424,10 @@ class Controller:
         c = self.counters
         counters = {"steps": c.steps, "commands": c.commands, "applied": c.applied, "rejected": c.rejected,
                     "failed": c.failed, "ack_timeouts": c.ack_timeouts, "blind_steps": c.blind_steps,
-                    "blind": int(self.blind), "telemetry": c.telemetry}
+                    "blind": int(self.blind), "telemetry": c.telemetry, "commands_held": c.commands_held,
+                    "setpoints_decided": c.setpoints_decided, "setpoints_sent": c.setpoints_sent,
+                    "setpoints_held": c.setpoints_held, "setpoints_timed_out": c.setpoints_timed_out,
+                    "refused": sum(c.refused.values()), **{f"refused_{k}": c.refused.get(k, 0) for k in REFUSALS}}
         user = self.mqtt_settings.user
         self.last_health = counters  # a service account publishes only its status over MQTT (the contract)
         if self.influx is not None:
@@ -395,7 +443,7 @@ class Controller:
         if self.influx is None:
             return 0
         try:
-            n = load_latest(self.influx, [t for t, _ in self.levels.values()], self.state)
+            n = load_latest(self.influx, [t for t, _ in self.levels.values()], self.state, self.trust)
         except Exception as e:
             log.warning("could not read the last levels from InfluxDB: %s", e)
             return 0

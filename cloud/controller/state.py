@@ -54,9 +54,13 @@ class LatestState:
         return None if r is None else float(now_ms - r.ts_ms)
 
 
-def load_latest(client, tags: list[str], state: LatestState) -> int:
+def load_latest(client, tags: list[str], state: LatestState, trust=None) -> int:
     """Fill ``state`` with each tag's last stored reading in InfluxDB (the contract's mapping:
     measurement = asset, tag ``signal``); returns how many tags were found.
+
+    With ``trust`` (:class:`~.trust.Trust`), a tag's reading is the last one its owner stored within
+    the tag's range and at most ``trust.max_ahead_ms`` ahead of now: what the stream would have
+    given the controller. The ``node`` of each restored reading is the series' node.
 
     :param client: :class:`aisym.influx.InfluxV1` with read access to the park's database
     """
@@ -66,13 +70,35 @@ def load_latest(client, tags: list[str], state: LatestState) -> int:
         asset, _, signal = t.partition(".")
         by_asset.setdefault(asset, []).append(signal)
     for asset, signals in by_asset.items():
-        where = " OR ".join(f"signal = '{s}'" for s in signals)
-        rows = client.rows(f'SELECT last("value") AS "value", "quality" FROM "{asset}" WHERE {where} GROUP BY "signal"')
+        where = " OR ".join(_condition(asset, s, trust) for s in signals)
+        if trust is not None:
+            where = f"({where}) AND time <= now() + {int(trust.max_ahead_ms)}ms"
+        rows = client.rows(f'SELECT last("value") AS "value", "quality" FROM "{asset}" WHERE {where} '
+                           'GROUP BY "signal", "node"')
+        best: dict[str, Latest] = {}
         for r in rows:
-            signal = r.get("signal")
+            signal, node = r.get("signal"), str(r.get("node") or "influxdb")
             if signal is None or r.get("value") is None:
                 continue
-            state.put(f"{asset}.{signal}", Latest(float(r["value"]), int(r["time"]), str(r.get("quality") or "good"),
-                                                  "influxdb"))
+            if trust is not None and trust.owner_problem(node, f"{asset}.{signal}"):
+                continue
+            latest = Latest(float(r["value"]), int(r["time"]), str(r.get("quality") or "good"), node)
+            if signal not in best or latest.ts_ms > best[signal].ts_ms:
+                best[signal] = latest
+        for signal, latest in best.items():
+            state.put(f"{asset}.{signal}", latest)
             found += 1
     return found
+
+
+def _condition(asset: str, signal: str, trust) -> str:
+    if trust is None:
+        return f"signal = '{signal}'"
+    from .trust import range_slack
+
+    low, high = trust.bounds(f"{asset}.{signal}")
+    slack = range_slack(low, high)
+    low, high = low - slack, high + slack
+    # a point of another quality keeps its value whatever it is: only a good one must lie in the range
+    # (fixed-point numbers: InfluxQL 1.x does not parse an exponent)
+    return f"""(signal = '{signal}' AND ("quality" != 'good' OR ("value" >= {low:.15f} AND "value" <= {high:.15f})))"""

@@ -153,3 +153,12 @@ def test_after_a_restart_the_levels_come_from_influxdb(mosquitto, influxdb, infl
 def test_a_setpoint_no_gateway_writes_is_refused_clearly(mosquitto, tmp_path):
     with pytest.raises(ValueError, match=r"no gateway writes chp\.power_setpoint"):
         Controller("aisym/parks/kraakoya.yaml", {}, GraphRules(), MqttSettings(port=mosquitto.port), StepClock())
+
+
+def test_an_ownership_map_that_leaves_a_level_to_no_node_is_refused(mosquitto, tmp_path):
+    from cloud.ingest.ownership import Ownership
+
+    own = Ownership({"gateway": ["heat_store.soc", "gas_holder.level"]}, "own.yaml")
+    with pytest.raises(ValueError, match=r"own\.yaml: no node owns the level tag\(s\) water_treatment\.tank_level"):
+        Controller("aisym/parks/kraakoya.yaml", _writes(tmp_path), GraphRules(), MqttSettings(port=mosquitto.port),
+                   StepClock(), ownership=own)
