@@ -32,6 +32,12 @@ def plant(
     restart: float = typer.Option(2.0, min=0.0, help="How long a restarting device is gone (wall seconds)."),
     control_port: int = typer.Option(0, help="Control socket port on 127.0.0.1 (0: a free one, see plant.json)."),
     steps: int = typer.Option(None, min=1, help="Stop after this many twin steps (default: run until Ctrl-C)."),
+    node: str = typer.Option("gateway", help="Node account gateway.yaml publishes as (`aisym services up` makes "
+                                              "'gateway')."),
+    broker_port: int = typer.Option(None, min=1, max=65535, help="Broker port in gateway.yaml (default: the plain "
+                                    "MQTT port of the local services in --services, else 1883)."),
+    services: Path = typer.Option(Path(".aisym/services"), help="Local services folder (`aisym services up`) whose "
+                                  "broker gateway.yaml points at."),
 ) -> None:
     """Serve PARK's twin as Modbus TCP, Modbus RTU and OPC UA devices, stepped by an accelerated clock."""
     import logging
@@ -44,9 +50,10 @@ def plant(
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
+        broker = broker_section(services, node, broker_port)
         p = Plant(park, out, speed=speed, devices_file=None if devices == "none" else devices, rtu_asset=rtu_asset,
                   opcua_asset=opcua_asset, hold=hold, start=start, exo_seed=seed, poll_s=poll, restart_s=restart,
-                  control_port=control_port)
+                  control_port=control_port, broker=broker)
     except (ParkError, ConfigError, LayoutError, ValueError) as e:
         _err(str(e))
         raise typer.Exit(2) from None
@@ -58,7 +65,9 @@ def plant(
         for dev in d["devices"]:
             where = dev.get("port") or dev.get("serial") or dev.get("url")
             print(f"  {dev['id']:<20} {dev['transport']:<6} {where} unit {dev.get('unit_id', '-')}", flush=True)
-        print(f"gateway config: {d['gateway_config']}", flush=True)
+        b = broker
+        print(f"gateway config: {d['gateway_config']} (broker {b['host']}:{b['port']}, node {b['username']}, "
+              "password in $AISYM_MQTT_PASSWORD)", flush=True)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -68,11 +77,38 @@ def plant(
 
     try:
         asyncio.run(main())
-    except RuntimeError as e:
+    except RuntimeError as e:  # a port that is not its device's own (PortTaken) included
         _err(str(e))
         raise typer.Exit(1) from None
     st = p.status()
     print(f"stopped after {st['steps']} steps ({st['sim_hours']:g} simulated h in {st['wall_s']:.1f} s)", flush=True)
+
+
+def broker_section(services: Path, node: str, port: int | None) -> dict:
+    """The broker section of the plant's gateway config: ``port`` if given, else the local services'
+    broker when ``services/state.json`` names one (its TLS port and CA when it has no plain
+    listener), else 127.0.0.1:1883."""
+    section: dict = {"host": "127.0.0.1", "port": port or 1883, "username": node}
+    if port is None:
+        try:
+            st = json.loads((services / "state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return section
+        if st.get("mqtt_port"):
+            section["port"] = int(st["mqtt_port"])
+        elif st.get("mqtt_tls_port") and st.get("ca_file"):
+            section |= {"port": int(st["mqtt_tls_port"]), "tls": {"ca_file": str(st["ca_file"])}}
+    if not _known_account(services, node):
+        print(f"note: the local services have no account {node!r} (`aisym services up --node {node}` creates it)",
+              file=sys.stderr)
+    return section
+
+
+def _known_account(services: Path, node: str) -> bool:
+    try:
+        return node in json.loads((services / "state.json").read_text(encoding="utf-8")).get("users", {})
+    except (OSError, ValueError):
+        return True  # no local services: nothing to compare against
 
 
 def plant_fault(

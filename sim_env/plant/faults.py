@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 
-from .modbus import FAULTS, ModbusDevice, ModbusLine
+from .modbus import FAULTS, ModbusDevice, ModbusLine, PortTaken
 
 log = logging.getLogger("aisym.plant")
 
@@ -43,7 +43,11 @@ class Faults:
         await asyncio.sleep(self.restart_s)
         md.defaults()
         if line is not None:
-            await line.start()
+            try:
+                await line.start()  # on its own port again
+            except PortTaken as e:  # taken while it was away: it stays gone, and says so
+                log.error("%s did not come back: %s", md.device.id, e)
+                return
         md.mode = "ok"
         log.info("%s restarted with its default registers", md.device.id)
 

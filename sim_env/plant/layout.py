@@ -25,6 +25,8 @@ from edge.gateway.config import Resolved, SerialBus
 from .devices import Device, from_devices_file, generated_device
 from .signals import Signals
 
+DEFAULT_NODE = "gateway"  # the node account `aisym services up` creates by default
+
 
 class LayoutError(ValueError):
     """A plant layout option names something the park does not have."""
@@ -123,14 +125,18 @@ def plan(park_tags: dict, assets: list[str], signals: Signals, named: Resolved |
 
 
 def gateway_config(layout: Layout, park_id: str, park_file: Path | None, profiles_dir: Path, serial_port: str | None,
-                   opcua_url: str | None, out: Path, park_tags: dict, poll_s: float = 1.0) -> dict:
+                   opcua_url: str | None, out: Path, park_tags: dict, poll_s: float = 1.0, *, time_scale: float = 1.0,
+                   broker: dict | None = None, identities: dict[str, dict] | None = None) -> dict:
     """The gateway config (as a dict to dump as YAML) that polls ``layout``.
 
-    The broker section points at a plain local Mosquitto (127.0.0.1:1883) with the password in
-    ``AISYM_MQTT_PASSWORD``; the loop's launcher replaces it with its own broker's.
+    :param time_scale: the plant's speed (plant seconds per wall second): ramp limits count plant seconds
+    :param broker: the broker section (None: a plain local Mosquitto on 127.0.0.1:1883 with the node
+        account ``gateway`` that ``aisym services up`` creates, password in ``AISYM_MQTT_PASSWORD``)
+    :param identities: device id -> its ``identity`` (:mod:`sim_env.plant.identity`); None: none written
     """
     buses: dict[str, dict] = {}
     devices, writes = [], {}
+    identities = identities or {}
     for d in layout.devices:
         if d.transport == "rtu":
             bus = "rtu"
@@ -139,29 +145,31 @@ def gateway_config(layout: Layout, park_id: str, park_file: Path | None, profile
             bus = d.id
             buses[bus] = {"type": "tcp", "host": "127.0.0.1", "port": d.port, "timeout_s": 1.0}
         devices.append({"id": d.id, "bus": bus, "profile": d.profile.id, "unit_id": d.unit_id, "poll_s": poll_s,
-                        "max_backoff_s": max(4 * poll_s, 2.0), "tags": d.mapping})
+                        "max_backoff_s": max(4 * poll_s, 2.0), "tags": d.mapping,
+                        **({"identity": identities[d.id]} if d.id in identities else {})})
         for v in d.values:
             if v.setpoint and v.tag and v.reg.write_fc is not None:
                 writes.setdefault(v.tag, f"{d.id}.{v.reg.name}")
+    broker = broker or {"host": "127.0.0.1", "port": 1883, "username": DEFAULT_NODE}
     cfg: dict = {
-        "node": f"plant-{park_id}"[:40].replace("_", "-"),
+        "node": broker["username"],  # the broker's ACL lets an account publish under its own node id only
         "park": park_id,
         "park_file": str(park_file) if park_file else None,
         "profiles_dir": str(profiles_dir),
-        "broker": {"host": "127.0.0.1", "port": 1883, "username": f"plant-{park_id}"[:40].replace("_", "-"),
-                   "password_env": "AISYM_MQTT_PASSWORD", "keepalive_s": 10},
+        "broker": {"password_env": "AISYM_MQTT_PASSWORD", "keepalive_s": 10, **broker},
         "spool": {"path": str(out / "gateway-spool.db"), "fsync": "normal"},
         "health_period_s": 10.0,
         "buses": buses,
         "devices": devices,
         "opcua": [],
-        "setpoints": {"silence_s": 900.0, "writes": writes},
+        "setpoints": {"silence_s": 900.0, "writes": writes, "time_scale": time_scale},
     }
     if cfg["park_file"] is None:
         del cfg["park_file"]
     if layout.opcua_asset and opcua_url:
+        ident = identities.get(layout.opcua_id)
         cfg["opcua"] = [{"id": layout.opcua_id, "url": opcua_url, "publishing_ms": round(poll_s * 1000),
-                         "timeout_s": 4.0, "max_backoff_s": 5.0,
+                         "timeout_s": 4.0, "max_backoff_s": 5.0, **({"identity": ident} if ident else {}),
                          "nodes": [{"node_id": n, "tag": t, **({"writable": True} if park_tags[t].control else {})}
                                    for t, n in layout.opcua_nodes.items()]}]
     return cfg

@@ -17,8 +17,6 @@ the response on every read and checks every write, as the device's firmware woul
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 
@@ -30,6 +28,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from pymodbus.simulator.simutils import SimUtils
 
 from .devices import BIT_TABLES, Device, Image, Value, device_limits
+from .identity import serve_identities
 
 log = logging.getLogger("aisym.plant")
 FAULTS = ("ok", "silent", "exception", "restart")
@@ -140,39 +139,50 @@ class ModbusDevice:
         return self.image.park(v)
 
 
+class PortTaken(RuntimeError):
+    """A device's TCP port is not this device's: another device (of this plant or not) holds it."""
+
+
 class ModbusLine:
     """A pymodbus server for some devices: one TCP device, or every device on a serial line.
 
     :param devices: the devices it serves
-    :param port: TCP port (TCP) or None
+    :param port: TCP port (TCP; 0: one the system picks, read back after listening) or None
     :param serial: the pty path of the plant's end (RTU) or None
     :param baudrate: serial speed
+    :param identities: device id -> identification (:mod:`sim_env.plant.identity`)
     """
 
     def __init__(self, devices: list[ModbusDevice], port: int | None = None, serial: str | None = None,
-                 baudrate: int = 19200):
+                 baudrate: int = 19200, identities: dict | None = None):
         self.devices = devices
         self.port = port
         self.serial = serial
         self.baudrate = baudrate
+        self.identities = identities or {}
         self.server: ModbusTcpServer | ModbusSerialServer | None = None
-        self.task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        """Listen, or raise :class:`PortTaken` (TCP) / RuntimeError: pymodbus itself only logs a
+        warning when its socket cannot bind, and the port then answers as whoever holds it."""
         sims = [d.simdevice() for d in self.devices]
         if self.serial:
             self.server = ModbusSerialServer(sims, framer=FramerType.RTU, port=self.serial, baudrate=self.baudrate,
                                              ignore_missing_devices=True)
         else:
-            self.server = ModbusTcpServer(sims, address=("127.0.0.1", self.port), ignore_missing_devices=True)
-        self.task = asyncio.create_task(self.server.serve_forever())
-        await asyncio.sleep(0)  # let it bind before anyone connects
+            self.server = ModbusTcpServer(sims, address=("127.0.0.1", self.port or 0), ignore_missing_devices=True)
+        serve_identities(self.server, {d.device.unit_id: (d, self.identities[d.device.id])
+                                       for d in self.devices if d.device.id in self.identities})
+        try:
+            await self.server.serve_forever(background=True)  # listens now; raises when it cannot
+        except RuntimeError:
+            self.server = None
+            where = self.serial or f"TCP port {self.port} on 127.0.0.1"
+            raise PortTaken(f"{', '.join(d.device.id for d in self.devices)}: cannot listen on {where}") from None
+        if not self.serial:
+            self.port = self.server.transport.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self.server is not None:
             await self.server.shutdown()
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-        self.server = self.task = None
+        self.server = None

@@ -26,14 +26,17 @@ class OpcUaDevice:
     :param nodes: tag -> node id string
     :param park_tags: the park's tags (units, bounds, safe defaults)
     :param port: TCP port on 127.0.0.1
+    :param application_uri: the server's application URI, its identity (:mod:`sim_env.plant.identity`)
     """
 
-    def __init__(self, asset: str, nodes: dict[str, str], park_tags: dict, port: int):
+    def __init__(self, asset: str, nodes: dict[str, str], park_tags: dict, port: int,
+                 application_uri: str | None = None):
         self.asset = asset
         self.nodes = nodes
         self.park_tags = park_tags
         self.port = port
         self.url = f"opc.tcp://127.0.0.1:{port}/aisym/plant/"
+        self.application_uri = application_uri
         self.server: Server | None = None
         self.vars: dict[str, object] = {}
         self.values: dict[str, float] = {}
@@ -52,6 +55,8 @@ class OpcUaDevice:
         await server.init()
         server.set_endpoint(self.url)
         server.set_server_name(f"AISYM plant: {self.asset}")
+        if self.application_uri:
+            await server.set_application_uri(self.application_uri)
         idx = await server.register_namespace("urn:aisym:plant")
         objects = server.nodes.objects
         folder = await objects.add_object(ua.NodeId(self.asset, idx), self.asset)

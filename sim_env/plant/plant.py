@@ -30,16 +30,17 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from aisym.services import free_port
 from edge.gateway.config import load_config
 from sim_env.graph.twin import GraphTwin
 
 from .clock import SimClock
 from .devices import write_profiles
 from .faults import Faults
+from .identity import gateway_takes_identity, identification, modbus_identity, opcua_identity
 from .layout import Layout, gateway_config, plan
 from .modbus import ModbusDevice, ModbusLine
 from .opcua import OpcUaDevice
+from .ports import listen_control, start_line, start_opcua, verify_devices
 from .signals import SignalState, park_signals
 
 log = logging.getLogger("aisym.plant")
@@ -74,12 +75,14 @@ class Plant(Faults):
     :param poll_s: poll period written into the gateway config (wall seconds)
     :param restart_s: how long a restarting device is gone (wall seconds)
     :param control_port: TCP port of the control socket (0: a free one)
+    :param broker: the gateway config's broker section (host, port, username, optional tls; None:
+        127.0.0.1:1883 as node ``gateway``, see :func:`~sim_env.plant.layout.gateway_config`)
     """
 
     def __init__(self, park: str | Path | None = None, out: str | Path = "plant-out", *, speed: float = 3600.0,
                  devices_file: str | Path | None = "auto", rtu_asset: str | None = None,
                  opcua_asset: str | None = None, hold: float | None = None, start: int = 0, exo_seed: int = 0,
-                 poll_s: float = 1.0, restart_s: float = 2.0, control_port: int = 0):
+                 poll_s: float = 1.0, restart_s: float = 2.0, control_port: int = 0, broker: dict | None = None):
         self.park_file = Path(park).resolve() if park else None
         self.out = Path(out).resolve()
         self.twin = GraphTwin(1, park, start=start, exo_seed=exo_seed, episode_hours=10 * 8760.0)
@@ -92,7 +95,8 @@ class Plant(Faults):
                                    named_devices(devices_file, self.cp.graph), rtu_asset, opcua_asset)
         self.clock = SimClock(speed, self.twin.dt_h)
         self.poll_s, self.restart_s = poll_s, restart_s
-        self.control_port = control_port or free_port()
+        self.broker = broker
+        self.control_port = control_port  # 0: the system picks one when the plant listens
         self.modbus = {d.id: ModbusDevice(d, self.tags) for d in self.layout.devices}
         self.lines: dict[str, ModbusLine] = {}
         self.opcua: OpcUaDevice | None = None
@@ -135,14 +139,25 @@ class Plant(Faults):
         write_profiles(self.layout.devices, self.out / "profiles", self.cp.graph.id)
         cfg = gateway_config(self.layout, self.cp.graph.id, self.park_file, self.out / "profiles",
                              str(self.serial_gateway), self.opcua.url if self.opcua else None, self.out, self.tags,
-                             self.poll_s)
+                             self.poll_s, time_scale=self.clock.speed, broker=self.broker,
+                             identities=self.identities() if gateway_takes_identity() else None)
         path = self.out / "gateway.yaml"
-        head = ("# Written by `aisym plant`: polls this plant's devices. The broker section is a placeholder\n"
-                "# for a local Mosquitto; `aisym gateway validate` checks it against the park and the profiles.\n")
+        b = cfg["broker"]
+        head = (f"# Written by `aisym plant`: polls this plant's devices and publishes to the broker on\n"
+                f"# {b['host']}:{b['port']} as node {cfg['node']} (password in ${b['password_env']}); setpoint ramps\n"
+                f"# count plant seconds at its speed. `aisym gateway validate` checks it against the park.\n")
         path.write_text(head + yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
         load_config(path, park=self.cp.graph)  # the loop must be wired without hand edits: refuse a bad one here
         (self.out / "plant.json").write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
         return path
+
+    def identities(self) -> dict[str, dict]:
+        """Device id -> the identity it serves (:mod:`sim_env.plant.identity`)."""
+        park_id = self.cp.graph.id
+        out = {d.id: modbus_identity(park_id, d) for d in self.layout.devices}
+        if self.layout.opcua_asset:
+            out[self.layout.opcua_id] = opcua_identity(park_id, self.layout.opcua_asset)
+        return out
 
     def describe(self) -> dict:
         """Where each device listens, and the clock (what ``plant.json`` holds)."""
@@ -151,10 +166,12 @@ class Plant(Faults):
             where = {"port": d.port} if d.transport == "tcp" else {"serial": str(self.serial_gateway)}
             devs.append({"id": d.id, "asset": d.asset, "transport": d.transport, "unit_id": d.unit_id,
                          "profile": d.profile.id, "generated": d.generated, **where,
+                         "identity": modbus_identity(self.cp.graph.id, d),
                          "tags": sorted(v.tag for v in d.values if v.tag)})
         if self.opcua is not None:
             devs.append({"id": self.layout.opcua_id, "asset": self.opcua.asset, "transport": "opcua",
-                         "url": self.opcua.url, "nodes": self.opcua.nodes})
+                         "url": self.opcua.url, "identity": {"application_uri": self.opcua.application_uri},
+                         "nodes": self.opcua.nodes})
         return {"park": self.cp.graph.id, "control_port": self.control_port, "speed": self.clock.speed,
                 "dt_h": self.clock.dt_h, "gateway_config": str(self.out / "gateway.yaml"), "devices": devs}
 
@@ -223,28 +240,22 @@ class Plant(Faults):
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
     async def run(self, ready=None, max_steps: int | None = None) -> None:
-        """Serve until :meth:`stop` (or ``max_steps`` steps); ``ready()`` is called once listening."""
+        """Serve until :meth:`stop` (or ``max_steps`` steps); ``ready()`` is called once listening.
+
+        Every listening socket is bound before anything is announced, and each TCP device is asked
+        who it is over the wire: a port that is not its device's own stops the start with
+        :class:`~sim_env.plant.modbus.PortTaken` naming both (:mod:`sim_env.plant.ports`).
+        """
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        rtu = [self.modbus[d.id] for d in self.layout.devices if d.transport == "rtu"]
         try:
-            for d in self.layout.devices:
-                if d.transport == "tcp":
-                    d.port = d.port or free_port()
-                    self.lines[d.id] = ModbusLine([self.modbus[d.id]], port=d.port)
-            if rtu:
-                self._pty_pair()
-                self.lines[" rtu"] = ModbusLine(rtu, serial=str(self.serial_plant))  # no device id has a space
-            if self.layout.opcua_asset:
-                self.opcua = OpcUaDevice(self.layout.opcua_asset, self.layout.opcua_nodes, self.tags, free_port())
-                await self.opcua.start()
-            for line in self.lines.values():
-                await line.start()
-            control = await asyncio.start_server(self._control, "127.0.0.1", self.control_port)
+            control = await listen_control(self)
+            await self._serve_devices()
             self.write_files()
             self.wall0 = time.monotonic()
             self.clock.begin()
             await self.tick()  # registers hold real values before the first poll
+            await verify_devices(self)
             self._spawn(self._heartbeats())
             if ready is not None:
                 ready()
@@ -256,6 +267,23 @@ class Plant(Faults):
             control.close()
         finally:
             await self._shutdown()
+
+    async def _serve_devices(self) -> None:
+        """OPC UA, then one Modbus server per TCP device and one for the RTU line, each listening."""
+        park_id = self.cp.graph.id
+        if self.layout.opcua_asset:
+            self.opcua = await start_opcua(self, OpcUaDevice, opcua_identity(park_id, self.layout.opcua_asset))
+        idents = {d.id: identification(modbus_identity(park_id, d), d.profile.model) for d in self.layout.devices}
+        rtu = [self.modbus[d.id] for d in self.layout.devices if d.transport == "rtu"]
+        for d in self.layout.devices:
+            if d.transport == "tcp":
+                line = ModbusLine([self.modbus[d.id]], port=d.port, identities=idents)
+                await start_line(self, d.id, line)
+                d.port = line.port
+        if rtu:
+            self._pty_pair()
+            self.lines[" rtu"] = ModbusLine(rtu, serial=str(self.serial_plant), identities=idents)  # no id has a space
+            await self.lines[" rtu"].start()
 
     async def _shutdown(self) -> None:
         for t in list(self._tasks):
@@ -276,7 +304,7 @@ class Plant(Faults):
 
     def stop(self) -> None:
         """Ask a running plant to stop (from any thread)."""
-        if self.loop is not None and self._stop is not None:
+        if self.loop is not None and self._stop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._stop.set)
 
     def start_thread(self, timeout_s: float = 60.0) -> threading.Thread:
