@@ -1,0 +1,1 @@
+"""Companies of a park and their listings (what they have and want)."""

@@ -1,0 +1,57 @@
+"""Forms of a company and its listings; ``version`` guards against a silent overwrite."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Company, Listing
+
+
+class VersionedForm(forms.ModelForm):
+    """A model form that refuses to save over a change made since the page was opened."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def clean_version(self) -> int:
+        sent = self.cleaned_data["version"]
+        if sent != self.instance.version:
+            raise forms.ValidationError(_(
+                "Someone else saved this while you were editing (version %(now)s, yours %(sent)s). "
+                "Your text is kept below: compare it with the saved one and save again."),
+                params={"now": self.instance.version, "sent": sent})
+        return sent
+
+    def save(self, commit: bool = True):
+        obj = super().save(commit=False)
+        if commit:
+            # compare-and-set in the database: of two saves that both passed clean(), one bumps the
+            # version and the other changes no row and is told (StaleEdit), never overwriting
+            sent = self.cleaned_data["version"]
+            if type(obj).objects.filter(pk=obj.pk, version=sent).update(version=sent + 1) != 1:
+                raise StaleEdit
+            obj.version = sent + 1
+            obj.save()  # a full save, so the audit log's signals see the change
+        return obj
+
+
+class StaleEdit(Exception):
+    """The row changed between the form's check and its write."""
+
+
+class CompanyForm(VersionedForm):
+    class Meta:
+        model = Company
+        fields = ["name", "nace", "location", "lat", "lon", "description", "employees", "share_private_with_facilitator"]
+
+
+class ListingForm(VersionedForm):
+    class Meta:
+        model = Listing
+        fields = ["name", "direction", "resource", "ewc", "material", "quantity", "unit", "frequency",
+                  "description", "route", "cost", "price"]

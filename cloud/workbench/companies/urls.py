@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "companies"
+urlpatterns = [
+    path("<slug:company>/", views.company_detail, name="detail"),
+    path("<slug:company>/private/", views.company_private, name="private"),
+    path("<slug:company>/edit/", views.company_edit, name="edit"),
+    path("<slug:company>/listings/<slug:listing>/", views.listing_detail, name="listing"),
+    path("<slug:company>/listings/<slug:listing>/edit/", views.listing_edit, name="listing_edit"),
+]

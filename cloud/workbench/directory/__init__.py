@@ -1,0 +1,1 @@
+"""The directory: companies and listings searched across parks, within the confidentiality tiers."""

@@ -1,0 +1,1 @@
+"""Parks: the park itself (from its v2 description) and the start page."""

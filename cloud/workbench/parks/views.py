@@ -1,0 +1,52 @@
+"""The start page (ready for a first visitor, with or without parks) and a park's own pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from cloud.workbench import tenancy
+from cloud.workbench.accounts.models import AuditEntry
+from cloud.workbench.companies.models import Company
+
+from .models import Park
+
+
+def start(request):
+    v = tenancy.viewer(request)
+    mine = Company.objects.filter(pk__in=v.member_of).select_related("park") if v.signed_in else []
+    facilitated = Park.objects.filter(pk__in=v.facilitates) if v.signed_in else []
+    parks = Park.objects.all() if v.signed_in else Park.objects.none()
+    return render(request, "parks/start.html", {
+        "my_companies": mine, "facilitated": facilitated, "parks": parks, "park_count": Park.objects.count(),
+    })
+
+
+def _park_or_404(slug: str) -> Park:
+    park = Park.objects.filter(slug=slug).first()
+    if park is None:
+        raise Http404("no such park")
+    return park
+
+
+@login_required
+def park_detail(request, park: str):
+    v = tenancy.viewer(request)
+    p = _park_or_404(park)
+    companies = tenancy.companies(v).filter(park=p).prefetch_related("listings")
+    rows = [{"company": c, "fields": tenancy.visible(v, c), "listings": c.listings.count(),
+             "can_edit": tenancy.can_edit(v, c)} for c in companies]
+    return render(request, "parks/detail.html", {
+        "park": p, "rows": rows, "runs_park": tenancy.can_run_park(v, p.pk)})
+
+
+@login_required
+def park_audit(request, park: str):
+    """The park's audit log: its facilitators and admins only."""
+    v = tenancy.viewer(request)
+    p = _park_or_404(park)
+    if not tenancy.can_run_park(v, p.pk):
+        raise Http404("no such page")
+    entries = AuditEntry.objects.filter(park_id=p.pk)[:200]
+    return render(request, "parks/audit.html", {"park": p, "entries": entries})
