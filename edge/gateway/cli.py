@@ -151,6 +151,7 @@ def probe(
     except ConfigError as e:
         raise _fail(str(e)) from None
     bus = _bus(host, port, serial, baudrate, parity, timeout)
+    _quiet_pymodbus()
 
     async def go() -> list[tuple[str, str, str, str, str, str]]:
         link = Link(bus)
@@ -197,43 +198,56 @@ def scan(
     address: int = typer.Option(0, help="Register the probe reads."),
     timeout: float = typer.Option(0.2, help="Seconds to wait for each unit."),
 ) -> None:
-    """Find which unit ids answer (with data or with a Modbus exception: both mean a device is there)."""
+    """Find which unit ids answer (with data or with a Modbus exception: both mean a device is there).
+
+    Prints one line per unit tried (``answers``, ``present, refuses ...`` or ``no answer``) and a
+    summary; pymodbus's own log lines are silenced, since each outcome is on its unit's line.
+    """
     from edge.profiles import Block
 
     from .modbus import DeviceError, Link
 
+    _quiet_pymodbus()
     ids = _units(units)
     targets = _hosts(host) if host else [None]
 
-    async def go() -> list[tuple[str, int, str]]:
-        found = []
+    async def go() -> tuple[int, int]:
+        found = tried = 0
         for h in targets:
+            where = h or serial
             link = Link(_bus(h, port, serial, baudrate, parity, timeout))
             block = Block(fc=fc, address=address, count=1, registers=())
             try:
                 for u in ids:
+                    tried += 1
                     try:
                         words = await link.read(block, u)
-                        found.append((h or serial, u, f"answers: register {address} = {words[0]}"))
+                        line = f"answers, register {address} = {words[0]}"
                     except DeviceError as e:
                         msg = str(e)
                         # exception 10/11 is a TCP gateway saying "no such device behind me"
                         if "exception code" in msg and not msg.endswith(("code 10", "code 11")):
-                            found.append((h or serial, u, f"present, refuses the probe read ({msg.split(': ', 1)[-1]})"))
+                            line = f"present, refuses the probe read ({msg.split(': ', 1)[-1]})"
                         elif "cannot connect" in msg:
+                            typer.echo(f"{where}: {msg}: units {units} not tried")
+                            tried -= 1
                             break
+                        else:
+                            line = "no answer"
+                    found += not line.startswith("no answer")
+                    typer.echo(f"{where} unit {u}: {line}")
             finally:
                 link.close()
-        return found
+        return found, tried
 
-    found = asyncio.run(go())
-    table = Table(title=f"scan fc {fc} @{address}, units {units}")
-    for col in ("where", "unit id", "result"):
-        table.add_column(col)
-    for where, u, what in found:
-        table.add_row(str(where), str(u), what)
-    console.print(table)
-    console.print(f"{len(found)} device(s) found")
+    found, tried = asyncio.run(go())
+    typer.echo(f"{found} of {tried} unit ids answered")
+
+
+def _quiet_pymodbus() -> None:
+    """pymodbus logs every timeout (with its last frames, or a traceback) on stderr; the commands
+    report each request's outcome themselves, one line each."""
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL + 1)
 
 
 @gateway_app.command("run")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
@@ -29,9 +30,19 @@ class ModbusPeer:
     :param unit_ids: device ids on this server
     :param port: TCP port (a free one when None); ignored with ``serial``
     :param serial: pty path for an RTU server instead of TCP
+    :param absent_silent: unit ids nobody holds get no answer at all, as on a real RS485 line
+        (default: exception 11, as from a Modbus TCP gateway)
     """
 
-    def __init__(self, unit_ids: list[int], port: int | None = None, serial: str | None = None, baudrate: int = 19200):
+    def __init__(
+        self,
+        unit_ids: list[int],
+        port: int | None = None,
+        serial: str | None = None,
+        baudrate: int = 19200,
+        absent_silent: bool = False,
+    ):
+        self.absent_silent = absent_silent
         self.unit_ids = unit_ids
         self.port = port or free_port()
         self.serial = serial
@@ -71,16 +82,19 @@ class ModbusPeer:
         # Unit ids nobody holds answer "gateway target failed to respond" (exception 11), as a
         # Modbus TCP/RTU gateway does; pymodbus would otherwise answer exception 4 for them.
         async def action(*_args):
+            if self.absent_silent:
+                raise NoSuchIdException(0)  # pymodbus drops the request unanswered
             return ExcCodes.GATEWAY_NO_RESPONSE
 
         return SimDevice(id=0, simdata=[SimData(0, count=1, values=0, datatype=DataType.REGISTERS)], action=action)
 
     async def _serve(self, ready: threading.Event) -> None:
         devices = [self._device(u) for u in self.unit_ids] + [self._absent()]
+        drop = {"ignore_missing_devices": self.absent_silent}  # NoSuchIdException: no answer at all
         if self.serial:
-            self._server = ModbusSerialServer(devices, framer=FramerType.RTU, port=self.serial, baudrate=self.baudrate)
+            self._server = ModbusSerialServer(devices, framer=FramerType.RTU, port=self.serial, baudrate=self.baudrate, **drop)
         else:
-            self._server = ModbusTcpServer(devices, address=("127.0.0.1", self.port))
+            self._server = ModbusTcpServer(devices, address=("127.0.0.1", self.port), **drop)
         asyncio.get_running_loop().call_later(0.2, ready.set)
         await self._server.serve_forever()
 

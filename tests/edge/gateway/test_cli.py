@@ -93,9 +93,9 @@ def test_scan_finds_the_unit_ids_that_answer():
             ["gateway", "scan", "--host", "127.0.0.1", "--port", str(peer.port), "--units", "1-8", "--timeout", "0.2"],
         )
     assert res.exit_code == 0, res.output
-    assert "2 device(s) found" in res.output
-    rows = [line for line in res.output.splitlines() if "answers" in line or "present" in line]
-    assert len(rows) == 2 and "│ 3 " in rows[0] and "│ 7 " in rows[1] and "exception code 4" in rows[1]
+    assert "2 of 8 unit ids answered" in res.output
+    rows = [line for line in res.output.splitlines() if "answers," in line or "present" in line]
+    assert len(rows) == 2 and " unit 3: " in rows[0] and " unit 7: " in rows[1] and "exception code 4" in rows[1]
 
 
 def _config(folder: Path, **broker) -> Path:
@@ -145,3 +145,23 @@ def test_probe_prints_full_precision():
     assert values["hours"] == "1234567.8" and values["setpoint_x10"] == "215.3"
     assert values["heartbeat"] == "12345"
     assert (values["pump_running"], values["pump_fault"], values["manual_mode"]) == ("1", "0", "1")
+
+
+def test_scan_of_an_rs485_line_prints_one_line_per_unit_and_nothing_from_pymodbus(tmp_path):
+    """Issue 18, finding 12: a scan of a line where absent units stay silent printed pymodbus's own
+    log lines (22 'No response received' here, 24 tracebacks on the plant) and only the units found."""
+    from .peers import pty_pair
+
+    with pty_pair(tmp_path) as (plant_end, gateway_end), ModbusPeer([3, 7], serial=plant_end, absent_silent=True):
+        peer_cmd = ["gateway", "scan", "--serial", gateway_end, "--baudrate", "19200", "--units", "1-24", "--timeout", "0.1"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+        res = subprocess.run([sys.executable, "-m", "aisym", *peer_cmd], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == "", res.stderr  # nothing from pymodbus
+    lines = res.stdout.strip().splitlines()
+    units = lines[:-1]
+    assert len(units) == 24 and lines[-1] == "2 of 24 unit ids answered", res.stdout
+    assert [u for u in units if "answers" in u] == [f"{gateway_end} unit 3: answers, register 0 = 0",
+                                                    f"{gateway_end} unit 7: answers, register 0 = 0"]
+    assert sum(u.endswith(": no answer") for u in units) == 22
