@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django idiom: Meta options, choices and the TIERS table are class-level lists and dicts)
 """Roles, login attempts and the audit log.
 
 Roles: a user is a *member* of companies (:class:`Membership`), a *facilitator* of parks

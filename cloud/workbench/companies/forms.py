@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django idiom: Meta options, choices and the TIERS table are class-level lists and dicts)
 """Forms of a company and its listings; ``version`` guards against a silent overwrite."""
 
 from __future__ import annotations

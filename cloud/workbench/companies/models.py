@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django idiom: Meta options, choices and the TIERS table are class-level lists and dicts)
 """Companies and their listings, each field in one of three confidentiality tiers.
 
 - public: anyone signed in (the directory across parks): sector, country, resource family;

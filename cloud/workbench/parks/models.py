@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django idiom: Meta options, choices and the TIERS table are class-level lists and dicts)
 """A park, as its v2 description names it (``park:`` of the file)."""
 
 from __future__ import annotations
