@@ -410,6 +410,18 @@ class Controller:
         self.history.append(rec)
         return rec
 
+    def setpoint_counts(self) -> dict:
+        """What became of every setpoint decided, for a run's report: ``decided`` = ``sent`` + ``held``
+        (its gateway's own status said offline); ``sent`` = ``applied`` + ``rejected`` + ``failed`` +
+        ``timed_out`` + ``pending``; and the messages refused, by :data:`~.trust.REFUSALS` key."""
+        c = self.counters
+        with self._lock:
+            pending = sum(n for _, _, n in self.pending.values())
+        return {"decided": c.setpoints_decided, "sent": c.setpoints_sent, "held": c.setpoints_held,
+                "applied": c.applied, "rejected": c.rejected, "failed": c.failed, "timed_out": c.setpoints_timed_out,
+                "pending": pending, "commands": c.commands, "commands_held": c.commands_held,
+                "command_timeouts": c.ack_timeouts, "refused": {k: c.refused.get(k, 0) for k in REFUSALS}}
+
     def _expire_acks(self) -> None:
         now = time.monotonic()
         with self._lock:

@@ -111,6 +111,8 @@ def test_levels_in_setpoints_out_and_every_ack_counted(loop):
         AckResult(tag=t, status="applied", readback=v) for t, v in sp.items()])))
     _wait(lambda: ctl.counters.applied == 5, 5, "acks counted")
     assert not ctl.pending
+    counts = ctl.setpoint_counts()
+    assert (counts["decided"], counts["sent"], counts["applied"], counts["pending"]) == (5, 5, 5, 0)
 
 
 def test_stale_levels_hold_every_safe_default_and_a_missing_ack_times_out(loop):
@@ -131,6 +133,7 @@ def test_stale_levels_hold_every_safe_default_and_a_missing_ack_times_out(loop):
     time.sleep(2.2)
     clock.t = 12  # the next step expires the two unacknowledged commands
     _wait(lambda: ctl.counters.ack_timeouts >= 2, 5, "ack timeouts")
+    assert ctl.counters.setpoints_timed_out == 5 * ctl.counters.ack_timeouts
 
 
 def test_after_a_restart_the_levels_come_from_influxdb(mosquitto, influxdb, influx, tmp_path):

@@ -129,6 +129,8 @@ def test_a_gateway_offline_by_its_own_status_has_its_setpoints_held_and_counted(
     assert c.setpoints_decided == c.setpoints_sent + c.setpoints_held == 20
     h = ctl.last_health
     assert (h["setpoints_sent"], h["setpoints_held"], h["setpoints_decided"]) == (5, 15, 20)
+    counts = ctl.setpoint_counts()  # what run.json reports
+    assert (counts["decided"], counts["sent"], counts["held"], counts["pending"], counts["applied"]) == (20, 5, 15, 5, 0)
 
 
 # (who publishes, on whose topic, what, the refusal's counter) -- each leaves the gateway's 30 % in place
