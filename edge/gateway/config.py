@@ -220,6 +220,42 @@ Bus = Annotated[TcpBus | SerialBus, Field(discriminator="type")]
 BUS_TYPES = frozenset({"tcp", "serial"})
 
 
+class ModbusIdentity(_Model):
+    """What a Modbus device must say it is, read with Read Device Identification (0x2B/0x0E) at
+    every (re)connection; a device that says otherwise is refused (nothing it answers is stored).
+
+    :param vendor: VendorName (object 0x00)
+    :param product_code: ProductCode (object 0x01)
+    :param serial: the first private object, 0x80 (Modbus defines no serial-number object; the
+        simulated plant and many devices put it there)
+    """
+
+    vendor: str | None = None
+    product_code: str | None = None
+    serial: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ModbusIdentity:
+        if self.vendor is None and self.product_code is None and self.serial is None:
+            raise ValueError("give at least one of vendor, product_code, serial")
+        return self
+
+    def fields(self) -> dict[str, str]:
+        """The fields given, by name."""
+        return {k: v for k, v in (("vendor", self.vendor), ("product_code", self.product_code), ("serial", self.serial))
+                if v is not None}
+
+
+class OpcUaIdentity(_Model):
+    """What an OPC UA server must say it is: its ApplicationUri (``ServerArray[0]``), read at every
+    (re)connection; a server that says otherwise is refused.
+
+    :param application_uri: e.g. ``urn:aisym:plant:kraakoya:electrolyser``
+    """
+
+    application_uri: Annotated[str, Field(min_length=1)]
+
+
 class TagMap(_Model):
     """Where one profile value goes: ``tag`` in the park, with an optional explicit ``scale``."""
 
@@ -237,6 +273,7 @@ class Device(_Model):
     :param poll_s: seconds between polls
     :param max_backoff_s: longest wait between attempts to reach a device that does not answer
     :param tags: profile value name -> park tag (``frequency: grid.frequency``) or a TagMap
+    :param identity: what the device must say it is (see :class:`ModbusIdentity`); none: not checked
     """
 
     id: Id
@@ -246,6 +283,7 @@ class Device(_Model):
     poll_s: Seconds = 5.0
     max_backoff_s: Seconds = 60.0
     tags: dict[str, TagId | TagMap]
+    identity: ModbusIdentity | None = None
 
     @field_validator("tags")
     @classmethod
@@ -278,6 +316,7 @@ class OpcUaEndpoint(Credentials):
     :param timeout_s: request timeout; the session is rebuilt (and subscriptions restored) after it
     :param max_backoff_s: longest wait between reconnect attempts
     :param nodes: nodes mapped to park tags
+    :param identity: what the server must say it is (see :class:`OpcUaIdentity`); none: not checked
     """
 
     id: Id
@@ -286,6 +325,7 @@ class OpcUaEndpoint(Credentials):
     timeout_s: Seconds = 4.0
     max_backoff_s: Seconds = 30.0
     nodes: Annotated[list[OpcNode], Field(min_length=1)]
+    identity: OpcUaIdentity | None = None
 
 
 class Setpoints(_Model):

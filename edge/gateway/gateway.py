@@ -181,10 +181,14 @@ class Gateway:
             c[f"dev_{key}_errors"] = p.stats.errors
             c[f"dev_{key}_online"] = 1.0 if p.stats.state == "online" else 0.0
             c[f"dev_{key}_blocks_down"] = p.stats.blocks_down
+            if p.device.identity is not None:
+                c[f"dev_{key}_identity_refused"] = 1.0 if p.stats.identity_refused else 0.0
         for ep_id, o in self.opcua.items():
             key = ep_id.replace("-", "_")
             c[f"opc_{key}_connects"] = o.connects
             c[f"opc_{key}_online"] = 1.0 if o.state == "online" else 0.0
+            if o.endpoint.identity is not None:
+                c[f"opc_{key}_identity_refused"] = 1.0 if o.state == "refused" else 0.0
         return {k[:48]: v for k, v in c.items()}
 
     async def _health_loop(self) -> None:

@@ -15,6 +15,13 @@ another (a firmware without one register answers exception 2) stays ``online``; 
 refused block backs off on its own (1, 2, 4 ... x ``poll_s``), its tags ``comm_error``. The
 device backs off only when no block answered.
 
+Identity: a device whose config gives ``identity`` is asked who it is (Read Device Identification,
+0x2B/0x0E) on every new connection before anything it answers is used, and again before a
+setpoint is written over a new connection. A device that says otherwise (two simulated devices
+on one port, a meter swapped on the line) is ``refused``: no reading of it is stored, setpoints
+to it fail, health counts ``dev_<id>_identity_refused`` and one log line says what it said; it is
+asked again at the backoff's pace, so the right device is taken back when it returns.
+
 Quality of an answered value: ``stale`` when the profile's ``stale_after_s`` says an unchanged
 value is a fault and it has not changed for that long; ``out_of_range`` (with its value) when
 it lies outside the park tag's ``min``/``max``; else ``good``.
@@ -36,7 +43,7 @@ from pymodbus.exceptions import ModbusException
 
 from edge.profiles import Block, BlockDecoder, Profile, Register, decode, encode, plan_reads
 
-from .config import Device, SerialBus, TcpBus
+from .config import Device, ModbusIdentity, SerialBus, TcpBus
 from .units import MAX_DECIMALS, Conversion, decimals_of
 
 log = logging.getLogger("aisym.gateway.modbus")
@@ -49,6 +56,8 @@ Watcher = Callable[[float, float], None]
 
 
 _READ = {1: "read_coils", 2: "read_discrete_inputs", 3: "read_holding_registers", 4: "read_input_registers"}
+#: identity field -> Read Device Identification object id (serial: the first private object)
+IDENTITY_OBJECTS = {"vendor": 0x00, "product_code": 0x01, "serial": 0x80}
 
 
 class DeviceError(Exception):
@@ -78,6 +87,7 @@ class Link:
         self.bus = bus
         self._client: AsyncModbusTcpClient | AsyncModbusSerialClient | None = None
         self.lock = asyncio.Lock()
+        self.connects = 0  # connections made: a device is identified again on each new one
 
     @property
     def client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
@@ -86,10 +96,45 @@ class Link:
             self._client = make_client(self.bus)
         return self._client
 
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.connected
+
     async def ensure(self) -> None:
-        if not self.client.connected and not await self.client.connect():
-            where = f"{self.bus.host}:{self.bus.port}" if isinstance(self.bus, TcpBus) else self.bus.port
-            raise DeviceError(f"cannot connect to {where}")
+        if not self.client.connected:
+            if not await self.client.connect():
+                where = f"{self.bus.host}:{self.bus.port}" if isinstance(self.bus, TcpBus) else self.bus.port
+                raise DeviceError(f"cannot connect to {where}")
+            self.connects += 1
+
+    async def identify(self, unit_id: int, objects: list[int]) -> tuple[int, dict[int, str]]:
+        """Read Device Identification objects of one unit: (the connection's number, object id -> text).
+
+        The basic objects (0x00-0x02) come in one stream request, any other one by one; an object
+        the device does not have is left out.
+        """
+        out: dict[int, str] = {}
+        async with self.lock:
+            await self.ensure()
+            connection = self.connects
+            try:
+                if any(o <= 0x02 for o in objects):
+                    out.update(self._objects(await self.client.read_device_information(read_code=1, device_id=unit_id)))
+                for o in objects:
+                    if o > 0x02:
+                        rr = await self.client.read_device_information(read_code=4, object_id=o, device_id=unit_id)
+                        if not rr.isError() or getattr(rr, "exception_code", 0) != 2:  # 2: no such object
+                            out.update(self._objects(rr))
+            except (TimeoutError, ModbusException, OSError) as e:
+                self.drop()
+                raise DeviceError(f"read device identification: {type(e).__name__}: {e}") from None
+        return connection, out
+
+    @staticmethod
+    def _objects(rr: Any) -> dict[int, str]:
+        if rr.isError():
+            raise DeviceError(f"read device identification: exception code {getattr(rr, 'exception_code', '?')}")
+        return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) for k, v in rr.information.items()}
 
     def drop(self) -> None:
         # After a timeout the stream may still deliver the late answer; a fresh connection keeps
@@ -147,6 +192,7 @@ class DeviceStats:
     last_ok_ms: int = 0
     next_poll: float = 0.0
     blocks_down: int = 0  # blocks failing while the device answers others
+    identity_refused: bool = False  # the device says it is another one
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -225,6 +271,8 @@ class DevicePoller:
         self._plans = [[self._value(r) for r in b.registers] for b in self.blocks]
         self.block_states = [BlockState() for _ in self.blocks]
         self.stats = DeviceStats()
+        self._identified_on = -1  # the link connection on which the identity was last confirmed
+        self._refusal = ""  # what the refused device said (logged once per change)
 
     def _value(self, reg: Register) -> _Value:
         lo, hi = self.bounds.get(reg.name, (-math.inf, math.inf))
@@ -271,8 +319,52 @@ class DevicePoller:
                 return "stale"
         return "good" if v.lo <= value <= v.hi else "out_of_range"
 
+    def _needs_identity(self) -> bool:
+        return self.device.identity is not None and (not self.link.connected or self.link.connects != self._identified_on)
+
+    async def check_identity(self) -> str | None:
+        """Ask the device who it is (when a new connection needs it): None when it is the one
+        configured, else why it is refused. Raises :class:`DeviceError` when it does not answer."""
+        want: ModbusIdentity | None = self.device.identity
+        if want is None or not self._needs_identity():
+            return None if not self.stats.identity_refused else self._refusal
+        fields = want.fields()
+        connection, got = await self.link.identify(self.device.unit_id, [IDENTITY_OBJECTS[k] for k in fields])
+        said = {k: got.get(IDENTITY_OBJECTS[k]) for k in fields}
+        wrong = {k: v for k, v in said.items() if v != fields[k]}
+        if not wrong:
+            if self.stats.identity_refused:
+                log.warning("device %s: identity %s confirmed, polling again", self.device.id, fields)
+            self._identified_on, self.stats.identity_refused, self._refusal = connection, False, ""
+            return None
+        why = "; ".join(f"{k} is {v!r}, not {fields[k]!r}" if v is not None else f"no {k}" for k, v in wrong.items())
+        if why != self._refusal:
+            dev = self.device
+            log.error("device %s (unit %d) refused, it is not the configured device: %s", dev.id, dev.unit_id, why)
+        self._identified_on, self.stats.identity_refused, self._refusal = -1, True, why
+        return why
+
     async def poll_once(self) -> list[ReadingTuple]:
-        """Read every due block once; a failed block gives ``comm_error`` for its tags only."""
+        """Read every due block once; a failed block gives ``comm_error`` for its tags only.
+
+        A device refused for its identity gives no readings at all (see the module docstring).
+        """
+        if self.device.identity is not None:
+            try:
+                refused = await self.check_identity()
+            except DeviceError as e:
+                self.stats.last_error = str(e)
+                ts = self.now_ms()
+                out = [r for plan in self._plans for r in self._failed(plan, ts)]
+                self._account(0, list(self.block_states))
+                return out
+            if refused is not None:
+                self.stats.polls += 1
+                self.stats.errors += 1
+                self.stats.failures_in_row += 1  # asked again at the backoff's pace
+                self.stats.state = "refused"
+                self.stats.last_error = f"wrong identity: {refused}"
+                return []
         out: list[ReadingTuple] = []
         answered, failed = 0, []
         start = time.monotonic()
@@ -364,6 +456,8 @@ class DevicePoller:
         :param conv: device unit -> park unit (default: the value's reading conversion)
         """
         reg = self.profile.register(value_name)
+        if await self.check_identity() is not None:  # never write to a device that is not the configured one
+            raise DeviceError(f"device {self.device.id} refused: {self._refusal}")
         if conv is None:
             conv = Conversion(self.factors.get(value_name, 1.0), self.offsets.get(value_name, 0.0))
         await self.link.write(reg, encode(conv.to_device(value), reg), self.device.unit_id)

@@ -5,6 +5,11 @@ with the source timestamp, so a reading carries the instant the PLC saw the valu
 reconnect loop rather than asyncua's ``auto_reconnect``: after a server restart the server has
 forgotten the subscription; we rebuild session, subscription and monitored items from the
 config every time, and emit ``comm_error`` for every tag while the endpoint is gone.
+
+Identity: with ``identity.application_uri`` in the config, the server's ApplicationUri
+(``ServerArray[0]``, OPC UA Part 5 6.3.1) is read on every new session before subscribing; a
+server that says otherwise is ``refused``: no readings, no writes, one log line, health
+``opc_<id>_identity_refused``, and it is asked again at the backoff's pace.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from .config import OpcUaEndpoint
 from .modbus import ReadingTuple, Sink
 
 log = logging.getLogger("aisym.gateway.opcua")
+
+
+class WrongIdentity(Exception):
+    """The server is not the one configured (the message says what it said)."""
 
 
 class _Handler:
@@ -90,6 +99,7 @@ class OpcUaInput:
         self.errors = 0
         self.last_error = ""
         self._buf: list[ReadingTuple] = []
+        self._refusal = ""
 
     async def _emit(self) -> None:
         if self._buf:
@@ -108,6 +118,7 @@ class OpcUaInput:
                 client.set_password(pw)
         self.client = client
         async with client:
+            await self._check_identity(client)
             handler = _Handler(ep, self.units, self._buf, self.bounds, self.now_ms)
             sub = await client.create_subscription(ep.publishing_ms, handler)
             await sub.subscribe_data_change([client.get_node(n.node_id) for n in ep.nodes])
@@ -118,6 +129,18 @@ class OpcUaInput:
                 await client.check_connection()  # raises once the watchdog sees the link gone
                 await asyncio.sleep(min(0.2, ep.publishing_ms / 1000))
 
+    async def _check_identity(self, client: Client) -> None:
+        want = self.endpoint.identity
+        if want is None:
+            return
+        servers = await client.get_node(ua.NodeId(ua.ObjectIds.Server_ServerArray)).read_value()
+        said = servers[0] if servers else None
+        if said != want.application_uri:
+            raise WrongIdentity(f"application_uri is {said!r}, not {want.application_uri!r}")
+        if self.state == "refused":
+            log.warning("OPC UA %s: identity %s confirmed", self.endpoint.id, said)
+        self._refusal = ""
+
     async def run(self) -> None:
         failures = 0
         while True:
@@ -125,6 +148,15 @@ class OpcUaInput:
                 await self._session()
             except asyncio.CancelledError:
                 raise
+            except WrongIdentity as e:
+                if str(e) != self._refusal:
+                    log.error("OPC UA %s refused, it is not the configured server: %s", self.endpoint.id, e)
+                self._refusal = self.last_error = str(e)
+                self.errors += 1
+                self.state = "refused"  # nothing of it is stored: no comm_error readings either
+                failures += 1
+                await asyncio.sleep(min(2 ** (failures - 1), self.endpoint.max_backoff_s) * random.uniform(0.5, 1.0))
+                continue
             except Exception as e:
                 self.errors += 1
                 self.last_error = f"{type(e).__name__}: {e}"

@@ -16,6 +16,7 @@ from pathlib import Path
 from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
+from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
@@ -30,6 +31,8 @@ class ModbusPeer:
     :param unit_ids: device ids on this server
     :param port: TCP port (a free one when None); ignored with ``serial``
     :param serial: pty path for an RTU server instead of TCP
+    :param identity: Read Device Identification objects (object id -> text) the server answers;
+        pymodbus keeps them process-wide, so one identity at a time
     :param absent_silent: unit ids nobody holds get no answer at all, as on a real RS485 line
         (default: exception 11, as from a Modbus TCP gateway)
     """
@@ -41,8 +44,10 @@ class ModbusPeer:
         serial: str | None = None,
         baudrate: int = 19200,
         absent_silent: bool = False,
+        identity: dict[int, str] | None = None,
     ):
         self.absent_silent = absent_silent
+        self.identity = identity
         self.unit_ids = unit_ids
         self.port = port or free_port()
         self.serial = serial
@@ -90,7 +95,9 @@ class ModbusPeer:
 
     async def _serve(self, ready: threading.Event) -> None:
         devices = [self._device(u) for u in self.unit_ids] + [self._absent()]
-        drop = {"ignore_missing_devices": self.absent_silent}  # NoSuchIdException: no answer at all
+        drop: dict = {"ignore_missing_devices": self.absent_silent}  # NoSuchIdException: no answer at all
+        if self.identity is not None:
+            drop["identity"] = ModbusDeviceIdentification(info=dict(self.identity))
         if self.serial:
             self._server = ModbusSerialServer(devices, framer=FramerType.RTU, port=self.serial, baudrate=self.baudrate, **drop)
         else:
