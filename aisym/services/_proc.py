@@ -60,6 +60,15 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def cmdline_has(pid: int, text: str) -> bool:
+    """Whether ``/proc/<pid>/cmdline`` contains ``text`` (a recorded PID may have been reused)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return text.encode() in f.read()
+    except OSError:
+        return False
+
+
 def stop_pid(pid: int, timeout: float = 10.0, sig: int = signal.SIGTERM) -> None:
     """Send ``sig`` and wait for the process to go; SIGKILL it after ``timeout``."""
     if not pid_alive(pid):

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import stat
 from pathlib import Path
 
 # Mosquitto 2.0's own default (mosquitto_passwd); the strength comes from 16-byte random passwords.
@@ -40,6 +41,23 @@ def write_private(path: Path | str, data: str | bytes, mode: int = 0o600) -> Pat
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+    return path
+
+
+def private_dir(path: Path | str) -> Path:
+    """Make ``path`` a folder only its owner can enter (0700), whatever mode it had before.
+
+    ``mkdir(mode=0o700, exist_ok=True)`` leaves a folder that already existed as it was (often
+    0755): then InfluxDB's password hashes in ``meta/`` were readable by every local user. A
+    symlink is refused rather than followed: the mode would land on whatever it points to.
+    """
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(f"{path}: a private folder must be a real folder, not a link or a file")
+    if stat.S_IMODE(st.st_mode) != 0o700:  # only then: a fresh folder was created 0700 already
+        os.chmod(path, 0o700)
     return path
 
 
