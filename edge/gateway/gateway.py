@@ -31,6 +31,7 @@ from .mqtt import Uplink
 from .opcua import OpcUaInput
 from .setpoints import SetpointManager, Writer
 from .spool import Spool
+from .systemd import Notifier
 from .units import Conversion
 
 log = logging.getLogger("aisym.gateway")
@@ -265,11 +266,14 @@ async def serve(resolved: Resolved) -> int:
     the run failed otherwise, so that systemd marks the unit failed and restarts it.
     """
     gw = Gateway(resolved)
+    systemd = Notifier()
     task = asyncio.create_task(gw.run())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, task.cancel)
+    systemd.notify("READY=1")
+    pinger = asyncio.create_task(systemd.watchdog())
     try:
         await task
     except asyncio.CancelledError:
@@ -277,4 +281,7 @@ async def serve(resolved: Resolved) -> int:
     except Exception as e:
         log.critical("gateway stopped: %s", e, exc_info=not isinstance(e, TaskFailed))
         return 1
+    finally:
+        systemd.notify("STOPPING=1")
+        pinger.cancel()
     return 0

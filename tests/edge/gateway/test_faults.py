@@ -138,3 +138,37 @@ def test_serve_returns_non_zero_when_the_gateway_gives_up(tmp_path, mosquitto, u
         assert asyncio.run(gateway_module.serve(resolved(cfg))) == 1
     finally:
         gateway_module.Gateway.run = original
+
+
+def test_the_gateway_process_tells_systemd_it_is_ready_and_alive(tmp_path, mosquitto):
+    """``aisym gateway run`` under ``Type=notify`` + ``WatchdogSec``: READY=1, WATCHDOG=1 pings while the
+    loop runs (a hung loop stops them and systemd restarts it), STOPPING=1 and exit 0 on SIGTERM."""
+    import os
+    import signal
+    import socket
+
+    from .harness import gateway_process
+
+    sock_path = tmp_path / "notify.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(sock_path))
+    listener.settimeout(20)
+    cfg = write_config(tmp_path, mosquitto, None, broker={"client_id": "gw-notify"})
+    os.environ.update(NOTIFY_SOCKET=str(sock_path), WATCHDOG_USEC="400000")
+    try:
+        proc = gateway_process(cfg, tmp_path / "gateway.log")
+    finally:
+        del os.environ["NOTIFY_SOCKET"], os.environ["WATCHDOG_USEC"]
+    got: list[str] = []
+    try:
+        while got.count("WATCHDOG=1") < 4:
+            got.append(listener.recv(256).decode())
+        proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in got:
+            got.append(listener.recv(256).decode())
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        listener.close()
+    assert got[0] == "READY=1" and got[-1] == "STOPPING=1"
