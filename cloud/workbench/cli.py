@@ -112,7 +112,7 @@ def init(
                 user = User.objects.create_user(name, password=password)
                 Facilitator.objects.create(user=user, park=p)
             out = password_file or Path(settings.DATA_DIR) / f"workbench-{p.slug}-facilitator.txt"
-            _write_secret(out, f"user: {name}\npassword: {password}\n")
+            _write_secret(out, f"user: {name}\npassword: {password}\njoin code for companies: {p.join_code}\n")
     except (ParkError, ParkExists) as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None

@@ -29,7 +29,7 @@ def test_init_creates_the_park_and_a_facilitator_with_a_0600_password_file(tmp_p
     assert "park 'park_a' (Park A): 2 companies, 2 listings; facilitator 'facilitator-park_a'" in r.stdout
     pw = tmp_path / "workbench-park_a-facilitator.txt"
     assert stat.S_IMODE(pw.stat().st_mode) == 0o600
-    assert re.fullmatch(r"user: facilitator-park_a\npassword: \S{20,}\n", pw.read_text())
+    assert re.fullmatch(r"user: facilitator-park_a\npassword: \S{20,}\njoin code for companies: \S{12}\n", pw.read_text())
     for private in ("workbench.sqlite3", "workbench-secret-key"):
         assert stat.S_IMODE((tmp_path / private).stat().st_mode) == 0o600, private
     # the same park again: refused, nothing changed, exit 2
@@ -104,7 +104,7 @@ def test_serve_on_an_empty_folder_migrates_and_greets_a_first_visitor(tmp_path):
 
 def test_the_facilitator_signs_in_to_the_served_workbench_with_the_written_password(served):
     base, pw_file = served
-    user, password = (line.split(": ", 1)[1] for line in pw_file.read_text().splitlines())
+    user, password, _ = (line.split(": ", 1)[1] for line in pw_file.read_text().splitlines())
     s = requests.Session()
     page = s.get(base + "/accounts/login/", timeout=5)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)

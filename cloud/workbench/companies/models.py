@@ -34,6 +34,8 @@ class Company(models.Model):
     # what of the v2 file's company the workbench does not edit (assets), kept for the round trip
     document = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic concurrency: bumped by every save
+    # the onboarding step reached: the draft is the company itself, saved at every step
+    onboarding_step = models.CharField(max_length=16, default="done", blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     TIERS = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import onboarding, views
 
 app_name = "companies"
 urlpatterns = [
@@ -9,4 +9,7 @@ urlpatterns = [
     path("<slug:company>/edit/", views.company_edit, name="edit"),
     path("<slug:company>/listings/<slug:listing>/", views.listing_detail, name="listing"),
     path("<slug:company>/listings/<slug:listing>/edit/", views.listing_edit, name="listing_edit"),
+    path("<slug:company>/onboarding/sectors/", onboarding.sector_choices, name="sector_choices"),
+    path("<slug:company>/onboarding/resources/", onboarding.resource_choices, name="resource_choices"),
+    path("<slug:company>/onboarding/<slug:step>/", onboarding.onboarding, name="onboarding"),
 ]

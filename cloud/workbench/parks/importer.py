@@ -8,6 +8,7 @@ validate``, ``twin`` and ``match``: a file the CLI refuses is refused here with 
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from django.db import transaction
@@ -70,7 +71,8 @@ def import_park(path: str | Path, actor: str = "cli") -> Park:
             raise ParkExists(f"{path}: park.id: a park '{info.id}' is in the workbench already")
         park = Park.objects.create(
             slug=info.id, name=info.name, location=info.location, country=info.country,
-            timezone=info.timezone, currency=info.currency, description=info.description, document=rest)
+            timezone=info.timezone, currency=info.currency, description=info.description, document=rest,
+            join_code=secrets.token_urlsafe(9))
         for c in doc.companies:
             company = Company.objects.create(
                 park=park, slug=c.id, name=c.name, nace=c.nace, country=info.country, location=c.location,

@@ -22,6 +22,8 @@ class Park(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     description = models.TextField(_("description"), blank=True)
     document = models.JSONField(default=dict, blank=True)
+    # what a company needs to join the park by itself (the facilitator hands it out); empty: closed
+    join_code = models.CharField(_("join code"), max_length=32, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,10 +1,13 @@
 from django.urls import path
 
+from cloud.workbench.companies.onboarding import join
+
 from . import views
 
 app_name = "parks"
 urlpatterns = [
     path("", views.start, name="start"),
+    path("join/", join, name="join"),
     path("parks/<slug:park>/", views.park_detail, name="detail"),
     path("parks/<slug:park>/audit/", views.park_audit, name="audit"),
 ]
