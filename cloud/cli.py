@@ -37,6 +37,14 @@ def ingest(
     dead_letter_max_bytes: int = typer.Option(None, help="Cap of the dead-letter table; oldest pruned (default 64 MiB)."),
     conflict_window: int = typer.Option(None, help="Seqs per node remembered to catch conflicting duplicates (16384)."),
     show_dead_letters: int = typer.Option(0, help="Print the N latest dead letters of --state-dir and exit."),
+    spill_max_bytes: int = typer.Option(None, help="Cap of the spill queue; oldest batches deleted, counted (default 1 GiB)."),
+    max_health_names: int = typer.Option(None, help="Distinct health counter names one node may report (default 512)."),
+    replay_dead_letters: bool = typer.Option(
+        False, "--replay-dead-letters", help="Write the telemetry kept whole in the dead letters that passes now, and exit."
+    ),
+    replay_node: str = typer.Option(None, help="With --replay-dead-letters: only this node's letters."),
+    replay_shift_s: float = typer.Option(0.0, help="With --replay-dead-letters and --replay-node: move every reading's "
+                                         "time by this many seconds first (a gateway's clock step, negated)."),
 ) -> None:
     """Ingest the park's telemetry, health and status from MQTT into InfluxDB (passwords from env or files)."""
     import logging
@@ -44,6 +52,7 @@ def ingest(
     import threading
 
     from aisym.cli import _is_v2, graph_or_exit, load_or_exit
+    from aisym.influx import InfluxError
 
     from .errors import ConfigError
     from .ingest import IngestConfig, Ingestor, Store
@@ -78,7 +87,25 @@ def ingest(
             max_ahead_s=max_ahead,
             dead_letter_max_bytes=dead_letter_max_bytes,
             conflict_window=conflict_window,
+            spill_max_bytes=spill_max_bytes,
+            max_health_names=max_health_names,
+            mqtt_password="(a replay does not connect)" if replay_dead_letters else None,
         )
+        if replay_dead_letters or replay_node or replay_shift_s:
+            from .ingest.replay import replay_with
+
+            if not replay_dead_letters:
+                raise ConfigError("--replay-node and --replay-shift-s need --replay-dead-letters")
+            parsed = graph_or_exit(park) if _is_v2(park) else load_or_exit(park)
+            try:
+                res = replay_with(cfg, parsed, node=replay_node, shift_ms=round(replay_shift_s * 1000))
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
+            except InfluxError as e:  # the letters stay; nothing was deleted that InfluxDB did not take
+                typer.echo(f"error: {cfg.influx_url}: {e} (the dead letters are kept; run it again)", err=True)
+                raise typer.Exit(1) from None
+            typer.echo(res.summary())
+            return
         # a v2 park graph reads as a v1 park where the ingestor looks (park.id, tags, company_of)
         ing = Ingestor(cfg, graph_or_exit(park) if _is_v2(park) else load_or_exit(park))
     except ConfigError as e:

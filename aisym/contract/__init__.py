@@ -5,7 +5,15 @@ gateway, the firmware tests, the ingestor and the controller all use.
 """
 
 from . import topics
-from .lineprotocol import PRECISION, check_against_park, health_points, point, telemetry_points
+from .lineprotocol import (
+    PRECISION,
+    check_against_park,
+    check_ranges,
+    health_points,
+    point,
+    range_problem,
+    telemetry_points,
+)
 from .payload import (
     MAX_AHEAD_MS,
     MAX_PAYLOAD_BYTES,
@@ -50,6 +58,7 @@ __all__ = [
     "Telemetry",
     "check_against_park",
     "check_not_ahead",
+    "check_ranges",
     "check_times",
     "decode_ack",
     "decode_command",
@@ -60,6 +69,7 @@ __all__ = [
     "health_points",
     "now_ms",
     "point",
+    "range_problem",
     "telemetry_points",
     "topics",
 ]

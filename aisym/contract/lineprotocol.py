@@ -96,3 +96,37 @@ def check_against_park(msg: Telemetry, park: Park) -> Iterable[tuple[str, str]]:
             yield f"readings[{i}].tag", f"no tag {r.tag!r} in park {park.park.id}"
         elif tag.unit != r.unit:
             yield f"readings[{i}].unit", f"{r.tag} is measured in {tag.unit!r}, not {r.unit!r}"
+
+
+def range_slack(low: float, high: float) -> float:
+    """The rounding a converted value may carry past its tag's bounds (the gateway's own rule)."""
+    return 1e-9 * max(1.0, abs(low), abs(high))
+
+
+def range_problem(value: float | None, low: float, high: float) -> str | None:
+    """Why a ``good`` value is not one of its tag's ``[low, high]`` (None: it is, or it has no value).
+
+    The gateway marks a value outside its tag's min/max ``out_of_range`` itself, so a ``good`` one
+    out there comes from a broken converter, a wrong device or a lying sender.
+    """
+    slack = range_slack(low, high)
+    if value is not None and not low - slack <= value <= high + slack:
+        return f"{value!r} is outside the tag's range [{low:g}, {high:g}] but marked good"
+    return None
+
+
+def check_ranges(msg: Telemetry, park: Park) -> Iterable[tuple[str, str]]:
+    """(field, reason) for each ``good`` reading whose value lies outside its tag's min/max in ``park``.
+
+    Tags the park does not know are :func:`check_against_park`'s to report; they are skipped here.
+    The ingestor and the controller refuse such a message with code ``out_of_range``.
+    """
+    tags = park.tags
+    for i, r in enumerate(msg.readings):
+        if r.quality != "good" or r.value is None:
+            continue
+        tag = tags.get(r.tag)
+        if tag is not None and not tag.min <= r.value <= tag.max:  # the common case costs one comparison
+            why = range_problem(r.value, tag.min, tag.max)
+            if why:
+                yield f"readings[{i}].value", f"{r.tag}: {why}"

@@ -72,7 +72,12 @@ class IngestConfig:
     :param mqtt_max_packet: MQTT v5 Maximum Packet Size we announce in CONNECT (bytes): the
         contract's payload limit plus headers, a little above the broker's own limit
     :param dead_letter_max_bytes: cap of the dead-letter table; past it the oldest are pruned (and counted)
-    :param dead_letter_prefix_bytes: payload bytes kept per dead letter (with the full size and sha256)
+    :param dead_letter_prefix_bytes: payload bytes kept per dead letter (with the full size and sha256);
+        telemetry refused for a reason a fix can undo (a clock ahead, a range...) is kept whole
+    :param spill_max_bytes: cap of the spill queue (line protocol bytes, ~134 B a reading); past it
+        the oldest batches are deleted, counted (``spill_dropped_points``) and logged
+    :param max_health_names: distinct health counter names one node may report (each is an
+        InfluxDB field for good); a health message with new names past it is dead-lettered
     :param max_ahead_s: how far ahead of its arrival a timestamp may be (s); later ones are refused
     :param conflict_window: seqs remembered per node to tell a replay from a conflicting duplicate
     :param ownership_file: YAML map node -> tags (cloud/ingest/ownership.py); None: any node, any tag
@@ -107,6 +112,8 @@ class IngestConfig:
     write_timeout_s: float = 10.0
     dead_letter_max_bytes: int = 64 * 1024 * 1024
     dead_letter_prefix_bytes: int = 1024
+    spill_max_bytes: int = 1024 * 1024 * 1024
+    max_health_names: int = 512
     max_ahead_s: float = 300.0
     conflict_window: int = 16384
     ownership_file: Path | None = None
@@ -134,6 +141,10 @@ class IngestConfig:
             raise ConfigError(f"dead_letter_max_bytes must be at least 65536 (64 KiB), not {self.dead_letter_max_bytes}")
         if not 0 <= self.max_ahead_s <= 86_400 * 366:
             raise ConfigError(f"max_ahead_s must be in [0, 1 year] s, not {self.max_ahead_s}")
+        if self.spill_max_bytes < 1024 * 1024:
+            raise ConfigError(f"spill_max_bytes must be at least 1048576 (1 MiB), not {self.spill_max_bytes}")
+        if not 16 <= self.max_health_names <= 100_000:
+            raise ConfigError(f"max_health_names must be in 16..100000, not {self.max_health_names}")
         if not 16 <= self.conflict_window <= 1 << 22:
             raise ConfigError(f"conflict_window must be in 16..4194304 seqs, not {self.conflict_window}")
 

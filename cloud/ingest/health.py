@@ -6,10 +6,12 @@
   (retained dead letters replayed, not stored again), ``dead_letters_pruned`` (oldest dead letters
   deleted to keep the table under its cap); gauges ``rate`` (readings/s), ``lag_ms`` (mean reading
   age on arrival), ``spill_batches``, ``spill_points``, ``pending``, ``dead_letter_bytes`` (the
-  dead-letter table's size as capped).
+  dead-letter table's size as capped), ``dead_letters_pruned_whole`` (of the pruned, letters kept
+  whole: acknowledged readings lost), ``spill_bytes``, ``spill_dropped_batches`` and
+  ``spill_dropped_points`` (oldest spilled batches deleted past the spill cap, since start).
 - ``ingest_dead_letters`` (park, instance, code): ``count``, the dead letters stored since start
   with that code (``too_large``, ``bad_encoding``, ``bad_json``, ``invalid``, ``future_ts``,
-  ``conflict``, ``ownership``, ``not_a_node``, ``influx_refused``...).
+  ``conflict``, ``ownership``, ``not_a_node``, ``out_of_range``, ``counter_names``, ``influx_refused``...).
 - ``node_last_seen`` (park, node): ``last_seen_ms``, ``age_s``.
 - ``data_quality`` (park, node): readings in the interval per quality (``good``, ``stale``, ``comm_error``...), and
   ``stale_share``, ``comm_error_share``.
@@ -38,6 +40,8 @@ class DeadLetterStats(Protocol):
 
     dead_bytes: int
     pruned: int
+    pruned_whole: int
+    spill_bytes: int
     codes: Counter[str]
 
 
@@ -88,6 +92,10 @@ class HealthReporter:
             "retained_repeats": float(c.retained_repeats),
             "dead_letters_pruned": float(store.pruned if store else 0),
             "dead_letter_bytes": float(store.dead_bytes if store else 0),
+            "dead_letters_pruned_whole": float(store.pruned_whole if store else 0),
+            "spill_bytes": float(store.spill_bytes if store else 0),
+            "spill_dropped_batches": float(c.spill_dropped_batches),
+            "spill_dropped_points": float(c.spill_dropped_points),
         }
         out = [point("ingest_health", {"park": self.park_id, "instance": self.instance}, fields, ts)]
         for code, n in sorted(store.codes.items()) if store else ():  # codes are a short fixed list: low cardinality

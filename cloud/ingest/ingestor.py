@@ -67,6 +67,7 @@ class Counters:
     refused_points: int = 0
     write_errors: int = 0
     spilled_batches: int = 0
+    spilled_points: int = 0
     drained_batches: int = 0
     acks: int = 0
     stale_acks: int = 0
@@ -74,6 +75,8 @@ class Counters:
     internal_errors: int = 0
     conflicts: int = 0
     retained_repeats: int = 0  # retained dead letters replayed by the broker and stored before
+    spill_dropped_batches: int = 0  # oldest spilled batches deleted past the spill cap
+    spill_dropped_points: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -94,7 +97,9 @@ class Ingestor:
         cfg.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # 0600 from the start (raw dead letters, spill queue); SQLite gives its -wal/-shm the same mode
         os.close(os.open(cfg.state_dir / "ingest.sqlite", os.O_CREAT | os.O_WRONLY, 0o600))
-        self.store = Store(cfg.state_dir / "ingest.sqlite", cfg.dead_letter_max_bytes, cfg.dead_letter_prefix_bytes)
+        self.store = Store(
+            cfg.state_dir / "ingest.sqlite", cfg.dead_letter_max_bytes, cfg.dead_letter_prefix_bytes, cfg.spill_max_bytes
+        )
         self.influx = InfluxV1(cfg.influx_url, cfg.influx_db, cfg.influx_user, cfg.influx_password, cfg.write_timeout_s)
         self.writer = Writer(self.influx)
         tracker = SeqTracker(cfg.gap_grace_s) if cfg.detect_gaps else None
@@ -106,8 +111,11 @@ class Ingestor:
             int(cfg.max_ahead_s * 1000),
             Fingerprints(cfg.conflict_window),
             cfg.dead_letter_prefix_bytes,
+            cfg.max_health_names,
         )
         self.processor.fingerprints.restore(self.store.load_fingerprints())
+        self.processor.health_names = self.store.load_health_names()
+        self._health_names: dict[str, set[str]] = {}  # new names for the write thread to save
         self._fingerprints: dict[str, tuple[int, bytes, bytes]] = {}  # snapshots for the write thread to save
         self.backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s)
         self.counters = Counters()
@@ -289,9 +297,12 @@ class Ingestor:
     def _health_lines(self) -> list[str]:
         self.processor.expire_gaps(time.time())
         snapshot = self.processor.fingerprints.snapshot()
+        names, self.processor.new_health_names = self.processor.new_health_names, {}
         with self._cv:
             pending = len(self._pending)
             self._fingerprints.update(snapshot)
+            for node, new in names.items():
+                self._health_names.setdefault(node, set()).update(new)
         return self.health.lines(
             self.processor, self.counters, self._spilled, self._spilled_points, pending, store=self.store
         )
@@ -338,8 +349,10 @@ class Ingestor:
     def _save_fingerprints(self) -> None:
         with self._cv:
             snapshot, self._fingerprints = self._fingerprints, {}
+            names, self._health_names = self._health_names, {}
         try:
             self.store.save_fingerprints(snapshot)
+            self.store.save_health_names(names)
         except Exception:  # conflict detection after a restart is worth less than the ingest itself
             self._unexpected("saving the conflict fingerprints")
 
@@ -369,10 +382,18 @@ class Ingestor:
                 self.counters.write_errors += 1
                 self._next_drain = time.monotonic() + self.backoff.next_wait(e.retry_after)
                 log.warning("InfluxDB write failed, spilling %d points: %s", len(lines), e)
-        self.store.spill(lines)
-        self._spilled += 1
-        self._spilled_points += len(lines)
+        drop = self.store.spill(lines)
+        self._spilled += 1 - drop.batches
+        self._spilled_points += len(lines) - drop.points
         self.counters.spilled_batches += 1
+        self.counters.spilled_points += len(lines)
+        if drop.batches:
+            self.counters.spill_dropped_batches += drop.batches
+            self.counters.spill_dropped_points += drop.points
+            log.error(
+                "spill queue past its cap of %d bytes: deleted the %d oldest batches (%d points, spilled %s .. %s ms)",
+                self.cfg.spill_max_bytes, drop.batches, drop.points, drop.first_ms, drop.last_ms,
+            )
         return []
 
     def _drain(self, max_batches: int) -> None:

@@ -9,7 +9,16 @@ through :meth:`Processor.handle`. Everything is validated by the telemetry contr
 - that telemetry and health come from nodes, not from service accounts (``ingest``, ``controller``);
 - with an :class:`~cloud.ingest.ownership.Ownership`, that a node reports only its own tags;
 - that a seq seen before says what it said then (:class:`~cloud.ingest.seqtrack.Fingerprints`):
-  a conflicting reading is dead-lettered (code ``conflict``), the message's other readings are written.
+  a conflicting reading is dead-lettered (code ``conflict``), the message's other readings are written;
+- that a ``good`` value lies within its tag's min/max (:func:`~aisym.contract.check_ranges`): else the
+  whole message is refused (code ``out_of_range``), as for an unknown tag or a foreign one. The
+  gateway marks such a value ``out_of_range`` itself, so a ``good`` 1e308 on a 0-95 degC tag comes
+  from a wrong device or converter (issue 18: one device's registers read as another's), and the
+  message's other readings are as suspect. It is kept whole and can be replayed once its cause is
+  fixed (:mod:`cloud.ingest.replay`); the controller refuses the same message, so its view stays
+  InfluxDB's;
+- that a node introduces at most ``max_health_names`` distinct health counter names (each one is an
+  InfluxDB field for good): a health message with new names past that is refused (``counter_names``).
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from aisym.contract import (
     PayloadError,
     Reading,
     check_against_park,
+    check_ranges,
     check_times,
     decode_health,
     decode_status,
@@ -38,6 +48,9 @@ from .fastlines import SeriesKeys
 from .ownership import Ownership
 from .seqtrack import Fingerprints, Gap, SeqTracker
 from .store import PREFIX_BYTES, DeadLetter
+
+#: distinct health counter names one node may introduce (a gateway of 50 devices uses about 230)
+MAX_HEALTH_NAMES = 512
 
 SERVICE_ROLES = ("ingestor", "controller")
 _NO_VALUE = float("inf")  # stands for null in a fingerprint: values are finite, and hash(None) differs per process
@@ -74,7 +87,8 @@ class Processor:
     :param services: accounts that are not nodes (they may publish only a status with a service role)
     :param max_ahead_ms: how far ahead of its arrival a timestamp may be
     :param fingerprints: conflict detection; None turns it off
-    :param prefix_bytes: payload bytes kept in a dead letter
+    :param prefix_bytes: payload bytes kept in a dead letter (of a message that no fix can make good)
+    :param max_health_names: distinct health counter names a node may report over the ingestor's life
     """
 
     def __init__(
@@ -86,6 +100,7 @@ class Processor:
         max_ahead_ms: int = MAX_AHEAD_MS,
         fingerprints: Fingerprints | None = None,
         prefix_bytes: int = PREFIX_BYTES,
+        max_health_names: int = MAX_HEALTH_NAMES,
     ):
         self.park = park
         self.park_id = park.park.id
@@ -95,6 +110,9 @@ class Processor:
         self.max_ahead_ms = max_ahead_ms
         self.fingerprints = Fingerprints() if fingerprints is None else fingerprints
         self.prefix_bytes = prefix_bytes
+        self.max_health_names = max_health_names
+        self.health_names: dict[str, set[str]] = {}  # node -> counter names accepted so far
+        self.new_health_names: dict[str, set[str]] = {}  # ... of which not yet saved (the write thread saves them)
         self.series = SeriesKeys(park)
         self.nodes: dict[str, NodeStats] = {}
         self.gaps: list[Gap] = []  # reported since the last health report
@@ -123,6 +141,7 @@ class Processor:
                 msg = decode_health(payload)
                 _same_node(msg.node, t.node)
                 check_times(msg, received_ms, self.max_ahead_ms)
+                self._check_health_names(t.node, msg.counters)
                 self._stats(t.node).last_seen_ms = received_ms
                 return Outcome(list(health_points(msg, self.park_id)))
             if t.kind == "status":
@@ -135,6 +154,19 @@ class Processor:
         except Exception as e:  # a bug of ours must not stop the park's ingest: keep the message
             err = PayloadError("", f"internal error {type(e).__name__}: {e}", "internal")
             return Outcome(dead=self.dead(topic, err, payload, received_ms, retained))
+
+    def _check_health_names(self, node: str, counters: dict) -> None:
+        known = self.health_names.setdefault(node, set())
+        new = counters.keys() - known
+        if not new:
+            return
+        if len(known) + len(new) > self.max_health_names:
+            some = ", ".join(sorted(new)[:5]) + (f" (+{len(new) - 5} more)" if len(new) > 5 else "")
+            why = (f"{len(new)} new counter names ({some}) past the {self.max_health_names} distinct names "
+                   f"a node may report ({len(known)} so far): each name is an InfluxDB field for good")
+            raise PayloadError("counters", why, "counter_names")
+        known |= new
+        self.new_health_names.setdefault(node, set()).update(new)
 
     def _check_sender(self, node: str, kind: str) -> None:
         if node in self.services:
@@ -174,6 +206,8 @@ class Processor:
                 why = self.ownership.problem(node, r.tag)
                 if why:
                     raise PayloadError(f"readings[{i}].tag", why, "ownership")
+        for f, reason in check_ranges(msg, self.park):
+            raise PayloadError(f, reason, "out_of_range")
         readings, conflicts = self._split_conflicts(node, msg.readings)
         st = self._stats(node)
         st.last_seen_ms = received_ms

@@ -3,13 +3,23 @@
 - **spill**: batches of line protocol that InfluxDB could not take (down, throttled, 5xx). A batch is
   committed here *before* its MQTT messages are acknowledged, and deleted only after InfluxDB answered
   204: the "ack-before-delete" rule that ThingsBoard's gateway breaks (its writer thread commits late,
-  iot_anchors §1) and Telegraf's memory buffer breaks by dropping the oldest metrics.
+  iot_anchors §1). The queue is capped in bytes of line protocol (``spill_max_bytes``, 1 GiB by
+  default, about 8 million readings at ~134 B each): past it the *oldest* batches are deleted, so an
+  InfluxDB outage of days cannot fill the disk and what comes back first is the newest data (what
+  the operator and the controller's restart read). The deleted batches and points are counted
+  (``meta``, ``ingest_health.spill_dropped_points``) and logged with their time range.
 - **dead_letters**: messages (or single points) that can never be stored, with the field and reason.
   Only a prefix of each payload is kept (1 KiB by default), with its full size and sha256, and the
   table is capped by size: past the cap the oldest letters are pruned, and counted (``meta``), so a
-  flood of bad messages cannot fill the disk.
+  flood of bad messages cannot fill the disk. A telemetry message refused for a reason that a fix
+  can undo (:data:`KEPT_WHOLE`: a clock ahead, a range, tag or owner the park description does not
+  grant yet) is kept *whole*: the broker acknowledged it to the node, which deleted it, so this row
+  is its only copy; :mod:`cloud.ingest.replay` writes it once the cause is fixed. Past the cap the
+  prefix-only letters go first, then the oldest whole ones (counted apart: ``pruned_whole``).
 - **fingerprints**: per node, what its recent seqs said (conflict detection), saved with each
   health report and at stop, so a conflicting duplicate is caught after a restart too.
+- **health_names**: the health counter names each node introduced, so its budget of distinct
+  names (each an InfluxDB field for good) holds across restarts.
 - **retained_seen**: topic and sha256 of each retained message (or status, retained by contract)
   that was dead-lettered, so the broker's replay of it on every (re)subscription is dead-lettered
   once, across restarts too. One row per topic: a new bad message on the topic replaces it.
@@ -49,6 +59,11 @@ CREATE TABLE IF NOT EXISTS retained_seen (
     seen_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS health_names (
+    node TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (node, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS fingerprints (
     node TEXT PRIMARY KEY,
     slots INTEGER NOT NULL,
@@ -68,6 +83,15 @@ ROW_OVERHEAD = 64
 MAX_REASON_CHARS = 1024
 PREFIX_BYTES = 1024
 MAX_BYTES = 64 * 1024 * 1024
+SPILL_MAX_BYTES = 1024 * 1024 * 1024
+#: telemetry refused for these reasons is kept whole and can be replayed: the cause lies in a clock,
+#: the park description or the ownership map, and fixing it makes the message good
+KEPT_WHOLE = frozenset({"future_ts", "out_of_range", "park", "ownership", "unknown_node", "internal"})
+
+
+def kept_whole(topic: str, code: str) -> bool:
+    """Whether a letter of ``code`` on ``topic`` keeps its whole payload (replayable telemetry)."""
+    return code in KEPT_WHOLE and topic.endswith("/telemetry")
 
 
 @dataclass(frozen=True)
@@ -113,13 +137,26 @@ class DeadLetter:
         retained: bool = False,
         prefix_bytes: int = PREFIX_BYTES,
     ) -> DeadLetter:
-        """A letter holding only the first ``prefix_bytes`` of ``payload``, with the whole one's size and sha256."""
+        """A letter holding the first ``prefix_bytes`` of ``payload`` (all of it when :func:`kept_whole`),
+        with the whole one's size and sha256."""
         digest = hashlib.sha256(payload).hexdigest()
-        return cls(topic, field, reason, payload[:prefix_bytes], received_ms, 0, code, len(payload), digest, retained)
+        kept = payload if kept_whole(topic, code) else payload[:prefix_bytes]
+        return cls(topic, field, reason, kept, received_ms, 0, code, len(payload), digest, retained)
 
     @property
     def truncated(self) -> bool:
         return self.size > len(self.payload)
+
+
+@dataclass(frozen=True)
+class SpillDrop:
+    """Spilled batches deleted past the cap: how many, their points and bytes, and when they were spilled."""
+
+    batches: int = 0
+    points: int = 0
+    bytes: int = 0
+    first_ms: int = 0
+    last_ms: int = 0
 
 
 class Store:
@@ -128,11 +165,19 @@ class Store:
     :param path: the database file; its folder is created
     :param dead_letter_max_bytes: cap of the dead-letter table (payload prefixes, texts and
         :data:`ROW_OVERHEAD` per row); past it the oldest are pruned down to 90 % of it
-    :param prefix_bytes: bytes of each payload kept in a dead letter
+    :param prefix_bytes: bytes of each payload kept in a dead letter (all of a :func:`kept_whole` one)
+    :param spill_max_bytes: cap of the spill queue (bytes of line protocol); past it the oldest batches go
     """
 
-    def __init__(self, path: Path | str, dead_letter_max_bytes: int = MAX_BYTES, prefix_bytes: int = PREFIX_BYTES):
+    def __init__(
+        self,
+        path: Path | str,
+        dead_letter_max_bytes: int = MAX_BYTES,
+        prefix_bytes: int = PREFIX_BYTES,
+        spill_max_bytes: int = SPILL_MAX_BYTES,
+    ):
         self.path = Path(path)
+        self.spill_max_bytes = spill_max_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_bytes = dead_letter_max_bytes
         self.prefix_bytes = prefix_bytes
@@ -144,11 +189,15 @@ class Store:
         self._db.execute("PRAGMA journal_size_limit=4194304")
         self._db.executescript(_SCHEMA)
         self._migrate()
+        self._db.execute("CREATE INDEX IF NOT EXISTS dead_letters_code ON dead_letters (code)")  # replay reads by code
         self.dead_bytes = int(self._db.execute("SELECT coalesce(sum(bytes), 0) FROM dead_letters").fetchone()[0])
         self.retained_skipped = 0  # retained dead letters seen before, not stored again (this instance)
         self.codes: Counter[str] = Counter()  # letters stored by this instance, per code
         # pruned by this instance (past the cap, at the next insert); :meth:`pruned_total` counts since the file was made
         self.pruned = 0
+        self.pruned_whole = 0  # of them, letters kept whole (an acknowledged message's only copy)
+        q = "SELECT count(*), coalesce(sum(length(CAST(lines AS BLOB))), 0) FROM spill"
+        self.spill_batches, self.spill_bytes = (int(x) for x in self._db.execute(q).fetchone())
 
     def _migrate(self) -> None:
         have = {row[1] for row in self._db.execute("PRAGMA table_info(dead_letters)")}
@@ -166,19 +215,61 @@ class Store:
         self._db.close()
 
     # -- spill queue ------------------------------------------------------------------------
-    def spill(self, lines: list[str]) -> int:
-        """Durably queue a batch; returns its id. Returns after the commit (fsync)."""
-        cur = self._db.execute(
-            "INSERT INTO spill (created_ms, n, lines) VALUES (?, ?, ?)", (_now_ms(), len(lines), "\n".join(lines))
-        )
-        return int(cur.lastrowid or 0)
+    def spill(self, lines: list[str]) -> SpillDrop:
+        """Durably queue a batch, deleting the oldest ones past the cap, in one commit (fsync).
+
+        :returns: what was deleted to make room (nothing, mostly); the new batch itself always stays
+        """
+        text = "\n".join(lines)
+        size = len(text.encode())
+        self._db.execute("BEGIN")
+        try:
+            cur = self._db.execute("INSERT INTO spill (created_ms, n, lines) VALUES (?, ?, ?)", (_now_ms(), len(lines), text))
+            new_id = int(cur.lastrowid or 0)
+            drop = self._drop_oldest_spilled(self.spill_bytes + size - self.spill_max_bytes, new_id)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self.spill_batches += 1 - drop.batches
+        self.spill_bytes += size - drop.bytes
+        return drop
+
+    def _drop_oldest_spilled(self, excess: int, keep_id: int) -> SpillDrop:
+        if excess <= 0:
+            return SpillDrop()
+        q = "SELECT id, n, length(CAST(lines AS BLOB)), created_ms FROM spill WHERE id < ? ORDER BY id"
+        batches = points = freed = 0
+        first_ms = last_ms = 0
+        last_id = 0
+        for id_, n, size, created in self._db.execute(q, (keep_id,)):
+            if freed >= excess:
+                break
+            batches, points, freed, last_id = batches + 1, points + n, freed + size, id_
+            first_ms, last_ms = first_ms or created, created
+        if batches:
+            self._db.execute("DELETE FROM spill WHERE id <= ?", (last_id,))
+            self._db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                [("spill_dropped_batches", batches), ("spill_dropped_points", points)],
+            )
+        return SpillDrop(batches, points, freed, first_ms, last_ms)
 
     def oldest_spilled(self) -> tuple[int, list[str]] | None:
         row = self._db.execute("SELECT id, lines FROM spill ORDER BY id LIMIT 1").fetchone()
         return None if row is None else (row[0], row[1].split("\n"))
 
     def drop_spilled(self, batch_id: int) -> None:
+        row = self._db.execute("SELECT length(CAST(lines AS BLOB)) FROM spill WHERE id = ?", (batch_id,)).fetchone()
         self._db.execute("DELETE FROM spill WHERE id = ?", (batch_id,))
+        if row is not None:
+            self.spill_batches -= 1
+            self.spill_bytes -= int(row[0])
+
+    def spill_dropped_total(self) -> tuple[int, int]:
+        """(batches, points) deleted past the spill cap since the state file was made."""
+        rows = dict(self._db.execute("SELECT key, value FROM meta WHERE key LIKE 'spill_dropped_%'").fetchall())
+        return int(rows.get("spill_dropped_batches", 0)), int(rows.get("spill_dropped_points", 0))
 
     def spill_depth(self) -> tuple[int, int]:
         """(batches, points) waiting in the spill queue."""
@@ -194,14 +285,16 @@ class Store:
         letters = list(letters)
         if not letters:
             return 0
-        stored, added, before = 0, Counter[str](), (self.pruned, self.retained_skipped)
+        stored, added, before = 0, Counter[str](), (self.pruned, self.retained_skipped, self.pruned_whole)
         self._db.execute("BEGIN")
         try:
             for d in letters:
                 if d.retained and not self._first_retained(d):
                     self.retained_skipped += 1
                     continue
-                payload, reason = d.payload[: self.prefix_bytes], d.reason[:MAX_REASON_CHARS]
+                whole = kept_whole(d.topic, d.code)
+                payload = d.payload if whole else d.payload[: self.prefix_bytes]
+                reason = d.reason[:MAX_REASON_CHARS]
                 size = ROW_OVERHEAD + len(d.topic) + len(d.field) + len(reason) + len(payload) + len(d.sha256)
                 self._db.execute(
                     "INSERT INTO dead_letters (received_ms, topic, field, reason, payload, code, size, sha256, bytes)"
@@ -212,11 +305,14 @@ class Store:
                 added[d.code] += 1
                 stored += 1
             if self.dead_bytes > self.max_bytes:
+                # another process (a replay) may have deleted letters meanwhile: count again first
+                self.dead_bytes = int(self._db.execute("SELECT coalesce(sum(bytes), 0) FROM dead_letters").fetchone()[0])
+            if self.dead_bytes > self.max_bytes:
                 self._prune()
             self._db.execute("COMMIT")
         except BaseException:  # nothing of it happened: put the counters back
             self._db.execute("ROLLBACK")
-            self.pruned, self.retained_skipped = before
+            self.pruned, self.retained_skipped, self.pruned_whole = before
             self.dead_bytes = int(self._db.execute("SELECT coalesce(sum(bytes), 0) FROM dead_letters").fetchone()[0])
             raise
         self.codes.update(added)
@@ -232,27 +328,66 @@ class Store:
         return True
 
     def _prune(self) -> None:
-        """Delete the oldest letters down to 90 % of the cap (inside the caller's transaction)."""
+        """Delete the oldest letters down to 90 % of the cap (inside the caller's transaction): the
+        prefix-only ones first, then the oldest kept whole (each an acknowledged message's only copy)."""
         excess = self.dead_bytes - int(self.max_bytes * 0.9)
-        cutoff, freed, n = 0, 0, 0
-        while freed < excess:
-            q = "SELECT id, bytes FROM dead_letters WHERE id > ? ORDER BY id LIMIT 1000"
-            rows = self._db.execute(q, (cutoff,)).fetchall()
-            if not rows:
-                break
-            for id_, size in rows:
+        whole_codes = ",".join(f"'{c}'" for c in sorted(KEPT_WHOLE))
+        whole_sql = f"(code IN ({whole_codes}) AND topic LIKE '%/telemetry')"
+        n_all = 0
+        for whole in (False, True):
+            where = whole_sql if whole else f"NOT {whole_sql}"
+            freed, ids = 0, []
+            for id_, size in self._db.execute(f"SELECT id, bytes FROM dead_letters WHERE {where} ORDER BY id"):
                 if freed >= excess:
                     break
-                cutoff, freed, n = id_, freed + size, n + 1
-        if n:
-            self._db.execute("DELETE FROM dead_letters WHERE id <= ?", (cutoff,))
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES ('dead_letters_pruned', ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
-                (n,),
-            )
+                freed += size
+                ids.append(id_)
+            self._db.executemany("DELETE FROM dead_letters WHERE id = ?", [(i,) for i in ids])
+            excess -= freed
             self.dead_bytes -= freed
-            self.pruned += n
+            n_all += len(ids)
+            if whole and ids:
+                self.pruned_whole += len(ids)
+                self._meta_add("dead_letters_pruned_whole", len(ids))
+            if excess <= 0:
+                break
+        if n_all:
+            self._meta_add("dead_letters_pruned", n_all)
+            self.pruned += n_all
+
+    def _meta_add(self, key: str, n: int) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+            (key, n),
+        )
+
+    # -- replay (cloud.ingest.replay) ---------------------------------------------------------
+    def kept_letters(self, codes: Iterable[str] = KEPT_WHOLE, limit: int = 1000, after_id: int = 0) -> list[DeadLetter]:
+        """Whole telemetry letters of ``codes``, oldest first, with ids above ``after_id``."""
+        codes = sorted(set(codes) & KEPT_WHOLE)
+        if not codes:
+            return []
+        q = (
+            "SELECT id, received_ms, topic, field, reason, payload, code, size, sha256 FROM dead_letters"
+            f" WHERE id > ? AND code IN ({','.join('?' * len(codes))}) AND topic LIKE '%/telemetry'"
+            " AND size = length(payload) ORDER BY id LIMIT ?"
+        )
+        rows = self._db.execute(q, (after_id, *codes, limit)).fetchall()
+        return [DeadLetter(t, f, r, bytes(p), ms, id_, c, sz, sha) for id_, ms, t, f, r, p, c, sz, sha in rows]
+
+    def delete_dead_letters(self, ids: Iterable[int]) -> int:
+        """Delete letters (replayed and stored); returns how many went."""
+        ids = list(ids)
+        self._db.execute("BEGIN")
+        n = 0
+        for i in ids:
+            row = self._db.execute("SELECT bytes FROM dead_letters WHERE id = ?", (i,)).fetchone()
+            if row is not None:
+                self._db.execute("DELETE FROM dead_letters WHERE id = ?", (i,))
+                self.dead_bytes -= int(row[0])
+                n += 1
+        self._db.execute("COMMIT")
+        return n
 
     # -- conflict fingerprints (cloud.ingest.seqtrack.Fingerprints) ----------------------------
     def save_fingerprints(self, snapshot: dict[str, tuple[int, bytes, bytes]]) -> None:
@@ -265,9 +400,28 @@ class Store:
             )
             self._db.execute("COMMIT")
 
+    def save_health_names(self, names: dict[str, set[str]]) -> None:
+        """Remember the health counter names each node introduced (its budget holds across restarts)."""
+        rows = [(node, name) for node, new in names.items() for name in new]
+        if rows:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR IGNORE INTO health_names (node, name) VALUES (?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def load_health_names(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for node, name in self._db.execute("SELECT node, name FROM health_names"):
+            out.setdefault(node, set()).add(name)
+        return out
+
     def load_fingerprints(self) -> dict[str, tuple[int, bytes, bytes]]:
         rows = self._db.execute("SELECT node, slots, seqs, fps FROM fingerprints")
         return {n: (w, bytes(s), bytes(f)) for n, w, s, f in rows}
+
+    def pruned_whole_total(self) -> int:
+        """Whole (replayable) letters pruned since the state file was made: acknowledged readings lost."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'dead_letters_pruned_whole'").fetchone()
+        return int(row[0]) if row else 0
 
     def pruned_total(self) -> int:
         """Dead letters pruned since the state file was made."""
