@@ -67,6 +67,8 @@ def ingest(
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if (replay_node or replay_shift_s) and not replay_dead_letters:
+            raise ConfigError("--replay-node and --replay-shift-s need --replay-dead-letters")
         cfg = IngestConfig.from_env(
             park_file=park,
             mqtt_host=mqtt_host,
@@ -91,11 +93,9 @@ def ingest(
             max_health_names=max_health_names,
             mqtt_password="(a replay does not connect)" if replay_dead_letters else None,
         )
-        if replay_dead_letters or replay_node or replay_shift_s:
+        if replay_dead_letters:
             from .ingest.replay import replay_with
 
-            if not replay_dead_letters:
-                raise ConfigError("--replay-node and --replay-shift-s need --replay-dead-letters")
             parsed = graph_or_exit(park) if _is_v2(park) else load_or_exit(park)
             try:
                 res = replay_with(cfg, parsed, node=replay_node, shift_ms=round(replay_shift_s * 1000))
