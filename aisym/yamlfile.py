@@ -44,6 +44,9 @@ class DocumentError(ValueError):
         for p in self.problems:
             where = source if p.line is None else f"{source}:{p.line}:{p.column or 1}"
             lines.append(f"{where}: {p.path}: {p.message}")
+        if len(lines) == 1:  # one problem, one line: file:line:column: field: why (issue 18, finding 14)
+            super().__init__(lines[0])
+            return
         head = f"invalid {what} {source}" + (f" ({len(lines)} problems)" if len(lines) > 1 else "")
         super().__init__(head + "\n  " + "\n  ".join(lines))
 
