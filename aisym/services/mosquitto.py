@@ -27,6 +27,7 @@ Traps handled here (see the field notes in docs/services.md):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -187,8 +188,9 @@ class Mosquitto:
         self._proc = spawn([_tool(self.binary), "-c", str(self.conf)], self.log)
         self.pid = self._proc.pid
         # set on the running process: the listeners open after it reads its config, well after this
-        hard = resource.prlimit(self.pid, resource.RLIMIT_NOFILE)[1]
-        resource.prlimit(self.pid, resource.RLIMIT_NOFILE, (self.max_open_files, hard))
+        with contextlib.suppress(ProcessLookupError):  # it exited at once: wait_until reports why
+            hard = resource.prlimit(self.pid, resource.RLIMIT_NOFILE)[1]
+            resource.prlimit(self.pid, resource.RLIMIT_NOFILE, (self.max_open_files, hard))
         ports = [p for p in (self.port, self.tls_port) if p]
         wait_until(lambda: all(port_open(p) for p in ports), timeout, f"mosquitto on port {ports}", self._proc, self.log)
         return self
