@@ -57,3 +57,29 @@ def test_services_up_status_down(tmp_path):
             timeout=60,
         )
     assert "mosquitto" in down.stdout and "influx" in down.stdout
+
+
+def test_a_bug_keeps_its_traceback_and_a_users_mistake_gets_one_line(tmp_path):
+    from pathlib import Path
+
+    import typer
+
+    from aisym.usererror import UserErrorGroup
+
+    demo = typer.Typer(cls=UserErrorGroup)
+
+    @demo.command()
+    def read(path: str) -> None:
+        Path(path).read_text(encoding="utf-8")
+
+    @demo.command()
+    def bug() -> None:
+        {}["key"]  # a bug, on purpose
+
+    r = runner.invoke(demo, ["read", str(tmp_path / "nope.yaml")])
+    assert r.exit_code == 2 and r.stderr == f"{tmp_path / 'nope.yaml'}: No such file or directory\n"
+    (tmp_path / "latin1.yaml").write_bytes(b"name: caf\xe9\n")
+    r = runner.invoke(demo, ["read", str(tmp_path / "latin1.yaml")])
+    assert r.exit_code == 2 and r.stderr.startswith(f"{tmp_path / 'latin1.yaml'}: not UTF-8 text"), r.stderr
+    r = runner.invoke(demo, ["bug"])
+    assert isinstance(r.exception, KeyError)  # not swallowed: a bug shows its traceback
