@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 
 import pytest
 
@@ -42,7 +41,9 @@ def _reading(node: str, tag: str, value: float, ts: int, seq: int, body_node: st
 
 
 def _clear_retained(probe: MqttProbe, node: str) -> None:
-    probe.publish(topics.status(PARK_ID, node), b"", retain=True)
+    """Leave no retained status behind for the tests that follow (the session broker is shared)."""
+    mid = probe.publish(topics.status(PARK_ID, node), b"", retain=True)
+    probe.wait(lambda: mid in probe.pubacks, 5, "PUBACK of the cleared status")
 
 
 @pytest.fixture
@@ -71,7 +72,6 @@ def park_loop(mosquitto, tmp_path, request):
         th.join(10)
         _clear_retained(rogue, ROGUE)
         _clear_retained(gw, "gateway")
-        time.sleep(0.1)
         gw.close()
         rogue.close()
 
@@ -95,8 +95,11 @@ def test_only_the_node_itself_may_publish_its_status_and_telemetry():
 
 def test_finding1_a_node_naming_the_gateway_offline_does_not_stop_its_commands(park_loop):
     ctl, gw, rogue, clock = park_loop
-    rogue.publish(topics.status(PARK_ID, ROGUE), encode(Status(v=1, node="gateway", state="offline", ts=now_ms(),
-                                                               role="gateway")), retain=True)
+    offline = encode(Status(v=1, node="gateway", state="offline", ts=now_ms(), role="gateway"))
+    mid = rogue.publish(topics.status(PARK_ID, "gateway"), offline, retain=True)  # the gateway's own topic
+    rogue.wait(lambda: mid in rogue.pubacks, 5, "PUBACK")
+    assert rogue.pubacks[mid] == 135  # not authorized: the broker drops it, so the topic names the sender
+    rogue.publish(topics.status(PARK_ID, ROGUE), offline, retain=True)  # its own topic, the gateway's name inside
     _wait(lambda: ctl.online.get("gateway") is False or sum(getattr(ctl.counters, "refused", {}).values()),
           5, "the rogue status taken or refused")
     steps = 10
