@@ -6,7 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aisym.park.graph.carriers import Carrier, Resource
+
 from .models import Company, Listing
+from .vocabulary import UNITS
 
 
 class VersionedForm(forms.ModelForm):
@@ -50,9 +53,39 @@ class CompanyForm(VersionedForm):
         model = Company
         fields = ["name", "nace", "location", "lat", "lon", "description", "employees", "share_private_with_facilitator"]
 
+    def clean_nace(self) -> str:
+        from .vocabulary import nace_name
+
+        code = self.cleaned_data["nace"].strip()
+        if code and not nace_name(code):
+            raise forms.ValidationError(_("%(code)s is not a NACE Rev. 2 class (like 10.71)."), params={"code": code})
+        return code
+
+
+RESOURCES = [(r.value, r.value.replace("_", " ")) for r in Resource if r is not Resource.volatile_solids]
+
 
 class ListingForm(VersionedForm):
+    resource = forms.ChoiceField(label=_("resource family"), choices=RESOURCES)
+
     class Meta:
         model = Listing
         fields = ["name", "direction", "resource", "ewc", "material", "quantity", "unit", "frequency",
                   "description", "route", "cost", "price"]
+
+    def clean_ewc(self) -> str:
+        code = self.cleaned_data["ewc"].strip()
+        if not code:
+            return ""
+        try:  # the park description's own rule for an EWC code
+            return Carrier(resource=Resource.material, ewc=code).ewc
+        except ValueError:
+            raise forms.ValidationError(_("An EWC code has six digits in three pairs, like 02 06 01.")) from None
+
+    def clean(self):
+        data = super().clean()
+        unit, resource = (data.get("unit") or "").strip(), data.get("resource")
+        if unit and resource and unit not in UNITS[resource]:
+            self.add_error("unit", _("Pick a unit of %(r)s: %(units)s.") % {
+                "r": resource, "units": ", ".join(UNITS[resource])})
+        return data

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from aisym.park.graph.carriers import QUALITY_FIELDS, Resource
@@ -23,7 +24,8 @@ MONTHS = [(i, _(m)) for i, m in enumerate(
 class JoinForm(forms.Form):
     join_code = forms.CharField(label=_("Join code from your park's facilitator"), max_length=32)
     company_name = forms.CharField(label=_("Your company's name"), max_length=200)
-    username = forms.CharField(label=_("Choose a user name"), max_length=150)
+    username = forms.CharField(label=_("Choose a user name (letters, digits and @ . + - _)"), max_length=150,
+                               validators=[UnicodeUsernameValidator()])
     email = forms.EmailField(label=_("Your e-mail address (for sign-in links)"))
     password = forms.CharField(label=_("Choose a password (12 characters or more)"), widget=forms.PasswordInput,
                                strip=False)
