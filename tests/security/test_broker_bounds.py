@@ -204,3 +204,34 @@ def test_the_stacks_broker_caps_every_queue_and_connection(tmp_path):
     # one max_connections per listener, their sum below the descriptor limit
     per_listener = [int(line.split()[1]) for line in conf.splitlines() if line.startswith("max_connections")]
     assert len(per_listener) == 2 and sum(per_listener) < broker.max_open_files
+
+
+@pytest.mark.timeout(180)
+def test_what_the_queue_cap_dropped_is_counted_as_gaps(tmp_path, influxdb, influx, make_ingestor, unique_id):
+    """The ingestor away while 40 messages of 1,000 readings (~6 MB) arrive, against a 2 MiB cap:
+    every reading is either stored or counted as missing by the ingestor's seq gaps."""
+    from tests.cloud.helpers import messages, publish_all, publisher, seqs_in_influx, wait_for
+
+    broker = make_broker(tmp_path / "mq", tls=False, max_queued_bytes=2 * 1024 * 1024)
+    with broker:
+        ing = make_ingestor(broker, influxdb.url, influx.database, group="")
+        wait_for(lambda: ing.connected, 5, "ingestor connected")
+        pub = publisher(broker, "node-a", f"{unique_id}-pub")
+        publish_all(pub, "node-a", messages("node-a", 1, 1000))  # the ingestor's seq baseline
+        wait_for(lambda: len(seqs_in_influx(influx, "node-a")) == 1000, 10, "the first 1,000 stored")
+        ing.client.disconnect()  # away: the broker keeps its session and queues for it
+        ing.client.loop_stop()
+        publish_all(pub, "node-a", messages("node-a", 40, 1000, first_seq=1000), window=10)
+        ing.client.reconnect()
+        ing.client.loop_start()
+        wait_for(lambda: ing.connected, 5, "ingestor back")
+        time.sleep(1.0)  # the queued messages
+        publish_all(pub, "node-a", messages("node-a", 1, 1000, first_seq=41_000))  # a later seq shows the hole
+        pub.close()
+        wait_for(lambda: len(seqs_in_influx(influx, "node-a")) and ing.processor.tracker.missing_total > 0, 15, "the gap")
+        stored = len(seqs_in_influx(influx, "node-a"))
+        missing = ing.processor.tracker.missing_total
+        log = broker.log.read_text()
+    print(f"42,000 readings, 40,000 while the ingestor was away (2 MiB cap): {stored} stored, {missing} counted missing")
+    assert stored + missing == 42_000 and missing > 0
+    assert "Outgoing messages are being dropped for client ingest" in log
