@@ -94,7 +94,7 @@ def load_latest(client, tags: list[str], state: LatestState, trust=None) -> int:
 def _condition(asset: str, signal: str, trust) -> str:
     if trust is None:
         return f"signal = '{signal}'"
-    from .trust import range_slack
+    from aisym.contract.lineprotocol import range_slack
 
     low, high = trust.bounds(f"{asset}.{signal}")
     slack = range_slack(low, high)

@@ -10,10 +10,11 @@ A ``node`` field inside a body is the sender's claim and is only checked against
   node is refused (code ``node``).
 - **telemetry**: refused whole, like the ingestor does (so the controller's view is what
   InfluxDB stores), when the body names another node (``node``), the park does not know a tag
-  or its unit (``park``), a reading's tag is not the sending node's (``ownership``), a time is
-  more than :data:`~aisym.contract.MAX_AHEAD_MS` ahead (``future_ts``, the ingestor's
-  tolerance), or a ``good`` value lies outside its tag's min/max (``out_of_range``, the
-  gateway's own rule for that quality).
+  or its unit (``park``), a time is more than :data:`~aisym.contract.MAX_AHEAD_MS` ahead
+  (``future_ts``, the ingestor's tolerance), a reading's tag is not the sending node's
+  (``ownership``), or a ``good`` value lies outside its tag's min/max (``out_of_range``: the
+  ingestor's :func:`~aisym.contract.check_ranges`, the gateway's own rule for that quality).
+  The first that applies, in this order (the ingestor's), names the refusal.
 - **cmd/ack**: counted only when it comes from the node the command went to (``node``).
 
 Who owns a tag: the ingestor's :class:`~cloud.ingest.ownership.Ownership` when given (the same
@@ -35,6 +36,7 @@ from aisym.contract import (
     Status,
     Telemetry,
     check_against_park,
+    check_ranges,
     check_times,
     decode_status,
     decode_telemetry,
@@ -51,20 +53,6 @@ def refusal(kind: str, e: PayloadError) -> str:
     """The counter of a refused message: the decoder's own codes (JSON, encoding, schema) are ``invalid``."""
     key = f"{_KINDS[kind]}_{e.code}"
     return key if key in REFUSALS else f"{_KINDS[kind]}_invalid"
-
-
-def range_slack(low: float, high: float) -> float:
-    """The rounding the gateway allows a converted value at its tag's bounds (edge/gateway/modbus.py)."""
-    return 1e-9 * max(1.0, abs(low), abs(high))
-
-
-def range_problem(value: float | None, low: float, high: float) -> str | None:
-    """Why a ``good`` value is not one of its tag's (None: it is). The gateway marks such a value
-    ``out_of_range`` itself, so a ``good`` one beyond the tag's min/max is a broken or lying sender."""
-    slack = range_slack(low, high)
-    if value is not None and not low - slack <= value <= high + slack:
-        return f"{value!r} is outside the tag's range [{low:g}, {high:g}] but marked good"
-    return None
 
 
 def _same_node(body: str, topic: str) -> None:
@@ -109,15 +97,13 @@ class Trust:
         _same_node(msg.node, node)
         for f, reason in check_against_park(msg, self.park):
             raise PayloadError(f, reason, "park")
+        check_times(msg, received_ms, self.max_ahead_ms)  # the ingestor's order: a refusal has the same code
         for i, r in enumerate(msg.readings):
             why = self.owner_problem(node, r.tag)
             if why:
                 raise PayloadError(f"readings[{i}].tag", why, "ownership")
-        check_times(msg, received_ms, self.max_ahead_ms)
-        for i, r in enumerate(msg.readings):
-            why = range_problem(r.value, *self.bounds(r.tag)) if r.quality == "good" else None
-            if why:
-                raise PayloadError(f"readings[{i}].value", why, "out_of_range")
+        for f, reason in check_ranges(msg, self.park):
+            raise PayloadError(f, reason, "out_of_range")
         return msg
 
     def status(self, node: str, payload: bytes) -> Status | None:

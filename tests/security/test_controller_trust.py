@@ -138,7 +138,7 @@ def test_a_gateway_offline_by_its_own_status_has_its_setpoints_held_and_counted(
 
 # (who publishes, on whose topic, what, the refusal's counter) -- each leaves the gateway's 30 % in place
 ATTACKS = {
-    "future_from_rogue": (ROGUE, None, 0.0, YEAR_MS, "telemetry_ownership"),
+    "future_from_rogue": (ROGUE, None, 0.0, YEAR_MS, "telemetry_future_ts"),
     "future_from_owner": ("gateway", None, 0.0, YEAR_MS, "telemetry_future_ts"),
     "tag_not_owned": (ROGUE, None, 0.0, 0, "telemetry_ownership"),
     "beyond_range_from_owner": ("gateway", None, 1e308, 0, "telemetry_out_of_range"),
