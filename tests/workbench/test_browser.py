@@ -1,0 +1,200 @@
+"""Browser journeys in Debian's Chromium, driven by Playwright (pinned; no browser is downloaded).
+
+The workbench runs as a user starts it (``aisym workbench init`` then ``serve``, on localhost),
+and axe-core (vendored from npm under vendor/) checks every page the journey opens: no serious
+or critical violation. Screenshots and the measured journey go to ``$AISYM_TEST_ARTEFACTS``
+(default ``.aisym/test-artefacts/workbench``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+playwright = pytest.importorskip("playwright.sync_api", reason="the workbench extra is not installed")
+
+HERE = Path(__file__).parent
+AXE = HERE / "vendor" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+ARTEFACTS = Path(os.environ.get("AISYM_TEST_ARTEFACTS", Path(__file__).resolve().parents[2] / ".aisym" / "test-artefacts"))
+OUT = ARTEFACTS / "workbench"
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The workbench served from a fresh folder with park A; yields (base URL, join code, facilitator password)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run scripts/setup.sh (apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("workbench")
+    env = {k: v for k, v in os.environ.items() if k not in ("AISYM_WORKBENCH_DIR", "DJANGO_SETTINGS_MODULE")}
+    init = subprocess.run([sys.executable, "-m", "aisym", "workbench", "init", str(HERE / "data" / "two_parks_a.yaml"),
+                           "--dir", str(folder)], capture_output=True, text=True, env=env, timeout=120)
+    assert init.returncode == 0, init.stderr
+    secrets = dict(line.split(": ", 1) for line in (folder / "workbench-park_a-facilitator.txt").read_text().splitlines())
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(port), "--dir",
+                             str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    base = f"http://localhost:{port}"  # localhost: a secure context, so the Secure cookies are sent
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(base + "/", timeout=2)
+            break
+        except requests.ConnectionError:
+            assert proc.poll() is None and time.monotonic() < deadline, "the workbench did not start"
+            time.sleep(0.2)
+    yield base, secrets["join code for companies"], secrets
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_playwright_drives_debians_chromium(browser):
+    """Playwright guarantees only its own build: say which pair ran."""
+    version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
+    from importlib.metadata import version as pkg_version
+
+    print(f"playwright {pkg_version('playwright')} drives {version} (browser reports {browser.version})")
+    assert browser.version.split(".")[0] == re.search(r"(\d+)\.", version).group(1)
+
+
+class Axe:
+    """axe-core run in each page opened; counts every violation by impact."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, list[dict]] = {}
+
+    def check(self, page, name: str) -> None:
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help}))""")
+        self.pages[name] = found
+
+    def serious(self) -> list[str]:
+        return [f"{page}: {v['id']} ({v['impact']}, {v['nodes']} nodes): {v['help']}"
+                for page, vs in self.pages.items() for v in vs if v["impact"] in ("serious", "critical")]
+
+
+def test_the_bakery_onboards_from_the_first_page_to_a_saved_profile(live, browser):
+    base, join_code, _ = live
+    OUT.mkdir(parents=True, exist_ok=True)
+    axe = Axe()
+    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    started, submits = time.monotonic(), 0
+
+    page.goto(base + "/")
+    axe.check(page, "start")
+    page.screenshot(path=str(OUT / "start.png"), full_page=True)
+    page.get_by_role("link", name="Join your park with its code").click()
+    axe.check(page, "join")
+    page.get_by_label("Join code").fill(join_code)
+    page.get_by_label("Your company's name").fill("Bakeriet AS")
+    page.get_by_label("Choose a user name").fill("baker")
+    page.get_by_label("Your e-mail address").fill("baker@example.org")
+    page.get_by_label("Choose a password").fill("kneading dough daily")
+    page.get_by_role("button", name="Join").click()
+    submits += 1
+
+    page.wait_for_url(re.compile(r"/onboarding/sector/$"))
+    page.get_by_label("What does your company do?").press_sequentially("bakery", delay=30)
+    page.locator("#choices").get_by_text("10.71").wait_for()  # htmx brought the choices
+    axe.check(page, "sector")
+    page.get_by_label(re.compile(r"10\.71")).check()
+    page.get_by_role("button", name="Save and go on").click()
+    submits += 1
+
+    page.wait_for_url(re.compile(r"/onboarding/listings/$"))
+    for words, quantity, unit in (("bread", "2", "t/month"), ("oven heat", "40", "kW")):
+        page.get_by_label("we have it (output)").check()
+        page.get_by_label("What is it, in your words?").press_sequentially(words, delay=20)
+        page.locator("#suggestions input[type=radio]").first.wait_for()
+        page.get_by_label("How much?").fill(quantity)
+        page.get_by_label("Unit", exact=True).fill(unit)
+        page.get_by_role("button", name="Save this one").click()
+        submits += 1
+        page.get_by_role("cell", name=words, exact=True).wait_for()
+    axe.check(page, "listings")
+    page.screenshot(path=str(OUT / "listings.png"), full_page=True)
+    page.get_by_role("button", name="Done: go on to where you are").click()
+    submits += 1
+
+    page.wait_for_url(re.compile(r"/onboarding/location/$"))
+    page.get_by_label("Address or place").fill("Havnegata 1")
+    page.locator("#map").click(position={"x": 200, "y": 150})  # a click on the (tile-less) map sets the site
+    assert page.get_by_label("Latitude").input_value() != ""
+    axe.check(page, "location")
+    page.get_by_role("button", name="Save and go on").click()
+    submits += 1
+
+    page.wait_for_url(re.compile(r"/onboarding/costs/$"))
+    page.get_by_label("Cost of bread").fill("450")
+    axe.check(page, "costs")
+    page.get_by_role("button", name="Save my profile").click()
+    submits += 1
+
+    page.wait_for_url(re.compile(r"/parks/park_a/companies/bakeriet_as/$"))
+    page.get_by_text("Your profile is saved").wait_for()
+    seconds = time.monotonic() - started
+    page.get_by_text("Costs and prices (private)").wait_for()
+    page.locator("#private").get_by_text("450").wait_for()  # the private partial, loaded by htmx
+    axe.check(page, "profile")
+    page.screenshot(path=str(OUT / "profile.png"), full_page=True)
+    assert page.get_by_role("cell", name="02 06 01").count() == 1  # bread's EWC code, found from the word
+    (OUT / "onboarding.json").write_text(json.dumps(
+        {"seconds": round(seconds, 1), "submits": submits, "pages": list(axe.pages), "axe": axe.pages}, indent=1))
+    print(f"bakery onboarding: {seconds:.1f} s, {submits} form submits, {len(axe.pages)} pages checked by axe")
+    assert not axe.serious(), "\n".join(axe.serious())
+    context.close()
+
+
+def test_a_norwegian_session(live, browser):
+    base, _, secrets = live
+    axe = Axe()
+    context = browser.new_context(locale="nb-NO")
+    page = context.new_page()
+    page.goto(base + "/")
+    assert page.locator("html").get_attribute("lang") == "nb"
+    page.get_by_role("heading", name="Velkommen til AISYM-arbeidsbenken").wait_for()
+    page.get_by_role("link", name="Logg inn", exact=True).first.click()
+    page.get_by_label("Brukernavn").fill(secrets["user"])
+    page.get_by_label("Passord").fill(secrets["password"])
+    page.get_by_role("button", name="Logg inn").click()
+    page.get_by_role("link", name="Park A").first.click()
+    page.get_by_role("link", name="Endringslogg").wait_for()
+    axe.check(page, "park (nb)")
+    page.screenshot(path=str(OUT / "park-nb.png"), full_page=True)
+    # the switch on the page turns it to English
+    page.get_by_label("Språk").select_option("en")
+    page.get_by_role("button", name="Bytt").click()
+    page.get_by_role("link", name="Audit log").wait_for()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert not axe.serious(), "\n".join(axe.serious())
+    context.close()
