@@ -176,9 +176,9 @@ class InfluxDB:
         if self.isolation == "netns":
             argv = ["unshare", "--net", *argv]  # unshare execs influxd: the PID is influxd's
         else:
-            log.warning("influxd in %s is NOT isolated: unshare --net is not available, so its HTTP port %d and its "
-                        "backup/restore port %d listen on 127.0.0.1 for any local process", self.folder,
-                        self.backend_port, self.rpc_port)
+            why = "unshare --net is not available here" if self.isolate else "isolate=False was asked for"
+            log.warning("influxd in %s is NOT isolated (%s): its HTTP port %d and its backup/restore port %d listen "
+                        "on 127.0.0.1 for any local process", self.folder, why, self.backend_port, self.rpc_port)
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()  # left by a killed influxd: it would refuse to bind
         self._proc = spawn(argv, self.log)

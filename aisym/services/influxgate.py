@@ -106,6 +106,9 @@ class Refused(Exception):
 
 class GateHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: a response goes out as headers then body; with Nagle's algorithm the body waits
+    # for the client's delayed ACK of the headers (40 ms per small query, measured: 19 queries/s)
+    disable_nagle_algorithm = True
     server_version = "aisym-influxgate"
     sys_version = ""
     policy: Policy

@@ -187,7 +187,7 @@ def statements(query: str) -> list[Statement]:
         words = [m.group(1).upper() for m in _WORD.finditer(stripped)][:3]
         if not words or not (stripped[0].isascii() and stripped[0].isalpha()):
             # a statement that opens with a comment, a bracket or a number: nothing to classify it by
-            out.append(Statement(stripped, stripped[:20], False))
+            out.append(Statement(stripped, "run a statement that opens with no keyword", False))
             continue
         kind = " ".join(words[:2] if words[0] in ("DROP", "CREATE", "ALTER", "SHOW", "SET", "KILL") else words[:1])
         into = any(bare[start + m.start(1)] and m.group(1).upper() == "INTO" for m in _WORD.finditer(part))

@@ -220,3 +220,47 @@ def test_nothing_answers_without_credentials(server, tmp_path):
         assert os.readlink(f"/proc/{server.pid}/ns/net") != os.readlink("/proc/self/ns/net")
     assert _points(admin) == POINTS
     admin.query('DROP DATABASE "secret"', method="POST")
+
+
+@pytest.mark.parametrize(("query", "kinds"), [
+    ('SELECT * FROM "m"; DELETE FROM "m"', [("SELECT", True), ("DELETE", False)]),
+    ("SELECT 1 FROM m WHERE t = ';'; DROP SERIES FROM /.*/", [("SELECT", True), ("DROP SERIES", False)]),
+    ("SELECT x FROM m WHERE t =~ /';/ AND u = 'a;b'", [("SELECT", True)]),  # ';' and a quote inside a regex
+    ('SELECT a FROM "m" WHERE t = \'it\\\'s;\'', [("SELECT", True)]),  # an escaped quote
+    ('SELECT mean(v) / 2 FROM m; SHOW MEASUREMENTS', [("SELECT", True), ("SHOW MEASUREMENTS", True)]),
+    ('select * into "x" from "m"', [("SELECT", False)]),
+    ('SELECT "into" FROM m WHERE t = \'into\'', [("SELECT", True)]),  # INTO only as a quoted name or a string
+    ("/* c */ DELETE FROM m", [("run a statement that opens with no keyword", False)]),
+    ("EXPLAIN ANALYZE SELECT * INTO y FROM m", [("EXPLAIN", False)]),
+])
+def test_statements_are_split_as_influxql_does(query, kinds):
+    from aisym.services.influxql import statements
+
+    assert [(s.kind, s.reads_only) for s in statements(query)] == kinds
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT "v" / 2 FROM m; SELECT 1',  # after an identifier '/' may open a regex (FROM m /re/)
+    "SELECT * FROM m /'/; DELETE FROM m; SELECT * FROM m WHERE t = 'x'",
+    "SELECT a -- )\n /'/; DELETE FROM m; SELECT ''",  # a comment hides what precedes the '/'
+    "SELECT 'unterminated",
+])
+def test_a_query_influxql_could_read_two_ways_is_refused(query):
+    from aisym.services.influxql import Ambiguous, statements
+
+    with pytest.raises(Ambiguous):
+        statements(query)
+
+
+def test_without_a_namespace_the_gate_still_refuses_and_says_so(tmp_path, caplog):
+    """The fallback where ``unshare --net`` cannot run: loopback ports, said loudly, the gate as before."""
+    with make_influxdb(tmp_path / "loopback", isolate=False) as s:
+        assert s.isolation == "loopback"
+        assert "NOT isolated" in caplog.text
+        assert "NOT ISOLATED" in s.gate_log.read_text()
+        s.provision("lb", {"ingest": ACCOUNTS["ingest"]}, reset_passwords=False)
+        s.client("lb").write(["m value=1 1000"])
+        with pytest.raises(InfluxError) as info:
+            InfluxV1(s.url, "lb", "ingest", ACCOUNTS["ingest"]).query('DELETE FROM "m"', method="POST")
+        assert info.value.status == 403
+        assert s.client("lb").rows('SELECT count("value") FROM "m"')[0]["count"] == 1
