@@ -37,9 +37,11 @@ class SteppedWall:
         return self.kernel_synced
 
 
-def test_clock_steps_neither_date_readings_nor_age_commands_wrongly(mosquitto, tmp_path, unique_id):
+def test_clock_steps_neither_date_readings_nor_age_commands_wrongly(fresh_mosquitto, tmp_path, unique_id):
     """Before: after +1 h fresh commands were rejected as expired and readings dated an hour ahead;
-    after -1 h a 20-minute-old command (ttl 15 min) was applied."""
+    after -1 h a 20-minute-old command (ttl 15 min) was applied. (A broker of its own: the ingest
+    account's persistent session would hand what it missed to the next test's subscriber.)"""
+    mosquitto = fresh_mosquitto
     wall = SteppedWall()
     with ModbusPeer([1]) as peer:
         cfg = write_config(tmp_path, mosquitto, peer.port, broker={"client_id": unique_id})

@@ -40,9 +40,11 @@ def test_identity_fields_are_validated_with_their_line():
         raise AssertionError("an unknown identity key was accepted")
 
 
-def test_a_device_that_says_it_is_another_is_refused_at_reconnect(mosquitto, tmp_path, unique_id, caplog):
+def test_a_device_that_says_it_is_another_is_refused_at_reconnect(fresh_mosquitto, tmp_path, unique_id, caplog):
     """The right device first; then another takes its port (a restart of the plant): nothing of it is
-    stored, a setpoint to it fails, health and one log line say why."""
+    stored, a setpoint to it fails, health and one log line say why. (A broker of its own: the ingest
+    account's persistent session would hand what it missed to the next test's subscriber.)"""
+    mosquitto = fresh_mosquitto
     caplog.set_level(logging.ERROR, logger="aisym.gateway.modbus")
     port = free_port()
     devices = [{"id": "chp", "bus": "plc", "profile": "aisym_site_plc", "unit_id": 1, "poll_s": 0.05, "max_backoff_s": 0.5,
