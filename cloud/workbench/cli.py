@@ -65,8 +65,10 @@ def serve(
 
     # http://localhost: browsers treat it as a secure context, so the Secure cookies hold
     typer.echo(f"workbench: open http://localhost:{port}/ (Ctrl-C stops it)", err=False)
+    from cloud.workbench.limits import MAX_BODY_BYTES
+
     waitress_serve(application, host="127.0.0.1", port=port, threads=threads, ident="aisym-workbench",
-                   _quiet=True)
+                   max_request_body_size=MAX_BODY_BYTES, _quiet=True)
 
 
 def _write_secret(path: Path, text: str) -> None:

@@ -10,4 +10,6 @@ urlpatterns = [
     path("join/", join, name="join"),
     path("parks/<slug:park>/", views.park_detail, name="detail"),
     path("parks/<slug:park>/audit/", views.park_audit, name="audit"),
+    path("parks/<slug:park>/import/", views.park_import, name="import"),
+    path("parks/<slug:park>/map/", views.park_map, name="map"),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from cloud.workbench import tenancy
 from cloud.workbench.accounts.models import AuditEntry
@@ -50,3 +52,38 @@ def park_audit(request, park: str):
         raise Http404("no such page")
     entries = AuditEntry.objects.filter(park_id=p.pk)[:200]
     return render(request, "parks/audit.html", {"park": p, "entries": entries})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def park_import(request, park: str):
+    """The facilitator's bulk import of a workshop's sheet; refused rows are listed by row and column."""
+    from .bulk_import import Refused, import_profiles, read_upload
+
+    v = tenancy.viewer(request)
+    p = _park_or_404(park)
+    if not tenancy.can_run_park(v, p.pk):
+        raise Http404("no such page")
+    context, status = {"park": p}, 200
+    if request.method == "POST":
+        upload = request.FILES.get("sheet")
+        if upload is None:
+            context["refused"], status = _("Choose the filled-in template (.xlsx or .csv) first."), 400
+        else:
+            try:
+                profiles, problems = read_upload(upload, p.currency)
+            except Refused as e:
+                context["refused"], status = str(e), 400
+            else:
+                context["result"] = import_profiles(p, profiles, problems)
+    return render(request, "parks/import.html", context, status=status)
+
+
+@login_required
+def park_map(request, park: str):
+    """The park's companies on a map (Leaflet, no tiles): what each viewer may see of them."""
+    v = tenancy.viewer(request)
+    p = _park_or_404(park)
+    rows = [tenancy.visible(v, c) | {"url": f"/parks/{p.slug}/companies/{c.slug}/"}
+            for c in tenancy.companies(v).filter(park=p, lat__isnull=False, lon__isnull=False)]
+    return render(request, "parks/map.html", {"park": p, "points": rows})
