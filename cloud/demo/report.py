@@ -3,7 +3,8 @@
 :func:`write_report` reads a run folder (:mod:`cloud.demo.runfiles`), runs or reads its offline
 comparison (:func:`~cloud.demo.offline.offline_of_run`) and writes ``report.html`` with
 
-- a summary: park, strategy, simulated hours, wall time, data completeness, setpoints applied,
+- a summary: park, strategy, simulated hours, wall time, data completeness (against the gateway's
+  counter, with what is missing), setpoints decided, sent, held back and applied, processes restarted,
   blind steps and the faults injected;
 - the KPI table: the loop, the same strategy offline, the rules and the optimum (cost, CO2,
   objective, gap to the optimum, in the park's currency), and the loop's match with the offline run;
@@ -136,16 +137,51 @@ def _summary(run: Run, cp) -> str:
                                                          f" at {_num(speed)} simulated s per wall s")),
         ("data completeness", f"{_num(comp.get('points_in_influx'))} points in InfluxDB of "
                               f"{_num(comp.get('readings_sent'))} readings sent "
-                              f"({'–' if ratio is None else f'{100 * ratio:.2f} %'}); by quality: {quality}"),
-        ("setpoints", f"{_num(sp.get('applied'))} applied of {_num(sp.get('commanded'))} commanded; "
-                      f"rejected {_num(sp.get('rejected'))}, failed {_num(sp.get('failed'))}, "
-                      f"timeouts {_num(sp.get('timeouts'))}"),
+                              f"({'–' if ratio is None else f'{100 * ratio:.2f} %'}); by quality: {quality}"
+                              + _missing(comp)),
+        ("setpoints", _setpoints(sp)),
+        ("restarts", _restarts(m.get("restarts") or [])),
         ("blind steps", f"{_num(m.get('blind_steps'))} (the controller held every setpoint at its safe default)"),
         ("faults", f"<ul>{fault_list}</ul>" if faults else "none"),
     ]
     note = ("<p class='note'>A synthetic run: the twin stepped with the controller's setpoints and no transport "
             "in between (every reading and setpoint counts as delivered).</p>") if m.get("synthetic") else ""
     return f"<table>{_rows(rows)}</table>{note}"
+
+
+def _missing(comp: dict) -> str:
+    """Where readings are missing, counted against the gateway's seqs (``counted_against``)."""
+    span = (f"; seqs {_e(comp['first_seq'])}–{_e(comp['last_seq'])} counted against {_e(comp.get('counted_against'))}"
+            if "first_seq" in comp else "")
+    if not comp.get("missing_seqs"):
+        return span
+    ranges = ", ".join(f"{a}–{b}" for a, b in comp.get("missing_ranges") or [])
+    return f"{span}; <span class='bad'>{_num(comp['missing_seqs'])} missing ({_e(ranges)})</span>"
+
+
+def _setpoints(sp: dict) -> str:
+    """Every setpoint the controller decided: sent or held back; every one sent: what became of it."""
+    held = sp.get("held") or 0
+    text = (f"{_num(sp.get('applied'))} applied of {_num(sp.get('commanded'))} decided "
+            f"({_num(sp.get('sent', sp.get('commanded')))} sent"
+            + (f", <span class='bad'>{_num(held)} held back</span> (the gateway's own status said offline)"
+               if held else "")
+            + f"); rejected {_num(sp.get('rejected'))}, failed {_num(sp.get('failed'))}, "
+              f"timeouts {_num(sp.get('timeouts'))}")
+    if sp.get("pending"):
+        text += f", {_num(sp['pending'])} still unacknowledged at the end"
+    refused = {k: v for k, v in (sp.get("messages_refused") or {}).items() if v}
+    if refused:
+        text += "; messages the controller refused: " + ", ".join(f"{_e(k)} {_num(v)}" for k, v in refused.items())
+    return text
+
+
+def _restarts(restarts: list[dict]) -> str:
+    if not restarts:
+        return "none (no process exited on its own)"
+    items = "".join(f"<li>hour {_e(r.get('t', '?'))}: {_e(r.get('process'))} exited with {_e(r.get('exit_code'))}, "
+                    "started again</li>" for r in restarts)
+    return f"<ul class='bad'>{items}</ul>"
 
 
 def _kpis(data: dict, match: dict, currency: str, n: int, dt: float) -> str:

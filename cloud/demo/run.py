@@ -13,8 +13,15 @@ twin, the rules and the optimum over the same hours), ``report.html`` and ``graf
 
 Faults (``--fault STEP:WHAT[:STEPS]``) are injected at a plant step: ``broker`` (stopped, then
 started again after STEPS), ``gateway`` (killed with SIGKILL, started again after STEPS: its
-spool keeps what it had not sent), ``device=ID:MODE`` (a plant device ``silent``, ``exception``
+spool keeps what it had not sent), ``ingest`` (the ingestor killed with SIGKILL, a crash: the
+demo's supervision starts it again), ``device=ID:MODE`` (a plant device ``silent``, ``exception``
 or ``restart``, cleared after STEPS).
+
+Every input is checked before any service starts (:mod:`cloud.demo.checks`). A gateway or
+ingestor that exits on its own is started again, at most :data:`MAX_RESTARTS` times each (both
+keep what they had not delivered: the gateway's spool, the broker's persistent session of the
+ingestor), and each restart is in ``run.json`` (``restarts``) and the report. Data completeness
+counts against the gateway's own counter (:mod:`cloud.demo.completeness`).
 """
 
 from __future__ import annotations
@@ -33,8 +40,17 @@ from typing import Any
 
 import yaml
 
+from .checks import DemoInputError, check_inputs
+from .completeness import count_readings
+from .procs import Children
+
 log = logging.getLogger("aisym.demo")
 GATEWAY_NODE = "gw-plant"
+MAX_RESTARTS = 3  # per process: a process that keeps dying is a bug to see, not to hide
+
+
+class DemoFailed(RuntimeError):
+    """The loop could not go on (a part did not come up, or kept dying); what was written is kept."""
 
 
 @dataclass
@@ -42,7 +58,7 @@ class Fault:
     """A fault injected at plant step ``at`` and lifted ``steps`` later."""
 
     at: int
-    what: str  # broker | gateway | device=ID:MODE
+    what: str  # broker | gateway | ingest | device=ID:MODE
     steps: int = 6
 
     @classmethod
@@ -59,10 +75,10 @@ class Fault:
                 rest = parts[2:]
             steps = int(rest[0]) if rest else 6
         except (ValueError, IndexError):
-            raise ValueError(f"--fault {spec!r}: write STEP:broker[:STEPS], STEP:gateway[:STEPS] or "
+            raise ValueError(f"--fault {spec!r}: write STEP:broker[:STEPS], STEP:gateway[:STEPS], STEP:ingest or "
                              "STEP:device=ID:MODE[:STEPS]") from None
-        if not (what in ("broker", "gateway") or what.startswith("device=")):
-            raise ValueError(f"--fault {spec!r}: {what!r} is not broker, gateway or device=ID:MODE")
+        if not (what in ("broker", "gateway", "ingest") or what.startswith("device=")):
+            raise ValueError(f"--fault {spec!r}: {what!r} is not broker, gateway, ingest or device=ID:MODE")
         return cls(at, what, steps)
 
 
@@ -99,7 +115,6 @@ class Demo:
 
         self.cfg = cfg
         self.out = Path(cfg.out).resolve()
-        self.out.mkdir(parents=True, exist_ok=True)
         self.graph = load_graph(cfg.park)
         self.park_id = self.graph.id
         from aisym.park import DEFAULT_PARK
@@ -115,20 +130,40 @@ class Demo:
         self._ctl_thread: threading.Thread | None = None
         self.t_first: int | None = None
         self.S_start: list[float] | None = None  # store levels before the first step of the run
+        self.steps = 0
+        self.seq0: int | None = None  # the gateway's counter before this run (its spool may be an earlier run's)
+        self.restarts: list[dict] = []  # processes that exited on their own and were started again
+        self.down_by_fault: set[str] = set()  # processes a fault stopped (not to be restarted)
+        self.left_over: list[str] = []  # processes only the last-line guard stopped (should stay empty)
+        self.started = False
 
     # ------------------------------------------------------------------------------ start
-    def start(self) -> None:
-        from aisym.services.stack import Stack
+    def prepare(self) -> None:
+        """Build the plant (nothing listens yet) and check every input: :class:`DemoInputError`."""
         from sim_env.plant.plant import Plant
 
-        self.stack = Stack(self.out / "services")
-        self.st = self.stack.up(self.park_id, nodes=[GATEWAY_NODE])
+        for opt, v in (("--speed", self.cfg.speed), ("--hours", self.cfg.hours)):
+            if not v > 0:  # the plant's clock divides by the speed
+                raise DemoInputError(f"{opt} {v}: must be more than 0")
         poll = self.cfg.poll_s or max(0.2, min(1.0, 0.5 * 3600.0 / self.cfg.speed))
         self.plant = Plant(self.cfg.park, self.out / "plant", speed=self.cfg.speed, start=self.cfg.start,
                            exo_seed=self.cfg.exo_seed, poll_s=poll)
+        self.steps = max(1, round(self.cfg.hours / self.plant.clock.dt_h))
+        check_inputs(self.cfg, self.strategy_spec, self.plant, self.steps)
+
+    def start(self) -> None:
+        from aisym.services.stack import Stack
+
+        if self.plant is None:
+            self.prepare()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.started = True
+        self.stack = Stack(self.out / "services")
+        self.st = self.stack.up(self.park_id, nodes=[GATEWAY_NODE])
         self.plant.start_thread()
         self.gateway_config = self._gateway_config()
         self._start_ingestor()
+        self.seq0 = self._last_seq() or 0
         self._start_gateway()
         self._start_controller()
 
@@ -186,13 +221,18 @@ class Demo:
     def _inject(self, f: Fault) -> None:
         if f.what == "broker":
             self._broker(stop=True)
-        elif f.what == "gateway":
-            p = self.procs["gateway"]
+        elif f.what in ("gateway", "ingest"):
+            if f.what == "gateway":
+                self.down_by_fault.add("gateway")  # started again by the fault's end, not by supervision
+            p = self.procs[f.what]
             p.send_signal(signal.SIGKILL)
             p.wait(10)
         else:
             dev, mode = f.what.split("=", 1)[1].split(":")
             self.plant.fault(dev, mode)
+        if f.what == "ingest":
+            self.faults_done.append({"t": self.plant.clock.steps, "what": "ingest killed"})
+            return
         self.faults_done.append({"t": self.plant.clock.steps, "what": f"{f.what} down", "steps": f.steps})
 
     def _lift(self, f: Fault) -> None:
@@ -200,6 +240,7 @@ class Demo:
             self._broker(stop=False)
         elif f.what == "gateway":
             self._start_gateway()
+            self.down_by_fault.discard("gateway")
         else:
             dev = f.what.split("=", 1)[1].split(":")[0]
             self.plant.fault(dev, "ok")
@@ -219,11 +260,20 @@ class Demo:
         broker.write_config()
         broker.start()
         self.st["mosquitto_pid"] = broker.pid
+        self._save_broker_pid()
 
+    def _save_broker_pid(self) -> None:
+        """The restarted broker's PID into the services' state.json, so the stack's ``down`` (and
+        ``aisym services down`` on this folder) stops this broker, not the one that is gone."""
+        from aisym.services.secretfile import write_private
+
+        st = self.stack.state() or {}
+        st["mosquitto_pid"] = self.st["mosquitto_pid"]
+        write_private(self.stack.state_file, json.dumps(st, indent=2))
     # ------------------------------------------------------------------------------ run
     def run(self, progress: bool = True) -> None:
         """Step until the simulated hours are done (faults at their steps), then stop everything."""
-        steps = max(1, round(self.cfg.hours / self.plant.clock.dt_h))
+        steps = self.steps
         pending = sorted(self.cfg.faults, key=lambda f: f.at)
         active: list[tuple[int, Fault]] = []
         seen = 0
@@ -234,10 +284,10 @@ class Demo:
             ready_by, give_up = time.monotonic() + 60.0, time.monotonic() + 180.0
             while (self.controller.counters.steps == 0 or self.controller.blind
                    or (time.monotonic() < ready_by and not self._gateway_ready())):
-                self._check_alive()
+                self._supervise()
                 if time.monotonic() > give_up:
                     c = self.controller
-                    raise RuntimeError(
+                    raise DemoFailed(
                         f"the loop did not come up in 180 s: controller steps {c.counters.steps}, blind {c.blind} "
                         f"(stale: {', '.join(c.last.get('stale', [])) or '-'}), telemetry messages {c.counters.telemetry}, "
                         f"connected {c.client.is_connected()}, plant steps {self.plant.clock.steps}, gateway links up "
@@ -247,7 +297,7 @@ class Demo:
             before = next((r for r in reversed(self.plant.history) if r["step"] == first), None)
             self.S_start = None if before is None or "S" not in before else [float(x) for x in before["S"]]
             while seen < steps:
-                self._check_alive()
+                self._supervise()
                 hist = list(self.plant.history)
                 new = [r for r in hist if r["step"] > first + seen]
                 for r in new[: steps - seen]:
@@ -257,7 +307,8 @@ class Demo:
                 while pending and pending[0].at <= k:
                     f = pending.pop(0)
                     self._inject(f)
-                    active.append((k + f.steps, f))
+                    if f.what != "ingest":  # a crash has no end: supervision restarts the ingestor
+                        active.append((k + f.steps, f))
                 for item in [a for a in active if a[0] <= k]:
                     active.remove(item)
                     self._lift(item[1])
@@ -284,11 +335,22 @@ class Demo:
         online = {k: v for k, v in (rows[0] if rows else {}).items() if k.endswith("_online")}
         return bool(online) and all(v == 1 for v in online.values())
 
-    def _check_alive(self) -> None:
-        for name, p in self.procs.items():
-            if p.poll() is not None and not any(f["what"].startswith(name) and f["what"].endswith("down")
-                                                for f in self.faults_done[-1:]):
-                raise RuntimeError(f"the {name} process exited with {p.returncode}: see {self.out / (name + '.log')}")
+    def _supervise(self) -> None:
+        """Start again a gateway or ingestor that exited on its own (not one a fault stopped), at
+        most :data:`MAX_RESTARTS` times each; a controller thread that ended is fatal."""
+        for name, start in (("ingest", self._start_ingestor), ("gateway", self._start_gateway)):
+            p = self.procs.get(name)
+            if p is None or p.poll() is None or name in self.down_by_fault:
+                continue
+            log_file = self.out / f"{name}.log"
+            if sum(r["process"] == name for r in self.restarts) >= MAX_RESTARTS:
+                raise DemoFailed(f"the {name} process exited with {p.returncode} after {MAX_RESTARTS} restarts: "
+                                 f"see {log_file}")
+            log.warning("the %s process exited with %s: starting it again (see %s)", name, p.returncode, log_file)
+            self.restarts.append({"t": self.plant.clock.steps, "process": name, "exit_code": p.returncode})
+            start()
+        if self._ctl_thread is not None and not self._ctl_thread.is_alive():
+            raise DemoFailed("the controller stopped on its own: see the log above")
 
     def _progress(self, steps: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -317,29 +379,39 @@ class Demo:
         return update
 
     # ------------------------------------------------------------------------------ stop
-    def stop(self) -> None:
-        """Stop every part (controller, gateway after its spool drained, ingestor, plant, services)."""
-        if self.controller is not None:
-            self.controller.stop()
-            if self._ctl_thread is not None:
-                self._ctl_thread.join(15)
-        gw = self.procs.get("gateway")
-        if gw is not None and gw.poll() is None:
-            self._drain_gateway()
-            gw.terminate()
-            _wait(gw)
-        ing = self.procs.get("ingest")
-        if ing is not None and ing.poll() is None:
-            self._drain_ingest()
-            ing.terminate()
-            _wait(ing)
-        if self.plant is not None:
-            self.plant.join()
+    def stop(self, drain: bool = True) -> None:
+        """Stop every part (controller, gateway after its spool drained, ingestor, plant); with
+        ``drain`` False (Ctrl-C) nobody waits for data still on its way: it stays in the spool."""
+        try:
+            if self.controller is not None:
+                self.controller.stop()
+                if self._ctl_thread is not None:
+                    self._ctl_thread.join(15)
+        finally:
+            try:
+                for name, drained in (("gateway", self._drain_gateway), ("ingest", self._drain_ingest)):
+                    p = self.procs.get(name)
+                    if p is not None and p.poll() is None:
+                        if drain:
+                            drained()
+                        p.terminate()
+                        _wait(p)
+            finally:
+                if self.plant is not None:
+                    self.plant.join()
 
     def down(self) -> None:
-        """Stop the services (after the results were read from InfluxDB)."""
-        if self.stack is not None:
-            self.stack.down()
+        """Stop the services (after the results were read from InfluxDB), a restarted broker included."""
+        from aisym.services._proc import pid_alive, stop_pid
+
+        try:
+            if self.stack is not None:
+                self.stack.down()
+        finally:
+            for key in ("mosquitto_pid", "influx_pid"):
+                pid = getattr(self, "st", {}).get(key)
+                if pid and pid_alive(pid):
+                    stop_pid(pid)
 
     def _drain_gateway(self, timeout_s: float = 30.0) -> None:
         """Wait until the gateway's spool has nothing left to send (or ``timeout_s``)."""
@@ -359,25 +431,29 @@ class Demo:
                 return
             time.sleep(0.25)
 
-    def _last_seq(self) -> int:
-        """The last seq the gateway's spool gave out (SQLite's AUTOINCREMENT counter)."""
+    def _last_seq(self) -> int | None:
+        """The last seq the gateway's spool gave out (SQLite's AUTOINCREMENT counter, kept when the
+        rows are deleted); 0 before the first reading, None when the spool cannot be read."""
         import sqlite3
 
+        spool = self.out / "gateway-spool.db"
+        if not spool.exists():
+            return 0
         try:
-            with sqlite3.connect(f"file:{self.out / 'gateway-spool.db'}?mode=ro", uri=True, timeout=1) as db:
+            with sqlite3.connect(f"file:{spool}?mode=ro", uri=True, timeout=1) as db:
                 row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'readings'").fetchone()
             return int(row[0]) if row else 0
         except sqlite3.Error:
-            return 0
+            return None
 
     def _drain_ingest(self, timeout_s: float = 60.0) -> None:
         """Wait until InfluxDB holds every seq the gateway gave out (or, failing that, until the
         count has stopped growing for 5 s within ``timeout_s``)."""
-        want = self._last_seq()
         last, since, end = -1, time.monotonic(), time.monotonic() + timeout_s
         while time.monotonic() < end:
-            n = self.completeness().get("points_in_influx", 0)
-            if want and n >= want:
+            c = self.completeness()
+            n = c.get("points_in_influx", 0)
+            if c.get("readings_sent") and c.get("missing_seqs") == 0:
                 return
             if n != last:
                 last, since = n, time.monotonic()
@@ -387,7 +463,8 @@ class Demo:
 
     # ------------------------------------------------------------------------------ results
     def completeness(self) -> dict[str, Any]:
-        """Readings of the gateway in InfluxDB against the seqs it gave out (gaps = lost)."""
+        """The gateway's readings of this run in InfluxDB, counted against the seqs its spool gave
+        out from the first of this run to the last (:func:`~cloud.demo.completeness.count_readings`)."""
         from aisym.influx import InfluxV1
 
         if not hasattr(self, "st"):
@@ -399,19 +476,7 @@ class Demo:
             return {}
         finally:
             db.close()
-        seqs = sorted({int(r["seq"]) for r in rows if r.get("seq") is not None})
-        by_q: dict[str, int] = {}
-        for r in rows:
-            if r.get("seq") is not None:
-                by_q[str(r.get("quality"))] = by_q.get(str(r.get("quality")), 0) + 1
-        sent = seqs[-1] - seqs[0] + 1 if seqs else 0
-        gaps, prev = [], seqs[0] if seqs else 0
-        for q in seqs[1:]:
-            if q > prev + 1 and len(gaps) < 20:
-                gaps.append([prev + 1, q - 1])
-            prev = q
-        return {"readings_sent": sent, "points_in_influx": len(seqs), "by_quality": by_q,
-                "ratio": len(seqs) / sent if sent else 0.0, "missing_seqs": sent - len(seqs), "missing_ranges": gaps}
+        return count_readings(rows, (self.seq0 or 0) + 1, self._last_seq())
 
     def write(self) -> Path:
         """run.json, plant.jsonl, controller.jsonl; then offline.json, report.html and grafana/."""
@@ -435,15 +500,25 @@ class Demo:
                "kpi_names": list(self.plant.twin.kpi_names), "stores": stores,
                "store_capacity": {k: float(cp.NF[i, 0]) for k, i in zip(stores, idx, strict=True)},
                "wall_s": self.wall_s, "completeness": self.completeness(),
-               "setpoints": {"commands": c.commands if c else 0, "commanded": c.setpoints if c else 0,
-                             "sent": c.setpoints if c else 0, "applied": c.applied if c else 0,
-                             "rejected": c.rejected if c else 0, "failed": c.failed if c else 0,
-                             "timeouts": c.ack_timeouts if c else 0,
-                             "failures": self.controller.failures[-20:] if self.controller else []},
+               "setpoints": self._setpoints(), "restarts": self.restarts,
                "blind_steps": c.blind_steps if c else 0, "faults": self.faults_done,
                "state0": None if self.S_start is None else dict(zip(cp.node_keys, self.S_start, strict=True))}
         (self.out / "run.json").write_text(json.dumps(run, indent=2))
         return self.out / "run.json"
+
+    def _setpoints(self) -> dict[str, Any]:
+        """The controller's own counts: every setpoint it decided was sent or held back (its
+        gateway's own status said offline); every one sent was applied, rejected, failed, timed
+        out or is still pending."""
+        if self.controller is None:
+            return {}
+        c = self.controller.counters
+        held = getattr(c, "setpoints_held", 0)
+        return {"commands": c.commands, "commanded": c.setpoints + held, "sent": c.setpoints, "held": held,
+                "commands_held": getattr(c, "commands_held", 0), "applied": c.applied, "rejected": c.rejected,
+                "failed": c.failed, "timeouts": c.ack_timeouts, "timed_out": getattr(c, "setpoints_timed_out", 0),
+                "pending": sum(n for *_, n in getattr(self.controller, "pending", {}).values()),
+                "messages_refused": dict(getattr(c, "refused", {})), "failures": self.controller.failures[-20:]}
 
     wall_s: float = 0.0
 
@@ -457,24 +532,35 @@ def _wait(p: subprocess.Popen, timeout: float = 15.0) -> None:
 
 
 def run_demo(cfg: DemoConfig, progress: bool = True) -> Demo:
-    """Start, run, stop and write a demo (stopping everything on any error or Ctrl-C)."""
+    """Check, start, run, stop and write a demo. Every process it started is stopped at the end,
+    on any error and on Ctrl-C (then without waiting for data still on its way). A wrong input
+    raises :class:`~cloud.demo.checks.DemoInputError` before anything starts."""
     demo = Demo(cfg)
+    demo.prepare()
+    guard = Children()
     t0 = time.monotonic()
+    drain = True
     try:
         try:
             demo.start()
             demo.run(progress)
+        except KeyboardInterrupt:
+            drain = False
+            raise
         finally:
             demo.wall_s = time.monotonic() - t0
             try:
-                demo.stop()
+                demo.stop(drain)
             finally:
-                if demo.plant is not None:
+                if demo.started:
                     demo.write()
         if cfg.report:
             finish(demo)
     finally:
-        demo.down()
+        try:
+            demo.down()
+        finally:
+            demo.left_over = guard.stop_new()
     return demo
 
 
