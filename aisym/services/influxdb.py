@@ -35,7 +35,6 @@ from urllib.parse import urlencode
 from aisym.influx import InfluxV1
 
 from ._proc import free_port, spawn, stop_pid, wait_until
-from .influxgate import UnixHTTPConnection
 from .secretfile import private_dir, write_private
 
 log = logging.getLogger(__name__)
@@ -145,6 +144,8 @@ class InfluxDB:
         write_private(self.policy_file, json.dumps(policy, indent=2, sort_keys=True))
 
     def _socket_request(self, method: str, path: str, body: str = "", auth: tuple[str, str] | None = None):
+        from .influxgate import UnixHTTPConnection  # not at import: the gate runs as a script of its own
+
         conn = UnixHTTPConnection(str(self.socket), timeout=10)
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
         if auth:
@@ -197,7 +198,7 @@ class InfluxDB:
         return self
 
     def _start_gate(self, timeout: float) -> None:
-        argv = [sys.executable, "-m", "aisym.services.influxgate", "--listen", f"127.0.0.1:{self.port}",
+        argv = [sys.executable, str(Path(__file__).with_name("influxgate.py")), "--listen", f"127.0.0.1:{self.port}",
                 "--socket", str(self.socket), "--policy", str(self.policy_file), "--isolation", self.isolation]
         self._gate = spawn(argv, self.gate_log)
         self.gate_pid = self._gate.pid

@@ -23,7 +23,8 @@ changes; an account it does not list may read and write (InfluxDB's grants decid
 erase. Bodies stream both ways with HTTP/1.1 keep-alive (one upstream connection per client
 connection).
 
-Run: ``python -m aisym.services.influxgate --listen 127.0.0.1:8086 --socket PATH --policy FILE``.
+Run: ``python aisym/services/influxgate.py --listen 127.0.0.1:8086 --socket PATH --policy FILE`` (or
+``python -m aisym.services.influxgate ...``, which also imports the rest of ``aisym.services``).
 """
 
 from __future__ import annotations
@@ -43,12 +44,17 @@ import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .influxql import Ambiguous, statements
+if __package__:
+    from .influxql import Ambiguous, statements
+else:  # started as a script by InfluxDB.start: skips aisym.services' own imports (pydantic, paho: ~0.6 s)
+    from influxql import Ambiguous, statements  # type: ignore[no-redef]
 
 log = logging.getLogger("aisym.influxgate")
 
 PATHS = {"/ping": ("GET", "HEAD"), "/write": ("POST",), "/query": ("GET", "POST")}
 MAX_QUERY_BYTES = 4 << 20  # a /query body is InfluxQL, never data
+MAX_CHECKED_QUERY = 256 << 10  # a non-admin's q is read character by character (~1 µs each)
+IDLE_TIMEOUT_S = 300  # an idle keep-alive connection is closed: each holds a thread and a descriptor
 CHUNK = 64 << 10
 # never forwarded: hop-by-hop, the credential (set again from what was checked), what the gate rewrites
 _DROP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade", "trailer",
@@ -109,6 +115,7 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
     # TCP_NODELAY: a response goes out as headers then body; with Nagle's algorithm the body waits
     # for the client's delayed ACK of the headers (40 ms per small query, measured: 19 queries/s)
     disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT_S
     server_version = "aisym-influxgate"
     sys_version = ""
     policy: Policy
@@ -178,6 +185,8 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
         if may is None:
             return
         query = dict(params).get("q", "")
+        if len(query) > MAX_CHECKED_QUERY:
+            raise Refused(413, f"a query over {MAX_CHECKED_QUERY} characters (only admins may send one)")
         try:
             parsed = statements(query)
         except Ambiguous as e:
@@ -236,7 +245,11 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
 
     def _chunked(self):
         while True:
-            size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise ConnectionError(f"bad chunk size line {line[:40]!r}") from None
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
@@ -245,6 +258,15 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
             self.rfile.readline(8)
 
     # -- forwarding -----------------------------------------------------------------------------
+    def _drop_upstream(self) -> None:
+        conn, self._conn = getattr(self, "_conn", None), None
+        if conn is not None:
+            conn.close()
+
+    def finish(self) -> None:
+        self._drop_upstream()
+        super().finish()
+
     def _upstream(self) -> UnixHTTPConnection:
         conn = getattr(self, "_conn", None)
         if conn is None:
@@ -271,7 +293,7 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
         try:
             resp = self._send_upstream(target, headers, chunks, length)
         except (OSError, http.client.HTTPException) as e:
-            self._conn = None
+            self._drop_upstream()
             log.warning("InfluxDB behind the gate did not answer: %s", e)
             self.close_connection = True  # a half-sent body cannot be told apart from the next request
             self._refuse(503, f"InfluxDB behind the gate did not answer: {e}")
@@ -312,6 +334,11 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             while chunk := resp.read(CHUNK):
                 self.wfile.write(chunk)
+        elif self.request_version == "HTTP/1.0":  # no chunked encoding: the end of the body is the close
+            self.close_connection = True
+            self.end_headers()
+            while chunk := resp.read1(CHUNK):
+                self.wfile.write(chunk)
         else:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
@@ -319,7 +346,7 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
         if resp.will_close:
-            self._conn = None
+            self._drop_upstream()
 
     def _refuse(self, status: int, message: str) -> None:
         body = json.dumps({"error": message}).encode()
@@ -346,7 +373,7 @@ def serve(listen: tuple[str, int], socket_path: str, policy_file: Path) -> GateS
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m aisym.services.influxgate", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="influxgate", description=__doc__.split("\n")[0])
     ap.add_argument("--listen", required=True, help="HOST:PORT clients use (InfluxDB.url)")
     ap.add_argument("--socket", required=True, help="influxd's unix socket (bind-socket)")
     ap.add_argument("--policy", required=True, type=Path, help="JSON file: auth, admins, accounts -> roles")

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 _NORMAL, _SLASH, _DASH, _STR, _STR_ESC, _IDENT, _IDENT_ESC, _REGEX, _REGEX_ESC, _LINE, _BLOCK, _BLOCK_STAR = range(12)
 _STRING_ESCAPES = frozenset("n\\\"'")  # ScanString refuses any other escape: the whole query fails to parse
 _WORD = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)", re.ASCII)
-_KEYWORD_END = re.compile(r"(?:^|[^A-Za-z0-9_\"])(?:FROM|SELECT|BY)$", re.ASCII | re.IGNORECASE)
-_NUMBER_END = re.compile(r"(?:^|[^A-Za-z0-9_.\"])[0-9][A-Za-z0-9_.µ]*$", re.ASCII)
+_RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_µ")
 
 # leading keywords of statements that only read: everything else changes data, schema or accounts
 READ_STATEMENTS = ("SELECT", "SHOW", "EXPLAIN")
@@ -51,34 +50,43 @@ class Statement:
     reads_only: bool
 
 
-def _slash_readings(text: str, i: int) -> tuple[bool, bool]:
+def _slash_readings(text: str, i: int, commented: bool) -> tuple[bool, bool]:
     """(may be a division, may open a regex) for the ``/`` at ``i``, read where a token may start.
 
     InfluxQL's parser looks for a regex only where a regex may stand: after ``=~``/``!~``, ``,``,
     ``(``, ``FROM``, ``SELECT``, ``BY`` (a division there would not parse) and after an identifier
     (``FROM m /re/``); never after a number, a string literal or ``)``. The text before ``i`` tells
-    which, unless the query has a comment: a comment can end right before the ``/`` in one reading
-    and not in another, so then both are followed.
+    which, unless the query has a comment (``commented``): a comment can end right before the ``/``
+    in one reading and not in another, so then both are followed.
     """
-    if "--" in text or "/*" in text:
+    j = i - 1
+    while j >= 0 and text[j] in " \t\n":
+        j -= 1
+    if commented or j < 0:
         return True, True
-    before = text[:i].rstrip(" \t\n")
-    if not before:
-        return True, True
-    if before.endswith(("=~", "!~", ",", "(")) or _KEYWORD_END.search(before):
+    if text[j] in ",(" or (j > 0 and text[j - 1 : j + 1] in ("=~", "!~")):
         return False, True
-    if before[-1] in ")'" or _NUMBER_END.search(before):
+    if text[j] in ")'":
         return True, False
+    k = j + 1  # the run of word characters that ends at j: a keyword, an identifier or a number
+    while k > 0 and text[k - 1] in _RUN_CHARS:
+        k -= 1
+    run = text[k : j + 1]
+    bare = k == 0 or text[k - 1] not in '".'  # not the tail of a quoted or dotted name
+    if bare and run.upper() in ("FROM", "SELECT", "BY"):
+        return False, True
+    if bare and run[:1].isdigit():
+        return True, False  # a number or a duration (1m): an identifier cannot start with a digit
     return True, True
 
 
-def _step_open(ch: str, text: str, i: int, out: set[int]) -> None:
+def _step_open(ch: str, text: str, i: int, out: set[int], commented: bool) -> None:
     if ch == "'":
         out.add(_STR)
     elif ch == '"':
         out.add(_IDENT)
     elif ch == "/":
-        division, regex = _slash_readings(text, i)
+        division, regex = _slash_readings(text, i, commented)
         if division:
             out.add(_SLASH)
         if regex:
@@ -122,14 +130,14 @@ def _step_comment(state: int, ch: str, out: set[int]) -> None:
         out.add(_NORMAL if ch == "/" and state == _BLOCK_STAR else _BLOCK)
 
 
-def _step(state: int, ch: str, text: str, i: int, out: set[int]) -> None:
+def _step(state: int, ch: str, text: str, i: int, out: set[int], commented: bool) -> None:
     """Add to ``out`` the states ``state`` can be in after ``ch`` (none: that reading fails to parse)."""
     if state == _SLASH and ch == "*":  # a '/' read as DIV: '/*' opens a comment
         out.add(_BLOCK)
     elif state == _DASH and ch == "-":
         out.add(_LINE)
     elif state in (_NORMAL, _SLASH, _DASH):
-        _step_open(ch, text, i, out)
+        _step_open(ch, text, i, out, commented)
     elif state in (_STR, _STR_ESC, _IDENT, _IDENT_ESC):
         _step_literal(state, ch, out)
     elif state in (_REGEX, _REGEX_ESC):
@@ -150,6 +158,7 @@ def split(query: str) -> tuple[list[tuple[int, str]], bytearray]:
     """
     text = query.replace("\r\n", "\n").replace("\r", "\n")  # as InfluxQL's reader does
     states = {_NORMAL}
+    commented = "--" in text or "/*" in text
     bare = bytearray(len(text))
     cuts = [0]
     for i, ch in enumerate(text):
@@ -166,7 +175,7 @@ def split(query: str) -> tuple[list[tuple[int, str]], bytearray]:
                 continue
         nxt: set[int] = set()
         for s in states:
-            _step(s, ch, text, i, nxt)
+            _step(s, ch, text, i, nxt, commented)
         if not nxt:
             raise Ambiguous(f"InfluxQL cannot read the query at character {i + 1} (a literal or escape is broken)")
         states = nxt
