@@ -55,7 +55,8 @@ class Gateway:
         self.resolved = resolved
         cfg = resolved.config
         resolved.check_secrets()  # a missing password fails here, before the spool file exists
-        self.clock = clock or GatewayClock()
+        # clock_check false trusts the system clock: its steps are then adopted at once
+        self.clock = clock or (GatewayClock() if cfg.clock_check else GatewayClock(synced=lambda: True))
         self.task_restarts = 0
         self.spool = Spool(cfg.spool.path, cfg.spool.max_readings, cfg.spool.fsync)
         self.uplink = Uplink(cfg.broker, cfg.park, cfg.node, self.spool, on_command=self._on_command, now_ms=self.clock.now_ms)

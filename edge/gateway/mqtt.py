@@ -36,6 +36,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from pydantic import ValidationError
 
 from aisym.contract import Health, Reading, Status, Telemetry, encode, now_ms, topics
+from aisym.contract.payload import MAX_HEALTH_COUNTERS
 
 from .config import Broker
 from .spool import Row, Spool
@@ -206,6 +207,12 @@ class Uplink:
             await self._wake.wait()
 
     def health(self, counters: dict[str, float]) -> None:
+        """Publish health; past the contract's :data:`MAX_HEALTH_COUNTERS` the last ones (per-device
+        counters come last) are left out and their number sent as ``counters_omitted``."""
+        if len(counters) > MAX_HEALTH_COUNTERS:
+            items = list(counters.items())
+            keep = MAX_HEALTH_COUNTERS - 1
+            counters = dict(items[:keep]) | {"counters_omitted": float(len(items) - keep)}
         msg = Health(v=1, node=self.node, ts=self.now_ms(), counters=counters)
         self.publish_json(topics.health(self.park, self.node), encode(msg))
 

@@ -60,3 +60,19 @@ def test_probe_prints_plain_notation():
     values = {row.split("│")[1].strip(): row.split("│")[4].strip() for row in res.output.splitlines() if row.count("│") > 4}
     assert values["setpoint"] == "250" and values["feedback"] == "0.0000001"
     assert not [v for v in values.values() if "e" in v.lower()]  # no exponent anywhere
+
+
+def test_health_past_the_contracts_counter_limit_is_cut_and_says_so():
+    """A gateway with many devices has more counters than a Health message may carry: it must still
+    publish one (the health loop is a core task: a refused message would end the run)."""
+    from aisym.contract import decode_health
+    from aisym.contract.payload import MAX_HEALTH_COUNTERS
+    from edge.gateway.mqtt import Uplink
+
+    sent: list[bytes] = []
+    up = Uplink.__new__(Uplink)  # only what health() uses: no broker, no spool
+    up.node, up.park, up.now_ms = "gw-test", "kraakoya", lambda: 1_800_000_000_000
+    up.publish_json = lambda topic, payload, retain=False: sent.append(payload)
+    up.health({"queued": 1.0} | {f"dev_d{i}_polls": float(i) for i in range(MAX_HEALTH_COUNTERS + 10)})
+    counters = decode_health(sent[0]).counters
+    assert len(counters) == MAX_HEALTH_COUNTERS and counters["queued"] == 1.0 and counters["counters_omitted"] == 12
