@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -72,8 +73,13 @@ class GatewayClock:
         self.steps = 0
         self.last_step_s = 0.0
         self.held = False  # the system clock is off the timeline by an untrusted step
+        self._lock = threading.Lock()  # paho's thread stamps birth messages too: one step, counted once
 
     def _look(self) -> float:
+        with self._lock:
+            return self._look_locked()
+
+    def _look_locked(self) -> float:
         mono = time.monotonic()
         system = self.wall() - mono
         diff = system - self.offset
