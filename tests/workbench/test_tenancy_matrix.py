@@ -24,7 +24,7 @@ RULES = {
     "parks:start": "anyone", "parks:join": "anyone", "accounts:login": "anyone", "accounts:link": "anyone",
     "set_language": "anyone_redirect", "accounts:logout": "post_only", "accounts:link_use": "token",
     "api:openapi-json": "anyone", "api:openapi-view": "anyone", "api:api-root": "nothing",
-    "parks:detail": "signed_in", "directory:search": "signed_in", "companies:detail": "signed_in",
+    "accounts:tokens": "signed_in", "parks:detail": "signed_in", "directory:search": "signed_in", "companies:detail": "signed_in",
     "companies:listing": "signed_in", "api:companies": "signed_in", "api:company": "signed_in",
     "companies:private": "private", "api:company_private": "private",
     "companies:edit": "edit", "companies:listing_edit": "edit", "companies:sector_choices": "edit",

@@ -8,4 +8,5 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("link/", views.login_link_request, name="link"),
     path("link/<str:token>/", views.login_link_use, name="link_use"),
+    path("tokens/", views.api_tokens, name="tokens"),
 ]

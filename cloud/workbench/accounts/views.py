@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.mail import send_mail
 from django.shortcuts import redirect, render
@@ -20,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .models import LoginFailure, LoginToken
+from .models import ApiToken, LoginFailure, LoginToken
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_CLIENT = 20  # a shared office behind one address still gets some room
@@ -113,3 +114,19 @@ def login_link_use(request, token: str):
         login(request, row.user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/link_used.html", {"valid": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """Personal API tokens: made here (shown once), listed by name and first characters, revoked here."""
+    new = None
+    if request.method == "POST" and request.POST.get("revoke"):
+        ApiToken.objects.filter(user=request.user, pk=request.POST["revoke"]).delete()
+        return redirect("accounts:tokens")
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:100] or _("API token")
+        new = secrets.token_urlsafe(32)
+        ApiToken.objects.create(user=request.user, name=name, token_hash=_hash(new), prefix=new[:8])
+    return render(request, "accounts/tokens.html",
+                  {"tokens": ApiToken.objects.filter(user=request.user).order_by("-created"), "new": new})

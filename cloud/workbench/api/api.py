@@ -8,14 +8,33 @@ second package, and it is one small dependency. Every endpoint reads through
 
 from __future__ import annotations
 
+import hashlib
+
 from django.http import Http404
+from django.utils import timezone
 from ninja import NinjaAPI
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
 from cloud.workbench import tenancy
 
-# session auth: CSRF is checked on writes
-api = NinjaAPI(title="AISYM workbench", version="1", urls_namespace="api", auth=django_auth)
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``: a personal token made on the account's token page."""
+
+    def authenticate(self, request, token: str):
+        from cloud.workbench.accounts.models import ApiToken
+
+        row = ApiToken.objects.select_related("user").filter(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(), user__is_active=True).first()
+        if row is None:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used=timezone.now())
+        request.user = row.user  # the tenancy layer reads the request's user, as for a page
+        return row.user
+
+
+# a browser's session (CSRF checked on writes) or a personal token
+api = NinjaAPI(title="AISYM workbench", version="1", urls_namespace="api", auth=[django_auth, TokenAuth()])
 
 
 @api.get("/companies", summary="Companies visible to the caller, with the fields of their tier")

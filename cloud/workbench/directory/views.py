@@ -1,16 +1,46 @@
-"""Search companies and listings across parks by words, sector, country or code; public tier only
-for other parks' companies (the park tier shows where the viewer is at home)."""
+"""The directory: companies and listings across parks, by sector, country, resource (in words or
+by code) and distance; what it shows of each is what the viewer's tier allows."""
 
 from __future__ import annotations
 
+import math
+
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import render
 
 from cloud.workbench import tenancy
-from cloud.workbench.companies.models import Listing
+from cloud.workbench.companies.models import PARK, Company, Listing
+from cloud.workbench.companies.vocabulary import find_resources, find_sectors
 
 MAX_RESULTS = 100
+EARTH_KM = 6371.0
+
+
+def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine), km."""
+    la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _words_filter(q: str) -> tuple[Q, Q]:
+    """(companies, listings) matching the words: names, codes, and what the words mean as codes."""
+    listing = (Q(name__icontains=q) | Q(material__icontains=q) | Q(ewc__startswith=q) | Q(resource__iexact=q))
+    company = Q(name__icontains=q) | Q(nace__startswith=q)
+    codes = [s.code for s in find_sectors(q) if s.score >= 1]
+    if codes:
+        company |= Q(nace__in=codes)
+    for s in find_resources(q):
+        listing |= Q(ewc=s.ewc) if s.ewc else Q(resource=s.resource)
+    return company, listing
+
+
+def _status(v, company: Company, listing: Listing) -> str:
+    # Partial says a quantity is missing: park-tier news; the public tier sees only have or want
+    if (tenancy.tier(v, company) or 0) >= PARK:
+        return listing.status
+    return "wanted" if listing.direction == Listing.INPUT else "available"
 
 
 @login_required
@@ -18,20 +48,36 @@ def search(request):
     v = tenancy.viewer(request)
     q = request.GET.get("q", "").strip()[:200]
     country = request.GET.get("country", "").strip()[:64]
+    home = [c for c in Company.objects.filter(pk__in=v.member_of, lat__isnull=False)]
+    try:
+        km = float(request.GET.get("km", "") or 0)
+    except ValueError:
+        km = 0
+    centre = next(((c.lat, c.lon) for c in home if str(c.pk) == request.GET.get("from")), None)
     companies = tenancy.companies(v)
+    listings = Listing.objects.all()
     if q:
-        # words match names, sectors and codes; the ORM binds them as parameters (no SQL is built from text)
-        companies = companies.filter(
-            Q(name__icontains=q) | Q(nace__startswith=q) | Q(listings__name__icontains=q)
-            | Q(listings__ewc__startswith=q) | Q(listings__material__icontains=q)
-            | Q(listings__resource__iexact=q)).distinct()
+        # the ORM binds every word as a parameter: no SQL is ever built from the text
+        by_company, by_listing = _words_filter(q)
+        listings = listings.filter(by_listing)
+        companies = companies.filter(by_company | Q(pk__in=listings.values("company_id")))
     if country:
         companies = companies.filter(country__iexact=country)
+    if centre and km > 0:  # a box in SQL first, the exact distance after
+        dlat = km / 111.0
+        dlon = km / (111.0 * max(0.01, math.cos(math.radians(centre[0]))))
+        companies = companies.filter(lat__range=(centre[0] - dlat, centre[0] + dlat),
+                                     lon__range=(centre[1] - dlon, centre[1] + dlon))
+    companies = companies.prefetch_related(Prefetch("listings", queryset=listings, to_attr="hits"))
     rows = []
-    for c in companies[:MAX_RESULTS]:
-        hits = [x for x in c.listings.all() if not q or q.lower() in (x.name + " " + x.material).lower()
-                or x.ewc.startswith(q) or x.resource == q.lower()] if q else []
-        rows.append({"company": c, "fields": tenancy.visible(v, c),
-                     "listings": [tenancy.visible(v, x, c) for x in hits[:10]]})
+    for c in companies[:MAX_RESULTS * 2 if centre else MAX_RESULTS]:
+        distance = km_between(centre, (c.lat, c.lon)) if centre and c.lat is not None else None
+        if centre and km > 0 and (distance is None or distance > km):
+            continue
+        rows.append({"company": c, "fields": tenancy.visible(v, c), "km": distance,
+                     "listings": [tenancy.visible(v, x, c) | {"status": _status(v, c, x)}
+                                  for x in (c.hits if q else [])[:10]]})
+    rows = rows[:MAX_RESULTS]
     return render(request, "directory/search.html#results" if request.htmx else "directory/search.html",
-                  {"q": q, "country": country, "rows": rows, "Listing": Listing})
+                  {"q": q, "country": country, "rows": rows, "home": home, "km": km or "",
+                   "from": request.GET.get("from", "")})
