@@ -96,8 +96,10 @@ class Counters:
     def setpoints_decided(self) -> int:
         return self.setpoints + self.setpoints_held
 
-    def refuse(self, key: str) -> None:
-        self.refused[key] = self.refused.get(key, 0) + 1
+    def refuse(self, key: str) -> int:
+        """Count one refused message; returns how many of ``key`` so far."""
+        n = self.refused[key] = self.refused.get(key, 0) + 1
+        return n
 
 
 class PlantClock:
@@ -283,8 +285,10 @@ class Controller:
                     else:
                         self.online[t.node] = st.state == "online"
         except PayloadError as e:  # the sender's problem: count it, log it, keep controlling
-            self.counters.refuse(refusal(t.kind, e))
-            log.warning("refused a message on %s: %s", msg.topic, e)
+            key = refusal(t.kind, e)
+            n = self.counters.refuse(key)
+            if n & (n - 1) == 0:  # the 1st, 2nd, 4th, 8th...: a flooding sender cannot flood the log
+                log.warning("refused a message on %s (%s, %d so far): %s", msg.topic, key, n, e)
         except Exception as e:  # a bug of ours must not stop control
             log.warning("ignored a message on %s: %s: %s", msg.topic, type(e).__name__, e)
 
