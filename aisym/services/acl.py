@@ -69,6 +69,9 @@ def park_acl(
         rules += [AclRule(u, "write", f"{base}/{u}/{kind}") for kind in SERVICE_WRITES]
         rules += [AclRule(u, "write", f"{base}/{n}/cmd") for n in (nodes if cmd_nodes is None else cmd_nodes)]
     rules += [AclRule(u, "readwrite", "#") for u in admins]
+    # "#" does not match "$SYS/...": the broker's own counters (messages dropped past a client's
+    # queue cap, connections) are read by operators only, never by programs.
+    rules += [AclRule(u, "read", "$SYS/#") for u in admins]
     return rules
 
 

@@ -183,6 +183,12 @@ def test_an_absent_subscribers_queue_is_capped_in_bytes(tmp_path, unique_id):
         got = sorted(int(m.payload[:3]) for m in back.messages)
         back.close()
         clear_session(broker, "ingest", USERS["ingest"])
+        # The drops are counted where an operator looks: the admin reads the broker's $SYS counter.
+        ops = MqttProbe("127.0.0.1", broker.port, "admin", USERS["admin"], f"{unique_id}-ops")
+        assert not ops.connect().is_failure
+        ops.subscribe("$SYS/broker/publish/messages/dropped")
+        ops.wait(lambda: any(int(m.payload) >= 40 - len(got) for m in ops.messages), 15, "the $SYS dropped counter")
+        ops.close()
         log = broker.log.read_text()
     kept_bytes = len(got) * (len(body) + 3)
     print(f"40 x 200 KB while away: broker RSS +{grown_mb:.1f} MiB, {len(got)} of 40 kept ({kept_bytes} B), "
