@@ -123,5 +123,30 @@ def init(
                f"facilitator '{name}', password in {out} (mode 0600)")
 
 
+@workbench_app.command("export")
+def export(
+    park: str = typer.Argument(..., help="The park's id in the workbench."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write the v2 park file here (default: print it)."),
+    data_dir: Path = DataDir,
+) -> None:
+    """Write a park of the workbench as a v2 park file, costs included, for aisym twin, match and demo."""
+    _django(data_dir)
+    migrate_if_needed()
+    from cloud.workbench.parks.export import export_park
+    from cloud.workbench.parks.models import Park
+
+    p = Park.objects.filter(slug=park).first()
+    if p is None:
+        known = ", ".join(Park.objects.values_list("slug", flat=True)) or "none yet"
+        typer.echo(f"park: no park '{park}' in the workbench (parks: {known})", err=True)
+        raise typer.Exit(2)
+    text = export_park(p)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"workbench: wrote {out} ({p.companies.count()} companies)", err=True)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(workbench_app, name="workbench")

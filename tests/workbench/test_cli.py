@@ -116,3 +116,15 @@ def test_the_facilitator_signs_in_to_the_served_workbench_with_the_written_passw
     session = r.cookies["sessionid"]
     park = requests.get(base + "/parks/park_a/", headers={"Cookie": f"sessionid={session}"}, timeout=5)
     assert park.status_code == 200 and "Fish farm" in park.text and "Biogas plant" in park.text
+
+
+def test_export_writes_a_park_file_the_cli_reads(tmp_path):
+    from aisym.park.graph import load_graph
+
+    assert aisym("init", str(DATA / "two_parks_a.yaml"), "--dir", str(tmp_path)).returncode == 0
+    r = aisym("export", "park_a", "-o", str(tmp_path / "out.yaml"), "--dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    g = load_graph(tmp_path / "out.yaml")
+    assert [c.id for c in g.doc.companies] == ["fish", "biogas"] and g.doc.companies[0].outputs[0].cost == "450 NOK/t"
+    missing = aisym("export", "nowhere", "--dir", str(tmp_path))
+    assert missing.returncode == 2 and missing.stderr.strip() == "park: no park 'nowhere' in the workbench (parks: park_a)"

@@ -30,7 +30,7 @@ RULES = {
     "companies:private": "private", "api:company_private": "private",
     "companies:edit": "edit", "companies:listing_edit": "edit", "companies:sector_choices": "edit",
     "companies:resource_choices": "edit", "companies:onboarding": "edit",
-    "parks:audit": "run_park", "parks:import": "run_park", "parks:map": "signed_in",
+    "parks:audit": "run_park", "parks:import": "run_park", "parks:export": "run_park", "parks:map": "signed_in",
 }
 MEMBERS, EDITORS, RUNNERS = {"member_a"}, {"member_a", "facilitator_a", "admin"}, {"facilitator_a", "admin"}
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("parks/<slug:park>/audit/", views.park_audit, name="audit"),
     path("parks/<slug:park>/import/", views.park_import, name="import"),
     path("parks/<slug:park>/map/", views.park_map, name="map"),
+    path("parks/<slug:park>/export.yaml", views.park_export, name="export"),
 ]

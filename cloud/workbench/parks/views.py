@@ -87,3 +87,22 @@ def park_map(request, park: str):
     rows = [tenancy.visible(v, c) | {"url": f"/parks/{p.slug}/companies/{c.slug}/"}
             for c in tenancy.companies(v).filter(park=p, lat__isnull=False, lon__isnull=False)]
     return render(request, "parks/map.html", {"park": p, "points": rows})
+
+
+@login_required
+def park_export(request, park: str):
+    """The park as a v2 park file; costs only of the companies whose private tier the viewer may read."""
+    from django.http import HttpResponse
+
+    from cloud.workbench.companies.models import PRIVATE
+
+    from .export import export_park
+
+    v = tenancy.viewer(request)
+    p = _park_or_404(park)
+    if not tenancy.can_run_park(v, p.pk):
+        raise Http404("no such page")
+    private_of = {c.pk for c in p.companies.all() if (tenancy.tier(v, c) or 0) >= PRIVATE}
+    response = HttpResponse(export_park(p, private_of), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{p.slug}.yaml"'
+    return response
