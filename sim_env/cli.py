@@ -87,8 +87,13 @@ def _is_v2_file(path: Path | None) -> bool:
                                                                           and "schema_version" not in doc))
 
 
-def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int, gap: bool, out: Path | None) -> None:
-    """``twin run`` on the compiled twin: any park, a v2 what-if overlay or a v1 overlay."""
+def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int, gap: bool, out: Path | None,
+                  exo: Path | None = None) -> None:
+    """``twin run`` on the compiled twin: any park, a v2 what-if overlay or a v1 overlay.
+
+    ``exo`` is a CSV of the park's own series (columns named by series id, as ``twin series``
+    writes them for a v2 park): it replaces the generated series over the run.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -97,18 +102,22 @@ def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int,
     from .graph.baselines import make_graph_strategy
     from .graph.bench import resolve_graph_scenario
     from .graph.evaluate import evaluate
+    from .graph.exogenous import load_series_csv
 
     try:
         name, graph = resolve_graph_scenario(path if path is not None else "base", None if path is None else path)
         strat = make_graph_strategy(strategy)
-    except (ParkError, ValueError, FileNotFoundError) as e:
-        typer.echo(str(e), err=True)
+        given = None if exo is None else load_series_csv(exo, graph, max(1, round(hours)), exo_seed)
+    except (ParkError, ValueError, FileNotFoundError) as e:  # SeriesError is a ValueError
+        typer.echo(str(e).rstrip(), err=True)
         raise typer.Exit(2) from None
-    res = evaluate(strat, graph, hours=hours, exo_seed=exo_seed, progress=True)
+    res = evaluate(strat, graph, hours=hours, exo_seed=exo_seed, given=given, progress=True)
     if gap and strategy != "optimum":
-        res.extra["gap_pct"] = res.gap_to(evaluate(make_graph_strategy("optimum"), graph, hours=hours, exo_seed=exo_seed))
+        best = evaluate(make_graph_strategy("optimum"), graph, hours=hours, exo_seed=exo_seed, given=given, progress=True)
+        res.extra["gap_pct"] = res.gap_to(best)
     cur = res.currency
-    table = Table(title=f"{graph.park.name}: {strategy}, {hours:g} h (compiled twin)")
+    what = f"series from {exo}" if exo is not None else f"generated year, seed {exo_seed}"
+    table = Table(title=f"{graph.park.name}: {strategy}, {hours:g} h (compiled twin, {what})")
     for col in ("KPI", "value", "unit"):
         table.add_column(col, justify="right" if col == "value" else "left")
     rows = (("cost + carbon", res.objective, cur), ("cost", res.cost, cur), ("carbon cost", res.carbon_cost, cur),
@@ -121,8 +130,8 @@ def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int,
     Console().print(table)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"scenario": name, "strategy": strategy, "kpis": res.kpis(), "totals": res.totals,
-                                   **res.extra}, indent=2))
+        out.write_text(json.dumps({"scenario": name, "strategy": strategy, "exo": None if exo is None else str(exo),
+                                   "kpis": res.kpis(), "totals": res.totals, **res.extra}, indent=2))
 
 
 def _fmt(v: float) -> str:
@@ -135,7 +144,8 @@ def run(
     strategy: str = typer.Option("rule", help="random, rule, mpc or optimum."),
     hours: float = typer.Option(8760.0, help="Simulated hours from 1 January."),
     exo_seed: int = typer.Option(0, help="Seed of the generated weather and price year."),
-    exo: Path = typer.Option(None, help="CSV of exogenous series instead of generated ones."),
+    exo: Path = typer.Option(None, help="CSV of exogenous series instead of generated ones (a v2 park: columns "
+                                        "named by its series ids, as 'twin series --park' writes them)."),
     gap: bool = typer.Option(False, help="Also solve the optimum and print the optimality gap."),
     out: Path = typer.Option(None, help="Write the KPIs as JSON here."),
     compiled: bool = typer.Option(False, "--compiled", help="Run the twin compiled from the park graph (any park)."),
@@ -145,7 +155,7 @@ def run(
     from rich.table import Table
 
     if compiled or _is_v2_file(scenario):
-        _run_compiled(scenario, strategy, hours, exo_seed, gap, out)
+        _run_compiled(scenario, strategy, hours, exo_seed, gap, out, exo)
         return
     sc = _load(scenario)
     result = _run(sc, strategy, hours, exo_seed, exo, gap)
@@ -178,6 +188,8 @@ def compare(
     from rich.console import Console
     from rich.table import Table
 
+    for path in (base, whatif):
+        _refuse_v2(path, "compare", "'aisym twin whatif OVERLAY' (a park and its what-if) or 'aisym twin run PARK'")
     a, b = _load(base), _load(whatif)
     ra = _run(a, strategy, hours, exo_seed, exo, gap)
     rb = _run(b, strategy, hours, exo_seed, exo, gap)
@@ -212,9 +224,39 @@ def series(
     """Write a generated year of exogenous series as CSV: the format ``--exo`` replays (e.g. real telemetry)."""
     from . import exogenous
 
+    if _is_v2_file(park):  # the compiled twin's series: one column per series id, as 'twin run --exo' reads them
+        _series_v2(park, out, exo_seed, dt_h)
+        return
     sc = _load(park)
     exogenous.save_csv(exogenous.generate(sc.park, seed=exo_seed, dt_h=dt_h), out, dt_h=dt_h)
     typer.echo(f"wrote {out} ({exogenous.steps_per_year(dt_h)} steps, columns {', '.join(exogenous.EXO_NAMES)})")
+
+
+def _refuse_v2(path: Path | None, command: str, instead: str) -> None:
+    """One line for a v2 park given to a command of the hand-written v1 twin (not its 245 schema problems)."""
+    if _is_v2_file(path):
+        typer.echo(f"{path}: a v2 park; 'aisym twin {command}' runs the hand-written Kråkøya twin (v1 files and "
+                   f"sim_env/scenarios overlays); use {instead}", err=True)
+        raise typer.Exit(2)
+
+
+def _series_v2(park: Path, out: Path, exo_seed: int, dt_h: float) -> None:
+    from aisym.park import ParkError
+
+    from .graph.exogenous import SeriesError, generate, save_series_csv
+
+    try:
+        from aisym.park.graph import load_graph
+
+        graph = load_graph(park)
+        series = generate(graph, exo_seed, 1, dt_h)
+    except (ParkError, SeriesError) as e:
+        typer.echo(str(e).rstrip(), err=True)
+        raise typer.Exit(2) from None
+    save_series_csv(series, out, dt_h)
+    steps = next(iter(series.values())).shape[-1] if series else 0
+    typer.echo(f"wrote {out} ({steps} steps, columns {', '.join(sorted(series))}); replay it with "
+               f"'aisym twin run {park} --exo {out}'")
 
 
 @twin_app.command("whatif")
@@ -231,13 +273,15 @@ def whatif(
 
     from aisym.park import ParkError
 
+    from .graph.compile import CompileError
+    from .graph.exogenous import SeriesError
     from .graph.whatif import compare as run_both
     from .graph.whatif_plot import whatif_plot
 
     try:
         base, other = run_both(overlay, action=action, seed=exo_seed, steps=round(hours))
-    except ParkError as e:
-        typer.echo(str(e), err=True)
+    except (ParkError, SeriesError, CompileError) as e:
+        typer.echo(str(e).rstrip(), err=True)
         raise typer.Exit(2) from None
     rows = [("cost", f"{base.currency}/period", base.cost, other.cost), ("CO2", "t", base.co2_t, other.co2_t),
             ("water bought", "m3", base.water_bought_m3, other.water_bought_m3),

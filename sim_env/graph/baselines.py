@@ -31,6 +31,8 @@ day-ahead market's prices are known); MPC forecasts with errors (:class:`GraphMp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .compile import (
@@ -319,21 +321,36 @@ class GraphOptimum:
     :param relax: solve the LP relaxation instead of the MILP
     :param mip_rel_gap: HiGHS's relative MIP gap
     :param time_limit_s: HiGHS's time limit
+    :param end_values: also price each store's end rule (:meth:`~sim_env.graph.lp.Optimum.end_values`,
+        ``self.end_values``; a MILP re-solves its LP once more for them): the leaderboard values
+        every run's stored content at these prices
+    :param progress: called with one line about twice a second while HiGHS solves (elapsed time,
+        iterations, MIP gap; see :meth:`~sim_env.graph.lp.Optimum.solve`); the harness sets it when
+        it shows a progress bar
     """
 
     name = "optimum"
 
-    def __init__(self, relax: bool = False, mip_rel_gap: float = 1e-4, time_limit_s: float = 600.0):
+    def __init__(self, relax: bool = False, mip_rel_gap: float = 1e-4, time_limit_s: float = 600.0,
+                 end_values: bool = False, progress: Callable[[str], None] | None = None):
         self.relax, self.mip_rel_gap, self.time_limit_s = relax, mip_rel_gap, time_limit_s
+        self.price_ends, self.progress = end_values, progress
+        self.end_values: np.ndarray | None = None
         self.extra: dict = {}
 
     def reset(self, info: GraphEnvInfo) -> None:
         opt = Optimum(info.cp, info.coef, info.steps, start=info.start, year=info.year, relax=self.relax,
                       mask=info.mask, mip_rel_gap=self.mip_rel_gap, rules=True, state0=info.state0)
-        sol = opt.solve(self.time_limit_s)
+        say = self.progress
+        if say is not None:
+            say(f"LP built ({opt.n_cols:,} columns, {opt.n_rows:,} rows in {opt.build_s:.1f} s); HiGHS starts")
+        sol = opt.solve(self.time_limit_s, progress=say)
         self.actions = sol.actions
         self.extra = {"lp_objective": sol.objective, "lp_build_s": opt.build_s, "lp_solve_s": sol.solve_s,
                       "mip_gap": sol.mip_gap}
+        if self.price_ends:
+            self.end_values = opt.end_values(progress=say)
+            self.extra["store_end_values"] = {info.cp.node_keys[n]: float(v) for n, v in enumerate(self.end_values) if v}
 
     def act(self, obs: np.ndarray, info: GraphStepInfo) -> np.ndarray:
         return self.actions[min(info.step, len(self.actions) - 1)]

@@ -91,6 +91,14 @@ class GraphResult:
     seconds: float
     totals: dict[str, float] = field(default_factory=dict)  # every output summed over the run
     extra: dict[str, Any] = field(default_factory=dict)
+    levels_start: np.ndarray | None = None  # store levels per component at the start and the end of the run
+    levels_end: np.ndarray | None = None
+
+    def stored_value(self, values: np.ndarray) -> float:
+        """The stored content gained over the run (end minus start, per component) at ``values`` per unit."""
+        if self.levels_start is None or self.levels_end is None:
+            return 0.0
+        return float(np.dot(values, self.levels_end - self.levels_start))
 
     def gap_to(self, best: GraphResult) -> float:
         """Optimality gap in percent of the best objective's magnitude."""
@@ -135,11 +143,16 @@ def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo
                         list(twin.observation_names), list(twin.action_names), list(twin.kpi_names),
                         twin.S[0].copy(), twin.batch.mask[0].copy())
     t0 = time.perf_counter()
+    bar = _bar(steps, f"{cp.graph.park.id}: {getattr(strategy, 'name', 'strategy')}") if progress else None
+    if bar is not None and hasattr(strategy, "progress") and strategy.progress is None:
+        # a strategy that plans at reset (the optimum) reports its solver's progress meanwhile
+        strategy.progress = lambda line: bar.set_postfix_str(line, refresh=True)
     strategy.reset(info)
+    if bar is not None:
+        bar.set_postfix_str("", refresh=False)
     sums = np.zeros(twin.Y.shape[1])
     y_prev = np.zeros(twin.Y.shape[1])
     A = np.zeros((1, cp.n_actions))
-    bar = _bar(steps, f"{cp.graph.park.id}: {getattr(strategy, 'name', 'strategy')}") if progress else None
     for i in range(steps):
         step = GraphStepInfo(i, int(twin.t[0]), twin.S[0].copy(), y_prev)
         a = np.asarray(strategy.act(obs[0], step), dtype=np.float64).reshape(-1)
@@ -157,6 +170,7 @@ def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo
     seconds = time.perf_counter() - t0
     res = _result(getattr(strategy, "name", type(strategy).__name__), cp, steps, sums, seconds, twin.kpi_names)
     res.extra.update(getattr(strategy, "extra", {}) or {})
+    res.levels_start, res.levels_end = info.state0.copy(), twin.S[0].copy()
     return res
 
 

@@ -135,3 +135,59 @@ def generate(graph: ParkGraph, seed: int = 0, n_years: int = 1, dt_h: float = 1.
         if not progressed:
             raise SeriesError(f"series {', '.join(pending)} depend on each other")
     return out
+
+
+def save_series_csv(series: dict[str, np.ndarray], path: str | Path, dt_h: float = 1.0) -> None:
+    """Write the first year of every series as CSV: an ``hour`` column, then one column per series id."""
+    ids = sorted(series)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["hour", *ids])
+        for i in range(next(iter(series.values())).shape[-1] if ids else 0):
+            w.writerow([f"{i * dt_h:g}", *(f"{series[s].reshape(-1, series[s].shape[-1])[0, i]:.6g}" for s in ids)])
+
+
+def load_series_csv(path: str | Path, graph: ParkGraph, steps: int, seed: int = 0,
+                    dt_h: float = 1.0) -> dict[str, np.ndarray]:
+    """Series of ``graph`` replayed from a CSV (real telemetry, or ``aisym twin series``), as ``given``.
+
+    The header names series of the park (an ``hour`` column is allowed); each given column
+    replaces its series over the first ``steps`` rows, the rest of the year stays generated from
+    ``seed``. Series derived from a given one (a COP from a temperature) follow it.
+
+    :raises SeriesError: ``file:line: column: why`` for an unknown column, a missing or
+        non-finite number, or fewer rows than the run's steps
+    """
+    path = Path(path)
+    try:
+        rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    except (OSError, UnicodeDecodeError) as e:
+        raise SeriesError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    if not rows or not any(h.strip() for h in rows[0]):
+        raise SeriesError(f"{path}:1: header: empty; name series of {graph.id} ({', '.join(sorted(graph.series))})")
+    header = [h.strip() for h in rows[0]]
+    unknown = [h for h in header if h not in graph.series and h != "hour"]
+    if unknown:
+        raise SeriesError(f"{path}:1: column {unknown[0]!r}: not a series of park {graph.id} "
+                          f"(its series: {', '.join(sorted(graph.series))})")
+    cols = [(c, h) for c, h in enumerate(header) if h != "hour"]
+    if not cols:
+        raise SeriesError(f"{path}:1: header: no series column; name series of {graph.id}")
+    body = [(line, r) for line, r in enumerate(rows[1:], start=2) if any(x.strip() for x in r)]
+    if len(body) < steps:
+        raise SeriesError(f"{path}:{len(rows)}: rows: {len(body)} rows of data; the run needs {steps} (one per step)")
+    generated = generate(graph, seed, 1, dt_h)
+    given: dict[str, np.ndarray] = {}
+    for c, sid in cols:
+        arr = generated[sid][0].copy()
+        for i, (line, row) in enumerate(body[: arr.shape[0]]):
+            try:
+                v = float(row[c])
+            except (IndexError, ValueError):
+                raise SeriesError(f"{path}:{line}: column {sid!r}: not a number ({row[c] if c < len(row) else ''!r})"
+                                  ) from None
+            if not math.isfinite(v):
+                raise SeriesError(f"{path}:{line}: column {sid!r}: not finite")
+            arr[i] = v
+        given[sid] = arr[None, :]
+    return given

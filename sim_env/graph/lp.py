@@ -30,7 +30,9 @@ says. A built :class:`Optimum` is re-solved after :meth:`Optimum.set_capacity` o
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -433,12 +435,17 @@ class Optimum:
         self.h.changeColsCost(len(idx), idx.astype(np.int32), c)
         self.col_cost[idx] = c
 
-    def solve(self, time_limit_s: float = 300.0) -> Solution:
-        """Solve (or re-solve from the last basis) and read the solution back."""
+    def solve(self, time_limit_s: float = 300.0, progress: Callable[[str], None] | None = None) -> Solution:
+        """Solve (or re-solve from the last basis) and read the solution back.
+
+        :param time_limit_s: HiGHS's time limit (s)
+        :param progress: called about twice a second while HiGHS runs, with one line: elapsed time,
+            simplex iterations, the MIP's gap and nodes once branching starts, and HiGHS's last log line
+        """
         h = self.h
         h.setOptionValue("time_limit", float(time_limit_s))
         t0 = time.perf_counter()
-        run = h.run()
+        run = h.run() if progress is None else _run_watched(h, progress)
         solve_s = time.perf_counter() - t0
         status = h.modelStatusToString(h.getModelStatus())
         if run == highspy.HighsStatus.kError or h.getInfo().primal_solution_status == 0:
@@ -452,6 +459,50 @@ class Optimum:
             obj += self.rule_reward * float(sum(x[c].sum() for c in self._reward))
         return Solution(obj, status, solve_s, series, self._actions(x),
                         self._balance(x), gap)
+
+    def end_values(self, progress: Callable[[str], None] | None = None) -> np.ndarray:
+        """What one more unit left in each store at the end is worth (park currency per unit), per component.
+
+        The shadow price of a store's end rule after :meth:`solve`: a ``no_less_than_start`` or
+        ``terminal`` end bound's reduced cost (0 where it does not bind), ``end.value`` for a
+        ``valued`` store, 0 for a ``free`` one. A MILP's on/off decisions are fixed at the solution
+        and the LP re-solved to read them. Valuing every run's stored content at these prices
+        makes its objective comparable with the optimum's, whose end rule the others do not obey.
+
+        :param progress: as in :meth:`solve`, for the fixed LP's solve
+        """
+        out = np.zeros(self.cp.n_nodes)
+        rules = {n: self.cp.graph.nodes[n].text.get("end", "no_less_than_start") for n in self.level}
+        if self.terminal is not None:
+            rules.update({n: "terminal" for n in self.level if np.isfinite(self.terminal[n])})
+        bound = [n for n, r in rules.items() if r in ("no_less_than_start", "terminal")]
+        for n, r in rules.items():
+            if r == "valued":
+                out[n] = self.cp.NF[n, F_END_VALUE]
+        if not bound:
+            return out
+        h = self.h
+        if self.integer.any() and not self.relax:  # duals of the LP with the MILP's on/off fixed
+            x = np.asarray(h.getSolution().col_value)
+            lp = h.getLp()
+            fixed = np.flatnonzero(self.integer)
+            lo, hi = np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy()
+            lo[fixed] = hi[fixed] = np.round(x[fixed])
+            lp.col_lower_, lp.col_upper_ = lo, hi
+            lp.integrality_ = []
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.passModel(lp)
+            if progress is None:
+                h.run()
+            else:
+                _run_watched(h, lambda line: progress(f"stores' end prices: {line}"))
+        dual = np.asarray(h.getSolution().col_dual)
+        if len(dual) != self.n_cols:  # no dual solution (HiGHS stopped without one): value nothing
+            return out
+        for n in bound:
+            out[n] = max(0.0, float(dual[self.level[n][-1]]))
+        return out
 
     def _actions(self, x: np.ndarray) -> np.ndarray:
         """The kernel's actions: fractions of each action's full scale."""
@@ -480,6 +531,44 @@ class Optimum:
         for b, r in self._in_row.items():
             bal[:, b] += out[r] - self._rhs_in[b]
         return bal
+
+
+def _run_watched(h: highspy.Highs, progress: Callable[[str], None]) -> highspy.HighsStatus:
+    """``h.run()`` in HiGHS's solver thread, reporting its own progress (callbacks and log lines) meanwhile."""
+    seen = {"iterations": 0, "gap": math.inf, "nodes": 0, "line": "presolve"}
+
+    def on_log(event) -> None:  # HiGHS's log lines, kept off the console
+        line = " ".join(str(event.message).split())
+        if line:
+            seen["line"] = line[:60]
+
+    def on_interrupt(event) -> None:  # polled by simplex and branch-and-bound: their counters
+        d = event.data_out
+        seen["iterations"] = max(seen["iterations"], int(d.simplex_iteration_count))
+        if d.mip_node_count >= 0 and 0.0 <= d.mip_gap < math.inf:  # branch and bound has started
+            seen["gap"], seen["nodes"] = float(d.mip_gap), int(d.mip_node_count)
+
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    h.cbLogging += on_log
+    h.cbSimplexInterrupt += on_interrupt
+    h.cbMipInterrupt += on_interrupt
+    t0 = time.perf_counter()
+    try:
+        thread = h.startSolve()
+        while True:
+            done, status = h.wait(0.5)
+            gap = "" if not math.isfinite(seen["gap"]) else f", MIP gap {100 * seen['gap']:.2f} % at {seen['nodes']:,} nodes"
+            progress(f"HiGHS {time.perf_counter() - t0:,.0f} s, {seen['iterations']:,} simplex iterations{gap}: "
+                     f"{seen['line']}")
+            if done:
+                thread.join()
+                return status
+    finally:
+        h.cbLogging -= on_log
+        h.cbSimplexInterrupt -= on_interrupt
+        h.cbMipInterrupt -= on_interrupt
+        h.setOptionValue("output_flag", False)
 
 
 def initial_levels(cp: CompiledPark) -> np.ndarray:

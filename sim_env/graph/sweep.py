@@ -182,13 +182,45 @@ def _chunk_task(doc, candidates, hours, exo_seed, specialise, source):
     return base, out
 
 
+RAY_CONNECT_TIMEOUT_S = 10.0  # a cluster's head answers a TCP connect at once; silence this long means none is there
+
+
+class RayUnreachable(ConnectionError):
+    """No Ray cluster answers at the address given; the message names it."""
+
+
+def check_ray(address: str | None, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """Refuse, within ``timeout_s``, a Ray address where nothing answers (``ray.init`` would wait for minutes).
+
+    ``auto``/``local`` (or None) are left to Ray, which finds or starts a local cluster itself.
+    """
+    import socket
+
+    if address in (None, "", "auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise RayUnreachable(f"--ray {address!r}: give HOST:PORT of the cluster's head (or ray://HOST:PORT, auto)")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
+        raise RayUnreachable(f"--ray {address}: no Ray cluster answers ({why} within {timeout_s:g} s)") from None
+
+
 def _simulate_ray(doc, candidates, hours, exo_seed, specialise, address, chunk, source):
     import ray
 
     t0 = time.perf_counter()
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, log_to_driver=False, include_dashboard=False)
+        check_ray(address)
+        try:
+            ray.init(address=address, log_to_driver=False, include_dashboard=False)
+        except (ConnectionError, RuntimeError, TimeoutError) as e:  # something answered, but not a Ray head
+            raise RayUnreachable(f"--ray {address}: {' '.join(str(e).split())[:300]}") from None
     try:
         task = ray.remote(_chunk_task)
         parts = [candidates[i:i + chunk] for i in range(0, len(candidates), chunk)]

@@ -140,14 +140,22 @@ def _problem(msg: str):
 def load_whatif(path: str | Path) -> tuple[Overlay, ParkGraph, ParkGraph]:
     """(overlay, base park, what-if park) from an overlay file."""
     path = Path(path)
-    overlay = parse_yaml_model(path.read_text(encoding="utf-8"), str(path), Overlay, what="what-if", error=ParkError)
+    overlay = parse_yaml_model(_read(path, "what-if"), str(path), Overlay, what="what-if", error=ParkError)
     park_path = (path.parent / overlay.park).resolve()
-    text = park_path.read_text(encoding="utf-8")
+    text = _read(park_path, f"park description (named by {path}: park)")
+    base = parse_graph(text, str(park_path))  # before safe_load: a broken base gets its file:line here
     base_doc = yaml.safe_load(text)
-    base = parse_graph(text, str(park_path))
     merged = apply(overlay, base_doc, str(path))
     what_if = parse_graph(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), f"{path} (applied to {park_path.name})")
     return overlay, base, what_if
+
+
+def _read(path: Path, what: str) -> str:
+    """A file's text, or a :class:`ParkError` naming the file (missing, unreadable, not UTF-8)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ParkError(str(path), [], f"{what} ({e.strerror or e})") from None
 
 
 @dataclass

@@ -98,12 +98,18 @@ def match_command(
 def _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours) -> None:
     if not simulate:
         _fail("--optimum, --ray, --set and --report go with --simulate")
+    from sim_env.graph.sweep import RayUnreachable, check_ray
+
     from .simulate_cli import run_simulation
 
     # the park's own exchanges are the base the candidates are simulated against: not among the K
     shown = [c for c in cands if c.existing is None][:top] if existing == "mark" else cands[:top]
-    run_simulation(graph, shown, opts, fmt=fmt, hours=hours, seed=seed, optimum=optimum, ray=ray, set_size=set_size,
-                   report=report)
+    try:
+        check_ray(ray)  # a cluster that is not there is said within seconds, in one line, before any simulation
+        run_simulation(graph, shown, opts, fmt=fmt, hours=hours, seed=seed, optimum=optimum, ray=ray,
+                       set_size=set_size, report=report)
+    except RayUnreachable as e:
+        _fail(str(e))
 
 
 def _json(graph, shown, rejected, profs, total: int) -> None:

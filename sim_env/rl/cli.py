@@ -13,7 +13,13 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> None:
-    err.print(f"error: {message}", markup=False, highlight=False)
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)  # one line, however long
+    raise typer.Exit(2)
+
+
+def _park_fail(e: Exception) -> None:
+    """A park file that does not load: its own lines (``file:line:col: field: why``), exit 2."""
+    err.print(str(e).rstrip(), markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -22,15 +28,20 @@ def train_cmd(
     env: str = typer.Option("aisym/Park-v0", help="aisym/Park-v0 (hand-written Kråkøya) or aisym/Park-v1 (any park)."),
     park: Path = typer.Option(None, help="Park file (v1 or v2) for aisym/Park-v1 (default: Kråkøya)."),
     hyperparams: Path = typer.Option(None, help="Zoo-style YAML (default: sim_env/hyperparams/<algo>.yml)."),
-    out: Path = typer.Option(Path("runs/ppo"), help="Run folder; an existing one is resumed."),
+    out: Path = typer.Option(Path("runs/ppo"), help="Run folder: an interrupted run there is resumed, a finished one "
+                                                    "continued only to a larger --timesteps."),
     seed: int = typer.Option(0, help="Seeds SB3, torch and the env: the same seed gives the same run."),
     timesteps: int = typer.Option(None, help="Override n_timesteps."),
     n_envs: int = typer.Option(None, help="Override n_envs (parks stepped together)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    force: bool = typer.Option(False, "--force", help="Train a finished run's folder again from scratch (its model, "
+                                                      "checkpoints and evaluations are deleted first)."),
 ) -> None:
-    """Train a scheduling agent on the batched park twin (resumes an interrupted run)."""
+    """Train a scheduling agent on the batched park twin (resumes an interrupted run, never overwrites a finished one)."""
+    from aisym.park import ParkError
+
     from .config import ConfigError, load_config, set_park
-    from .train import ENV_FACTORIES, train
+    from .train import ENV_FACTORIES, RunExists, train
 
     if env not in ENV_FACTORIES:
         _fail(f"--env {env!r}: use one of {', '.join(ENV_FACTORIES)}")
@@ -41,7 +52,12 @@ def train_cmd(
             set_park(cfg, park)
     except (ConfigError, FileNotFoundError) as e:
         _fail(str(e))
-    result = train(cfg, out, seed=seed, progress_bar=progress)
+    except ParkError as e:
+        _park_fail(e)
+    try:
+        result = train(cfg, out, seed=seed, progress_bar=progress, force=force)
+    except RunExists as e:
+        _fail(str(e))
     how = f"resumed at {result.resumed_from:,} steps" if result.resumed_from else "new run"
     console.print(
         f"trained {cfg.algo.upper()} to {result.num_timesteps:,} steps ({how}); model in {out / 'model.zip'}; "
@@ -110,23 +126,31 @@ def bench_cmd(
     from rich.progress import Progress
 
     from .envs import BENCH_SEEDS
-    from .leaderboard import resolve_scenario, resolve_strategy, run_bench, summarize, write_outputs
+    from .leaderboard import COMPARED_V0, rank, resolve_scenario, resolve_strategy, run_bench, summarize, write_outputs
 
     if not 1 <= seeds <= len(BENCH_SEEDS):
         _fail(f"--seeds must be 1..{len(BENCH_SEEDS)} (held-out years {BENCH_SEEDS})")
     if park is not None:
+        from aisym.park import ParkError
+        from aisym.park.graph import load_graph
         from sim_env.graph.bench import bench_any_park, resolve_graph_scenario, resolve_graph_strategy
 
         default = ["base", "cold_winter", "volatile_prices", "digester_outage"]
         specs = None if scenario == default else list(scenario)
         try:
+            load_graph(park)  # a missing or bad park file: its own lines, before anything runs
             for s in strategy:
                 resolve_graph_strategy(s) if s != "optimum" else None
             for s in specs or []:
                 resolve_graph_scenario(s, park)
+        except ParkError as e:
+            _park_fail(e)
         except (ValueError, FileNotFoundError) as e:
             _fail(str(e))
-        files = bench_any_park(park, list(strategy), specs, BENCH_SEEDS[:seeds], hours, out, console)
+        try:
+            files = bench_any_park(park, list(strategy), specs, BENCH_SEEDS[:seeds], hours, out, console)
+        except ValueError as e:  # a policy that fits none of the scenarios, refused before the first run
+            _fail(str(e))
         console.print("wrote " + ", ".join(str(p) for p in files.values()))
         return
     try:
@@ -148,16 +172,17 @@ def bench_cmd(
     table = Table(title=f"Leaderboard ({seeds} held-out years, {hours:g} h each)")
     for col in ("scenario", "strategy", "cost EUR", "CO2 t", "unmet", "gap %"):
         table.add_column(col, justify="right" if col not in ("scenario", "strategy") else "left")
-    for r in sorted(summarize(runs), key=lambda r: (r["scenario"], r["gap_pct"])):
+    for r in sorted(summarize(runs), key=rank):
         table.add_row(
             r["scenario"],
             r["strategy"],
-            f"{r['cost_eur']:,.0f} ± {r['cost_eur_std']:,.0f}",
+            f"{r['cost']:,.0f} ± {r['cost_std']:,.0f}",
             f"{r['co2_t']:.1f} ± {r['co2_t_std']:.1f}",
             f"{r['unmet_demand']:.1f}",
             f"{r['gap_pct']:.2f} ± {r['gap_pct_std']:.2f}",
         )
     console.print(table)
+    console.print(COMPARED_V0, markup=False, highlight=False)
     console.print("wrote " + ", ".join(str(p) for p in files.values()))
 
 

@@ -3,7 +3,9 @@
 Every strategy runs on every scenario and every held-out weather/price year
 (:data:`sim_env.rl.envs.BENCH_SEEDS`); the perfect-foresight optimum of the same scenario and
 year gives each run its optimality gap. Results go to ``leaderboard.csv`` (one row per run),
-``leaderboard.md`` (mean ± std over years per scenario and strategy) and ``leaderboard.png``.
+``leaderboard.md`` (mean ± std over years per scenario and strategy) and ``leaderboard.png``;
+money columns are named by the park's currency (``cost_dkk``), and a strategy that cannot run a
+scenario (a policy of another layout) is a row with ``n/a`` and the reason in ``note``.
 
 Add a strategy: write a class with ``name``, ``reset(env_info)`` and ``act(obs, info)``
 (:class:`sim_env.evaluate.Strategy`) and pass ``--strategy my_module:MyStrategy``. Add a
@@ -24,7 +26,10 @@ import numpy as np
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 BENCH_SCENARIOS = ("base", "cold_winter", "volatile_prices", "digester_outage")
-COLUMNS = ("cost_eur", "co2_t", "unmet_demand", "gap_pct")
+COLUMNS = ("cost", "co2_t", "unmet_demand", "gap_pct")
+MONEY = ("cost", "objective", "stored_value")  # written as <name>_<currency> (cost_eur, cost_dkk)
+COMPARED_V0 = ("gap: cost + carbon against the perfect-foresight optimum of the same scenario and year "
+               "(stores end where each strategy leaves them)")
 
 
 @dataclass
@@ -32,12 +37,19 @@ class Run:
     scenario: str
     strategy: str
     seed: int
-    cost_eur: float
+    cost: float  # the park's currency
     co2_t: float
     unmet_demand: float  # unmet heat MWh + purchased O2 t, the demand the park's own flows did not cover
-    objective_eur: float
+    objective: float  # cost + carbon, the park's currency
     gap_pct: float
     seconds: float
+    stored_value: float = 0.0  # stored content gained over the run at the optimum's end prices (see graph.bench)
+    note: str = ""  # why a strategy is n/a for this row
+
+    @classmethod
+    def not_applicable(cls, scenario: str, strategy: str, seed: int, why: str) -> Run:
+        nan = math.nan
+        return cls(scenario, strategy, seed, nan, nan, nan, nan, nan, 0.0, nan, f"n/a: {why}")
 
 
 def resolve_strategy(spec: str) -> Callable[[], Any]:
@@ -96,6 +108,7 @@ def run_bench(
     from sim_env.evaluate import evaluate
 
     factories = {spec: resolve_strategy(spec) for spec in strategies if spec != "optimum"}
+    # the hand-written twin's optimum leaves its stores free at the end, as every other strategy does
     parks = [resolve_scenario(s) for s in scenarios]
     runs: list[Run] = []
     for scen_name, park in parks:
@@ -116,7 +129,7 @@ def run_bench(
                         scen_name,
                         name,
                         seed,
-                        k["cost_eur"],
+                        k["cost_eur"],  # the hand-written twin counts in EUR
                         k["co2_t"],
                         k["unmet_heat_mwh"] + k["o2_purchased_t"],
                         k["objective_eur"],
@@ -129,6 +142,9 @@ def run_bench(
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
     arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]  # the years a strategy could not run are n/a, not zeros
+    if not len(arr):
+        return math.nan, math.nan
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
 
 
@@ -138,21 +154,35 @@ def summarize(runs: list[Run]) -> list[dict[str, Any]]:
     keys = dict.fromkeys((r.scenario, r.strategy) for r in runs)
     for scen, strat in keys:
         sel = [r for r in runs if r.scenario == scen and r.strategy == strat]
-        row: dict[str, Any] = {"scenario": scen, "strategy": strat, "years": len(sel)}
+        ran = [r for r in sel if not r.note]
+        row: dict[str, Any] = {"scenario": scen, "strategy": strat, "years": len(ran)}
         for col in COLUMNS:
             row[col], row[col + "_std"] = _mean_std([getattr(r, col) for r in sel])
+        row["note"] = next((r.note for r in sel if r.note), "")
         rows.append(row)
     return rows
+
+
+def _csv_name(name: str, currency: str) -> str:
+    """``cost`` → ``cost_dkk``: money columns carry the park's currency."""
+    base = name[:-4] if name.endswith("_std") else name
+    return f"{base}_{currency.lower()}" + ("_std" if name.endswith("_std") else "") if base in MONEY else name
+
+
+def _cell(v: Any) -> Any:
+    return "n/a" if isinstance(v, float) and math.isnan(v) else v
 
 
 UNMET_V0 = "unmet demand (MWh heat + t O2)"
 
 
-def write_outputs(runs: list[Run], folder: str | Path, currency: str = "EUR", unmet: str = UNMET_V0) -> dict[str, Path]:
+def write_outputs(runs: list[Run], folder: str | Path, currency: str = "EUR", unmet: str = UNMET_V0,
+                  compared: str = COMPARED_V0) -> dict[str, Path]:
     """``leaderboard.csv`` (runs), ``leaderboard_summary.csv``, ``leaderboard.md`` and ``leaderboard.png``.
 
-    :param currency: the park's currency (the cost column's unit; the CSV column keeps its name)
+    :param currency: the park's currency: the cost columns' unit and the suffix of their CSV names
     :param unmet: the heading of the unmet-demand column
+    :param compared: one sentence saying what the gap compares (written under the Markdown table)
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -164,15 +194,15 @@ def write_outputs(runs: list[Run], folder: str | Path, currency: str = "EUR", un
     }
     fields = list(Run.__dataclass_fields__)
     with out["runs"].open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows([r.__dict__ for r in runs])
+        w = csv.writer(f)
+        w.writerow([_csv_name(k, currency) for k in fields])
+        w.writerows([[_cell(getattr(r, k)) for k in fields] for r in runs])
     rows = summarize(runs)
     with out["summary"].open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    out["markdown"].write_text(markdown(rows, currency, unmet))
+        w = csv.writer(f)
+        w.writerow([_csv_name(k, currency) for k in rows[0]])
+        w.writerows([[_cell(v) for v in r.values()] for r in rows])
+    out["markdown"].write_text(markdown(rows, currency, unmet) + f"\n{compared}\n")
     plot(rows, out["plot"])
     return out
 
@@ -182,13 +212,22 @@ def markdown(rows: list[dict[str, Any]], currency: str = "EUR", unmet: str = UNM
         f"| scenario | strategy | years | cost ({currency}) | CO2 (t) | {unmet} | optimality gap (%) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for r in sorted(rows, key=lambda r: (r["scenario"], r["gap_pct"])):
-        cells = [
-            f"{r[c]:,.0f} ± {r[c + '_std']:,.0f}" if c == "cost_eur" else f"{r[c]:,.2f} ± {r[c + '_std']:,.2f}"
-            for c in COLUMNS
-        ]
+    for r in sorted(rows, key=rank):
+        if r["note"] and not r["years"]:
+            cells = [r["note"], "", "", ""]
+        else:
+            cells = [
+                f"{r[c]:,.0f} ± {r[c + '_std']:,.0f}" if c == "cost" else f"{r[c]:,.2f} ± {r[c + '_std']:,.2f}"
+                for c in COLUMNS
+            ]
         lines.append(f"| {r['scenario']} | {r['strategy']} | {r['years']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def rank(row: dict[str, Any]) -> tuple:
+    """Sort key of summary rows: by scenario, then gap; n/a rows last."""
+    gap = row["gap_pct"]
+    return row["scenario"], math.isnan(gap), 0.0 if math.isnan(gap) else gap
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:

@@ -115,18 +115,33 @@ class GraphPolicyStrategy:
 
             self._predict = predict
 
-    def reset(self, info) -> None:
+    def _misfit(self, actual: dict) -> str | None:
         from .layout import layout_mismatch
 
-        actual = _layout_from_info(info)
         if self.layout is None:  # a run folder: its park, compiled as in training
             from .export import run_layout
 
             self.layout = run_layout(self.meta["env_kwargs"])
         why = layout_mismatch(self.layout, actual)
+        if why is None:
+            return None
+        return (f"policy {self.folder} was trained on park {self.layout['park']!r} and does not fit "
+                f"park {actual['park']!r}: {why}")
+
+    def misfit(self, cp, forecast_hours: float = 24.0) -> str | None:
+        """Why this policy cannot run compiled park ``cp`` as the harness runs it (None: it fits); nothing is stepped."""
+        from sim_env.graph.twin import GraphTwin
+
+        from .layout import park_layout
+
+        twin = GraphTwin(1, cp, forecast_hours=forecast_hours)
+        return self._misfit(park_layout(cp.graph.park.id, cp.node_keys, cp.link_ids, twin.observation_names,
+                                        twin.action_names, twin.dt_h))
+
+    def reset(self, info) -> None:
+        why = self._misfit(_layout_from_info(info))
         if why is not None:
-            raise ValueError(f"policy {self.folder} was trained on park {self.layout['park']!r} and does not fit "
-                             f"park {actual['park']!r}: {why}")
+            raise ValueError(why)
         self._rules = None
         if self.mode == "residual":  # the corrections are on the park's generic rules, as in training
             from sim_env.graph.baselines import GraphRules

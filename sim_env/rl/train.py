@@ -11,7 +11,10 @@ A run folder holds everything needed to continue, evaluate or deploy it::
       model.zip, vecnormalize.pkl   the final model and its normalisation statistics
 
 Run ``train`` again on the same folder after an interruption: it resumes from the newest
-checkpoint with the same statistics (and replay buffer), up to the same ``n_timesteps``.
+checkpoint with the same statistics (and replay buffer), up to the same ``n_timesteps``. A
+finished run (``model.zip`` written) is never trained over silently: a larger ``n_timesteps``
+continues it from its final model, the same or a smaller one is refused (:class:`RunExists`),
+and ``force=True`` deletes what an earlier ``train`` wrote there and starts afresh.
 """
 
 from __future__ import annotations
@@ -27,6 +30,38 @@ import yaml
 from .config import TrainConfig
 
 EnvFactory = Callable[[int, int, str, dict[str, Any]], Any]  # (n_envs, seed, split, env_kwargs) -> SB3 VecEnv
+
+
+class RunExists(ValueError):
+    """The run folder holds a finished run that this call would train over; the message says what to do."""
+
+
+# what train() writes into a run folder; force=True removes exactly these (tb/ keeps its history)
+RUN_FILES = ("model.zip", "vecnormalize.pkl", "best_model.zip", "config.yml")
+RUN_DIRS = ("checkpoints", "eval")
+
+
+def _finished_steps(folder: Path) -> int | None:
+    """Steps of the final model of a finished run in ``folder`` (None when there is none)."""
+    if not (folder / "model.zip").exists():
+        return None
+    import json
+    import zipfile
+
+    try:  # SB3 keeps num_timesteps in the zip's JSON "data"; no torch load needed
+        with zipfile.ZipFile(folder / "model.zip") as z:
+            return int(json.loads(z.read("data"))["num_timesteps"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
+        raise RunExists(f"{folder / 'model.zip'}: not a model of 'aisym train' ({e}); move it away or use --force") from None
+
+
+def _clear_run(folder: Path) -> None:
+    import shutil
+
+    for name in RUN_FILES:
+        (folder / name).unlink(missing_ok=True)
+    for name in RUN_DIRS:
+        shutil.rmtree(folder / name, ignore_errors=True)
 
 
 @dataclass
@@ -78,6 +113,7 @@ def train(
     progress_bar: bool = True,
     checkpoint_every: int | None = None,
     verbose: int = 0,
+    force: bool = False,
 ) -> TrainResult:
     """Train (or resume) one run.
 
@@ -86,6 +122,8 @@ def train(
     :param seed: seeds SB3, torch and the training env; the same seed gives the same run
     :param env_factory: builds the training/evaluation VecEnvs (default: the one of ``cfg.env_id``)
     :param checkpoint_every: total env steps between checkpoints (default: ``cfg.eval_freq``)
+    :param force: train a finished run's folder again from scratch (what an earlier run wrote is deleted)
+    :raises RunExists: ``folder`` holds a finished run of ``cfg.n_timesteps`` steps or more and not ``force``
     """
     import torch as th
     from stable_baselines3 import PPO, SAC
@@ -94,6 +132,12 @@ def train(
     from stable_baselines3.common.vec_env import VecNormalize
 
     folder = Path(folder)
+    if force:
+        _clear_run(folder)
+    done = _finished_steps(folder)
+    if done is not None and done >= cfg.n_timesteps:
+        raise RunExists(f"{folder}: a finished run of {done:,} steps is there; give --timesteps above {done:,} to "
+                        f"continue it, --force to train again from scratch (its model is deleted), or another --out")
     (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
     th.set_num_threads(1)  # determinism, and on 2 cores the env and the learner share the CPU anyway
     set_random_seed(seed)
@@ -103,8 +147,11 @@ def train(
     env = env_factory(cfg.n_envs, seed, "train", cfg.env_kwargs)
     eval_env = env_factory(1, seed + 10_000, "eval", cfg.env_kwargs)
     latest = _latest_checkpoint(folder)
+    stats = latest[0].parent / f"model_vecnormalize_{latest[1]}_steps.pkl" if latest else None
+    buffer = latest[0].parent / f"model_replay_buffer_{latest[1]}_steps.pkl" if latest else None
+    if done is not None and (latest is None or latest[1] < done):  # continue from the final model, not an older one
+        latest, stats = (folder / "model.zip", done), folder / "vecnormalize.pkl"
     if cfg.normalize:
-        stats = latest[0].parent / f"model_vecnormalize_{latest[1]}_steps.pkl" if latest else None
         if stats is not None and stats.exists():
             env = VecNormalize.load(str(stats), env)
         else:
@@ -119,8 +166,7 @@ def train(
     resumed_from = 0
     if latest is not None:
         model = cls.load(str(latest[0]), env=env, tensorboard_log=str(folder / "tb"), device="cpu")
-        buffer = latest[0].parent / f"model_replay_buffer_{latest[1]}_steps.pkl"
-        if cfg.algo == "sac" and buffer.exists():
+        if cfg.algo == "sac" and buffer is not None and buffer.exists():
             model.load_replay_buffer(str(buffer))
         resumed_from = model.num_timesteps
     else:

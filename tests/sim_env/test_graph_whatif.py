@@ -39,8 +39,10 @@ def test_the_kalundborg_what_ifs_resolve_and_save_co2_water_and_residues():
 def test_an_overlay_naming_what_the_park_lacks_is_refused(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"name: typo\npark: {(tmp_path / '..').resolve()}/nowhere.yaml\n")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ParkError, match=r"named by .*bad\.yaml: park.*nowhere\.yaml"):  # a ParkError: one line at the CLI
         load_whatif(bad)
+    with pytest.raises(ParkError, match=r"what-if .*gone\.yaml"):
+        load_whatif(tmp_path / "gone.yaml")
     bad.write_text(f"name: typo\npark: {Path(WHATIF).resolve()}/../kalundborg.yaml\n"
                    "exchanges:\n  remove: [no_such_link]\nassets:\n  colour: red\n")
     with pytest.raises(ParkError, match=r"bad\.yaml:6:\d+: assets\.colour: unknown field"):

@@ -146,3 +146,20 @@ def test_residual_policy_starts_at_the_rules(tmp_path):
     a = evaluate(ZeroResidual(), hours=HOURS, exo_seed=1001).kpis["objective_eur"]
     b = evaluate(make_strategy("rule"), hours=HOURS, exo_seed=1001).kpis["objective_eur"]
     assert a == pytest.approx(b, rel=1e-6)
+
+
+def test_the_same_train_command_again_never_overwrites_a_finished_run(tmp_path):
+    """Issue 18, finding 15: running the same ``aisym train`` again retrained from scratch over the model."""
+    from sim_env.rl.train import RunExists
+
+    folder = tmp_path / "run"
+    first = train(_cfg(1024), folder, seed=1, progress_bar=False)
+    model = (folder / "model.zip").read_bytes()
+    with pytest.raises(RunExists, match=r"finished run of 1,024 steps.*--timesteps above 1,024.*--force"):
+        train(_cfg(1024), folder, seed=1, progress_bar=False)
+    assert (folder / "model.zip").read_bytes() == model  # untouched
+    more = train(_cfg(2048), folder, seed=1, progress_bar=False)  # a larger budget continues the final model
+    assert more.resumed_from == first.num_timesteps == 1024 and more.num_timesteps == 2048
+    fresh = train(_cfg(1024), folder, seed=1, progress_bar=False, force=True)
+    assert fresh.resumed_from == 0 and fresh.num_timesteps == 1024
+    assert not any(int(p.stem.split("_")[1]) > 1024 for p in (folder / "checkpoints").glob("model_*_steps.zip"))
