@@ -131,3 +131,28 @@ def test_a_failed_device_fails_identification_too(plant):
     finally:
         plant.fault("heat_pump", "ok")
     assert from_objects(asyncio.run(ask()).information)["serial"] == "kraakoya-heat_pump"
+
+
+def test_the_gateway_config_needs_no_hand_edits(tmp_path):
+    """``gateway.yaml`` names the local services' broker port and the node account they create, and
+    counts setpoint ramps at the plant's speed (with time_scale 1 a 3,600x plant saw 12 of 20
+    setpoints refused as too fast a ramp); the services' state file as ``aisym services up`` writes it."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    services = tmp_path / "services"
+    services.mkdir()
+    (services / "state.json").write_text(json.dumps({"mqtt_port": 41883, "mqtt_tls_port": 48883,
+                                                     "users": {"admin": "x", "gateway": "y"}}))
+    out = tmp_path / "plant"
+    r = CliRunner().invoke(app, ["plant", "--steps", "2", "--speed", "7200", "--out", str(out), "--services",
+                                 str(services)])
+    assert r.exit_code == 0, r.output
+    cfg = yaml.safe_load((out / "gateway.yaml").read_text())
+    assert cfg["node"] == "gateway" and cfg["broker"]["username"] == "gateway"
+    assert (cfg["broker"]["host"], cfg["broker"]["port"]) == ("127.0.0.1", 41883)
+    assert cfg["setpoints"]["time_scale"] == 7200.0
+    assert "broker 127.0.0.1:41883, node gateway" in r.output
