@@ -55,7 +55,7 @@ PATHS = {"/ping": ("GET", "HEAD"), "/write": ("POST",), "/query": ("GET", "POST"
 MAX_QUERY_BYTES = 4 << 20  # a /query body is InfluxQL, never data
 MAX_CHECKED_QUERY = 256 << 10  # a non-admin's q is read character by character (~1 µs each)
 IDLE_TIMEOUT_S = 300  # an idle keep-alive connection is closed: each holds a thread and a descriptor
-CHUNK = 64 << 10
+CHUNK = 256 << 10
 # never forwarded: hop-by-hop, the credential (set again from what was checked), what the gate rewrites
 _DROP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade", "trailer",
                  "authorization", "proxy-authorization", "content-length", "host", "expect", "content-type"}
