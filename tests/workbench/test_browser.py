@@ -39,9 +39,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Server:
+    """``aisym workbench serve`` on a folder, stopped and started again at will (a server restart)."""
+
+    def __init__(self, folder: Path, env: dict) -> None:
+        self.folder, self.env, self.port = folder, env, _free_port()
+        self.base = f"http://localhost:{self.port}"  # localhost: a secure context, so Secure cookies are sent
+        self.proc = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(self.port),
+                                      "--dir", str(self.folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=self.env)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/", timeout=2)
+                return
+            except requests.ConnectionError:
+                assert self.proc.poll() is None and time.monotonic() < deadline, "the workbench did not start"
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """The workbench served from a fresh folder with park A; yields (base URL, join code, facilitator password)."""
+def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: run scripts/setup.sh (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("workbench")
@@ -49,22 +74,17 @@ def live(tmp_path_factory):
     init = subprocess.run([sys.executable, "-m", "aisym", "workbench", "init", str(HERE / "data" / "two_parks_a.yaml"),
                            "--dir", str(folder)], capture_output=True, text=True, env=env, timeout=120)
     assert init.returncode == 0, init.stderr
-    secrets = dict(line.split(": ", 1) for line in (folder / "workbench-park_a-facilitator.txt").read_text().splitlines())
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(port), "--dir",
-                             str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    base = f"http://localhost:{port}"  # localhost: a secure context, so the Secure cookies are sent
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(base + "/", timeout=2)
-            break
-        except requests.ConnectionError:
-            assert proc.poll() is None and time.monotonic() < deadline, "the workbench did not start"
-            time.sleep(0.2)
-    yield base, secrets["join code for companies"], secrets
-    proc.terminate()
-    proc.wait(timeout=20)
+    s = Server(folder, env)
+    s.secrets = dict(line.split(": ", 1) for line in (folder / "workbench-park_a-facilitator.txt").read_text().splitlines())
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def live(server):
+    """(base URL, join code, the facilitator's user and password)."""
+    return server.base, server.secrets["join code for companies"], server.secrets
 
 
 @pytest.fixture(scope="module")
@@ -196,5 +216,77 @@ def test_a_norwegian_session(live, browser):
     page.get_by_role("button", name="Bytt").click()
     page.get_by_role("link", name="Audit log").wait_for()
     assert page.locator("html").get_attribute("lang") == "en"
+    assert not axe.serious(), "\n".join(axe.serious())
+    context.close()
+
+
+def _join(page, base: str, join_code: str, company: str, user: str) -> None:
+    page.goto(base + "/join/")
+    page.get_by_label("Join code").fill(join_code)
+    page.get_by_label("Your company's name").fill(company)
+    page.get_by_label("Choose a user name").fill(user)
+    page.get_by_label("Your e-mail address").fill(f"{user}@example.org")
+    page.get_by_label("Choose a password").fill("kneading dough daily")
+    page.get_by_role("button", name="Join").click()
+    page.wait_for_url(re.compile(r"/onboarding/sector/$"))
+
+
+def test_a_server_restart_in_the_middle_of_onboarding_keeps_the_draft(server, browser):
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    _join(page, server.base, server.secrets["join code for companies"], "Second Bakery", "baker2")
+    page.get_by_label("What does your company do?").fill("bakery")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_label(re.compile(r"10\.71")).check()
+    page.get_by_role("button", name="Save and go on").click()
+    page.wait_for_url(re.compile(r"/onboarding/listings/$"))
+    page.get_by_label("we have it (output)").check()
+    page.get_by_label("What is it, in your words?").press_sequentially("bread", delay=20)
+    page.locator("#suggestions input[type=radio]").first.wait_for()
+    page.get_by_role("button", name="Save this one").click()
+    page.get_by_role("cell", name="bread", exact=True).wait_for()
+    server.stop()
+    server.start()  # same folder: database, secret key and the session survive
+    page.reload()
+    page.get_by_role("cell", name="bread", exact=True).wait_for()  # still signed in, the listing kept
+    page.goto(server.base + "/")
+    page.get_by_role("link", name="go on with your profile").click()
+    page.wait_for_url(re.compile(r"/onboarding/listings/$"))
+    context.close()
+
+
+def test_the_facilitator_imports_a_sheet_searches_and_sees_the_map(live, browser):
+    from .test_import import workshop_sheet
+
+    base, _, secrets = live
+    axe = Axe()
+    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("User name").fill(secrets["user"])
+    page.get_by_label("Password").fill(secrets["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(base + "/parks/park_a/")
+    page.get_by_role("link", name="Import companies from a sheet").click()
+    data, _, _ = workshop_sheet(20)
+    page.get_by_label("Filled-in template").set_input_files(
+        {"name": "workshop.xlsx", "mimeType": "application/octet-stream", "buffer": data})
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported: 20 companies created").wait_for()
+    page.get_by_role("cell", name="resource", exact=True).first.wait_for()  # a bad row, by its column
+    axe.check(page, "import")
+    page.screenshot(path=str(OUT / "import.png"), full_page=True)
+    page.goto(base + "/parks/park_a/map/")
+    page.locator(".leaflet-interactive").nth(19).wait_for()  # 20 firms and the park's own two companies
+    assert page.locator(".leaflet-interactive").count() >= 22
+    axe.check(page, "map")
+    page.screenshot(path=str(OUT / "map.png"), full_page=True)
+    page.goto(base + "/directory/")
+    page.get_by_label("Sector, resource or code, in words").press_sequentially("bread", delay=20)
+    page.locator("#results").get_by_text("Firm 7", exact=True).wait_for()  # htmx results while typing
+    axe.check(page, "directory")
+    page.screenshot(path=str(OUT / "directory.png"), full_page=True)
     assert not axe.serious(), "\n".join(axe.serious())
     context.close()
