@@ -40,6 +40,8 @@ import numpy as np
 import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from aisym.contract import (
     Command,
@@ -380,7 +382,11 @@ class Controller:
             cmd = Command(v=1, id=cid, ts=now_ms(), setpoints=sps, source="aisym-control")
             with self._lock:
                 self.pending[cid] = (time.monotonic(), node, len(sps))
-            self.client.publish(topics.command(self.park_id, node), encode(cmd), qos=1)
+            # The broker counts the command's life down itself (MQTT 5 message expiry): a gateway
+            # judges its age without trusting any wall clock, and a queued one expires on the broker.
+            props = Properties(PacketTypes.PUBLISH)
+            props.MessageExpiryInterval = max(1, int(cmd.ttl_s))
+            self.client.publish(topics.command(self.park_id, node), encode(cmd), qos=1, properties=props)
             self.counters.commands += 1
             self.counters.setpoints += len(sps)
             ids.append(cid)

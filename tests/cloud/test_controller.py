@@ -90,6 +90,9 @@ def test_levels_in_setpoints_out_and_every_ack_counted(loop):
     _wait(lambda: len(_commands(gw)) == 1 and ctl.history, 5, "first command")
     cmd = _commands(gw)[0]
     sp = {s.tag: s.value for s in cmd.setpoints}
+    # the broker counts the command's life down (no gateway has to trust a wall clock for it)
+    msg = next(m for m in gw.messages if m.topic.endswith("/cmd"))
+    assert 0 < msg.properties.MessageExpiryInterval <= int(cmd.ttl_s)
     assert set(sp) == {"chp.power_setpoint", "electrolyser.power_setpoint", "heat_pump.heat_setpoint",
                        "upgrader.flow_setpoint", "water_treatment.reuse_setpoint"}
     # the same rules offline, from the same levels and step, give the same setpoints
