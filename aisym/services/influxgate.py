@@ -152,6 +152,9 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
                 self._forward("/query", params, (user, password), None)
         except Refused as e:
             self._refuse(e.status, str(e))
+        except OSError as e:  # the client went away mid-request: nothing to answer
+            log.info("client %s: %s", self.client_address, e)
+            self.close_connection = True
 
     def _credential(self, params: list[tuple[str, str]]) -> tuple[str | None, str | None]:
         """The account InfluxDB would authenticate: ``u``/``p`` in the URL, else basic auth."""
@@ -204,15 +207,17 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
 
     def _query_params(self, params: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """URL and form parameters, each once: what InfluxDB will get, rebuilt from what was checked."""
-        body = b"".join(self._body()) if self.command == "POST" else b""
-        if len(body) > MAX_QUERY_BYTES:
-            raise Refused(413, f"a /query body over {MAX_QUERY_BYTES} bytes")
+        body = bytearray()
+        for chunk in self._body() if self.command == "POST" else ():
+            body += chunk
+            if len(body) > MAX_QUERY_BYTES:
+                raise Refused(413, f"a /query body over {MAX_QUERY_BYTES} bytes")
         if body:
             ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if ctype != "application/x-www-form-urlencoded" or self.headers.get("Content-Encoding"):
                 raise Refused(415, f"a /query body must be application/x-www-form-urlencoded, not {ctype or 'untyped'}")
             try:
-                form = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False)
+                form = parse_qsl(bytes(body).decode(), keep_blank_values=True, strict_parsing=False)
             except UnicodeDecodeError:
                 raise Refused(400, "the /query body is not UTF-8") from None
             params = [*form, *params]
@@ -232,7 +237,10 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
             raise Refused(501, f"Transfer-Encoding {te} is not supported")
         if te == "chunked":
             return self._chunked()
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise Refused(400, "Content-Length is not a number") from None
         return self._sized(length)
 
     def _sized(self, length: int):
