@@ -39,6 +39,7 @@ from .secretfile import private_dir, write_private
 
 log = logging.getLogger(__name__)
 _SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes
+SOCKET_DIR_PREFIX = "aisym-influxd-"  # a temp folder for the socket of a folder too deep for sun_path
 
 
 @functools.cache
@@ -89,7 +90,7 @@ class InfluxDB:
         self.isolation = "netns" if self.isolate and netns_available() else "loopback"
         sock = self.folder.resolve() / "influxd.sock"
         if len(str(sock).encode()) > _SOCKET_PATH_MAX:  # a deep folder: the socket goes to a private temp folder
-            sock = Path(tempfile.mkdtemp(prefix="aisym-influxd-")) / "influxd.sock"
+            sock = Path(tempfile.mkdtemp(prefix=SOCKET_DIR_PREFIX)) / "influxd.sock"
         self.socket = sock
 
     @property
@@ -180,6 +181,7 @@ class InfluxDB:
             why = "unshare --net is not available here" if self.isolate else "isolate=False was asked for"
             log.warning("influxd in %s is NOT isolated (%s): its HTTP port %d and its backup/restore port %d listen "
                         "on 127.0.0.1 for any local process", self.folder, why, self.backend_port, self.rpc_port)
+        private_dir(self.socket.parent)  # the temp folder of a deep one is removed at stop
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()  # left by a killed influxd: it would refuse to bind
         self._proc = spawn(argv, self.log)
@@ -282,6 +284,7 @@ class InfluxDB:
             stop_pid(self.pid, timeout)
             self.pid = None
             self._proc = None
+        remove_socket_dir(self.socket)
 
     def kill(self) -> None:
         for pid in (self.gate_pid, self.pid):
@@ -303,6 +306,13 @@ class InfluxDB:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def remove_socket_dir(sock: Path | str) -> None:
+    """Remove the temp folder a socket got because its stack folder was too deep (nothing else)."""
+    parent = Path(sock).parent
+    if parent.name.startswith(SOCKET_DIR_PREFIX) and parent.parent == Path(tempfile.gettempdir()):
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _ident(name: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ._proc import cmdline_has, pid_alive, port_open, stop_pid
 from .acl import park_acl
-from .influxdb import InfluxDB
+from .influxdb import InfluxDB, remove_socket_dir
 from .mosquitto import Mosquitto
 from .secretfile import private_dir, write_private
 
@@ -148,6 +148,8 @@ class Stack:
             if pid and self._ours(pid):
                 stop_pid(pid)
                 stopped.append(f"{name} (pid {pid})")
+        if st.get("influx_socket"):
+            remove_socket_dir(st["influx_socket"])
         return stopped
 
     def _ours(self, pid: int) -> bool:
