@@ -173,14 +173,18 @@ def evaluate(
         state0=twin.S[0].copy(), forecast_steps=twin.horizon, action_bounds=action_bounds(twin.P[0]),
     )  # fmt: skip
     t0 = time.perf_counter()
-    strategy.reset(env_info)
-    hourly = np.zeros((steps, len(OUT_NAMES)))
-    kpi = np.zeros(len(OUT_NAMES))
     iterator = range(steps)
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(iterator, desc=getattr(strategy, "name", "strategy"), unit="h", leave=False)
+        iterator = bar = tqdm(iterator, desc=getattr(strategy, "name", "strategy"), unit="h", leave=False)
+        if hasattr(strategy, "progress") and strategy.progress is None:  # the optimum: its solver's progress
+            strategy.progress = lambda line: bar.set_postfix_str(line, refresh=True)
+    strategy.reset(env_info)
+    if progress:
+        bar.set_postfix_str("", refresh=False)
+    hourly = np.zeros((steps, len(OUT_NAMES)))
+    kpi = np.zeros(len(OUT_NAMES))
     for i in iterator:
         info = StepInfo(step=i, t=int(twin.t[0]), state=twin.S[0].copy(), kpi=kpi)
         action = strategy.act(twin.OBS[0].astype(np.float32), info)

@@ -170,8 +170,12 @@ def build_and_solve(
     time_limit_s: float = 600.0,
     mip_rel_gap: float = 1e-4,
     threads: int = 1,
+    progress=None,
 ) -> Plan:
     """Build the horizon's (MI)LP from parameters ``p`` and ``prof`` and solve it with HiGHS.
+
+    ``progress`` (a callable taking one line) hears HiGHS's own progress while it solves (see
+    :meth:`sim_env.graph.lp.Optimum.solve`).
 
     :param p: parameter vector
     :param prof: action-independent series from :func:`profile`
@@ -224,7 +228,7 @@ def build_and_solve(
 
     lo, hi = _bounds(p, prof, b, terminal)
     cost, const = _objective(p, prof, b, c_fresh, c_reuse, water_dem, h2_per_kw)
-    return _solve(b, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads)
+    return _solve(b, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads, progress)
 
 
 def _bounds(p, prof: Profile, b: _Builder, terminal: np.ndarray | None):
@@ -309,7 +313,7 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
-def _solve(b: _Builder, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads) -> Plan:
+def _solve(b: _Builder, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads, progress=None) -> Plan:
     start, index, value = b.csc()
     h = _new_highs()
     h.setOptionValue("output_flag", False)
@@ -335,7 +339,12 @@ def _solve(b: _Builder, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap,
             integrality[b.var(name)] = highspy.HighsVarType.kInteger
         lp.integrality_ = list(integrality)
     h.passModel(lp)
-    run = h.run()
+    if progress is None:
+        run = h.run()
+    else:
+        from sim_env.graph.lp import _run_watched
+
+        run = _run_watched(h, progress)
     status = h.modelStatusToString(h.getModelStatus())
     if run == highspy.HighsStatus.kError or h.getInfo().primal_solution_status == 0:
         raise RuntimeError(f"HiGHS found no solution: {status}")

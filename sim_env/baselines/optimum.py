@@ -18,11 +18,14 @@ class OptimumStrategy:
     :param integer: on/off binaries for CHP and electrolyser (False: LP relaxation, a bound)
     :param time_limit_s: HiGHS time limit (s)
     :param mip_rel_gap: relative MIP gap at which HiGHS stops
+    :param progress: called with one line about twice a second while HiGHS solves; the harness
+        sets it when it shows a progress bar
     """
 
     name = "optimum"
 
-    def __init__(self, integer: bool = True, time_limit_s: float = 300.0, mip_rel_gap: float = 1e-4):
+    def __init__(self, integer: bool = True, time_limit_s: float = 300.0, mip_rel_gap: float = 1e-4, progress=None):
+        self.progress = progress
         self.integer = integer
         self.time_limit_s = time_limit_s
         self.mip_rel_gap = mip_rel_gap
@@ -33,7 +36,8 @@ class OptimumStrategy:
         p = env_info.params
         prof = lp.profile(p, env_info.exo, env_info.series, env_info.start, env_info.steps, env_info.state0)
         self.plan = lp.build_and_solve(
-            p, prof, env_info.state0, integer=self.integer, time_limit_s=self.time_limit_s, mip_rel_gap=self.mip_rel_gap
+            p, prof, env_info.state0, integer=self.integer, time_limit_s=self.time_limit_s, mip_rel_gap=self.mip_rel_gap,
+            progress=self.progress,
         )
         self._actions = lp.plan_actions(p, self.plan)
 

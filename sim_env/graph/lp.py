@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from sim_env.baselines.lp import _new_highs  # the first Highs() prints a banner: kept off the CLI's output
+
 from .compile import (
     B_DISPOSAL,
     B_MARKET,
@@ -388,7 +390,7 @@ class Optimum:
         start = np.zeros(m.n + 1, dtype=np.int32)
         np.cumsum(np.bincount(cols, minlength=m.n), out=start[1:])
         self.integer = np.concatenate(m.integer)
-        h = highspy.Highs()
+        h = _new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(threads))
         h.setOptionValue("mip_rel_gap", float(mip_rel_gap))

@@ -167,7 +167,8 @@ def bench_cmd(
         def tick(what: str) -> None:
             bar.update(task, advance=1, description=what)
 
-        runs = run_bench(strategy, scenario, BENCH_SEEDS[:seeds], hours=hours, progress=tick)
+        runs = run_bench(strategy, scenario, BENCH_SEEDS[:seeds], hours=hours, progress=tick,
+                         note=lambda what: bar.update(task, description=what))
     files = write_outputs(runs, out)
     table = Table(title=f"Leaderboard ({seeds} held-out years, {hours:g} h each)")
     for col in ("scenario", "strategy", "cost EUR", "CO2 t", "unmet", "gap %"):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import importlib
 import math
+import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,16 +72,31 @@ def resolve_strategy(spec: str) -> Callable[[], Any]:
 
 
 def import_strategy(spec: str, protocol: str) -> Callable[[], Any]:
-    """The class named by ``module:Class``, checked to have ``reset`` and ``act`` (see ``protocol``)."""
+    """The class named by ``module:Class``, checked to have ``reset`` and ``act`` (see ``protocol``).
+
+    ``module`` is looked up as Python would, then in the current folder: the ``aisym`` script's own
+    folder is first on ``sys.path``, not the one it runs in, so ``my_strategies.py`` beside the user
+    would otherwise need ``PYTHONPATH=.``.
+    """
     module, _, cls = spec.partition(":")
     try:
-        factory = getattr(importlib.import_module(module), cls)
+        factory = getattr(_import_here(module), cls)
     except (ImportError, AttributeError) as e:
         raise ValueError(f"strategy {spec!r}: cannot import {cls} from {module}: {e}") from None
     for method in ("reset", "act"):
         if not callable(getattr(factory, method, None)):
             raise ValueError(f"strategy {spec!r} has no {method}() method (see {protocol})")
     return factory
+
+
+def _import_here(module: str):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name != module.split(".")[0] or os.getcwd() in sys.path:
+            raise
+    sys.path.append(os.getcwd())  # last: a module of the same name installed elsewhere still wins
+    return importlib.import_module(module)
 
 
 def resolve_scenario(spec: str | Path):
@@ -102,8 +119,13 @@ def run_bench(
     seeds: Iterable[int],
     hours: float = 8760.0,
     progress: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> list[Run]:
-    """Evaluate every strategy on every scenario and seed; the optimum is always included."""
+    """Evaluate every strategy on every scenario and seed; the optimum is always included.
+
+    :param progress: called as each run starts (one step of a progress bar)
+    :param note: called with the optimum's solver progress meanwhile (no step)
+    """
     from sim_env.baselines import make_strategy
     from sim_env.evaluate import evaluate
 
@@ -115,7 +137,10 @@ def run_bench(
         for seed in seeds:
             if progress:
                 progress(f"{scen_name} year {seed}: optimum")
-            best = evaluate(make_strategy("optimum"), park, hours=hours, exo_seed=seed)
+            optimum = make_strategy("optimum")
+            if note is not None:
+                optimum.progress = lambda line, s=scen_name, y=seed: note(f"{s} year {y}: optimum, {line}")
+            best = evaluate(optimum, park, hours=hours, exo_seed=seed)
             results = [("optimum", best)]
             for spec, factory in factories.items():
                 if progress:

@@ -9,7 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from aisym.cli import app
-from sim_env.rl.leaderboard import BENCH_SCENARIOS, SCENARIO_DIR, resolve_scenario, run_bench, write_outputs
+from sim_env.rl.leaderboard import (
+    BENCH_SCENARIOS,
+    SCENARIO_DIR,
+    resolve_scenario,
+    resolve_strategy,
+    run_bench,
+    write_outputs,
+)
 
 
 class AlwaysHalf:
@@ -102,3 +109,27 @@ def test_train_cli_rejects_a_bad_config(tmp_path):
     bad.write_text("aisym/Park-v0:\n  n_stepz: 5\n")
     r = CliRunner().invoke(app, ["train", "--hyperparams", str(bad), "--out", str(tmp_path / "run")])
     assert r.exit_code == 2 and "n_stepz" in r.output
+
+
+def test_a_strategy_module_in_the_current_folder_imports_without_pythonpath(tmp_path, monkeypatch):
+    """Issue 18, finding 16: docs/training.md's ``--strategy my_strategies:CheapHours`` needed ``PYTHONPATH=.``."""
+    import sys
+
+    (tmp_path / "h7_cwd_strategies.py").write_text(
+        "class Half:\n    name = 'half'\n    def reset(self, info): pass\n    def act(self, obs, info): return [0.5] * 10\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    factory = resolve_strategy("h7_cwd_strategies:Half")
+    assert factory().name == "half"
+
+
+def test_the_hand_written_twins_optimum_reports_highs_progress():
+    """Issue 18, finding 15: the year-long optimum's bar sat at 0 % while HiGHS solved; now it hears HiGHS."""
+    from sim_env.baselines import make_strategy
+    from sim_env.evaluate import evaluate
+
+    lines: list[str] = []
+    opt = make_strategy("optimum")
+    opt.progress = lines.append
+    evaluate(opt, hours=168, exo_seed=1001)
+    assert any(line.startswith("HiGHS ") and "simplex iterations" in line for line in lines), lines
