@@ -159,7 +159,8 @@ class Stack:
     def _stop_survivors(self, st: dict[str, Any]) -> list[str]:
         """Stop what still runs of a stack of which something died; returns what was found and done."""
         alive = {k: st[k] for k in PROCESSES if st.get(k) and self._ours(st[k])}
-        dead = [f"{name} (pid {st.get(k)})" for k, name in PROCESSES.items() if k not in alive and st.get(k)]
+        dead = [f"{name} (pid {st[k]})" if st.get(k) else f"{name} (none recorded: a stack of an older version)"
+                for k, name in PROCESSES.items() if k not in alive]
         if not alive:
             return []
         notes = [f"{', '.join(dead) or 'a service port'} had stopped while "
