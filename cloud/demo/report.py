@@ -163,11 +163,13 @@ def _setpoints(sp: dict) -> str:
     """Every setpoint the controller decided: sent or held back; every one sent: what became of it."""
     held = sp.get("held") or 0
     text = (f"{_num(sp.get('applied'))} applied of {_num(sp.get('commanded'))} decided "
-            f"({_num(sp.get('sent', sp.get('commanded')))} sent"
-            + (f", <span class='bad'>{_num(held)} held back</span> (the gateway's own status said offline)"
-               if held else "")
-            + f"); rejected {_num(sp.get('rejected'))}, failed {_num(sp.get('failed'))}, "
-              f"timeouts {_num(sp.get('timeouts'))}")
+            f"({_num(sp.get('sent', sp.get('commanded')))} sent")
+    if held:
+        text += f", {_num(held)} held back because the gateway's own status said offline"
+        if "held_before_run" in sp:
+            text += f": {_num(sp['held_before_run'])} of them while the loop was starting"
+    text += (f"); rejected {_num(sp.get('rejected'))}, failed {_num(sp.get('failed'))}, "
+             f"timeouts {_num(sp.get('timeouts'))}")
     if sp.get("pending"):
         text += f", {_num(sp['pending'])} still unacknowledged at the end"
     refused = {k: v for k, v in (sp.get("messages_refused") or {}).items() if v}

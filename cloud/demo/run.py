@@ -136,6 +136,7 @@ class Demo:
         self.down_by_fault: set[str] = set()  # processes a fault stopped (not to be restarted)
         self.left_over: list[str] = []  # processes only the last-line guard stopped (should stay empty)
         self.started = False
+        self.held_before_run = 0  # setpoints the controller held back before the run began
 
     # ------------------------------------------------------------------------------ start
     def prepare(self) -> None:
@@ -162,7 +163,12 @@ class Demo:
         self.st = self.stack.up(self.park_id, nodes=[GATEWAY_NODE])
         self.plant.start_thread()
         self.gateway_config = self._gateway_config()
+        since = int(time.time() * 1000)
         self._start_ingestor()
+        # the ingestor's first session is made when it connects: a reading published before it has
+        # subscribed has no subscriber and is dropped by the broker (the first 40 seqs of a run were
+        # lost so, which completeness counted against the gateway's counter showed)
+        self._wait_ingestor_online(since)
         self.seq0 = self._last_seq() or 0
         self._start_gateway()
         self._start_controller()
@@ -200,6 +206,40 @@ class Demo:
             [sys.executable, "-m", "aisym", "ingest", "--park", str(self.park_file), "--state-dir",
              str(self.out / "ingest-state"), "--health-interval", "2", "--group", "none"],  # plain: see IngestConfig.group
             env=env, stdout=log_file, stderr=subprocess.STDOUT)
+
+    def _wait_ingestor_online(self, since_ms: int, timeout_s: float = 60.0) -> None:
+        """Until the ingestor's retained status says online (published after its subscriptions, on
+        the same connection, so the broker has them) with a time from ``since_ms`` on."""
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        from aisym.contract import decode_status, topics
+
+        seen = threading.Event()
+
+        def on_message(client, userdata, msg) -> None:
+            try:
+                st = decode_status(msg.payload)
+            except ValueError:
+                return
+            if st.state == "online" and (st.ts or 0) >= since_ms:
+                seen.set()
+
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"demo-watch-{os.getpid()}", protocol=mqtt.MQTTv5)
+        c.username_pw_set("admin", self.st["users"]["admin"])
+        c.on_connect = lambda client, *a: client.subscribe(topics.status(self.park_id, "ingest"), qos=1)
+        c.on_message = on_message
+        c.connect("127.0.0.1", self.st["mqtt_port"])
+        c.loop_start()
+        try:
+            end = time.monotonic() + timeout_s
+            while not seen.wait(0.1):
+                if self.procs["ingest"].poll() is not None or time.monotonic() > end:
+                    raise DemoFailed(f"the ingestor did not come online in {timeout_s:.0f} s (exit code "
+                                     f"{self.procs['ingest'].poll()}): see {self.out / 'ingest.log'}")
+        finally:
+            c.loop_stop()
+            c.disconnect()
 
     def _start_controller(self) -> None:
         from aisym.influx import InfluxV1
@@ -294,6 +334,7 @@ class Demo:
                         f"{self._gateway_ready()}; see {self.out}/*.log")
                 time.sleep(0.1)
             first = self.plant.clock.steps
+            self.held_before_run = self.controller.counters.setpoints_held
             before = next((r for r in reversed(self.plant.history) if r["step"] == first), None)
             self.S_start = None if before is None or "S" not in before else [float(x) for x in before["S"]]
             while seen < steps:
@@ -507,18 +548,19 @@ class Demo:
         return self.out / "run.json"
 
     def _setpoints(self) -> dict[str, Any]:
-        """The controller's own counts: every setpoint it decided was sent or held back (its
-        gateway's own status said offline); every one sent was applied, rejected, failed, timed
-        out or is still pending."""
+        """The controller's own counts (``Controller.setpoint_counts``): every setpoint it decided
+        was sent or held back (its gateway's own status said offline: while the loop starts, before
+        the gateway is online, and whenever it is not); every one sent was applied, rejected,
+        failed, timed out or is still pending. ``held_before_run``: those held while starting."""
         if self.controller is None:
             return {}
-        c = self.controller.counters
-        held = getattr(c, "setpoints_held", 0)
-        return {"commands": c.commands, "commanded": c.setpoints + held, "sent": c.setpoints, "held": held,
-                "commands_held": getattr(c, "commands_held", 0), "applied": c.applied, "rejected": c.rejected,
-                "failed": c.failed, "timeouts": c.ack_timeouts, "timed_out": getattr(c, "setpoints_timed_out", 0),
-                "pending": sum(n for *_, n in getattr(self.controller, "pending", {}).values()),
-                "messages_refused": dict(getattr(c, "refused", {})), "failures": self.controller.failures[-20:]}
+        n = self.controller.setpoint_counts()
+        return {"commands": n["commands"], "commanded": n["decided"], "sent": n["sent"], "held": n["held"],
+                "held_before_run": self.held_before_run, "commands_held": n["commands_held"],
+                "applied": n["applied"], "rejected": n["rejected"], "failed": n["failed"],
+                "timeouts": n["command_timeouts"], "timed_out": n["timed_out"], "pending": n["pending"],
+                "messages_refused": {k: v for k, v in n["refused"].items() if v},
+                "failures": self.controller.failures[-20:]}
 
     wall_s: float = 0.0
 

@@ -41,7 +41,11 @@ def test_a_simulated_day_in_the_loop_loses_nothing_and_matches_the_offline_twin(
     assert sum(c["by_quality"].values()) == c["points_in_influx"]
     sp = run["setpoints"]
     assert sp["rejected"] == 0 and sp["failed"] == 0 and sp["timeouts"] == 0, sp
-    assert sp["applied"] == sp["commanded"] == 5 * sp["commands"]  # five setpoint tags per command, every one applied
+    assert sp["applied"] == sp["sent"] == 5 * sp["commands"]  # five setpoint tags per command, every one applied
+    # the controller's own count: every setpoint it decided was sent, or held back while the loop was
+    # starting (the gateway not yet online); none during the run
+    assert sp["commanded"] == sp["sent"] + sp["held"] and sp["held"] == sp["held_before_run"], sp
+    assert sp["pending"] == 0 and sp["messages_refused"] == {} and run["restarts"] == []
     lines = (out / "plant.jsonl").read_text().splitlines()
     assert len(lines) == 24
     loop = -sum(json.loads(line)["y"][0] for line in lines)
