@@ -384,6 +384,8 @@ class Demo:
             if p is None or p.poll() is None or name in self.down_by_fault:
                 continue
             log_file = self.out / f"{name}.log"
+            if p.returncode == 2:  # a usage or config error: starting it again would only repeat it
+                raise DemoFailed(f"the {name} process refused its configuration (exit code 2): see {log_file}")
             if sum(r["process"] == name for r in self.restarts) >= MAX_RESTARTS:
                 raise DemoFailed(f"the {name} process exited with {p.returncode} after {MAX_RESTARTS} restarts: "
                                  f"see {log_file}")

@@ -127,6 +127,22 @@ def test_a_crashed_ingestor_is_restarted_and_a_broker_fault_leaves_nothing_runni
 
 
 @pytest.mark.timeout(300)
+def test_an_error_mid_run_stops_every_process_and_keeps_what_was_written(tmp_path, monkeypatch):
+    """With no restarts allowed, the ingestor's crash is an error that ends the run: one line
+    naming the process and its log, every process stopped, run.json written."""
+    import cloud.demo.run as demo_run
+
+    monkeypatch.setattr(demo_run, "MAX_RESTARTS", 0)
+    out = tmp_path / "demo"
+    children0 = _children()
+    with pytest.raises(demo_run.DemoFailed, match=r"the ingest process exited with -9 after 0 restarts: see .*ingest\.log"):
+        run_demo(DemoConfig(out=out, hours=8.0, strategy="rule", faults=[Fault(2, "ingest")]), progress=False)
+    time.sleep(0.5)
+    assert _mine(out) == set() and _children() <= children0
+    assert json.loads((out / "run.json").read_text())["faults"][0]["what"] == "ingest killed"
+
+
+@pytest.mark.timeout(300)
 def test_ctrl_c_stops_every_process_the_demo_started(tmp_path):
     out = tmp_path / "demo"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
