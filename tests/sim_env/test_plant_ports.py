@@ -156,3 +156,34 @@ def test_the_gateway_config_needs_no_hand_edits(tmp_path):
     assert (cfg["broker"]["host"], cfg["broker"]["port"]) == ("127.0.0.1", 41883)
     assert cfg["setpoints"]["time_scale"] == 7200.0
     assert "broker 127.0.0.1:41883, node gateway" in r.output
+
+
+def test_a_gateway_pointed_at_the_wrong_device_refuses_it(plant, tmp_path, monkeypatch):
+    """The misconfiguration of finding 12, on purpose: the plant's gateway.yaml with the fish farm's
+    (ras) bus on the digester's port. The gateway asks who it is, gets the digester's identity and
+    stores nothing for ras (before: ras.o2_flow = 50, the digester's CH4 %, quality good)."""
+    from edge.gateway.config import load_config
+    from edge.gateway.gateway import Gateway
+
+    if not gateway_takes_identity():
+        pytest.skip("the gateway's config does not read identities yet")
+    monkeypatch.setenv("AISYM_MQTT_PASSWORD", "unused: nothing connects to the broker here")
+    cfg = yaml.safe_load((plant.out / "gateway.yaml").read_text())
+    cfg["buses"]["ras"]["port"] = plant.layout.device("digester").port
+    cfg["spool"]["path"] = str(tmp_path / "spool.db")
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+    async def go():
+        gw = Gateway(load_config(path, park=plant.cp.graph))
+        try:
+            return {d: await gw.pollers[d].poll_once() for d in ("ras", "digester")}, gw.pollers["ras"].stats
+        finally:
+            for poller in gw.pollers.values():
+                poller.link.close()
+            gw.spool.close()
+
+    got, stats = asyncio.run(go())
+    assert not [r for r in got["ras"] if r[4] == "good"], got["ras"]  # nothing of the digester stored as ras
+    assert stats.identity_refused and "kraakoya-digester" in stats.last_error
+    assert {r[0] for r in got["digester"] if r[4] == "good"} >= {"digester.ch4", "digester.biogas_flow"}
