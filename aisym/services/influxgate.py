@@ -38,6 +38,7 @@ import http.server
 import json
 import logging
 import os
+import resource
 import socket
 import sys
 import threading
@@ -371,8 +372,41 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
 
 
 class GateServer(http.server.ThreadingHTTPServer):
+    """One thread per connection, at most :attr:`max_connections` at once.
+
+    Each connection holds two descriptors (the client's and influxd's socket): past the process's
+    descriptor limit ``accept`` would fail in a loop and every client, the ingestor included, would
+    be locked out. A connection over the cap is closed at once instead, and counted in the log.
+    """
+
     daemon_threads = True
     request_queue_size = 128
+
+    def __init__(self, *args, **kwargs):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+        if want > soft:  # the soft limit is often 1024 where the hard one is far higher
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        self.max_connections = max(8, (resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 64) // 2)
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self.turned_away = 0
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.turned_away += 1
+            log.warning("connection from %s closed: %d connections open (the cap); %d turned away so far",
+                        client_address, self.max_connections, self.turned_away)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def serve(listen: tuple[str, int], socket_path: str, policy_file: Path) -> GateServer:

@@ -306,3 +306,30 @@ def test_influxd_down_behind_the_gate_is_retryable(tmp_path):
         with pytest.raises(InfluxError) as info:
             InfluxV1(s.url, "d", "ingest", ACCOUNTS["ingest"]).write(["m value=1 1000"])
         assert info.value.status == 503 and info.value.retryable, info.value
+
+
+def test_the_gate_caps_its_connections_instead_of_running_out_of_descriptors(tmp_path):
+    import threading
+    import time
+
+    from aisym.services.influxgate import serve
+
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"auth": true, "admins": [], "accounts": {}}')
+    srv = serve(("127.0.0.1", 0), str(tmp_path / "no-influxd.sock"), policy)
+    srv.max_connections, srv._slots = 3, threading.BoundedSemaphore(3)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        held = [socket.create_connection(srv.server_address, timeout=5) for _ in range(3)]
+        time.sleep(0.3)
+        with socket.create_connection(srv.server_address, timeout=5) as extra:
+            assert extra.recv(1) == b""  # closed at once: no thread, no upstream socket
+        assert srv.turned_away == 1
+        for h in held:
+            h.close()
+        time.sleep(0.3)
+        assert requests.get(url + "/ping", timeout=5).status_code == 503  # served again; no influxd behind it
+    finally:
+        srv.shutdown()
+        srv.server_close()
