@@ -100,8 +100,17 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# every request runs in one transaction: the tenancy layer's SET LOCAL on PostgreSQL lives in it
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite: readers never wait for the writer (WAL), and a write transaction takes the lock when it
+    # begins (IMMEDIATE), so two saves queue instead of one failing with "database is locked"
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE", "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # every request runs in one transaction (a per-request SET LOCAL lives in it)
+    DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 # argon2 first: new passwords are hashed with it; the others only read old hashes
 PASSWORD_HASHERS = [

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from aisym.park.graph.carriers import Carrier, Resource
@@ -37,10 +38,11 @@ class VersionedForm(forms.ModelForm):
             # compare-and-set in the database: of two saves that both passed clean(), one bumps the
             # version and the other changes no row and is told (StaleEdit), never overwriting
             sent = self.cleaned_data["version"]
-            if type(obj).objects.filter(pk=obj.pk, version=sent).update(version=sent + 1) != 1:
-                raise StaleEdit
-            obj.version = sent + 1
-            obj.save()  # a full save, so the audit log's signals see the change
+            with transaction.atomic():
+                if type(obj).objects.filter(pk=obj.pk, version=sent).update(version=sent + 1) != 1:
+                    raise StaleEdit
+                obj.version = sent + 1
+                obj.save()  # a full save, so the audit log's signals see the change
         return obj
 
 

@@ -122,6 +122,19 @@ def nace_classes() -> dict[str, str]:
     return names | {f"{c}#words": " ".join(v) for c, v in extra.items()}
 
 
+@lru_cache(maxsize=1)
+def _nace_words() -> dict[str, frozenset[str]]:
+    """Each class's words (its name and its sub-classes' names), split once."""
+    table = nace_classes()
+    return {c: frozenset(_words(n)) | frozenset(_words(table.get(f"{c}#words", ""))) for c, n in table.items()
+            if "#" not in c}
+
+
+@lru_cache(maxsize=1)
+def _use_words() -> dict[str, frozenset[str]]:
+    return {u.id: frozenset(_words(" ".join([u.residue, *u.replaces]))) for u in _known_uses()}
+
+
 def nace_name(code: str) -> str:
     return nace_classes().get(code, "")
 
@@ -142,10 +155,7 @@ def find_sectors(text: str, limit: int = 8) -> list[Sector]:
         if phrase in text or (text in phrase and len(text) >= 4):
             scores[code] = max(scores.get(code, 0), 2.0 + len(phrase) / 100)
     typed = set(_words(text))
-    for code, name in table.items():
-        if "#" in code:
-            continue
-        words = set(_words(name)) | set(_words(table.get(f"{code}#words", "")))
+    for code, words in _nace_words().items():
         common = sum(1 for t in typed if any(w.startswith(t) for w in words if len(t) >= 3))
         if common:
             scores[code] = max(scores.get(code, 0), common / len(typed))
@@ -186,8 +196,9 @@ def find_resources(text: str, nace: str = "", limit: int = 8) -> list[Suggestion
             u = uses[use_id]
             out.append(Suggestion(phrase, "material", ewc_for_sector(u.ewc, nace), phrase, source=u.id))
     typed = [w for w in _words(text) if len(w) >= 3]
+    use_words = _use_words()
     for u in uses.values():
-        words = set(_words(" ".join([u.residue, *u.replaces])))
+        words = use_words[u.id]
         if typed and any(any(w.startswith(t) for w in words) for t in typed):
             resource = u.resource.value if u.resource is not None else "material"
             out.append(Suggestion(u.residue, resource, ewc_for_sector(u.ewc, nace) if u.ewc else "",
