@@ -31,6 +31,7 @@ SECRET_FILES = [
     "mosquitto/mosquitto.conf",
     "mosquitto/tls/server.key",
     "influxdb/influxdb.conf",
+    "influxdb/gate-policy.json",  # which account may issue which statements
 ]
 
 
