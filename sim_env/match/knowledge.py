@@ -59,6 +59,7 @@ class KnownUse(BaseModel):
     donor_nace: list[str] = Field(default_factory=list)
     receiver_nace: Annotated[list[str], Field(min_length=1)]
     replaces: list[str] = Field(default_factory=list)
+    processing: str = ""  # what it takes: drying, a heat pump, a let-down, a permit ("" : none stated)
     use: str
     sources: Annotated[list[str], Field(min_length=1)]
 

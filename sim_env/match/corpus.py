@@ -1,0 +1,112 @@
+"""Documented exchanges between companies of real parks, and the resource families they fall in.
+
+``data/exchanges.csv`` is compiled from published case studies (each row cites its DOI or URL):
+giver and receiver by name and NACE code, the resource (an EWC code such as ``10 01 05`` or a
+carrier such as ``steam``), the park, the year it began, its status and its source. Any table with
+the same columns can be read (``load(path)``): the recall benchmark takes one as its input.
+A row without a source, or with a code that is not a NACE or EWC code, is refused with
+``file:line: field: why``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aisym.park.graph.carriers import Resource
+
+from .knowledge import ewc as norm_ewc
+from .knowledge import nace as norm_nace
+
+EXCHANGES = Path(__file__).resolve().parent / "data" / "exchanges.csv"
+COLUMNS = ("park", "year", "giver", "giver_nace", "resource", "receiver", "receiver_nace", "status", "source")
+_SOURCE = re.compile(r"doi:10\.\d{4,9}/\S+|https?://\S+")
+_NACE = re.compile(r"^\d{2}(\.\d{1,2})?$")
+
+# Resource families, as the benchmark reports them.
+FAMILIES = ("heat_steam", "electricity", "water", "gases", "organic", "inorganic")
+_CARRIER_FAMILY = {
+    "heat": "heat_steam", "steam": "heat_steam", "cooling": "heat_steam",
+    "electricity": "electricity", "water": "water",
+    "co2": "gases", "hydrogen": "gases", "oxygen": "gases", "natural_gas": "gases",
+    "biogas": "gases", "biomethane": "gases",
+    "sludge": "organic", "biomass": "organic", "volatile_solids": "organic",
+}
+# EWC chapters and sub-chapters of organic (biodegradable) residues; every other code is inorganic.
+_ORGANIC_EWC = ("02", "03 01", "03 03 01", "03 03 02", "03 03 05", "03 03 07", "03 03 08", "03 03 10",
+                "03 03 11", "04", "07 05 14", "15 01 01", "15 01 03", "19 05", "19 06", "19 08 05",
+                "19 08 09", "19 08 12", "19 08 14", "19 09 02", "20 01 01", "20 01 08", "20 01 25",
+                "20 01 38", "20 02 01", "20 03 01", "20 03 02")
+
+
+def family(resource: str) -> str:
+    """The family of a carrier name or an EWC code (``"steam"`` → heat_steam, ``"02 07 01"`` → organic)."""
+    r = str(resource).strip()
+    if r in _CARRIER_FAMILY:
+        return _CARRIER_FAMILY[r]
+    code = norm_ewc(r).rstrip("*")
+    return "organic" if any(code.startswith(p) for p in _ORGANIC_EWC) else "inorganic"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    park: str
+    year: int | None
+    giver: str
+    giver_nace: str
+    resource: str  # an EWC code "10 01 05" or a carrier name "steam"
+    receiver: str
+    receiver_nace: str
+    status: str
+    source: str
+
+    @property
+    def family(self) -> str:
+        return family(self.resource)
+
+
+class CorpusError(ValueError):
+    """An unusable row; the message is ``file:line: field: why``."""
+
+
+def _resource(v: str, where: str) -> str:
+    v = v.strip()
+    if v in _CARRIER_FAMILY:
+        return v
+    digits = re.sub(r"[^0-9]", "", v)
+    if len(digits) != 6:
+        carriers = ", ".join(r.value for r in Resource if r.value in _CARRIER_FAMILY)
+        raise CorpusError(f"{where}: resource: {v!r} is neither an EWC code ('10 01 05') nor a carrier ({carriers})")
+    return norm_ewc(v)
+
+
+def load(path: str | Path = EXCHANGES) -> list[Exchange]:
+    """Every row of an exchange table; refuses a row without a source or with a bad code."""
+    path = Path(path)
+    out = []
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CorpusError(f"{path}:1: header: missing column(s) {', '.join(missing)}")
+        for i, row in enumerate(reader, start=2):
+            where = f"{path}:{i}"
+            for c in ("park", "giver", "giver_nace", "resource", "receiver", "receiver_nace", "source"):
+                if not (row.get(c) or "").strip():
+                    raise CorpusError(f"{where}: {c}: empty")
+            if not _SOURCE.search(row["source"]):
+                raise CorpusError(f"{where}: source: names a DOI (doi:10....) or a URL (https://...), got {row['source']!r}")
+            codes = {}
+            for c in ("giver_nace", "receiver_nace"):
+                codes[c] = norm_nace(row[c])
+                if not _NACE.match(codes[c]):
+                    raise CorpusError(f"{where}: {c}: a NACE code looks like '23.62' or '23' (got {row[c]!r})")
+            year = (row.get("year") or "").strip()
+            if year and not year.isdigit():
+                raise CorpusError(f"{where}: year: a year like 1993 (got {year!r})")
+            out.append(Exchange(row["park"].strip(), int(year) if year else None, row["giver"].strip(),
+                                codes["giver_nace"], _resource(row["resource"], where), row["receiver"].strip(),
+                                codes["receiver_nace"], (row.get("status") or "").strip(), row["source"].strip()))
+    return out
