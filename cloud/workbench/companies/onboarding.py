@@ -160,6 +160,15 @@ def _location(request, c: Company):
     return _render(request, c, "location", {"others": others}, form)
 
 
+def _save_costs(c: Company, listings: list[Listing], values: dict) -> None:
+    for x in listings:
+        x.cost, x.price = values[(x.pk, "cost")], values[(x.pk, "price")]
+        x.version += 1
+        x.save()
+    c.onboarding_step = "done"
+    c.save()
+
+
 def _costs(request, c: Company):
     """Optional costs and prices: the private tier, read by the company's members only."""
     if tenancy.tier(tenancy.viewer(request), c) < PRIVATE:  # the facilitator without the grant: skip it
@@ -179,12 +188,8 @@ def _costs(request, c: Company):
                     errors[f"{field}-{x.slug}"] = _("%(what)s of “%(name)s”: a number of zero or more, like 450.") % {
                         "what": _("Cost") if field == "cost" else _("Price"), "name": x.name}
         if not errors:
-            for x in listings:
-                x.cost, x.price = values[(x.pk, "cost")], values[(x.pk, "price")]
-                x.version += 1
-                x.save()
-            c.onboarding_step = "done"
-            c.save()
+            with transaction.atomic():  # all of the page's values or none
+                _save_costs(c, listings, values)
             messages.success(request, _("Your profile is saved. The park's companies can now find what you have and want."))
             return redirect(step_url(c, "done"))
     rows = [{"listing": x, "cost": request.POST.get(f"cost-{x.slug}", x.cost if x.cost is not None else ""),
