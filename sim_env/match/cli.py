@@ -33,6 +33,8 @@ def match_command(
     profiles: list[Path] = typer.Option(None, "--profiles", help="a filled-in CSV/XLSX template (repeatable)"),
     no_heat_pump: bool = typer.Option(False, "--no-heat-pump", help="propose no heat pumps"),
     eur_rate: float = typer.Option(None, "--eur-rate", help="park currency per EUR (the cited costs are in EUR)"),
+    rate: list[str] = typer.Option(None, "--rate", help="park currency per unit of another currency, CUR=VALUE "
+                                   "(repeatable): template costs in it convert"),
     distance_km: float = typer.Option(2.0, "--distance-km", help="route length between sites without coordinates"),
     seed: int = typer.Option(0, "--seed", help="seed of the year of series behind hourly profiles"),
     write_template: Path = typer.Option(None, "--write-template", help="write the company template (XLSX) and exit"),
@@ -67,10 +69,15 @@ def match_command(
             graph = without_exchanges(graph, {x.strip() for x in without.split(",") if x.strip()})
         except ParkError as e:
             _fail(str(e))
+    try:
+        opts = park_options(graph, eur_rate, existing=existing, allow_heat_pump=not no_heat_pump, distance_km=distance_km)
+        rates = {"EUR": opts.rate, **_rates(rate or [])}
+    except ValueError as e:
+        _fail(str(e))
     extra = []
     for path in profiles or []:
         try:
-            found, problems = read_profiles(path, graph.currency)
+            found, problems = read_profiles(path, graph.currency, rates)
         except EmptyTemplate as e:
             _fail(str(e))
         except ValueError as e:
@@ -78,10 +85,6 @@ def match_command(
         for p in problems:
             typer.echo(f"{path}: {p} (row left out)", err=True)
         extra += found
-    try:
-        opts = park_options(graph, eur_rate, existing=existing, allow_heat_pump=not no_heat_pump, distance_km=distance_km)
-    except ValueError as e:
-        _fail(str(e))
     cands, rejected, profs = match_park(graph, opts, extra, seed)
     shown = cands[:top]
     if simulate or optimum or ray or set_size or report:
@@ -93,6 +96,20 @@ def match_command(
         _csv(shown)
     else:
         _table(graph, shown, rejected, explain, len(cands), profs)
+
+
+def _rates(given: list[str]) -> dict[str, float]:
+    """``--rate SEK=0.69``: park currency per unit of another currency."""
+    out = {}
+    for g in given:
+        cur, _, value = g.partition("=")
+        try:
+            out[cur.strip().upper()] = float(value)
+        except ValueError:
+            raise ValueError(f"--rate: write CUR=VALUE, like SEK=0.69 (got {g!r})") from None
+        if out[cur.strip().upper()] <= 0:
+            raise ValueError(f"--rate: a rate is above 0 (got {g!r})")
+    return out
 
 
 def _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours) -> None:

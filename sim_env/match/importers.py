@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from aisym.park.graph.carriers import FLOW_UNITS, Carrier, Resource, WaterGrade, amount_unit, quality_problems
-from aisym.park.quantity import UnitProblem, parse_quantity
+from aisym.park.quantity import CURRENCIES, UnitProblem, parse_quantity
 
 from .knowledge import nace as norm_nace
 from .profiles import Flow, Profile, shape
@@ -62,7 +62,10 @@ CHOICES = {
     "hazardous": ["yes", "no"], "accepts_hazardous": ["yes", "no"], "heat_pump": ["yes", "no"],
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_NACE = re.compile(r"^\d{2}\.\d{1,2}$")
+_NACE = re.compile(r"^\d{2}(\.\d{1,2})?$")  # a division (10), group (10.7) or class (10.71)
+# "ton" is a US short ton (907 kg) to pint and a metric tonne to most Europeans: refused, not guessed.
+_TON = re.compile(r"\b(short_?|long_?|metric_?)?tons?\b", re.IGNORECASE)
+_CURRENCY = re.compile(r"\b(" + "|".join(CURRENCIES) + r")\b")
 _QUALITY = ("temperature_c", "pressure_bar", "grade", "ch4_fraction", "purity_fraction", "dry_matter_fraction",
             "ewc", "material")
 
@@ -88,11 +91,14 @@ class _Bad(Exception):
         self.column, self.message = column, message
 
 
-def read_profiles(path: str | Path, currency: str = "EUR") -> tuple[list[Profile], list[RowProblem]]:
+def read_profiles(path: str | Path, currency: str = "EUR",
+                  rates: dict[str, float] | None = None) -> tuple[list[Profile], list[RowProblem]]:
     """The profiles in a filled-in CSV or XLSX, and the problems of the rows left out.
 
     :param path: a ``.csv`` or ``.xlsx`` file with the template's columns
     :param currency: the park's currency: costs convert to it (a bare number is taken to be in it)
+    :param rates: units of the park's currency per unit of another (``{"EUR": 7.46}``): costs stated
+        in that currency convert by it; a cost in a currency without a rate is refused (its row)
     :raises EmptyTemplate: no row is filled in
     :raises ValueError: the file cannot be read, or lacks a required column
     """
@@ -114,7 +120,7 @@ def read_profiles(path: str | Path, currency: str = "EUR") -> tuple[list[Profile
     for n, values in filled:
         cells = {h: ("" if v is None else str(v).strip()) for h, v in zip(header, values, strict=False) if h}
         try:
-            _row(cells, n, currency, profiles)
+            _row(cells, n, currency, profiles, rates or {})
         except _Bad as e:
             problems.append(RowProblem(n, e.column, e.message))
     return list(profiles.values()), problems
@@ -197,7 +203,7 @@ def _company(cells, profiles: dict[str, Profile]) -> Profile:
         raise _Bad("company_id", f"{cid!r}: lower case letters, digits and _, starting with a letter")
     code = norm_nace(cells.get("nace", ""))
     if not _NACE.match(code):
-        raise _Bad("nace", f"{cells.get('nace')!r} is not a NACE Rev. 2 class, like 23.62")
+        raise _Bad("nace", f"{cells.get('nace')!r} is not a NACE Rev. 2 division, group or class, like 10 or 23.62")
     lat, lon = _number(cells, "lat"), _number(cells, "lon")
     if (lat is None) != (lon is None):
         raise _Bad("lon" if lon is None else "lat", "state both lat and lon, or neither")
@@ -217,7 +223,7 @@ def _company(cells, profiles: dict[str, Profile]) -> Profile:
 _COMPANY_COLUMNS = ("company_id", "company_name", "nace", "location", "lat", "lon")
 
 
-def _row(cells: dict[str, str], n: int, currency: str, profiles: dict[str, Profile]) -> None:
+def _row(cells: dict[str, str], n: int, currency: str, profiles: dict[str, Profile], rates: dict[str, float]) -> None:
     prof = _company(cells, profiles)
     if not any(v for k, v in cells.items() if k not in _COMPANY_COLUMNS):  # a company known by its sector alone
         profiles[prof.id] = prof
@@ -234,6 +240,7 @@ def _row(cells: dict[str, str], n: int, currency: str, profiles: dict[str, Profi
     unit, amount = FLOW_UNITS[carrier.resource], amount_unit(carrier.resource)
     hourly = None
     if cells.get("quantity"):
+        _no_ton(cells, "quantity")
         try:
             q = parse_quantity(cells["quantity"], unit, what="quantity")
         except UnitProblem as e:
@@ -243,7 +250,7 @@ def _row(cells: dict[str, str], n: int, currency: str, profiles: dict[str, Profi
         hourly = shape(_profile(cells), q, {})
     elif cells.get("profile") and cells["profile"].lower() != "flat":
         raise _Bad("profile", "a profile shapes a quantity: fill in the quantity too")
-    cost = _per_unit(cells, "cost", f"{currency}/({amount})")
+    cost = _cost(cells, currency, amount, rates)
     co2 = _per_unit(cells, "co2", f"kg/({amount})")
     cont = cells.get("continuity", "").lower() or "continuous"
     if cont not in CHOICES["continuity"]:
@@ -274,10 +281,31 @@ def _profile(cells) -> list[float] | None:
     return f
 
 
+def _no_ton(cells, col: str) -> None:
+    if _TON.search(cells.get(col, "")):
+        raise _Bad(col, f"{cells[col]!r}: 'ton' is ambiguous (a US short ton is 907 kg, a long ton 1,016 kg): "
+                        "write t or tonne for 1,000 kg")
+
+
+def _cost(cells, currency: str, amount: str, rates: dict[str, float]) -> float | None:
+    """A cost per unit in the park's currency; another currency converts by its stated rate."""
+    v = cells.get("cost", "")
+    found = {m.group(1) for m in _CURRENCY.finditer(v)} - {currency}
+    if not found:
+        return _per_unit(cells, "cost", f"{currency}/({amount})")
+    other = found.pop()
+    if other not in rates:
+        flag = "--eur-rate " if other == "EUR" else f"--rate {other}="
+        raise _Bad("cost", f"{v!r} is in {other} and the park's currency is {currency}: state the rate "
+                           f"({flag}{currency}-per-{other}, aisym match), or write the cost in {currency}")
+    return _per_unit(cells, "cost", f"{other}/({amount})") * rates[other]
+
+
 def _per_unit(cells, col: str, unit: str) -> float | None:
     v = cells.get(col, "")
     if not v:
         return None
+    _no_ton(cells, col)
     try:
         return parse_quantity(v, unit, what=col)
     except UnitProblem as e:

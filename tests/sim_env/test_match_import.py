@@ -146,3 +146,52 @@ def test_companies_known_by_sector_alone_are_receivers_ranked_by_known_uses(tmp_
     cands, _ = match({p.id: p for p in profiles}, Options())
     assert [c.receiver for c in cands] == ["boards", "cement"]
     assert cands[0].output.carrier.ewc == "10 01 05" and cands[0].support.use.id == "fgd_gypsum_to_plaster"
+
+
+# Issue 23 item 5: template fixes.
+BAKERY = {"company_id": "bakery", "company_name": "Bakery", "nace": "10.71", "direction": "output",
+          "flow_id": "bread", "resource": "material", "material": "bread", "ewc": "02 06 01",
+          "quantity": "50 t/yr", "cost": "60 EUR/t"}
+
+
+def test_a_two_digit_division_is_a_sector(tmp_path):
+    path = tmp_path / "d.csv"
+    _write_csv(path, [{"company_id": "farm", "nace": "01"}, {**BAKERY, "nace": "10"}])
+    got, problems = read_profiles(path)
+    assert not problems  # main: both rows refused ("'01' is not a NACE Rev. 2 class")
+    assert {p.id: p.nace for p in got} == {"farm": "01", "bakery": "10"}
+
+
+def test_t_is_a_tonne_and_ton_is_refused_with_a_hint(tmp_path):
+    path = tmp_path / "t.csv"
+    _write_csv(path, [BAKERY, {**BAKERY, "flow_id": "crumbs", "quantity": "50 tons/yr"},
+                      {**BAKERY, "flow_id": "flour", "cost": "60 EUR/ton"}])
+    got, problems = read_profiles(path)
+    assert got[0].flows[0].annual == pytest.approx(50_000)  # kg: 50 t is 50 tonnes
+    # main: "50 tons/yr" read as US short tons (45.4 t) and "EUR/ton" accepted
+    assert [(p.row, p.column) for p in problems] == [(3, "quantity"), (4, "cost")]
+    assert all("ambiguous" in p.message and "tonne" in p.message for p in problems)
+
+
+def test_costs_in_another_currency_convert_with_a_stated_rate(tmp_path):
+    path = tmp_path / "c.csv"
+    _write_csv(path, [BAKERY, {**BAKERY, "flow_id": "oil", "cost": "1.2 SEK/kg"}])
+    got, problems = read_profiles(path, currency="DKK", rates={"EUR": 7.46038})
+    assert [(p.row, p.column) for p in problems] == [(3, "cost")]  # no SEK rate stated
+    assert "SEK" in problems[0].message and "--rate SEK=" in problems[0].message
+    assert got[0].flows[0].cost == pytest.approx(60 * 7.46038 / 1000)  # DKK/kg
+    got, problems = read_profiles(path, currency="DKK", rates={"EUR": 7.46038, "SEK": 0.65})
+    assert not problems and got[0].flows[1].cost == pytest.approx(1.2 * 0.65)
+
+
+def test_the_cli_converts_template_costs_with_eur_rate(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    path = tmp_path / "bakery.csv"
+    _write_csv(path, [BAKERY])
+    res = CliRunner().invoke(app, ["match", "aisym/parks/kalundborg.yaml", "--profiles", str(path),
+                                   "--eur-rate", "7.46", "--top", "3", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert "row left out" not in res.output  # main: "cost: ... EUR ... DKK" and the row left out
