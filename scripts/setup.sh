@@ -15,12 +15,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto mosquitto-clients influxdb influxdb-client socat chromium >/dev/null
 fi
-# The workbench's tests check its translations with msgfmt (tests/workbench/test_i18n.py).
-if ! command -v msgfmt >/dev/null 2>&1; then
-  echo "setup: installing gettext from Debian" >&2
+# The workbench's tests check its translations with msgfmt (tests/workbench/test_i18n.py) and run
+# its tenancy tests on a real PostgreSQL too (tests/workbench/test_postgres.py; no service is started).
+if ! command -v msgfmt >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "setup: installing gettext and postgresql from Debian" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gettext >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gettext postgresql >/dev/null
 fi
 
 PY=${PYTHON:-python3}
