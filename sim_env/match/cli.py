@@ -150,37 +150,38 @@ def _csv(shown) -> None:
     w.writerows(rows)
 
 
-def _num(x, scale: float = 1.0, fmt: str = ",.0f") -> str:
-    return "?" if x is None else format(x / scale, fmt)
-
-
 def _table(graph, shown, rejected, explain: bool, total: int, profs) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .score import describe_inputs
+    from .readable import amount, grouped, money
+    from .score import _amount
 
-    con = Console(soft_wrap=True, width=200 if not sys.stdout.isatty() else None)
+    # 100 columns: a facilitator's terminal; the details of each candidate come with --explain
+    con = Console(soft_wrap=False, width=100)
     cur = graph.currency
     flows = sum(len(p.flows) for p in profs.values())
     con.print(f"{graph.id}: {len(profs)} companies, {flows} flows; {total} candidates, {len(rejected)} pairs rejected",
               markup=False, highlight=False)
-    t = Table("#", "from", "to", "how", "delivered/yr", "overlap", "km", f"{cur}/yr", "t CO2/yr",
-              f"benefit {cur}/yr", "known use", "score", "existing")
+
+    def name(company: str) -> str:
+        p = profs.get(company)
+        return (p.name if p is not None and p.name else company)
+
+    t = Table("#", "from", "to", "what", "how", "per year", "benefit/yr", box=None, pad_edge=False)
     for i, c in enumerate(shown, start=1):
-        d = describe_inputs(c)
-        t.add_row(str(i), d["output"] if c.output.port else f"{d['supplier']}:{d['output']}",
-                  d["input"] if c.input is not None and c.input.port else f"{d['receiver']}:{d['input']}",
-                  c.conversion.kind, "?" if c.annual is None else f"{c.annual:,.4g} {d['unit']}",
-                  "-" if c.overlap is None else f"{c.overlap:.0%}", _num(d["distance_km"], fmt=".1f"),
-                  _num(c.money), _num(c.co2, 1000.0, ",.1f"), _num(c.benefit), d["known_use"] or "",
-                  f"{c.score:.2f}", c.existing or "")
+        t.add_row(f"{i}{'*' if c.existing else ''}", name(c.supplier), name(c.receiver), c.output.carrier.label(),
+                  c.conversion.kind, amount(c.annual, _amount(c.output)), money(c.benefit, cur))
     con.print(t)
+    if any(c.existing for c in shown):
+        con.print("* an exchange the park already has", markup=False, highlight=False)
     if not explain:
         return
     con.print("\nWhy each candidate (the ranking's inputs):", markup=False)
     for i, c in enumerate(shown, start=1):
-        con.print(f"{i}. {c.reason()}", markup=False, highlight=False)
-    con.print(f"\nRejected pairs ({len(rejected)}):", markup=False)
-    for r in rejected:
-        con.print(f"- {r.output.label()} -> {r.input.label()}: {r.reason}", markup=False, highlight=False)
+        con.print(f"{i}. {c.reason()}; money {money(c.money, cur)}/yr, CO2 {amount(c.co2, 'kg')}/yr, "
+                  f"score {c.score:.2f}" + (f", existing exchange {c.existing}" if c.existing else ""),
+                  markup=False, highlight=False)
+    con.print(f"\nRejected pairs ({len(rejected)}), by reason:", markup=False)
+    for kind, n, example in grouped(rejected):
+        con.print(f"- {n} × {kind}: e.g. {example}", markup=False, highlight=False)
