@@ -46,6 +46,8 @@ def match_command(
                                  "(alone vs marginal) and split it by Shapley"),
     report: Path = typer.Option(None, "--report", help="with --simulate: write the per-company HTML report here"),
     hours: float = typer.Option(8760.0, "--hours", min=1.0, help="with --simulate: hours simulated (scaled to a year)"),
+    receivers: int = typer.Option(0, "--receivers", min=0, help="rank every other company as the receiver of each "
+                                  "output and show the best K of each (all are ranked)"),
 ) -> None:
     """Rank candidate exchanges of PARK: every output against every input of the other companies."""
     if write_template is not None:
@@ -87,6 +89,9 @@ def match_command(
         extra += found
     cands, rejected, profs = match_park(graph, opts, extra, seed)
     shown = cands[:top]
+    if receivers:
+        _receivers(profs, cands, receivers, fmt)
+        return
     if simulate or optimum or ray or set_size or report:
         _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours)
         return
@@ -96,6 +101,17 @@ def match_command(
         _csv(shown)
     else:
         _table(graph, shown, rejected, explain, len(cands), profs)
+
+
+def _receivers(profs, cands, k: int, fmt: str) -> None:
+    from .receivers import as_json, lines, rank_outputs
+
+    rankings = rank_outputs(profs, cands)
+    if fmt == "json":
+        typer.echo(json.dumps(as_json(rankings), indent=2))
+    else:
+        for line in lines(rankings, profs, k):
+            typer.echo(line)
 
 
 def _rates(given: list[str]) -> dict[str, float]:

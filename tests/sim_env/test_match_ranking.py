@@ -103,3 +103,28 @@ def test_the_benchmark_refuses_a_bad_table_with_one_line(tmp_path, capsys):
     bad.write_text("park,giver\nA,B\n", encoding="utf-8")
     assert _bench().main([str(bad)]) == 2
     assert "bad.csv:1: header: missing column(s)" in capsys.readouterr().err
+
+
+def test_every_output_of_a_park_ranks_every_other_company(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    bakery = tmp_path / "bakery.csv"
+    bakery.write_text("company_id,company_name,nace,direction,flow_id,resource,material,ewc,temperature_c,quantity\n"
+                      "bakery,Bakery,10.71,output,bread,material,bread,02 06 01,,50 t/yr\n"
+                      "bakery,Bakery,10.71,output,oven_heat,heat,,,60,40 kW\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["match", "aisym/parks/kalundborg.yaml", "--profiles", str(bakery),
+                                   "--receivers", "3", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    outputs = json.loads(res.output)
+    companies = {o["supplier"] for o in outputs} | {r["company"] for o in outputs for r in o["ranked"]}
+    assert len(companies) == 18  # 17 companies of the park and the bakery
+    for o in outputs:  # main: 0.9 companies proposed per output, the rest unranked
+        assert sorted(r["company"] for r in o["ranked"]) == sorted(companies - {o["supplier"]}), o["output"]
+        assert all(r["band"] in ranking.BANDS for r in o["ranked"])
+    bread = next(o for o in outputs if o["supplier"] == "bakery" and o["output"] == "bread")
+    assert bread["ranked"][0]["company"] == "kalundborg_bioenergi"  # main: bread to the gas-grid operator
+    assert bread["ranked"][0]["band"] == "documented use" and bread["ranked"][0]["reasons"]
