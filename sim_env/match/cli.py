@@ -48,6 +48,9 @@ def match_command(
     hours: float = typer.Option(8760.0, "--hours", min=1.0, help="with --simulate: hours simulated (scaled to a year)"),
     receivers: int = typer.Option(0, "--receivers", min=0, help="rank every other company as the receiver of each "
                                   "output and show the best K of each (all are ranked)"),
+    outcomes: list[Path] = typer.Option(None, "--outcomes", help="with --receivers: the park's recorded outcomes "
+                                        "(the exchanges table's columns; status accepted, implemented or "
+                                        "'rejected: why'), refitted with the documented exchanges (repeatable)"),
 ) -> None:
     """Rank candidate exchanges of PARK: every output against every input of the other companies."""
     if write_template is not None:
@@ -90,7 +93,7 @@ def match_command(
     cands, rejected, profs = match_park(graph, opts, extra, seed)
     shown = cands[:top]
     if receivers:
-        _receivers(profs, cands, receivers, fmt)
+        _receivers(profs, cands, receivers, fmt, outcomes or [])
         return
     if simulate or optimum or ray or set_size or report:
         _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours)
@@ -103,10 +106,14 @@ def match_command(
         _table(graph, shown, rejected, explain, len(cands), profs)
 
 
-def _receivers(profs, cands, k: int, fmt: str) -> None:
+def _receivers(profs, cands, k: int, fmt: str, outcomes: list[Path]) -> None:
+    from .corpus import CorpusError
     from .receivers import as_json, lines, rank_outputs
 
-    rankings = rank_outputs(profs, cands)
+    try:
+        rankings = rank_outputs(profs, cands, tuple(outcomes))
+    except (CorpusError, OSError) as e:
+        _fail(str(e))
     if fmt == "json":
         typer.echo(json.dumps(as_json(rankings), indent=2))
     else:

@@ -3,7 +3,8 @@
 ``data/exchanges.csv`` is compiled from published case studies (each row cites its DOI or URL):
 giver and receiver by name and NACE code, the resource (an EWC code such as ``10 01 05`` or a
 carrier such as ``steam``), the park, the year it began, its status and its source. Any table with
-the same columns can be read (``load(path)``): the recall benchmark takes one as its input.
+the same columns can be read (``load(path)``): the recall benchmark takes one as its input, and a
+park's recorded outcomes (status accepted, implemented, or ``rejected: why``) are such a table.
 A row without a source, or with a code that is not a NACE or EWC code, is refused with
 ``file:line: field: why``.
 """
@@ -65,6 +66,11 @@ class Exchange:
     @property
     def family(self) -> str:
         return family(self.resource)
+
+    @property
+    def rejected(self) -> bool:
+        """A park's recorded outcome "rejected (why)": counts against the pair, never as an exchange."""
+        return self.status.lower().startswith("rejected")
 
 
 class CorpusError(ValueError):

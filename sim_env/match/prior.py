@@ -9,7 +9,9 @@ from the section down to the class, each level's counts are pulled toward the le
 
 A giver sector seen at class level is ranked by its own exchanges; an unseen one falls back to
 its group, division and section, and at the top to what the family is given to at all (and that
-to what any family is given to). ``p(g=None, ...)`` is that receiver marginal alone.
+to what any family is given to). ``p(g=None, ...)`` is that receiver marginal alone. A park's
+rejected proposals (``Exchange.rejected``) count in the giver's total and not for the receiver,
+so a park's own outcomes move its rankings.
 """
 
 from __future__ import annotations
@@ -50,15 +52,18 @@ class SectorPrior:
         self.alpha = alpha
         # counts[(family, depth, giver code at depth or None)][receiver code at depth]
         self.counts: dict[tuple, Counter] = defaultdict(Counter)
+        # a park's rejected proposals: they add to the giver's total, not to the receiver's count
+        self.rejected: dict[tuple, Counter] = defaultdict(Counter)
         self.n = 0
         for x in exchanges:
             self.n += 1
+            into = self.rejected if x.rejected else self.counts
             gl, rl = levels(x.giver_nace), levels(x.receiver_nace)
             for fam in (x.family, "*"):
                 for d in range(len(rl)):
-                    self.counts[(fam, d, None)][rl[d]] += 1
+                    into[(fam, d, None)][rl[d]] += 1
                     if d < len(gl):
-                        self.counts[(fam, d, gl[d])][rl[d]] += 1
+                        into[(fam, d, gl[d])][rl[d]] += 1
 
     def _walk(self, fam: str, giver_levels: tuple[str, ...] | None, rl: tuple[str, ...],
               outer: list[float] | None) -> list[float]:
@@ -71,8 +76,10 @@ class SectorPrior:
             g = None
             if giver_levels is not None:
                 g = giver_levels[min(d, len(giver_levels) - 1)]
-            c = self.counts.get((fam, d, g))
+            c, r = self.counts.get((fam, d, g)), self.rejected.get((fam, d, g))
             n, k = (sum(c.values()), c[code]) if c else (0, 0)
+            if r:
+                n += sum(r.values())
             out.append((k + self.alpha * prior) / (n + self.alpha))
         return out
 

@@ -106,6 +106,8 @@ def pairs(exchanges: Sequence[Exchange], prior_for, uses=None) -> tuple[np.ndarr
     parks = companies(exchanges)
     X, y = [], []
     for x in exchanges:
+        if x.rejected:  # an outcome, not an exchange: it is in the prior
+            continue
         prior = prior_for(x.park)
         for name, code in candidates(x, parks[x.park], exchanges):
             X.append(features(x.giver_nace, x.resource, code, prior, uses))

@@ -18,9 +18,10 @@ from .profiles import Flow, Profile
 UNKNOWN_SECTOR = "00"  # not a NACE division: a company that states none is ranked as any sector
 
 
-@lru_cache(maxsize=1)
-def corpus_model() -> tuple[ranking.Model, SectorPrior]:
-    xs = corpus.load()
+@lru_cache(maxsize=4)
+def corpus_model(outcomes: tuple[str, ...] = ()) -> tuple[ranking.Model, SectorPrior]:
+    """The model and prior, refitted with a park's recorded outcomes (tables of corpus.py's columns)."""
+    xs = corpus.load() + [x for path in outcomes for x in corpus.load(path)]
     return ranking.fit(xs), SectorPrior(xs)
 
 
@@ -39,10 +40,12 @@ class OutputRanking:
     ranked: list[ranking.Ranked]
 
 
-def rank_outputs(profiles: dict[str, Profile], candidates=()) -> list[OutputRanking]:
+def rank_outputs(profiles: dict[str, Profile], candidates=(), outcomes: tuple[str, ...] = ()) -> list[OutputRanking]:
     """For each output of each company, every other company ranked as its receiver."""
-    model, prior = corpus_model()
+    model, prior = corpus_model(tuple(str(p) for p in outcomes))
     fits = {(c.supplier, c.output.id, c.receiver) for c in candidates}
+    # the park's own word on a pair outranks any estimate: rejected pairs go last, with the reason
+    recorded = {(x.giver, x.resource, x.receiver): x.status for path in outcomes for x in corpus.load(path)}
     out = []
     for sup in profiles.values():
         others = [(p.id, p.nace or UNKNOWN_SECTOR) for p in profiles.values() if p.id != sup.id]
@@ -55,9 +58,20 @@ def rank_outputs(profiles: dict[str, Profile], candidates=()) -> list[OutputRank
                 if (sup.id, f.id, r.name) in fits:
                     band = r.band if r.band != ranking.BANDS[3] else ranking.BANDS[2]
                     r = replace(r, band=band, reasons=(*r.reasons, "an input of theirs can take it"))
+                said = recorded.get((sup.id, resource_of(f), r.name))
+                if said:
+                    r = replace(r, reasons=(f"the park recorded: {said}", *r.reasons))
                 marked.append(r)
+            marked.sort(key=lambda r: _recorded_order(r))
             out.append(OutputRanking(sup, f, marked))
     return out
+
+
+def _recorded_order(r: ranking.Ranked) -> tuple[int, float]:
+    said = r.reasons[0] if r.reasons and r.reasons[0].startswith("the park recorded: ") else ""
+    status = said.removeprefix("the park recorded: ").lower()
+    rank = 2 if status.startswith("rejected") else 0 if said else 1
+    return rank, -r.score
 
 
 def as_json(rankings: list[OutputRanking]) -> list[dict]:

@@ -128,3 +128,32 @@ def test_every_output_of_a_park_ranks_every_other_company(tmp_path):
     bread = next(o for o in outputs if o["supplier"] == "bakery" and o["output"] == "bread")
     assert bread["ranked"][0]["company"] == "kalundborg_bioenergi"  # main: bread to the gas-grid operator
     assert bread["ranked"][0]["band"] == "documented use" and bread["ranked"][0]["reasons"]
+
+
+def test_a_parks_recorded_outcomes_move_its_ranking(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    bakery = tmp_path / "bakery.csv"
+    bakery.write_text("company_id,company_name,nace,direction,flow_id,resource,material,ewc,quantity\n"
+                      "bakery,Bakery,10.71,output,bread,material,bread,02 06 01,50 t/yr\n", encoding="utf-8")
+    outcomes = Path(__file__).parent / "match_data" / "outcomes_bakery.csv"
+    args = ["match", "aisym/parks/kalundborg.yaml", "--profiles", str(bakery), "--receivers", "3", "--format", "json"]
+
+    def bread(extra):
+        res = CliRunner().invoke(app, args + extra)
+        assert res.exit_code == 0, res.output
+        return next(o for o in json.loads(res.output) if o["output"] == "bread")["ranked"]
+
+    before, after = bread([]), bread(["--outcomes", str(outcomes)])
+    assert before[0]["company"] == "kalundborg_bioenergi" and before[0]["band"] == "documented use"
+    assert after[0]["company"] == "pig_farms" and after[0]["reasons"][0] == "the park recorded: implemented"
+    assert after[-1]["company"] == "kalundborg_bioenergi"
+    assert after[-1]["reasons"][0] == "the park recorded: rejected: too little to truck"
+    assert len(after) == len(before)  # still every company ranked
+    # the prior counts the rejections against the pair
+    xs = corpus.load() + corpus.load(outcomes)
+    assert SectorPrior(xs).p("10.71", "organic", "35.21") < SectorPrior(corpus.load()).p("10.71", "organic", "35.21")
