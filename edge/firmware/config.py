@@ -68,6 +68,10 @@ def check(cfg: dict, name: str = "config") -> dict:
         _need(isinstance(ch, dict) and "tag" in ch and "unit" in ch, name, key, "needs 'tag' and 'unit'")
         _need("." in ch["tag"], name, key + ".tag", "must be <asset>.<tag>, got %r" % ch["tag"])
         _need(ch.get("kind") in _KINDS, name, key + ".kind", "must be one of %s" % ", ".join(_KINDS))
+        if "min" in ch or "max" in ch:  # the tag's range: a value outside it is sent out_of_range
+            lo, hi = ch.get("min"), ch.get("max")
+            _need(isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo < hi, name, key + ".min",
+                  "min and max must be numbers with min < max, got %r and %r" % (lo, hi))
     return cfg
 
 

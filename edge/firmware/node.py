@@ -124,8 +124,15 @@ class Node:
             except Exception as e:  # a driver bug must not stop the other channels
                 status.log("sensor error: %r" % e)
         up = clock.uptime_ms()
+        chans = self.cfg["channels"]
         for ch, value in values:
-            self.buf.append(ch, value, "good" if value is not None else "comm_error", up)
+            # a value outside its tag's [min, max] (from the build) is sent out_of_range, never good:
+            # the cloud would refuse the whole message. Inline, not a helper: code is heap on a 64 KiB board
+            c = chans[ch]
+            q = "comm_error" if value is None else "good"
+            if q == "good" and "min" in c and not c["min"] <= value <= c["max"]:
+                q = "out_of_range"
+            self.buf.append(ch, value, q, up)
         self.scans += 1
         if clock.anchor is not None and self.buf.anchor is None:
             self.buf.set_anchor(clock.anchor)

@@ -12,7 +12,7 @@
 #          base_ts (epoch ms if synced, else uptime ms), lower_ms (unsynced: a lower bound
 #          of the epoch at boot), boot number, tag table index
 #   record <IBfB: ts - base_ts (ms), channel index, value (float32), quality (0 good,
-#          1 stale, 2 comm_error)
+#          1 stale, 2 comm_error, 3 out_of_range)
 # state.json: acknowledged seq, boot counter, last synced epoch ms, clock anchors per boot.
 import json
 import os
@@ -25,8 +25,8 @@ REC_LEN = struct.calcsize(REC)  # 10
 BLOCK = 4096
 PER_SEG = (BLOCK - HDR_LEN) // REC_LEN  # 406 readings per segment
 MAGIC = b"AQ"
-QUALITIES = ("good", "stale", "comm_error")
-_Q = {"good": 0, "stale": 1, "comm_error": 2}
+QUALITIES = ("good", "stale", "comm_error", "out_of_range")
+_Q = {"good": 0, "stale": 1, "comm_error": 2, "out_of_range": 3}
 _NAN = float("nan")
 
 

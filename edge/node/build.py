@@ -270,6 +270,7 @@ def build_config(spec: NodeSpec, park: EdgePark, profiles: dict[str, Profile], v
     for ch in spec.channels:
         c = ch.model_dump(exclude_none=True)
         c["unit"] = park.tags[ch.tag].unit
+        c["min"], c["max"] = park.tags[ch.tag].min, park.tags[ch.tag].max
         if isinstance(ch, Analog):
             (r1, e1), (r2, e2) = ch.cal
             c["cal"] = [r1, e1, r2, e2]
@@ -279,7 +280,8 @@ def build_config(spec: NodeSpec, park: EdgePark, profiles: dict[str, Profile], v
     devices = []
     for dev in spec.rs485.devices:
         compiled, chans = _compile_device(dev, profiles[dev.profile], park, len(channels))
-        channels += [{"tag": t, "unit": u, "kind": "modbus"} for t, u in chans]
+        channels += [{"tag": t, "unit": u, "kind": "modbus", "min": park.tags[t].min, "max": park.tags[t].max}
+                     for t, u in chans]
         devices.append(compiled)
     m = spec.mqtt
     rs = spec.rs485.model_dump(exclude={"devices"})

@@ -90,7 +90,7 @@ CHANNELS = [
 ]
 
 
-def node_config(path: Path, broker, ntp_port: int, buf: Path, **mqtt) -> Path:
+def node_config(path: Path, broker, ntp_port: int, buf: Path, channels: list | None = None, **mqtt) -> Path:
     cfg = {
         "park": "kraakoya",
         "node": "sensor-node",
@@ -109,7 +109,7 @@ def node_config(path: Path, broker, ntp_port: int, buf: Path, **mqtt) -> Path:
         },
         "ntp": {"host": "127.0.0.1", "port": ntp_port, "retries": 3, "timeout_ms": 300, "resync_s": 60},
         "buffer": {"dir": str(buf), "segments": 50, "flush_n": 8, "flush_s": 0},
-        "channels": CHANNELS,
+        "channels": CHANNELS if channels is None else channels,
     }
     path.write_text(json.dumps(cfg))
     return path
@@ -156,6 +156,37 @@ def assert_complete_in_order(readings: list, next_seq: int) -> None:
     by_seq = {}
     for r in readings:  # a QoS 1 resend repeats a reading identically, never with other content
         assert by_seq.setdefault(r.seq, r) == r
+
+
+def test_a_value_outside_its_tags_range_is_sent_out_of_range_never_good(fresh_mosquitto, tmp_path, unique_id):
+    """A sensor reading 120 degC on a 0-95 degC tag: before, the node sent it good and the cloud
+    refused its whole message (every other reading in it with it); now it is marked out_of_range.
+    A broker of its own: the admin probe's persistent session would hand its leftovers to the next test."""
+    from aisym.contract import check_ranges
+
+    park = load_park()
+    lo, hi = park.tags["heat_store.temp_top"].min, park.tags["heat_store.temp_top"].max
+    channels = [{"tag": "heat_store.temp_top", "unit": "degC", "kind": "fake", "value": hi + 25, "step": 0.0,
+                 "min": lo, "max": hi},
+                {"tag": "ras.ph", "unit": "pH", "kind": "fake", "value": 7.0, "step": 0.0,
+                 "min": park.tags["ras.ph"].min, "max": park.tags["ras.ph"].max}]
+    probe = probe_for(fresh_mosquitto, unique_id)
+    with SntpServer() as ntp:
+        cfg = node_config(tmp_path / "config.json", fresh_mosquitto, ntp.port, tmp_path / "buf", channels=channels)
+        node = start_node(cfg, seconds=2, drain_ms=3000)
+        try:
+            probe.wait(lambda: len(readings_of(probe)) >= 10, 15, "readings")
+            node.communicate(timeout=20)
+        finally:
+            node.kill()
+            probe.close()
+    msgs = [decode_telemetry(m.payload) for m in probe.messages if m.topic.endswith("/telemetry")]
+    assert all(list(check_ranges(m, park)) == [] for m in msgs), "the ingestor would refuse a whole message"
+    q = {}
+    for m in msgs:
+        for r in m.readings:
+            q.setdefault(r.tag, set()).add(r.quality)
+    assert q == {"heat_store.temp_top": {"out_of_range"}, "ras.ph": {"good"}}
 
 
 @pytest.mark.services
