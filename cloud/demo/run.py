@@ -446,12 +446,13 @@ class Demo:
     def down(self) -> None:
         """Stop the services (after the results were read from InfluxDB), a restarted broker included."""
         from aisym.services._proc import pid_alive, stop_pid
+        from aisym.services.stack import PROCESSES
 
         try:
             if self.stack is not None:
                 self.stack.down()
         finally:
-            for key in ("mosquitto_pid", "influx_pid"):
+            for key in PROCESSES:  # the InfluxDB gate too
                 pid = getattr(self, "st", {}).get(key)
                 if pid and pid_alive(pid):
                     stop_pid(pid)
