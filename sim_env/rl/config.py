@@ -166,3 +166,16 @@ def set_park(cfg: TrainConfig, park: str | Path) -> None:
     resolve(path)  # a bad park file is an error naming its line now, not deep inside training
     cfg.env_kwargs = {**cfg.env_kwargs, "park": str(path)}
     cfg.raw["env_kwargs"] = dict(cfg.env_kwargs)
+
+
+KERNELS = {"fold": "fold", "generic": None}  # --kernel → env_kwargs.specialise of aisym/Park-v1
+
+
+def set_kernel(cfg: TrainConfig, kernel: str) -> None:
+    """Step the compiled twin with the ``fold`` (generated per park) or the ``generic`` kernel."""
+    if kernel not in KERNELS:
+        raise ConfigError(f"--kernel {kernel!r}: use one of {', '.join(KERNELS)}")
+    if cfg.env_id != "aisym/Park-v1":
+        raise ConfigError(f"--kernel applies to --env aisym/Park-v1 (the compiled twin), not {cfg.env_id!r}")
+    cfg.env_kwargs = {**cfg.env_kwargs, "specialise": KERNELS[kernel]}
+    cfg.raw["env_kwargs"] = dict(cfg.env_kwargs)

@@ -173,3 +173,8 @@ def test_train_into_a_finished_run_is_refused_without_force(tmp_path):
     r = _invoke("train", "--timesteps", "1000", "--out", str(run))
     _one_line_exit_2(r, "finished run of 5,000 steps", "--force")
     assert (run / "model.zip").exists()
+
+
+def test_train_kernel_option_is_checked():
+    _one_line_exit_2(_invoke("train", "--kernel", "fast", "--out", "unused"), "--kernel 'fast': use one of fold, generic")
+    _one_line_exit_2(_invoke("train", "--kernel", "generic", "--out", "unused"), "--kernel applies to --env aisym/Park-v1")
