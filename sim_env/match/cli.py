@@ -198,6 +198,11 @@ def _table(graph, shown, rejected, explain: bool, total: int, profs) -> None:
     con.print(t)
     if any(c.existing for c in shown):
         con.print("* an exchange the park already has", markup=False, highlight=False)
+    flagged = [r for r in rejected if r.reason.startswith("implausible: ")]
+    if flagged:  # never ranked silently: said whether or not --explain is asked
+        con.print(f"\nFlagged, not ranked ({len(flagged)}):", markup=False)
+        for r in flagged:
+            con.print(f"- {name(r.output.company)} -> {name(r.input.company)}: {r.reason}", markup=False, highlight=False)
     if not explain:
         return
     con.print("\nWhy each candidate (the ranking's inputs):", markup=False)

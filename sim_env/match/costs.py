@@ -26,6 +26,21 @@ PIPE_C2_EUR_M2 = 1378.0
 # water or gas line less.
 PIPE_FACTOR = {"heat": 1.0, "cooling": 1.0, "steam": 1.5, "water": 0.6, "gas": 0.6}
 # [E] capital recovery at 4 %/yr over 30 years (0.0578) plus 1 %/yr operation and maintenance.
+# The most one canonical unit of each resource is worth anywhere, EUR (kWh, Nm3, kg, m3). A
+# candidate whose money per unit delivered is beyond it carries a typo in a price or a quantity
+# (45 EUR/kWh for 45 EUR/MWh): it is flagged, not ranked.
+VALUE_CEILING_EUR: dict[Resource, float] = {
+    Resource.electricity: 4.0,  # [S] the harmonised maximum clearing price of EU day-ahead markets, 4,000 EUR/MWh (SDAC)
+    Resource.heat: 0.5, Resource.steam: 0.5, Resource.cooling: 0.5,  # [E] 5x the dearest district heat
+    Resource.natural_gas: 5.0, Resource.biogas: 5.0, Resource.biomethane: 5.0,  # [E] per Nm3, 10x the 2022 peak
+    Resource.hydrogen: 30.0,  # [E] per kg, 3x delivered green hydrogen
+    Resource.oxygen: 2.0, Resource.co2: 2.0,  # [E] per kg, 5x merchant liquid gases
+    Resource.water: 20.0,  # [E] per m3, 5x desalinated water delivered
+    Resource.sludge: 1.0, Resource.biomass: 2.0,  # [E] per kg dry matter
+    Resource.material: 50.0,  # [E] per kg, above copper scrap
+    Resource.volatile_solids: 1.0,
+}
+
 ANNUITY = 0.04 / (1 - 1.04 ** -30) + 0.01
 # [E] flow speeds used to size a pipe: water 1.5 m/s, steam 25 m/s, gas at about 1 bar 10 m/s.
 SPEED_M_S = {"heat": 1.5, "cooling": 1.5, "water": 1.5, "steam": 25.0, "gas": 10.0}

@@ -51,6 +51,7 @@ def _sig(v: float) -> str:
 
 # Rejection reasons name both flows; these say what kind of reason it is.
 _KINDS = (
+    (r"^implausible: ", "implausible money: a price or a quantity typo?"),
     (r"needs a converter asset", "another resource: it would take a converter between them"),
     (r"water cannot serve", "water of a lower grade than the use: it would take treatment"),
     (r"colder than", "too cold for the use, and no heat pump fits or is allowed"),

@@ -205,6 +205,19 @@ def _money(c: Candidate, opts: Options) -> None:
     c.benefit = money + opts.carbon_price * co2
 
 
+def implausible(c: Candidate, opts: Options) -> str:
+    """Why a candidate's money cannot be right ("" when it can): more per unit than the flow is worth."""
+    if c.money is None or not c.annual:
+        return ""
+    per_unit = abs(c.money) / c.annual / opts.rate  # EUR per canonical unit delivered
+    ceiling = costs.VALUE_CEILING_EUR[c.output.carrier.resource]
+    if per_unit <= ceiling:
+        return ""
+    unit = _amount(c.output)
+    return (f"implausible: {c.money:,.0f} a year is {per_unit:,.3g} EUR per {unit} delivered, above the most "
+            f"{c.output.carrier.resource.value} is worth ({ceiling:g} EUR/{unit}): a price or a quantity typo?")
+
+
 def rank_key(c: Candidate) -> tuple:
     if c.benefit is not None and c.benefit > 0:
         return (0, -c.benefit, -c.score)
@@ -236,6 +249,9 @@ def match(profiles: dict[str, Profile], opts: Options = Options(), existing: dic
                     _new_input(out, sup, rec, opts, uses, cands)
     for c in cands:
         estimate(c, opts, sites)
+    flagged = [c for c in cands if implausible(c, opts)]
+    rejected += [Rejected(c.output, c.input, implausible(c, opts)) for c in flagged]
+    cands = [c for c in cands if c not in flagged]
     if opts.existing == "exclude":
         cands = [c for c in cands if c.existing is None]
     return sorted(_simplest(cands), key=rank_key), rejected
