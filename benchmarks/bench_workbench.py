@@ -58,6 +58,9 @@ def populate(folder: Path, users: int, companies: int) -> list[tuple[str, str]]:
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # setup speed only
     migrate_if_needed()
+    from cloud.workbench.tenancy import system_access
+
+    system_access().__enter__()  # this process only sets up: PostgreSQL's row policies let it write
     park = import_park(PARK)
     big = Park.objects.create(slug="big", name="Big park", country="DK", currency="EUR")
     words = ["bread", "spent grain", "fly ash", "gypsum", "warm water", "steam", "whey", "sawdust"]

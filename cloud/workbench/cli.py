@@ -118,8 +118,11 @@ def init(
     except (ParkError, ParkExists) as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
-    listings = sum(c.listings.count() for c in p.companies.all())
-    typer.echo(f"workbench: park '{p.slug}' ({p.name}): {p.companies.count()} companies, {listings} listings; "
+    from cloud.workbench.tenancy import system_access
+
+    with system_access():  # counted as the server (PostgreSQL's row policies know no viewer here)
+        companies, listings = p.companies.count(), sum(c.listings.count() for c in p.companies.all())
+    typer.echo(f"workbench: park '{p.slug}' ({p.name}): {companies} companies, {listings} listings; "
                f"facilitator '{name}', password in {out} (mode 0600)")
 
 
@@ -132,6 +135,13 @@ def export(
     """Write a park of the workbench as a v2 park file, costs included, for aisym twin, match and demo."""
     _django(data_dir)
     migrate_if_needed()
+    from cloud.workbench.tenancy import system_access
+
+    with system_access():  # the command line runs the server's side: costs included
+        _export(park, out)
+
+
+def _export(park: str, out: Path | None) -> None:
     from cloud.workbench.parks.export import export_park
     from cloud.workbench.parks.models import Park
 

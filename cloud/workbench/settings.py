@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cloud.workbench.tenancy.RowSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -108,9 +109,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-else:
-    # every request runs in one transaction (a per-request SET LOCAL lives in it)
-    DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# elsewhere (PostgreSQL) tenancy.RowSecurityMiddleware runs each request in one transaction, with
+# the viewer SET LOCAL for the row-level security policies
 
 # argon2 first: new passwords are hashed with it; the others only read old hashes
 PASSWORD_HASHERS = [

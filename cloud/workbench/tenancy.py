@@ -55,13 +55,16 @@ def viewer_of(user) -> Viewer:
         return ANONYMOUS
     from cloud.workbench.accounts.models import Facilitator, Membership
 
-    rows = list(Membership.objects.filter(user=user).values_list("company_id", "company__park_id"))
+    # who the user is decides the row policies' settings, so it is read before them, as the server
+    with system_access():
+        rows = list(Membership.objects.filter(user=user).values_list("company_id", "company__park_id"))
+        facilitates = frozenset(Facilitator.objects.filter(user=user).values_list("park_id", flat=True))
     return Viewer(
         user_id=user.pk,
         is_admin=user.is_superuser,
         member_of=frozenset(c for c, _ in rows),
         member_parks=frozenset(p for _, p in rows),
-        facilitates=frozenset(Facilitator.objects.filter(user=user).values_list("park_id", flat=True)),
+        facilitates=facilitates,
     )
 
 
@@ -124,3 +127,89 @@ def visible(v: Viewer, obj: Company | Listing, company: Company | None = None) -
     if t is None:
         return {}
     return {name: getattr(obj, name) for name, need in type(obj).TIERS.items() if need <= t}
+
+
+# --- PostgreSQL row-level security: the database enforces the same rules for rows ---------------
+# Each request runs in one transaction whose SET LOCALs tell the policies (migration
+# companies/0003_row_level_security) who is asking. Rows only: the private tier is columns
+# (cost, price) of rows the park may read, so the application layer above keeps guarding those.
+
+
+def _is_postgres(connection) -> bool:
+    return connection.vendor == "postgresql"
+
+
+def db_context(v: Viewer) -> dict[str, str]:
+    """The settings the policies read for viewer ``v``."""
+    from cloud.workbench.parks.models import Park
+
+    editable = set(v.member_of)
+    return {
+        "app.viewer": str(v.user_id or ""),
+        "app.admin": "on" if v.is_admin else "off",
+        "app.editable": ",".join(map(str, sorted(editable))),
+        "app.parks_run": ",".join(map(str, sorted(v.facilitates if not v.is_admin else
+                                                  Park.objects.values_list("pk", flat=True)))),
+        "app.system": "off",
+    }
+
+
+def set_db_context(values: dict[str, str]) -> None:
+    from django.db import connection
+
+    if not _is_postgres(connection):
+        return
+    with connection.cursor() as cur:
+        for name, value in values.items():
+            cur.execute("SELECT set_config(%s, %s, true)", [name, value])  # true: until the transaction ends
+
+
+class RowSecurityMiddleware:
+    """On PostgreSQL: the request in one transaction, with the viewer told to the row policies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import connection, transaction
+
+        if not _is_postgres(connection):
+            return self.get_response(request)
+        with transaction.atomic():
+            values = db_context(viewer(request))
+            with connection.cursor() as cur:  # put back afterwards: matters only inside an outer transaction (tests)
+                cur.execute("SELECT " + ", ".join(["coalesce(current_setting(%s, true), '')"] * len(values)), list(values))
+                before = dict(zip(values, cur.fetchone(), strict=True))
+            set_db_context(values)
+            try:
+                return self.get_response(request)
+            finally:
+                if not connection.needs_rollback:
+                    set_db_context(before)
+
+
+class system_access:  # lower case: used as a context manager, like transaction.atomic
+    """Server code acting for no viewer (the CLI's import and export, a company joining): the
+    policies let it through. Within a transaction it lasts until the block ends."""
+
+    def __enter__(self):
+        from django.db import connection
+
+        self.active = _is_postgres(connection)
+        if self.active:
+            with connection.cursor() as cur:
+                cur.execute("SELECT coalesce(current_setting('app.system', true), ''), set_config('app.system', 'on', %s)",
+                            [connection.in_atomic_block])
+                self.before = cur.fetchone()[0] or "off"
+        return self
+
+    def __exit__(self, *exc):
+        from django.db import DatabaseError, connection
+
+        if self.active:
+            try:
+                with connection.cursor() as cur:
+                    cur.execute("SELECT set_config('app.system', %s, %s)", [self.before, connection.in_atomic_block])
+            except DatabaseError:  # an aborted transaction: its local settings go with it
+                pass
+        return False

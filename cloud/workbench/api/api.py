@@ -30,6 +30,8 @@ class TokenAuth(HttpBearer):
             return None
         ApiToken.objects.filter(pk=row.pk).update(last_used=timezone.now())
         request.user = row.user  # the tenancy layer reads the request's user, as for a page
+        request._workbench_viewer = tenancy.viewer_of(row.user)
+        tenancy.set_db_context(tenancy.db_context(request._workbench_viewer))  # and so do PostgreSQL's row policies
         return row.user
 
 

@@ -52,7 +52,7 @@ def join(request):
         if park is None:
             form.add_error("join_code", _("No park has this join code: check it with your facilitator."))
         else:
-            with transaction.atomic():
+            with transaction.atomic(), tenancy.system_access():  # a new company has no member yet to write it
                 user = get_user_model().objects.create_user(d["username"], email=d["email"], password=d["password"])
                 company = Company.objects.create(park=park, slug=_unique_slug(park, d["company_name"]),
                                                  name=d["company_name"], country=park.country, onboarding_step="sector")

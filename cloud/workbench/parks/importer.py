@@ -18,6 +18,7 @@ from aisym.park.graph.carriers import FLOW_UNITS, Carrier
 from cloud.workbench.accounts.audit import acting_as
 from cloud.workbench.companies.models import Company, Listing
 from cloud.workbench.parks.models import Park
+from cloud.workbench.tenancy import system_access
 
 _NUMBER_UNIT = re.compile(r"^\s*([-+]?\d[\d_,]*(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
@@ -66,7 +67,7 @@ def import_park(path: str | Path, actor: str = "cli") -> Park:
     info = doc.park
     carriers = {c.id: Carrier(**c.model_dump(exclude={"id"})) for c in doc.carriers}
     rest = doc.model_dump(mode="json", exclude_unset=True, by_alias=True, exclude={"companies"})
-    with transaction.atomic(), acting_as(None, actor):
+    with transaction.atomic(), acting_as(None, actor), system_access():
         if Park.objects.filter(slug=info.id).exists():
             raise ParkExists(f"{path}: park.id: a park '{info.id}' is in the workbench already")
         park = Park.objects.create(
