@@ -220,7 +220,8 @@ def compare(
 @twin_app.command("series")
 def series(
     out: Path = typer.Argument(..., help="CSV file to write."),
-    park: Path = typer.Option(None, help="Park file (default: the shipped park)."),
+    park: Path = typer.Option(None, help="Park file (default: the shipped park); a v2 park writes its own series, "
+                                         "one column per series id, as 'twin run PARK --exo' replays them."),
     exo_seed: int = typer.Option(0, help="Seed of the generated year."),
     dt_h: float = typer.Option(1.0, help="Step length (hours)."),
 ) -> None:
