@@ -30,9 +30,11 @@ RULES = {
     "companies:private": "private", "api:company_private": "private",
     "companies:edit": "edit", "companies:listing_edit": "edit", "companies:sector_choices": "edit",
     "companies:resource_choices": "edit", "companies:onboarding": "edit",
-    "parks:audit": "run_park", "parks:import": "run_park", "parks:export": "run_park", "parks:map": "signed_in",
+    "parks:audit": "run_park", "parks:flows": "park_tier", "parks:import": "run_park", "parks:export": "run_park",
+    "parks:map": "signed_in",
 }
 MEMBERS, EDITORS, RUNNERS = {"member_a"}, {"member_a", "facilitator_a", "admin"}, {"facilitator_a", "admin"}
+PARK_ROLES = {"member_a", "member_a2", "facilitator_a", "admin"}
 
 
 def _walk(patterns, ns=None, outer=frozenset()):
@@ -71,7 +73,8 @@ def expected(rule: str, role: str, name: str, kwargs: dict) -> set[int]:
         return {404}
     if anon:
         return denied_anon
-    allowed = {"signed_in": True, "private": role in MEMBERS, "edit": role in EDITORS, "run_park": role in RUNNERS}[rule]
+    allowed = {"signed_in": True, "park_tier": role in PARK_ROLES, "private": role in MEMBERS, "edit": role in EDITORS,
+               "run_park": role in RUNNERS}[rule]
     if not allowed:
         return {404}
     if name == "companies:onboarding" and kwargs["step"] == "costs" and role not in MEMBERS:

@@ -106,3 +106,16 @@ def park_export(request, park: str):
     response = HttpResponse(export_park(p, private_of), content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{p.slug}.yaml"'
     return response
+
+
+@login_required
+def park_flows_view(request, park: str):
+    """The park's exchanges as a Sankey: the park tier (its companies, facilitators, admins)."""
+    from .flows import park_flows, sankey_svg
+
+    v = tenancy.viewer(request)
+    p = _park_or_404(park)
+    if not (p.pk in v.member_parks or tenancy.can_run_park(v, p.pk)):
+        raise Http404("no such page")
+    names, flows = park_flows(p)
+    return render(request, "parks/flows.html", {"park": p, "svg": sankey_svg(names, flows), "flows": flows})
