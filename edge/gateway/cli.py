@@ -229,6 +229,8 @@ def scan(
                         if "exception code" in msg and not msg.endswith(("code 10", "code 11")):
                             line = f"present, refuses the probe read ({msg.split(': ', 1)[-1]})"
                         elif "cannot connect" in msg:
+                            if h is None:  # the adapter itself cannot be opened: the user's to fix
+                                raise SerialUnavailable(f"{where}: {msg}: no unit tried") from None
                             typer.echo(f"{where}: {msg}: units {units} not tried")
                             tried -= 1
                             break
@@ -240,8 +242,18 @@ def scan(
                 link.close()
         return found, tried
 
-    found, tried = asyncio.run(go())
+    try:
+        found, tried = asyncio.run(go())
+    except SerialUnavailable as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"{found} of {tried} unit ids answered")
+    if targets != [None] and not tried:
+        raise typer.Exit(1)  # no host of the range could be reached at all
+
+
+class SerialUnavailable(Exception):
+    """The RS485 adapter named by --serial cannot be opened (missing, busy or not permitted)."""
 
 
 def _quiet_pymodbus() -> None:

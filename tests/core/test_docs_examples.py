@@ -39,13 +39,7 @@ BUDGET_S = 180  # one example's wall-clock limit (a cold Numba cache under load)
 # Examples in docs owned by other parts that do not run as written yet: (doc, command) -> why.
 # The block runs up to such a line, which is not run (it is long or cannot pass) and the block
 # xfails; test_known_examples_are_still_there fails once the doc marks or changes the line.
-_HARDWARE = "hardware: mark it '# needs: an RS485 adapter' (a scan of a missing port exits 0 here)"
 KNOWN: dict[tuple[str, str], str] = {
-    ("docs/cloud.md", "aisym ingest --mqtt-host broker --ca-file ca.crt --group ingest --state-dir /var/lib/aisym/ingest"):
-        "a deployment's broker, secrets and folders: mark it '# needs: ...'",
-    ("docs/gateway.md", "aisym gateway scan --serial /dev/ttyUSB0 --baudrate 9600 --units 1-20"): _HARDWARE,
-    ("docs/services.md", "aisym services check --subscribe gateway 'aisym/kraakoya/+/telemetry'"):
-        "exits 1 ('delivers nothing'); and 'aisym services status | down' is not a command",
     ("docs/workbench.md", "aisym workbench serve"): "serves until Ctrl-C: mark it '# needs: ...' (or a way to stop)",
     ("docs/matchmaking.md", "aisym match aisym/parks/kalundborg.yaml --top 10"):
         "states '17 companies, 92 candidates'; the command prints '17 companies, 64 flows; 136 candidates'",

@@ -165,3 +165,21 @@ def test_scan_of_an_rs485_line_prints_one_line_per_unit_and_nothing_from_pymodbu
     assert [u for u in units if "answers" in u] == [f"{gateway_end} unit 3: answers, register 0 = 0",
                                                     f"{gateway_end} unit 7: answers, register 0 = 0"]
     assert sum(u.endswith(": no answer") for u in units) == 22
+
+
+def test_a_scan_of_an_adapter_that_cannot_be_opened_is_one_line_and_exit_2(tmp_path):
+    """Before: 'cannot connect' on stdout, '0 of 0 unit ids answered' and exit 0, as if the line were silent."""
+    res = runner.invoke(app, ["gateway", "scan", "--serial", str(tmp_path / "ttyUSB9"), "--units", "1-3"])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("\n") == 1 and "ttyUSB9" in res.stderr and "answered" not in res.stdout
+
+
+def test_a_scan_of_hosts_none_of_which_can_be_reached_exits_1():
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = runner.invoke(app, ["gateway", "scan", "--host", "127.0.0.1", "--port", str(port), "--units", "1"])
+    assert res.exit_code == 1, res.output
+    assert "0 of 0 unit ids answered" in res.stdout
