@@ -123,7 +123,9 @@ def ingest(
 @dashboards_app.command("build")
 def dashboards_build(
     park: Path = typer.Option(None, "--park", help="Park YAML (default: the shipped Kråkøya park)."),
-    out: Path = typer.Option(DEFAULT_OUT, help="Folder for the dashboard JSON and provisioning YAML."),
+    out: Path = typer.Option(
+        None, help="Folder for the dashboard JSON and provisioning YAML (default: cloud/dashboards/generated in a "
+        "source checkout, ./grafana on an installed package)."),
     database: str = typer.Option("aisym", help="InfluxDB database the datasource points at."),
     influx_url: str = typer.Option("http://127.0.0.1:8086", help="InfluxDB URL for the datasource provisioning."),
 ) -> None:
@@ -132,9 +134,15 @@ def dashboards_build(
 
     from .dashboards import write_all
 
-    written = write_all(graph_or_exit(park), out, database=database, influx_url=influx_url)
+    written = write_all(graph_or_exit(park), out or _default_out(), database=database, influx_url=influx_url)
     for p in written:
         typer.echo(f"wrote {p}")
+
+
+def _default_out() -> Path:
+    """The source tree's generated folder, never an installed package's (site-packages is no place to write)."""
+    installed = {"site-packages", "dist-packages"} & set(DEFAULT_OUT.parts)
+    return Path("grafana") if installed else DEFAULT_OUT
 
 
 @dashboards_app.command("push")
@@ -198,7 +206,8 @@ def demo(
     strategy: str = typer.Option(None, help="rule, mpc, NAME=POLICY_FOLDER (default: the park's shipped policy, else rule)."),
     start: int = typer.Option(0, help="First hour of the year."),
     exo_seed: int = typer.Option(0, help="Seed of the weather and price year."),
-    fault: list[str] = typer.Option([], help="STEP:broker[:STEPS], STEP:gateway[:STEPS] or STEP:device=ID:MODE[:STEPS]."),
+    fault: list[str] = typer.Option(
+        [], help="STEP:broker[:STEPS], STEP:gateway[:STEPS], STEP:ingest or STEP:device=ID:MODE[:STEPS]."),
 ) -> None:
     """Run the park in the loop (twin as devices, gateway, MQTT, InfluxDB, controller) and write its report."""
     from .demo.run import DemoConfig, Fault, run_demo

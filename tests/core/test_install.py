@@ -119,3 +119,8 @@ def test_cloud_install_runs_the_ingestor_and_builds_dashboards(cloud_bin, tmp_pa
     r = _run([str(cloud_bin / "aisym"), "dashboards", "build", "--out", str(tmp_path / "grafana")], cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "grafana" / "overview.json").exists()
+    # without --out an installed package writes ./grafana, never into site-packages
+    (tmp_path / "here").mkdir()
+    r = _run([str(cloud_bin / "aisym"), "dashboards", "build"], cwd=tmp_path / "here")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "here" / "grafana" / "overview.json").exists() and "site-packages" not in r.stdout
