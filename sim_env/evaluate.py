@@ -195,7 +195,9 @@ def evaluate(
     # Intensive columns are averaged, not summed.
     for name in ("price_eur_per_mwh", "co2_g_per_kwh", "heat_pump_cop"):
         totals[name] = float(hourly[:, OUT_INDEX[name]].mean())
-    end = {"gas_end_nm3": twin.S[0, S_GAS], "heat_end_kwh": twin.S[0, S_HEAT], "tank_end_m3": twin.S[0, S_TANK]}
+    s0 = env_info.state0
+    end = {"gas_end_nm3": twin.S[0, S_GAS], "heat_end_kwh": twin.S[0, S_HEAT], "tank_end_m3": twin.S[0, S_TANK],
+           "gas_start_nm3": s0[S_GAS], "heat_start_kwh": s0[S_HEAT], "tank_start_m3": s0[S_TANK]}
     end["exchanges"] = {e.id: totals[EXCHANGE_FLOWS[e.id]] for e in twin.park.exchanges if e.id in EXCHANGE_FLOWS}
     return Result(getattr(strategy, "name", type(strategy).__name__), totals, headline(totals), hourly,
                   time.perf_counter() - t0, {**end})  # fmt: skip

@@ -27,7 +27,17 @@ import numpy as np
 
 from .. import params as q
 from ..kernels import step_serial_numba
-from ..params import CH4_KG_PER_NM3, CP_WATER_KWH_PER_M3K, GWP_CH4, LHV_CH4_KWH_PER_NM3, OUT_INDEX, REUSE_DT_K
+from ..params import (
+    CH4_KG_PER_NM3,
+    CP_WATER_KWH_PER_M3K,
+    GWP_CH4,
+    LHV_CH4_KWH_PER_NM3,
+    OUT_INDEX,
+    REUSE_DT_K,
+    S_GAS,
+    S_HEAT,
+    S_TANK,
+)
 
 BLOCKS = (
     "p_chp",  # kW el
@@ -158,6 +168,7 @@ class Plan:
     seconds: float
     n_vars: int
     n_rows: int
+    end_values: np.ndarray | None = None  # EUR per Nm3 gas, kWh heat, m3 water left at the end (see build_and_solve)
 
 
 def build_and_solve(
@@ -171,8 +182,13 @@ def build_and_solve(
     mip_rel_gap: float = 1e-4,
     threads: int = 1,
     progress=None,
+    end_values: bool = False,
 ) -> Plan:
     """Build the horizon's (MI)LP from parameters ``p`` and ``prof`` and solve it with HiGHS.
+
+    With ``end_values`` the plan carries the shadow prices of the ``terminal`` levels (gas, heat,
+    tank; on/off fixed at the MILP's solution, the LP re-solved for its duals): what one more unit
+    left at the end is worth to the optimum, at which the leaderboard values every run's stores.
 
     ``progress`` (a callable taking one line) hears HiGHS's own progress while it solves (see
     :meth:`sim_env.graph.lp.Optimum.solve`).
@@ -228,7 +244,35 @@ def build_and_solve(
 
     lo, hi = _bounds(p, prof, b, terminal)
     cost, const = _objective(p, prof, b, c_fresh, c_reuse, water_dem, h2_per_kw)
-    return _solve(b, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads, progress)
+    plan, h = _solve(b, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads, progress)
+    if end_values and terminal is not None:
+        plan.end_values = _end_duals(h, b, integer, progress)
+    return plan
+
+
+def _end_duals(h: highspy.Highs, b: _Builder, integer: bool, progress=None) -> np.ndarray:
+    """Reduced costs of the last gas, heat and tank levels (≥ 0 where the terminal bound binds)."""
+    if integer:  # duals of the LP with the MILP's on/off fixed
+        x = np.asarray(h.getSolution().col_value)
+        lp = h.getLp()
+        lo, hi = np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy()
+        for name in ("on_chp", "on_ely"):
+            idx = b.var(name)
+            lo[idx] = hi[idx] = np.round(x[idx])
+        lp.col_lower_, lp.col_upper_, lp.integrality_ = lo, hi, []
+        h = _new_highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(lp)
+        if progress is None:
+            h.run()
+        else:  # as the MILP ran: a plain run() after a watched one in the same process left HiGHS unable to solve
+            from sim_env.graph.lp import _run_watched
+
+            _run_watched(h, lambda line: progress(f"stores' end prices: {line}"))
+    dual = np.asarray(h.getSolution().col_dual)
+    if len(dual) != b.n:
+        return np.zeros(3)
+    return np.array([max(0.0, float(dual[b.var(name)[-1]])) for name in ("gas", "heat", "tank")])
 
 
 def _bounds(p, prof: Profile, b: _Builder, terminal: np.ndarray | None):
@@ -313,7 +357,8 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
-def _solve(b: _Builder, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads, progress=None) -> Plan:
+def _solve(b: _Builder, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap, threads, progress=None
+           ) -> tuple[Plan, highspy.Highs]:
     start, index, value = b.csc()
     h = _new_highs()
     h.setOptionValue("output_flag", False)
@@ -352,7 +397,22 @@ def _solve(b: _Builder, lo, hi, cost, const, integer, time_limit_s, mip_rel_gap,
     info = h.getInfo()
     gap = float(info.mip_gap) if integer else 0.0
     x = {name: sol[b.var(name)] for name in BLOCKS}
-    return Plan(x, float(info.objective_function_value) + const, status, gap, float(h.getRunTime()), b.n, b.m)
+    return Plan(x, float(info.objective_function_value) + const, status, gap, float(h.getRunTime()), b.n, b.m), h
+
+
+def start_levels(state: np.ndarray) -> np.ndarray:
+    """Gas, heat and tank levels of a twin state, the order of ``terminal`` and ``Plan.end_values``."""
+    return np.array([state[S_GAS], state[S_HEAT], state[S_TANK]], dtype=np.float64)
+
+
+def stored_value(result, values: np.ndarray | None) -> float:
+    """What a run of :func:`sim_env.evaluate.evaluate` gained in its stores, at ``values`` (EUR)."""
+    if values is None:
+        return 0.0
+    e = result.extra
+    end = np.array([e["gas_end_nm3"], e["heat_end_kwh"], e["tank_end_m3"]])
+    start = np.array([e["gas_start_nm3"], e["heat_start_kwh"], e["tank_start_m3"]])
+    return float(np.dot(values, end - start))
 
 
 def plan_actions(p: np.ndarray, plan: Plan) -> np.ndarray:

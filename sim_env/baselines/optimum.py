@@ -20,12 +20,17 @@ class OptimumStrategy:
     :param mip_rel_gap: relative MIP gap at which HiGHS stops
     :param progress: called with one line about twice a second while HiGHS solves; the harness
         sets it when it shows a progress bar
+    :param end_values: end the gas holder, heat store and water tank no emptier than they started
+        (as the compiled twin's optimum does) and price those end levels (``self.end_values``, EUR
+        per Nm3, kWh, m3): the leaderboard values every run's stores at these prices
     """
 
     name = "optimum"
 
-    def __init__(self, integer: bool = True, time_limit_s: float = 300.0, mip_rel_gap: float = 1e-4, progress=None):
-        self.progress = progress
+    def __init__(self, integer: bool = True, time_limit_s: float = 300.0, mip_rel_gap: float = 1e-4, progress=None,
+                 end_values: bool = False):
+        self.progress, self.price_ends = progress, end_values
+        self.end_values: np.ndarray | None = None
         self.integer = integer
         self.time_limit_s = time_limit_s
         self.mip_rel_gap = mip_rel_gap
@@ -37,8 +42,10 @@ class OptimumStrategy:
         prof = lp.profile(p, env_info.exo, env_info.series, env_info.start, env_info.steps, env_info.state0)
         self.plan = lp.build_and_solve(
             p, prof, env_info.state0, integer=self.integer, time_limit_s=self.time_limit_s, mip_rel_gap=self.mip_rel_gap,
-            progress=self.progress,
+            progress=self.progress, end_values=self.price_ends,
+            terminal=lp.start_levels(env_info.state0) if self.price_ends else None,
         )
+        self.end_values = self.plan.end_values
         self._actions = lp.plan_actions(p, self.plan)
 
     def act(self, obs: np.ndarray, info: StepInfo) -> np.ndarray:

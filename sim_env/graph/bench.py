@@ -177,7 +177,8 @@ def bench_any_park(park: Path, strategies: list[str], scenarios: list[str] | Non
     files = write_outputs(runs, out, currency=currency, unmet="unmet demand (sum of carriers' units)", compared=compared)
     table = Table(title=f"Leaderboard of {Path(park).name} ({len(seeds)} held-out years, {hours:g} h each)")
     for col in ("scenario", "strategy", f"cost {currency}", f"stored {currency}", "CO2 t", "unmet", "gap %"):
-        table.add_column(col, justify="left" if col in ("scenario", "strategy") else "right")
+        name = col in ("scenario", "strategy")  # names stay whole on a narrow console; figures wrap
+        table.add_column(col, justify="left" if name else "right", no_wrap=name)
     stored: dict[tuple[str, str], list[float]] = {}
     for r in runs:
         if not r.note:

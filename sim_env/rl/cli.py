@@ -175,13 +175,18 @@ def bench_cmd(
                          note=lambda what: bar.update(task, description=what))
     files = write_outputs(runs, out)
     table = Table(title=f"Leaderboard ({seeds} held-out years, {hours:g} h each)")
-    for col in ("scenario", "strategy", "cost EUR", "CO2 t", "unmet", "gap %"):
-        table.add_column(col, justify="right" if col not in ("scenario", "strategy") else "left")
+    for col in ("scenario", "strategy", "cost EUR", "stored EUR", "CO2 t", "unmet", "gap %"):
+        name = col in ("scenario", "strategy")  # names stay whole on a narrow console; figures wrap
+        table.add_column(col, justify="left" if name else "right", no_wrap=name)
+    stored: dict[tuple[str, str], list[float]] = {}
+    for run in runs:
+        stored.setdefault((run.scenario, run.strategy), []).append(run.stored_value)
     for r in sorted(summarize(runs), key=rank):
         table.add_row(
             r["scenario"],
             r["strategy"],
             f"{r['cost']:,.0f} ± {r['cost_std']:,.0f}",
+            f"{sum(stored[r['scenario'], r['strategy']]) / max(r['years'], 1):+,.0f}",
             f"{r['co2_t']:.1f} ± {r['co2_t_std']:.1f}",
             f"{r['unmet_demand']:.1f}",
             f"{r['gap_pct']:.2f} ± {r['gap_pct_std']:.2f}",

@@ -30,8 +30,9 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 BENCH_SCENARIOS = ("base", "cold_winter", "volatile_prices", "digester_outage")
 COLUMNS = ("cost", "co2_t", "unmet_demand", "gap_pct")
 MONEY = ("cost", "objective", "stored_value")  # written as <name>_<currency> (cost_eur, cost_dkk)
-COMPARED_V0 = ("gap: cost + carbon against the perfect-foresight optimum of the same scenario and year "
-               "(stores end where each strategy leaves them)")
+COMPARED_V0 = ("gap: cost + carbon − stored content gained (gas holder, heat store, water tank: end minus start, "
+               "valued at the optimum's shadow prices of ending them no emptier than they started), against the "
+               "perfect-foresight optimum of the same scenario and year; EUR")
 
 
 @dataclass
@@ -127,17 +128,17 @@ def run_bench(
     :param note: called with the optimum's solver progress meanwhile (no step)
     """
     from sim_env.baselines import make_strategy
+    from sim_env.baselines.lp import stored_value
     from sim_env.evaluate import evaluate
 
     factories = {spec: resolve_strategy(spec) for spec in strategies if spec != "optimum"}
-    # the hand-written twin's optimum leaves its stores free at the end, as every other strategy does
     parks = [resolve_scenario(s) for s in scenarios]
     runs: list[Run] = []
     for scen_name, park in parks:
         for seed in seeds:
             if progress:
                 progress(f"{scen_name} year {seed}: optimum")
-            optimum = make_strategy("optimum")
+            optimum = make_strategy("optimum", end_values=True)  # its stores end no emptier: the others' are valued
             if note is not None:
                 optimum.progress = lambda line, s=scen_name, y=seed: note(f"{s} year {y}: optimum, {line}")
             best = evaluate(optimum, park, hours=hours, exo_seed=seed)
@@ -147,8 +148,11 @@ def run_bench(
                     progress(f"{scen_name} year {seed}: {spec}")
                 strategy = factory()
                 results.append((getattr(strategy, "name", spec), evaluate(strategy, park, hours=hours, exo_seed=seed)))
+            values = optimum.end_values
+            floor = best.kpis["objective_eur"] - stored_value(best, values)
             for name, res in results:
                 k = res.kpis
+                kept = stored_value(res, values)
                 runs.append(
                     Run(
                         scen_name,
@@ -158,8 +162,9 @@ def run_bench(
                         k["co2_t"],
                         k["unmet_heat_mwh"] + k["o2_purchased_t"],
                         k["objective_eur"],
-                        res.gap_to(best),
+                        100.0 * (k["objective_eur"] - kept - floor) / abs(floor),
                         res.seconds,
+                        kept,
                     )
                 )
     return runs
