@@ -171,7 +171,16 @@ def services_up(
         f"mosquitto  {plain}mqtts://127.0.0.1:{st['mqtt_tls_port']}  (pid {st['mosquitto_pid']}, CA {st['ca_file']})",
         markup=False,
     )
-    console.print(f"influxdb   {st['influx_url']}/{st['influx_db']}  (pid {st['influx_pid']}, auth on)", markup=False)
+    iso = st.get("influx_isolation", "?")
+    console.print(f"influxdb   {st['influx_url']}/{st['influx_db']}  (pid {st['influx_pid']}, auth on, behind the gate "
+                  f"pid {st.get('influx_gate_pid')}; influxd {'in a private network' if iso == 'netns' else iso})",
+                  markup=False)
+    if iso != "netns":
+        err.print("warning: influxd is not isolated: its backup port and API are reachable by local processes "
+                  "(see docs/services.md)", markup=False)
+    if st.get("repaired"):
+        err.print(f"warning: a half-dead stack was stopped and started again: {', '.join(map(str, st['repaired']))}",
+                  markup=False)
     console.print(f"accounts   {', '.join(st['users'])}  (passwords in {folder / 'state.json'})", markup=False)
     console.print(f"influx     {', '.join(st['influx_users'])}", markup=False)
 
@@ -231,9 +240,11 @@ def services_status(folder: Path = typer.Option(Path(".aisym/services"))) -> Non
     if not st:
         console.print("not started")
         raise typer.Exit(1)
-    for name in ("mosquitto", "influx"):
-        pid = st[f"{name}_pid"]
-        console.print(f"{name:<10} pid {pid} {'running' if pid_alive(pid) else 'stopped'}")
+    from .services.stack import PROCESSES
+
+    for key, name in PROCESSES.items():
+        pid = st.get(key)
+        console.print(f"{name:<14} pid {pid} {'running' if pid and pid_alive(pid) else 'stopped'}")
     console.print(json.dumps({k: v for k, v in st.items() if k not in ("users", "influx_users")}, indent=2))
 
 

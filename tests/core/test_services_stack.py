@@ -130,3 +130,23 @@ def test_a_folder_that_was_0755_is_made_private():
     finally:
         stack.down()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_cli_names_every_process_and_the_isolation(tmp_path):
+    """`services up` and `status` name the gate and whether influxd is isolated (was: only mosquitto and influxd)."""
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    runner, folder = CliRunner(), str(tmp_path / "svc")
+    try:
+        up = runner.invoke(app, ["services", "up", "--folder", folder])
+        assert up.exit_code == 0, up.output
+        assert "behind the gate pid" in up.stdout and "private network" in up.stdout
+        st = runner.invoke(app, ["services", "status", "--folder", folder])
+        assert st.exit_code == 0
+        assert all(f"{name}" in st.stdout for name in ("influxdb gate", "influxd", "mosquitto"))
+        assert st.stdout.count(" running") == 3
+    finally:
+        down = runner.invoke(app, ["services", "down", "--folder", folder])
+    assert down.exit_code == 0 and "influxdb gate" in down.stdout
