@@ -111,7 +111,7 @@ def _receivers(profs, cands, k: int, fmt: str, outcomes: list[Path]) -> None:
     from .receivers import as_json, lines, rank_outputs
 
     try:
-        rankings = rank_outputs(profs, cands, tuple(outcomes))
+        rankings = rank_outputs(profs, cands, tuple(outcomes), top=None if fmt == "json" else k)
     except (CorpusError, OSError) as e:
         _fail(str(e))
     if fmt == "json":

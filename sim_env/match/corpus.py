@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from aisym.park.graph.carriers import Resource
@@ -42,6 +43,7 @@ _ORGANIC_EWC = ("02", "03 01", "03 03 01", "03 03 02", "03 03 05", "03 03 07", "
                 "20 01 38", "20 02 01", "20 03 01", "20 03 02")
 
 
+@lru_cache(maxsize=4096)
 def family(resource: str) -> str:
     """The family of a carrier name or an EWC code (``"steam"`` → heat_steam, ``"02 07 01"`` → organic)."""
     r = str(resource).strip()

@@ -130,10 +130,23 @@ def ewc_fit(use: KnownUse, code: str | None) -> float:
     return best
 
 
+_NACE_FIT: dict[tuple[int, str], tuple[list[str], float]] = {}
+
+
 def nace_fit(listed: list[str], code: str | None) -> float:
-    """How well a sector fits an entry's list of sectors (main use first)."""
+    """How well a sector fits an entry's list of sectors (main use first); kept per list and code."""
     if not code:
         return 0.0
+    key = (id(listed), code)
+    hit = _NACE_FIT.get(key)
+    if hit is not None and hit[0] is listed:
+        return hit[1]
+    v = _nace_fit(listed, code)
+    _NACE_FIT[key] = (listed, v)  # the list is kept: its id is not reused while cached
+    return v
+
+
+def _nace_fit(listed: list[str], code: str) -> float:
     c = nace(code)
     best = 0.0
     for i, p in enumerate(listed):
@@ -163,14 +176,30 @@ class Support:
         return f"known use '{self.use.id}': {self.use.use} ({self.use.sources[0]})"
 
 
+_RELEVANT: dict[tuple, tuple] = {}
+
+
+def _relevant(uses, resource: Resource, code: str | None) -> tuple[tuple[KnownUse, float], ...]:
+    """The entries about an output, with how well its code fits each (a region's outputs share few
+    codes, so this is kept per list of entries, resource and code)."""
+    key = (id(uses), resource, code)
+    hit = _RELEVANT.get(key)
+    if hit is not None and hit[0] is uses:
+        return hit[1]
+    out = []
+    for u in uses:
+        fit = ewc_fit(u, code) if u.ewc else float(u.resource == resource)
+        if fit > 0.0:
+            out.append((u, fit))
+    _RELEVANT[key] = (uses, tuple(out))  # the list itself is kept: its id is not reused while cached
+    return tuple(out)
+
+
 def support(supply: Carrier, donor_nace: str | None, receiver_nace: str | None,
             uses: tuple[KnownUse, ...] | None = None) -> Support | None:
     """The entry that best supports giving ``supply`` from a ``donor_nace`` to a ``receiver_nace``."""
     best: Support | None = None
-    for u in uses if uses is not None else load():
-        fit = ewc_fit(u, supply.ewc) if u.ewc else float(u.resource == supply.resource)
-        if fit == 0.0:
-            continue
+    for u, fit in _relevant(uses if uses is not None else load(), supply.resource, supply.ewc):
         w = fit * nace_fit(u.receiver_nace, receiver_nace) * donor_fit(u, donor_nace)
         if w > 0 and (best is None or w > best.weight):
             best = Support(u, w)

@@ -50,6 +50,9 @@ class SectorPrior:
 
     def __init__(self, exchanges: Iterable[Exchange], alpha: float = 1.0):
         self.alpha = alpha
+        self.memo: dict = {}  # ranking.features of pairs already asked for
+        self._p: dict = {}
+        self._totals: dict = {}
         # counts[(family, depth, giver code at depth or None)][receiver code at depth]
         self.counts: dict[tuple, Counter] = defaultdict(Counter)
         # a park's rejected proposals: they add to the giver's total, not to the receiver's count
@@ -76,15 +79,29 @@ class SectorPrior:
             g = None
             if giver_levels is not None:
                 g = giver_levels[min(d, len(giver_levels) - 1)]
-            c, r = self.counts.get((fam, d, g)), self.rejected.get((fam, d, g))
-            n, k = (sum(c.values()), c[code]) if c else (0, 0)
-            if r:
-                n += sum(r.values())
+            c = self.counts.get((fam, d, g))
+            n, k = (self._total(fam, d, g), c[code]) if c else (self._total(fam, d, g), 0)
             out.append((k + self.alpha * prior) / (n + self.alpha))
         return out
 
+    def _total(self, fam: str, d: int, g: str | None) -> int:
+        """Exchanges (and rejections) of a giver at a depth: the denominator, counted once."""
+        key = (fam, d, g)
+        n = self._totals.get(key)
+        if n is None:
+            c, r = self.counts.get(key), self.rejected.get(key)
+            n = self._totals[key] = (sum(c.values()) if c else 0) + (sum(r.values()) if r else 0)
+        return n
+
     def p(self, giver_nace: str | None, family: str | None, receiver_nace: str) -> float:
         """P(receiver sector | giver sector, family), smoothed across levels; family None: any family."""
+        key = (giver_nace, family, receiver_nace)
+        hit = self._p.get(key)
+        if hit is None:
+            hit = self._p[key] = self._p_uncached(giver_nace, family, receiver_nace)
+        return hit
+
+    def _p_uncached(self, giver_nace: str | None, family: str | None, receiver_nace: str) -> float:
         rl = levels(receiver_nace)
         gl = levels(giver_nace) if giver_nace else None
         chain = self._walk("*", None, rl, None)  # what any family is given to

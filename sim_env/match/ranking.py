@@ -21,6 +21,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,6 +41,7 @@ WORDS = {
 BANDS = ("documented use", "sectors like these did this", "plausible by physics", "weak")
 
 
+@lru_cache(maxsize=4096)
 def carrier(resource: str) -> Carrier:
     """The carrier of a corpus resource: a carrier name, else a material with its EWC code."""
     if resource in Resource.__members__:
@@ -49,15 +51,20 @@ def carrier(resource: str) -> Carrier:
 
 def features(giver_nace: str | None, resource: str, receiver_nace: str, prior: SectorPrior,
              uses: tuple | None = None) -> np.ndarray:
-    """The parts of one pair, on log scales where they are probabilities."""
+    """The parts of one pair, on log scales where they are probabilities (memoised per prior)."""
+    key = (giver_nace, resource, receiver_nace, uses)
+    hit = prior.memo.get(key)
+    if hit is not None:
+        return hit
     s = knowledge.support(carrier(resource), giver_nace, receiver_nace, uses)
     fam = family(resource)
-    return np.array([
+    prior.memo[key] = x = np.array([
         s.weight if s else 0.0,
         math.log(prior.p(giver_nace, fam, receiver_nace)),
         math.log(prior.p(giver_nace, None, receiver_nace)),
         math.log(prior.p(None, fam, receiver_nace)),
     ])
+    return x
 
 
 def companies(exchanges: Iterable[Exchange]) -> dict[str, dict[str, str]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import numpy as np
+
 from . import corpus, ranking
 from .prior import SectorPrior
 from .profiles import Flow, Profile
@@ -37,47 +39,75 @@ def resource_of(flow: Flow) -> str:
 class OutputRanking:
     supplier: Profile
     output: Flow
-    ranked: list[ranking.Ranked]
+    ranked: list[ranking.Ranked]  # best first: all of them, or the best ``top``
+    n_ranked: int  # every other company has a rank; this many
 
 
-def rank_outputs(profiles: dict[str, Profile], candidates=(), outcomes: tuple[str, ...] = ()) -> list[OutputRanking]:
-    """For each output of each company, every other company ranked as its receiver."""
+def rank_outputs(profiles: dict[str, Profile], candidates=(), outcomes: tuple[str, ...] = (),
+                 top: int | None = None) -> list[OutputRanking]:
+    """For each output of each company, every other company ranked as its receiver.
+
+    Scores depend on the sectors and the resource only, so they are computed once per giver
+    sector and resource over the distinct sectors of the region, then gathered per company: a
+    region of thousands of companies costs a few thousand model rows, not all pairs. ``top``
+    keeps the best of each output (every company still has its rank: ``n_ranked``).
+    """
     model, prior = corpus_model(tuple(str(p) for p in outcomes))
     fits = {(c.supplier, c.output.id, c.receiver) for c in candidates}
-    # the park's own word on a pair outranks any estimate: rejected pairs go last, with the reason
+    # the park's own word on a pair outranks any estimate: accepted first, rejected last, with the reason
     recorded = {(x.giver, x.resource, x.receiver): x.status for path in outcomes for x in corpus.load(path)}
+    recorded_by: dict[tuple[str, str], dict[str, str]] = {}
+    for (giver, res, receiver), status in recorded.items():
+        recorded_by.setdefault((giver, res), {})[receiver] = status
+    ids = list(profiles)
+    index = {cid: i for i, cid in enumerate(ids)}
+    naces = [profiles[i].nace or UNKNOWN_SECTOR for i in ids]
+    sectors, where = np.unique(np.array(naces, dtype=object).astype(str), return_inverse=True)
+    by_key: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     out = []
-    for sup in profiles.values():
-        others = [(p.id, p.nace or UNKNOWN_SECTOR) for p in profiles.values() if p.id != sup.id]
+    for k, sup in enumerate(profiles.values()):
+        if len(ids) < 2:
+            break
         for f in sup.flows:
-            if f.direction != "output" or not others:
+            if f.direction != "output":
                 continue
-            ranked = ranking.rank(sup.nace or None, resource_of(f), others, model, prior)
-            marked = []
-            for r in ranked:
-                if (sup.id, f.id, r.name) in fits:
+            res = resource_of(f)
+            key = (sup.nace or None, res)
+            if key not in by_key:
+                X = np.array([ranking.features(key[0], res, c, prior) for c in sectors])
+                by_key[key] = (X, model.score(X))
+            X, s_sector = by_key[key]
+            s = s_sector[where]
+            order_by = s.copy()
+            order_by[k] = -np.inf
+            said = {index[r]: st for r, st in recorded_by.get((sup.id, res), {}).items() if r in index}
+            for i, status in said.items():  # scores are in (0, 1): +-2 puts the park's word first or last
+                order_by[i] += -2.0 if status.lower().startswith("rejected") else 2.0
+            n = len(ids) - 1
+            pick = np.arange(len(ids)) if top is None or top >= n else np.argpartition(-order_by, top)[:top]
+            pick = [int(i) for i in pick[np.argsort(-order_by[pick], kind="stable")] if i != k]
+            ranked = []
+            for i in pick:
+                x = X[where[i]]
+                r = ranking.Ranked(ids[i], naces[i], float(s[i]), ranking.band(x, prior, key[0], res, naces[i]),
+                                   tuple(model.reasons(x)))
+                if (sup.id, f.id, ids[i]) in fits:
                     band = r.band if r.band != ranking.BANDS[3] else ranking.BANDS[2]
                     r = replace(r, band=band, reasons=(*r.reasons, "an input of theirs can take it"))
-                said = recorded.get((sup.id, resource_of(f), r.name))
-                if said:
-                    r = replace(r, reasons=(f"the park recorded: {said}", *r.reasons))
-                marked.append(r)
-            marked.sort(key=lambda r: _recorded_order(r))
-            out.append(OutputRanking(sup, f, marked))
+                if i in said:
+                    r = replace(r, reasons=(f"the park recorded: {said[i]}", *r.reasons))
+                ranked.append(r)
+            out.append(OutputRanking(sup, f, ranked, n))
     return out
 
 
-def _recorded_order(r: ranking.Ranked) -> tuple[int, float]:
-    said = r.reasons[0] if r.reasons and r.reasons[0].startswith("the park recorded: ") else ""
-    status = said.removeprefix("the park recorded: ").lower()
-    rank = 2 if status.startswith("rejected") else 0 if said else 1
-    return rank, -r.score
-
-
 def as_json(rankings: list[OutputRanking]) -> list[dict]:
+    def one(i: int, r: ranking.Ranked) -> dict:
+        return {"rank": i + 1, "company": r.name, "nace": r.nace, "score": round(r.score, 4), "band": r.band,
+                "reasons": list(r.reasons)}
+
     return [{"supplier": o.supplier.id, "output": o.output.port or o.output.id, "resource": resource_of(o.output),
-             "ranked": [{"rank": i + 1, "company": r.name, "nace": r.nace, "score": round(r.score, 4), "band": r.band,
-                         "reasons": list(r.reasons)} for i, r in enumerate(o.ranked)]} for o in rankings]
+             "companies_ranked": o.n_ranked, "ranked": [one(i, r) for i, r in enumerate(o.ranked)]} for o in rankings]
 
 
 def lines(rankings: list[OutputRanking], profiles: dict[str, Profile], top: int) -> list[str]:
@@ -89,7 +119,7 @@ def lines(rankings: list[OutputRanking], profiles: dict[str, Profile], top: int)
     out = []
     for o in rankings:
         out.append(f"{name(o.supplier.id)}: {o.output.carrier.label()} ({o.output.port or o.output.id}), "
-                   f"{len(o.ranked)} companies ranked")
+                   f"{o.n_ranked} companies ranked")
         for i, r in enumerate(o.ranked[:top], start=1):
             why = "; ".join(r.reasons) or "no part stands out"
             out.append(f"  {i}. {name(r.name)} ({r.nace if r.nace != UNKNOWN_SECTOR else 'no NACE'}): "

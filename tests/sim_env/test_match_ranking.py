@@ -157,3 +157,18 @@ def test_a_parks_recorded_outcomes_move_its_ranking(tmp_path):
     # the prior counts the rejections against the pair
     xs = corpus.load() + corpus.load(outcomes)
     assert SectorPrior(xs).p("10.71", "organic", "35.21") < SectorPrior(corpus.load()).p("10.71", "organic", "35.21")
+
+
+def test_a_regions_top_k_is_the_head_of_its_full_ranking():
+    spec = importlib.util.spec_from_file_location("bench_match_region", ROOT / "benchmarks" / "bench_match_region.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from sim_env.match.receivers import rank_outputs
+
+    profiles = bench.region(150, seed=1)
+    full, head = rank_outputs(profiles), rank_outputs(profiles, top=5)
+    assert len(full) == len(head) == 300
+    for f, h in zip(full, head, strict=True):
+        assert f.n_ranked == h.n_ranked == 149 == len(f.ranked)  # every other company ranked
+        assert [r.score for r in h.ranked] == [r.score for r in f.ranked[:5]]
+        assert f.supplier.id not in {r.name for r in f.ranked}
