@@ -17,6 +17,7 @@ import argparse
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -137,12 +138,29 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--companies", type=int, default=10_000)
     ap.add_argument("--think", type=float, default=1.0, help="mean pause between a user's clicks, s (0: saturation)")
+    ap.add_argument("--postgres", action="store_true", help="on a PostgreSQL started here (Debian's, as in the tests)")
     args = ap.parse_args()
+    pg = None
+    if args.postgres:
+        sys.path.insert(0, str(ROOT))
+        from tests.workbench.postgres import Postgres
+
+        pg = Postgres(Path(tempfile.mkdtemp(prefix="bench-workbench-pg-"))).start()  # removed by pg.stop() below
+        os.environ["DATABASE_URL"] = pg.url
+    try:
+        run(args)
+    finally:
+        if pg is not None:
+            pg.stop()
+            shutil.rmtree(pg.folder, ignore_errors=True)
+
+
+def run(args) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-workbench-"))
     t = time.perf_counter()
     sessions = populate(folder, args.users, args.companies)
     print(f"populated {args.companies:,} companies, {4 * args.companies:,} listings, {args.users} users "
-          f"in {time.perf_counter() - t:.0f} s ({os.environ.get('DATABASE_URL', 'SQLite')})")
+          f"in {time.perf_counter() - t:.0f} s ({'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'})")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(port), "--dir", str(folder),
@@ -186,6 +204,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
