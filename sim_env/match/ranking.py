@@ -104,7 +104,15 @@ class Model:
         """The parts that carried a candidate most, in words (largest contribution first)."""
         contrib = (x - self.mean) / self.scale * self.coef
         order = np.argsort(-contrib)
-        return [WORDS[FEATURES[i]] for i in order[:top] if contrib[i] > 0]
+        out = []
+        for i in order[:top]:
+            if contrib[i] <= 0:
+                continue
+            if FEATURES[i] == "known_use" and x[i] < 0.85:  # a neighbouring code or sector, not the use itself
+                out.append("a documented use fits a related code or sector" if x[i] > 0 else "no documented use")
+                continue
+            out.append(WORDS[FEATURES[i]])
+        return out
 
 
 def pairs(exchanges: Sequence[Exchange], prior_for, uses=None) -> tuple[np.ndarray, np.ndarray]:
