@@ -52,7 +52,7 @@ def evaluate(xs: list[corpus.Exchange]) -> list[dict]:
         model = ranking.fit(train)
         prior = SectorPrior(train)
         cooc = Counter((x.giver_nace[:2], x.receiver_nace[:2]) for x in train)
-        for x in (x for x in xs if x.park == held and not x.rejected):
+        for x in (x for x in xs if x.park == held and not x.rejected and x.receiver != x.giver):
             cands = ranking.candidates(x, parks[held], xs)
             names = [n for n, _ in cands]
             true = names.index(x.receiver)

@@ -79,14 +79,32 @@ class CorpusError(ValueError):
     """An unusable row; the message is ``file:line: field: why``."""
 
 
+# Names other tables give carriers, and the carrier each means.
+SYNONYMS = {
+    "power": "electricity", "electric power": "electricity", "el": "electricity",
+    "waste heat": "heat", "hot water": "heat", "district heat": "heat", "heat (hot water)": "heat",
+    "process steam": "steam", "cold": "cooling", "chilled water": "cooling",
+    "waste water": "water", "wastewater": "water", "treated wastewater": "water", "treated waste water": "water",
+    "cooling water": "water", "process water": "water", "condensate": "water", "sea water": "water",
+    "fuel gas": "natural_gas", "refinery gas": "natural_gas", "natural gas": "natural_gas", "off-gas": "natural_gas",
+    "flare gas": "natural_gas", "blast furnace gas": "natural_gas", "coke oven gas": "natural_gas",
+    "carbon dioxide": "co2", "h2": "hydrogen", "o2": "oxygen", "landfill gas": "biogas", "digester gas": "biogas",
+    "biomethane": "biomethane", "rng": "biomethane", "sludge": "sludge", "biomass": "biomass",
+}
+
+
 def _resource(v: str, where: str) -> str:
     v = v.strip()
-    if v in _CARRIER_FAMILY:
-        return v
+    low = re.sub(r"[\s_]+", " ", v.lower()).strip()
+    if low.replace(" ", "_") in _CARRIER_FAMILY:
+        return low.replace(" ", "_")
+    if low in SYNONYMS:
+        return SYNONYMS[low]
     digits = re.sub(r"[^0-9]", "", v)
     if len(digits) != 6:
         carriers = ", ".join(r.value for r in Resource if r.value in _CARRIER_FAMILY)
-        raise CorpusError(f"{where}: resource: {v!r} is neither an EWC code ('10 01 05') nor a carrier ({carriers})")
+        raise CorpusError(f"{where}: resource: {v!r} is neither an EWC code ('10 01 05') nor a carrier ({carriers}, "
+                          f"or a name such as {', '.join(repr(k) for k in list(SYNONYMS)[:6])})")
     return norm_ewc(v)
 
 
@@ -108,12 +126,14 @@ def load(path: str | Path = EXCHANGES) -> list[Exchange]:
                 raise CorpusError(f"{where}: source: names a DOI (doi:10....) or a URL (https://...), got {row['source']!r}")
             codes = {}
             for c in ("giver_nace", "receiver_nace"):
-                codes[c] = norm_nace(row[c])
+                codes[c] = norm_nace(re.sub(r"^[A-Ua-u]\s*(?=\d)", "", row[c].strip()))  # "D35.11" is 35.11
                 if not _NACE.match(codes[c]):
                     raise CorpusError(f"{where}: {c}: a NACE code looks like '23.62' or '23' (got {row[c]!r})")
             year = (row.get("year") or "").strip()
-            if year and not year.isdigit():
+            found = re.search(r"\b(1[89]\d\d|20\d\d)", year)  # "1993", "1990s", "ca. 2004"
+            if year and not found:
                 raise CorpusError(f"{where}: year: a year like 1993 (got {year!r})")
+            year = found.group(1) if found else ""
             out.append(Exchange(row["park"].strip(), int(year) if year else None, row["giver"].strip(),
                                 codes["giver_nace"], _resource(row["resource"], where), row["receiver"].strip(),
                                 codes["receiver_nace"], (row.get("status") or "").strip(), row["source"].strip()))

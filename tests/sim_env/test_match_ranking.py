@@ -172,3 +172,15 @@ def test_a_regions_top_k_is_the_head_of_its_full_ranking():
         assert f.n_ranked == h.n_ranked == 149 == len(f.ranked)  # every other company ranked
         assert [r.score for r in h.ranked] == [r.score for r in f.ranked[:5]]
         assert f.supplier.id not in {r.name for r in f.ranked}
+
+
+def test_another_tables_words_for_carriers_sections_and_years_are_read(tmp_path):
+    table = tmp_path / "other.csv"
+    table.write_text(
+        "park,year,giver,giver_nace,resource,receiver,receiver_nace,status,source\n"
+        "P,1990s,Refinery,C19.20,Fuel gas,Plaster,23.62,operating,https://example.org/a\n"
+        "P,ca. 2004,Town,E37.00,Waste water,Power,D3511,operating,https://example.org/a\n"
+        "P,,Power,35.11,100105*,Plaster,23.62,ended,https://example.org/a\n", encoding="utf-8")
+    xs = corpus.load(table)
+    assert [(x.year, x.giver_nace, x.resource, x.receiver_nace) for x in xs] == [
+        (1990, "19.20", "natural_gas", "23.62"), (2004, "37.00", "water", "35.11"), (None, "35.11", "10 01 05*", "23.62")]
