@@ -62,6 +62,7 @@ def match_command(
         _fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if existing not in EXISTING:
         _fail(f"--existing: {existing!r} is not one of {', '.join(EXISTING)}")
+    _check_receivers(receivers, outcomes, simulate or optimum or ray or set_size or report)
     from aisym.cli import graph_or_exit
     from aisym.park import ParkError
 
@@ -104,6 +105,13 @@ def match_command(
         _csv(shown)
     else:
         _table(graph, shown, rejected, explain, len(cands), profs)
+
+
+def _check_receivers(receivers: int, outcomes, simulating) -> None:
+    if outcomes and not receivers:
+        _fail("--outcomes goes with --receivers K")
+    if receivers and simulating:
+        _fail("--receivers ranks companies for each output; --simulate (and its options) simulate candidates: one at a time")
 
 
 def _receivers(profs, cands, k: int, fmt: str, outcomes: list[Path]) -> None:

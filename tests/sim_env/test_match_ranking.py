@@ -184,3 +184,18 @@ def test_another_tables_words_for_carriers_sections_and_years_are_read(tmp_path)
     xs = corpus.load(table)
     assert [(x.year, x.giver_nace, x.resource, x.receiver_nace) for x in xs] == [
         (1990, "19.20", "natural_gas", "23.62"), (2004, "37.00", "water", "35.11"), (None, "35.11", "10 01 05*", "23.62")]
+
+
+def test_options_that_do_not_go_together_are_refused_in_one_line():
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    run = CliRunner().invoke
+    r = run(app, ["match", "aisym/parks/kraakoya.yaml", "--outcomes", str(SMALL)])
+    assert r.exit_code == 2 and "--outcomes goes with --receivers" in r.output
+    r = run(app, ["match", "aisym/parks/kraakoya.yaml", "--receivers", "3", "--simulate"])
+    assert r.exit_code == 2 and "one at a time" in r.output
+    bad = Path(__file__).parent / "match_data" / "synthetic_park.yaml"  # not an exchange table
+    r = run(app, ["match", "aisym/parks/kraakoya.yaml", "--receivers", "3", "--outcomes", str(bad)])
+    assert r.exit_code == 2 and "header: missing column(s)" in r.output
