@@ -124,6 +124,14 @@ def _receivers(profs, cands, k: int, fmt: str, outcomes: list[Path]) -> None:
         _fail(str(e))
     if fmt == "json":
         typer.echo(json.dumps(as_json(rankings), indent=2))
+    elif fmt == "csv":  # one row per output and ranked company, the best K of each
+        w = csv.writer(sys.stdout)
+        w.writerow(["supplier", "output", "resource", "companies_ranked", "rank", "company", "nace", "score", "band",
+                    "reasons"])
+        for o in as_json(rankings):
+            for r in o["ranked"][:k]:
+                w.writerow([o["supplier"], o["output"], o["resource"], o["companies_ranked"], r["rank"], r["company"],
+                            r["nace"], r["score"], r["band"], "; ".join(r["reasons"])])
     else:
         for line in lines(rankings, profs, k):
             typer.echo(line)

@@ -199,3 +199,16 @@ def test_options_that_do_not_go_together_are_refused_in_one_line():
     bad = Path(__file__).parent / "match_data" / "synthetic_park.yaml"  # not an exchange table
     r = run(app, ["match", "aisym/parks/kraakoya.yaml", "--receivers", "3", "--outcomes", str(bad)])
     assert r.exit_code == 2 and "header: missing column(s)" in r.output
+
+
+def test_the_receivers_as_csv():
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    r = CliRunner().invoke(app, ["match", "aisym/parks/kalundborg.yaml", "--receivers", "2", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(r.output.splitlines()))
+    outputs = {(x["supplier"], x["output"]) for x in rows}
+    assert len(rows) == 2 * len(outputs) and {x["rank"] for x in rows} == {"1", "2"}
+    assert all(x["companies_ranked"] == "16" and x["band"] in ranking.BANDS for x in rows)
