@@ -120,7 +120,7 @@ def _receivers(profs, cands, k: int, fmt: str, outcomes: list[Path]) -> None:
 
     try:
         rankings = rank_outputs(profs, cands, tuple(outcomes), top=None if fmt == "json" else k)
-    except (CorpusError, OSError) as e:
+    except (CorpusError, OSError, ImportError) as e:
         _fail(str(e))
     if fmt == "json":
         typer.echo(json.dumps(as_json(rankings), indent=2))

@@ -132,7 +132,10 @@ def pairs(exchanges: Sequence[Exchange], prior_for, uses=None) -> tuple[np.ndarr
 
 def fit(exchanges: Sequence[Exchange], uses=None, C: float = 1.0) -> Model:
     """Fit the weights on documented exchanges, each park's features from a prior learned without it."""
-    from sklearn.linear_model import LogisticRegression
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as e:  # the match extra brings it
+        raise ImportError("the ranking fits its weights with scikit-learn: pip install 'aisym[match]'") from e
 
     priors = {p: SectorPrior([x for x in exchanges if x.park != p]) for p in {x.park for x in exchanges}}
     X, y = pairs(exchanges, priors.__getitem__, uses)
