@@ -46,7 +46,7 @@ _ORGANIC_EWC = ("02", "03 01", "03 03 01", "03 03 02", "03 03 05", "03 03 07", "
 @lru_cache(maxsize=4096)
 def family(resource: str) -> str:
     """The family of a carrier name or an EWC code (``"steam"`` → heat_steam, ``"02 07 01"`` → organic)."""
-    r = str(resource).strip()
+    r = str(resource).strip().split(":", 1)[0]  # "water:treated" is water
     if r in _CARRIER_FAMILY:
         return _CARRIER_FAMILY[r]
     code = norm_ewc(r).rstrip("*")

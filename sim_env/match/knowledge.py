@@ -24,7 +24,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from aisym.park.graph.carriers import Carrier, Resource
+from aisym.park.graph.carriers import Carrier, Resource, WaterGrade
 from aisym.yamlfile import parse_yaml_model
 
 KNOWN_USES = Path(__file__).resolve().parent / "data" / "known_uses.yaml"
@@ -60,6 +60,7 @@ class KnownUse(BaseModel):
     receiver_nace: Annotated[list[str], Field(min_length=1)]
     replaces: list[str] = Field(default_factory=list)
     processing: str = ""  # what it takes: drying, a heat pump, a let-down, a permit ("" : none stated)
+    grades: list[WaterGrade] = Field(default_factory=list)  # water entries: the grades it is about (empty: any)
     use: str
     sources: Annotated[list[str], Field(min_length=1)]
 
@@ -195,11 +196,17 @@ def _relevant(uses, resource: Resource, code: str | None) -> tuple[tuple[KnownUs
     return tuple(out)
 
 
+def _graded(found, grade: WaterGrade | None):
+    """Water entries about another grade drop out (a condensate is not a waste water)."""
+    return [(u, f) for u, f in found if grade is None or not u.grades or grade in u.grades]
+
+
 def support(supply: Carrier, donor_nace: str | None, receiver_nace: str | None,
             uses: tuple[KnownUse, ...] | None = None) -> Support | None:
     """The entry that best supports giving ``supply`` from a ``donor_nace`` to a ``receiver_nace``."""
     best: Support | None = None
-    for u, fit in _relevant(uses if uses is not None else load(), supply.resource, supply.ewc):
+    found = _relevant(uses if uses is not None else load(), supply.resource, supply.ewc)
+    for u, fit in _graded(found, supply.grade) if supply.grade is not None else found:
         w = fit * nace_fit(u.receiver_nace, receiver_nace) * donor_fit(u, donor_nace)
         if w > 0 and (best is None or w > best.weight):
             best = Support(u, w)

@@ -44,6 +44,8 @@ BANDS = ("documented use", "sectors like these did this", "plausible by physics"
 @lru_cache(maxsize=4096)
 def carrier(resource: str) -> Carrier:
     """The carrier of a corpus resource: a carrier name, else a material with its EWC code."""
+    if resource.startswith("water:"):  # a grade named, as the park's flows do
+        return Carrier(resource=Resource.water, grade=resource.split(":", 1)[1])
     if resource in Resource.__members__:
         return Carrier(resource=Resource(resource))
     return Carrier(resource=Resource.material, ewc=resource)

@@ -28,10 +28,12 @@ def corpus_model(outcomes: tuple[str, ...] = ()) -> tuple[ranking.Model, SectorP
 
 
 def resource_of(flow: Flow) -> str:
-    """The corpus's name for an output: its EWC code, else its carrier (a material without a code: its family)."""
+    """The corpus's name for an output: its EWC code, else its carrier (water with its grade: ``water:treated``)."""
     c = flow.carrier
     if c.ewc:
         return c.ewc.rstrip("*")
+    if c.resource.value == "water" and c.grade is not None:
+        return f"water:{c.grade.value}"
     return c.resource.value
 
 

@@ -76,3 +76,14 @@ def test_every_carrier_reaches_a_receiver():
                           ("biogas", "20.16"), ("oxygen", "24.10"), ("cooling", "52.10")]:
         s = support(Carrier(resource=Resource(res)), None, receiver)
         assert s is not None and s.weight >= 0.85 and s.use.processing, res
+
+
+def test_water_entries_are_about_their_grades():
+    from sim_env.match.knowledge import support as sup
+
+    def water(g):
+        return Carrier(resource=Resource.water, grade=g)
+
+    assert sup(water("wastewater"), "19.20", "37.00").use.id == "waste_water_to_treatment"
+    assert sup(water("demineralised"), "19.20", "37.00") is None  # a condensate is not sent to the sewage works
+    assert sup(water("treated"), "37.00", "35.11").weight == 1.0
