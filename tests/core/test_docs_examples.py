@@ -41,8 +41,6 @@ BUDGET_S = 180  # one example's wall-clock limit (a cold Numba cache under load)
 # xfails; test_known_examples_are_still_there fails once the doc marks or changes the line.
 KNOWN: dict[tuple[str, str], str] = {
     ("docs/workbench.md", "aisym workbench serve"): "serves until Ctrl-C: mark it '# needs: ...' (or a way to stop)",
-    ("docs/matchmaking.md", "aisym match aisym/parks/kalundborg.yaml --top 10"):
-        "states '17 companies, 92 candidates'; the command prints '17 companies, 64 flows; 136 candidates'",
 }
 
 
