@@ -104,3 +104,26 @@ def test_the_draft_survives_a_new_session(world):
     assert again.post("/accounts/login/", {"username": "baker", "password": BAKERY["password"]}).status_code == 302
     start = again.get("/").content.decode()
     assert f"/parks/park_a/companies/{company.slug}/onboarding/listings/" in start
+
+
+def test_the_template_upload_is_the_other_way_in(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    c = Client()
+    company = join(world, c)
+    url = f"/parks/park_a/companies/{company.slug}/onboarding/listings/"
+    sheet = (b"company_id,nace,direction,flow_id,resource,ewc,material,quantity,cost\n"
+             b"my_bakery,10.71,output,bread,material,02 06 01,bread,24 t/yr,450 NOK/t\n"
+             b"my_bakery,10.71,output,oven_heat,heat,,,40 kW,\n"
+             b"my_bakery,10.71,output,crumbs,material,02 06 1,crumbs,1 t/yr,\n")
+    r = c.post(url, {"sheet": SimpleUploadedFile("bakery.csv", sheet)})
+    body = r.content.decode()
+    assert r.status_code == 200, body[:2000]
+    assert "From the sheet: 2 listings added, 0 updated." in body and "<td>4</td><td>ewc</td>" in body
+    bread = Listing.objects.get(company=company, slug="bread")
+    assert (bread.ewc, bread.quantity, bread.unit, bread.cost) == ("02 06 01", 24.0, "t/yr", 450.0)
+    company.refresh_from_db()
+    assert company.nace == "10.71"
+    two = sheet + b"other_firm,10.51,output,whey,material,,whey,1 t/yr,\n"
+    r = c.post(url, {"sheet": SimpleUploadedFile("two.csv", two)})
+    assert r.status_code == 400 and "describes 2 companies" in r.content.decode()

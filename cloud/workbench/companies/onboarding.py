@@ -124,6 +124,8 @@ def _listings(request, c: Company):
             c.onboarding_step = "location"
             c.save()
         return redirect(step_url(c, "location"))
+    if request.method == "POST" and "sheet" in request.FILES:
+        return _upload(request, c)
     if request.method == "POST" and "remove" in request.POST:
         c.listings.filter(slug=request.POST["remove"]).delete()
         return redirect(step_url(c, "listings"))
@@ -146,6 +148,23 @@ def _listings(request, c: Company):
         return redirect(step_url(c, "listings"))
     return _render(request, c, "listings", {"suggestions": suggestions, "listings": c.listings.all(),
                                             "units": UNITS}, form)
+
+
+def _upload(request, c: Company):
+    """The other way in: the company's own filled-in template; bad rows shown by row and column."""
+    from cloud.workbench.parks.bulk_import import Refused, import_own_sheet, read_upload
+
+    context = {"suggestions": [], "listings": None, "units": UNITS}
+    try:
+        profiles, problems = read_upload(request.FILES["sheet"], c.park.currency)
+        context["upload"] = import_own_sheet(c, profiles, problems)
+        status = 200
+    except Refused as e:
+        context["upload_refused"], status = str(e), 400
+    context["listings"] = c.listings.all()
+    response = _render(request, c, "listings", context, ListingStepForm(suggestions=[]))
+    response.status_code = status
+    return response
 
 
 def _location(request, c: Company):

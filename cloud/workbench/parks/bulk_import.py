@@ -126,3 +126,31 @@ def import_profiles(park: Park, profiles, problems) -> Result:
                     listing.save()
                     result.listings_updated += 1
     return result
+
+
+def import_own_sheet(company: Company, profiles, problems) -> Result:
+    """A company's own filled-in template: its rows become its listings, whatever id it wrote.
+
+    :raises Refused: the sheet describes more than one company
+    """
+    ids = sorted({p.id for p in profiles})
+    if len(ids) > 1:
+        raise Refused(f"the sheet describes {len(ids)} companies ({', '.join(ids[:5])}): upload only your own rows")
+    result = Result(problems=list(problems))
+    with transaction.atomic():
+        for p in profiles:
+            if not company.nace and p.nace:
+                company.nace = p.nace
+                company.save()
+            for flow in p.flows:
+                listing = company.listings.filter(slug=flow.id).first()
+                if listing is None:
+                    Listing.objects.create(company=company, slug=flow.id, **_listing_values(flow))
+                    result.listings_created += 1
+                else:
+                    for k, v in _listing_values(flow).items():
+                        setattr(listing, k, v)
+                    listing.version += 1
+                    listing.save()
+                    result.listings_updated += 1
+    return result
