@@ -260,6 +260,7 @@ _PLUGINS = (
     ("sim_env.match.cli", ("match",)),
     ("sim_env.plant.cli", ("plant", "plant-fault")),
     ("cloud.workbench.cli", ("workbench",)),
+    ("cloud.forecast.cli", ("forecast",)),
 )
 usererror.load_plugins(app, _PLUGINS)
 
