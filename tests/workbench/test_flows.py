@@ -32,3 +32,37 @@ def test_kalundborg_flows_between_companies(db):
     c.force_login(user)
     page = c.get(f"/parks/{park.slug}/flows/").content.decode()
     assert page.count("<path ") == len(flows) and "Sankey diagram of" in page
+
+
+KRAAKOYA = KALUNDBORG.parent / "kraakoya.yaml"
+
+
+def test_metered_exchanges_show_their_latest_value_and_7_days(db, influx, monkeypatch):
+    """Points written as the ingestor writes them; read back through the read-only account."""
+    import time as _time
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from aisym.contract.lineprotocol import point
+    from cloud.workbench.accounts.models import Facilitator
+    from tests.conftest import INFLUX_USERS
+
+    park = import_park(KRAAKOYA)
+    now = int(_time.time() * 1000)
+    tags = {"company": "x", "node": "gw", "park": "kraakoya", "signal": "gas_flow", "unit": "Nm3/h"}
+    influx.write([point("chp", tags, {"value": 40.0 + (h % 24)}, now - h * 3_600_000) for h in range(0, 168)])
+    monkeypatch.setenv("AISYM_WORKBENCH_INFLUX_URL", influx.url)
+    monkeypatch.setenv("AISYM_WORKBENCH_INFLUX_DB", influx.database)
+    monkeypatch.setenv("AISYM_WORKBENCH_INFLUX_USER", "dashboards")  # read-only
+    monkeypatch.setenv("AISYM_WORKBENCH_INFLUX_PASSWORD", INFLUX_USERS["dashboards"])
+    user = get_user_model().objects.create_user("fac", password="x" * 12)
+    Facilitator.objects.create(user=user, park=park)
+    c = Client()
+    c.force_login(user)
+    page = c.get("/parks/kraakoya/flows/").content.decode()
+    row = page.split("<code>chp.gas_flow</code>", 1)[1].split("</tr>", 1)[0]
+    assert "40 Nm3/h" in row and "<polyline" in row and "hourly means" in row
+    assert page.count("no data in 7 days") >= 1  # the other meters have none yet
+    monkeypatch.setenv("AISYM_WORKBENCH_INFLUX_PASSWORD", "wrong")
+    assert "Telemetry could not be read" in c.get("/parks/kraakoya/flows/").content.decode()

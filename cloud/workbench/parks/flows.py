@@ -26,8 +26,9 @@ class Flow:
     exchanges: list[str]
 
 
-def park_flows(park) -> tuple[list[str], list[Flow]]:
-    """(company names, flows between companies summed by resource) of the park's exchanges."""
+def park_flows(park, with_links: bool = False):
+    """(company names, flows between companies summed by resource) of the park's exchanges
+    (and the graph's links, for their meters, with ``with_links``)."""
     from aisym.park.graph.loader import parse_graph
     from cloud.workbench.parks.export import export_park
 
@@ -45,7 +46,7 @@ def park_flows(park) -> tuple[list[str], list[Flow]]:
         f.exchanges.append(lk.id)
     flows = list(summed.values())
     order = list(dict.fromkeys(n for f in flows for n in (f.src, f.dst)))
-    return order, flows
+    return (order, flows, g.links) if with_links else (order, flows)
 
 
 def sankey_svg(names: list[str], flows: list[Flow]) -> dict:

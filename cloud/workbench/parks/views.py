@@ -117,5 +117,26 @@ def park_flows_view(request, park: str):
     p = _park_or_404(park)
     if not (p.pk in v.member_parks or tenancy.can_run_park(v, p.pk)):
         raise Http404("no such page")
-    names, flows = park_flows(p)
-    return render(request, "parks/flows.html", {"park": p, "svg": sankey_svg(names, flows), "flows": flows})
+    names, flows, links = park_flows(p, with_links=True)
+    return render(request, "parks/flows.html", {"park": p, "svg": sankey_svg(names, flows), "flows": flows,
+                                                **_telemetry(p, links)})
+
+
+def _telemetry(p, links) -> dict:
+    """The metered exchanges' latest values and sparklines, or why there are none."""
+    from aisym.influx import InfluxError
+
+    from .telemetry import influx_from_env, meters
+
+    metered = [lk for lk in links if lk.meter_tag]
+    if not metered:
+        return {"meters": [], "telemetry_note": ""}
+    client = influx_from_env()
+    if client is None:
+        return {"meters": [], "telemetry_note": _("No InfluxDB is configured (AISYM_WORKBENCH_INFLUX_URL).")}
+    try:
+        return {"meters": meters(p.slug, metered, client), "telemetry_note": ""}
+    except InfluxError as e:
+        return {"meters": [], "telemetry_note": _("Telemetry could not be read: %(why)s") % {"why": str(e)[:200]}}
+    finally:
+        client.close()
