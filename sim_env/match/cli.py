@@ -25,7 +25,7 @@ def _fail(msg: str) -> None:
 
 def match_command(
     park: Path = typer.Argument(None, help="park file (v1 or v2); default: the shipped Kråkøya-like park"),
-    top: int = typer.Option(10, "--top", "-k", min=1, help="how many candidates to show"),
+    top: int = typer.Option(None, "--top", "-k", min=1, help="how many candidates to show (default 10)"),
     explain: bool = typer.Option(False, "--explain", help="show each candidate's reason and the rejected pairs"),
     fmt: str = typer.Option("table", "--format", help="table, csv or json"),
     existing: str = typer.Option("mark", "--existing", help="the park's exchanges: mark, exclude or ignore them"),
@@ -62,7 +62,8 @@ def match_command(
         _fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if existing not in EXISTING:
         _fail(f"--existing: {existing!r} is not one of {', '.join(EXISTING)}")
-    _check_receivers(receivers, outcomes, simulate or optimum or ray or set_size or report)
+    _check_receivers(receivers, outcomes, simulate or optimum or ray or set_size or report, top is not None or explain)
+    top = 10 if top is None else top
     from aisym.cli import graph_or_exit
     from aisym.park import ParkError
 
@@ -107,7 +108,11 @@ def match_command(
         _table(graph, shown, rejected, explain, len(cands), profs)
 
 
-def _check_receivers(receivers: int, outcomes, simulating) -> None:
+def _check_receivers(receivers: int, outcomes, simulating, table_options: bool) -> None:
+    if receivers and table_options:
+        # nothing given is silently ignored: --receivers K has its own count and shows its reasons
+        _fail("--receivers K shows the best K receivers of each output with their reasons: "
+              "--top and --explain go with the candidate table")
     if outcomes and not receivers:
         _fail("--outcomes goes with --receivers K")
     if receivers and simulating:

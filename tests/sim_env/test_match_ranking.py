@@ -212,3 +212,14 @@ def test_the_receivers_as_csv():
     outputs = {(x["supplier"], x["output"]) for x in rows}
     assert len(rows) == 2 * len(outputs) and {x["rank"] for x in rows} == {"1", "2"}
     assert all(x["companies_ranked"] == "16" and x["band"] in ranking.BANDS for x in rows)
+
+
+@pytest.mark.parametrize("extra", [["--top", "5"], ["--explain"]])
+def test_receivers_refuse_options_they_would_ignore(extra):
+    """Nothing given is silently ignored: --top and --explain belong to the candidate table."""
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    res = CliRunner().invoke(app, ["match", "aisym/parks/kalundborg.yaml", "--receivers", "3", *extra])
+    assert res.exit_code == 2 and extra[0] in res.stderr and res.stderr.count("\n") == 1
