@@ -1,0 +1,124 @@
+"""Every bus's balance at one step, rebuilt from the kernel's outputs alone.
+
+An independent check, not a copy of the kernel: it reads only the output row ``Y`` (exchange
+flows, each component's activity, backup and the spilled total), the store levels before the
+step and the park's tables, and recomputes each converter's port flows from its load. Supply
+minus use on a bus is then zero, or positive where something was spilled (energy leaves the
+park unused, and ``Y[spilled]`` says how much in total). A negative imbalance is energy or
+matter made from nothing: a converter that ran on input nobody delivered.
+
+Usable on any compiled park (``tests/sim_env/physics`` runs it on every test park)::
+
+    worst = run_balanced(cp, coef, actions)   # the worst unexplained imbalance over the run
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .compile import (
+    F_PL_OFFSET,
+    F_PL_SLOPE,
+    I_BUS,
+    I_P0,
+    I_P1,
+    I_PL,
+    I_REF,
+    I_TYPE,
+    L_LOSS,
+    T_CONVERTER,
+    T_DEMAND,
+    T_DISPOSAL,
+    T_MARKET,
+    T_PURCHASE,
+    T_SOURCE,
+    T_STORAGE,
+    CompiledPark,
+)
+from .kernel import N_HEAD, Y_SPILL, Batch, initial_state
+
+
+def port_flows(cp: CompiledPark, coef_t: np.ndarray, n: int, load: float) -> dict[int, float]:
+    """Each port's amount of converter ``n`` at reference amount ``load``, from the port table."""
+    NI, NF = cp.NI, cp.NF
+    f: dict[int, float] = {}
+    dt = cp.dt_h
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        if cp.PO[p] >= 0:
+            continue
+        if p == NI[n, I_REF]:
+            f[p] = load
+        elif p == NI[n, I_PL]:  # the part-load line is per hour: slope × L + offset × dt while running
+            f[p] = NF[n, F_PL_SLOPE] * load + NF[n, F_PL_OFFSET] * dt if load > 0 else 0.0
+        else:
+            f[p] = coef_t[cp.PV[p]] * load
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        if cp.PO[p] >= 0:
+            f[p] = coef_t[cp.PV[p]] * f[cp.PO[p]]
+    return f
+
+
+def bus_imbalance(cp: CompiledPark, coef_t: np.ndarray, Y: np.ndarray, S_prev: np.ndarray) -> np.ndarray:
+    """Supply minus use on every bus for one step (amounts per step), from one output row ``Y``.
+
+    :param coef_t: ``COEF[year, t]``, the step's values
+    :param Y: the kernel's output row of that step
+    :param S_prev: store levels before the step
+    """
+    nl, nn = len(cp.link_ids), cp.n_nodes
+    flow = Y[N_HEAD:N_HEAD + nl]
+    act = Y[N_HEAD + nl:N_HEAD + nl + nn]
+    back = Y[N_HEAD + nl + nn:N_HEAD + nl + 2 * nn]
+    bal = np.zeros(len(cp.bus_ids))
+    for e in range(nl):
+        bal[cp.LD[e]] += flow[e] * (1 - cp.LF[e, L_LOSS])
+        bal[cp.LS[e]] -= flow[e]
+    for n in range(nn):
+        t_, b = cp.NI[n, I_TYPE], cp.NI[n, I_BUS]
+        if t_ == T_SOURCE:
+            bal[b] += act[n] - back[n]  # given, less its surplus (which leaves the park)
+        elif t_ in (T_DEMAND, T_DISPOSAL):
+            bal[b] -= act[n]
+        elif t_ in (T_PURCHASE, T_MARKET):
+            bal[b] += act[n]  # bought, or a market's net import (+) / export (−)
+        elif t_ == T_STORAGE:
+            bal[b] -= act[n] - S_prev[n] + back[n]  # what the store kept, plus its standing loss
+        elif t_ == T_CONVERTER:
+            f = port_flows(cp, coef_t, n, act[n])
+            backed = [p for p in f if cp.PD[p] == 0 and cp.PBC[p] >= 0]
+            for p, x in f.items():
+                bal[cp.PB[p]] += x if cp.PD[p] == 1 else -x
+            if back[n] > 0:
+                if len(backed) != 1:
+                    raise ValueError(f"{cp.node_keys[n]}: a backup over {len(backed)} backed inputs cannot be "
+                                     "split from the outputs alone")
+                bal[cp.PB[backed[0]]] += back[n]  # the bought shortfall came from outside
+    return bal
+
+
+def unexplained(bal: np.ndarray, spilled: float) -> float:
+    """The part of one step's imbalance that no reported spill explains: any deficit (made from
+    nothing), and any surplus beyond what ``Y[spilled]`` reports."""
+    deficit = float(max(-bal.min(), 0.0)) if len(bal) else 0.0
+    surplus = float(bal[bal > 0].sum())
+    return max(deficit, abs(surplus - spilled))
+
+
+def run_balanced(cp: CompiledPark, coef: np.ndarray, actions: np.ndarray, mask: np.ndarray | None = None,
+                 start: int = 0) -> tuple[float, np.ndarray]:
+    """Run ``actions`` (steps × actions) on one row and check every bus at every step.
+
+    :returns: (the worst unexplained imbalance over the run, the worst imbalance per bus)
+    """
+    b = Batch(cp, coef, 1, mask=None if mask is None else np.asarray(mask, dtype=np.float64)[None])
+    b.t[:] = start
+    S_prev = initial_state(cp, 1)[0]
+    worst, per_bus = 0.0, np.zeros(len(cp.bus_ids))
+    T = coef.shape[1]
+    for i, a in enumerate(np.asarray(actions, dtype=np.float64)):
+        Y = b.step(a[None])[0]
+        bal = bus_imbalance(cp, coef[0, (start + i) % T], Y, S_prev)
+        worst = max(worst, unexplained(bal, Y[Y_SPILL]))
+        per_bus = np.maximum(per_bus, np.abs(bal))
+        S_prev = b.S[0].copy()
+    return worst, per_bus
