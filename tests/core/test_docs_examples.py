@@ -40,7 +40,6 @@ BUDGET_S = 180  # one example's wall-clock limit (a cold Numba cache under load)
 # The block runs up to such a line, which is not run (it is long or cannot pass) and the block
 # xfails; test_known_examples_are_still_there fails once the doc marks or changes the line.
 KNOWN: dict[tuple[str, str], str] = {
-    ("docs/workbench.md", "aisym workbench serve"): "serves until Ctrl-C: mark it '# needs: ...' (or a way to stop)",
 }
 
 
