@@ -35,8 +35,18 @@ def _run(cmd: list[str], cwd: Path = ROOT, timeout: float = 240) -> subprocess.C
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("src")
-    for name in PACKAGES:
-        shutil.copytree(ROOT / name, src / name, ignore=IGNORE)
+    # the project's files only (tracked or not ignored): caches a tool left in the tree (a nested
+    # ruff.toml makes ruff write edge/firmware/.ruff_cache) are nobody's package data
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *PACKAGES],
+                            cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode == 0:
+        for rel in listed.stdout.splitlines():
+            if (ROOT / rel).is_file() and not IGNORE(str((ROOT / rel).parent), [Path(rel).name]):
+                (src / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / rel, src / rel)
+    else:  # not a git checkout (a release tarball)
+        for name in PACKAGES:
+            shutil.copytree(ROOT / name, src / name, ignore=IGNORE)
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     return src
