@@ -32,7 +32,8 @@ _COMPONENT = TypeAdapter(Component)
 # (an asset id is an InfluxDB measurement: the ingestor's own are listed in cloud/ingest/health.py).
 RESERVED_IDS = frozenset({"data_quality", "ingest", "health", "gateway", "status", "kpi", "kpis", "park",
                           "controller", "dead_letter", "dead_letters", "aisym", "ingest_health", "ingest_seq",
-                          "ingest_dead_letters", "seq_gap", "node_last_seen", "node_status", "node_health"})
+                          "ingest_dead_letters", "seq_gap", "node_last_seen", "node_status", "node_health",
+                          "forecast", "forecast_health"})
 
 
 @dataclass(frozen=True)
