@@ -344,7 +344,10 @@ def health(park: ParkGraph) -> Dashboard:
 
 def build_all(park: ParkGraph) -> dict[str, Dashboard]:
     """File stem -> dashboard: the overview, data quality, health, and one per company that has data."""
-    out = {"overview": overview(park), "data-quality": data_quality(park), "health": health(park)}
+    from .forecasts import forecasts
+
+    out = {"overview": overview(park), "data-quality": data_quality(park), "health": health(park),
+           "forecasts": forecasts(park)}
     metered = {a for f in flow_panels(park) for ln in f.flows for a in (ln.link.src.split(".")[0], ln.link.dst.split(".")[0])}
     for c in park.doc.companies:  # a company with no tag and no metered exchange has nothing to show
         if any(a.tags or a.id in metered for a in c.assets):

@@ -101,4 +101,8 @@ def demo_lines(park: Park | ParkGraph, end_ms: int, minutes: int = 60, step_s: i
         if k % 5 == 4 or k == steps - 1:
             proc.expire_gaps(ts / 1000 + 1)
             lines += health.lines(proc, counters, 0, 0, 0, ts_ms=ts + 500)
+    if isinstance(park, ParkGraph):  # the forecasts dashboard's panels (cloud.dashboards.forecasts)
+        from .forecasts import forecast_demo_lines
+
+        lines += forecast_demo_lines(park, end_ms)
     return lines

@@ -51,7 +51,7 @@ def _flow_panels(board: dict) -> list[dict]:
 
 
 def test_dashboards_cover_the_park(boards):
-    assert set(boards) == {"overview", "data-quality", "health"} | {f"company-{c.id}" for c in PARK.companies}
+    assert set(boards) == {"overview", "data-quality", "health", "forecasts"} | {f"company-{c.id}" for c in PARK.companies}
     queries = {name: " ".join(t["query"] for _, t in targets(b)) for name, b in boards.items()}
     for tag_id in PARK.tags:  # every tag on its company's dashboard
         asset, name = tag_id.split(".")
