@@ -364,11 +364,15 @@ class GateHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         if status == 401:
             self.send_header("WWW-Authenticate", 'Basic realm="InfluxDB"')
+        if status >= 400 and self.command in ("POST", "PUT", "PATCH"):
+            self.close_connection = True  # the body may be unread: do not read it as the next request
+        if self.close_connection:
+            # said in the header, or a keep-alive client pools the socket and its next request
+            # meets the close (a reset, not an answer)
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        if status >= 400 and self.command in ("POST", "PUT", "PATCH"):
-            self.close_connection = True  # the body may be unread: do not read it as the next request
 
 
 class GateServer(http.server.ThreadingHTTPServer):

@@ -333,3 +333,19 @@ def test_the_gate_caps_its_connections_instead_of_running_out_of_descriptors(tmp
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_a_keep_alive_client_is_told_when_a_refusal_closes_its_connection(server):
+    """A refused POST closes the connection (its body is not read as the next request): the answer
+    says ``Connection: close``, so a pooling client's next request goes on a new connection. Before,
+    it reused the closed socket and got a reset instead of an answer (status 0 in the suite under load)."""
+    _fresh_database(server, "keepalive")
+    s = requests.Session()
+    auth = ("dashboards", ACCOUNTS["dashboards"])
+    for _ in range(20):
+        refused = s.post(f"{server.url}/write", params={"db": "keepalive"}, data=b"m value=1 1", auth=auth, timeout=10)
+        assert refused.status_code == 403 and refused.headers.get("Connection", "").lower() == "close"
+        dropped = s.post(f"{server.url}/query", data={"q": 'DROP DATABASE "keepalive"'}, auth=auth, timeout=10)
+        assert dropped.status_code == 403
+        assert s.get(f"{server.url}/query", params={"db": "keepalive", "q": "SELECT count(value) FROM m"},
+                     auth=auth, timeout=10).status_code == 200
