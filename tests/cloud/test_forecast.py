@@ -122,3 +122,25 @@ def test_cli_backtest_writes_table_csv_and_png(influxdb, filled, park, tmp_path,
     assert heat.split(",")[2] in ("naive_daily", "naive_weekly", "mstl")
     bad = CliRunner().invoke(app, [*args[:-2], "--until", "yesterday-ish"])
     assert bad.exit_code == 2 and "--until: 'yesterday-ish' is neither" in bad.output
+
+
+def test_cli_fit_writes_forecasts_that_show_reads(influxdb, filled, park, tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    env = {"AISYM_INFLUX_READER_PASSWORD": INFLUX_USERS["dashboards"], "AISYM_INFLUX_USER": "ingest",
+           "AISYM_INFLUX_PASSWORD": INFLUX_USERS["ingest"], "COLUMNS": "200"}
+    common = ["--influx-url", influxdb.url, "--database", filled.database]
+    until = str(START_MS + HOURS * HOUR_MS)
+    r = CliRunner().invoke(app, ["forecast", "fit", *common, "--until", until, "--days", "21", "--origins", "1",
+                                 "--state", str(tmp_path / "state.json")], env=env)
+    assert r.exit_code == 0, r.output
+    assert "wrote 124 forecast points of 4 series forecasts (4 refitted, 0 kept the last good model, 88 none)" in r.output
+    assert "chp.gas_flow (hourly): none: no readings" in r.output
+    assert (tmp_path / "state.json").exists()
+    r = CliRunner().invoke(app, ["forecast", "show", *common, "--series", "chp.heat_out"], env=env)
+    assert r.exit_code == 0, r.output
+    assert r.output.count("chp.heat_out") == 2  # hourly and daily
+    r = CliRunner().invoke(app, ["forecast", "show", *common, "--series", "chp.nothing"], env=env)
+    assert r.exit_code == 2 and "'chp.nothing' is not a tag of park kraakoya" in r.output
