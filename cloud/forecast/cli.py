@@ -7,12 +7,19 @@ and ``AISYM_INFLUX_PASSWORD`` (an account that may write the database, e.g. the 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+
+# Without the forecast extra the command is listed as not installed, with its pip command
+# (aisym.usererror.load_plugins); find_spec, because importing statsforecast takes seconds.
+for _module in ("statsforecast", "lightgbm"):
+    if importlib.util.find_spec(_module) is None:
+        raise ModuleNotFoundError(f"No module named {_module!r}", name=_module)
 
 forecast_app = typer.Typer(help="Forecasts learned from the park's telemetry (hourly 1-48 h, daily 1-14 d).",
                            no_args_is_help=True)

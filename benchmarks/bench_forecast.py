@@ -1,0 +1,193 @@
+"""Forecast quality and refit time: the rolling-origin backtest per series family, and a 60-series refit.
+
+    .venv/bin/python benchmarks/bench_forecast.py [CITYLEARN_DIR] [--buildings 3] [--origins 28] [--refit-series 60]
+
+Families (hourly 1-48 h unless said):
+
+- ``citylearn_load``: CityLearn 2022 buildings' measured non-shiftable load (kWh per hour);
+- ``citylearn_load+weather``: the same with outdoor temperature and direct irradiance as covariates
+  (LightGBM joins the candidates; the measured weather at the target hours stands for its forecast);
+- ``citylearn_heat``: domestic hot water and cooling demand (kWh per hour);
+- ``citylearn_weather``: outdoor temperature and relative humidity;
+- ``twin``: the series the twin generates for the shipped parks (weather, prices, loads): AR(1)
+  noise around a seasonal shape, the easy case;
+- ``*_daily``: the same loads as daily means, 1-14 d ahead, judged against the weekly naive.
+
+Each cell: median over the family's series [bootstrap 95 % interval of the median]. ``chosen`` is
+the model the backtest picks per series, scored on that same backtest (optimistic by the choice).
+The CityLearn folder is read only when given (tests never read it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim_env.forecast import DAILY, HOURLY, choose, to_daily
+
+
+def _col(path: Path, name: str) -> np.ndarray:
+    with path.open() as fh:
+        r = csv.DictReader(fh)
+        return np.array([float(row[name] or "nan") for row in r])
+
+
+def citylearn(root: Path, buildings: int) -> dict[str, dict[str, np.ndarray]]:
+    weather = {c: _col(root / "weather.csv", c) for c in ("outdoor_dry_bulb_temperature", "outdoor_relative_humidity",
+                                                           "direct_solar_irradiance")}
+    fam: dict[str, dict[str, np.ndarray]] = {"citylearn_load": {}, "citylearn_heat": {}, "citylearn_weather": {}}
+    for b in range(1, buildings + 1):
+        f = root / f"Building_{b}.csv"
+        fam["citylearn_load"][f"b{b}.load"] = _col(f, "non_shiftable_load")
+        for c in ("dhw_demand", "cooling_demand"):
+            y = _col(f, c)
+            if np.ptp(y) > 0:
+                fam["citylearn_heat"][f"b{b}.{c}"] = y
+    fam["citylearn_weather"] = {"temp": weather["outdoor_dry_bulb_temperature"], "rh": weather["outdoor_relative_humidity"]}
+    fam["_X"] = {"X": np.column_stack([weather["outdoor_dry_bulb_temperature"], weather["direct_solar_irradiance"]])}
+    return fam
+
+
+def twin_series() -> dict[str, np.ndarray]:
+    from aisym.park.graph import load_graph
+    from sim_env.graph.exogenous import generate
+
+    out = {}
+    root = Path(__file__).resolve().parents[1] / "aisym" / "parks"
+    for park in ("kraakoya", "kalundborg"):
+        for k, v in generate(load_graph(root / f"{park}.yaml"), 0, 1, 1.0).items():
+            if np.ptp(v[0]) > 0:
+                out[f"{park}.{k}"] = v[0]
+    return out
+
+
+def _median_ci(x: list[float], rng: np.random.Generator) -> str:
+    a = np.asarray([v for v in x if np.isfinite(v)])
+    if a.size == 0:
+        return "-"
+    boot = np.median(rng.choice(a, (2000, a.size)), axis=1)
+    return f"{np.median(a):.3f} [{np.quantile(boot, 0.025):.3f}, {np.quantile(boot, 0.975):.3f}]"
+
+
+def run_family(series: dict[str, np.ndarray], freq, origins: int, X: np.ndarray | None = None) -> list:
+    out = []
+    for name, y in series.items():
+        h = freq.horizon
+        kw = {} if X is None else {"X": X[:-h], "X_future": X[-h:]}
+        t = time.perf_counter()
+        f = choose(name, y[:-h] if X is not None else y, freq, n_origins=origins, **kw)
+        print(f"  {name}: {f.model} {[(s.model, round(s.rel_mae, 3)) for s in f.scores]} {f.notes} "
+              f"({time.perf_counter() - t:.1f} s)", flush=True)
+        out.append(f)
+    return out
+
+
+def summarize(family: str, fs: list, rng, weekly: bool = False) -> list[str]:
+    rows = []
+    models = sorted({s.model for f in fs for s in f.scores})
+    for m in [*models, "chosen"]:
+        sc = [f.chosen if m == "chosen" else next((s for s in f.scores if s.model == m), None) for f in fs]
+        sc = [s for s in sc if s is not None]
+        if not sc:
+            continue
+        if weekly:  # against the weekly naive alone
+            wk = {f.series: next(s.mae for s in f.scores if s.model == "naive_weekly") for f in fs
+                  if any(s.model == "naive_weekly" for s in f.scores)}
+            rel = [s.mae / wk[f.series] for f, s in zip(fs, sc, strict=False) if f.series in wk]
+        else:
+            rel = [s.rel_mae for s in sc]
+        rows.append(f"| {family} | {m} | {len(sc)} | {_median_ci(rel, rng)} | {_median_ci([s.mase for s in sc], rng)} | "
+                    f"{_median_ci([s.cover80 for s in sc], rng)} | {_median_ci([s.cover95 for s in sc], rng)} |")
+    return rows
+
+
+def refit_timing(series: dict[str, np.ndarray], n: int, origins: int) -> str:
+    from cloud.forecast.refit import RefitState, refit
+    from cloud.forecast.store import HOUR_MS, History
+
+    names = list(series)
+    hist = {}
+    for i in range(n):
+        y = series[names[i % len(names)]][-(HOURLY.history + origins * 24 + 48):]
+        hist[f"s{i:02d}"] = History(f"s{i:02d}", 0, y + 0.001 * i)
+    state = RefitState(Path("/tmp/bench_forecast_state.json"))
+    t = time.perf_counter()
+    refit(hist, state, 0, origins)
+    full = time.perf_counter() - t
+
+    def broken(*a, **k):
+        raise RuntimeError("timing the last-good path")
+
+    t = time.perf_counter()
+    refit(hist, state, HOUR_MS, origins, fit=broken)
+    kept = time.perf_counter() - t
+    return (f"refit of a {n}-series park (hourly + daily, 8 weeks of history): with model selection on {origins} "
+            f"origins {full:.1f} s; re-fitting the chosen models only {kept:.1f} s (goal: 60 s on 2 cores)")
+
+
+def mpc_comparison(park: str, hours: float, start: int = 24 * 30) -> str:
+    """MPC on perfect, synthetic-noise and learned forecasts over the same hours of the twin."""
+    from sim_env.forecast.mpc import LearnedMpc
+    from sim_env.graph.baselines import GraphMpc
+    from sim_env.graph.evaluate import evaluate
+
+    root = Path(__file__).resolve().parents[1] / "aisym" / "parks"
+    out = []
+    runs = {"perfect": GraphMpc(36, 6, noise=0.0, relax=True), "synthetic noise": GraphMpc(36, 6, noise=1.0, relax=True),
+            "learned": LearnedMpc(36, 6, relax=True)}
+    res = {}
+    for name, strategy in runs.items():
+        t = time.perf_counter()
+        res[name] = evaluate(strategy, root / f"{park}.yaml", hours=hours, start=start, exo_seed=3)
+        out.append(f"| {park} | MPC, {name} forecasts | {res[name].objective:,.0f} | "
+                   f"{100 * (res[name].objective / res['perfect'].objective - 1):+.2f} % | {time.perf_counter() - t:.0f} s |")
+    return "\n".join(["| park | strategy | objective (cost + CO2) | vs perfect | wall |", "|---|---|---|---|---|", *out])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("citylearn", nargs="?", type=Path, help="CityLearn 2022 folder (Building_N.csv, weather.csv)")
+    ap.add_argument("--buildings", type=int, default=3)
+    ap.add_argument("--origins", type=int, default=28)
+    ap.add_argument("--refit-series", type=int, default=60)
+    ap.add_argument("--refit-origins", type=int, default=7)
+    ap.add_argument("--mpc-hours", type=float, default=0.0, help="also compare MPC's forecasts over these hours")
+    ap.add_argument("--mpc-only", action="store_true")
+    a = ap.parse_args()
+    if a.mpc_hours:
+        for park in ("kraakoya",):
+            print(mpc_comparison(park, a.mpc_hours), flush=True)
+    if a.mpc_only:
+        return
+    rng = np.random.default_rng(0)
+    table = ["| family | model | series | rel. MAE | MASE | 80 % coverage | 95 % coverage |", "|---|---|---|---|---|---|---|"]
+    families: dict[str, dict[str, np.ndarray]] = {"twin": twin_series()}
+    X = None
+    if a.citylearn:
+        cl = citylearn(a.citylearn, a.buildings)
+        X = cl.pop("_X")["X"]
+        families.update(cl)
+    for fam, series in families.items():
+        print(f"{fam} ({len(series)} series, {a.origins} origins)", flush=True)
+        table += summarize(fam, run_family(series, HOURLY, a.origins), rng)
+        if fam in ("citylearn_load", "citylearn_heat"):
+            print(f"{fam}+weather", flush=True)
+            table += summarize(fam + "+weather", run_family(series, HOURLY, a.origins, X), rng)
+            print(f"{fam}_daily", flush=True)
+            daily = {k: to_daily(v) for k, v in series.items()}
+            table += summarize(fam + "_daily", run_family(daily, DAILY, a.origins), rng, weekly=True)
+        print("\n".join(table), flush=True)
+    pool = {**families.get("citylearn_load", {}), **families.get("citylearn_heat", {}), **families["twin"]}
+    print("\n".join(table))
+    print(refit_timing(pool, a.refit_series, a.refit_origins))
+
+
+if __name__ == "__main__":
+    main()
