@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pydantic import TypeAdapter, ValidationError
 
 from ...yamlfile import Loc, pydantic_problems
-from ..quantity import UnitProblem, convert, convertible, parse_quantity, registry
+from ..quantity import CURRENCIES, UnitProblem, convertible, parse_quantity, registry
 from ..tags import Tag
-from .carriers import FLOW_UNITS, Carrier, Resource, amount_unit, quality_problems, serves
+from .carriers import FLOW_UNITS, Carrier, Resource, amount_unit, equivalences, quality_problems, serves
 from .components import COMPONENT_TYPES, Component, SeriesValue
 from .document import ParkV2
 from .params import ParamProblem, Params
@@ -156,11 +156,55 @@ class _Builder:
         self.tags: dict[str, Tag] = {}
         self.defaults: dict[str, dict[str, str]] = {}
         self.notes: list[str] = []  # findings that are not errors, said to the user (never silent)
+        # The carrier of the field being read, so "50 m3/h" of ethanol or "800 SEK/MWh" of
+        # biomethane convert through its density or heating value; None outside a carrier's fields.
+        self.carrier_now: Carrier | None = None
 
     def bad(self, loc: Loc, msg: str) -> None:
         self.problems.append((loc, msg))
 
     # -- values ------------------------------------------------------------------------------
+    def parse(self, v: object, unit: str, what: str) -> float:
+        """``v`` in ``unit``: by pint alone, else through the park's ``exchange_rates`` and the
+        density or heating value of the carrier being read, each stated in the file."""
+        try:
+            return parse_quantity(v, unit, what=what)
+        except UnitProblem as first:
+            if not isinstance(v, str):
+                raise
+            try:
+                q = registry().Quantity(v.strip())
+            except Exception:
+                raise first from None
+            q = self._in_currency(q, v, what)
+            factors = [registry().Quantity(1.0, "dimensionless")]
+            if self.carrier_now is not None:
+                factors += [registry().Quantity(x, u) for x, u in equivalences(self.carrier_now)]
+            for f in factors:
+                for cand in (q * f, q / f):
+                    try:
+                        return float(cand.to(unit).magnitude)
+                    except Exception:  # pint's DimensionalityError: try the next factor
+                        continue
+            if self.carrier_now is not None and not equivalences(self.carrier_now):
+                raise UnitProblem(f"{first} (a carrier converts volume or energy to its own unit only with "
+                                  "density_kg_per_m3 or heating_value_kwh stated)") from None
+            raise first from None
+
+    def _in_currency(self, q, text: str, what: str):
+        """``q`` with every foreign currency turned into the park's by its exchange rate."""
+        rates = self.doc.park.exchange_rates
+        for code in CURRENCIES:
+            exp = q.dimensionality.get(f"[currency_{code.lower()}]", 0)
+            if code == self.currency or not exp:
+                continue
+            if code not in rates:
+                cur = self.currency
+                raise UnitProblem(f"{what}: {text!r} is in {code} ({q.dimensionality}), the park's currency is "
+                                  f"{cur}: state the rate in park.exchange_rates ({{{code}: {cur} per {code}}})")
+            q = q * registry().Quantity(rates[code], f"{self.currency}/{code}") ** exp
+        return q
+
     def value(self, v: object, unit: str, loc: Loc, what: str) -> Val:
         if isinstance(v, SeriesValue):
             v = v.model_dump()
@@ -192,7 +236,7 @@ class _Builder:
                 return Val()
             return Val(series=sid, scale=scale, power=power, offset=offset)
         try:
-            return Val(parse_quantity(v, unit, what=what))
+            return Val(self.parse(v, unit, what))
         except UnitProblem as e:
             self.bad(loc, str(e))
             return Val()
@@ -201,7 +245,7 @@ class _Builder:
         if v is None:
             return 0.0 if default is None else default
         try:
-            return parse_quantity(v, unit, what=what)
+            return self.parse(v, unit, what)
         except UnitProblem as e:
             self.bad(loc, str(e))
             return 0.0
@@ -333,7 +377,9 @@ class _Builder:
                     self.bad((*loc, pname), "only an input may have a backup (an output's surplus goes to a disposal)")
                 backup = self._backup(port.backup, carrier, (*loc, pname))
             node.ports[pname] = PortRef(pname, f"{asset}.{pname}", direction, carrier, ratio, port.of, backup)
+        self.carrier_now = carriers[ref]  # "12 m3/h" of a liquid rated by mass converts through its density
         node.num["rated"] = self.number(c.rated, FLOW_UNITS[carriers[ref].resource], (*loc, "rated"), "rated")
+        self.carrier_now = None
         node.num["min_load"] = c.min_load
         if c.part_load is not None:
             if c.part_load.port not in c.inputs:
@@ -361,7 +407,11 @@ class _Builder:
         if c.type == "demand" and c.backup is not None:
             backup = self._backup(c.backup, carrier, (*loc, "backup"))
         node.ports["port"] = PortRef(cid, f"{asset}.{c.port or cid}", direction, carrier, backup=backup)
-        getattr(self, f"_{c.type}")(node, c, loc, flow, amount, per, co2)
+        self.carrier_now = carrier
+        try:
+            getattr(self, f"_{c.type}")(node, c, loc, flow, amount, per, co2)
+        finally:
+            self.carrier_now = None
         return True
 
     def _source(self, node: Node, c, loc: Loc, flow: str, amount: str, per: str, co2: str) -> None:
@@ -428,8 +478,12 @@ class _Builder:
 
     def _backup(self, b, carrier: Carrier, loc: Loc) -> Backup:
         amount = amount_unit(carrier.resource)
-        return Backup(self.value(b.cost, f"{self.currency}/({amount})", (*loc, "cost"), "backup cost"),
-                      self.value(b.co2, f"kg/({amount})", (*loc, "co2"), "backup co2"), b.name)
+        outer, self.carrier_now = self.carrier_now, carrier
+        try:
+            return Backup(self.value(b.cost, f"{self.currency}/({amount})", (*loc, "cost"), "backup cost"),
+                          self.value(b.co2, f"kg/({amount})", (*loc, "co2"), "backup co2"), b.name)
+        finally:
+            self.carrier_now = outer
 
     # -- exchanges ---------------------------------------------------------------------------
     def links(self) -> list[Link]:
@@ -463,17 +517,42 @@ class _Builder:
                 continue
             if ex.resource is not None and ex.resource != sc.resource.value:
                 self.bad((*loc, "resource"), f"the ports carry {sc.resource.value}, not {ex.resource}")
+            maker = self._converter_output(dst)
+            if maker:
+                self.bad((*loc, "to"), f"{dst} is the {maker} output, where only a disposal takes: an exchange "
+                                       "delivers to a port that takes (a converter's input, a demand, a store, a "
+                                       "market); send both flows to the taker")
+                continue
             flow = FLOW_UNITS[sc.resource]
+            self.carrier_now = sc
             cap = self.number(ex.capacity, flow, (*loc, "capacity"), "capacity")
             if cap <= 0:
                 self.bad((*loc, "capacity"), f"capacity must be above 0 {flow} (disable the exchange with enabled: false)")
             cost = self.number(ex.transport_cost, f"{self.currency}/({amount_unit(sc.resource)})",
                                (*loc, "transport_cost"), "transport_cost")
+            self.carrier_now = None
             if ex.meter_tag is not None:
-                self._meter(ex.meter_tag, sc.resource, (*loc, "meter_tag"))
+                self._meter(ex.meter_tag, sc, (*loc, "meter_tag"))
             out.append(Link(ex.id, src, dst, sc.resource, cap, ex.loss, cost, ex.control == "controllable",
                             ex.priority, ex.enabled, ex.meter_tag, ex.description))
         return sorted(out, key=lambda link: link.id)
+
+    def _converter_output(self, bus: str) -> str:
+        """The converter port that gives to ``bus`` when nothing there but a disposal takes, or ''.
+
+        Such a port is where a unit gives, not where anything arrives: an exchange into it was
+        accepted once and carried 0 all year (issue 22, finding 10). A shared header, where a
+        demand, a store, a market or another unit's input takes, is a real destination.
+        """
+        types = {n.key: n.type for n in self.nodes}
+        members = self.buses[bus].members
+        takers = [key for key, _, d in members if d in ("in", "both") and types.get(key) != "disposal"]
+        if takers:
+            return ""
+        for key, port, d in members:
+            if d == "out" and types.get(key) == "converter":
+                return f"{key}'s {port}"
+        return ""
 
     def _endpoint(self, text: str, direction: str, loc: Loc, resource: str | None) -> list[str]:
         """The buses ``text`` may mean: one for ``asset.port``, every fitting one for ``asset``."""
@@ -503,17 +582,23 @@ class _Builder:
             self.bad(loc, f"{asset} has no port that can {verb} {resource or 'this flow'}")
         return sorted(b.id for b in candidates)
 
-    def _meter(self, tag_id: str, resource: Resource, loc: Loc) -> None:
+    def _meter(self, tag_id: str, carrier: Carrier, loc: Loc) -> None:
         tag = self.tags.get(tag_id)
         if tag is None:
             self.bad(loc, f"no tag {tag_id!r}; tags are written <asset>.<tag>")
             return
+        resource = carrier.resource
+        unit = tag.unit if tag.unit != "1" else "dimensionless"
+        self.carrier_now = carrier  # a m³/h meter on a material with a stated density converts
         try:
-            convert(1.0, tag.unit if tag.unit != "1" else "dimensionless", FLOW_UNITS[resource])
-        except Exception:
+            self.parse(f"1 {unit}", FLOW_UNITS[resource], "meter")
+        except UnitProblem:
             if not (resource in (Resource.sludge, Resource.biomass) and tag.quantity == "volume_flow"):
+                hint = "" if resource == Resource.water else " (a volume meter needs the carrier's density_kg_per_m3)"
                 self.bad(loc, f"{tag_id} measures {tag.quantity} in {tag.unit}: it cannot meter a {resource.value} "
-                              f"flow (in {FLOW_UNITS[resource]})")
+                              f"flow (in {FLOW_UNITS[resource]}){hint}")
+        finally:
+            self.carrier_now = None
 
     # -- companies' stated inputs and outputs (for matchmaking) -------------------------------
     def company_flows(self) -> None:
@@ -538,12 +623,14 @@ class _Builder:
         seen.add(flow.id)
         carrier = self.carrier(flow.carrier, (*loc, "carrier"))
         amount = amount_unit(carrier.resource)
+        self.carrier_now = carrier
         if flow.quantity is not None:
             q = self.number(flow.quantity, FLOW_UNITS[carrier.resource], (*loc, "quantity"), "quantity")
             if q < 0:
                 self.bad((*loc, "quantity"), "a quantity is a mean flow, 0 or more")
         self.number(flow.cost, f"{self.currency}/({amount})", (*loc, "cost"), "cost")
         self.number(flow.co2, f"kg/({amount})", (*loc, "co2"), "co2")
+        self.carrier_now = None
         if isinstance(flow.profile, str) and flow.profile not in self.series:
             self.bad((*loc, "profile"), f"no series {flow.profile!r} in this park; series: "
                                         f"{', '.join(sorted(self.series)) or 'none'}")
@@ -596,6 +683,13 @@ class _Builder:
 
     def _series_checks(self) -> None:
         for sid, spec in sorted(self.series.items()):
+            m = spec.seasonal
+            if m is not None and (m.min is not None or m.max is not None):
+                got = m.clipped_mean(self.doc.park.step_h)
+                if abs(got - m.mean) > 1e-3 * max(abs(m.mean), 1e-9):
+                    self.notes.append(f"series {sid}: clipped to [{m.min}, {m.max}], its year's mean is {got:.4g} "
+                                      f"{spec.unit}, not the stated mean {m.mean:g} (noise aside): the mean is the "
+                                      "cosine's centre line; scale what uses it by the figure you mean")
             for dep in spec.depends_on():
                 if dep not in self.series:
                     self.bad(("series", sid), f"series {sid} is built from {dep!r}, which is not a series of this park")

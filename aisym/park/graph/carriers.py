@@ -19,6 +19,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Frac = Annotated[float, Field(ge=0, le=1)]
+Pos = Annotated[float, Field(gt=0)]
+
+LHV_CH4_KWH_PER_NM3 = 9.97  # [S] CH4 ≈ 9.9–10 kWh/Nm³ (sheet §1)
+LHV_H2_KWH_PER_KG = 33.3  # [S] hydrogen's lower heating value, 120 MJ/kg
 
 
 class Resource(StrEnum):
@@ -95,16 +99,16 @@ QUALITY_FIELDS: dict[Resource, frozenset[str]] = {
     Resource.heat: frozenset({"temperature_c"}),
     Resource.cooling: frozenset({"temperature_c"}),
     Resource.steam: frozenset({"pressure_bar", "temperature_c"}),
-    Resource.biogas: frozenset({"ch4_fraction"}),
-    Resource.biomethane: frozenset({"ch4_fraction"}),
-    Resource.natural_gas: frozenset({"ch4_fraction"}),
-    Resource.hydrogen: frozenset({"purity_fraction", "pressure_bar"}),
+    Resource.biogas: frozenset({"ch4_fraction", "heating_value_kwh"}),
+    Resource.biomethane: frozenset({"ch4_fraction", "heating_value_kwh"}),
+    Resource.natural_gas: frozenset({"ch4_fraction", "heating_value_kwh"}),
+    Resource.hydrogen: frozenset({"purity_fraction", "pressure_bar", "heating_value_kwh"}),
     Resource.oxygen: frozenset({"purity_fraction"}),
-    Resource.co2: frozenset({"purity_fraction"}),
+    Resource.co2: frozenset({"purity_fraction", "density_kg_per_m3"}),
     Resource.water: frozenset({"grade", "temperature_c"}),
-    Resource.sludge: frozenset({"dry_matter_fraction"}),
-    Resource.biomass: frozenset({"dry_matter_fraction", "ewc"}),
-    Resource.material: frozenset({"ewc", "material"}),
+    Resource.sludge: frozenset({"dry_matter_fraction", "density_kg_per_m3", "heating_value_kwh"}),
+    Resource.biomass: frozenset({"dry_matter_fraction", "ewc", "density_kg_per_m3", "heating_value_kwh"}),
+    Resource.material: frozenset({"ewc", "material", "density_kg_per_m3", "heating_value_kwh"}),
     Resource.volatile_solids: frozenset(),
 }
 
@@ -123,6 +127,11 @@ class Carrier(BaseModel):
     grade: WaterGrade | None = None
     ewc: str | None = None  # European Waste Catalogue code, "10 01 05"
     material: str | None = None  # a plain name: gypsum, fly ash, sulphur
+    # Not qualities a use asks for: what lets a flow or a price be written in other units. A liquid
+    # held by mass (ethanol, molasses) is metered and traded in m³ through its density; a fuel's
+    # price per MWh becomes one per its canonical amount through its heating value.
+    density_kg_per_m3: Pos | None = None  # kg per m³ of the material as it flows (wet, as delivered)
+    heating_value_kwh: Pos | None = None  # lower heating value, kWh per canonical amount (Nm³, kg DM)
 
     @field_validator("ewc")
     @classmethod
@@ -156,6 +165,28 @@ class Carrier(BaseModel):
         if self.ewc:
             parts.append(f"EWC {self.ewc}")
         return " ".join(parts)
+
+
+def equivalences(c: Carrier) -> list[tuple[float, str]]:
+    """The carrier's own ``1 = value unit`` factors a quantity may be converted through.
+
+    A stated density gives ``kg/m³`` (wet: with a dry-matter fraction on a dry-matter carrier,
+    kg DM per m³ is density × dry matter); a heating value gives kWh per canonical amount, by
+    default the CH4 share of a gas's heating value or hydrogen's.
+    """
+    out: list[tuple[float, str]] = []
+    amount = amount_unit(c.resource)
+    if c.density_kg_per_m3 is not None:
+        dm = c.dry_matter_fraction if c.resource in (Resource.biomass, Resource.sludge) else None
+        out.append((c.density_kg_per_m3 * (dm if dm is not None else 1.0), "kg/m**3"))
+    hv = c.heating_value_kwh
+    if hv is None and c.resource in (Resource.biogas, Resource.biomethane, Resource.natural_gas):
+        hv = LHV_CH4_KWH_PER_NM3 * c.ch4_fraction if c.ch4_fraction else None
+    if hv is None and c.resource == Resource.hydrogen:
+        hv = LHV_H2_KWH_PER_KG
+    if hv is not None:
+        out.append((hv, f"kWh/({amount})"))
+    return out
 
 
 def quality_problems(c: Carrier) -> list[str]:

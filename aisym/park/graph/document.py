@@ -25,6 +25,9 @@ class ParkInfo(_Strict):
     description: str = ""
     currency: Literal[CURRENCIES] = "EUR"  # every price and cost in the file is in this currency
     carbon_price: Amount = 0.0  # currency per tonne CO2, added to the cost the twin minimises
+    # The park's currency table: units of ``currency`` per one unit of another, with its source in
+    # the file's comment ({EUR: 7.46}); a price in a currency not in it is refused, never guessed.
+    exchange_rates: dict[Literal[CURRENCIES], Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     step_h: Annotated[float, Field(gt=0, le=24)] = 1.0
 
 

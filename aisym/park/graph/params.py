@@ -50,7 +50,8 @@ class Params:
     def fraction(self, key: str, default: float | None = None, cite: str = "") -> float:
         return self.number(key, "dimensionless", default, cite, lo=0.0, hi=1.0)
 
-    def text(self, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> str:
+    def text(self, key: str, default: str | None = None, choices: tuple[str, ...] = (), doc: str = "") -> str:
+        """Text parameter ``key``, one of ``choices`` when given; ``doc`` as for :meth:`raw`."""
         self.used.add(key)
         if key not in self.values:
             if default is None:
@@ -63,7 +64,10 @@ class Params:
             raise ParamProblem(key, f"{key} must be one of {', '.join(choices)} (got {v!r})")
         return v
 
-    def raw(self, key: str, default: object = None) -> object:
+    def raw(self, key: str, default: object = None, doc: str = "", required: bool = False) -> object:
+        """``key`` as written (a mapping, a series reference, a price with its unit); ``doc`` says
+        what it holds and ``required`` whether the caller refuses its absence, for the generated
+        template reference (docs/templates.md)."""
         self.used.add(key)
         return self.values.get(key, default)
 

@@ -20,6 +20,7 @@ Kinds (exactly one per series):
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -48,6 +49,30 @@ class Seasonal(_Strict):
         if self.coldest_day is not None and self.peak_day is not None:
             raise ValueError("state coldest_day or peak_day, not both")
         return self
+
+    def clipped_mean(self, step_h: float = 1.0, hours: float = 8760.0) -> float:
+        """The year's mean of the cosine and daily swing after clipping to [min, max], noise aside.
+
+        ``mean`` is the cosine's centre line: once clipped (a campaign written as a cosine cut at
+        0) the series' mean is another number, which validation states beside the file's.
+        Pure Python (no numpy): the park description also loads on a gateway.
+        """
+        n = max(1, round(hours / step_h))
+        total = 0.0
+        for i in range(n):
+            h = i * step_h
+            doy, hour = h / 24.0 + 1.0, h % 24.0
+            if self.peak_day is not None:
+                yearly = self.amplitude * math.cos(2 * math.pi * (doy - self.peak_day) / 365.0)
+            else:
+                yearly = -self.amplitude * math.cos(2 * math.pi * (doy - (self.coldest_day or 46)) / 365.0)
+            v = self.mean + yearly - self.daily_amplitude * math.cos(2 * math.pi * (hour - 3.0) / 24.0)
+            if self.min is not None:
+                v = max(v, self.min)
+            if self.max is not None:
+                v = min(v, self.max)
+            total += v
+        return total / n
 
 
 class Dip(_Strict):

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .carriers import LHV_CH4_KWH_PER_NM3, LHV_H2_KWH_PER_KG
 from .params import Params
 
 CP_WATER_KWH_PER_M3K = 1.163  # [D] Q = 1.163 kWh/(m³·K) × V × ΔT (sheet §3)
-LHV_CH4_KWH_PER_NM3 = 9.97  # [S] CH4 ≈ 9.9–10 kWh/Nm³ (sheet §1)
 CH4_KG_PER_NM3 = 0.717  # [S] density of methane at 0 °C, 1 atm
 GWP_CH4 = 28.0  # [E] IPCC AR5 GWP100
 STEAM_KWH_PER_T = 640.0  # [D] condensing 10 bar saturated steam to ~95 °C condensate ≈ 2.3 GJ/t (IAPWS-IF97 tables)
@@ -31,7 +31,8 @@ class Expansion:
 
 def _backup(p: Params, key: str, name: str) -> dict | None:
     """A ``{cost, co2}`` backup read from ``key`` (a mapping), or None when absent."""
-    v = p.raw(key)
+    v = p.raw(key, doc=f"{{cost, co2, name}}: what covers a shortfall ({name}), cost in currency and co2 in "
+                       "kg per unit; absent: none")
     if v is None:
         return None
     if not isinstance(v, dict) or "cost" not in v:
@@ -41,9 +42,9 @@ def _backup(p: Params, key: str, name: str) -> dict | None:
     return {"name": name, **v}
 
 
-def _value(p: Params, key: str, default: object = None) -> object:
+def _value(p: Params, key: str, default: object = None, doc: str = "") -> object:
     """A constant or ``{series: ...}`` value, passed through for the component's own check."""
-    v = p.raw(key, default)
+    v = p.raw(key, default, doc, required=default is None)
     if v is None:
         from .params import ParamProblem
 
@@ -53,7 +54,7 @@ def _value(p: Params, key: str, default: object = None) -> object:
 
 def _profile(p: Params, mean: float, unit_series: str = "profile_series") -> object:
     """``mean`` times the asset's profile series (``profile_series``), or a constant."""
-    s = p.raw(unit_series)
+    s = p.raw(unit_series, doc="id of a series of mean 1 that shapes the flow over the year; absent: constant")
     return {"series": s, "scale": mean} if s else mean
 
 
@@ -65,7 +66,7 @@ def fish_farm(asset: str, p: Params) -> Expansion:
     tset = p.number("setpoint_temp", "degC")
     recovery = p.fraction("effluent_heat_recovery", 0.0)
     reuse_dt = p.number("reuse_temp_drop", "K", 2.0, "[S/E] recovery cuts ΔT ~20 K -> ~2 K (sheet §3)", lo=0)
-    source = p.text("source_temperature")  # a temperature series id
+    source = p.text("source_temperature", doc="id of the source water's temperature series (degC)")
     heat_temp = p.number("heat_temperature", "degC", tset + 10.0, "[E] a 10 K approach above the set-point")
     sludge = p.number("sludge", "kg/h", lo=0)  # dry matter, at profile factor 1
     oxygen = p.number("oxygen", "kg/h", lo=0)
@@ -138,7 +139,7 @@ def electrolyser(asset: str, p: Params) -> Expansion:
                      "heat": {"carrier": {"resource": "heat", "temperature_c": p.number("heat_temperature", "degC")},
                               "ratio": p.fraction("heat_recoverable_fraction")}}},
         {"type": "market", "id": "hydrogen", "carrier": {"resource": "hydrogen"},
-         "export_price": _value(p, "h2_price")},
+         "export_price": _value(p, "h2_price", doc="currency per kg H2 sold (a unit converts), or {series: ...}")},
         {"type": "disposal", "id": "oxygen", "carrier": {"resource": "oxygen", "purity_fraction": 0.995},
          "name": "vented O2"},
         {"type": "disposal", "id": "heat", "name": "stack cooling to air",
@@ -161,12 +162,17 @@ def digester(asset: str, p: Params) -> Expansion:
     heat_carrier = {"resource": "heat", "temperature_c": p.number("heat_temperature", "degC", 45.0,
                                                                   "[E] mesophilic tank heating loop")}
     biogas = {"resource": "biogas", "ch4_fraction": ch4}
+    digestate = {"resource": "sludge"}
+    digestate_cost = _value(p, "digestate_cost", 0.0, "currency per kg of digestate dry matter left for "
+                                                           "the disposal; [E] 0: spread on farmland")
     out = Expansion()
     out.components += [
         {"type": "converter", "id": "feed", "control": "follow_input", "rated": 1e9, "reference": "sludge",
          "inputs": {"sludge": {"carrier": {"resource": "sludge"}},
                     "heat": {"carrier": heat_carrier, "ratio": max(warm, 0.0), "backup": heat_backup}},
-         "outputs": {"solids": {"carrier": {"resource": "volatile_solids"}, "ratio": vs_ts}}},
+         # what is not volatile leaves as digestate (dry matter), to a taker by exchange or its disposal
+         "outputs": {"solids": {"carrier": {"resource": "volatile_solids"}, "ratio": vs_ts},
+                     "digestate": {"carrier": digestate, "ratio": 1.0 - vs_ts}}},
         # Starts at the steady state of its design feed (VS = feed × τ), room for four times that.
         {"type": "storage", "id": "solids", "carrier": {"resource": "volatile_solids"},
          "capacity": 4.0 * design * vs_ts * tau_h, "max_charge": 1e12, "max_discharge": 1e12,
@@ -179,6 +185,8 @@ def digester(asset: str, p: Params) -> Expansion:
         {"type": "demand", "id": "electricity", "carrier": {"resource": "electricity"},
          "profile": p.number("electricity", "kW", lo=0)},
         {"type": "disposal", "id": "biogas", "carrier": biogas, "name": "flare (digester overflow)"},
+        {"type": "disposal", "id": "digestate", "carrier": digestate, "cost": digestate_cost,
+         "name": "digestate spread or hauled away"},
     ]
     return out
 
@@ -219,15 +227,28 @@ def chp(asset: str, p: Params) -> Expansion:
 
 
 def biogas_upgrader(asset: str, p: Params) -> Expansion:
-    """Amine scrubber: raw biogas to biomethane (sold), with CH4 slip, electricity and the heat
-    that regenerates the amine."""
+    """Amine scrubber: raw biogas to biomethane, with CH4 slip, electricity and the heat that
+    regenerates the amine. With ``biomethane_price`` it sells to its own market; without it the
+    biomethane leaves by an exchange from ``<asset>.biomethane`` (a gas grid, a fuel station)."""
     ch4 = p.fraction("ch4_fraction")
     slip = p.fraction("ch4_slip", 0.001, "[E] amine ≈0.1 % (Bauer et al. 2013, BBB 7:499)")
     lhv = LHV_CH4_KWH_PER_NM3
-    price = _value(p, "biomethane_price")  # currency per MWh of biomethane
-    # currency/MWh of biomethane -> currency per Nm3 of CH4 delivered
-    price_nm3 = ({**price, "scale": float(price.get("scale", 1.0)) * lhv / 1000.0} if isinstance(price, dict)
-                 else float(price) * lhv / 1000.0)
+    # The biomethane flow is in Nm³ of CH4 (ratio ch4 × (1 - slip)): its heating value is CH4's,
+    # so a price per MWh in any currency converts to one per Nm³ through the carrier.
+    product = {"resource": "biomethane", "ch4_fraction": 0.97, "heating_value_kwh": lhv}
+    price = p.raw("biomethane_price", doc="currency per MWh (bare) or with a unit in any currency per energy, "
+                                    "mass or volume, or {series: ...}; absent: no own market, sold by exchange")
+    if isinstance(price, dict):
+        price_nm3 = {**price, "scale": float(price.get("scale", 1.0)) * lhv / 1000.0}
+    elif isinstance(price, bool) or not isinstance(price, int | float | str | None):
+        from .params import ParamProblem
+
+        raise ParamProblem("biomethane_price", "biomethane_price is a price ('800 SEK/MWh', a bare number in "
+                                               "currency/MWh) or {series: ...}")
+    elif isinstance(price, str):
+        price_nm3 = price  # with its unit: the market converts it by the carrier's heating value
+    else:
+        price_nm3 = None if price is None else float(price) * lhv / 1000.0
     regen = p.number("regeneration_heat_per_nm3", "kWh/Nm3", 0.0, "", lo=0)
     inputs = {"biogas": {"carrier": {"resource": "biogas", "ch4_fraction": ch4}},
               "electricity": {"carrier": {"resource": "electricity"},
@@ -236,17 +257,17 @@ def biogas_upgrader(asset: str, p: Params) -> Expansion:
         inputs["heat"] = {"carrier": {"resource": "heat", "temperature_c": p.number("heat_temperature", "degC",
                                                                                     45.0)},
                           "ratio": regen, "backup": _backup(p, "heat_backup", "backup heat")}
-    return Expansion(components=[
+    comps = [
         {"type": "converter", "id": "scrubber", "rated": p.number("capacity", "Nm3/h", lo=0), "reference": "biogas",
          "inputs": inputs,
-         "outputs": {"biomethane": {"carrier": {"resource": "biomethane", "ch4_fraction": 0.97},
-                                    "ratio": ch4 * (1.0 - slip)},
+         "outputs": {"biomethane": {"carrier": product, "ratio": ch4 * (1.0 - slip)},
                      "slip": {"carrier": {"resource": "natural_gas", "ch4_fraction": 1.0}, "ratio": ch4 * slip}}},
-        {"type": "market", "id": "biomethane", "carrier": {"resource": "biomethane", "ch4_fraction": 0.97},
-         "export_price": price_nm3},
         {"type": "disposal", "id": "slip", "carrier": {"resource": "natural_gas", "ch4_fraction": 1.0},
          "name": "CH4 slip", "co2": GWP_CH4 * CH4_KG_PER_NM3},
-    ])
+    ]
+    if price_nm3 is not None:
+        comps.insert(1, {"type": "market", "id": "biomethane", "carrier": product, "export_price": price_nm3})
+    return Expansion(components=comps)
 
 
 def heat_pump(asset: str, p: Params) -> Expansion:
@@ -254,7 +275,8 @@ def heat_pump(asset: str, p: Params) -> Expansion:
     sink = p.number("sink_temp", "degC")
     sid = f"{asset}__cop"
     out = Expansion(series={sid: {"unit": "dimensionless", "carnot": {
-        "source": p.text("source_temperature"), "sink_c": sink, "efficiency": p.fraction("carnot_efficiency")}}})
+        "source": p.text("source_temperature", doc="id of the heat source's temperature series (degC)"),
+        "sink_c": sink, "efficiency": p.fraction("carnot_efficiency")}}})
     out.components.append(
         {"type": "converter", "id": "compressor", "rated": p.number("rated_heat", "kW", lo=0), "reference": "heat",
          "inputs": {"electricity": {"carrier": {"resource": "electricity"},
@@ -278,9 +300,11 @@ def grid(asset: str, p: Params) -> Expansion:
     """Electricity grid connection: import at a price plus fee, export at a factor of it."""
     return Expansion(components=[
         {"type": "market", "id": "electricity", "carrier": {"resource": "electricity"},
-         "import_price": _value(p, "import_price"), "export_price": _value(p, "export_price"),
+         "import_price": _value(p, "import_price", doc="currency per kWh bought, or {series: ..., offset: fee}"),
+         "export_price": _value(p, "export_price", doc="currency per kWh sold, or {series: ..., scale: factor}"),
          "import_max": p.number("import_max", "kW", lo=0), "export_max": p.number("export_max", "kW", lo=0),
-         "co2": _value(p, "co2"), "co2_source": p.text("co2_source", "")},
+         "co2": _value(p, "co2", doc="kg CO2 per kWh bought, or {series: ...}"),
+         "co2_source": p.text("co2_source", "", doc="where the CO2 intensity comes from, for reports")},
     ])
 
 
@@ -288,8 +312,23 @@ def boiler(asset: str, p: Params) -> Expansion:
     """Fuel-fired boiler making hot water or steam at an efficiency on the fuel's LHV."""
     fuel = p.text("fuel", "natural_gas", ("natural_gas", "biogas", "biomethane", "biomass", "hydrogen"))
     lhv = p.number("fuel_lhv", "kWh/Nm3" if fuel not in ("biomass", "hydrogen") else "kWh/kg",
-                   {"natural_gas": 10.5, "biomethane": 9.67, "biogas": 5.98, "biomass": 4.2, "hydrogen": 33.3}[fuel],
-                   "[S] LHV: natural gas ≈10.5 kWh/Nm3, H2 33.3 kWh/kg; [E] biomass at 25 % moisture")
+                   {"natural_gas": 10.5, "biomethane": 9.67, "biogas": 5.98, "biomass": 4.2,
+                    "hydrogen": LHV_H2_KWH_PER_KG}[fuel],
+                   "[S] LHV: natural gas ≈10.5 kWh/Nm3, H2 33.3 kWh/kg; [E] biomass at 25 % moisture, per wet kg")
+    fuel_carrier: dict = {"resource": fuel}
+    # Biomass flows are kg of dry matter, while a heating value is usually quoted per kg as
+    # delivered (wet): the basis is stated, and a wet one is turned into kWh per kg DM.
+    kg_dm_per_kg_fuel = 1.0
+    if fuel == "biomass":
+        basis = p.text("fuel_lhv_basis", "wet", ("wet", "dry"))
+        if basis == "wet":
+            kg_dm_per_kg_fuel = p.fraction("fuel_dry_matter", 0.75, "[E] 25 % moisture, as the default fuel_lhv")
+            fuel_carrier["dry_matter_fraction"] = kg_dm_per_kg_fuel
+        elif p.has("fuel_dry_matter"):
+            from .params import ParamProblem
+
+            raise ParamProblem("fuel_dry_matter", "fuel_dry_matter goes with fuel_lhv_basis: wet (a dry-basis "
+                                                  "heating value is already per kg of dry matter)")
     out_res = p.text("output", "heat", ("heat", "steam"))
     carrier = {"resource": out_res, "temperature_c": p.number("temperature", "degC")}
     if out_res == "steam":
@@ -299,8 +338,9 @@ def boiler(asset: str, p: Params) -> Expansion:
     return Expansion(components=[
         {"type": "converter", "id": "boiler", "rated": p.number("rated", "kW", lo=0), "reference": out_res,
          "min_load": p.fraction("min_load", 0.0), "control": control,
-         "inputs": {"fuel": {"carrier": {"resource": fuel},
-                             "ratio": 1.0 / (p.fraction("efficiency", 0.9, "[E] condensing gas boiler") * lhv)}},
+         "inputs": {"fuel": {"carrier": fuel_carrier,  # kg DM per kWh out = DM share / (η × LHV per wet kg)
+                             "ratio": kg_dm_per_kg_fuel / (p.fraction("efficiency", 0.9, "[E] condensing gas boiler")
+                                                           * lhv)}},
          "outputs": {out_res: {"carrier": carrier}}},
     ])
 
@@ -340,7 +380,8 @@ def process_plant(asset: str, p: Params) -> Expansion:
 
     out = Expansion()
     for side in ("inputs", "outputs"):
-        ports = p.raw(side, {})
+        ports = p.raw(side, {}, f"port -> {{carrier, mean, series, {'backup' if side == 'inputs' else 'surplus'}}}: "
+                      f"a {'demand' if side == 'inputs' else 'source'} per port")
         if not isinstance(ports, dict):
             raise ParamProblem(side, f"{side} maps a port name to {{carrier, mean, series, ...}}")
         for port, spec in ports.items():
