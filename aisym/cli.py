@@ -101,6 +101,9 @@ def _show_graph(g) -> None:
             flows = len(getattr(c, "outputs", None) or []) + len(getattr(c, "inputs", None) or [])
             assets.add_row(c.id, c.nace, c.location, "", f"{flows} flows for matchmaking, no assets")
     console.print(assets)
+    from .park.summary import graph_tags
+
+    console.print(graph_tags(g))
     links = Table("exchange", "from", "to", "carrier", "capacity", "control", title="Exchanges")
     from .park.graph import FLOW_UNITS
 

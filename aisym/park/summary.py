@@ -58,5 +58,18 @@ def render(park: Park, source: str = "") -> Group:
     return Group(Panel(f"{head}\n{counts}\n{market}\n[dim]{source}[/dim]", title="Park", expand=True), assets, tags, ex)
 
 
+def graph_tags(graph) -> Table:
+    """The tags of a v2 park (a :class:`~aisym.park.graph.ParkGraph`): what the gateway polls and
+    InfluxDB stores, with the exchange each one meters."""
+    meters = {link.meter_tag: link.id for link in graph.links if link.meter_tag}
+    table = Table(title="Tags")
+    for col in ("tag", "quantity", "unit", "min", "max", "control (safe default, max rate/s)", "meters"):
+        table.add_column(col)
+    for tid, t in graph.tags.items():
+        ctl = f"{t.control.safe_default:g}, {t.control.max_rate_per_s or '-'}" if t.control else ""
+        table.add_row(tid, t.quantity, t.unit, f"{t.min:g}", f"{t.max:g}", ctl, meters.get(tid, ""))
+    return table
+
+
 def print_summary(park: Park, source: str = "", console: Console | None = None) -> None:
     (console or Console()).print(render(park, source))

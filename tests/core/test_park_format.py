@@ -107,6 +107,27 @@ def test_the_carbon_price_converts_through_the_table():
     assert g.carbon_price_per_kg == pytest.approx(80 * 11.5 / 1000)
 
 
+def test_park_show_prints_the_tags_of_a_v2_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    doc = _chp_park("grid.electricity")
+    doc["exchanges"] = doc["exchanges"][:1]
+    doc["exchanges"][0]["meter_tag"] = "chp.power_out"
+    doc["companies"][0]["assets"][0]["tags"] = [
+        {"name": "power_out", "quantity": "power", "unit": "kW", "min": 0, "max": 600},
+        {"name": "jacket_temp", "quantity": "temperature", "unit": "degC", "min": 20, "max": 110}]
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = CliRunner().invoke(app, ["park", "show", str(path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    shown = [line for line in res.output.splitlines() if "chp.power_out" in line or "chp.jacket_temp" in line]
+    assert len(shown) == 2, res.output  # before: 0 of the 2 tags shown
+    meter = next(line for line in shown if "chp.power_out" in line)
+    assert "kW" in meter and meter.count("power_out") == 2  # the tag, and the exchange it meters
+
+
 # -- finding 11 ------------------------------------------------------------------------------
 
 ETHANOL = {"resource": "material", "material": "ethanol", "density_kg_per_m3": 789}  # [S] 789 kg/m³ at 20 °C
