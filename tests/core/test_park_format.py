@@ -175,6 +175,24 @@ def test_a_clipped_season_states_its_real_mean():
     assert f"{by_hand:.4g}" in note and "not the stated mean 0.2" in note, note
 
 
+@pytest.mark.parametrize("start, end, days", [(100, 199, 100), (260, 20, 126)])  # the second over the new year
+def test_a_campaign_season_whose_mean_is_the_series_mean(start, end, days):
+    # A sugar campaign of `days` days at a mean of 100 t/h over the year: by hand, 100 × 365 / days
+    # in the campaign, 0 outside; the twin's generator reads it as the clipped seasonal it becomes.
+    exo = pytest.importorskip("sim_env.graph.exogenous")
+    series = {"cane": {"unit": "t/h", "campaign": {"mean": 100, "start_day": start, "end_day": end}}}
+    g = load(park([company("gas", GRID)], series=series))
+    assert g.series["cane"].kind == "seasonal"
+    assert not [n for n in g.notes if n.startswith("series cane")]  # its mean is the stated one
+    year = exo.generate(g)["cane"][0]
+    on = year > 0
+    assert on.sum() == days * 24
+    assert year[on] == pytest.approx(100 * 365 / days, rel=1e-9)
+    assert year.mean() == pytest.approx(100, rel=1e-12)
+    first_hour = (start - 1) * 24
+    assert on[first_hour] and not on[first_hour - 1]
+
+
 def _digester_park(**extra) -> dict:
     dig = {"id": "dig", "template": "digester", "params": {
         "retention": "20 d", "design_feed": "500 kg/h", "feed_dry_matter": 0.08, "vs_per_ts": 0.7,

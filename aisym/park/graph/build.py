@@ -148,7 +148,8 @@ class _Builder:
         self.problems: list[tuple[Loc, str]] = []
         self.currency = doc.park.currency
         self.carriers = {c.id: Carrier(**c.model_dump(exclude={"id"})) for c in doc.carriers}
-        self.series: dict[str, SeriesSpec] = dict(doc.series)
+        # a campaign is resolved into the clipped seasonal it is: the twin generates only base kinds
+        self.series: dict[str, SeriesSpec] = {k: v.resolved(doc.park.step_h) for k, v in doc.series.items()}
         self.nodes: list[Node] = []
         self.buses: dict[str, Bus] = {}
         self.asset_loc: dict[str, Loc] = {}
@@ -684,6 +685,9 @@ class _Builder:
     def _series_checks(self) -> None:
         for sid, spec in sorted(self.series.items()):
             m = spec.seasonal
+            written = self.doc.series.get(sid)
+            if written is not None and written.campaign is not None:
+                m = None  # a campaign's level is set so its clipped mean is the stated one
             if m is not None and (m.min is not None or m.max is not None):
                 got = m.clipped_mean(self.doc.park.step_h)
                 if abs(got - m.mean) > 1e-3 * max(abs(m.mean), 1e-9):

@@ -15,7 +15,12 @@ Kinds (exactly one per series):
 - ``carnot``: a heat pump's COP from a source-temperature series and a sink temperature;
 - ``affine``: ``scale × of + offset`` of another series, clipped (e.g. heat per m³ of make-up
   water from the source-water temperature);
-- ``csv``: a column of a CSV file (one row per step), path relative to the park file.
+- ``csv``: a column of a CSV file (one row per step), path relative to the park file;
+- ``campaign``: a season of work (a sugar or beet campaign, a harvest) at a flat level from
+  ``start_day`` to ``end_day`` (inclusive, it may wrap over the new year), 0 outside, whose
+  ``mean`` is the year's mean: the level is mean × 365 / days. It is resolved into a clipped
+  ``seasonal`` series (:meth:`SeriesSpec.resolved`) whose level is set so that its clipped mean
+  is the stated one, so the twin's generator needs nothing new.
 """
 
 from __future__ import annotations
@@ -113,6 +118,39 @@ class Affine(_Strict):
     max: float | None = None
 
 
+class Campaign(_Strict):
+    mean: NonNeg  # the year's mean, in the series' unit
+    start_day: Annotated[int, Field(ge=1, le=365)]  # the first day of work
+    end_day: Annotated[int, Field(ge=1, le=365)]  # the last day of work (before start_day: over the new year)
+
+    @property
+    def days(self) -> int:
+        return (self.end_day - self.start_day) % 365 + 1
+
+
+# A campaign as a cosine cut at 0 and at its level: an amplitude this many times the level makes
+# the edges steeper than a few minutes, so each hour is in the campaign or out of it.
+_CAMPAIGN_STEEPNESS = 1e4
+
+
+def campaign_as_seasonal(c: Campaign, step_h: float = 1.0) -> Seasonal:
+    """The clipped cosine that is ``c``: on from ``start_day`` 00:00 to ``end_day`` 24:00, its
+    level set so the clipped mean over the year's steps is ``c.mean`` exactly."""
+    if c.days >= 365 or c.mean == 0.0:
+        return Seasonal(mean=c.mean)
+    half = math.pi * c.days / 365.0  # the cosine's phase at the campaign's edges
+    # centred on the campaign's steps (each sampled at its start, doy = hours / 24 + 1): every step
+    # of its days is in, at the full level, and none outside
+    peak = (c.start_day - 1 + (c.days - step_h / 24.0) / 2.0) % 365 + 1
+
+    def shape(level: float) -> Seasonal:
+        amp = _CAMPAIGN_STEEPNESS * level
+        return Seasonal(mean=-amp * math.cos(half), amplitude=amp, peak_day=peak, min=0.0, max=level)
+
+    first = c.mean * 365.0 / c.days
+    return shape(first * c.mean / shape(first).clipped_mean(step_h))  # the series scales with its level
+
+
 class Csv(_Strict):
     path: str
     column: str
@@ -129,6 +167,7 @@ class SeriesSpec(_Strict):
     carnot: Carnot | None = None
     affine: Affine | None = None
     csv: Csv | None = None
+    campaign: Campaign | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> SeriesSpec:
@@ -142,6 +181,13 @@ class SeriesSpec(_Strict):
     def kind(self) -> str:
         return next(k for k in SERIES_KINDS if getattr(self, k) is not None)
 
+    def resolved(self, step_h: float = 1.0) -> SeriesSpec:
+        """This series in the kinds the twin generates: a campaign becomes its clipped seasonal."""
+        if self.campaign is None:
+            return self
+        return SeriesSpec(unit=self.unit, description=self.description,
+                          seasonal=campaign_as_seasonal(self.campaign, step_h))
+
     def depends_on(self) -> tuple[str, ...]:
         if self.carnot is not None:
             return (self.carnot.source,)
@@ -150,4 +196,4 @@ class SeriesSpec(_Strict):
         return ()
 
 
-SERIES_KINDS = ("constant", "seasonal", "price", "carnot", "affine", "csv")
+SERIES_KINDS = ("constant", "seasonal", "price", "carnot", "affine", "csv", "campaign")
