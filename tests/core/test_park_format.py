@@ -249,6 +249,43 @@ def test_a_dry_matter_share_with_a_dry_basis_is_refused():
     assert "params.fuel_dry_matter" in msg and "wet" in msg, msg
 
 
+WOOD = {"fuel_lhv": "3.5 kWh/kg", "fuel_lhv_basis": "wet", "fuel_dry_matter": 0.55}
+
+
+@pytest.mark.parametrize("price, sek_per_kg_dm", [
+    # by hand: one kg of dry matter short is 3.5 / 0.55 = 6.364 kWh of wood at η 0.9; gas at the
+    # same η gives the same heat from 6.364 kWh of gas, i.e. 6.364 / 10.5 Nm³
+    ("0.45 SEK/kWh", 0.45 * 3.5 / 0.55),
+    ("5 SEK/Nm3", 5 * 3.5 / 0.55 / 10.5),
+    (5, 5 * 3.5 / 0.55 / 10.5),  # bare: per Nm³
+])
+def test_a_boiler_with_a_fallback_fuel(price, sek_per_kg_dm):
+    g = load(_boiler_park(**WOOD, fallback_fuel={"fuel": "natural_gas", "price": price}))
+    backup = node(g, "boiler.boiler").ports["fuel"].backup
+    assert backup.cost.const == pytest.approx(sek_per_kg_dm, rel=1e-12)
+    assert backup.co2.const == pytest.approx(0.202 * 3.5 / 0.55, rel=1e-12)  # fossil CO2 of that gas
+
+
+def test_the_twin_fires_the_fallback_fuel_when_no_wood_comes():
+    # No chips are delivered: the town's 20 GWh/yr (2,283.1 kW) is made from gas for a day. By
+    # hand: 2,283.1 kWh/h × 24 h / η 0.9 × 0.45 SEK/kWh = 27,397 SEK; 0.202 kg/kWh → 12.30 t CO2.
+    pytest.importorskip("sim_env.graph.compile")
+    from sim_env.graph.compile import compile_park
+    from sim_env.graph.whatif import run_year
+
+    g = load(_boiler_park(**WOOD, fallback_fuel={"fuel": "natural_gas", "price": "0.45 SEK/kWh"}))
+    day = run_year(compile_park(g), "no wood", steps=24)
+    heat_kwh = 20e6 / 8760 * 24
+    assert day.cost == pytest.approx(heat_kwh / 0.9 * 0.45, rel=1e-9)
+    assert day.co2_t == pytest.approx(heat_kwh / 0.9 * 0.202 / 1000, rel=1e-9)
+    assert day.backup == {"boiler.boiler": pytest.approx(heat_kwh * 0.55 / (0.9 * 3.5), rel=1e-9)}  # kg DM
+
+
+def test_a_fallback_fuel_field_is_named_when_wrong():
+    msg = refused(_boiler_park(**WOOD, fallback_fuel={"fuel": "natural_gas", "prise": 5}))
+    assert "params.fallback_fuel" in msg and "fallback_fuel.prise" in msg, msg
+
+
 # -- item 4 ----------------------------------------------------------------------------------
 
 def test_the_template_reference_is_generated_from_the_code():

@@ -335,14 +335,63 @@ def boiler(asset: str, p: Params) -> Expansion:
         carrier["pressure_bar"] = p.number("pressure", "bar", lo=0)
     # A boiler usually follows the steam or heat its takers ask for; "setpoint" makes it an action.
     control = p.text("control", "follow_output", ("follow_output", "setpoint"))
+    eta = p.fraction("efficiency", 0.9, "[E] condensing gas boiler")
+    ratio = kg_dm_per_kg_fuel / (eta * lhv)  # kg DM per kWh out = DM share / (η × LHV per wet kg)
+    fuel_port = {"carrier": fuel_carrier, "ratio": ratio}
+    fallback = p.raw("fallback_fuel", doc="{fuel, price, fuel_lhv, efficiency, co2}: a second fuel bought for what "
+                                          "the first lacks (price per kWh of fuel or per its unit; co2 in kg per kWh "
+                                          "of fuel, natural gas 0.202 by default); absent: none")
+    if fallback is not None:
+        fuel_port["backup"] = _fallback_fuel(fallback, ratio, fuel, eta)
     return Expansion(components=[
         {"type": "converter", "id": "boiler", "rated": p.number("rated", "kW", lo=0), "reference": out_res,
          "min_load": p.fraction("min_load", 0.0), "control": control,
-         "inputs": {"fuel": {"carrier": fuel_carrier,  # kg DM per kWh out = DM share / (η × LHV per wet kg)
-                             "ratio": kg_dm_per_kg_fuel / (p.fraction("efficiency", 0.9, "[E] condensing gas boiler")
-                                                           * lhv)}},
+         "inputs": {"fuel": fuel_port},
          "outputs": {out_res: {"carrier": carrier}}},
     ])
+
+
+_FALLBACK_LHV = {"natural_gas": 10.5, "biomethane": 9.67, "biogas": 5.98, "hydrogen": LHV_H2_KWH_PER_KG}
+_FALLBACK_CO2 = {"natural_gas": 0.202}  # [S] kg CO2 per kWh of fuel: IPCC 2006 56.1 t/TJ; biogenic or H2: 0
+
+
+def _fallback_fuel(spec: object, ratio: float, first: str, eta_first: float) -> dict:
+    """The backup of a boiler's fuel input that is a second fuel: what burning it for one unit of
+    the first fuel short costs and emits, so the boiler fires the first fuel as far as it is
+    delivered and the second for the rest (a fuel choice by priority)."""
+    from ..quantity import registry
+    from .params import ParamProblem
+
+    if not isinstance(spec, dict):
+        raise ParamProblem("fallback_fuel", "fallback_fuel is a mapping {fuel, price, fuel_lhv, efficiency, co2}")
+    q = Params(dict(spec), "boiler fallback_fuel")
+    try:
+        fuel = q.text("fuel", None, tuple(_FALLBACK_LHV))
+        if fuel == first:
+            raise ParamProblem("fuel", f"the fallback fuel is another fuel than the boiler's own ({first})")
+        lhv = q.number("fuel_lhv", "kWh/kg" if fuel == "hydrogen" else "kWh/Nm3", _FALLBACK_LHV[fuel],
+                       "[S] as the boiler's fuel_lhv")
+        eta = q.fraction("efficiency", eta_first, "the boiler's")
+        co2 = q.number("co2", "kg/kWh", _FALLBACK_CO2.get(fuel, 0.0), "[S] IPCC 2006", lo=0)
+        price = q.raw("price")
+        q.finish()
+    except ParamProblem as e:
+        raise ParamProblem("fallback_fuel", f"fallback_fuel.{e.key}: {e}") from None
+    if price is None or isinstance(price, bool) or not isinstance(price, int | float | str):
+        raise ParamProblem("fallback_fuel", "fallback_fuel.price: a price per kWh of fuel or per its unit "
+                                            "('0.45 SEK/kWh', '5 SEK/Nm3'; a bare number is per Nm3 or kg)")
+    unit = "kg" if fuel == "hydrogen" else "Nm3"
+    first_unit = "kg" if first in ("biomass", "hydrogen") else "Nm3"
+    kwh_per_first = 1.0 / (eta * ratio)  # kWh of fallback fuel that stand in for one unit of the first
+    amount_per_first = kwh_per_first / lhv
+    co2_per_first = co2 * kwh_per_first
+    if not isinstance(price, str):
+        return {"cost": float(price) * amount_per_first, "co2": co2_per_first, "name": f"{fuel} (fallback fuel)"}
+    per_energy = (registry().Quantity(1.0, "kWh") * registry().Quantity(price)).dimensionality
+    energy = not any(k in per_energy for k in ("[length]", "[mass]", "[time]", "[normal_volume]"))
+    cost = (f"({price}) * {kwh_per_first!r} kWh/{first_unit}" if energy
+            else f"({price}) * {amount_per_first!r} {unit}/{first_unit}")
+    return {"cost": cost, "co2": co2_per_first, "name": f"{fuel} (fallback fuel)"}
 
 
 def steam_letdown(asset: str, p: Params) -> Expansion:
