@@ -128,6 +128,22 @@ def test_park_show_prints_the_tags_of_a_v2_file(tmp_path):
     assert "kW" in meter and meter.count("power_out") == 2  # the tag, and the exchange it meters
 
 
+def test_the_parks_own_currency_in_its_table_is_refused():
+    msg = refused(park([company("gas", GRID)], exchange_rates={"SEK": 1.0, "EUR": 11.5}))
+    assert "park.exchange_rates.SEK" in msg and "own currency" in msg, msg
+
+
+def test_a_gas_priced_per_kg_and_hydrogen_metered_in_nm3():
+    # biomethane of 97 % CH4, the rest CO2: 0.97 × 0.717 + 0.03 × 1.977 = 0.75480 kg/Nm³ (NIST)
+    gas = {"resource": "biomethane", "ch4_fraction": 0.97}
+    h2 = {"resource": "hydrogen"}
+    g = load(park([company("gas", {"id": "depot", "components": [
+        {"type": "market", "id": "gas", "carrier": gas, "export_price": "12 SEK/kg"},
+        {"type": "market", "id": "h2", "carrier": h2, "export_price": "60 SEK/kg", "export_max": "500 Nm3/h"}]})]))
+    assert node(g, "depot.gas").val["export_price"].const == pytest.approx(12 * (0.97 * 0.717 + 0.03 * 1.977))
+    assert node(g, "depot.h2").num["export_max"] == pytest.approx(500 * 0.0899)  # kg/h
+
+
 # -- finding 11 ------------------------------------------------------------------------------
 
 ETHANOL = {"resource": "material", "material": "ethanol", "density_kg_per_m3": 789}  # [S] 789 kg/m³ at 20 °C

@@ -716,6 +716,9 @@ def build_graph(doc: ParkV2, source: str) -> tuple[ParkGraph | None, list[tuple[
     """Resolve ``doc``; returns the graph (None if anything is wrong) and the problems found."""
     b = _Builder(doc, source)
     carbon = b.number(doc.park.carbon_price, f"{doc.park.currency}/kg", ("park", "carbon_price"), "carbon_price")
+    if doc.park.currency in doc.park.exchange_rates:  # a rate that could never be used is not kept quiet
+        b.bad(("park", "exchange_rates", doc.park.currency), f"{doc.park.currency} is the park's own currency; "
+                                                             "exchange_rates lists the others")
     b.expand()
     links = b.links()
     b.company_flows()

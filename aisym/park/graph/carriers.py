@@ -23,6 +23,8 @@ Pos = Annotated[float, Field(gt=0)]
 
 LHV_CH4_KWH_PER_NM3 = 9.97  # [S] CH4 ≈ 9.9–10 kWh/Nm³ (sheet §1)
 LHV_H2_KWH_PER_KG = 33.3  # [S] hydrogen's lower heating value, 120 MJ/kg
+# [S] densities at 0 °C, 1 atm (NIST): what a gas's Nm³ weighs, so a price per kg converts
+KG_PER_NM3 = {"ch4": 0.717, "co2": 1.977, "h2": 0.0899}
 
 
 class Resource(StrEnum):
@@ -171,7 +173,8 @@ def equivalences(c: Carrier) -> list[tuple[float, str]]:
     """The carrier's own ``1 = value unit`` factors a quantity may be converted through.
 
     A stated density gives ``kg/m³`` (wet: with a dry-matter fraction on a dry-matter carrier,
-    kg DM per m³ is density × dry matter); a heating value gives kWh per canonical amount, by
+    kg DM per m³ is density × dry matter); biogas and biomethane of a stated CH4 fraction, and
+    hydrogen, weigh what their Nm³ weighs; a heating value gives kWh per canonical amount, by
     default the CH4 share of a gas's heating value or hydrogen's.
     """
     out: list[tuple[float, str]] = []
@@ -179,6 +182,12 @@ def equivalences(c: Carrier) -> list[tuple[float, str]]:
     if c.density_kg_per_m3 is not None:
         dm = c.dry_matter_fraction if c.resource in (Resource.biomass, Resource.sludge) else None
         out.append((c.density_kg_per_m3 * (dm if dm is not None else 1.0), "kg/m**3"))
+    if c.resource in (Resource.biogas, Resource.biomethane) and c.ch4_fraction is not None:
+        # [E] the rest of biogas or biomethane taken as CO2
+        x = c.ch4_fraction
+        out.append((x * KG_PER_NM3["ch4"] + (1.0 - x) * KG_PER_NM3["co2"], "kg/Nm3"))
+    if c.resource == Resource.hydrogen:
+        out.append((KG_PER_NM3["h2"], "kg/Nm3"))
     hv = c.heating_value_kwh
     if hv is None and c.resource in (Resource.biogas, Resource.biomethane, Resource.natural_gas):
         hv = LHV_CH4_KWH_PER_NM3 * c.ch4_fraction if c.ch4_fraction else None
