@@ -48,7 +48,7 @@ def test_services_up_status_down(tmp_path):
         st = subprocess.run(
             [sys.executable, "-m", "aisym", "services", "status", "--folder", str(folder)], capture_output=True, text=True
         )
-        assert st.stdout.count("running") == 2
+        assert st.stdout.count("running") == 3  # mosquitto, influxd and its gate
     finally:
         down = subprocess.run(
             [sys.executable, "-m", "aisym", "services", "down", "--folder", str(folder)],
