@@ -7,7 +7,8 @@ Families (hourly 1-48 h unless said):
 - ``citylearn_load``: CityLearn 2022 buildings' measured non-shiftable load (kWh per hour);
 - ``citylearn_load+weather``: the same with outdoor temperature and direct irradiance as covariates
   (LightGBM joins the candidates; the measured weather at the target hours stands for its forecast);
-- ``citylearn_heat``: domestic hot water and cooling demand (kWh per hour);
+- ``citylearn_solar``: the buildings' PV generation (production; this dataset's heating, cooling
+  and hot-water demands are all zero, so it has no heat series: the twin family carries those);
 - ``citylearn_weather``: outdoor temperature and relative humidity;
 - ``twin``: the series the twin generates for the shipped parks (weather, prices, loads): AR(1)
   noise around a seasonal shape, the easy case;
@@ -42,14 +43,11 @@ def _col(path: Path, name: str) -> np.ndarray:
 def citylearn(root: Path, buildings: int) -> dict[str, dict[str, np.ndarray]]:
     weather = {c: _col(root / "weather.csv", c) for c in ("outdoor_dry_bulb_temperature", "outdoor_relative_humidity",
                                                            "direct_solar_irradiance")}
-    fam: dict[str, dict[str, np.ndarray]] = {"citylearn_load": {}, "citylearn_heat": {}, "citylearn_weather": {}}
+    fam: dict[str, dict[str, np.ndarray]] = {"citylearn_load": {}, "citylearn_solar": {}, "citylearn_weather": {}}
     for b in range(1, buildings + 1):
         f = root / f"Building_{b}.csv"
         fam["citylearn_load"][f"b{b}.load"] = _col(f, "non_shiftable_load")
-        for c in ("dhw_demand", "cooling_demand"):
-            y = _col(f, c)
-            if np.ptp(y) > 0:
-                fam["citylearn_heat"][f"b{b}.{c}"] = y
+        fam["citylearn_solar"][f"b{b}.solar"] = _col(f, "solar_generation")
     fam["citylearn_weather"] = {"temp": weather["outdoor_dry_bulb_temperature"], "rh": weather["outdoor_relative_humidity"]}
     fam["_X"] = {"X": np.column_stack([weather["outdoor_dry_bulb_temperature"], weather["direct_solar_irradiance"]])}
     return fam
@@ -177,14 +175,14 @@ def main() -> None:
     for fam, series in families.items():
         print(f"{fam} ({len(series)} series, {a.origins} origins)", flush=True)
         table += summarize(fam, run_family(series, HOURLY, a.origins), rng)
-        if fam in ("citylearn_load", "citylearn_heat"):
+        if fam in ("citylearn_load", "citylearn_solar"):
             print(f"{fam}+weather", flush=True)
             table += summarize(fam + "+weather", run_family(series, HOURLY, a.origins, X), rng)
             print(f"{fam}_daily", flush=True)
             daily = {k: to_daily(v) for k, v in series.items()}
             table += summarize(fam + "_daily", run_family(daily, DAILY, a.origins), rng, weekly=True)
         print("\n".join(table), flush=True)
-    pool = {**families.get("citylearn_load", {}), **families.get("citylearn_heat", {}), **families["twin"]}
+    pool = {**families.get("citylearn_load", {}), **families.get("citylearn_solar", {}), **families["twin"]}
     print("\n".join(table))
     print(refit_timing(pool, a.refit_series, a.refit_origins))
 

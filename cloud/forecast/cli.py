@@ -85,6 +85,8 @@ def fit(
     days: int = typer.Option(70, min=3, help="Days of history to read (8 weeks fit, the rest backtests)."),
     origins: int = typer.Option(7, min=1, help="Daily rolling origins of the backtest that chooses each model."),
     state: Path = typer.Option(None, help="Refit state (last good model per series); default .aisym/forecast/PARK.json."),
+    reselect_hours: float = typer.Option(24.0, min=0.0, help="Hours a chosen model is kept before a new backtest "
+                                         "chooses again (0: every fit)."),
 ) -> None:
     """Choose and fit a model per metered series, write its forecasts and health to InfluxDB."""
     from aisym.cli import graph_or_exit
@@ -99,7 +101,7 @@ def fit(
     now = _until_ms(until)
     bar, step = _progress(2 * len(hist), f"fitting {len(hist)} series of {g.id}")
     with bar:
-        outcomes = refit(hist, st, now, origins, progress=step)
+        outcomes = refit(hist, st, now, origins, progress=step, reselect_ms=int(reselect_hours * 3_600_000))
     writer = _db(influx_url, database, "AISYM_INFLUX_USER", "INFLUX_PASSWORD", None)
     lines = forecast_lines(g.id, [(o.forecast, o.history) for o in outcomes], now)
     try:

@@ -144,3 +144,19 @@ def test_cli_fit_writes_forecasts_that_show_reads(influxdb, filled, park, tmp_pa
     assert r.output.count("chp.heat_out") == 2  # hourly and daily
     r = CliRunner().invoke(app, ["forecast", "show", *common, "--series", "chp.nothing"], env=env)
     assert r.exit_code == 2 and "'chp.nothing' is not a tag of park kraakoya" in r.output
+
+
+def test_a_refit_within_the_reselect_window_keeps_the_choice_without_a_backtest(influxdb, filled, park, tmp_path):
+    reader = _as(influxdb, filled, "dashboards")
+    until = START_MS + HOURS * HOUR_MS
+    hist = {s: h for s, h in read_history(reader, park, until, days=21).items() if s in SERIES}
+    state = RefitState(tmp_path / "state.json")
+    refit(hist, state, until, n_origins=1)
+
+    def must_not_run(*a, **k):
+        raise AssertionError("a backtest ran inside the reselect window")
+
+    again = refit(hist, state, until + HOUR_MS, fit=must_not_run, reselect_ms=24 * HOUR_MS)
+    assert [o.status for o in again] == ["ok"] * 4 and all(o.forecast.bands["mean"].size for o in again)
+    late = refit(hist, state, until + 25 * HOUR_MS, fit=must_not_run, reselect_ms=24 * HOUR_MS)
+    assert [o.status for o in late] == ["kept"] * 4  # the window passed: a selection was tried (and failed here)
