@@ -7,7 +7,8 @@ a CUDA torch). If it cannot be installed, the script says so and exits 0.
     python benchmarks/bench_citylearn.py --dataset DIR [--steps 2000]
 
 DIR is the ``citylearn_2022_phase_all_v3`` folder (schema.json + CSVs). The result is also
-written to ``benchmarks/results/citylearn.json``, which ``bench_twin.py`` reads for its ratios.
+written to ``benchmarks/results/citylearn.json``, which ``bench_twin.py`` read for its ratios
+(retired with the hand-written twin, issue 22).
 """
 
 from __future__ import annotations

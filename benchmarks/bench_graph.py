@@ -4,11 +4,11 @@
 
 Prints, in one run: park-steps/s of compiled Kråkøya through the generic kernel
 (sim_env/graph/kernel.py) and the specialised step functions (sim_env/graph/codegen.py, levels
-"tables" and "fold") at K = 64 and 1024, the hand-written kernel (sim_env/kernels.py) and the
-ratios; 64 different topologies (random edge masks) against 64 copies of one; the time to
-compile a park into arrays; and the Numba compile time with a cold cache (fresh processes,
-empty cache folders) and a warm one. It also checks that each fast path gave the generic
-kernel's outputs bit for bit on the steps it timed.
+"tables" and "fold") at K = 64 and 1024, the retired hand-written Kråkøya kernel kept as the
+yardstick (benchmarks/kraakoya_yardstick/) and the ratios; 64 different topologies (random edge
+masks) against 64 copies of one; the time to compile a park into arrays; and the Numba compile
+time with a cold cache (fresh processes, empty cache folders) and a warm one. It also checks that
+each fast path gave the generic kernel's outputs bit for bit on the steps it timed.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def bench_compiled(cp, coef, K: int, steps: int, masks: np.ndarray | None = None
 
 
 def bench_handwritten(K: int, steps: int) -> float:
-    from sim_env.core import TwinBatch
+    from benchmarks.kraakoya_yardstick.core import TwinBatch
 
     tw = TwinBatch(K, episode_hours=1e9, seed=0)
     tw.reset()

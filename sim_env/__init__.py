@@ -1,7 +1,6 @@
-"""sim_env: the park's digital twin (Numba kernels, Gymnasium envs, scenarios, baselines).
+"""sim_env: the park's digital twin (compiled from any park's description), its envs, baselines and training.
 
-Importing it registers with Gymnasium ``aisym/Park-v1`` (any park, compiled from its
-description) and ``aisym/Park-v0`` (the hand-written Kråkøya twin, kept as a reference)::
+Importing it registers ``aisym/Park-v1`` (any park, compiled from its description) with Gymnasium::
 
     import gymnasium as gym
     import sim_env  # noqa: F401
@@ -11,17 +10,10 @@ description) and ``aisym/Park-v0`` (the hand-written Kråkøya twin, kept as a r
 
 from gymnasium.envs.registration import register, registry
 
-ENV_ID = "aisym/Park-v0"
 GRAPH_ENV_ID = "aisym/Park-v1"
 
-# Bump the version (-v1) when the reward or dynamics change.
-if ENV_ID not in registry:
-    register(
-        id=ENV_ID,
-        entry_point="sim_env.envs.park:ParkEnv",
-        vector_entry_point="sim_env.envs.park:ParkVectorEnv",
-    )
-
+# Bump the version (-v2) when the reward or dynamics change. -v0 was the hand-written Kråkøya
+# twin, retired in issue 22: the compiled twin is the only one.
 if GRAPH_ENV_ID not in registry:
     register(
         id=GRAPH_ENV_ID,
@@ -29,4 +21,4 @@ if GRAPH_ENV_ID not in registry:
         vector_entry_point="sim_env.graph.envs:GraphParkVectorEnv",
     )
 
-__all__ = ["ENV_ID", "GRAPH_ENV_ID"]
+__all__ = ["GRAPH_ENV_ID"]

@@ -357,7 +357,7 @@ class GraphOptimum:
 
 
 # Forecast errors at 24 h lead, relative, growing like a random walk with the lead time.
-PRICE_ERROR_24H = 0.15  # [E] day-ahead price forecast error (as sim_env.baselines.mpc)
+PRICE_ERROR_24H = 0.15  # [E] day-ahead price forecast error
 CO2_ERROR_24H = 0.10  # [E] grid-intensity forecast error
 OTHER_ERROR_24H = 0.05  # [E] profiles, temperatures and derived series (COP)
 

@@ -5,8 +5,8 @@ overlay of a v2 park (``park:`` names its base, see :mod:`sim_env.graph.whatif`)
 of ``sim_env/scenarios/`` (by name or path) applied to a v1 park, or another park file. Every
 run's optimality gap is measured against the perfect-foresight optimum of the same scenario and
 year, replayed in the twin (:class:`~sim_env.graph.baselines.GraphOptimum`). Results are
-:class:`sim_env.rl.leaderboard.Run` rows, written as CSV, Markdown and PNG by the same writer
-as the hand-written twin's leaderboard, with costs in the park's currency.
+:class:`sim_env.rl.leaderboard.Run` rows, written as CSV, Markdown and PNG
+(:func:`sim_env.rl.leaderboard.write_outputs`), with costs in the park's currency.
 
 **What the gap compares.** The optimum must leave each store no emptier than it found it (the
 park's ``end`` rule); the other strategies are free to empty them, which over a day is worth
@@ -49,7 +49,12 @@ def resolve_graph_scenario(spec: str | Path, park: str | Path | None) -> tuple[s
             raise ValueError(f"no scenario {spec!r}: give base, a what-if or park file, or a shipped one ({shipped})")
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such scenario file")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:  # named by the file's own line, not the parser's "<unicode string>"
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        raise ValueError(f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}") from None
     if isinstance(data, dict) and "schema_version" in data:
         return path.stem, load_graph(path)
     if isinstance(data, dict) and "park" in data and "merge" not in data:
@@ -57,7 +62,8 @@ def resolve_graph_scenario(spec: str | Path, park: str | Path | None) -> tuple[s
 
         return path.stem, load_whatif(path)[2]
     from aisym.park.graph.migrate import migrate
-    from sim_env.scenario import load_scenario
+
+    from .v1_overlay import load_scenario
 
     base = park if park is not None else None
     sc = load_scenario(path, base=base)

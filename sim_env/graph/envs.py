@@ -68,7 +68,7 @@ class GraphParkEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Version History
     - v1: compiled from the park graph, any park; observation and actions named per park.
-    - v0: the hand-written Kråkøya twin (``aisym/Park-v0``).
+    - v0: the hand-written Kråkøya twin (``aisym/Park-v0``), retired in issue 22.
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012 - Gymnasium's convention

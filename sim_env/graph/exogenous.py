@@ -17,7 +17,23 @@ import numpy as np
 from aisym.park.graph import ParkGraph
 from aisym.park.graph.series import SeriesSpec
 
-from ..exogenous import _ar1, steps_per_year  # the hand-written twin's noise and year length
+HOURS_PER_YEAR = 8760  # the twin's year wraps around 365 days of steps
+
+
+def steps_per_year(dt_h: float) -> int:
+    """Steps in one year of ``dt_h`` hours."""
+    return round(HOURS_PER_YEAR / dt_h)
+
+
+def _ar1(rng: np.random.Generator, n: int, std: float, rho: float) -> np.ndarray:
+    """Stationary AR(1) noise with standard deviation ``std`` and lag-1 correlation ``rho``."""
+    e = rng.standard_normal(n) * std * math.sqrt(1.0 - rho * rho)
+    out = np.empty(n)
+    x = rng.standard_normal() * std
+    for i in range(n):
+        x = rho * x + e[i]
+        out[i] = x
+    return out
 
 
 class SeriesError(ValueError):

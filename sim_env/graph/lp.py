@@ -38,8 +38,6 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from sim_env.baselines.lp import _new_highs  # the first Highs() prints a banner: kept off the CLI's output
-
 from .compile import (
     B_DISPOSAL,
     B_MARKET,
@@ -86,6 +84,7 @@ from .compile import (
     V_PROFILE,
     CompiledPark,
 )
+from .highs import new_highs as _new_highs  # the first Highs() prints a banner: kept off the CLI's output
 
 INF = highspy.kHighsInf
 RULE_REWARD = 1e3  # a rule-driven converter's reward per unit of load, × the park's largest unit cost (≥ 1)

@@ -1,6 +1,6 @@
 """Hyperparameter files in the RL Zoo's style (``hyperparams/<algo>.yml``).
 
-Entries are keyed by env id (``aisym/Park-v0``) with an optional ``default`` entry that they
+Entries are keyed by env id (``aisym/Park-v1``) with an optional ``default`` entry that they
 update. Zoo keys (``n_envs``, ``n_timesteps``, ``policy``, ``normalize``, ``env_kwargs``) are taken
 out; the rest go to the algorithm's constructor and are checked against its signature, so a typo
 is an error naming the file, the line and the key instead of a crash deep inside SB3. Schedules
@@ -77,7 +77,7 @@ def _activation(name: Any, where: str) -> Any:
 
 
 def load_config(
-    algo: str, env_id: str = "aisym/Park-v0", path: str | Path | None = None, overrides: dict[str, Any] | None = None
+    algo: str, env_id: str = "aisym/Park-v1", path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> TrainConfig:
     """Read the entry for ``env_id`` (falling back on ``default``) from a zoo-style file."""
     algo = algo.lower()

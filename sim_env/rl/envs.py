@@ -1,7 +1,6 @@
 """Environments for training and evaluating agents, with training and held-out weather years.
 
-Weather/price "years" are exogenous series drawn from a seed (:func:`sim_env.exogenous.generate`):
-series ``i`` of seed ``s`` is the i-th child of ``SeedSequence(s)``. Agents train on the
+Weather/price "years" are exogenous series drawn from a seed (:func:`sim_env.graph.exogenous.generate`). Agents train on the
 ``TRAIN_YEARS`` series of seed ``TRAIN_SEED``; evaluation during training uses seed
 ``EVAL_SEED``; the leaderboard uses seeds ``BENCH_SEEDS``. No policy ever sees those years.
 """
@@ -15,56 +14,6 @@ TRAIN_SEED = 0
 TRAIN_YEARS = 8
 EVAL_SEED = 1000
 BENCH_SEEDS = (1001, 1002, 1003, 1004, 1005)
-
-
-def make_sb3_vec_env(
-    n_envs: int,
-    seed: int,
-    split: str = "train",
-    park: str | Path | None = None,
-    episode_hours: float = 168.0,
-    forecast_hours: float = 24.0,
-    train_years: int = TRAIN_YEARS,
-    action_mode: str = "centered",
-    residual_scale: float = 0.3,
-    reward: str = "full",
-    **twin_kwargs: Any,
-):
-    """The native batched twin as an SB3 VecEnv (with ``VecMonitor`` episode statistics).
-
-    :param n_envs: parks stepped together
-    :param seed: seed of episode starts
-    :param split: ``"train"`` (training years) or ``"eval"`` (held-out years)
-    :param park: park YAML (None: the shipped park)
-    :param episode_hours: episode length (h)
-    :param forecast_hours: price/CO2 forecast horizon in the observation (h)
-    :param train_years: generated training years the parks are spread over
-    :param action_mode: how the agent acts: ``direct``, ``centered`` or ``residual`` on the rule
-        controller (:func:`sim_env.rl.actions.to_park_action`)
-    :param residual_scale: largest residual change, as a fraction of each bound
-    :param reward: ``full`` or ``controllable`` (training only: evaluation always counts the full cost)
-    """
-    from stable_baselines3.common.vec_env import VecMonitor
-
-    from sim_env.sb3 import ParkSB3VecEnv
-
-    if split not in ("train", "eval"):
-        raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
-    exo_seed, n_series = (TRAIN_SEED, train_years) if split == "train" else (EVAL_SEED, 1)
-    venv = ParkSB3VecEnv(
-        num_envs=n_envs,
-        seed=seed,
-        park=park,
-        episode_hours=episode_hours,
-        forecast_hours=forecast_hours,
-        exo_seed=exo_seed,
-        n_series=n_series,
-        **twin_kwargs,
-    )
-    venv = VecMonitor(venv)
-    from .actions import wrap_agent_actions
-
-    return wrap_agent_actions(venv, action_mode, residual_scale, reward if split == "train" else "full")
 
 
 GRAPH_ENV_ID = "aisym/Park-v1"

@@ -1,4 +1,4 @@
-"""``aisym bench``: strategies × scenarios × held-out years through one evaluation harness.
+"""The leaderboard's rows and files (``aisym bench`` runs them on the compiled twin: :mod:`sim_env.graph.bench`).
 
 Every strategy runs on every scenario and every held-out weather/price year
 (:data:`sim_env.rl.envs.BENCH_SEEDS`); the perfect-foresight optimum of the same scenario and
@@ -8,8 +8,8 @@ money columns are named by the park's currency (``cost_dkk``), and a strategy th
 scenario (a policy of another layout) is a row with ``n/a`` and the reason in ``note``.
 
 Add a strategy: write a class with ``name``, ``reset(env_info)`` and ``act(obs, info)``
-(:class:`sim_env.evaluate.Strategy`) and pass ``--strategy my_module:MyStrategy``. Add a
-scenario: one overlay YAML (see ``sim_env/scenarios/``) passed as ``--scenario file.yaml``.
+(:class:`sim_env.graph.evaluate.Strategy`) and pass ``--strategy my_module:MyStrategy``. Add a
+scenario: a what-if or park file passed as ``--scenario file.yaml``.
 """
 
 from __future__ import annotations
@@ -19,20 +19,18 @@ import importlib
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-BENCH_SCENARIOS = ("base", "cold_winter", "volatile_prices", "digester_outage")
 COLUMNS = ("cost", "co2_t", "unmet_demand", "gap_pct")
 MONEY = ("cost", "objective", "stored_value")  # written as <name>_<currency> (cost_eur, cost_dkk)
-COMPARED_V0 = ("gap: cost + carbon − stored content gained (gas holder, heat store, water tank: end minus start, "
-               "valued at the optimum's shadow prices of ending them no emptier than they started), against the "
-               "perfect-foresight optimum of the same scenario and year; EUR")
+COMPARED = ("gap: cost + carbon − stored content gained (each store's end minus start, valued at the optimum's "
+            "shadow prices of ending them no emptier than they started), against the perfect-foresight optimum of "
+            "the same scenario and year")
 
 
 @dataclass
@@ -42,7 +40,7 @@ class Run:
     seed: int
     cost: float  # the park's currency
     co2_t: float
-    unmet_demand: float  # unmet heat MWh + purchased O2 t, the demand the park's own flows did not cover
+    unmet_demand: float  # the demand the park's own flows did not cover, summed over carriers in their units
     objective: float  # cost + carbon, the park's currency
     gap_pct: float
     seconds: float
@@ -53,23 +51,6 @@ class Run:
     def not_applicable(cls, scenario: str, strategy: str, seed: int, why: str) -> Run:
         nan = math.nan
         return cls(scenario, strategy, seed, nan, nan, nan, nan, nan, 0.0, nan, f"n/a: {why}")
-
-
-def resolve_strategy(spec: str) -> Callable[[], Any]:
-    """A factory for ``random|rule|mpc|optimum``, ``module:Class`` or ``policy=FOLDER``."""
-    from sim_env.baselines import STRATEGIES, make_strategy
-
-    if spec in STRATEGIES:
-        return lambda: make_strategy(spec)
-    if "=" in spec:
-        name, folder = spec.split("=", 1)
-        from .strategy import PolicyStrategy
-
-        PolicyStrategy(folder, name)  # fail now, not after an hour of baselines
-        return lambda: PolicyStrategy(folder, name)
-    if ":" in spec:
-        return import_strategy(spec, "sim_env.evaluate.Strategy")
-    raise ValueError(f"strategy {spec!r}: use one of {', '.join(STRATEGIES)}, module:Class or NAME=FOLDER")
 
 
 def import_strategy(spec: str, protocol: str) -> Callable[[], Any]:
@@ -98,76 +79,6 @@ def _import_here(module: str):
             raise
     sys.path.append(os.getcwd())  # last: a module of the same name installed elsewhere still wins
     return importlib.import_module(module)
-
-
-def resolve_scenario(spec: str | Path):
-    """A scenario by shipped name (``cold_winter``) or YAML path, as ``(name, Park)``."""
-    from sim_env.scenario import load_scenario
-
-    path = Path(spec)
-    if not path.suffix:
-        path = SCENARIO_DIR / f"{spec}.yaml"
-        if not path.exists():
-            shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
-            raise ValueError(f"no scenario {spec!r}; shipped: {shipped}")
-    scenario = load_scenario(path)
-    return path.stem, scenario.park
-
-
-def run_bench(
-    strategies: Iterable[str],
-    scenarios: Iterable[str | Path],
-    seeds: Iterable[int],
-    hours: float = 8760.0,
-    progress: Callable[[str], None] | None = None,
-    note: Callable[[str], None] | None = None,
-) -> list[Run]:
-    """Evaluate every strategy on every scenario and seed; the optimum is always included.
-
-    :param progress: called as each run starts (one step of a progress bar)
-    :param note: called with the optimum's solver progress meanwhile (no step)
-    """
-    from sim_env.baselines import make_strategy
-    from sim_env.baselines.lp import stored_value
-    from sim_env.evaluate import evaluate
-
-    factories = {spec: resolve_strategy(spec) for spec in strategies if spec != "optimum"}
-    parks = [resolve_scenario(s) for s in scenarios]
-    runs: list[Run] = []
-    for scen_name, park in parks:
-        for seed in seeds:
-            if progress:
-                progress(f"{scen_name} year {seed}: optimum")
-            optimum = make_strategy("optimum", end_values=True)  # its stores end no emptier: the others' are valued
-            if note is not None:
-                optimum.progress = lambda line, s=scen_name, y=seed: note(f"{s} year {y}: optimum, {line}")
-            best = evaluate(optimum, park, hours=hours, exo_seed=seed)
-            results = [("optimum", best)]
-            for spec, factory in factories.items():
-                if progress:
-                    progress(f"{scen_name} year {seed}: {spec}")
-                strategy = factory()
-                results.append((getattr(strategy, "name", spec), evaluate(strategy, park, hours=hours, exo_seed=seed)))
-            values = optimum.end_values
-            floor = best.kpis["objective_eur"] - stored_value(best, values)
-            for name, res in results:
-                k = res.kpis
-                kept = stored_value(res, values)
-                runs.append(
-                    Run(
-                        scen_name,
-                        name,
-                        seed,
-                        k["cost_eur"],  # the hand-written twin counts in EUR
-                        k["co2_t"],
-                        k["unmet_heat_mwh"] + k["o2_purchased_t"],
-                        k["objective_eur"],
-                        100.0 * (k["objective_eur"] - kept - floor) / abs(floor),
-                        res.seconds,
-                        kept,
-                    )
-                )
-    return runs
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -203,11 +114,11 @@ def _cell(v: Any) -> Any:
     return "n/a" if isinstance(v, float) and math.isnan(v) else v
 
 
-UNMET_V0 = "unmet demand (MWh heat + t O2)"
+UNMET = "unmet demand (sum of carriers' units)"
 
 
-def write_outputs(runs: list[Run], folder: str | Path, currency: str = "EUR", unmet: str = UNMET_V0,
-                  compared: str = COMPARED_V0) -> dict[str, Path]:
+def write_outputs(runs: list[Run], folder: str | Path, currency: str = "EUR", unmet: str = UNMET,
+                  compared: str = COMPARED) -> dict[str, Path]:
     """``leaderboard.csv`` (runs), ``leaderboard_summary.csv``, ``leaderboard.md`` and ``leaderboard.png``.
 
     :param currency: the park's currency: the cost columns' unit and the suffix of their CSV names
@@ -237,7 +148,7 @@ def write_outputs(runs: list[Run], folder: str | Path, currency: str = "EUR", un
     return out
 
 
-def markdown(rows: list[dict[str, Any]], currency: str = "EUR", unmet: str = UNMET_V0) -> str:
+def markdown(rows: list[dict[str, Any]], currency: str = "EUR", unmet: str = UNMET) -> str:
     lines = [
         f"| scenario | strategy | years | cost ({currency}) | CO2 (t) | {unmet} | optimality gap (%) |",
         "|---|---|---|---|---|---|---|",

@@ -77,16 +77,3 @@ class OnnxPolicy:
             act = np.clip(raw, self.low, self.high)
         act = act.astype(np.float32)
         return act[0] if single else act
-
-    def act(self, obs: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
-        """The action fractions the park receives from :meth:`predict`'s agent action.
-
-        ``policy.json``'s ``agent_actions`` says how the agent acts (direct, centred, or as a
-        residual on the rule controller, :mod:`sim_env.rl.actions`, numpy only); ``params`` is
-        the park's parameter vector (default: the training park's, stored in the file).
-        """
-        from sim_env.rl.actions import to_park_action
-
-        layout = self.meta.get("agent_actions") or {"mode": "direct", "scale": 0.0}
-        p = np.asarray(self.meta.get("park_params") if params is None else params, dtype=np.float64)
-        return to_park_action(layout["mode"], self.predict(obs), obs, p, int(self.meta.get("horizon", 0)), layout["scale"])

@@ -1,8 +1,6 @@
 """The agent's action box and a generic variance reduction of the reward on any compiled park.
 
-The hand-written twin's ``reward: controllable`` adds back the cost of the loads no action
-changes (:func:`sim_env.rl.actions.fixed_cost_eur`); a compiled park has no such formula. The
-generic form here is a **shadow row**: each training row has a twin row that starts from the
+The reward's variance is reduced by a **shadow row**: each training row has a twin row that starts from the
 same state, in the same year and hour, and is stepped with one fixed action (``baseline_action``
 for every fraction) or by the park's generic rules (``baseline_action: rule``,
 :class:`sim_env.graph.baselines.GraphRules`, on the shadow's own levels). The agent is rewarded
@@ -90,7 +88,7 @@ class GraphAgentVecEnv(VecEnvWrapper):
         if self.mode == "residual":
             b = self.twin.batch
             return residual(self.rules(b.S, b.t, b.ser), actions, self.scale)
-        return to_park_action(self.mode, actions, None, None, 0)
+        return to_park_action(self.mode, actions)
 
     def step_async(self, actions: np.ndarray) -> None:
         if self.shadow is not None:  # from the same hour as the agent's rows, before they step
@@ -121,7 +119,7 @@ def wrap_graph_actions(venv: Any, mode: str = "centered", reward: str = "full", 
         raise ValueError(f"action mode {mode!r} on the compiled twin: use one of {', '.join(GRAPH_ACTION_MODES)}")
     if reward not in GRAPH_REWARDS:
         raise ValueError(f"reward {reward!r} on the compiled twin: use one of {', '.join(GRAPH_REWARDS)} "
-                         "(controllable is the hand-written twin's, aisym/Park-v0)")
+                         "(controllable was the retired hand-written twin's, aisym/Park-v0)")
     if baseline_action != "rule" and not (isinstance(baseline_action, int | float) and 0.0 <= baseline_action <= 1.0):
         raise ValueError(f"baseline_action must be a fraction in [0, 1] or 'rule', got {baseline_action!r}")
     if not 0.0 < residual_scale <= 1.0:

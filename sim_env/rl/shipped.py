@@ -8,7 +8,7 @@ and numpy only (no torch, no SB3)::
 
     result = evaluate(load_policy("kraakoya"), "aisym/parks/kraakoya.yaml", exo_seed=1001)
 
-How they were trained and what they reach: docs/training.md, "The compiled twin".
+How they were trained and what they reach: docs/training.md, "Any park".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Trained policies as strategies of the evaluation harness (:mod:`sim_env.evaluate`)."""
+"""Trained policies as strategies of the evaluation harness (:mod:`sim_env.graph.evaluate`)."""
 
 from __future__ import annotations
 
@@ -10,52 +10,6 @@ import numpy as np
 def action_layout(env_kwargs: dict) -> dict:
     """The agent's action parametrisation of a run (see :func:`sim_env.rl.actions.to_park_action`)."""
     return {"mode": env_kwargs.get("action_mode", "centered"), "scale": float(env_kwargs.get("residual_scale", 0.3))}
-
-
-class PolicyStrategy:
-    """A trained agent as a :class:`sim_env.evaluate.Strategy`.
-
-    :param folder: a run folder from ``aisym train`` (SB3 model + VecNormalize) or an export
-        folder from ``aisym export`` (ONNX, run with onnxruntime only)
-    :param name: label in results (default: the folder name)
-    """
-
-    def __init__(self, folder: str | Path, name: str | None = None):
-        folder = Path(folder)
-        self.name = name or folder.name
-        self._params = None
-        self._horizon = 0
-        if (folder / "policy.onnx").exists():
-            from .onnx_policy import OnnxPolicy
-
-            onnx = OnnxPolicy(folder)
-            self._predict = onnx.predict
-            self.layout = onnx.meta.get("agent_actions") or {"mode": "direct", "scale": 0.0}
-        elif (folder / "model.zip").exists():
-            import yaml
-
-            from .train import load_run
-
-            model, vn = load_run(folder)
-            env_kwargs = yaml.safe_load((folder / "config.yml").read_text())["hyperparams"].get("env_kwargs") or {}
-            self.layout = action_layout(env_kwargs)
-
-            def predict(obs: np.ndarray) -> np.ndarray:
-                x = vn.normalize_obs(obs) if vn is not None else obs
-                return model.predict(x, deterministic=True)[0]
-
-            self._predict = predict
-        else:
-            raise FileNotFoundError(f"{folder}: neither a run folder (model.zip) nor an export folder (policy.onnx)")
-
-    def reset(self, env_info) -> None:
-        self._params = env_info.params
-        self._horizon = env_info.forecast_steps
-
-    def act(self, obs: np.ndarray, info) -> np.ndarray:
-        from .actions import to_park_action
-
-        return to_park_action(self.layout["mode"], self._predict(obs), obs, self._params, self._horizon, self.layout["scale"])
 
 
 def _layout_from_info(info) -> dict:
@@ -90,7 +44,7 @@ class GraphPolicyStrategy:
             meta = onnx.meta
             if meta.get("env_id") != "aisym/Park-v1" or "layout" not in meta:
                 raise ValueError(f"{folder / 'policy.json'}: not a policy of the compiled twin (env_id "
-                                 f"{meta.get('env_id')!r}); use sim_env.rl.strategy.PolicyStrategy for aisym/Park-v0")
+                                 f"{meta.get('env_id')!r}; aisym/Park-v0, the hand-written twin, was retired)")
             self.layout, self.meta = meta["layout"], meta
             agent = meta.get("agent_actions") or {}
             self.mode, self.scale = agent.get("mode", "direct"), float(agent.get("scale", 0.0))
@@ -103,7 +57,7 @@ class GraphPolicyStrategy:
             model, vn = load_run(folder)
             cfg = yaml.safe_load((folder / "config.yml").read_text())
             if cfg.get("env_id") != "aisym/Park-v1":
-                raise ValueError(f"{folder}: trained on {cfg.get('env_id')!r}, not aisym/Park-v1; use PolicyStrategy")
+                raise ValueError(f"{folder}: trained on {cfg.get('env_id')!r}, not aisym/Park-v1 (the only twin)")
             env_kwargs = cfg["hyperparams"].get("env_kwargs") or {}
             agent = action_layout(env_kwargs)
             self.mode, self.scale = agent["mode"], agent["scale"]
@@ -158,4 +112,4 @@ class GraphPolicyStrategy:
             return residual(self._rules.act(obs, info), agent, self.scale)
         from .actions import to_park_action
 
-        return to_park_action(self.mode, agent, None, None, 0)
+        return to_park_action(self.mode, agent)

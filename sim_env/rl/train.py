@@ -80,13 +80,6 @@ def _latest_checkpoint(folder: Path) -> tuple[Path, int] | None:
     return best
 
 
-def default_env_factory(n_envs: int, seed: int, split: str, env_kwargs: dict[str, Any]):
-    """The native batched park twin as an SB3 VecEnv; ``split`` picks training or held-out years."""
-    from sim_env.rl.envs import make_sb3_vec_env
-
-    return make_sb3_vec_env(n_envs=n_envs, seed=seed, split=split, **env_kwargs)
-
-
 def graph_env_factory(n_envs: int, seed: int, split: str, env_kwargs: dict[str, Any]):
     """Any park's compiled twin (``aisym/Park-v1``, ``env_kwargs["park"]``) as an SB3 VecEnv."""
     from sim_env.rl.envs import make_graph_vec_env
@@ -94,11 +87,11 @@ def graph_env_factory(n_envs: int, seed: int, split: str, env_kwargs: dict[str, 
     return make_graph_vec_env(n_envs=n_envs, seed=seed, split=split, **env_kwargs)
 
 
-ENV_FACTORIES: dict[str, EnvFactory] = {"aisym/Park-v0": default_env_factory, "aisym/Park-v1": graph_env_factory}
+ENV_FACTORIES: dict[str, EnvFactory] = {"aisym/Park-v1": graph_env_factory}
 
 
 def env_factory_for(env_id: str) -> EnvFactory:
-    """The VecEnv factory of a registered env id (``aisym/Park-v0`` or ``aisym/Park-v1``)."""
+    """The VecEnv factory of a registered env id (``aisym/Park-v1``)."""
     try:
         return ENV_FACTORIES[env_id]
     except KeyError:

@@ -1,5 +1,5 @@
-"""The twin compiled from the park graph: parity with the hand-written twin, balances on every
-bus at every step, hand calculations, and whatever the file says is simulated."""
+"""The twin compiled from the park graph: balances on every bus at every step, hand calculations, and
+whatever the file says is simulated (Kråkøya's year-by-hand facts: test_kraakoya_facts.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ import yaml
 
 from aisym.park import load_park
 from aisym.park.graph import migrate, parse_graph
-from sim_env.baselines.optimum import OptimumStrategy
-from sim_env.baselines.rule import RuleStrategy
-from sim_env.core import TwinBatch
-from sim_env.evaluate import evaluate
 from sim_env.graph.compile import (
     B_MARKET,
     I_P0,
@@ -33,16 +29,9 @@ from sim_env.graph.compile import (
     CompileError,
     compile_park,
 )
-from sim_env.graph.kernel import N_HEAD, Y_CO2, Y_COST, Y_REWARD, Y_SPILL, Y_UNMET, Batch, initial_state
+from sim_env.graph.kernel import N_HEAD, Y_CO2, Y_COST, Y_UNMET, Batch, initial_state
 from sim_env.graph.report import exchange_use
-from sim_env.params import E_AIR_C, E_CO2, E_FEED, E_FRESH_C, E_PRICE, E_SEA_C, OUT_INDEX
 from tests.core.test_park_graph import SMALL
-
-# v1's action order, by the v2 action that plays its part
-V1_ACTION = {"chp.engine": 0, "upgrader.scrubber": 1, "gas_holder.flare": 2, "electrolyser.stack": 3,
-             "oxygen_to_ras": 4, "heat_pump.compressor": 5, "store_heat_to_ras": 6, "store_heat_to_digester": 7,
-             "water_treatment.treatment": 8, "reused_water_to_ras": 9}
-V1_STATE = {"gas_holder.biogas": 0, "heat_store.heat": 1, "water_treatment.treated": 2, "digester.solids": 3}
 
 
 def _graph(doc: dict, name: str = "p.yaml"):
@@ -52,70 +41,6 @@ def _graph(doc: dict, name: str = "p.yaml"):
 @pytest.fixture(scope="module")
 def kraakoya():
     return compile_park(_graph(migrate(load_park()), "kraakoya.yaml"))
-
-
-def _coef_from_v1(cp, exo: np.ndarray) -> np.ndarray:
-    given = {"sea_temp": exo[:, :, E_SEA_C], "freshwater_temp": exo[:, :, E_FRESH_C], "air_temp": exo[:, :, E_AIR_C],
-             "price": exo[:, :, E_PRICE], "grid_co2": exo[:, :, E_CO2], "feed": exo[:, :, E_FEED]}
-    return cp.exogenous(given=given)
-
-
-def _replay(cp, exo, actions_v1: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """Run v1 actions (steps × 10) through the compiled twin; (Y per step, store levels per step)."""
-    b = Batch(cp, _coef_from_v1(cp, exo), 1)
-    b.t[:] = start
-    perm = [V1_ACTION[a] for a in cp.action_names]
-    Y = np.zeros((len(actions_v1), b.Y.shape[1]))
-    S = np.zeros((len(actions_v1), 4))
-    for i, a in enumerate(actions_v1):
-        Y[i] = b.step(a[None, perm])[0]
-        S[i] = [b.S[0, cp.node_keys.index(k)] for k in sorted(V1_STATE, key=V1_STATE.get)]
-    return Y, S
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1.0)))
-
-
-def test_parity_with_the_hand_written_twin_random_year(kraakoya):
-    v1 = TwinBatch(1, start=0, exo_seed=3)
-    v1.reset()
-    A = np.random.default_rng(1).random((8760, 10))
-    Y1, S1 = np.zeros((8760, len(OUT_INDEX))), np.zeros((8760, 4))
-    for i in range(8760):
-        v1.step(A[i][None])
-        Y1[i], S1[i] = v1.Y[0], v1.S[0]
-    Y2, S2 = _replay(kraakoya, v1.exo, A, 0)
-    for name, col in (("cost_eur", Y_COST), ("co2_kg", Y_CO2), ("reward", Y_REWARD)):
-        assert _close(Y1[:, OUT_INDEX[name]], Y2[:, col]) < 1e-9, name
-    assert _close(S1, S2) < 1e-9
-    assert Y2[:, Y_UNMET].max() < 1e-9 and Y2[:, Y_SPILL].max() < 1e-9
-
-
-class _Recorder:
-    """Wraps a strategy and keeps the actions it took."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self.actions = inner, inner.name, []
-
-    def reset(self, env_info):
-        self.exo = env_info.exo
-        self.inner.reset(env_info)
-
-    def act(self, obs, info):
-        a = np.asarray(self.inner.act(obs, info), dtype=np.float64)
-        self.actions.append(a)
-        return a
-
-
-@pytest.mark.parametrize("make,hours,start", [(RuleStrategy, 24 * 30, 24 * 40), (OptimumStrategy, 24 * 7, 24 * 200)],
-                         ids=["rules", "lp_schedule"])
-def test_parity_with_the_hand_written_twin_strategies(kraakoya, make, hours, start):
-    rec = _Recorder(make())
-    r = evaluate(rec, hours=hours, start=start)
-    Y2, _ = _replay(kraakoya, rec.exo, np.array(rec.actions), start)
-    assert _close(r.hourly[:, OUT_INDEX["cost_eur"]], Y2[:, Y_COST]) < 1e-9
-    assert _close(r.hourly[:, OUT_INDEX["co2_kg"]], Y2[:, Y_CO2]) < 1e-9
 
 
 def _port_flows(cp, coef, t: int, n: int, load: float) -> dict[int, float]:
@@ -362,30 +287,12 @@ def test_markets_net_imports_and_exports(kraakoya):
 
 @pytest.mark.parametrize("scenario", sorted(p.name for p in Path("sim_env/scenarios").glob("*.yaml")))
 def test_every_shipped_scenario_converts_compiles_and_runs(scenario):
-    from sim_env.scenario import load_scenario
+    from sim_env.graph.v1_overlay import load_scenario
 
     park = load_scenario(f"sim_env/scenarios/{scenario}").park
     cp = compile_park(_graph(migrate(park), scenario))
     Y = _run(cp, steps=48, value=0.5)
     assert np.isfinite(Y).all() and Y[:, Y_UNMET].max() < 1e-9
-
-
-def test_the_hand_written_twin_refuses_what_it_cannot_simulate(tmp_path):
-    from typer.testing import CliRunner
-
-    from aisym.cli import app
-    from sim_env.params import UnsupportedByV0, park_params
-
-    park = load_park()
-    more = park.model_copy(update={"exchanges": [*park.exchanges, park.exchange("chp_heat_to_store").model_copy(
-        update={"id": "chp_heat_to_ras", "sink": "ras"})]})
-    with pytest.raises(UnsupportedByV0, match=r"chp_heat_to_ras.*aisym/Park-v1"):
-        park_params(more)
-    overlay = tmp_path / "link.yaml"
-    overlay.write_text("name: CHP heat to the fish\nexchanges:\n  add: [{id: x, resource: heat, from: chp, to: ras, "
-                       "capacity: 100, unit: kW}]\n")
-    r = CliRunner().invoke(app, ["twin", "run", str(overlay), "--hours", "24"])
-    assert r.exit_code == 2 and "Park-v1" in r.output
 
 
 @pytest.mark.parametrize("first", ["eboiler_to_town", "town_heat"])

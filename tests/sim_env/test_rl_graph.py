@@ -81,7 +81,7 @@ def test_year_rules_equal_each_years_own_rules(kraakoya):
 
 
 def test_compiled_twin_refuses_v0_only_options():
-    with pytest.raises(ValueError, match="controllable is the hand-written twin's"):
+    with pytest.raises(ValueError, match="controllable was the retired hand-written twin's"):
         _env(1, reward="controllable")
     with pytest.raises(ValueError, match="action mode 'sideways'"):
         _env(1, action_mode="sideways")

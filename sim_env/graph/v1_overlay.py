@@ -1,4 +1,4 @@
-"""What-if scenarios: YAML overlays on a park description.
+"""What-if overlays on a v1 park description (the shipped Kråkøya scenarios of ``sim_env/scenarios/``).
 
 An overlay names what changes; everything else stays the base park's. Keys::
 
@@ -203,7 +203,7 @@ def load_scenario(path: str | Path, base: str | Path | None = None) -> Scenario:
     """Load an overlay file and apply it to ``base`` (default: the shipped park).
 
     A path that is itself a park file (it has ``schema_version``) is loaded as is, so
-    ``aisym twin compare`` accepts both parks and overlays.
+    ``aisym twin run`` and ``aisym bench --scenario`` accept both parks and overlays.
 
     :raises ScenarioError: the overlay is malformed (file, line, field)
     :raises aisym.park.ParkError: the merged park is invalid (field path)

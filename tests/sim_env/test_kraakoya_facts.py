@@ -1,0 +1,91 @@
+"""Kråkøya's physical facts, each against a hand calculation written beside it.
+
+These facts were protected by the parity of the compiled twin with the hand-written Kråkøya
+twin (retired in issue 22: ``test_model_corrections.py``'s year-by-hand tests, ``test_kernel.py``'s
+balances). Each figure is now derived here from the park file's own numbers, so a wrong formula in
+the compiler or the kernel fails whatever the other twin would have said.
+
+One year with every action at 0: nothing is switched on, so all make-up water is desalinated,
+all O2 bought, all heat of the fish farm and the digester comes from backup.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aisym.park import load_park
+from aisym.park.graph import load_graph
+from sim_env.graph.compile import compile_park
+from sim_env.graph.kernel import N_HEAD, Batch
+
+YEAR = 8760.0  # h
+CP = 1.163  # kWh/(m³·K), heat capacity of water
+
+
+@pytest.fixture(scope="module")
+def v1():
+    return load_park()  # the numbers the hand calculations start from
+
+
+@pytest.fixture(scope="module")
+def year_idle():
+    """Totals of one year (seed 0) with every action at 0: link flows, node activities, node backups."""
+    cp = compile_park(load_graph())
+    b = Batch(cp, cp.exogenous(seed=0), 1)
+    total = np.zeros(b.Y.shape[1])
+    a = np.zeros((1, cp.n_actions))
+    for _ in range(int(YEAR)):
+        total += b.step(a)[0]
+    nl, nn = len(cp.link_ids), cp.n_nodes
+    link = dict(zip(cp.link_ids, total[N_HEAD:N_HEAD + nl], strict=True))
+    act = dict(zip(cp.node_keys, total[N_HEAD + nl:N_HEAD + nl + nn], strict=True))
+    back = dict(zip(cp.node_keys, total[N_HEAD + nl + nn:N_HEAD + nl + 2 * nn], strict=True))
+    return link, act, back
+
+
+def test_make_up_water_and_its_desalination_power(v1, year_idle):
+    link, _, _ = year_idle
+    fresh = v1.assets["ras"].makeup_water_m3_per_h * YEAR  # 72 × 8760 = 630,720 m³
+    assert fresh == 630_720
+    assert link["water_supply_to_ras"] == pytest.approx(fresh, rel=1e-12)
+    kwh = fresh * v1.market.water_electricity_kwh_per_m3  # × 3.5 kWh/m³ = 2,207,520 kWh
+    assert link["grid_to_water_supply"] == pytest.approx(kwh, rel=1e-12)
+
+
+def test_base_power_of_the_farm_and_the_digester(v1, year_idle):
+    link, _, _ = year_idle
+    base = (v1.assets["ras"].electricity_kw + v1.assets["digester"].electricity_kw) * YEAR  # 1,515 kW → 13,271,400 kWh
+    assert base == pytest.approx(13_271_400)
+    assert link["grid_to_ras"] + link["grid_to_digester"] == pytest.approx(base, rel=1e-12)
+
+
+def test_oxygen_bought_is_the_farms_yearly_need(v1, year_idle):
+    _, _, back = year_idle
+    o2 = v1.assets["ras"].oxygen_t_per_year * 1000  # 4,500,000 kg, shaped by feeding (mean 1.0, noise ±3 %)
+    assert back["ras.oxygen"] == pytest.approx(o2, rel=0.01)
+
+
+def test_fish_farm_heat_of_a_year_without_reuse(v1, year_idle):
+    # Q = 1.163 kWh/(m³·K) × (1 − recovery) × 72 m³/h × 8760 h × (13 − 3.0 °C mean freshwater) = 2,934 MWh
+    ras = v1.assets["ras"]
+    dt_mean = ras.setpoint_temp_c - v1.climate.freshwater_temp_c.mean
+    hand = CP * (1 - ras.effluent_heat_recovery) * ras.makeup_water_m3_per_h * YEAR * dt_mean
+    assert hand == pytest.approx(2_934e3, rel=1e-3)
+    _, _, back = year_idle
+    assert back["ras.heater"] == pytest.approx(hand, rel=0.01)
+
+
+def test_sludge_biogas_and_digester_heat_of_a_year(v1, year_idle):
+    ras, dig = v1.assets["ras"], v1.assets["digester"]
+    link, act, back = year_idle
+    sludge_kg_dm = ras.feed_t_per_year * 1000 * ras.sludge_kg_dm_per_kg_feed  # 10,000 t feed × 0.09 = 900 t DM
+    assert link["sludge_to_digester"] == pytest.approx(sludge_kg_dm, rel=0.01)
+    biogas = sludge_kg_dm * dig.vs_per_ts * dig.ch4_yield_nm3_per_kg_vs / dig.ch4_fraction  # 300,000 Nm³
+    assert biogas == pytest.approx(300_000)
+    assert act["digester.biogas"] == pytest.approx(biogas, rel=0.01)
+    feed_m3 = sludge_kg_dm / (dig.feed_dry_matter_fraction * 1000)  # 18,000 m³ of 5 % DM sludge
+    heat = CP * feed_m3 * (dig.temperature_c - ras.setpoint_temp_c) + dig.heat_loss_kw * YEAR  # 502 + 219 MWh
+    assert heat == pytest.approx(721.4e3, rel=1e-3)
+    assert back["digester.feed"] + back["digester.heat_loss"] == pytest.approx(heat, rel=0.01)
+    assert back["digester.heat_loss"] == pytest.approx(dig.heat_loss_kw * YEAR, rel=1e-12)
