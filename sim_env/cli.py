@@ -32,7 +32,7 @@ def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int,
     from .graph.exogenous import load_series_csv
 
     try:
-        name, graph = resolve_graph_scenario(path if path is not None else "base", None if path is None else path)
+        name, graph = resolve_graph_scenario(path if path is not None else "base", None)  # an overlay: on the shipped park
         strat = make_graph_strategy(strategy)
         given = None if exo is None else load_series_csv(exo, graph, max(1, round(hours)), exo_seed)
     except (ParkError, ValueError, FileNotFoundError) as e:  # SeriesError is a ValueError
