@@ -30,12 +30,19 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.aisym-installed
-want=$(sha256sum pyproject.toml | cut -c1-16)
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing aisym and its dependencies into .venv (torch==2.13.0 pinned in the same command)" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   # torch is pinned in the same pip command as stable-baselines3, or pip pulls a CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[all]"
+  # The forecasts' libraries (the `forecast` extra) beside PyPSA: statsforecast 2.1.1 and fugue
+  # 0.9.7 declare pandas<3, PyPSA 1.4 needs pandas>=3, so pip cannot resolve both. The parts used
+  # (statsforecast's numpy-level MSTL/AutoARIMA) run on pandas 3.1 (tests/sim_env/test_forecast.py):
+  # their own dependencies the normal way, then the two capped packages without theirs.
+  .venv/bin/python -m pip install -q coreforecast==0.0.20 utilsforecast==0.2.17 triad==1.0.4 adagio==0.2.6 \
+    lightgbm==4.7.0 statsmodels==0.15.0 cloudpickle threadpoolctl
+  .venv/bin/python -m pip install -q --no-deps statsforecast==2.1.1 fugue==0.9.7
   # Board stubs share file names, so the Pico W's go apart (tests/edge/firmware/test_types.py).
   rm -rf .venv/stubs/micropython-rp2-rpi-pico-w-stubs
   .venv/bin/python -m pip install -q --no-deps --target .venv/stubs/micropython-rp2-rpi-pico-w-stubs \
