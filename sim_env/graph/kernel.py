@@ -290,6 +290,72 @@ def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _rated_followers(NI, NF, PB, WN, k, b, dt):
+    """The ratings of the converters following bus ``b``'s asks that have not run yet."""
+    a = 0.0
+    for m in range(NI.shape[0]):
+        if (NI[m, I_TYPE] == T_CONVERTER and NI[m, I_CONTROL] == C_FOLLOW_OUTPUT and WN[k, _ACT, m] == 0.0
+                and PB[NI[m, I_REF]] == b):
+            a += NF[m, F_RATED] * dt
+    return a
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _reach(NI, NF, PB, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, dt):
+    """What bus ``b`` can bring now from its own supply and through its exchanges (masked); a
+    converter that follows the ask counts at its rating (a chain is bounded two links deep)."""
+    have = _avail_local(BI, NF, WB, WN, k, b, dt) + _rated_followers(NI, NF, PB, WN, k, b, dt)
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        e = BIN_LINK[i]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        if WL[k, _REQ, e] >= 0.0:
+            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+        src = _avail_local(BI, NF, WB, WN, k, LS[e], dt) + _rated_followers(NI, NF, PB, WN, k, LS[e], dt)
+        have += max(min(lim, src), 0.0) * (1.0 - LF[e, L_LOSS])
+    return have
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, b, dt):
+    """What converters following bus ``b``'s asks, not yet run, can still make there per step:
+    their rating, limited by what each unbacked input of theirs can reach now."""
+    a = 0.0
+    for m in range(NI.shape[0]):
+        if NI[m, I_TYPE] != T_CONVERTER or NI[m, I_CONTROL] != C_FOLLOW_OUTPUT or WN[k, _ACT, m] != 0.0:
+            continue
+        ref = NI[m, I_REF]
+        if PB[ref] != b:
+            continue
+        L = NF[m, F_RATED]
+        if NV[m, V_AVAIL] >= 0:
+            L = min(L, NF[m, F_RATED] * max(COEF[s, ti, NV[m, V_AVAIL]], 0.0))
+        for q in range(NI[m, I_P0], NI[m, I_P1]):
+            if PD[q] == 0 and PBC[q] < 0:
+                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, q,
+                                       _reach(NI, NF, PB, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, PB[q], dt) / dt))
+        a += max(L, 0.0) * dt
+    return a
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, b, dt):
+    """What an input taken on demand on bus ``b`` can get this step (issue 22, finding 1): the bus's
+    supply and its suppliers' through the exchanges, counting converters that follow the ask,
+    less the needs already stated there."""
+    have = _avail_local(BI, NF, WB, WN, k, b, dt) + _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK,
+                                                                  LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, b, dt)
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        e = BIN_LINK[i]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        if WL[k, _REQ, e] >= 0.0:
+            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+        src = _avail_local(BI, NF, WB, WN, k, LS[e], dt) + _follow_room(
+            NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, LS[e], dt)
+        have += max(min(lim, src), 0.0) * (1.0 - LF[e, L_LOSS])
+    return max(have - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0)
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
     """Give ``x`` back to where bus ``b`` got it (a clipped load needs less), last exchange first."""
     for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
@@ -316,7 +382,7 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                     LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0):
     """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
     rated = NF[n, F_RATED]
@@ -343,6 +409,10 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOU
                 if WL[k, _REQ, e] >= 0.0:
                     lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
                 have += max(min(lim, _avail_local(BI, NF, WB, WN, k, LS[e], dt)), 0.0) * (1.0 - LF[e, L_LOSS])
+            L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
+        elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
+            have = _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL,
+                            k, b, dt)
             L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
         elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
             room = _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt)
@@ -627,7 +697,7 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
             WB[k, _NEED, b] += x
             _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
         elif op == OP_CONV_LOAD:
-            _converter_load(NI, NF, NV, PB, PD, PV, PO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+            _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                             BFI_NODE, LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0)
             for p in range(NI[n, I_P0], NI[n, I_P1]):
                 if PD[p] == 0 and PDEF[p] == 1:

@@ -58,6 +58,27 @@ STORE_OUT = park("store_out", [
                      "backup": {"cost": "2 DKK/kWh"}})])],
     [{"id": "waste_to_tank", "from": "waste.heat", "to": "tank.heat", "capacity": "20 kW"}])
 
+# 3b. A store alone on a need's bus, its discharge rate binding (no inflow).
+STORE_DIS = park("store_dis", [
+    ("town", [asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
+                             "max_charge": "4 kW", "max_discharge": "3 kW", "loss": 0.01, "initial": 0.5,
+                             "end": {"rule": "free"}},
+                    {"type": "demand", "id": "use", "port": "heat", "carrier": HEAT, "profile": "8 kW",
+                     "backup": {"cost": "2 DKK/kWh"}})])],
+    [])
+
+# 3c. Free residue shared by a need and a store: the need takes it first.
+RESIDUE = park("residue", [
+    ("works", [asset("waste", {"type": "source", "id": "heat", "carrier": HEAT, "profile": "10 kW",
+                               "surplus": {"cost": "1 DKK/kWh"}})]),
+    ("town", [asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
+                             "max_charge": "10 kW", "max_discharge": "10 kW", "initial": 0.5,
+                             "end": {"rule": "free"}}),
+              asset("homes", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "6 kW",
+                              "backup": {"cost": "1 DKK/kWh"}})])],
+    [{"id": "waste_to_tank", "from": "waste.heat", "to": "tank.heat", "capacity": "20 kW"},
+     {"id": "waste_to_homes", "from": "waste.heat", "to": "homes.heat", "capacity": "20 kW"}])
+
 # 4. A market whose import limit binds (finding 4).
 IMPORT = park("import", [
     ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
@@ -65,6 +86,15 @@ IMPORT = park("import", [
     ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
                              "profile": "80 kW"})])],
     [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "200 kW"}])
+
+# 4b. A need pulled from a market through a lossy line.
+LINE_LOSS = park("line_loss", [
+    ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
+                                "import_price": "1 DKK/kWh"})]),
+    ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
+                             "profile": "80 kW"})])],
+    [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "200 kW",
+      "loss": 0.05}])
 
 # 5. A market whose export limit binds.
 EXPORT = park("export", [
@@ -75,7 +105,7 @@ EXPORT = park("export", [
     [{"id": "pv_to_grid", "from": "pv.electricity", "to": "grid.electricity", "capacity": "200 kW"}])
 
 
-def _fuel_boiler(max_kg_h: str) -> dict:
+def _fuel_boiler(max_kg_h: str, loss: float = 0.0) -> dict:
     """A boiler following a town's heat need, its fuel bought from a purchase with a limit."""
     return park("boiler", [
         ("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass",
@@ -87,12 +117,13 @@ def _fuel_boiler(max_kg_h: str) -> dict:
         ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "800 kW",
                                  "backup": {"cost": "0.5 DKK/kWh"}})])],
         [{"id": "chips_to_boiler", "from": "chips.biomass", "to": "boiler.fuel", "capacity": "10 t/h"},
-         {"id": "boiler_to_town", "from": "boiler.heat", "to": "town.heat", "capacity": "2000 kW"}])
+         {"id": "boiler_to_town", "from": "boiler.heat", "to": "town.heat", "capacity": "2000 kW", "loss": loss}])
 
 
 # 6. A boiler with enough fuel, and 7. the same with its fuel purchase binding (finding 1).
 BOILER = _fuel_boiler("1000 kg/h")
 BOILER_SHORT = _fuel_boiler("100 kg/h")
+BOILER_LOSSY = _fuel_boiler("1000 kg/h", loss=0.1)  # 6b. its heat main loses 10 %
 
 # 8. A unit with a min load, run on a setpoint, its by-product heat dumped at a cost.
 MIN_LOAD = park("min_load", [
@@ -104,6 +135,20 @@ MIN_LOAD = park("min_load", [
                               "outputs": {"heat": {"carrier": HEAT, "ratio": 0.5}}},
                      {"type": "disposal", "id": "dump", "port": "heat", "carrier": HEAT, "cost": "0.01 DKK/kWh"})])],
     [{"id": "grid_to_unit", "from": "grid.electricity", "to": "unit.power", "capacity": "200 kW"}])
+
+# 8b. The same unit serving a 10 kW heat need below its min load: worth running at min load.
+MIN_LOAD_NEED = park("min_load_need", [
+    ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
+                                "import_price": "0.2 DKK/kWh"})]),
+    ("plant", [asset("unit", {"type": "converter", "id": "unit", "control": "setpoint", "reference": "power",
+                              "rated": "100 kW", "min_load": 0.4,
+                              "inputs": {"power": {"carrier": "electricity"}},
+                              "outputs": {"heat": {"carrier": HEAT, "ratio": 0.5}}},
+                     {"type": "disposal", "id": "dump", "port": "heat", "carrier": HEAT, "cost": "0.01 DKK/kWh"})]),
+    ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "10 kW",
+                             "backup": {"cost": "1 DKK/kWh"}})])],
+    [{"id": "grid_to_unit", "from": "grid.electricity", "to": "unit.power", "capacity": "200 kW"},
+     {"id": "unit_to_town", "from": "unit.heat", "to": "town.heat", "capacity": "50 kW"}])
 
 # 9. Two suppliers competing for one need, the order set by ``priority`` (lower first).
 PRIORITY = park("priority", [
@@ -141,9 +186,10 @@ TWO_BOILERS = park("two_boilers", [
      {"id": "waste_boiler_to_town", "from": "wboiler.steam", "to": "town.heat", "capacity": "2000 kW"},
      {"id": "wood_boiler_to_town", "from": "bboiler.steam", "to": "town.heat", "capacity": "2000 kW"}])
 
-ALL = {"exchange": EXCHANGE, "store": STORE, "store_out": STORE_OUT, "import": IMPORT, "export": EXPORT,
-       "boiler": BOILER, "boiler_short": BOILER_SHORT, "min_load": MIN_LOAD, "priority": PRIORITY,
-       "two_boilers": TWO_BOILERS}
+ALL = {"exchange": EXCHANGE, "store": STORE, "store_out": STORE_OUT, "store_dis": STORE_DIS, "residue": RESIDUE,
+       "import": IMPORT, "line_loss": LINE_LOSS,
+       "export": EXPORT, "boiler": BOILER, "boiler_lossy": BOILER_LOSSY, "boiler_short": BOILER_SHORT,
+       "min_load": MIN_LOAD, "min_load_need": MIN_LOAD_NEED, "priority": PRIORITY, "two_boilers": TWO_BOILERS}
 
 
 def compiled(doc: dict):

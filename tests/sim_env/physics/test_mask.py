@@ -1,0 +1,129 @@
+"""A masked exchange is exactly a removed one (issue 22, finding 2): for every exchange of every
+shipped park and of generated parks, a year's first two days with the actions held give the same
+output whether the exchange is masked (mask 0) or deleted from the file."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from aisym.park import ParkError, parse_park
+from aisym.park.graph import migrate_text, parse_graph
+from sim_env.graph.compile import CompileError, compile_park
+from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
+
+PARKS = Path(__file__).resolve().parents[3] / "aisym" / "parks"
+STEPS = 48
+
+
+def _doc(name: str) -> dict:
+    text = (PARKS / f"{name}.yaml").read_text(encoding="utf-8")
+    doc = yaml.safe_load(text)
+    if doc.get("schema_version") != 2:
+        doc = yaml.safe_load(migrate_text(parse_park(text, name), name))
+    return doc
+
+
+def _cost(cp, coef, action: float, mask: np.ndarray | None, names: list[str]) -> float:
+    A = np.array([[action if n in names else 0.0 for n in cp.action_names]])
+    b = Batch(cp, coef, 1, mask=None if mask is None else mask[None])
+    return sum(float(b.step(A)[0, Y_COST] + b.Y[0, Y_CARBON]) for _ in range(STEPS))
+
+
+def masked_versus_removed(doc: dict, action: float = 0.5) -> tuple[list[tuple[str, float]], int]:
+    """Each exchange whose masking and removal differ, with the difference; and how many were compared
+    (an exchange whose removal leaves an invalid park, a port nothing supplies, cannot be)."""
+    cp = compile_park(parse_graph(yaml.safe_dump(doc, sort_keys=False), "park.yaml"))
+    coef = cp.exogenous(seed=0)
+    names = cp.action_names
+    differ, compared = [], 0
+    for j, e in enumerate(cp.link_ids):
+        cut = copy.deepcopy(doc)
+        cut["exchanges"] = [x for x in cut["exchanges"] if x["id"] != e]
+        try:
+            cp2 = compile_park(parse_graph(yaml.safe_dump(cut, sort_keys=False), "cut.yaml"))
+        except (ParkError, CompileError):
+            continue
+        compared += 1
+        mask = cp.LE.copy()
+        mask[j] = 0.0
+        a = _cost(cp, coef, action, mask, names)
+        b = _cost(cp2, cp2.exogenous(seed=0), action, None, names)
+        if abs(a - b) > 1e-9 * max(abs(a), 1.0):
+            differ.append((e, a - b))
+    return differ, compared
+
+
+@pytest.mark.parametrize("name", ["kraakoya", "kalundborg"])
+def test_masking_an_exchange_equals_removing_it_in_every_shipped_park(name):
+    differ, compared = masked_versus_removed(_doc(name))
+    print(f"\n{name}: {len(differ)} of {compared} exchanges differ masked vs removed: {differ}")
+    assert compared > 0
+    assert not differ
+
+
+def random_park(seed: int) -> dict:
+    """A park of heat sources, heat needs, electric boilers following the ask, and heat stores, joined
+    by random exchanges (capacities, losses and priorities random), each boiler fed from one grid."""
+    rng = np.random.default_rng(seed)
+    heat = {"resource": "heat", "temperature_c": 80}
+    assets, givers, takers, exchanges = [], [], [], []
+    for i in range(int(rng.integers(5, 9))):
+        kind = rng.choice(["source", "demand", "boiler", "store"], p=[0.3, 0.3, 0.25, 0.15])
+        aid = f"{kind}{i}"
+        if kind == "source":
+            comp = [{"type": "source", "id": "heat", "carrier": heat, "profile": float(rng.uniform(1, 10)),
+                     "surplus": {"cost": float(rng.uniform(0, 0.2))}}]
+            givers.append(f"{aid}.heat")
+        elif kind == "demand":
+            comp = [{"type": "demand", "id": "heat", "carrier": heat, "profile": float(rng.uniform(1, 10)),
+                     "backup": {"cost": float(rng.uniform(0.5, 2))}}]
+            takers.append(f"{aid}.heat")
+        elif kind == "boiler":
+            comp = [{"type": "converter", "id": "boiler", "control": "follow_output", "reference": "heat",
+                     "rated": float(rng.uniform(2, 8)), "inputs": {"power": {"carrier": "electricity",
+                                                                            "ratio": float(rng.uniform(1, 1.2))}},
+                     "outputs": {"heat": {"carrier": heat}}}]
+            givers.append(f"{aid}.heat")
+            exchanges.append({"id": f"grid_to_{aid}", "from": "grid.electricity", "to": f"{aid}.power",
+                              "capacity": float(rng.uniform(1, 10))})
+        else:
+            comp = [{"type": "storage", "id": "heat", "carrier": heat, "capacity": float(rng.uniform(5, 30)),
+                     "max_charge": float(rng.uniform(1, 5)), "max_discharge": float(rng.uniform(1, 5)),
+                     "loss": 0.01, "end": {"rule": "free"}}]
+            givers.append(f"{aid}.heat")
+            takers.append(f"{aid}.heat")
+        assets.append((aid, {"id": aid, "components": comp}))
+    assets.append(("grid", {"id": "grid", "components": [{"type": "market", "id": "electricity",
+                                                          "carrier": "electricity", "import_price": 0.3}]}))
+    pairs = {(g, t) for g in givers for t in takers if g.split(".")[0] != t.split(".")[0]}
+    for j, (g, t) in enumerate(sorted(pairs)):
+        if rng.random() < 0.5:
+            exchanges.append({"id": f"x{j}", "from": g, "to": t, "capacity": float(rng.uniform(1, 10)),
+                              "loss": float(rng.uniform(0, 0.1)), "priority": int(rng.integers(0, 3)),
+                              "transport_cost": float(rng.uniform(0, 0.05))})
+    return {"schema_version": 2, "park": {"id": f"random{seed}", "name": "random", "currency": "DKK"},
+            "companies": [{"id": aid, "name": aid, "assets": [a]} for aid, a in assets], "exchanges": exchanges}
+
+
+def _valid(seed: int) -> dict | None:
+    doc = random_park(seed)
+    try:
+        compile_park(parse_graph(yaml.safe_dump(doc, sort_keys=False), "random.yaml"))
+    except (ParkError, CompileError):
+        return None
+    return doc
+
+
+RANDOM = [s for s in range(40) if _valid(s) is not None][:6]
+
+
+@pytest.mark.parametrize("seed", RANDOM)
+def test_masking_an_exchange_equals_removing_it_in_generated_parks(seed):
+    differ, compared = masked_versus_removed(random_park(seed))
+    print(f"\nrandom park {seed}: {len(differ)} of {compared} exchanges differ masked vs removed: {differ}")
+    assert not differ
