@@ -130,3 +130,32 @@ def test_digester_starts_in_the_steady_state_of_mean_sludge(v1):
     link, _ = _first_step(cp)
     biogas_h = vs_h * dig.ch4_yield_nm3_per_kg_vs / dig.ch4_fraction
     assert link["biogas_to_holder"] == pytest.approx(biogas_h, rel=1e-9)
+
+
+def test_reused_water_needs_its_2_k_in_full_and_regeneration_heat_is_bought(v1):
+    # A day with reuse at the permit's maximum (0.95 × 72 = 68.4 m³/h) and the upgrader at 40 Nm³/h, the store idle:
+    # reused water needs 1.163 × 2 K = 2.33 kWh/m³ (the ΔT left after effluent recovery, not discounted again):
+    # 159.1 kW; fresh make-up 1.163 × (1 − 0.6) × (13 − T_fresh) per m³ of the 3.6 m³/h left; amine regeneration
+    # 0.55 kWh/Nm³ of raw biogas: 22 kW, too hot for the store, so bought as backup heat.
+    from sim_env.graph.exogenous import generate
+
+    ras, upg = v1.assets["ras"], v1.assets["upgrader"]
+    cp = compile_park(load_graph())
+    b = Batch(cp, cp.exogenous(seed=0), 1)
+    a = np.zeros((1, cp.n_actions))
+    for name in ("reused_water_to_ras", "water_treatment.treatment", "upgrader.scrubber"):
+        a[0, cp.action_names.index(name)] = 1.0
+    fresh_t = generate(cp.graph, seed=0)["freshwater_temp"][0]
+    nl, nn = len(cp.link_ids), cp.n_nodes
+    for t in range(24):
+        y = b.step(a)[0]
+        link = dict(zip(cp.link_ids, y[N_HEAD:N_HEAD + nl], strict=True))
+        back = dict(zip(cp.node_keys, y[N_HEAD + nl + nn:N_HEAD + nl + 2 * nn], strict=True))
+        reused = link["reused_water_to_ras"]
+        assert reused == pytest.approx(ras.makeup_water_m3_per_h * v1.assets["water_treatment"].max_reuse_fraction)
+        assert back["ras.reheater"] == pytest.approx(CP * 2.0 * reused, rel=1e-12)
+        fresh_need = CP * (1 - ras.effluent_heat_recovery) * max(ras.setpoint_temp_c - fresh_t[t], 0.0)
+        assert back["ras.heater"] == pytest.approx(fresh_need * (ras.makeup_water_m3_per_h - reused), rel=1e-9)
+        assert link["biogas_to_upgrader"] == pytest.approx(upg.capacity_nm3_per_h)
+        assert back["upgrader.scrubber"] == pytest.approx(upg.regeneration_heat_kwh_per_nm3 * link["biogas_to_upgrader"],
+                                                          rel=1e-12)
