@@ -486,9 +486,13 @@ class _Rules:
                     self.after(load, (OP_STORE_IN, st))
                     self.after((OP_STORE_OUT, st), load)
             if NI[n, I_CONTROL] == C_FOLLOW_OUTPUT and p == NI[n, I_REF]:
-                # it runs to meet what is asked of it: after the needs and the other supplies there
+                # it runs to meet what is asked of it: after the needs and the other supplies there,
+                # including what units that do not follow the ask deliver there through exchanges
+                # (a must-run boiler on the same header goes first: issue 22, finding 5)
                 for tb in [b] + [cp.LD[j] for j in range(len(cp.LS)) if cp.LS[j] == b]:
-                    for o in self.planners[tb] + self.producers[tb]:
+                    given = [o for o in self.supply_ready(tb) if o[0] != OP_CONV_LOAD
+                             or NI[o[1], I_CONTROL] != C_FOLLOW_OUTPUT]
+                    for o in self.planners[tb] + self.producers[tb] + given:
                         if o != load:
                             self.after(load, o)
 

@@ -203,6 +203,36 @@ def _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _asked_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
+    """What bus ``b`` asks of a unit that follows it: :func:`_accept_local`, but a dump asks for
+    nothing (it takes only what nothing else takes: issue 22, finding 5)."""
+    if BI[b, B_DISPOSAL] >= 0 and BI[b, B_MARKET] < 0:
+        a = max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0)
+        st = BI[b, B_STORE]
+        if st >= 0:
+            a += max(NF[st, F_MAX_CH] * dt - WN[k, _INP, st] - WN[k, _INC, st], 0.0)
+        for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
+            n = BFI_NODE[i]
+            if WN[k, _ACT, n] == 0.0:
+                a += NF[n, F_RATED] * dt
+        return a
+    return _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt)
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _asked(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt):
+    """What bus ``b`` and the buses its exchanges reach ask of a unit that follows it."""
+    a = _asked_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt)
+    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
+        e = BOUT_LINK[i]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        if LA[e] >= 0:
+            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+        a += max(min(lim, _asked_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS])), 0.0)
+    return a
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _deliver(BI, WB, WN, k, b, x):
     """``x`` arrives on bus ``b`` as a push: into its store, its market, or as an offer."""
     if BI[b, B_MARKET] >= 0:
@@ -392,7 +422,7 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
         a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
         L = _min_load(a * rated, NF[n, F_MIN_LOAD] * rated, rated)
     elif ctrl == C_FOLLOW_OUTPUT:
-        L = min(_accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, PB[ref], dt) / dt,
+        L = min(_asked(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, PB[ref], dt) / dt,
                 rated)
     else:
         L = rated

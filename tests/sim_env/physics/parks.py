@@ -87,13 +87,13 @@ IMPORT = park("import", [
                              "profile": "80 kW"})])],
     [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "200 kW"}])
 
-# 4b. A need pulled from a market through a lossy line.
+# 4b. A need pulled from a market through a lossy line whose capacity binds.
 LINE_LOSS = park("line_loss", [
     ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
                                 "import_price": "1 DKK/kWh"})]),
     ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
-                             "profile": "80 kW"})])],
-    [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "200 kW",
+                             "profile": "80 kW", "backup": {"cost": "2 DKK/kWh", "name": "diesel set"}})])],
+    [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "60 kW",
       "loss": 0.05}])
 
 # 5. A market whose export limit binds.
@@ -160,6 +160,27 @@ PRIORITY = park("priority", [
                              "backup": {"cost": "1 DKK/kWh"}})])],
     [{"id": "a_to_town", "from": "a.heat", "to": "town.heat", "capacity": "20 kW", "priority": 2},
      {"id": "b_to_town", "from": "b.heat", "to": "town.heat", "capacity": "20 kW", "priority": 1}])
+
+def bagasse(paper_priority: int, boiler_priority: int) -> dict:
+    """9b. A sugar mill's bagasse shared by a paper mill's need and a boiler following a town's heat,
+    the order set by the exchanges' ``priority`` (finding 9)."""
+    return park("bagasse", [
+        ("sugar", [asset("mill", {"type": "source", "id": "bagasse", "carrier": "biomass", "profile": "10 t/h",
+                                  "surplus": {"cost": "10 DKK/t"}})]),
+        ("paper", [asset("paper", {"type": "demand", "id": "fibre", "carrier": "biomass", "profile": "6 t/h",
+                                   "backup": {"cost": "200 DKK/t"}})]),
+        ("power", [asset("boiler", {"type": "converter", "id": "boiler", "control": "follow_output",
+                                    "reference": "heat", "rated": "20000 kW",
+                                    "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.5}},
+                                    "outputs": {"heat": {"carrier": HEAT}}})]),
+        ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "10000 kW",
+                                 "backup": {"cost": "0.05 DKK/kWh"}})])],
+        [{"id": "bagasse_to_paper", "from": "mill.bagasse", "to": "paper.fibre", "capacity": "20 t/h",
+          "priority": paper_priority},
+         {"id": "bagasse_to_boiler", "from": "mill.bagasse", "to": "boiler.fuel", "capacity": "20 t/h",
+          "priority": boiler_priority},
+         {"id": "boiler_to_town", "from": "boiler.heat", "to": "town.heat", "capacity": "30000 kW"}])
+
 
 # 10. Two boilers on one header (finding 5): a must-run waste boiler and a load-following wood
 #     boiler serve one steam need; a dump takes only what nothing takes.
