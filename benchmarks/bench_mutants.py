@@ -74,6 +74,8 @@ MUTANTS = [
     ("compile: a load-following unit runs before a must-run one on its header (finding 5)", C,
      "                    for o in self.planners[tb] + self.producers[tb] + given:",
      "                    for o in self.planners[tb] + self.producers[tb]:"),
+    ("compile: a need takes free residue before a converter of higher priority (finding 9)", C,
+     "if cp.LS[i] == src and i != j and cp.graph.links[i].priority < prio:", "if False:"),
     ("compile: exchange priority reversed", C, "key=lambda j: (links[j].priority, links[j].id)",
      "key=lambda j: (-links[j].priority, links[j].id)"),
     ("compile: free residue not taken first", C, "            cp.LPASS[j] = 2  #", "            cp.LPASS[j] = 0  #"),
@@ -146,7 +148,7 @@ def main() -> None:
         if ok:
             sys.exit("the physics tests fail without any mutant: fix them first")
         killed = 0
-        print(f"{'mutant':66s} {'killed':7s} by")
+        print(f"{'mutant':86s} {'killed':7s} by")
         for name, f, old, new in chosen:
             path = tree / f
             src = path.read_text(encoding="utf-8")
@@ -156,7 +158,7 @@ def main() -> None:
             finally:
                 path.write_text(src, encoding="utf-8")
             killed += dead
-            print(f"{name:66s} {'yes' if dead else 'NO':7s} {why if dead else ''}", flush=True)
+            print(f"{name:86s} {'yes' if dead else 'NO':7s} {why if dead else ''}", flush=True)
         print(f"\nkilled {killed} of {len(chosen)} mutants ({100 * killed / max(len(chosen), 1):.0f} %)")
 
 

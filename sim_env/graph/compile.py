@@ -448,10 +448,17 @@ class _Rules:
             if cp.LPASS[j] != 2:
                 continue
             src = cp.LS[j]
+            prio = cp.graph.links[j].priority
             for o in self.planners[cp.LD[j]]:
                 for p in self.producers[src]:
                     if p != o:
                         self.after(o, p)
+                # a converter that takes from the same residue at once through an exchange of higher
+                # priority (a lower number) takes first (issue 22, finding 9)
+                for i in range(len(cp.LS)):
+                    if cp.LS[i] == src and i != j and cp.graph.links[i].priority < prio:
+                        for c in self.pullers[cp.LD[i]]:
+                            self.after(o, c)
                 for i in range(len(cp.LS)):
                     if cp.LS[i] == src and cp.LPASS[i] == 1:
                         self.after((OP_STORE_IN, cp.BI[cp.LD[i], B_STORE]), o)

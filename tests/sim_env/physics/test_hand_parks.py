@@ -214,11 +214,10 @@ def test_a_need_first_in_priority_gets_the_bagasse_first():
     assert Y[Y_COST] == pytest.approx(100.0, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 22 finding 9")
 def test_a_boiler_first_in_priority_gets_the_bagasse_first():
     # the boiler (priority 1) takes the 5 t it needs for the town's 10,000 kW (0.5 kg/kWh), the paper mill
-    # the other 5 t of its 6: 1 t of backup fibre at 200 DKK/t = 200 DKK/h (today the need always goes
-    # first, whatever the priority: 100 DKK/h)
+    # the other 5 t of its 6: 1 t of backup fibre at 200 DKK/t = 200 DKK/h (before the fix the need always
+    # went first, whatever the priority: 100 DKK/h)
     cp = compiled(bagasse(2, 1))
     Y = run(cp)[0]
     assert Y[col(cp, "flow:bagasse_to_boiler")] == pytest.approx(5000.0, rel=1e-12)
