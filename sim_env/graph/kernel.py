@@ -372,15 +372,20 @@ def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, C
     """What an input taken on demand on bus ``b`` can get this step (issue 22, finding 1): the bus's
     supply and its suppliers' through the exchanges, counting converters that follow the ask,
     less the needs already stated there."""
-    have = _avail_local(BI, NF, WB, WN, k, b, dt) + _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK,
-                                                                  LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, b, dt)
+    have = _avail_local(BI, NF, WB, WN, k, b, dt)
+    if have == math.inf:  # a market on the bus: nothing to scan
+        return have
+    have += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k,
+                         b, dt)
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
         lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
         if WL[k, _REQ, e] >= 0.0:
             lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
-        src = _avail_local(BI, NF, WB, WN, k, LS[e], dt) + _follow_room(
-            NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, LS[e], dt)
+        src = _avail_local(BI, NF, WB, WN, k, LS[e], dt)
+        if src < lim:  # only then can a follower on the far side matter
+            src += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN,
+                                WL, k, LS[e], dt)
         have += max(min(lim, src), 0.0) * (1.0 - LF[e, L_LOSS])
     return max(have - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0)
 
