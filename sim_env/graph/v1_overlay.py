@@ -222,6 +222,10 @@ def load_scenario(path: str | Path, base: str | Path | None = None) -> Scenario:
         park = parse_park(text, source=str(path))
         return Scenario(park.park.name, park.park.description, str(path), park)
     base_doc = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+    if isinstance(base_doc, dict) and base_doc.get("schema_version") == 2:
+        # a v1 overlay changes v1 fields; merged into a v2 park it would report every field as a problem
+        raise ScenarioError(f"{path}: a v1 overlay (of the Kråkøya-like v1 park); it does not apply to the v2 park "
+                            f"{base_path}: write a v2 what-if (aisym twin whatif, docs/twin.md)")
     doc, data = apply_overlay(base_doc, text, str(path))
     merged = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     park = parse_park(merged, source=f"{path} applied to {base_path.name}")

@@ -89,3 +89,11 @@ def test_cli_run_of_an_overlay_with_gap(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["scenario"] == "bigger_heat_store" and data["gap_pct"] >= -1e-6
+
+
+def test_a_v1_overlay_on_a_v2_park_is_one_line_not_245_problems():
+    """Before: `bench --park kalundborg.yaml --scenario cold_winter` listed 245 "problems" of the merged file."""
+    with pytest.raises(ScenarioError, match=r"v1 overlay.*does not apply to the v2 park"):
+        load_scenario("sim_env/scenarios/cold_winter.yaml", "aisym/parks/kalundborg.yaml")
+    res = CliRunner().invoke(app, ["bench", "--park", "aisym/parks/kalundborg.yaml", "--scenario", "cold_winter"])
+    assert res.exit_code == 2 and res.stderr.count("\n") <= 1 and "twin whatif" in res.stderr, res.output
