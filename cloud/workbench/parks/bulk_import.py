@@ -114,18 +114,23 @@ def import_profiles(park: Park, profiles, problems) -> Result:
                 company.version += 1
                 company.save()
                 result.companies_updated += 1
-            for flow in p.flows:
-                listing = company.listings.filter(slug=flow.id).first()
-                if listing is None:
-                    Listing.objects.create(company=company, slug=flow.id, **_listing_values(flow))
-                    result.listings_created += 1
-                else:
-                    for k, v in _listing_values(flow).items():
-                        setattr(listing, k, v)
-                    listing.version += 1
-                    listing.save()
-                    result.listings_updated += 1
+            _upsert_listings(company, p.flows, result)
     return result
+
+
+def _upsert_listings(company: Company, flows, result: Result) -> None:
+    """Each flow becomes the company's listing of the same id: created, or updated (its version bumped)."""
+    for flow in flows:
+        listing = company.listings.filter(slug=flow.id).first()
+        if listing is None:
+            Listing.objects.create(company=company, slug=flow.id, **_listing_values(flow))
+            result.listings_created += 1
+        else:
+            for k, v in _listing_values(flow).items():
+                setattr(listing, k, v)
+            listing.version += 1
+            listing.save()
+            result.listings_updated += 1
 
 
 def import_own_sheet(company: Company, profiles, problems) -> Result:
@@ -142,15 +147,5 @@ def import_own_sheet(company: Company, profiles, problems) -> Result:
             if not company.nace and p.nace:
                 company.nace = p.nace
                 company.save()
-            for flow in p.flows:
-                listing = company.listings.filter(slug=flow.id).first()
-                if listing is None:
-                    Listing.objects.create(company=company, slug=flow.id, **_listing_values(flow))
-                    result.listings_created += 1
-                else:
-                    for k, v in _listing_values(flow).items():
-                        setattr(listing, k, v)
-                    listing.version += 1
-                    listing.save()
-                    result.listings_updated += 1
+            _upsert_listings(company, p.flows, result)
     return result
