@@ -57,6 +57,12 @@ INSTALLED_APPS = [
     "cloud.workbench.companies",
     "cloud.workbench.directory",
     "cloud.workbench.api",
+    "cloud.workbench.opportunities",
+    "cloud.workbench.simulations",
+    "cloud.workbench.facilitation",
+    "cloud.workbench.pipeline",
+    "cloud.workbench.impact",
+    "cloud.workbench.learning",
 ]
 
 MIDDLEWARE = [

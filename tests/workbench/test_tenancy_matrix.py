@@ -8,6 +8,9 @@ partial or API answer to anyone but the fish farm's own members may contain the 
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -33,6 +36,16 @@ RULES = {
     "parks:audit": "run_park", "parks:flows": "park_tier", "parks:import": "run_park", "parks:export": "run_park",
     "parks:map": "signed_in",
 }
+# part 2's apps state their views' rules beside their tests: tests/workbench/tenancy_rules_<app>.py
+# with RULES (url name -> rule), optionally KINDS (a rule of its own: name -> roles allowed) and
+# PARAMS (url parameter -> function of the world giving the target object's value)
+KINDS: dict[str, set[str]] = {}
+PARAMS: dict = {}
+for _mod in sorted(Path(__file__).parent.glob("tenancy_rules_*.py")):
+    _m = importlib.import_module(f"{__package__}.{_mod.stem}")
+    RULES.update(_m.RULES)
+    KINDS.update(getattr(_m, "KINDS", {}))
+    PARAMS.update(getattr(_m, "PARAMS", {}))
 MEMBERS, EDITORS, RUNNERS = {"member_a"}, {"member_a", "facilitator_a", "admin"}, {"facilitator_a", "admin"}
 PARK_ROLES = {"member_a", "member_a2", "facilitator_a", "admin"}
 
@@ -47,12 +60,14 @@ def _walk(patterns, ns=None, outer=frozenset()):
             yield f"{ns}:{p.name}" if ns else p.name, params
 
 
-def views() -> list[tuple[str, dict]]:
-    """(url name, kwargs) of every view, with the fish farm as target and each onboarding step."""
+def views(world=None) -> list[tuple[str, dict]]:
+    """(url name, kwargs) of every view, with the fish farm as target and each onboarding step
+    (with ``world``: the other parameters from the rules modules' PARAMS; without: placeholders)."""
     out = []
     for name, params in _walk(get_resolver().url_patterns):
         kwargs = {k: v for k, v in {"park": "park_a", "company": "fish", "listing": "sludge",
                                     "token": "not-a-token"}.items() if k in params}
+        kwargs.update({k: (f(world) if world is not None else None) for k, f in PARAMS.items() if k in params})
         if "step" in params:
             out += [(name, {**kwargs, "step": s}) for s in STEPS[:-1]]
         else:
@@ -73,6 +88,8 @@ def expected(rule: str, role: str, name: str, kwargs: dict) -> set[int]:
         return {404}
     if anon:
         return denied_anon
+    if rule in KINDS:
+        return {200} if role in KINDS[rule] else {404}
     allowed = {"signed_in": True, "park_tier": role in PARK_ROLES, "private": role in MEMBERS, "edit": role in EDITORS,
                "run_park": role in RUNNERS}[rule]
     if not allowed:
@@ -100,7 +117,7 @@ def test_matrix(priced):
     world = priced
     cells, wrong, leaks = 0, [], []
     clients = {role: world.client(role) for role in ROLES}
-    for name, kwargs in views():
+    for name, kwargs in views(world):
         url = reverse(name, kwargs=kwargs)
         for role in ROLES:
             r = clients[role].get(url)

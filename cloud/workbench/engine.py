@@ -1,0 +1,107 @@
+"""The park's matchmaking and twin, called on what the workbench holds exactly as the CLI calls them.
+
+The workbench keeps no second copy of the domain: a park is exported as its v2 file
+(:func:`~cloud.workbench.parks.export.export_park`, the file ``aisym workbench export`` writes),
+parsed by the CLI's loader, matched by :func:`sim_env.match.park.match_park` and simulated by
+:func:`sim_env.match.simulate.simulate_plans`, the functions behind ``aisym match`` and
+``aisym match --simulate``. The park's *version* is the hash of that file: a result computed on
+one version is reused until a company or the facilitator changes something the file holds.
+
+Candidates are named by :func:`key`, which does not depend on their rank, so an outcome recorded
+on a candidate ("not interested: the sludge is too wet") still names it after the ranking moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aisym.park.graph.loader import parse_graph
+
+
+@dataclass
+class Ranked:
+    """A park's matchmaking, as ``aisym match PARK`` computes it (default options)."""
+
+    version: str  # the park file's hash
+    graph: object  # aisym.park.graph.ParkGraph
+    opts: object  # sim_env.match.score.Options
+    candidates: list  # sim_env.match.score.Candidate, best first
+    rejected: list
+    profiles: dict = field(default_factory=dict)
+
+    def by_key(self) -> dict[str, object]:
+        return {key(c): c for c in self.candidates}
+
+
+def park_text(park) -> str:
+    """The park's v2 file with every company's costs (the server-side engines read all of them)."""
+    from cloud.workbench.parks.export import export_park
+
+    return export_park(park)
+
+
+def version_of(text: str) -> str:
+    """The version of a park file: its content's hash (16 hex digits)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def park_version(park) -> str:
+    return version_of(park_text(park))
+
+
+def graph_of(park, text: str | None = None):
+    """The park resolved by the CLI's loader (:class:`~aisym.park.graph.ParkGraph`)."""
+    text = park_text(park) if text is None else text
+    return parse_graph(text, f"{park.slug}.yaml")
+
+
+def key(c) -> str:
+    """A candidate's name that survives re-ranking: output port/flow, receiver's input (or the
+    receiver, for a new input), and the conversion."""
+    out = c.output.port or f"{c.output.company}.{c.output.id}"
+    to = (c.input.port or f"{c.input.company}.{c.input.id}") if c.input is not None else f"{c.receiver}.(new input)"
+    return f"{out}>{to}:{c.conversion.kind}"
+
+
+def rank(park, *, existing: str = "mark", seed: int = 0, text: str | None = None) -> Ranked:
+    """Every candidate of the park, ranked as ``aisym match PARK --existing EXISTING`` ranks them."""
+    from sim_env.match.park import match_park, park_options
+
+    text = park_text(park) if text is None else text
+    graph = parse_graph(text, f"{park.slug}.yaml")
+    opts = park_options(graph, existing=existing)
+    cands, rejected, profs = match_park(graph, opts, None, seed)
+    return Ranked(version_of(text), graph, opts, cands, rejected, profs)
+
+
+def simulate(ranked: Ranked, keys: list[str], *, hours: float = 8760.0, seed: int = 0, set_size: int = 0,
+             ray_address: str | None = None, progress: Callable[[str], None] | None = None) -> dict:
+    """Simulate the candidates named by ``keys`` for ``hours`` (scaled to a year) in the park's twin.
+
+    Returns :func:`sim_env.match.report.report_data` of the outcome, the dict that
+    ``aisym match --simulate --format json`` prints: per candidate its money, CO2, water and
+    residues per year, each company's share under each split rule, the flows before and after.
+
+    The candidates keep their matchmaking rank (their position in ``ranked.candidates``), so
+    their ids are the ones the CLI gives them.
+
+    :raises KeyError: a key that is not a candidate of this park version
+    """
+    from sim_env.match.report import report_data
+    from sim_env.match.simulate import park_doc, plan, simulate_plans
+
+    index = {key(c): i for i, c in enumerate(ranked.candidates)}
+    missing = [k for k in keys if k not in index]
+    if missing:
+        raise KeyError(f"not a candidate of park version {ranked.version}: {', '.join(missing)}")
+    if progress:
+        progress(f"preparing {len(keys)} candidate(s)")
+    plans = plan(ranked.graph, ranked.candidates, ranked.opts.rate)
+    chosen = [plans[index[k]] for k in keys]
+    if progress:
+        progress("simulating a year in the twin")
+    outcome = simulate_plans(park_doc(ranked.graph), ranked.graph, chosen, hours=hours, exo_seed=seed,
+                             set_size=set_size, ray_address=ray_address)
+    return report_data(outcome)
