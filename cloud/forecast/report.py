@@ -7,7 +7,10 @@ from pathlib import Path
 
 from sim_env.forecast import SeriesForecast
 
-COLUMNS = ("series", "resolution", "model", "rel_mae", "mase", "cover80", "cover95", "origins", "notes")
+# cover80/95: the calibrated intervals' coverage, judged out of sample (see sim_env.forecast.backtest);
+# raw80/95: the model's own intervals before calibration
+COLUMNS = ("series", "resolution", "model", "rel_mae", "mase", "cover80", "cover95", "raw80", "raw95", "origins",
+           "notes")
 
 
 def rows(forecasts: list[SeriesForecast]) -> list[dict]:
@@ -19,6 +22,7 @@ def rows(forecasts: list[SeriesForecast]) -> list[dict]:
             "series": f.series, "resolution": f.freq.name, "model": f.model or "-",
             "rel_mae": s.rel_mae if s else None, "mase": s.mase if s else None,
             "cover80": s.cover80 if s else None, "cover95": s.cover95 if s else None,
+            "raw80": s.raw80 if s else None, "raw95": s.raw95 if s else None,
             "origins": s.origins if s else 0, "notes": notes,
         })
     return out
@@ -41,7 +45,7 @@ def rich_table(table: list[dict], title: str):
     from rich.table import Table
 
     t = Table(title=title)
-    numeric = ("rel_mae", "mase", "cover80", "cover95", "origins")
+    numeric = ("rel_mae", "mase", "cover80", "cover95", "raw80", "raw95", "origins")
     for c in COLUMNS:
         t.add_column(c, overflow="fold", justify="right" if c in numeric else "left")
     for r in table:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backtest import Score, backtest
+from .backtest import Score, backtest, calibrate
 from .models import DAILY, HOURLY, Bands, Frequency, candidates, constant
 from .prepare import prepare
 
@@ -106,6 +106,8 @@ def choose(
     h = freq.horizon
     xf = None if X is None else np.asarray(X_future, dtype=float).reshape(h, -1)
     bands = models[out.model](y[-freq.history :], h, None if X is None else X[-freq.history :], xf)
+    if out.chosen is not None:  # the intervals widened (or narrowed) to what the backtest's errors showed
+        bands = calibrate(bands, out.chosen)
     out.bands = {k: v - p.offset for k, v in bands.items()}
     return out
 
