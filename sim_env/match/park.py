@@ -32,8 +32,11 @@ def electricity(graph: ParkGraph, seed: int = 0) -> tuple[float | None, float]:
 def park_options(graph: ParkGraph, eur_rate: float | None = None, **changes) -> Options:
     """Options priced from the park: its currency's EUR rate, electricity and carbon prices.
 
+    :param eur_rate: park currency per EUR; None: the park's own ``exchange_rates.EUR``, else the pegged rate
     :raises ValueError: the park's currency needs a stated EUR rate
     """
+    if eur_rate is None:  # the rate the park file states is the park's word, as its prices are
+        eur_rate = graph.doc.park.exchange_rates.get("EUR")
     price, co2 = electricity(graph)
     opts = Options(rate=costs.eur_rate(graph.currency, eur_rate), electricity_price=price, electricity_co2=co2,
                    carbon_price=graph.carbon_price_per_kg)
