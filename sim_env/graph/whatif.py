@@ -5,8 +5,8 @@ An overlay is a small YAML file beside the park::
     name: All symbiosis links off
     park: kalundborg.yaml              # the base park, relative to this file
     exchanges:
-      disable: between_companies       # or a list of ids; "between_companies" keeps markets' and
-      remove: [fuel_to_boiler]         #   suppliers' deliveries, and turns off every residue link
+      disable: between_companies       # or a list of ids; "between_companies" keeps what markets and
+      remove: [fuel_to_boiler]         #   purchases deliver, and turns off every other link between companies
       set: {steam_16: {capacity: 50 MW}}
       add: [{id: x, from: a.heat, to: b.heat, capacity: 2 MW}]
     assets:
@@ -62,16 +62,21 @@ class Overlay(_Strict):
     assets: AssetEdits = Field(default_factory=AssetEdits)
 
 
-def _suppliers(doc: dict) -> set[str]:
-    """Assets that sell to the park (markets, purchases): their deliveries are not symbiosis links."""
-    out = set()
-    for c in doc["companies"]:
-        for a in c["assets"]:
-            types = {comp.get("type") for comp in a.get("components") or []}
-            sells = any(comp.get("type") == "source" and "price" in comp for comp in a.get("components") or [])
-            if a.get("template") == "grid" or "market" in types or sells:
-                out.add(a["id"])
-    return out
+def supplier_links(graph: ParkGraph) -> set[str]:
+    """Exchanges that deliver what a market or a purchase sells: buying, not a symbiosis link.
+
+    Judged by the port an exchange leaves, not by its asset (issue 22, finding 7): a plant that
+    sells its product through a market inside its own asset is still a plant, and its residue
+    links (CO2, DDGS, stillage) are links. A port is a supplier's when everything on it that
+    gives is a market or a priced source.
+    """
+    types = {n.key: (n.type, "price" in n.val) for n in graph.nodes}
+
+    def sells(bus: str) -> bool:
+        givers = [types[key] for key, _, d in graph.buses[bus].members if d in ("out", "both")]
+        return bool(givers) and all(t == "market" or (t == "source" and priced) for t, priced in givers)
+
+    return {link.id for link in graph.links if sells(link.src)}
 
 
 def _check_ids(overlay: Overlay, doc: dict, source: str) -> None:
@@ -104,12 +109,15 @@ def _edit_assets(overlay: Overlay, doc: dict) -> None:
     doc["companies"] = [c for c in doc["companies"] if c["assets"]]
 
 
-def apply(overlay: Overlay, base: dict, source: str) -> dict:
-    """The base document with the overlay's edits; unknown ids raise :class:`ParkError`."""
+def apply(overlay: Overlay, base: dict, source: str, graph: ParkGraph) -> dict:
+    """The base document with the overlay's edits; unknown ids raise :class:`ParkError`.
+
+    :param graph: ``base`` resolved, to tell a supplier's deliveries from links (:func:`supplier_links`)
+    """
     doc = copy.deepcopy(base)
     _check_ids(overlay, doc, source)
     company_of = {a["id"]: c["id"] for c in doc["companies"] for a in c["assets"]}
-    suppliers = _suppliers(doc)
+    suppliers = supplier_links(graph)
     _edit_assets(overlay, doc)
     gone = set(overlay.assets.remove)
 
@@ -123,7 +131,7 @@ def apply(overlay: Overlay, base: dict, source: str) -> dict:
         e = {**e, **overlay.exchanges.set.get(e["id"], {})}
         d = overlay.exchanges.disable
         between = company_of.get(asset(e["from"])) != company_of.get(asset(e["to"]))
-        if (d == "between_companies" and between and asset(e["from"]) not in suppliers) or (
+        if (d == "between_companies" and between and e["id"] not in suppliers) or (
                 isinstance(d, list) and e["id"] in d):
             e["enabled"] = False
         kept.append(e)
@@ -145,7 +153,7 @@ def load_whatif(path: str | Path) -> tuple[Overlay, ParkGraph, ParkGraph]:
     text = _read(park_path, f"park description (named by {path}: park)")
     base = parse_graph(text, str(park_path))  # before safe_load: a broken base gets its file:line here
     base_doc = yaml.safe_load(text)
-    merged = apply(overlay, base_doc, str(path))
+    merged = apply(overlay, base_doc, str(path), base)
     what_if = parse_graph(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), f"{path} (applied to {park_path.name})")
     return overlay, base, what_if
 
