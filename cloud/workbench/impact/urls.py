@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "impact"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.park_impact, name="park"),
+    path("impact.csv", views.impact_csv, name="csv"),
+    path("public/", views.public_summary, name="public"),
+    path("public/switch/", views.public_switch, name="public_switch"),
+]

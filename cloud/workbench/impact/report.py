@@ -1,0 +1,201 @@
+"""A park's impact over a year of months: per running exchange and for the park, as one viewer may see it.
+
+Each exchange-month's amount is metered where its meter has readings that month, else the twin's
+(:mod:`.sources`); the indicators are that amount times the exchange's factors (:mod:`.indicators`).
+Money figures come from a company's private costs: they are kept only where the viewer may read
+that company's private tier (:func:`cloud.workbench.tenancy.tier`), and are ``HIDDEN`` otherwise,
+so no page, chart or CSV can carry them to anyone else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from cloud.workbench import engine, tenancy
+from cloud.workbench.companies.models import PRIVATE
+
+from .indicators import KEYS, MONEY, Exchange, exchange_of, figures, park_exchanges
+
+HIDDEN = "hidden"  # a money figure this viewer may not read (shown "—")
+
+
+@dataclass
+class Cell:
+    """One exchange in one month."""
+
+    amount: float | None  # canonical amount; None: neither metered nor simulated
+    source: str  # "metered", "twin" or ""
+    hours: int | None  # metered: hours with a reading
+    figures: dict[str, float | str | None]
+
+
+@dataclass
+class Row:
+    exchange: Exchange
+    supplier: str  # company names
+    receiver: str
+    cells: list[Cell]
+    total: dict[str, float | str | None] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> str:
+        return ", ".join(sorted({c.source for c in self.cells if c.source}))
+
+
+@dataclass
+class Report:
+    park: object
+    currency: str
+    months: list[tuple[int, int]]
+    rows: list[Row]
+    park_months: list[dict[str, float | str | None]]
+    park_total: dict[str, float | str | None]
+    left_out: list[tuple[str, str]]
+    notes: list[str]
+    version: str
+
+
+def _sum(values: list) -> float | str | None:
+    """A total: hidden if any part is hidden, None if no part is known, else the sum of the known."""
+    if any(v == HIDDEN for v in values):
+        return HIDDEN
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def running_candidates(park, text: str, graph, profiles) -> tuple[list[Exchange], list, list[tuple[str, str]]]:
+    """The pipeline's running opportunities that name a candidate: (exchanges, twin candidates, left out).
+
+    The pipeline app (cloud.workbench.pipeline) is optional here: without it there are none.
+    """
+    from django.db import connection
+
+    try:
+        from cloud.workbench.pipeline.models import RUNNING, Opportunity
+    except ImportError:
+        return [], [], []
+    if Opportunity._meta.db_table not in connection.introspection.table_names():
+        return [], [], []  # the pipeline's models without their migration yet
+    keys = sorted(set(Opportunity.objects.filter(park=park, stage=RUNNING).exclude(key="").values_list("key", flat=True)))
+    if not keys:
+        return [], [], []
+    from sim_env.match.simulate import plan
+
+    ranked = engine.rank(park, text=text)
+    index = {engine.key(c): i for i, c in enumerate(ranked.candidates)}
+    plans = plan(ranked.graph, ranked.candidates, ranked.opts.rate)
+    existing = {(lk.src, lk.dst): lk.id for lk in graph.links}
+    running, cands, left_out = [], [], []
+    for k in keys:
+        if k not in index:
+            left_out.append((k, _("running in the pipeline, but no longer a candidate of this park version")))
+            continue
+        p = plans[index[k]]
+        m = p.match
+        if (m.output.port, getattr(m.input, "port", None)) in existing:
+            left_out.append((k, _("running in the pipeline and in the park file as %(id)s: counted once, from the file")
+                        % {"id": existing[(m.output.port, m.input.port)]}))
+            continue
+        if p.candidate is None:
+            left_out.append((k, _("running in the pipeline; the twin cannot simulate it: %(why)s") % {"why": p.why_not}))
+            continue
+        x, why = exchange_of(p.delivery, m.supplier, m.receiver, m.output.port, m.input.port, m.output.carrier,
+                             None, profiles, origin="pipeline")
+        if x is None:
+            left_out.append((k, why))
+            continue
+        running.append(x)
+        cands.append(p.candidate)
+    return running, cands, left_out
+
+
+def twin_of(park, version: str, graph, ids: list[str], candidates: list, running_keys: list[str], *,
+            hours: float, seed: int = 0) -> dict[str, list[float | None]]:
+    """The twin's months of this park version, computed once and kept (:class:`~.models.TwinMonths`)."""
+    from .models import TwinMonths
+    from .sources import twin_months
+
+    running = hashlib.sha256("\n".join(running_keys).encode()).hexdigest()[:16]
+    with tenancy.system_access():
+        kept = TwinMonths.objects.filter(park=park, version=version, running=running, hours=hours, seed=seed).first()
+        if kept is not None:
+            return kept.months
+        t0 = time.perf_counter()
+        months = twin_months(graph, ids, hours=hours, seed=seed, candidates=candidates)
+        TwinMonths.objects.get_or_create(park=park, version=version, running=running, hours=hours, seed=seed,
+                                         defaults={"months": months, "seconds": time.perf_counter() - t0})
+    return months
+
+
+def build(park, viewer, months: list[tuple[int, int]], *, client=None, client_note: str = "",
+          hours: float = 8760.0, seed: int = 0) -> Report:
+    """The park's impact over ``months`` ((year, month), oldest first) for ``viewer``.
+
+    :param client: an :class:`aisym.influx.InfluxV1` on the park's telemetry (read-only), or None
+    :param client_note: why there is no client (said on the page)
+    :param hours: how much of the twin's year to run (whole months only)
+    """
+    from aisym.influx import InfluxError
+    from sim_env.match.profiles import park_profiles
+
+    from .sources import meter_months
+
+    with tenancy.system_access():  # the server-side engine reads the whole park; the viewer's rules apply below
+        text = engine.park_text(park)
+        version, graph = engine.version_of(text), engine.graph_of(park, text)
+        profiles = park_profiles(graph, seed)
+        running, left_out = park_exchanges(graph, profiles)
+        extra, cands, more_left = running_candidates(park, text, graph, profiles)
+    running += extra
+    left_out += more_left
+    notes = [client_note] if client_note else []
+    metered: dict = {}
+    if client is not None and any(x.meter_tag for x in running):
+        try:
+            metered = meter_months(client, graph, graph.id, running, months, park.timezone)
+        except (InfluxError, ValueError) as e:
+            notes.append(_("Telemetry could not be read, so every figure is the twin's: %(why)s") % {"why": str(e)[:200]})
+    twin = twin_of(park, version, graph, [x.id for x in running], cands,
+                   sorted(x.id for x in extra), hours=hours, seed=seed) if running else {}
+    readable = {c.slug for c in park.companies.all() if (tenancy.tier(viewer, c) or 0) >= PRIVATE}
+    names = {c.id: c.name for c in graph.doc.companies}
+    rows = [_row(x, names, months, metered.get(x.id, {}), twin.get(x.id, [None] * 12), readable) for x in running]
+    park_months = [{k: _sum([r.cells[i].figures[k] for r in rows]) for k in KEYS} for i in range(len(months))]
+    park_total = {k: _sum([m[k] for m in park_months]) for k in KEYS}
+    return Report(park, graph.currency, months, rows, park_months, park_total, left_out, notes, version)
+
+
+def _row(x: Exchange, names: dict, months, metered: dict, twin: list, readable: set[str]) -> Row:
+    cells = []
+    for y, m in months:
+        if (y, m) in metered:
+            amount, hrs = metered[(y, m)]
+            source = "metered"
+        else:
+            amount, hrs = twin[m - 1], None
+            source = "twin" if amount is not None else ""
+        figs: dict[str, float | str | None] = figures(x, amount) if amount is not None else dict.fromkeys(KEYS)
+        owner = {"disposal_cost": x.supplier, "purchase_cost": x.receiver}
+        for k in MONEY:
+            if owner[k] not in readable and figs[k] is not None:
+                figs[k] = HIDDEN
+        cells.append(Cell(amount, source, hrs, figs))
+    row = Row(x, names.get(x.supplier, x.supplier), names.get(x.receiver, x.receiver), cells)
+    row.total = {k: _sum([c.figures[k] for c in cells]) for k in KEYS}
+    return row
+
+
+def factor_text(x: Exchange, currency: str, readable: bool, side: str) -> str:
+    """The factor behind a money or CO2 figure, in words; a private cost only where it may be read."""
+    cost, co2, route = ((x.disposal_cost, x.disposal_co2, x.disposal_route) if side == "disposal"
+                        else (x.purchase_cost, x.purchase_co2, x.purchase_route))
+    parts = [route] if route else []
+    if cost is not None:
+        parts.append(f"{cost:.6g} {currency}/{x.unit}" if readable else _("cost private"))
+    if co2 is not None:
+        parts.append(f"{co2:.6g} kg CO2e/{x.unit}")
+    return "; ".join(parts)
