@@ -20,10 +20,21 @@ from .profiles import Flow, Profile
 UNKNOWN_SECTOR = "00"  # not a NACE division: a company that states none is ranked as any sector
 
 
-@lru_cache(maxsize=4)
+def outcome_rows(outcomes: tuple[str, ...] = ()) -> tuple[corpus.Exchange, ...]:
+    """A park's recorded outcomes read from tables of corpus.py's columns (``--outcomes FILE``)."""
+    return tuple(x for path in outcomes for x in corpus.load(path))
+
+
 def corpus_model(outcomes: tuple[str, ...] = ()) -> tuple[ranking.Model, SectorPrior]:
     """The model and prior, refitted with a park's recorded outcomes (tables of corpus.py's columns)."""
-    xs = corpus.load() + [x for path in outcomes for x in corpus.load(path)]
+    return corpus_model_of(outcome_rows(outcomes))
+
+
+@lru_cache(maxsize=4)
+def corpus_model_of(rows: tuple[corpus.Exchange, ...] = ()) -> tuple[ranking.Model, SectorPrior]:
+    """The model and prior fitted on the documented exchanges and a park's outcome rows (a file's
+    or a database's: the workbench records them row by row)."""
+    xs = corpus.load() + list(rows)
     return ranking.fit(xs), SectorPrior(xs)
 
 
@@ -47,17 +58,28 @@ class OutputRanking:
 
 def rank_outputs(profiles: dict[str, Profile], candidates=(), outcomes: tuple[str, ...] = (),
                  top: int | None = None) -> list[OutputRanking]:
+    """:func:`rank_outputs_of` with the outcomes read from files (``aisym match --receivers K --outcomes FILE``)."""
+    return rank_outputs_of(profiles, candidates, outcome_rows(tuple(str(p) for p in outcomes)), top)
+
+
+def rank_outputs_of(profiles: dict[str, Profile], candidates=(), rows: tuple[corpus.Exchange, ...] = (),
+                    top: int | None = None) -> list[OutputRanking]:
     """For each output of each company, every other company ranked as its receiver.
 
     Scores depend on the sectors and the resource only, so they are computed once per giver
     sector and resource over the distinct sectors of the region, then gathered per company: a
     region of thousands of companies costs a few thousand model rows, not all pairs. ``top``
     keeps the best of each output (every company still has its rank: ``n_ranked``).
+
+    :param rows: the park's recorded outcomes (giver and receiver by company id, status accepted,
+        implemented or ``rejected: why``): the model refits on them, and the park's word puts a pair
+        first or last; the last row of a pair is its word
     """
-    model, prior = corpus_model(tuple(str(p) for p in outcomes))
+    rows = tuple(rows)
+    model, prior = corpus_model_of(rows)
     fits = {(c.supplier, c.output.id, c.receiver) for c in candidates}
     # the park's own word on a pair outranks any estimate: accepted first, rejected last, with the reason
-    recorded = {(x.giver, x.resource, x.receiver): x.status for path in outcomes for x in corpus.load(path)}
+    recorded = {(x.giver, x.resource, x.receiver): x.status for x in rows}
     recorded_by: dict[tuple[str, str], dict[str, str]] = {}
     for (giver, res, receiver), status in recorded.items():
         recorded_by.setdefault((giver, res), {})[receiver] = status

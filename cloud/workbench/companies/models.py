@@ -31,6 +31,8 @@ class Company(models.Model):
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     share_private_with_facilitator = models.BooleanField(
         _("let the park's facilitator see our costs and prices"), default=False)
+    # matchmaking describes a company to its possible partners by sector and distance unless it says so
+    named_to_partners = models.BooleanField(_("show our name to possible partners"), default=False)
     # what of the v2 file's company the workbench does not edit (assets), kept for the round trip
     document = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic concurrency: bumped by every save
@@ -41,7 +43,7 @@ class Company(models.Model):
     TIERS = {
         "name": PUBLIC, "nace": PUBLIC, "country": PUBLIC, "location": PUBLIC, "lat": PUBLIC, "lon": PUBLIC,
         "description": PARK, "employees": PARK,
-        "share_private_with_facilitator": PRIVATE,
+        "share_private_with_facilitator": PRIVATE, "named_to_partners": PARK,
     }
 
     class Meta:

@@ -1,0 +1,240 @@
+"""A company's opportunities: the candidates of the park's matchmaking where it gives or takes,
+with the reason in words and its own share under the park's split rule; "not interested"
+(stored as an outcome), the hidden ones and "show it again"; the company's choice to be named;
+the facilitator's split rule.
+
+Only the company's members (and the facilitator it shares its costs with) see the page: its
+shares come from its own costs. A partner is named only if it chose to be; its costs, prices and
+share never reach the page.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cloud.workbench import tenancy
+from cloud.workbench.companies.models import PRIVATE, Company
+from cloud.workbench.parks.models import Park
+from sim_env.match.readable import amount, money
+
+from . import outcomes
+from .forms import REASONS, NamedForm, NotInterestedForm, ShowAgainForm, SplitRuleForm
+from .matches import park_match, rows_for
+from .models import ParkSplitRule, split_rule_of
+from .partners import described
+
+CONVERSIONS = {
+    "direct": lambda r: _("it fits directly"),
+    "known use": lambda r: _("a documented use: it replaces what they take now"),
+    "heat pump": lambda r: _("through a heat pump (COP %(cop).1f)") % {"cop": r["cop"] or 0},
+    "let-down": lambda r: _("through a pressure-reducing station"),
+    "exchanger": lambda r: _("through a steam-to-water exchanger"),
+    "new input": lambda r: _("their sector is a known user: they would need a new input for it"),
+}
+
+
+def _company(request, park: str, company: str) -> Company:
+    return tenancy.company_or_404(tenancy.viewer(request), park, company, need=PRIVATE)
+
+
+def _test_url(park: Park) -> str | None:
+    """Helper B's "test it in the twin" endpoint, where this install has it."""
+    try:
+        return reverse("simulations:start", kwargs={"park": park.slug})
+    except NoReverseMatch:
+        return None
+
+
+def _simulated(park: Park, version: str, key: str, company: str, rule: str) -> dict | None:
+    """The company's share of a simulated candidate, where the twin has tested it on this version."""
+    try:
+        from cloud.workbench.simulations.store import candidate_result
+    except ImportError:  # the simulations app is not there yet: estimates only
+        return None
+    result = candidate_result(park, version, key)
+    if not result:
+        return None
+    shares = result.get("companies") or {}
+    mine = shares.get(company, []) if isinstance(shares, dict) else [s for s in shares if s.get("company") == company]
+    share = next((s for s in mine if s.get("rule") == rule), None)
+    if share is None:
+        return None
+    payback = share.get("payback_years")
+    return {"gain": share["gain_per_year"], "investment": share["investment"],
+            "payback": math.inf if payback is None and share["investment"] > 0 else (payback or 0.0),
+            "co2_t": result.get("co2_avoided_t_per_year")}
+
+
+def _payback(years: float) -> str:
+    if years <= 0:
+        return _("nothing to invest")
+    if math.isinf(years):
+        return _("never pays back")
+    return ngettext("%(n).1f year", "%(n).1f years", 1 if years == 1 else 2) % {"n": years}
+
+
+def _reasons(r: dict, partner: str) -> list[str]:
+    """Why this candidate, in words that name nobody the company may not know."""
+    out = [CONVERSIONS.get(r["conversion"], CONVERSIONS["direct"])(r)]
+    if r["annual"] is not None:
+        text = _("%(amount)s a year delivered") % {"amount": amount(r["annual"], r["unit"])}
+        if r["overlap"] is not None:
+            text += ", " + _("%(pct)d %% of the hours match") % {"pct": round(100 * r["overlap"])}
+        out.append(text)
+    if r["replaces"]:
+        out.append(_("it replaces %(route)s") % {"route": r["replaces"]})
+    if r["instead_of"]:
+        out.append(_("instead of %(route)s") % {"route": r["instead_of"]})
+    if r["km"] is not None:
+        out.append(_("%(km).1f km by %(mode)s") % {"km": r["km"], "mode": _("pipe") if r["mode"] == "pipe" else
+                                                   _("truck") if r["mode"] == "truck" else r["mode"]})
+    if r["known_use"]:
+        out.append(_("documented use: %(use)s (%(source)s)") % {"use": r["known_use"], "source": r["source"]})
+    if r["existing"]:
+        out.append(_("already an exchange of the park"))
+    return out
+
+
+def _view_rows(park: Park, company: Company, pm, rule: str, resource: str) -> tuple[list[dict], list[str], int]:
+    """(the rows shown, the resources to filter by, how many are hidden)."""
+    rows = rows_for(pm, company.slug)
+    hidden = outcomes.hidden(park, company)
+    rows = [r for r in rows if r["key"] not in hidden]
+    resources = sorted({r["resource"] for r in rows})
+    if resource:
+        rows = [r for r in rows if r["resource"] == resource]
+    partners = {c.slug: c for c in Company.objects.filter(park=park, slug__in={r["partner"] for r in rows})}
+    shown = []
+    for r in rows:
+        partner = partners.get(r["partner"])
+        who = described(partner, company) if partner is not None else _("a company in the park")
+        sim = _simulated(park, pm.version, r["key"], company.slug, rule) if r["simulatable"] else None
+        est = r["shares"].get(rule)
+        share = sim or est
+        shown.append({
+            **r, "partner_text": who, "reasons": _reasons(r, who), "simulated": sim is not None,
+            "gain": money(share["gain"], park.currency) if share else None,
+            "investment": money(share["investment"], park.currency) if share else None,
+            "payback": _payback(share["payback"]) if share else None,
+            "co2": (sim or {}).get("co2_t", r["co2_t"]),
+            "role_text": _("you give it") if r["role"] == "supplier" else _("you take it"),
+        })
+    return shown, resources, len(hidden)
+
+
+def _feedback_text(fb) -> str:
+    if not fb.outcomes:
+        return _("Your park has recorded no outcome yet: the ranking is learned from documented exchanges of other parks.")
+    outcomes_text = ngettext("your park's %(n)d recorded outcome", "your park's %(n)d recorded outcomes",
+                             fb.outcomes) % {"n": fb.outcomes}
+    return ngettext("%(who)s changed the order of %(changed)d of %(total)d receiver rankings (%(companies)d company's "
+                    "list).", "%(who)s changed the order of %(changed)d of %(total)d receiver rankings (%(companies)d "
+                    "companies' lists).", fb.companies) % {"who": outcomes_text[:1].upper() + outcomes_text[1:],
+                                                           "changed": fb.changed, "total": fb.rankings,
+                                                           "companies": fb.companies}
+
+
+@login_required
+def company_opportunities(request, park: str, company: str):
+    c = _company(request, park, company)
+    p = c.park
+    pm = park_match(p)
+    rule = split_rule_of(p)
+    resource = request.GET.get("resource", "").strip()[:32]
+    rows, resources, n_hidden = _view_rows(p, c, pm, rule, resource)
+    context = {
+        "park": p, "company": c, "rows": rows, "resources": resources, "resource": resource, "rule": rule,
+        "hidden": n_hidden, "error": pm.error, "test_url": _test_url(p), "reasons": REASONS,
+        "named_form": NamedForm(initial={"named_to_partners": c.named_to_partners}),
+        "feedback": _feedback_text(outcomes.feedback(p, pm)) if pm.ranked is not None else "",
+    }
+    template = "opportunities/company.html#list" if request.htmx else "opportunities/company.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def not_interested(request, park: str, company: str):
+    c = _company(request, park, company)
+    form = NotInterestedForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        return render(request, "opportunities/refused.html", {"company": c, "park": c.park,
+                                                               "why": f"{field}: {' '.join(errors)}"}, status=400)
+    try:
+        outcomes.record_outcome(c.park, form.cleaned_data["key"], "rejected", company=c, reason=form.reason_text(),
+                                user=request.user)
+    except (KeyError, ValueError) as e:
+        return render(request, "opportunities/refused.html", {"company": c, "park": c.park, "why": str(e).strip("'\"")},
+                      status=400)
+    return redirect("opportunities:company", park=c.park.slug, company=c.slug)
+
+
+@login_required
+def hidden_list(request, park: str, company: str):
+    c = _company(request, park, company)
+    said = outcomes.hidden(c.park, c)
+    pm = park_match(c.park)
+    rows = {r["key"]: r for r in rows_for(pm, c.slug)}
+    partners = {x.slug: x for x in Company.objects.filter(park=c.park)}
+    items = []
+    for key, o in said.items():
+        other = o.receiver if o.supplier == c.slug else o.supplier
+        partner = partners.get(other)
+        items.append({"key": key, "outcome": o, "own": o.company_id == c.pk,
+                      "partner": described(partner, c) if partner else _("a company in the park"),
+                      "carrier": rows[key]["carrier"] if key in rows else o.resource})
+    return render(request, "opportunities/hidden.html", {"park": c.park, "company": c, "items": items})
+
+
+@require_POST
+@login_required
+def show_again(request, park: str, company: str):
+    c = _company(request, park, company)
+    form = ShowAgainForm(request.POST)
+    if not form.is_valid() or not outcomes.show_again(c.park, c, form.cleaned_data["key"]):
+        return render(request, "opportunities/refused.html", {
+            "company": c, "park": c.park, "why": _("key: not a candidate your company said no to")}, status=400)
+    return redirect("opportunities:hidden", park=c.park.slug, company=c.slug)
+
+
+@require_POST
+@login_required
+def named(request, park: str, company: str):
+    c = _company(request, park, company)
+    form = NamedForm(request.POST)
+    form.is_valid()  # a checkbox: absent is False, never invalid
+    value = form.cleaned_data.get("named_to_partners", False)
+    if value != c.named_to_partners:
+        c.named_to_partners = value
+        c.version += 1  # an edit form opened before is told, as for any other change of the company
+        c.save()
+    return redirect("opportunities:company", park=c.park.slug, company=c.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def split_rule(request, park: str):
+    """The park's split rule: its facilitators and admins set it."""
+    v = tenancy.viewer(request)
+    p = Park.objects.filter(slug=park).first()
+    if p is None or not tenancy.can_run_park(v, p.pk):
+        raise Http404("no such page")
+    instance = ParkSplitRule.objects.filter(park=p).first() or ParkSplitRule(park=p)
+    form = SplitRuleForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return redirect("opportunities:split_rule", park=p.slug)
+    pm = park_match(p)
+    fb = outcomes.feedback(p, pm) if pm.ranked is not None else None
+    return render(request, "opportunities/split_rule.html", {
+        "park": p, "form": form, "feedback": _feedback_text(fb) if fb is not None else "", "error": pm.error},
+        status=400 if form.errors else 200)
