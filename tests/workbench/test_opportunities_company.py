@@ -130,3 +130,9 @@ def test_a_park_matchmaking_cannot_price_says_why(world):
     assert r.status_code == 200
     assert "Matchmaking cannot run on this park yet" in r.content.decode()
     assert "state its rate" in r.content.decode()
+
+
+def test_the_page_in_norwegian(bakery):
+    html = bakery.client("bakery").get(bakery.url(), headers={"Accept-Language": "nb"}).content.decode()
+    assert "Deres muligheter" in html and "en bedrift innen landbruk, 0.8 km unna" in html
+    assert "dere gir det" in html and "kostnadsdeling" in html

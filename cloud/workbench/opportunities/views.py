@@ -28,7 +28,7 @@ from sim_env.match.readable import amount, money
 from . import outcomes
 from .forms import REASONS, NamedForm, NotInterestedForm, ShowAgainForm, SplitRuleForm
 from .matches import park_match, rows_for
-from .models import ParkSplitRule, split_rule_of
+from .models import SPLIT_RULES, ParkSplitRule, split_rule_of
 from .partners import described
 
 CONVERSIONS = {
@@ -151,7 +151,8 @@ def company_opportunities(request, park: str, company: str):
     resource = request.GET.get("resource", "").strip()[:32]
     rows, resources, n_hidden = _view_rows(p, c, pm, rule, resource)
     context = {
-        "park": p, "company": c, "rows": rows, "resources": resources, "resource": resource, "rule": rule,
+        "park": p, "company": c, "rows": rows, "resources": resources, "resource": resource,
+        "rule": dict(SPLIT_RULES).get(rule, rule),
         "hidden": n_hidden, "error": pm.error, "test_url": _test_url(p), "reasons": REASONS,
         "named_form": NamedForm(initial={"named_to_partners": c.named_to_partners}),
         "feedback": _feedback_text(outcomes.feedback(p, pm)) if pm.ranked is not None else "",
