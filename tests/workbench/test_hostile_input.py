@@ -29,7 +29,7 @@ def test_csrf_is_enforced_on_every_post(world):
         if role != "anonymous":
             c.force_login(world.users[role])
             c.get("/")  # holds the CSRF cookie: only the token in the form is missing
-        for name, kwargs in views():
+        for name, kwargs in views(world):
             r = c.post(reverse(name, kwargs=kwargs), {"name": "changed", "nace": "10.71", "words": "bread"})
             if r.status_code in (403, 405, 401) or (r.status_code == 404 and name == "accounts:link_use"):
                 refused += 1
@@ -38,7 +38,7 @@ def test_csrf_is_enforced_on_every_post(world):
     world.fish.refresh_from_db()
     assert not accepted, accepted
     assert (Company.objects.count(), Listing.objects.count(), world.fish.version) == before
-    print(f"CSRF: {refused} of {2 * len(views())} tokenless POSTs refused")
+    print(f"CSRF: {refused} of {2 * len(views(world))} tokenless POSTs refused")
 
 
 def _free_text_fields() -> dict[str, set[str]]:
@@ -95,7 +95,7 @@ def test_xss_in_every_free_text_field_is_rendered_escaped(world):
     seen = 0
     for role in ("member_a", "member_a2", "member_b", "facilitator_a", "admin"):
         c = world.client(role)
-        urls = [reverse(n, kwargs=k) for n, k in views() if not n.startswith("api:") and n != "set_language"]
+        urls = [reverse(n, kwargs=k) for n, k in views(world) if not n.startswith("api:") and n != "set_language"]
         urls += [f"/parks/park_a/companies/{new.slug}/", f"/directory/?q={XSS}", "/directory/?q=script"]
         for url in urls:
             pages.append(c.get(url))

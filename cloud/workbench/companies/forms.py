@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from aisym.park.graph.carriers import Carrier, Resource
+from cloud.workbench.learning.help import HelpLinks
 
 from .models import Company, Listing
 from .vocabulary import UNITS
@@ -50,7 +51,7 @@ class StaleEdit(Exception):
     """The row changed between the form's check and its write."""
 
 
-class CompanyForm(VersionedForm):
+class CompanyForm(HelpLinks, VersionedForm):  # HelpLinks: each field's "?" link to the learning module
     class Meta:
         model = Company
         fields = ["name", "nace", "location", "lat", "lon", "description", "employees", "share_private_with_facilitator"]
@@ -67,7 +68,7 @@ class CompanyForm(VersionedForm):
 RESOURCES = [(r.value, r.value.replace("_", " ")) for r in Resource if r is not Resource.volatile_solids]
 
 
-class ListingForm(VersionedForm):
+class ListingForm(HelpLinks, VersionedForm):
     resource = forms.ChoiceField(label=_("resource family"), choices=RESOURCES)
 
     class Meta:

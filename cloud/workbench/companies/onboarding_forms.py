@@ -1,7 +1,8 @@
 """Forms of a company's onboarding: joining a park, then sector, listings, location and costs.
 
-Every field's label is a plain question; a wrong value is named in words on the page and what
-was typed stays in the form.
+Every field's label is a plain question, with a "?" link to the paragraph of the learning modules
+that explains it (:class:`~cloud.workbench.learning.help.HelpLinks`); a wrong value is named in
+words on the page and what was typed stays in the form.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from aisym.park.graph.carriers import QUALITY_FIELDS, Resource
+from cloud.workbench.learning.help import HelpLinks
 
 from .models import Listing
 from .vocabulary import UNITS
@@ -21,7 +23,7 @@ MONTHS = [(i, _(m)) for i, m in enumerate(
      "December"], start=1)]
 
 
-class JoinForm(forms.Form):
+class JoinForm(HelpLinks, forms.Form):
     join_code = forms.CharField(label=_("Join code from your park's facilitator"), max_length=32)
     company_name = forms.CharField(label=_("Your company's name"), max_length=200)
     username = forms.CharField(label=_("Choose a user name (letters, digits and @ . + - _)"), max_length=150,
@@ -46,7 +48,7 @@ class JoinForm(forms.Form):
         return data
 
 
-class SectorForm(forms.Form):
+class SectorForm(HelpLinks, forms.Form):
     words = forms.CharField(label=_("What does your company do? Type a few words (for example: bakery)"),
                             max_length=100, required=False)
     nace = forms.CharField(label=_("Your sector"), max_length=8, required=False)
@@ -66,7 +68,7 @@ class SectorForm(forms.Form):
         return code
 
 
-class ListingStepForm(forms.Form):
+class ListingStepForm(HelpLinks, forms.Form):
     direction = forms.ChoiceField(label=_("Do you have it or want it?"), choices=Listing.DIRECTIONS,
                                   widget=forms.RadioSelect, initial=Listing.OUTPUT)
     words = forms.CharField(label=_("What is it, in your words? (for example: bread, oven heat, warm water)"),
@@ -118,7 +120,7 @@ class ListingStepForm(forms.Form):
         return data
 
 
-class LocationForm(forms.Form):
+class LocationForm(HelpLinks, forms.Form):
     location = forms.CharField(label=_("Address or place"), max_length=200, required=False)
     lat = forms.FloatField(label=_("Latitude (click the map to set it)"), required=False, min_value=-90, max_value=90)
     lon = forms.FloatField(label=_("Longitude (click the map to set it)"), required=False, min_value=-180,
