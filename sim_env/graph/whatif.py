@@ -5,8 +5,9 @@ An overlay is a small YAML file beside the park::
     name: All symbiosis links off
     park: kalundborg.yaml              # the base park, relative to this file
     exchanges:
-      disable: between_companies       # or a list of ids; "between_companies" keeps what markets and
-      remove: [fuel_to_boiler]         #   purchases deliver, and turns off every other link between companies
+      disable: between_companies       # or a list of ids; "between_companies" keeps trade (what markets
+      remove: [fuel_to_boiler]         #   and purchases deliver, what goes to a market) and turns off every
+                                       #   other exchange between companies
       set: {steam_16: {capacity: 50 MW}}
       add: [{id: x, from: a.heat, to: b.heat, capacity: 2 MW}]
     assets:
@@ -35,6 +36,7 @@ from aisym.yamlfile import parse_yaml_model
 
 from .compile import I_TYPE, T_DISPOSAL, T_MARKET, T_PURCHASE, T_SOURCE, CompiledPark, compile_park
 from .kernel import N_HEAD, Y_CO2, Y_COST, Batch
+from .units import by_unit, demand_needs
 
 
 class _Strict(BaseModel):
@@ -62,21 +64,28 @@ class Overlay(_Strict):
     assets: AssetEdits = Field(default_factory=AssetEdits)
 
 
-def supplier_links(graph: ParkGraph) -> set[str]:
-    """Exchanges that deliver what a market or a purchase sells: buying, not a symbiosis link.
+def trade_links(graph: ParkGraph) -> set[str]:
+    """Exchanges that are trade with the world outside the park, not symbiosis links: what a
+    market or a purchase delivers (buying), and what goes into a market (selling).
 
-    Judged by the port an exchange leaves, not by its asset (issue 22, finding 7): a plant that
-    sells its product through a market inside its own asset is still a plant, and its residue
-    links (CO2, DDGS, stillage) are links. A port is a supplier's when everything on it that
-    gives is a market or a priced source.
+    Judged by the ports an exchange joins, not by their assets (issue 22, finding 7): a plant
+    that sells its product through a market inside its own asset is still a plant, and its
+    residue links (CO2, DDGS, stillage) are links. A port is a seller's when everything on it
+    that gives is a market or a priced source, and a market's when everything on it that takes
+    is a market. Selling stays on, so a links-off what-if never stops a plant by closing its
+    sales (finding 6: the savings would be the plant stopping, not the links).
     """
-    types = {n.key: (n.type, "price" in n.val) for n in graph.nodes}
+    kind = {n.key: (n.type, "price" in n.val) for n in graph.nodes}
 
-    def sells(bus: str) -> bool:
-        givers = [types[key] for key, _, d in graph.buses[bus].members if d in ("out", "both")]
-        return bool(givers) and all(t == "market" or (t == "source" and priced) for t, priced in givers)
+    def only(bus: str, sides: tuple[str, ...], ok) -> bool:
+        members = [kind[key] for key, _, d in graph.buses[bus].members if d in sides]
+        return bool(members) and all(ok(t, priced) for t, priced in members)
 
-    return {link.id for link in graph.links if sells(link.src)}
+    def sells(t: str, priced: bool) -> bool:
+        return t == "market" or (t == "source" and priced)
+
+    return {link.id for link in graph.links if only(link.src, ("out", "both"), sells)
+            or only(link.dst, ("in", "both"), lambda t, _: t == "market")}
 
 
 def _check_ids(overlay: Overlay, doc: dict, source: str) -> None:
@@ -112,12 +121,12 @@ def _edit_assets(overlay: Overlay, doc: dict) -> None:
 def apply(overlay: Overlay, base: dict, source: str, graph: ParkGraph) -> dict:
     """The base document with the overlay's edits; unknown ids raise :class:`ParkError`.
 
-    :param graph: ``base`` resolved, to tell a supplier's deliveries from links (:func:`supplier_links`)
+    :param graph: ``base`` resolved, to tell trade from links (:func:`trade_links`)
     """
     doc = copy.deepcopy(base)
     _check_ids(overlay, doc, source)
     company_of = {a["id"]: c["id"] for c in doc["companies"] for a in c["assets"]}
-    suppliers = supplier_links(graph)
+    trade = trade_links(graph)
     _edit_assets(overlay, doc)
     gone = set(overlay.assets.remove)
 
@@ -131,7 +140,7 @@ def apply(overlay: Overlay, base: dict, source: str, graph: ParkGraph) -> dict:
         e = {**e, **overlay.exchanges.set.get(e["id"], {})}
         d = overlay.exchanges.disable
         between = company_of.get(asset(e["from"])) != company_of.get(asset(e["to"]))
-        if (d == "between_companies" and between and e["id"] not in suppliers) or (
+        if (d == "between_companies" and between and e["id"] not in trade) or (
                 isinstance(d, list) and e["id"] in d):
             e["enabled"] = False
         kept.append(e)
@@ -177,19 +186,24 @@ class RunTotals:
     residues_disposed_t: float  # materials, biomass and sludge that went to a disposal or a surplus
     backup: dict[str, float] = field(default_factory=dict)  # component -> amount bought as backup
     currency: str = ""
+    backup_by_unit: dict[str, float] = field(default_factory=dict)  # "kWh" -> bought as backup (never kg + kWh)
+    unmet_by_unit: dict[str, float] = field(default_factory=dict)  # "kWh" -> met neither by the park nor a backup
+    notes: list[str] = field(default_factory=list)  # what validating the park said (a unit that never runs...)
 
 
 def run_year(cp: CompiledPark, name: str, action: float = 0.5, seed: int = 0, steps: int = 8760) -> RunTotals:
     """Run ``cp`` for ``steps`` with every action at ``action`` and sum the headline figures."""
-    b = Batch(cp, cp.exogenous(seed=seed), 1)
+    coef = cp.exogenous(seed=seed)
+    b = Batch(cp, coef, 1)
     A = np.full((1, cp.n_actions), action)
     Y = np.array([b.step(A)[0].copy() for _ in range(steps)])
     nl, nn = len(cp.link_ids), cp.n_nodes
     act = Y[:, N_HEAD + nl:N_HEAD + nl + nn].sum(axis=0)
     back = Y[:, N_HEAD + nl + nn:N_HEAD + nl + 2 * nn].sum(axis=0)
     water, residues, backups = headline(cp, act, back)
+    unmet_u, backup_u = by_unit(cp, Y.sum(axis=0), demand_needs(cp, coef[0], np.arange(steps) % coef.shape[1]))
     return RunTotals(name, float(Y[:, Y_COST].sum()), float(Y[:, Y_CO2].sum()) / 1000.0, water, residues,
-                     backups, cp.graph.currency)
+                     backups, cp.graph.currency, backup_u, unmet_u, list(cp.graph.notes))
 
 
 def headline(cp: CompiledPark, act: np.ndarray, back: np.ndarray) -> tuple[float, float, dict[str, float]]:

@@ -122,6 +122,7 @@ class ParkGraph:
     defaults: dict[str, dict[str, str]]  # asset -> template defaults taken, with their citation
     carbon_price_per_kg: float = 0.0  # currency per kg CO2
     notes: list[str] = field(default_factory=list)  # what `aisym park validate` says beside "ok"
+    value_of_lost_load: dict[str, float] = field(default_factory=dict)  # resource -> currency per amount, as stated
 
     @property
     def id(self) -> str:
@@ -153,6 +154,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.buses: dict[str, Bus] = {}
         self.asset_loc: dict[str, Loc] = {}
+        self.node_loc: dict[str, Loc] = {}
         self.company_of: dict[str, str] = {}
         self.tags: dict[str, Tag] = {}
         self.defaults: dict[str, dict[str, str]] = {}
@@ -344,6 +346,7 @@ class _Builder:
         if not kind(node, c, loc, asset, cid):
             return
         self.nodes.append(node)
+        self.node_loc[key] = loc
         for pname, port in node.ports.items():
             bus = self.buses.get(port.bus)
             if bus is None:
@@ -680,7 +683,63 @@ class _Builder:
             if must_go and not takers and not takes_out.get(bus.id):
                 self.bad(loc, f"{bus.id} gives {bus.carrier.label()} but nothing takes it: "
                               "add an exchange from it, or a disposal")
+            elif must_go:
+                self._outlet(bus, links, nodes)
         self._series_checks()
+
+    def _outlet(self, bus: Bus, links: list[Link], nodes: dict[str, Node]) -> None:
+        """A converter's output on a port without a dump goes only where the twin can push it: a
+        demand, a store, a market or a dump there or one enabled exchange away, or another unit's
+        input that follows it or has a backup. Without one the unit is held at 0 all year, so a
+        must-run unit is refused and any other is named (issue 22, finding 6: a sugar refinery
+        crushed no cane because its molasses had nowhere to go, and the what-if called that a saving).
+        """
+        def on_demand(b: str) -> bool:  # supply there follows what is asked (the compiler's rule)
+            return any(nodes[k].type == "market" or (nodes[k].type == "source" and "price" in nodes[k].val) or (
+                nodes[k].type == "converter" and d == "out" and nodes[k].text["control"] == "follow_output"
+                and nodes[k].text["reference"] == pname) for k, pname, d in self.buses[b].members)
+
+        def takers(b: str) -> list[str]:
+            srcs = [link.src for link in links if link.dst == b]
+            asks = on_demand(b) or (bool(srcs) and all(on_demand(x) for x in srcs))  # its inputs state a need
+            out = []
+            for key, pname, d in self.buses[b].members:
+                n = nodes[key]
+                port = n.ports[pname]
+                if (d == "both" or n.type == "demand" or (n.type == "disposal" and n.text["control"] != "setpoint")
+                        or (n.type == "converter" and d == "in" and (asks or port.backup is not None or (
+                            n.text["control"] == "follow_input" and n.text["reference"] == pname)))):
+                    out.append(key)
+            return out
+
+        if any(nodes[k].type == "disposal" and nodes[k].text["control"] != "setpoint" for k, _, _ in bus.members):
+            return  # what nothing takes is dumped there
+        out = [link for link in links if link.src == bus.id]
+        reached = takers(bus.id) + [k for link in out if link.enabled for k in takers(link.dst)]
+        if reached:
+            if not any(nodes[k].type in ("market", "disposal") for k in reached):
+                for key, pname, d in bus.members:  # it runs, as far as those take: said, never silent
+                    if d == "out" and nodes[key].type == "converter" and nodes[key].text["control"] == "must_run":
+                        self.notes.append(f"{key} runs only as far as {', '.join(sorted(set(reached)))} take its "
+                                          f"{pname} ({bus.id} has no disposal or market)")
+            return
+        off = [link.id for link in out if not link.enabled]
+        stuck = sorted({f"{k} ({nodes[k].text.get('control', nodes[k].type)})" for link in out if link.enabled
+                        for k, _, d in self.buses[link.dst].members if d == "in"})
+        why = (f"its exchanges {', '.join(off)} are disabled" if off and not stuck else
+               f"nothing it reaches takes what is pushed to it: {', '.join(stuck)} neither follows its input nor "
+               "has a backup on it" + (f" (disabled: {', '.join(off)})" if off else ""))
+        for key, pname, d in bus.members:
+            n = nodes[key]
+            if d != "out" or n.type != "converter":
+                continue
+            if n.text["control"] == "must_run":
+                self.bad((*self.node_loc[key], "outputs", pname),
+                         f"must-run output {bus.id} has no outlet: {why}, so {key} could never run; add a disposal "
+                         f"on {bus.id} (what the plant does with {bus.carrier.label()} nothing takes) or an "
+                         "exchange to a taker")
+            else:
+                self.notes.append(f"{key} never runs: its output {bus.id} has no outlet ({why})")
 
     def _series_checks(self) -> None:
         for sid, spec in sorted(self.series.items()):
@@ -719,6 +778,11 @@ def build_graph(doc: ParkV2, source: str) -> tuple[ParkGraph | None, list[tuple[
     if doc.park.currency in doc.park.exchange_rates:  # a rate that could never be used is not kept quiet
         b.bad(("park", "exchange_rates", doc.park.currency), f"{doc.park.currency} is the park's own currency; "
                                                              "exchange_rates lists the others")
+    voll = {r.value: b.number(v, f"{doc.park.currency}/({amount_unit(r)})", ("park", "value_of_lost_load", r.value),
+                              "value_of_lost_load") for r, v in doc.park.value_of_lost_load.items()}
+    for r, v in voll.items():
+        if v < 0:
+            b.bad(("park", "value_of_lost_load", r), f"a value of lost load is a cost, at least 0 (got {v:g})")
     b.expand()
     links = b.links()
     b.company_flows()
@@ -729,4 +793,4 @@ def build_graph(doc: ParkV2, source: str) -> tuple[ParkGraph | None, list[tuple[
     nodes = sorted(b.nodes, key=lambda n: n.key)
     return ParkGraph(doc, source, nodes, dict(sorted(b.buses.items())), links, dict(sorted(b.series.items())),
                      dict(sorted(b.company_of.items())), dict(sorted(b.tags.items())), b.defaults, carbon,
-                     sorted(b.notes)), []
+                     sorted(b.notes), voll), []
