@@ -50,9 +50,12 @@ def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int,
     table = Table(title=f"{graph.park.name}: {strategy}, {hours:g} h (compiled twin, {what})")
     for col in ("KPI", "value", "unit"):
         table.add_column(col, justify="right" if col == "value" else "left")
-    rows = (("cost + carbon", res.objective, cur), ("cost", res.cost, cur), ("carbon cost", res.carbon_cost, cur),
-            ("CO2", res.co2_t, "t"), ("unmet (backup or short)", res.unmet, "carriers' units"),
-            ("spilled", res.spilled, "carriers' units"))
+    rows = [("cost + carbon", res.objective, cur), ("cost", res.cost, cur), ("carbon cost", res.carbon_cost, cur),
+            ("CO2", res.co2_t, "t")]
+    # kWh, kg and m3 are never added together (issue 22, finding 10): one row per unit
+    rows += [("bought as backup", v, unit) for unit, v in res.backup_by_unit.items()]
+    rows += [("unmet (no backup)", v, unit) for unit, v in res.unmet_by_unit.items()] or [("unmet (no backup)", 0.0, "")]
+    rows += [("spilled", res.spilled, "carriers' units")]
     for label, v, unit in rows:
         table.add_row(label, _fmt(v), unit)
     if "gap_pct" in res.extra:
@@ -153,19 +156,30 @@ def whatif(
     rows = [("cost", f"{base.currency}/period", base.cost, other.cost), ("CO2", "t", base.co2_t, other.co2_t),
             ("water bought", "m3", base.water_bought_m3, other.water_bought_m3),
             ("residues disposed", "t", base.residues_disposed_t, other.residues_disposed_t)]
+    rows += _by_unit_rows("bought as backup", base.backup_by_unit, other.backup_by_unit)
+    rows += _by_unit_rows("unmet (no backup)", base.unmet_by_unit, other.unmet_by_unit)
     table = Table(title=f"{other.name} vs {base.name} (every action at {action:g}, {hours:g} h)")
     for col in ("", base.name, other.name, "what-if minus base"):
         table.add_column(col, justify="right" if col else "left")
     for label, unit, a, b in rows:
         table.add_row(f"{label} ({unit})", _fmt(a), _fmt(b), _fmt(b - a))
     Console().print(table)
+    for note in (n for n in other.notes if n not in base.notes):  # a unit the what-if leaves with no outlet
+        Console().print(f"what-if note: {note}", markup=False, highlight=False, soft_wrap=True)
     out.mkdir(parents=True, exist_ok=True)
     png = whatif_plot(rows, base.name, other.name, out / "whatif.png")
     summary = {"overlay": str(overlay), "action": action, "hours": hours,
-               "rows": {label: {"unit": unit, "base": a, "whatif": b} for label, unit, a, b in rows},
-               "backup_base": base.backup, "backup_whatif": other.backup}
+               "rows": {label if i < 4 else f"{label} ({unit})": {"unit": unit, "base": a, "whatif": b}
+                        for i, (label, unit, a, b) in enumerate(rows)},
+               "backup_base": base.backup, "backup_whatif": other.backup,
+               "notes_whatif": [n for n in other.notes if n not in base.notes]}
     (out / "whatif.json").write_text(json.dumps(summary, indent=2))
     Console().print(f"plot: {png}\nfigures: {out / 'whatif.json'}")
+
+
+def _by_unit_rows(label: str, base: dict[str, float], other: dict[str, float]) -> list[tuple[str, str, float, float]]:
+    """One row per unit of ``label`` (backup bought, unmet) in either park: kg and kWh never summed."""
+    return [(label, unit, base.get(unit, 0.0), other.get(unit, 0.0)) for unit in sorted({*base, *other})]
 
 
 @twin_app.command("export")

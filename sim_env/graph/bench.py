@@ -113,7 +113,12 @@ def run_graph_bench(park: str | Path | None, strategies: Iterable[str], scenario
                 progress(f"{name} year {seed}: optimum")
             say = None if note is None else (lambda line, name=name, seed=seed: note(f"{name} year {seed}: optimum, {line}"))
             optimum = make_graph_strategy("optimum", end_values=True, progress=say)
-            best = evaluate(optimum, cp, hours=hours, exo_seed=seed)
+            try:
+                best = evaluate(optimum, cp, hours=hours, exo_seed=seed)
+            except RuntimeError as e:  # HiGHS found no solution: said in the rows, the other scenarios still run
+                runs += [Run.not_applicable(name, s, seed, f"the optimum failed: {_line(e)}")
+                         for s in ["optimum", *factories]]
+                continue
             values = optimum.end_values
             results = [("optimum", best)]
             for spec, factory in factories.items():
@@ -124,11 +129,32 @@ def run_graph_bench(park: str | Path | None, strategies: Iterable[str], scenario
                 if (name, spec) in misfit:
                     runs.append(Run.not_applicable(name, label, seed, misfit[name, spec]))
                     continue
-                results.append((label, evaluate(strategy, cp, hours=hours, exo_seed=seed)))
+                try:
+                    results.append((label, evaluate(strategy, cp, hours=hours, exo_seed=seed)))
+                except RuntimeError as e:  # an MPC plan with no solution fails this row only (issue 22, item 7)
+                    runs.append(Run.not_applicable(name, label, seed, f"failed: {_line(e)}"))
             for label, r in results:
                 runs.append(Run(name, label, seed, r.cost, r.co2_t, r.unmet, r.objective, fair_gap(r, best, values),
                                 r.seconds, r.stored_value(values)))
+                runs[-1].unmet_by_unit = r.unmet_by_unit  # kWh and kg apart (issue 22, finding 10); Run keeps the sum
     return runs, currency
+
+
+def _unmet_text(runs, scenario: str, strategy: str) -> str:
+    """The mean unmet demand over the years, per unit (``"120.0 kWh, 3.0 kg"``)."""
+    from .units import format_by_unit
+
+    sel = [getattr(r, "unmet_by_unit", {}) for r in runs if r.scenario == scenario and r.strategy == strategy and not r.note]
+    units = sorted({u for d in sel for u in d})
+    return format_by_unit({u: sum(d.get(u, 0.0) for d in sel) / max(len(sel), 1) for u in units})
+
+
+def _line(e: Exception) -> str:
+    """An error's message on one line (an infeasible set's constraints joined by "; ")."""
+    out = ""
+    for x in (x.strip() for x in str(e).splitlines() if x.strip()):
+        out += x if not out else (" " if out.endswith(":") else "; ") + x
+    return out
 
 
 def fair_gap(run, best, values) -> float:
@@ -180,7 +206,9 @@ def bench_any_park(park: Path, strategies: list[str], scenarios: list[str] | Non
                                          note=lambda what: bar.update(task, description=what))
     compared = (f"gap: cost + carbon − stored content gained (end minus start of each store, valued at the optimum's "
                 f"shadow prices of its end rule), against the optimum of the same scenario and year; {currency}")
-    files = write_outputs(runs, out, currency=currency, unmet="unmet demand (sum of carriers' units)", compared=compared)
+    units = sorted({u for r in runs for u in getattr(r, "unmet_by_unit", {})})
+    heading = f"unmet demand ({' + '.join(units)})" if units else "unmet demand"
+    files = write_outputs(runs, out, currency=currency, unmet=heading, compared=compared)
     table = Table(title=f"Leaderboard of {Path(park).name} ({len(seeds)} held-out years, {hours:g} h each)")
     for col in ("scenario", "strategy", f"cost {currency}", f"stored {currency}", "CO2 t", "unmet", "gap %"):
         name = col in ("scenario", "strategy")  # names stay whole on a narrow console; figures wrap
@@ -195,7 +223,7 @@ def bench_any_park(park: Path, strategies: list[str], scenarios: list[str] | Non
             continue
         table.add_row(r["scenario"], r["strategy"], f"{r['cost']:,.0f} ± {r['cost_std']:,.0f}",
                       f"{sum(stored[r['scenario'], r['strategy']]) / r['years']:+,.0f}",
-                      f"{r['co2_t']:,.1f} ± {r['co2_t_std']:,.1f}", f"{r['unmet_demand']:,.1f}",
+                      f"{r['co2_t']:,.1f} ± {r['co2_t_std']:,.1f}", _unmet_text(runs, r['scenario'], r['strategy']),
                       f"{r['gap_pct']:.2f} ± {r['gap_pct_std']:.2f}")
     console.print(table)
     console.print(compared, markup=False, highlight=False)

@@ -25,6 +25,7 @@ import numpy as np
 from .compile import CompiledPark
 from .kernel import Y_CARBON, Y_CLIP, Y_CO2, Y_COST, Y_OVER_LIMIT, Y_REWARD, Y_SPILL, Y_UNMET
 from .twin import GraphTwin, resolve
+from .units import by_unit, demand_needs, format_by_unit
 
 
 @dataclass
@@ -84,7 +85,7 @@ class GraphResult:
     cost: float
     carbon_cost: float
     co2_t: float
-    unmet: float  # demand met by backup or not at all, summed over carriers in their own units
+    unmet: float  # demand met neither by the park nor by a backup, summed over carriers (see unmet_by_unit)
     spilled: float
     over_limit: float
     clip_total: float
@@ -93,6 +94,16 @@ class GraphResult:
     extra: dict[str, Any] = field(default_factory=dict)
     levels_start: np.ndarray | None = None  # store levels per component at the start and the end of the run
     levels_end: np.ndarray | None = None
+    unmet_by_unit: dict[str, float] = field(default_factory=dict)  # "kWh" -> amount not met (issue 22, finding 10)
+    backup_by_unit: dict[str, float] = field(default_factory=dict)  # "kg" -> amount bought as backup
+
+    def unmet_text(self) -> str:
+        """The unmet demand per unit, e.g. ``"1,200 kWh, 35 kg"`` (``"0"`` when all was met)."""
+        return format_by_unit(self.unmet_by_unit)
+
+    def backup_text(self) -> str:
+        """The backups bought per unit, e.g. ``"4,380 kWh, 12,000 kg"``."""
+        return format_by_unit(self.backup_by_unit)
 
     def stored_value(self, values: np.ndarray) -> float:
         """The stored content gained over the run (end minus start, per component) at ``values`` per unit."""
@@ -106,7 +117,9 @@ class GraphResult:
 
     def kpis(self) -> dict[str, float]:
         return {"objective": self.objective, "cost": self.cost, "carbon_cost": self.carbon_cost, "co2_t": self.co2_t,
-                "unmet": self.unmet, "spilled": self.spilled, "over_limit": self.over_limit}
+                "unmet": self.unmet, "spilled": self.spilled, "over_limit": self.over_limit,
+                **{f"unmet_{u}": v for u, v in self.unmet_by_unit.items()},
+                **{f"backup_{u}": v for u, v in self.backup_by_unit.items()}}
 
 
 def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo_seed: int = 0, year: int = 0,
@@ -153,7 +166,9 @@ def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo
     sums = np.zeros(twin.Y.shape[1])
     y_prev = np.zeros(twin.Y.shape[1])
     A = np.zeros((1, cp.n_actions))
+    ts = np.zeros(steps, dtype=np.int64)  # the series index of each step, for the demands' needs
     for i in range(steps):
+        ts[i] = twin.t[0]
         step = GraphStepInfo(i, int(twin.t[0]), twin.S[0].copy(), y_prev)
         a = np.asarray(strategy.act(obs[0], step), dtype=np.float64).reshape(-1)
         if a.shape != (cp.n_actions,):
@@ -168,7 +183,8 @@ def evaluate(strategy: Strategy, park: Any = None, *, hours: float = 8760.0, exo
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
-    res = _result(getattr(strategy, "name", type(strategy).__name__), cp, steps, sums, seconds, twin.kpi_names)
+    res = _result(getattr(strategy, "name", type(strategy).__name__), cp, steps, sums, seconds, twin.kpi_names,
+                  demand_needs(cp, twin.batch.coef[year], ts))
     res.extra.update(getattr(strategy, "extra", {}) or {})
     res.levels_start, res.levels_end = info.state0.copy(), twin.S[0].copy()
     return res
@@ -208,7 +224,9 @@ def evaluate_batch(strategy: Strategy, park: Any, masks: np.ndarray, *, hours: f
     strategy.reset(info)
     sums = np.zeros_like(twin.Y)
     bar = _bar(steps, f"{cp.graph.park.id}: {K} rows") if progress else None
-    for _ in range(steps):
+    ts = np.zeros(steps, dtype=np.int64)
+    for i in range(steps):
+        ts[i] = twin.t[0]  # every row starts at ``start``: one index per step
         A = np.clip(strategy.act_batch(twin.S, twin.t), 0.0, 1.0)
         twin.batch.step(A)
         sums += twin.Y
@@ -218,12 +236,16 @@ def evaluate_batch(strategy: Strategy, park: Any, masks: np.ndarray, *, hours: f
         bar.close()
     seconds = time.perf_counter() - t0
     name = getattr(strategy, "name", type(strategy).__name__)
-    return [_result(name, cp, steps, row, seconds / K, twin.kpi_names) for row in sums]
+    needs = demand_needs(cp, twin.batch.coef[year], ts)
+    return [_result(name, cp, steps, row, seconds / K, twin.kpi_names, needs) for row in sums]
 
 
-def _result(name: str, cp: CompiledPark, steps: int, sums: np.ndarray, seconds: float, names: list[str]) -> GraphResult:
-    """A run's totals from its summed outputs (one row of ``Y`` summed over the steps)."""
+def _result(name: str, cp: CompiledPark, steps: int, sums: np.ndarray, seconds: float, names: list[str],
+            needs: np.ndarray | None = None) -> GraphResult:
+    """A run's totals from its summed outputs (one row of ``Y`` summed over the steps) and each
+    demand's need over the run (:func:`~sim_env.graph.units.demand_needs`)."""
+    unmet, backup = by_unit(cp, sums, needs)
     return GraphResult(name, cp.graph.park.id, cp.graph.park.currency, steps, -float(sums[Y_REWARD]), float(sums[Y_COST]),
                        float(sums[Y_CARBON]), float(sums[Y_CO2]) / 1000.0, float(sums[Y_UNMET]), float(sums[Y_SPILL]),
                        float(sums[Y_OVER_LIMIT]), float(sums[Y_CLIP]), seconds,
-                       {n: float(v) for n, v in zip(names, sums, strict=True)})
+                       {n: float(v) for n, v in zip(names, sums, strict=True)}, unmet_by_unit=unmet, backup_by_unit=backup)
