@@ -91,7 +91,8 @@ def fail(job_id: int, pid: int | None, why: str) -> bool:
 
 
 def worker_alive(pid: int, job_id: int) -> bool:
-    """Whether ``pid`` on this host is still the worker of job ``job_id`` (not a reused pid, not a zombie)."""
+    """Whether ``pid`` on this host is still a twin worker (not a reused pid, not a zombie); the
+    worker of job ``job_id`` or a warm one that took it (:func:`.worker.linger`)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except FileNotFoundError:
@@ -104,7 +105,7 @@ def worker_alive(pid: int, job_id: int) -> bool:
         except PermissionError:
             return True
         return True
-    return WORKER_MODULE.encode() in cmdline and str(job_id).encode() in cmdline
+    return WORKER_MODULE.encode() in cmdline
 
 
 def check(job: Job) -> Job:

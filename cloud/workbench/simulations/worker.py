@@ -6,7 +6,9 @@ the machine's cores), claims the job, beats every few seconds, simulates the can
 park's :class:`~.models.TwinSettings` when it names one) and writes the result in one
 transaction with the state ``done``. An error the user can act on (the park changed, no Ray
 cluster answers) fails the job with its one-line message; anything else fails it as an internal
-error, with the traceback in the job's log (``<data dir>/twin-jobs/JOB_ID.log``).
+error, with the traceback in the job's log (``<data dir>/twin-jobs/JOB_ID.log``). Then it stays
+warm a while and runs the next queued jobs itself (:func:`linger`), claiming each atomically, so a
+job is run once whichever worker comes first.
 
 On Linux the worker dies with the server that started it (``PR_SET_PDEATHSIG``): a restarted
 server then finds the job's pid gone and reports the job failed (:func:`.runner.check`), instead
@@ -43,7 +45,8 @@ def _die_with_parent() -> None:
 
 @contextlib.contextmanager
 def _slot(job_id: int):
-    """Hold one of the machine's simulation slots (a lock file each) while the block runs."""
+    """Hold one of the machine's simulation slots (a lock file each) while the block runs; yields
+    False, holding none, when another worker claimed the job meanwhile."""
     from django.conf import settings
 
     from .models import Job
@@ -60,7 +63,10 @@ def _slot(job_id: int):
                     fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
-                yield
+                yield Job.objects.filter(pk=job_id, state=Job.QUEUED).exists()
+                return
+            if not Job.objects.filter(pk=job_id, state=Job.QUEUED).exists():
+                yield False
                 return
             if not said:
                 Job.objects.filter(pk=job_id).update(progress_text="waiting for a free worker")
@@ -114,12 +120,41 @@ STEPS = {"reading": 0.05, "ranking": 0.1, "preparing": 0.2, "simulating": 0.3, "
 
 def run(job_id: int, *, slots: bool = True) -> None:
     """Run job ``job_id`` to done or failed (``slots``: wait for a free simulation slot first)."""
+    if not slots:
+        _run(job_id, False)
+        return
+    with _slot(job_id) as mine:
+        if mine:
+            _run(job_id, True)
+
+
+# a worker stays this long after its job, warm (Django, the twin's compiled kernels), and takes the
+# next job itself: a fresh process spends seconds importing and loading kernels before it simulates
+LINGER_S = 120.0
+
+
+def linger() -> None:
+    """Run the queued jobs as they come, until none came for LINGER_S (one lingering worker per machine)."""
+    from django.conf import settings
+    from django.db import close_old_connections
+
     from .models import Job
 
-    if not Job.objects.filter(pk=job_id, state=Job.QUEUED).exists():
-        return
-    with _slot(job_id) if slots else contextlib.nullcontext():
-        _run(job_id, slots)
+    folder = Path(settings.DATA_DIR) / "twin-jobs"
+    with open(folder / "linger.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another worker is the warm one
+        until = time.monotonic() + float(os.environ.get("AISYM_WORKBENCH_TWIN_LINGER_S", LINGER_S))
+        while time.monotonic() < until:
+            job = Job.objects.filter(state=Job.QUEUED).order_by("created", "pk").values_list("pk", flat=True).first()
+            if job is None:
+                close_old_connections()
+                time.sleep(0.2)
+                continue
+            run(job)
+            until = time.monotonic() + float(os.environ.get("AISYM_WORKBENCH_TWIN_LINGER_S", LINGER_S))
 
 
 def _run(job_id: int, heartbeat: bool) -> None:
@@ -209,6 +244,7 @@ def main(argv: list[str]) -> int:
 
     with system_access():  # the server's own work: it reads every company's costs, as the CLI does
         run(int(argv[0]))
+        linger()
     return 0
 
 
