@@ -42,8 +42,13 @@ class Row:
     total: dict[str, float | str | None] = field(default_factory=dict)
 
     @property
+    def source_list(self) -> list[str]:
+        """Where its months came from: "metered", "twin" or both."""
+        return sorted({c.source for c in self.cells if c.source})
+
+    @property
     def sources(self) -> str:
-        return ", ".join(sorted({c.source for c in self.cells if c.source}))
+        return ", ".join(self.source_list)
 
 
 @dataclass
