@@ -203,7 +203,9 @@ def demo(
     out: Path = typer.Option(Path("demo-out"), help="Run folder: report, dashboards, logs, services."),
     hours: float = typer.Option(168.0, help="Simulated hours (a week: 168)."),
     speed: float = typer.Option(3600.0, help="Simulated seconds per wall second (3600: an hour per second)."),
-    strategy: str = typer.Option(None, help="rule, mpc, NAME=POLICY_FOLDER (default: the park's shipped policy, else rule)."),
+    strategy: str = typer.Option(None, help="rule, mpc, mpc_perfect, mpc_learned (MPC on forecasts learned from "
+                                "the series' past), "
+                                "NAME=POLICY_FOLDER (default: the park's shipped policy, else rule)."),
     start: int = typer.Option(0, help="First hour of the year."),
     exo_seed: int = typer.Option(0, help="Seed of the weather and price year."),
     fault: list[str] = typer.Option(

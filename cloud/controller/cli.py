@@ -12,7 +12,8 @@ import typer
 def control(
     park: Path = typer.Argument(..., help="Park file (v1 or v2)."),
     gateway: list[Path] = typer.Option(..., help="Gateway config(s) whose setpoints.writes say which node writes which tag."),
-    strategy: str = typer.Option("rule", help="rule, mpc, NAME=POLICY_FOLDER (ONNX) or module:Class."),
+    strategy: str = typer.Option("rule", help="rule, mpc, mpc_learned (MPC on learned forecasts), "
+                                  "NAME=POLICY_FOLDER (ONNX) or module:Class."),
     plant_port: int = typer.Option(None, help="Follow a software plant's clock (its control port); default: the wall clock."),
     start: int = typer.Option(0, help="The plant's first step (as it was started)."),
     exo_seed: int = typer.Option(0, help="Seed of the park's generated series (as the plant's)."),

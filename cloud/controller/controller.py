@@ -156,7 +156,7 @@ def gateway_writes(paths: list[Path]) -> dict[str, str]:
 
 def make_strategy(spec: str, park_id: str):
     """``rule``, ``mpc``, ``onnx=FOLDER`` or ``policy=NAME`` (a shipped policy), or ``module:Class``."""
-    if spec in ("rule", "mpc", "random"):
+    if spec in ("rule", "mpc", "mpc_perfect", "mpc_learned", "random"):
         from sim_env.graph.baselines import make_graph_strategy
 
         return make_graph_strategy(spec)

@@ -64,12 +64,20 @@ from .compile import (
 from .evaluate import GraphEnvInfo, GraphStepInfo
 from .lp import Optimum
 
-STRATEGIES = ("random", "rule", "mpc", "optimum")
+STRATEGIES = ("random", "rule", "mpc", "mpc_perfect", "mpc_learned", "optimum")
+
+
+def _learned_mpc(**kwargs):
+    from sim_env.forecast.mpc import LearnedMpc  # statsforecast is loaded only for this strategy
+
+    return LearnedMpc(**kwargs)
 
 
 def make_graph_strategy(name: str, **kwargs):
-    """A baseline by name: ``random``, ``rule``, ``mpc`` or ``optimum``."""
-    classes = {"random": GraphRandom, "rule": GraphRules, "mpc": GraphMpc, "optimum": GraphOptimum}
+    """A baseline by name: ``random``, ``rule``, ``mpc`` (synthetic forecast errors), ``mpc_perfect``
+    (the true series), ``mpc_learned`` (forecasts learned from each series' past) or ``optimum``."""
+    classes = {"random": GraphRandom, "rule": GraphRules, "mpc": GraphMpc, "mpc_perfect": GraphMpcPerfect,
+               "mpc_learned": _learned_mpc, "optimum": GraphOptimum}
     if name not in classes:
         raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
     return classes[name](**kwargs)
@@ -435,3 +443,12 @@ class GraphMpc:
         a = self._plan[self._since]
         self._since += 1
         return a
+
+
+class GraphMpcPerfect(GraphMpc):
+    """:class:`GraphMpc` on the true series (perfect forecasts): what better forecasts could at most give."""
+
+    name = "mpc_perfect"
+
+    def __init__(self, horizon_hours: float = 36.0, replan_hours: float = 6.0, relax: bool = False):
+        super().__init__(horizon_hours, replan_hours, noise=0.0, relax=relax)

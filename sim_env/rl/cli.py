@@ -95,8 +95,9 @@ def export_cmd(
 
 def bench_cmd(
     strategy: list[str] = typer.Option(
-        ["random", "rule", "mpc"],
-        help="random|rule|mpc, module:Class, or NAME=RUN_OR_EXPORT_FOLDER (repeat); the optimum always runs.",
+        ["random", "rule", "mpc", "mpc_perfect", "mpc_learned"],
+        help="random|rule|mpc|mpc_perfect|mpc_learned (MPC on synthetic, perfect or learned forecasts), "
+        "module:Class, or NAME=RUN_OR_EXPORT_FOLDER (repeat); the optimum always runs.",
     ),
     scenario: list[str] = typer.Option(
         KRAAKOYA_SCENARIOS, help="base, a shipped scenario name, a what-if or park file (repeat; default for another "

@@ -5,6 +5,7 @@ The leaderboard's rows, gaps and what-ifs on any park: test_graph_bench.py.
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from aisym.cli import app
@@ -58,3 +59,14 @@ def test_a_strategy_module_in_the_current_folder_imports_without_pythonpath(tmp_
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
     factory = resolve_graph_strategy("h7_cwd_strategies:Half")
     assert factory().name == "half"
+
+
+def test_the_leaderboard_has_mpc_on_perfect_synthetic_and_learned_forecasts(tmp_path):
+    pytest.importorskip("statsforecast")
+    r = CliRunner().invoke(app, ["bench", "--strategy", "mpc", "--strategy", "mpc_perfect", "--strategy", "mpc_learned",
+                                 "--scenario", "base", "--seeds", "1", "--hours", "12", "--out", str(tmp_path)],
+                           terminal_width=200)
+    assert r.exit_code == 0, r.output
+    board = (tmp_path / "leaderboard.csv").read_text()
+    for label in ("mpc", "mpc_perfect", "mpc_learned", "optimum"):
+        assert f",{label}," in board, board
