@@ -16,12 +16,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto mosquitto-clients influxdb influxdb-client socat chromium >/dev/null
 fi
 # The workbench's tests check its translations with msgfmt (tests/workbench/test_i18n.py) and run
-# its tenancy tests on a real PostgreSQL too (tests/workbench/test_postgres.py; no service is started).
-if ! command -v msgfmt >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  echo "setup: installing gettext and postgresql from Debian" >&2
+# its tenancy tests on a real PostgreSQL too (tests/workbench/test_postgres.py; no service is started);
+# the action plan's PDF is checked page by page through poppler's pdftoppm and pdftotext.
+if ! command -v msgfmt >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "setup: installing gettext, postgresql and poppler-utils from Debian" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gettext postgresql >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gettext postgresql poppler-utils >/dev/null
 fi
 
 PY=${PYTHON:-python3}
