@@ -72,6 +72,8 @@ def test_the_bakery_tests_a_candidate_and_reads_its_share(bakery):
     assert partner and not [x for x in partner if x in page]  # never the partner's money
     assert f"{job.result['ranking'][0]['saved_per_year']:,.0f}" not in page  # nor the total (total - own = partner's)
     assert 'hx-trigger="every 1s"' not in page  # done: no more polling
+    norsk = _client(bakery, "baker").get(r["Location"], HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "i året for dere" in norsk and "Deres andel under hver fordelingsregel" in norsk
 
 
 def test_a_second_request_is_answered_from_the_cache(bakery):
@@ -134,4 +136,4 @@ def test_the_job_page_polls_its_partial_until_done(bakery):
     page = baker.get(f"/parks/{park.slug}/twin/jobs/{job.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in page and f"/twin/jobs/{job.pk}/progress/" in page
     part = baker.get(f"/parks/{park.slug}/twin/jobs/{job.pk}/progress/").content.decode()
-    assert "<html" not in part and 'value="0.30"' in part and "simulating a year in the twin" in part
+    assert "<html" not in part and 'value="0.30"' in part and "simulating the candidates in the twin" in part

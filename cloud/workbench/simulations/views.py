@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloud.workbench import tenancy
@@ -70,9 +71,17 @@ def _refused(request, park: Park, why: str):
     return render(request, "simulations/refused.html", {"park": park, "why": why}, status=400)
 
 
+# the worker's steps (its first word, stored in English) as the viewer reads them
+STEPS = {"waiting": _("waiting for a free worker"), "reading": _("reading the park"),
+         "ranking": _("ranking the park's candidates"), "preparing": _("preparing the candidates"),
+         "simulating": _("simulating the candidates in the twin"), "writing": _("writing the result"),
+         "done": _("done")}
+
+
 def _context(request, job: Job) -> dict:
     v = tenancy.viewer(request)
-    ctx = {"park": job.park, "job": job, "can_retry": job.state == Job.FAILED,
+    step = STEPS.get(job.progress_text.split(" ", 1)[0], job.progress_text) if job.progress_text else _("waiting")
+    ctx = {"park": job.park, "job": job, "can_retry": job.state == Job.FAILED, "step": step,
            "elapsed": int(((job.finished or timezone.now()) - (job.started or job.created)).total_seconds())}
     if job.state == Job.DONE and job.result:
         ctx["r"] = summary.view(job, v)
