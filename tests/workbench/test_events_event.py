@@ -74,7 +74,8 @@ def test_an_event_from_creation_to_agenda(bakery):
     assert page.context["cards"] == 2 and len(page.context["attendees"]) == 4
     pairs = page.context["pairs"]
     partial = fac.get(_url("pairs", event=event)).content.decode()  # what the page polls: the same pairs
-    assert f"{len(pairs)} pairs of attendees" in partial and "<html" not in partial
+    assert f"{len(pairs)} pairs of attendees" in partial and "4 attendees, 2 cards" in partial
+    assert "<html" not in partial
     names = [(p.a.slug, p.b.slug) for p in pairs]
     # the bakery's heat and bread waste, and the new company's coffee grounds to the digester
     assert ("bakery", "greenhouse") in names and ("bakery", "biogas") in names

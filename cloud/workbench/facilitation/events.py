@@ -81,12 +81,16 @@ def event(request, park: str, event: int):
         a = _register(e, form.cleaned_data, self_registered=False)
         messages.success(request, _("Registered: %(name)s (%(company)s).") % {"name": a.name, "company": a.company.name})
         return redirect("facilitation:event", park=p.slug, event=e.pk)
-    attendees = list(e.attendees.select_related("company").prefetch_related("cards"))
     return render(request, "facilitation/event.html", {
-        "park": p, "event": e, "form": form, "attendees": attendees,
-        "cards": sum(len(a.cards.all()) for a in attendees),
+        "park": p, "event": e, "form": form,
         "join_url": request.build_absolute_uri(reverse("facilitation:event_join", kwargs={"park": p.slug, "code": e.code})),
-        **_pairs_context(v, p, e)}, status=400 if form.errors else 200)
+        **_live_context(v, p, e)}, status=400 if form.errors else 200)
+
+
+def _live_context(v: tenancy.Viewer, p: Park, e: Event) -> dict:
+    """What the event page polls: the attendees with their cards so far, and the pairs to meet."""
+    attendees = list(e.attendees.select_related("company").prefetch_related("cards"))
+    return {"attendees": attendees, "cards": sum(len(a.cards.all()) for a in attendees), **_pairs_context(v, p, e)}
 
 
 def _pairs_context(v: tenancy.Viewer, p: Park, e: Event) -> dict:
@@ -101,10 +105,10 @@ def _pairs_context(v: tenancy.Viewer, p: Park, e: Event) -> dict:
 
 @login_required
 def pairs(request, park: str, event: int):
-    """The live ranked pairs (an htmx partial, polled by the event page)."""
+    """The live ranked pairs and attendees' cards (an htmx partial, polled by the event page)."""
     p, e = _event_or_404(request, park, event)
-    return render(request, "facilitation/event.html#pairs",
-                  {"park": p, "event": e, **_pairs_context(tenancy.viewer(request), p, e)})
+    return render(request, "facilitation/event.html#live",
+                  {"park": p, "event": e, **_live_context(tenancy.viewer(request), p, e)})
 
 
 @login_required

@@ -101,7 +101,7 @@ def _best_set(request, p: Park):
     entries = list(ShortlistEntry.objects.filter(park=p))
     form = BestSetForm(request.POST)
     if form.is_valid() and form.cleaned_data["size"] > len(entries):
-        form.add_error("size", _("The shortlist has %(n)s candidates: K can be at most that.") % {"n": len(entries)})
+        form.add_error("size", _("K can be at most %(n)s, the number of candidates on the shortlist.") % {"n": len(entries)})
     if not form.is_valid():
         return _shortlist_page(request, p, form)
     keys = [e.key for e in entries]
