@@ -98,6 +98,18 @@ MUTANTS = [
      "s = m.cols_(0.0, INF, 0.0)"),
     ("lp: converter ratio ignored", L, "coefL[p], coefU[p] = self.C[:, cp.PV[p]].copy(), np.zeros(T)",
      "coefL[p], coefU[p] = np.ones(T), np.zeros(T)"),
+    ("kernel: value of lost load ignored (finding 4)", K, "WN[k, _COST, n] += short * COEF[s, ti, voll_v]",
+     "WN[k, _COST, n] += 0.0"),
+    ("kernel: import limit not binding (finding 4)", K,
+     "a += max(NF[m, F_IMP_MAX] * dt - WB[k, _DRAWN, b] + WB[k, _GIVEN, b], 0.0)", "a = math.inf"),
+    ("lp: value of lost load ignored (finding 4)", L, "lost = m.cols_(0.0, d, self.C[:, cp.BI[b, B_VOLL]])",
+     "lost = m.cols_(0.0, d, 0.0)"),
+    ("lp: import limit ignored", L, "imp_hi = NF[n, F_IMP_MAX] * dt if NV[n, V_IMPORT] >= 0 else 0.0",
+     "imp_hi = INF if NV[n, V_IMPORT] >= 0 else 0.0"),
+    ("kernel: heat passing a store's bus enters the store first (finding 3)", K,
+     "        if LPASS[e] == 0 or got >= x:", "        if LPASS[e] != 2 or got >= x:"),
+    ("compile: a store takes its inflow before the need on its bus (finding 3)", C,
+     "            if cp.LPASS[j] == 1:  # into a store's bus", "            if False:  # into a store's bus"),
 ]
 
 

@@ -52,9 +52,20 @@ V_PRICE = 0  # purchase (V_CO2 = 2 as above)
 V_IMPORT, V_EXPORT = range(2)  # market (V_CO2 = 2)
 V_AVAIL = 0  # converter availability
 N_V = 3
-# bus columns
-B_STORE, B_MARKET, B_PURCHASE, B_DISPOSAL, B_PUSHED = range(5)
-N_B = 5
+# bus columns (B_VOLL: the COEF column of the value of lost load of the bus's resource)
+B_STORE, B_MARKET, B_PURCHASE, B_DISPOSAL, B_PUSHED, B_VOLL = range(6)
+N_B = 6
+# Value of lost load, the default where the park states none for a resource (issue 22, finding 4):
+# electricity 8.7 EUR/kWh, the EU's annual average (Shivakumar et al. 2017, Energy Res. Soc. Sci.
+# 34:39; a park should state its country's figure, e.g. from the ACER/CEPA 2018 study), where the
+# park prices in EUR or states an EUR rate. Any other resource, or electricity without an EUR rate:
+# VOLL_FACTOR × the dearest price the park states for buying it (a backup, a purchase, a market's
+# import; a series at its stated max, else its mean) [E]: dearer than any way of buying it, so
+# the optimum sheds load only where nothing can be bought. With no price for the resource at all,
+# VOLL_FACTOR × the dearest price of any resource (per its own unit), or VOLL_FLOOR if larger.
+VOLL_ELECTRICITY_EUR_PER_KWH = 8.7
+VOLL_FACTOR = 10.0
+VOLL_FLOOR = 10.0  # park currency per canonical amount, where the park states no price at all
 # exchange columns
 L_CAP, L_LOSS, L_COST = range(3)
 # schedule ops
@@ -217,10 +228,74 @@ def compile_park(graph: ParkGraph, dt_h: float = 1.0) -> CompiledPark:
         *_csr([[] for _ in range(nn)]), vals.items,
         [a[0] for a in actions], [a[1] for a in actions], np.array([a[2] for a in actions], dtype=np.int64),
         np.array([a[3] for a in actions], dtype=np.int64), graph.carbon_price_per_kg)
+    _lost_load(cp, vals)
+    cp.values = vals.items
     _classify(cp, nidx, lidx)
     _adjacency(cp)
     cp.OPS, cp.schedule_names = _schedule(cp)
     return cp
+
+
+def _stated_top(v: Val, graph: ParkGraph) -> float | None:
+    """The dearest a value can be as its file states it (a series at its max, else its mean)."""
+    if v.series is None:
+        return v.const
+    spec, top = graph.series.get(v.series), None
+    for _ in range(8):  # an affine series of an affine series...
+        if spec is None:
+            return None
+        kind = getattr(spec, spec.kind)
+        if spec.kind == "constant":
+            top = spec.constant
+        elif spec.kind == "affine":
+            inner = _stated_top(Val(series=kind.of), graph)
+            top = None if inner is None else kind.scale * inner + kind.offset
+            top = top if top is None or kind.max is None else min(top, kind.max)
+        else:
+            top = getattr(kind, "max", None)
+            top = getattr(kind, "mean", None) if top is None else top
+        break
+    if top is None or (v.power != 1.0 and top <= 0.0):
+        return None
+    return v.scale * (top if v.power == 1.0 else 1.0 / top) + v.offset
+
+
+def _lost_load(cp: CompiledPark, vals: _Values) -> None:
+    """``BI[b, B_VOLL]``: the value of lost load of each bus's resource, stated or by default (VOLL_*)."""
+    g = cp.graph
+    resource = [g.buses[b].carrier.resource.value for b in cp.bus_ids]
+    prices: dict[str, list[Val]] = {}  # what the park pays per unit of each resource
+    for i, n in enumerate(g.nodes):
+        t = cp.NI[i, I_TYPE]
+        if t == T_CONVERTER:
+            for port in n.ports.values():
+                if port.backup is not None:
+                    prices.setdefault(g.buses[port.bus].carrier.resource.value, []).append(port.backup.cost)
+            continue
+        port = n.ports["port"]
+        got = {T_DEMAND: port.backup.cost if port.backup is not None else None, T_PURCHASE: n.val.get("price"),
+               T_MARKET: n.val.get("import_price")}.get(t)
+        if got is not None:
+            prices.setdefault(g.buses[port.bus].carrier.resource.value, []).append(got)
+    tops = {r: [x for x in (_stated_top(v, g) for v in vs) if x is not None] for r, vs in prices.items()}
+    anywhere = max((x for xs in tops.values() for x in xs), default=0.0)
+    rate = 1.0 if g.currency == "EUR" else g.doc.park.exchange_rates.get("EUR")
+    for b, r in enumerate(resource):
+        if r in g.value_of_lost_load:
+            v = g.value_of_lost_load[r]
+        elif r == "electricity" and rate is not None:
+            v = VOLL_ELECTRICITY_EUR_PER_KWH * rate
+        elif tops.get(r):
+            v = VOLL_FACTOR * max(tops[r])
+        else:
+            v = max(VOLL_FACTOR * anywhere, VOLL_FLOOR)
+        cp.BI[b, B_VOLL] = vals.add(Val(const=float(v)))
+
+
+def value_of_lost_load(cp: CompiledPark) -> dict[str, float]:
+    """The value of lost load the park runs with, per resource on its buses (currency per canonical amount)."""
+    return {cp.graph.buses[b].carrier.resource.value: float(cp.values[cp.BI[i, B_VOLL]].const)
+            for i, b in enumerate(cp.bus_ids)}
 
 
 def _csr(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +354,9 @@ def _single(i: int, t: int, n: Node, graph: ParkGraph, NI, NF, NV, BI, bidx: dic
         NV[i, V_IMPORT] = vals.add(n.val.get("import_price"))
         NV[i, V_EXPORT] = vals.add(n.val.get("export_price"))
         NV[i, V_CO2] = vals.add(n.val["co2"])
-        NF[i, F_IMP_MAX], NF[i, F_EXP_MAX] = n.num["import_max"], n.num["export_max"]
+        # a market with no import price sells nothing: its import limit is 0 (kernel, LP and PyPSA alike)
+        NF[i, F_IMP_MAX] = n.num["import_max"] if NV[i, V_IMPORT] >= 0 else 0.0
+        NF[i, F_EXP_MAX] = n.num["export_max"]
         BI[b, B_MARKET] = i
     elif t == T_DISPOSAL:
         NV[i, V_COST], NV[i, V_CO2] = vals.add(n.val["cost"]), vals.add(n.val["co2"])
@@ -445,6 +522,13 @@ class _Rules:
         """Free residue goes to the consumers that state a need for it before any store takes it."""
         cp = self.cp
         for j in range(len(cp.LS)):
+            st = cp.BI[cp.LD[j], B_STORE]
+            if cp.LPASS[j] == 1:  # into a store's bus: its demands take what passes before the store (finding 3)
+                for o in (o for o in self.planners[cp.LD[j]] if o[0] == OP_DEMAND_PLAN):
+                    for p in self.producers[cp.LS[j]]:
+                        if p[1] != st:
+                            self.after(o, p)
+                    self.after((OP_STORE_IN, st), o)
             if cp.LPASS[j] != 2:
                 continue
             src = cp.LS[j]

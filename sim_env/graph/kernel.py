@@ -25,6 +25,7 @@ from .compile import (
     B_PURCHASE,
     B_PUSHED,
     B_STORE,
+    B_VOLL,
     C_FOLLOW_OUTPUT,
     C_SETPOINT,
     F_CAP,
@@ -127,8 +128,12 @@ def _avail_local(BI, NF, WB, WN, k, b, dt):
     st = BI[b, B_STORE]
     if st >= 0:
         a += _store_avail(NF, WN, k, st, dt)
-    if BI[b, B_MARKET] >= 0:
-        a = math.inf
+    m = BI[b, B_MARKET]
+    if m >= 0:  # a market sells up to its import limit, net of what it was given this step (issue 22, finding 4)
+        if NF[m, F_IMP_MAX] == math.inf:
+            a = math.inf
+        else:
+            a += max(NF[m, F_IMP_MAX] * dt - WB[k, _DRAWN, b] + WB[k, _GIVEN, b], 0.0)
     elif BI[b, B_PURCHASE] >= 0:  # a purchase sells up to its max per step
         a += max(NF[BI[b, B_PURCHASE], F_MAX] * dt - WB[k, _DRAWN, b], 0.0)
     return a
@@ -587,7 +592,7 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_P
             if LPASS[e] == 0:
                 continue
             keep = 1.0 - LF[e, L_LOSS]
-            r = min(over, WL[k, _FLOW, e] * keep)
+            r = min(over, WL[k, _FLOW, e] * keep, WN[k, _INP, st])  # what passed to a need stays with it
             WL[k, _FLOW, e] -= r / keep
             WN[k, _INP, st] -= r
             WB[k, _OFFER, LS[e]] += r / keep
@@ -662,11 +667,14 @@ def _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, c
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt):
     """A need stated on bus ``b`` takes free residue (waste heat, sludge) through its passive
-    exchanges at once, so no store takes it first; it waits on ``b`` to be taken when settled."""
+    exchanges at once, so no store takes it first; it waits on ``b`` to be taken when settled.
+    On a store's bus the need takes the store's must-go inflow the same way: what passes the bus
+    never enters the store, so it counts against neither its charge nor its discharge limit
+    (issue 22, finding 3: limits on gross flows, as the LP states them)."""
     got = 0.0
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
-        if LPASS[e] != 2 or got >= x:
+        if LPASS[e] == 0 or got >= x:
             continue
         keep = 1.0 - LF[e, L_LOSS]
         y = min((x - got) / keep, LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e], WB[k, _OFFER, LS[e]])
@@ -678,11 +686,13 @@ def _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v):
-    """A shortfall bought as backup (cost and CO2 per unit); returns what stays unmet."""
+def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v, voll_v):
+    """A shortfall bought as backup (cost and CO2 per unit); returns what stays unmet, which costs
+    the value of lost load of its resource (column ``voll_v``; issue 22, finding 4)."""
     if short <= 1e-12:
         return 0.0
     if cost_v < 0:
+        WN[k, _COST, n] += short * COEF[s, ti, voll_v]
         return short
     WN[k, _BACK, n] += short
     WN[k, _COST, n] += short * COEF[s, ti, cost_v]
@@ -705,7 +715,7 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         if PD[p] == 0 and PDEF[p] == 1:
             short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[k, p] * dt, dt)
-            unmet += _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p])
+            unmet += _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
     return unmet
 
 
@@ -749,7 +759,7 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
             x = max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
             short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
             WN[k, _ACT, n] = x - short
-            unmet += _shortfall(WN, COEF, s, ti, k, n, short, NV[n, V_COST], NV[n, V_CO2])
+            unmet += _shortfall(WN, COEF, s, ti, k, n, short, NV[n, V_COST], NV[n, V_CO2], BI[b, B_VOLL])
         elif op == OP_STORE_CLOSE:
             _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
                          STP_NODE, LS, LD, LF, LPASS, COEF, s, ti, S, WB, WN, WL, WP, WQ, k, n, dt)

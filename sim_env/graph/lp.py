@@ -8,7 +8,9 @@ asset. Per step ``t`` (amounts per step, as the kernel counts them):
 - converter reference loads ``0 ≤ L ≤ rated × availability × dt``; a unit with a min load gets
   an on/off variable ``u`` (binary, or in [0, 1] with ``relax=True``): ``min × rated × u ≤ L ≤
   rated × u``, and its part-load port flows ``slope × L + offset × dt × u``;
-- backups of backed converter inputs (≤ the input) and of demands (≤ the demand);
+- backups of backed converter inputs (≤ the input) and of demands (≤ the demand); a demand with
+  no backup has a slack at its resource's value of lost load (≤ the demand), charged by the
+  kernel too, so the model is always feasible and its optimum never above the kernel's cost;
 - a source's surplus (costed), stores' level, charge and discharge (rates; standing loss and
   first-order release from the level at the start of the step, as the kernel does), market
   import and export (limits; export beyond the limit spills at no value), purchases,
@@ -30,6 +32,7 @@ says. A built :class:`Optimum` is re-solved after :meth:`Optimum.set_capacity` o
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -42,6 +45,7 @@ from .compile import (
     B_DISPOSAL,
     B_MARKET,
     B_PUSHED,
+    B_VOLL,
     C_FOLLOW_INPUT,
     C_MUST_RUN,
     F_CAP,
@@ -87,6 +91,10 @@ from .compile import (
 from .highs import new_highs as _new_highs  # the first Highs() prints a banner: kept off the CLI's output
 
 INF = highspy.kHighsInf
+# HiGHS's IIS options (iis_strategy bits): from the LP, made irreducible; the bound statuses of
+# the rows and columns in the set (lower, upper, boxed; 0 null and 1 free are not in it)
+IIS_FROM_LP_IRREDUCIBLE = 2 | 4
+IIS_IN_SET = (2, 3, 4)
 RULE_REWARD = 1e3  # a rule-driven converter's reward per unit of load, × the park's largest unit cost (≥ 1)
 
 
@@ -106,6 +114,7 @@ class _Model:
         self.rlo: list[np.ndarray] = []
         self.rhi: list[np.ndarray] = []
         self.m = 0
+        self.row_names: list[tuple[int, int, str]] = []  # (first row, rows, what they state), to name an infeasible set
 
     def cols_(self, lo, hi, cost=0.0, integer: bool = False) -> np.ndarray:
         """``T`` new columns (one per step); returns their indices."""
@@ -118,8 +127,9 @@ class _Model:
         self.n += T
         return idx
 
-    def rows_(self, lo, hi, k: int | None = None) -> np.ndarray:
+    def rows_(self, lo, hi, k: int | None = None, name: str = "") -> np.ndarray:
         k = self.T if k is None else k
+        self.row_names.append((self.m, k, name))
         self.rlo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (k,)).copy())
         self.rhi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (k,)).copy())
         idx = np.arange(self.m, self.m + k)
@@ -192,13 +202,13 @@ class Optimum:
         cp, m, T, dt = self.cp, self._m, self.T, self.cp.dt_h
         NF = cp.NF
         nb, nl = len(cp.bus_ids), len(cp.link_ids)
-        self._bal = m.rows_(0.0, 0.0, T * nb).reshape(T, nb)  # bal[t, b]; right-hand sides set below
+        self._bal = m.rows_(0.0, 0.0, T * nb, "balance").reshape(T, nb)  # bal[t, b]; right-hand sides set below
         self._rhs = np.zeros((T, nb))
         # A bus with a first-order store (a digester's solids) passes all its supply through the
         # store, as the kernel does: its supply has a row of its own (= charge), its users take
         # only the release. The two rows add up to the bus's balance.
         released = [b for b in range(nb) if cp.BI[b, 0] >= 0 and NF[cp.BI[b, 0], F_RELEASE] > 0.0]
-        self._in_row = {b: m.rows_(0.0, 0.0) for b in released}
+        self._in_row = {b: m.rows_(0.0, 0.0, name=f"supply of bus {cp.bus_ids[b]} through its store") for b in released}
         self._rhs_in = {b: np.zeros(T) for b in released}
         self.var: dict[str, np.ndarray] = {}
         self.flow = np.zeros((nl, T), dtype=np.int64)
@@ -266,6 +276,10 @@ class Optimum:
                 bk = m.cols_(0.0, d, self._c(NV[n, V_COST]) + co2)
                 self._on_bus(b, bk, 1.0)
                 self.var[f"backup:{key}"] = bk
+            else:  # what is not met costs the value of lost load, as in the kernel: always feasible (finding 4)
+                lost = m.cols_(0.0, d, self.C[:, cp.BI[b, B_VOLL]])
+                self._on_bus(b, lost, 1.0)
+                self.var[f"lost:{key}"] = lost
         elif t_ == T_PURCHASE:
             c = m.cols_(0.0, NF[n, F_MAX] * dt if np.isfinite(NF[n, F_MAX]) else INF, self._c(NV[n, V_PRICE]) + co2)
             self._on_bus(b, c, 1.0)
@@ -301,14 +315,14 @@ class Optimum:
         dis = m.cols_(0.0, INF if rel > 0.0 else NF[n, F_MAX_DIS] * dt)
         keep = 1.0 - NF[n, F_LOSS] * dt
         # level[t] = keep × level[t-1] + charge − discharge; level[-1] = s0
-        r = m.rows_(0.0, 0.0)
+        r = m.rows_(0.0, 0.0, name=f"level of store {key} (standing loss, charge, discharge)")
         m.rlo[-1][0] = m.rhi[-1][0] = keep * s0
         m.put(r, lvl, 1.0)
         m.put(r[1:], lvl[:-1], -keep)
         m.put(r, ch, -1.0)
         m.put(r, dis, 1.0)
         if rel > 0.0:  # a process inventory gives exactly what it releases
-            r2 = m.rows_(0.0, 0.0)
+            r2 = m.rows_(0.0, 0.0, name=f"first-order release of store {key}")
             m.rlo[-1][0] = m.rhi[-1][0] = rel * s0
             m.put(r2, dis, 1.0)
             m.put(r2[1:], lvl[:-1], -rel)
@@ -339,10 +353,10 @@ class Optimum:
         if p_min > 0.0:
             u = m.cols_(0.0, 1.0, 0.0, integer=not self.relax)
             self.var[f"on:{key}"] = u
-            r = m.rows_(-INF, 0.0)  # L ≤ top × u
+            r = m.rows_(-INF, 0.0, name=f"{key}: load at most rated while on")  # L ≤ top × u
             m.put(r, L, 1.0)
             m.put(r, u, -top)
-            r = m.rows_(-INF, 0.0)  # min load × u ≤ L
+            r = m.rows_(-INF, 0.0, name=f"{key}: load at least its min load while on")  # min load × u ≤ L
             m.put(r, u, p_min)
             m.put(r, L, -1.0)
         p0, p1, ref, pl = NI[n, I_P0], NI[n, I_P1], NI[n, I_REF], NI[n, I_PL]
@@ -374,7 +388,7 @@ class Optimum:
             if cp.PD[p] == 0 and cp.PBC[p] >= 0:  # a shortfall bought as backup, up to the input
                 bk = m.cols_(0.0, INF, self._c(cp.PBC[p]) + cp.carbon_price_per_kg * self._c(cp.PBO[p]))
                 on_bus(b, bk, 1.0)
-                r = m.rows_(-INF, 0.0)
+                r = m.rows_(-INF, 0.0, name=f"{key}: backup of input {p - p0} at most the input")
                 m.put(r, bk, 1.0)
                 m.put(r, L, -coefL[p])
                 if u is not None:
@@ -450,7 +464,10 @@ class Optimum:
         solve_s = time.perf_counter() - t0
         status = h.modelStatusToString(h.getModelStatus())
         if run == highspy.HighsStatus.kError or h.getInfo().primal_solution_status == 0:
-            raise RuntimeError(f"{self.cp.graph.source}: HiGHS found no solution ({status})")
+            why = "".join(f"\n  {line}" for line in self.infeasible_set()) if "nfeasible" in status else ""
+            raise RuntimeError(f"{self.cp.graph.source}: HiGHS found no solution ({status})"
+                               + (f"; these constraints contradict each other (an irreducible infeasible set):{why}"
+                                  if why else ""))
         x = np.asarray(h.getSolution().col_value)
         info = h.getInfo()
         series = {k: x[v] for k, v in self.var.items()}
@@ -503,6 +520,58 @@ class Optimum:
             return out
         for n in bound:
             out[n] = max(0.0, float(dual[self.level[n][-1]]))
+        return out
+
+    def infeasible_set(self, limit: int = 20) -> list[str]:
+        """After an infeasible solve: HiGHS's irreducible infeasible set (IIS), one line per
+        constraint as the park states it (a bus's balance, a store's level, a min load, a flow's
+        bound), with the steps where it is in the set; the LP relaxation's for a MILP. Empty
+        where HiGHS gives none."""
+        h = self.h
+        if self.integer.any():  # HiGHS finds an IIS of an LP: drop the integrality
+            lp = h.getLp()
+            lp.integrality_ = []
+            h = _new_highs()
+            h.setOptionValue("output_flag", False)
+            h.passModel(lp)
+            h.run()
+        h.setOptionValue("iis_strategy", IIS_FROM_LP_IRREDUCIBLE)
+        try:
+            status, iis = h.getIis()
+        except Exception:  # a highspy without getIis
+            return []
+        if status != highspy.HighsStatus.kOk or not iis.valid_:
+            return []
+        groups: dict[str, list[int]] = {}
+        for r, bound in zip(iis.row_index_, iis.row_bound_, strict=True):
+            if bound in IIS_IN_SET:
+                name, t = self._row_name(int(r))
+                groups.setdefault(name, []).append(t)
+        names = self._col_names()
+        for c, bound in zip(iis.col_index_, iis.col_bound_, strict=True):
+            if bound in IIS_IN_SET:
+                name, t = names.get(int(c), (f"column {c}", -1))
+                side = {2: "lower bound", 3: "upper bound"}.get(bound, "bounds")
+                groups.setdefault(f"{side} of {name}", []).append(t)
+        lines = [f"{name}{_steps(ts)}" for name, ts in groups.items()]
+        return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
+
+    def _row_name(self, r: int) -> tuple[str, int]:
+        cp = self.cp
+        for first, k, name in self._m.row_names:
+            if first <= r < first + k:
+                i = r - first
+                if name == "balance":
+                    nb = len(cp.bus_ids)
+                    return f"balance of bus {cp.bus_ids[i % nb]}", i // nb
+                return name, (i if k == self.T else -1)
+        return f"row {r}", -1
+
+    def _col_names(self) -> dict[int, tuple[str, int]]:
+        out = {}
+        for name, cols in self.var.items():
+            for t, c in enumerate(np.asarray(cols).ravel()):
+                out[int(c)] = (name, t)
         return out
 
     def _actions(self, x: np.ndarray) -> np.ndarray:
@@ -570,6 +639,19 @@ def _run_watched(h: highspy.Highs, progress: Callable[[str], None]) -> highspy.H
         h.cbSimplexInterrupt -= on_interrupt
         h.cbMipInterrupt -= on_interrupt
         h.setOptionValue("output_flag", False)
+
+
+def _steps(ts: list[int]) -> str:
+    """" at steps 0–5, 9" from the steps a constraint is in the infeasible set at."""
+    ts = sorted(t for t in set(ts) if t >= 0)
+    if not ts:
+        return ""
+    runs, first = [], ts[0]
+    for a, b in itertools.pairwise([*ts, None]):
+        if b is None or b != a + 1:
+            runs.append(f"{first}" if first == a else f"{first}–{a}")
+            first = b
+    return f" at step{'s' if len(ts) > 1 else ''} {', '.join(runs)}"
 
 
 def initial_levels(cp: CompiledPark) -> np.ndarray:

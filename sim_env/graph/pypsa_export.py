@@ -18,8 +18,9 @@ without any of AISYM's LP code. The mapping (docs/pypsa.md has the full table):
   step or ``marginal_cost_storage`` = −value there) between a charge and a discharge Link
   (``max_charge``, ``max_discharge``);
 - sources: a fixed Generator (its profile) and a surplus sink; demands: Loads, with a backup
-  Generator; purchases and market imports: Generators; market exports, disposals, the market's
-  spill beyond its export limit and the free spill of the LP: Generators with ``sign = −1``;
+  Generator, or one at the value of lost load where the demand has no backup (``<demand>:lost``);
+  purchases and market imports: Generators; market exports, disposals, the market's spill beyond
+  its export limit and the free spill of the LP: Generators with ``sign = −1``;
 - carbon: folded into every marginal cost as carbon price × CO2, as the LP does (no carrier
   ``co2_emissions``, no global constraint).
 
@@ -47,6 +48,7 @@ from .compile import (
     B_DISPOSAL,
     B_MARKET,
     B_PUSHED,
+    B_VOLL,
     F_CAP,
     F_END_VALUE,
     F_EXP_MAX,
@@ -261,10 +263,13 @@ class _Exporter:
         elif t_ == T_DEMAND:
             d = np.maximum(self._c(NV[n, V_PROFILE]), 0.0)
             net.add("Load", key, bus=self.side(b, False), p_set=d)
+            top = float(d.max())
             if NV[n, V_COST] >= 0:
-                top = float(d.max())
                 net.add("Generator", f"{key}:backup", bus=self.side(b, True), p_nom=top,
                         p_max_pu=d / top if top > 0 else np.zeros(self.T), marginal_cost=self._c(NV[n, V_COST]) + co2)
+            else:  # unmet at the value of lost load (≤ the demand), as in the LP and the kernel
+                net.add("Generator", f"{key}:lost", bus=self.side(b, True), p_nom=top,
+                        p_max_pu=d / top if top > 0 else np.zeros(self.T), marginal_cost=self._c(cp.BI[b, B_VOLL]))
         elif t_ == T_PURCHASE:
             net.add("Generator", key, bus=self.side(b, True), p_nom=NF[n, F_MAX],
                     marginal_cost=self._c(NV[n, V_PRICE]) + co2)

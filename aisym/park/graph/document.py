@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..quantity import CURRENCIES
-from .carriers import Carrier
+from .carriers import Carrier, Resource
 from .components import Amount, AssetSpec, Identifier
 from .series import SeriesSpec
 
@@ -29,6 +29,14 @@ class ParkInfo(_Strict):
     # the file's comment ({EUR: 7.46}); a price in a currency not in it is refused, never guessed.
     exchange_rates: dict[Literal[CURRENCIES], Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     step_h: Annotated[float, Field(gt=0, le=24)] = 1.0
+    # What a unit of demand left unmet costs, per resource, in the currency per canonical amount
+    # ({electricity: 8.7 EUR/kWh, water: 120 DKK/m3}). The twin charges it on every unit a need
+    # or a converter's input goes short with no backup; the optimum has a slack at that price on
+    # each, so it is always feasible and never above the twin. Defaults (sim_env/graph/compile.py,
+    # docs/park_graph.md): electricity 8.7 EUR/kWh (Shivakumar et al. 2017, the EU's average VOLL)
+    # where the park prices in EUR or states an EUR rate, else ten times the dearest price the park
+    # pays for the resource [E].
+    value_of_lost_load: dict[Resource, Amount] = Field(default_factory=dict)
 
 
 class CarrierDef(Carrier):

@@ -79,13 +79,14 @@ RESIDUE = park("residue", [
     [{"id": "waste_to_tank", "from": "waste.heat", "to": "tank.heat", "capacity": "20 kW"},
      {"id": "waste_to_homes", "from": "waste.heat", "to": "homes.heat", "capacity": "20 kW"}])
 
-# 4. A market whose import limit binds (finding 4).
-IMPORT = park("import", [
+# 4. A market whose import limit binds (finding 4); what it cannot bring is lost load, valued as the park states.
+IMPORT_DEFAULT_VOLL = park("import", [
     ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
                                 "import_price": "1 DKK/kWh", "import_max": "50 kW"})]),
     ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
                              "profile": "80 kW"})])],
     [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "200 kW"}])
+IMPORT = {**IMPORT_DEFAULT_VOLL, "park": {**IMPORT_DEFAULT_VOLL["park"], "value_of_lost_load": {"electricity": "4 DKK/kWh"}}}
 
 # 4b. A need pulled from a market through a lossy line whose capacity binds.
 LINE_LOSS = park("line_loss", [

@@ -8,11 +8,14 @@ and the mark goes.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
 from sim_env.graph.balance import run_balanced
-from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_OVER_LIMIT, Y_SPILL
+from sim_env.graph.compile import value_of_lost_load
+from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_OVER_LIMIT, Y_SPILL, Y_UNMET
 from sim_env.graph.lp import Optimum
 
 from .parks import (
@@ -23,6 +26,7 @@ from .parks import (
     EXCHANGE,
     EXPORT,
     IMPORT,
+    IMPORT_DEFAULT_VOLL,
     LINE_LOSS,
     MIN_LOAD,
     MIN_LOAD_NEED,
@@ -38,8 +42,7 @@ from .parks import (
     run,
 )
 
-KNOWN = {  # parks on which today's kernel or LP is wrong, by the issue's finding
-    "store_out": "issue 22 finding 3", "import": "issue 22 finding 4"}
+KNOWN: dict[str, str] = {}  # parks on which today's kernel or LP is wrong, by the issue's finding
 
 
 def _mark(name: str, findings: set[str]):
@@ -97,15 +100,27 @@ def test_free_residue_serves_a_need_before_a_store():
     assert Y[Y_COST] == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 22 finding 3")
 def test_store_discharge_rate_binds_while_heat_passes_its_bus():
     # 2 kW arrive on the tank's bus and serve the 8 kW need at once; the store gives its 3 kW discharge
     # rate; backup 8 − 2 − 3 = 3 kWh at 2 DKK/kWh = 6 DKK. Level 50 − 0.5 − 3 = 46.5 kWh.
-    # (Today the 2 kW must enter the store first and count against its discharge: backup 5, 10 DKK.)
+    # (Before issue 22's finding 3 was fixed the 2 kW entered the store first and counted against its
+    # discharge: backup 5, 10 DKK, level 48.5.)
     cp = compiled(STORE_OUT)
     Y = run(cp)[0]
     assert Y[Y_COST] == pytest.approx(6.0, rel=1e-12)
     assert Y[col(cp, "activity:tank.heat")] == pytest.approx(46.5, rel=1e-12)
+    assert Y[col(cp, "flow:waste_to_tank")] == pytest.approx(2.0, rel=1e-12)
+
+
+def test_heat_passing_a_full_store_still_serves_its_need():
+    # the same park with the store full (100 kWh, charge 4 kW): 2 kW pass to the need; the store gives
+    # 3 kW; its 1 kWh standing loss leaves 96 kWh; nothing of the 2 kW is dumped. Backup 3 kWh: 6 DKK.
+    doc = copy.deepcopy(STORE_OUT)
+    doc["companies"][1]["assets"][0]["components"][0]["initial"] = 1.0
+    cp = compiled(doc)
+    Y = run(cp)[0]
+    assert Y[Y_COST] == pytest.approx(6.0, rel=1e-12)
+    assert Y[col(cp, "activity:tank.heat")] == pytest.approx(96.0, rel=1e-12)
 
 
 def test_export_limit_binds():
@@ -125,13 +140,35 @@ def test_a_boiler_makes_the_loss_of_its_heat_main_too():
     assert Y[Y_COST] == pytest.approx(800 / 0.9 * 0.25 * 0.8, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 22 finding 4")
 def test_import_limit_binds():
-    # the mill needs 80 kW; the grid gives at most 50 kW (50 DKK); 30 kWh go unmet (at a value of lost load)
+    # the mill needs 80 kW; the grid gives at most 50 kW (50 DKK); 30 kWh go unmet at the park's value of
+    # lost load, 4 DKK/kWh: 50 + 30 × 4 = 170 DKK/h. (Before finding 4 was fixed the grid gave all 80 kW
+    # past its limit, only reported: 80 DKK/h.)
     cp = compiled(IMPORT)
     Y = run(cp)[0]
     assert Y[col(cp, "activity:grid.electricity")] == pytest.approx(50.0, rel=1e-12)
     assert Y[Y_OVER_LIMIT] == 0.0
+    assert Y[Y_UNMET] == pytest.approx(30.0, rel=1e-12)
+    assert Y[Y_COST] == pytest.approx(50.0 + 30 * 4.0, rel=1e-12)
+
+
+def test_the_default_value_of_lost_load_is_ten_times_the_dearest_price():
+    # no value stated, a DKK park with no EUR rate: 10 × the grid's 1 DKK/kWh = 10 DKK/kWh; 50 + 300 = 350
+    cp = compiled(IMPORT_DEFAULT_VOLL)
+    assert value_of_lost_load(cp)["electricity"] == pytest.approx(10.0, rel=1e-12)
+    assert run(cp)[0][Y_COST] == pytest.approx(350.0, rel=1e-12)
+    # with an EUR rate the electricity default is the EU's average VOLL, 8.7 EUR/kWh (Shivakumar et al.
+    # 2017): 8.7 × 7.46 DKK/EUR = 64.902 DKK/kWh
+    eur = {**IMPORT_DEFAULT_VOLL, "park": {**IMPORT_DEFAULT_VOLL["park"], "exchange_rates": {"EUR": 7.46}}}
+    assert value_of_lost_load(compiled(eur))["electricity"] == pytest.approx(64.902, rel=1e-12)
+
+
+def test_a_negative_or_unknown_value_of_lost_load_is_refused_naming_the_field():
+    for voll, field in (({"electricity": -1.0}, "value_of_lost_load"), ({"steem": 1.0}, "steem")):
+        doc = {**IMPORT, "park": {**IMPORT["park"], "value_of_lost_load": voll}}
+        with pytest.raises(Exception, match=field) as e:
+            compiled(doc)
+        assert "import.yaml" in str(e.value)
 
 
 def test_a_need_pulled_through_a_lossy_line_buys_the_loss_too():
@@ -184,6 +221,7 @@ def test_a_need_below_min_load_is_met_at_min_load():
 
 @pytest.mark.parametrize("name,per_hour", [
     ("exchange", 2360.0),  # 1,040 backup + 1,200 surplus + 6 t sent × 20 DKK/t (see the exchange test)
+    ("import", 170.0),  # 50 kWh imported at 1 DKK/kWh + 30 kWh lost at 4 DKK/kWh (finding 4: infeasible before)
     ("export", -15.0), ("line_loss", 106.0), ("boiler", 160.0),
     ("boiler_lossy", 800 / 0.9 * 0.25 * 0.8), ("boiler_short", 280.0), ("priority", 0.4),
     pytest.param("two_boilers", 60.0)])

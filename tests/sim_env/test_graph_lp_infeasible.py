@@ -1,0 +1,69 @@
+"""What the optimum says when a park's own limits contradict each other (issue 22, item 7), and
+that unmet demand never makes it infeasible (finding 4)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from sim_env.graph.lp import Optimum
+
+from .physics.parks import HEAT, STORE_DIS, asset, compiled, park
+
+
+def test_a_store_that_must_end_full_but_loses_heat_is_named():
+    # the tank loses 1 %/h and nothing can charge it, yet its end rule asks it to end no emptier than it
+    # started: no schedule meets that. The message names the store's level rows and its end bound.
+    doc = copy.deepcopy(STORE_DIS)
+    doc["companies"][0]["assets"][0]["components"][0]["end"] = {"rule": "no_less_than_start"}
+    cp = compiled(doc)
+    with pytest.raises(RuntimeError) as e:
+        Optimum(cp, cp.exogenous(seed=0), 6).solve()
+    msg = str(e.value)
+    assert msg.startswith("store_dis.yaml: HiGHS found no solution (Infeasible); these constraints contradict")
+    lines = [ln.strip() for ln in msg.splitlines()[1:]]
+    assert "level of store tank.heat (standing loss, charge, discharge) at steps 0–5" in lines, msg
+    assert "lower bound of level:tank.heat at step 5" in lines, msg  # the end rule
+    assert "balance of bus tank.heat at steps 0–5" in lines, msg
+    assert len(lines) == 4, msg  # and the backup's upper bound (at most the need)
+
+
+def test_a_need_nothing_can_serve_is_lost_load_not_an_infeasible_model():
+    # a 5 kW heat need with no supplier and no backup: the optimum solves, the need is lost at the park's
+    # value of lost load, 3 DKK/kWh: 6 h × 5 kWh × 3 = 90 DKK (before finding 4: "HiGHS found no solution")
+    doc = park("alone", [("town", [asset("homes", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "5 kW"})]),
+                         ("works", [asset("boiler", {"type": "source", "id": "heat", "carrier": HEAT, "profile": "0 kW",
+                                                     "surplus": {"cost": 0, "name": "vented"}})])],
+               [{"id": "boiler_to_homes", "from": "boiler.heat", "to": "homes.heat", "capacity": "10 kW"}])
+    doc["park"]["value_of_lost_load"] = {"heat": "3 DKK/kWh"}
+    cp = compiled(doc)
+    sol = Optimum(cp, cp.exogenous(seed=0), 6).solve()
+    assert sol.objective == pytest.approx(90.0, rel=1e-12)
+    assert sol.series["lost:homes.heat"] == pytest.approx([5.0] * 6, rel=1e-12)
+    assert yaml.safe_dump(doc)  # the park is plain data (what a user writes)
+
+
+def test_a_plan_with_no_solution_fails_its_leaderboard_row_not_the_bench(tmp_path):
+    # MPC ends each plan with the store no emptier than it found it; this tank loses 1 %/h and nothing
+    # refills it, so its first plan has no solution. Its row says so, naming the store; the rule and the
+    # optimum (end free) still run, and so does the other scenario (before: the bench aborted).
+    from sim_env.graph.bench import run_graph_bench
+
+    series = {"need": {"unit": "dimensionless", "constant": 1.0}}  # a series for MPC's forecasts
+    tank = copy.deepcopy(STORE_DIS) | {"series": series}
+    tank["companies"][0]["assets"][0]["components"][1]["profile"] = {"series": "need", "scale": "8 kW"}
+    (tmp_path / "tank.yaml").write_text(yaml.safe_dump(tank, sort_keys=False), encoding="utf-8")
+    other = copy.deepcopy(tank)
+    other["park"]["id"] = "other"
+    other["companies"][0]["assets"][0]["components"][0]["initial"] = 0.0  # empty: nothing to keep
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other, sort_keys=False), encoding="utf-8")
+    runs, _ = run_graph_bench(tmp_path / "tank.yaml", ["optimum", "mpc", "rule"], ["base", tmp_path / "other.yaml"],
+                              [1001], hours=6)
+    rows = {(r.scenario, r.strategy): r for r in runs}
+    assert len(rows) == 6
+    failed = rows["base", "mpc"].note
+    assert failed.startswith("n/a: failed: ") and "level of store tank.heat" in failed and "\n" not in failed
+    assert rows["base", "rule"].cost == pytest.approx(6 * 10.0, rel=1e-12)  # 3 kW from the tank, 5 kWh backup at 2
+    assert rows["other", "mpc"].note == "" and rows["other", "mpc"].cost == pytest.approx(6 * 16.0, rel=1e-12)
