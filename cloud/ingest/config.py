@@ -33,19 +33,13 @@ def secret(name: str, env: Mapping[str, str] | None = None, required: bool = Fal
 
     :raises ConfigError: both are set, the file cannot be read, or a required secret is missing
     """
-    env = os.environ if env is None else env
-    var, file_var = f"AISYM_{name}", f"AISYM_{name}_FILE"
-    value, path = env.get(var), env.get(file_var)
-    if value is not None and path is not None:
-        raise ConfigError(f"both {var} and {file_var} are set: keep one")
-    if path is not None:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as e:
-            raise ConfigError(f"{file_var}={path}: cannot read the secret: {e.strerror}") from None
-    if not value and required:
-        raise ConfigError(f"{var} (or {file_var}, a file holding it) is required")
-    return value
+    from aisym.secret import SecretError
+    from aisym.secret import secret as read
+
+    try:
+        return read(name, env, required)
+    except SecretError as e:
+        raise ConfigError(str(e)) from None
 
 
 @dataclass

@@ -51,6 +51,14 @@ def match_command(
     outcomes: list[Path] = typer.Option(None, "--outcomes", help="with --receivers: the park's recorded outcomes "
                                         "(the exchanges table's columns; status accepted, implemented or "
                                         "'rejected: why'), refitted with the documented exchanges (repeatable)"),
+    telemetry: bool = typer.Option(False, "--telemetry", help="metered flows' profiles from their meters' readings in "
+                                   "InfluxDB (read-only account: AISYM_INFLUX_READER, AISYM_INFLUX_READER_PASSWORD), "
+                                   "with the band of their latest forecast"),
+    influx_url: str = typer.Option("http://127.0.0.1:8086", "--influx-url", envvar="AISYM_INFLUX_URL",
+                                   help="with --telemetry: InfluxDB URL [env AISYM_INFLUX_URL]"),
+    influx_db: str = typer.Option("aisym", "--influx-db", envvar="AISYM_INFLUX_DB",
+                                  help="with --telemetry: database [env AISYM_INFLUX_DB]"),
+    telemetry_days: int = typer.Option(365, "--telemetry-days", min=2, help="with --telemetry: days of readings fitted"),
 ) -> None:
     """Rank candidate exchanges of PARK: every output against every input of the other companies."""
     if write_template is not None:
@@ -92,7 +100,8 @@ def match_command(
         for p in problems:
             typer.echo(f"{path}: {p} (row left out)", err=True)
         extra += found
-    cands, rejected, profs = match_park(graph, opts, extra, seed)
+    metered = _metered(graph, seed, influx_url, influx_db, telemetry_days) if telemetry else None
+    cands, rejected, profs = match_park(graph, opts, extra, seed, metered)
     shown = cands[:top]
     if receivers:
         _receivers(profs, cands, receivers, fmt, outcomes or [])
@@ -106,6 +115,28 @@ def match_command(
         _csv(shown)
     else:
         _table(graph, shown, rejected, explain, len(cands), profs)
+
+
+def _metered(graph, seed: int, url: str, database: str, days: int) -> dict:
+    """The meters' years from InfluxDB, their notes on stderr; one line and exit 2 when it cannot be read."""
+    import os
+
+    from aisym.influx import InfluxError, InfluxV1
+    from aisym.secret import SecretError, secret
+
+    from .metered import read_meters
+    from .park import park_profiles
+
+    try:
+        client = InfluxV1(url, database, os.environ.get("AISYM_INFLUX_READER", "dashboards"),
+                          secret("INFLUX_READER_PASSWORD"))
+        metered, notes = read_meters(client, graph, park_profiles(graph, seed), days=days)
+    except (InfluxError, SecretError, ValueError) as e:
+        _fail(f"--telemetry: {e}")
+    for n in notes:
+        typer.echo(f"--telemetry: {n}", err=True)
+    typer.echo(f"--telemetry: {len(metered)} meter(s) read from {url}/{database}", err=True)
+    return metered
 
 
 def _check_receivers(receivers: int, outcomes, simulating, table_options: bool) -> None:

@@ -48,19 +48,28 @@ def existing_links(graph: ParkGraph) -> dict[tuple[str, str], str]:
 
 
 def match_park(graph: ParkGraph, opts: Options | None = None, extra: list[Profile] | None = None,
-               seed: int = 0) -> tuple[list[Candidate], list[Rejected], dict[str, Profile]]:
+               seed: int = 0, metered: dict | None = None) -> tuple[list[Candidate], list[Rejected], dict[str, Profile]]:
     """Ranked candidates, rejected pairs and the profiles they came from.
 
     :param graph: the resolved park
     :param opts: matchmaking options (default: :func:`park_options`)
     :param extra: imported profiles (CSV/XLSX templates) added to the park's
     :param seed: seed of the year of series behind the hourly profiles
+    :param metered: meters' years (:func:`sim_env.match.metered.read_meters`): they replace the profiles of
+        the flows they meter, and a candidate with a metered end states its band
     """
     opts = opts or park_options(graph)
     profiles = park_profiles(graph, seed)
     if extra:
         profiles = merge(profiles, extra)
+    if metered:
+        from .metered import apply, band_note
+
+        apply(profiles, graph, metered)
     cands, rejected = match(profiles, opts, existing_links(graph))
+    if metered:
+        for c in cands:
+            band_note(c)
     return cands, rejected, profiles
 
 
