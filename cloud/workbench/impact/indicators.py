@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop
 
 from aisym.park.graph.carriers import Carrier, Resource, amount_unit, equivalences
 
@@ -49,6 +49,18 @@ DECIMALS = {"disposal_cost": 0, "purchase_cost": 0, "raw_material_t": 3, "water_
 MASS = {Resource.material, Resource.sludge, Resource.biomass, Resource.co2, Resource.oxygen}
 ENERGY = {Resource.electricity, Resource.heat, Resource.steam, Resource.cooling}
 FUEL_GAS = {Resource.biogas, Resource.biomethane, Resource.natural_gas, Resource.hydrogen}
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why an exchange is left out, put in words in the language of the request that shows it."""
+
+    message: str  # marked with gettext_noop, translated when shown
+    params: tuple = ()  # (name, value) pairs for the message's %(name)s
+
+    def __str__(self) -> str:
+        text = gettext(self.message)
+        return text % dict(self.params) if self.params else text
 
 
 @dataclass(frozen=True)
@@ -113,27 +125,27 @@ def _flow_at(profiles: dict, port: str, direction: str):
 
 
 def exchange_of(link_id: str, supplier: str, receiver: str, src: str, dst: str, carrier: Carrier,
-                meter_tag: str | None, profiles: dict, origin: str = "park file") -> tuple[Exchange | None, str]:
+                meter_tag: str | None, profiles: dict, origin: str = "park file") -> tuple[Exchange | None, Why | None]:
     """The exchange with its factors from the profiles at its two ports, or (None, why it is left out)."""
     if supplier == receiver:
-        return None, _("inside one company (its own pipe)")
+        return None, Why(gettext_noop("inside one company (its own pipe)"))
     out, into = _flow_at(profiles, src, "output"), _flow_at(profiles, dst, "input")
     if (out is not None and out.kind == "market") or (into is not None and into.kind == "market"):
-        return None, _("a purchase from or a sale to a market")
+        return None, Why(gettext_noop("a purchase from or a sale to a market"))
     residue = out is not None and out.kind == "residue"
     need = into is not None and into.kind == "need"
     return Exchange(link_id, supplier, receiver, carrier, meter_tag,
                     out.cost if residue else None, out.co2 if residue else None, out.route if residue else "",
                     into.cost if need else None, into.co2 if need else None, into.route if need else "",
-                    origin), ""
+                    origin), None
 
 
-def park_exchanges(graph, profiles: dict) -> tuple[list[Exchange], list[tuple[str, str]]]:
+def park_exchanges(graph, profiles: dict) -> tuple[list[Exchange], list[tuple[str, Why]]]:
     """The park file's running exchanges with their factors, and (exchange id, why) of those left out."""
     running, left_out = [], []
     for lk in graph.links:
         if not lk.enabled:
-            left_out.append((lk.id, _("switched off in the park file")))
+            left_out.append((lk.id, Why(gettext_noop("switched off in the park file"))))
             continue
         carrier = graph.buses[lk.src].carrier
         x, why = exchange_of(lk.id, graph.company_of[lk.src.split(".", 1)[0]],

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cloud.workbench import engine, tenancy
 from cloud.workbench.companies.models import PRIVATE
 
-from .indicators import KEYS, MONEY, Exchange, exchange_of, figures, park_exchanges
+from .indicators import KEYS, MONEY, Exchange, Why, exchange_of, figures, park_exchanges
 
 HIDDEN = "hidden"  # a money figure this viewer may not read (shown "—")
 
@@ -59,7 +61,7 @@ class Report:
     rows: list[Row]
     park_months: list[dict[str, float | str | None]]
     park_total: dict[str, float | str | None]
-    left_out: list[tuple[str, str]]
+    left_out: list  # (exchange id or candidate key, Why)
     notes: list[str]
     version: str
 
@@ -72,8 +74,8 @@ def _sum(values: list) -> float | str | None:
     return sum(known) if known else None
 
 
-def running_candidates(park, text: str, graph, profiles) -> tuple[list[Exchange], list, list[tuple[str, str]]]:
-    """The pipeline's running opportunities that name a candidate: (exchanges, twin candidates, left out).
+def running_keys(park) -> list[str]:
+    """The candidate keys of the pipeline's running opportunities of the park, sorted.
 
     The pipeline app (cloud.workbench.pipeline) is optional here: without it there are none.
     """
@@ -82,10 +84,14 @@ def running_candidates(park, text: str, graph, profiles) -> tuple[list[Exchange]
     try:
         from cloud.workbench.pipeline.models import RUNNING, Opportunity
     except ImportError:
-        return [], [], []
+        return []
     if Opportunity._meta.db_table not in connection.introspection.table_names():
-        return [], [], []  # the pipeline's models without their migration yet
-    keys = sorted(set(Opportunity.objects.filter(park=park, stage=RUNNING).exclude(key="").values_list("key", flat=True)))
+        return []  # the pipeline's models without their migration yet
+    return sorted(set(Opportunity.objects.filter(park=park, stage=RUNNING).exclude(key="").values_list("key", flat=True)))
+
+
+def running_candidates(park, text: str, graph, profiles, keys: list[str]) -> tuple[list[Exchange], list, list]:
+    """The pipeline's running candidates named by ``keys``: (exchanges, twin candidates, left out with why)."""
     if not keys:
         return [], [], []
     from sim_env.match.simulate import plan
@@ -97,16 +103,17 @@ def running_candidates(park, text: str, graph, profiles) -> tuple[list[Exchange]
     running, cands, left_out = [], [], []
     for k in keys:
         if k not in index:
-            left_out.append((k, _("running in the pipeline, but no longer a candidate of this park version")))
+            left_out.append((k, Why(gettext_noop("running in the pipeline, but no longer a candidate of this park version"))))
             continue
         p = plans[index[k]]
         m = p.match
         if (m.output.port, getattr(m.input, "port", None)) in existing:
-            left_out.append((k, _("running in the pipeline and in the park file as %(id)s: counted once, from the file")
-                        % {"id": existing[(m.output.port, m.input.port)]}))
+            left_out.append((k, Why(gettext_noop("running in the pipeline and in the park file as %(id)s: counted once, "
+                                                 "from the file"), (("id", existing[(m.output.port, m.input.port)]),))))
             continue
         if p.candidate is None:
-            left_out.append((k, _("running in the pipeline; the twin cannot simulate it: %(why)s") % {"why": p.why_not}))
+            left_out.append((k, Why(gettext_noop("running in the pipeline; the twin cannot simulate it: %(why)s"),
+                                    (("why", p.why_not),))))
             continue
         x, why = exchange_of(p.delivery, m.supplier, m.receiver, m.output.port, m.input.port, m.output.carrier,
                              None, profiles, origin="pipeline")
@@ -136,6 +143,38 @@ def twin_of(park, version: str, graph, ids: list[str], candidates: list, running
     return months
 
 
+@dataclass
+class Parsed:
+    """What one park version (and set of running pipeline candidates) resolves to: kept in memory."""
+
+    graph: object
+    running: list[Exchange]
+    left_out: list
+    candidates: list  # sweep candidates of the pipeline's running entries
+
+
+_PARSED: OrderedDict[tuple, Parsed] = OrderedDict()
+_PARSED_KEEP = 8  # park versions kept: a page view of a known version skips the parse, the profiles, the ranking
+
+
+def _parsed(park, text: str, version: str, keys: list[str], seed: int) -> Parsed:
+    from sim_env.match.profiles import park_profiles
+
+    k = (park.pk, version, tuple(keys), seed)
+    hit = _PARSED.get(k)
+    if hit is not None:
+        _PARSED.move_to_end(k)
+        return hit
+    graph = engine.graph_of(park, text)
+    profiles = park_profiles(graph, seed)
+    running, left_out = park_exchanges(graph, profiles)
+    extra, cands, more = running_candidates(park, text, graph, profiles, keys)
+    _PARSED[k] = out = Parsed(graph, running + extra, left_out + more, cands)
+    while len(_PARSED) > _PARSED_KEEP:
+        _PARSED.popitem(last=False)
+    return out
+
+
 def build(park, viewer, months: list[tuple[int, int]], *, client=None, client_note: str = "",
           hours: float = 8760.0, seed: int = 0) -> Report:
     """The park's impact over ``months`` ((year, month), oldest first) for ``viewer``.
@@ -145,33 +184,29 @@ def build(park, viewer, months: list[tuple[int, int]], *, client=None, client_no
     :param hours: how much of the twin's year to run (whole months only)
     """
     from aisym.influx import InfluxError
-    from sim_env.match.profiles import park_profiles
 
     from .sources import meter_months
 
     with tenancy.system_access():  # the server-side engine reads the whole park; the viewer's rules apply below
         text = engine.park_text(park)
-        version, graph = engine.version_of(text), engine.graph_of(park, text)
-        profiles = park_profiles(graph, seed)
-        running, left_out = park_exchanges(graph, profiles)
-        extra, cands, more_left = running_candidates(park, text, graph, profiles)
-    running += extra
-    left_out += more_left
+        version, keys = engine.version_of(text), running_keys(park)
+        p = _parsed(park, text, version, keys, seed)
+    running, left_out = p.running, p.left_out
     notes = [client_note] if client_note else []
     metered: dict = {}
     if client is not None and any(x.meter_tag for x in running):
         try:
-            metered = meter_months(client, graph, graph.id, running, months, park.timezone)
+            metered = meter_months(client, p.graph, p.graph.id, running, months, park.timezone)
         except (InfluxError, ValueError) as e:
             notes.append(_("Telemetry could not be read, so every figure is the twin's: %(why)s") % {"why": str(e)[:200]})
-    twin = twin_of(park, version, graph, [x.id for x in running], cands,
-                   sorted(x.id for x in extra), hours=hours, seed=seed) if running else {}
+    twin = twin_of(park, version, p.graph, [x.id for x in running], p.candidates, keys, hours=hours,
+                   seed=seed) if running else {}
     readable = {c.slug for c in park.companies.all() if (tenancy.tier(viewer, c) or 0) >= PRIVATE}
-    names = {c.id: c.name for c in graph.doc.companies}
+    names = {c.id: c.name for c in p.graph.doc.companies}
     rows = [_row(x, names, months, metered.get(x.id, {}), twin.get(x.id, [None] * 12), readable) for x in running]
     park_months = [{k: _sum([r.cells[i].figures[k] for r in rows]) for k in KEYS} for i in range(len(months))]
     park_total = {k: _sum([m[k] for m in park_months]) for k in KEYS}
-    return Report(park, graph.currency, months, rows, park_months, park_total, left_out, notes, version)
+    return Report(park, p.graph.currency, months, rows, park_months, park_total, left_out, notes, version)
 
 
 def _row(x: Exchange, names: dict, months, metered: dict, twin: list, readable: set[str]) -> Row:
