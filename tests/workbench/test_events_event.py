@@ -96,3 +96,9 @@ def test_an_event_from_creation_to_agenda(bakery):
     assert "Anna · Fjordbakeriet" in body and "09:00–09:15" in body
     print(f"event: 4 attendees, 2 cards, {len(pairs)} pairs, {len(booked)} meetings in {len(slots)} slots, "
           f"{len(agenda.context['unscheduled'])} without a slot")
+
+
+def test_the_events_page_in_norwegian(bakery):
+    r = bakery.client("facilitator_a").get(_url("events"), HTTP_ACCEPT_LANGUAGE="nb")
+    body = r.content.decode()
+    assert 'lang="nb"' in body and "Nytt arrangement" in body and "Opprett arrangementet" in body
