@@ -20,6 +20,7 @@ from cloud.workbench import engine
 from cloud.workbench.companies.models import Company, Listing
 from cloud.workbench.parks.models import Park
 from sim_env.match import costs
+from sim_env.match.readable import amount
 from sim_env.match.receivers import resource_of
 from sim_env.match.shares import estimated_splits
 from sim_env.match.simulate import plan
@@ -48,13 +49,21 @@ _MATCHES: OrderedDict[str, ParkMatch] = OrderedDict()  # park version -> its mat
 _LOCK = threading.Lock()
 
 
-def fingerprint(park: Park) -> str:
-    """A hash of every row the park's export reads (the park, its companies, their listings)."""
+def _values(obj) -> tuple:
+    return tuple(getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields)
+
+
+def fingerprint(park: Park, companies: list[Company] | None = None) -> str:
+    """A hash of every row the park's export reads (the park, its companies, their listings).
+
+    :param companies: the park's companies, where the caller has read them already (a query saved)
+    """
+    if companies is None:
+        companies = list(Company.objects.filter(park_id=park.pk))
     h = hashlib.sha256()
-    for rows in (Park.objects.filter(pk=park.pk).values_list(),
-                 Company.objects.filter(park_id=park.pk).order_by("pk").values_list(),
-                 Listing.objects.filter(company__park_id=park.pk).order_by("pk").values_list()):
-        h.update(repr(list(rows)).encode("utf-8"))
+    h.update(repr(_values(park)).encode("utf-8"))
+    h.update(repr(sorted(_values(c) for c in companies)).encode("utf-8"))
+    h.update(repr(list(Listing.objects.filter(company__park_id=park.pk).order_by("pk").values_list())).encode("utf-8"))
     return h.hexdigest()
 
 
@@ -65,9 +74,13 @@ def _remember(table: OrderedDict, key: str, value) -> None:
         table.popitem(last=False)
 
 
-def park_match(park: Park) -> ParkMatch:
-    """The park's matchmaking at its present version (computed once per version per process)."""
-    fp = fingerprint(park)
+def park_match(park: Park, companies: list[Company] | None = None) -> ParkMatch:
+    """The park's matchmaking at its present version (computed once per version per process).
+
+    :param park: as read from the database in this request (its fields are part of the version)
+    :param companies: the park's companies as read in this request, if they were
+    """
+    fp = fingerprint(park, companies)
     with _LOCK:
         version = _VERSIONS.get(fp)
         hit = _MATCHES.get(version) if version else None
@@ -111,6 +124,7 @@ def _row(pm: ParkMatch, rank: int, c, company: str) -> dict:
         "resource": c.output.carrier.resource.value, "carrier": c.output.carrier.label(),
         "corpus_resource": resource_of(c.output),
         "annual": c.annual, "unit": _unit(c), "overlap": c.overlap,
+        "amount": amount(c.annual, _unit(c)) if c.annual is not None else "",
         "conversion": c.conversion.kind if c.input is not None else "new input", "cop": c.conversion.cop,
         "km": t.distance_km if t is not None else None, "mode": t.mode if t is not None else costs.mode(c.output.carrier),
         "replaces": c.input.route if c.input is not None else "",

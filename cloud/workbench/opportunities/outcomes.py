@@ -56,18 +56,23 @@ def record_outcome(park, key: str, status: str, *, company=None, reason: str = "
                                   user=user if user is not None and user.is_authenticated else None, **pair)
 
 
-def latest(park) -> dict[str, Outcome]:
+def said(park) -> list[Outcome]:
+    """Every word still said on the park's candidates, oldest first (read once per page)."""
+    return list(Outcome.objects.filter(park=park, withdrawn=False).order_by("created", "pk"))
+
+
+def latest(park, words: list[Outcome] | None = None) -> dict[str, Outcome]:
     """The last word still said on each candidate (key -> outcome)."""
     out: dict[str, Outcome] = {}
-    for o in Outcome.objects.filter(park=park, withdrawn=False).order_by("created", "pk"):
+    for o in said(park) if words is None else words:
         out[o.key] = o
     return out
 
 
-def hidden(park, company) -> dict[str, Outcome]:
+def hidden(park, company, words: list[Outcome] | None = None) -> dict[str, Outcome]:
     """The candidates ``company`` said no to (or the pipeline stopped): they leave its list."""
     out: dict[str, Outcome] = {}
-    for o in Outcome.objects.filter(park=park, withdrawn=False).order_by("created", "pk"):
+    for o in said(park) if words is None else words:
         if o.company_id in (company.pk, None) and company.slug in (o.supplier, o.receiver):
             if o.status == Outcome.REJECTED:
                 out[o.key] = o
@@ -82,10 +87,10 @@ def show_again(park, company, key: str) -> int:
                                   withdrawn=False).update(withdrawn=True)
 
 
-def corpus_rows(park) -> tuple[Exchange, ...]:
+def corpus_rows(park, words: list[Outcome] | None = None) -> tuple[Exchange, ...]:
     """The park's outcomes as rows of the documented exchanges' table (the last word per candidate)."""
     rows = []
-    for o in latest(park).values():
+    for o in latest(park, words).values():
         status = f"rejected: {o.reason}" if o.status == Outcome.REJECTED and o.reason else o.status
         rows.append(Exchange(park.slug, o.created.year, o.supplier, o.supplier_nace or UNKNOWN_SECTOR, o.resource,
                              o.receiver, o.receiver_nace or UNKNOWN_SECTOR, status,
@@ -107,11 +112,11 @@ _FEEDBACK: OrderedDict[tuple, Feedback] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def feedback(park, pm: ParkMatch | None = None) -> Feedback:
+def feedback(park, pm: ParkMatch | None = None, words: list[Outcome] | None = None) -> Feedback:
     """Every output's receivers ranked with and without the park's outcomes, compared (cached per
     park version and outcomes; the refit with new outcomes takes about 2 s, once)."""
     pm = pm or park_match(park)
-    rows = corpus_rows(park)
+    rows = corpus_rows(park, words)
     if pm.ranked is None or not rows:
         return Feedback(len(rows), 0, 0, 0)
     cache_key = (pm.version, rows)

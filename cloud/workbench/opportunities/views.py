@@ -10,20 +10,26 @@ share never reach the page.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloud.workbench import tenancy
 from cloud.workbench.companies.models import PRIVATE, Company
 from cloud.workbench.parks.models import Park
-from sim_env.match.readable import amount, money
+from sim_env.match.readable import money
 
 from . import outcomes
 from .forms import REASONS, NamedForm, NotInterestedForm, ShowAgainForm, SplitRuleForm
@@ -85,7 +91,7 @@ def _reasons(r: dict, partner: str) -> list[str]:
     """Why this candidate, in words that name nobody the company may not know."""
     out = [CONVERSIONS.get(r["conversion"], CONVERSIONS["direct"])(r)]
     if r["annual"] is not None:
-        text = _("%(amount)s a year delivered") % {"amount": amount(r["annual"], r["unit"])}
+        text = _("%(amount)s a year delivered") % {"amount": r["amount"]}
         if r["overlap"] is not None:
             text += ", " + _("%(pct)d %% of the hours match") % {"pct": round(100 * r["overlap"])}
         out.append(text)
@@ -103,15 +109,16 @@ def _reasons(r: dict, partner: str) -> list[str]:
     return out
 
 
-def _view_rows(park: Park, company: Company, pm, rule: str, resource: str) -> tuple[list[dict], list[str], int]:
+def _view_rows(park: Park, company: Company, pm, rule: str, resource: str, companies: list[Company],
+               words: list) -> tuple[list[dict], list[str], int]:
     """(the rows shown, the resources to filter by, how many are hidden)."""
     rows = rows_for(pm, company.slug)
-    hidden = outcomes.hidden(park, company)
+    hidden = outcomes.hidden(park, company, words)
     rows = [r for r in rows if r["key"] not in hidden]
     resources = sorted({r["resource"] for r in rows})
     if resource:
         rows = [r for r in rows if r["resource"] == resource]
-    partners = {c.slug: c for c in Company.objects.filter(park=park, slug__in={r["partner"] for r in rows})}
+    partners = {c.slug: c for c in companies}
     shown = []
     for r in rows:
         partner = partners.get(r["partner"])
@@ -142,23 +149,46 @@ def _feedback_text(fb) -> str:
                                                            "companies": fb.companies}
 
 
+# The list's HTML by what it shows: rendering it is most of a page view's time, and it changes only
+# when its rows do. The CSRF token, the one per-session part, goes in after (TOKEN stands for it).
+_LISTS: OrderedDict[str, str] = OrderedDict()
+_LISTS_LOCK = threading.Lock()
+TOKEN = "csrf-token-of-the-request-goes-here"
+
+
+def _list_html(request, context: dict) -> str:
+    key = hashlib.sha256(repr(sorted(context.items())).encode("utf-8")).hexdigest()
+    with _LISTS_LOCK:
+        html = _LISTS.get(key)
+    if html is None:
+        html = render_to_string("opportunities/_list.html", {**context, "csrf_token": TOKEN})
+        with _LISTS_LOCK:
+            _LISTS[key] = html
+            while len(_LISTS) > 256:
+                _LISTS.popitem(last=False)
+    return html.replace(TOKEN, get_token(request))
+
+
 @login_required
 def company_opportunities(request, park: str, company: str):
     c = _company(request, park, company)
     p = c.park
-    pm = park_match(p)
+    companies = list(Company.objects.filter(park=p))  # read once: the version's hash and the partners
+    pm = park_match(p, companies)
     rule = split_rule_of(p)
+    words = outcomes.said(p)
     resource = request.GET.get("resource", "").strip()[:32]
-    rows, resources, n_hidden = _view_rows(p, c, pm, rule, resource)
-    context = {
-        "park": p, "company": c, "rows": rows, "resources": resources, "resource": resource,
-        "rule": dict(SPLIT_RULES).get(rule, rule),
-        "hidden": n_hidden, "error": pm.error, "test_url": _test_url(p), "reasons": REASONS,
-        "named_form": NamedForm(initial={"named_to_partners": c.named_to_partners}),
-        "feedback": _feedback_text(outcomes.feedback(p, pm)) if pm.ranked is not None else "",
-    }
-    template = "opportunities/company.html#list" if request.htmx else "opportunities/company.html"
-    return render(request, template, context)
+    rows, resources, n_hidden = _view_rows(p, c, pm, rule, resource, companies, words)
+    listed = {"park_slug": p.slug, "company_slug": c.slug, "rows": rows, "error": pm.error, "test_url": _test_url(p),
+              "reasons": [(code, str(label)) for code, label in REASONS], "language": get_language()}
+    html = _list_html(request, listed)
+    if request.htmx:
+        return HttpResponse(html)
+    return render(request, "opportunities/company.html", {
+        "park": p, "company": c, "list_html": mark_safe(html), "resources": resources,  # our template's output, escaped
+        "resource": resource, "rule": dict(SPLIT_RULES).get(rule, rule), "hidden": n_hidden,
+        "feedback": _feedback_text(outcomes.feedback(p, pm, words)) if pm.ranked is not None else "",
+    })
 
 
 @require_POST
