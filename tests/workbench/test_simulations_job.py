@@ -72,6 +72,7 @@ def test_the_bakery_tests_a_candidate_and_reads_its_share(bakery):
     assert partner and not [x for x in partner if x in page]  # never the partner's money
     assert f"{job.result['ranking'][0]['saved_per_year']:,.0f}" not in page  # nor the total (total - own = partner's)
     assert 'hx-trigger="every 1s"' not in page  # done: no more polling
+    assert "Grønt Veksthus" not in page and "km away" in page  # the greenhouse did not choose to be named
     norsk = _client(bakery, "baker").get(r["Location"], HTTP_ACCEPT_LANGUAGE="nb").content.decode()
     assert "i året for dere" in norsk and "Deres andel under hver fordelingsregel" in norsk
 

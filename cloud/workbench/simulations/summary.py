@@ -22,17 +22,18 @@ DEFAULT_RULE = "cost sharing"
 
 
 def park_rule(park) -> str:
-    """The park's split rule (kept by the opportunities app when it has one), else cost sharing."""
-    try:
-        from cloud.workbench.opportunities import models as opp
-    except ImportError:
-        return DEFAULT_RULE
-    for name in ("split_rule", "park_split_rule"):  # the opportunities app's function, whichever it names
-        f = getattr(opp, name, None)
-        if callable(f):
-            rule = f(park)
-            return rule if rule in RULES else DEFAULT_RULE
-    return DEFAULT_RULE
+    """The park's split rule, as the facilitator set it on the opportunities page (default cost sharing)."""
+    from cloud.workbench.opportunities.models import split_rule_of
+
+    rule = split_rule_of(park)
+    return rule if rule in RULES else DEFAULT_RULE
+
+
+def rule_name(rule: str) -> str:
+    """A split rule's name in the viewer's language (the opportunities app's words for it)."""
+    from cloud.workbench.opportunities.models import SPLIT_RULES
+
+    return str(dict(SPLIT_RULES).get(rule, rule))
 
 
 def about(x: float) -> str:
@@ -58,22 +59,30 @@ def sentence(share: dict, co2_t: float, currency: str) -> str:
     return f"{money}, {co2}, {back}"
 
 
-def _names(park) -> dict[str, str]:
-    return dict(park.companies.values_list("slug", "name"))
+def _names(park, home) -> dict[str, str]:
+    """Each company as the viewer may call it: for a company's own job, its partners by name only
+    if they chose to be named to partners, else "a food company 2 km away"; by name for the park."""
+    from cloud.workbench.opportunities.partners import described
+
+    companies = list(park.companies.all())
+    if home is None:
+        return {c.slug: c.name for c in companies}
+    return {c.slug: c.name if c.pk == home.pk else described(c, home) for c in companies}
 
 
 def view(job, v: tenancy.Viewer) -> dict:
     """The template's context of a finished job for viewer ``v``."""
     data, park = job.result, job.park
-    names = _names(park)
+    own = job.company.slug if job.company is not None and job.company.pk in v.member_of else None
+    names = _names(park, job.company if own else None)
     cur, rule = data["currency"], park_rule(park)
     by_slug = {c.slug: c for c in park.companies.all()}
     private = {s for s, c in by_slug.items() if (tenancy.tier(v, c) or 0) >= PRIVATE}
-    own = job.company.slug if job.company is not None and job.company.pk in v.member_of else None
     totals = own is None  # the facilitator's and the admin's view: park-tier totals
     rows = []
     for r in data["ranking"]:
-        shares = [dict(g, company=c, company_name=names.get(c, c)) for c, gs in data["companies"].items()
+        shares = [dict(g, company=c, company_name=names.get(c, c), rule_name=rule_name(g["rule"]))
+                  for c, gs in data["companies"].items()
                   if c in private and (own is None or c == own) for g in gs if g["candidate"] == r["id"]]
         mine = next((g for g in shares if g["company"] == own and g["rule"] == rule), None) if own else None
         rows.append({"row": r, "shares": shares, "supplier": names.get(r["supplier"], r["supplier"]),
@@ -81,8 +90,8 @@ def view(job, v: tenancy.Viewer) -> dict:
                      "summary": sentence(mine, r["co2_avoided_t_per_year"], cur) if mine else ""})
     best = max(rows, key=lambda x: x["own"]["gain_per_year"] if x["own"] else x["row"]["net_per_year"]) if rows else None
     focus = job.company.slug if job.company is not None else None
-    return {"rows": rows, "currency": cur, "rule": rule, "rules": RULES, "totals": totals, "own": own,
-            "not_simulated": data["not_simulated"], "best": best,
+    return {"rows": rows, "currency": cur, "rule": rule, "rule_name": rule_name(rule), "rules": RULES,
+            "totals": totals, "own": own, "not_simulated": data["not_simulated"], "best": best,
             "before": _sankey(data["flows_before"], focus, names),
             "after": _sankey(data["flows_after"].get(best["row"]["id"], []) if best else [], focus, names),
             "best_set": data["best_set"] if totals else [],
