@@ -154,3 +154,16 @@ def test_stage_changes_tell_matchmaking(db):
     assert told == [(first.key, "accepted", "signed"), (first.key, "implemented", ""),
                     (second.key, "rejected", "the greenhouse closes in winter")]
     assert [h.outcome for h in first.history.all()] == ["", "accepted", "implemented"]
+
+
+def test_the_pipeline_and_its_plan_in_norwegian(world, entries):
+    from django.conf import settings
+
+    fac = world.client("facilitator_a")
+    fac.cookies[settings.LANGUAGE_COOKIE_NAME] = "nb"
+    page = fac.get(_url("action_plan")).content.decode()
+    assert 'lang="nb"' in page and "Handlingsplan for industriell symbiose" in page
+    assert "Klassifiser materialet som animalsk biprodukt" in page  # the rules' text, translated, with the citation
+    assert "Regulation (EC) No 1069/2009" in page
+    page = fac.get(_url("list")).content.decode()
+    assert "Mulighetsløp" in page and "Idé (" in page
