@@ -19,6 +19,8 @@ supplier. Per hour, by hand:
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import yaml
 
@@ -50,8 +52,8 @@ PARK = {
         {"id": "co2_to_greenhouse", "from": "plant.co2", "to": "greenhouse.co2", "capacity": "500 kg/h"}]}
 
 
-def _whatif(tmp_path):
-    (tmp_path / "ethanol.yaml").write_text(yaml.safe_dump(PARK, sort_keys=False))
+def _whatif(tmp_path, doc: dict = PARK):
+    (tmp_path / "ethanol.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     (tmp_path / "off.yaml").write_text("name: All links off\npark: ethanol.yaml\nexchanges:\n  disable: between_companies\n")
     return load_whatif(tmp_path / "off.yaml")
 
@@ -65,3 +67,38 @@ def test_a_market_inside_a_plants_asset_keeps_none_of_its_links_on(tmp_path):
     assert a.cost == pytest.approx(3 * -1299.2, rel=1e-12)
     assert b.cost == pytest.approx(3 * -897.2, rel=1e-12)  # before the fix: 3 × −1,299.2, the base's
     assert b.co2_t == pytest.approx(3 * 40.0 / 1000.0, rel=1e-12)
+
+
+def test_a_sale_to_a_market_of_another_company_stays_on(tmp_path):
+    # the ethanol is sold through a fuel trader's market instead: the same figures by hand, since a sale is
+    # trade, not a symbiosis link (before: the sale went off with the links and the plant, left with no
+    # outlet for its ethanol, stopped; that what-if is now refused at validation, finding 6)
+    doc = copy.deepcopy(PARK)
+    plant = doc["companies"][1]["assets"][0]["components"]
+    doc["companies"][1]["assets"][0]["components"] = [c for c in plant if c["type"] != "market"]
+    doc["companies"].append({"id": "fuel_trader", "name": "Fuel trader", "assets": [
+        {"id": "depot", "components": [{"type": "market", "id": "ethanol", "carrier": ETHANOL,
+                                        "export_price": "6 DKK/kg"}]}]})
+    doc["exchanges"].append({"id": "ethanol_to_depot", "from": "plant.ethanol", "to": "depot.ethanol",
+                             "capacity": "1000 kg/h"})
+    _, _, off = _whatif(tmp_path, doc)
+    assert {link.id: link.enabled for link in off.links} == {"co2_to_greenhouse": False, "ethanol_to_depot": True,
+                                                             "grain_to_plant": True}
+    assert run_year(compile_park(off), "off", steps=3).cost == pytest.approx(3 * -897.2, rel=1e-12)
+
+
+def test_a_product_link_from_a_port_that_also_holds_a_market_goes_off(tmp_path):
+    # a bus depot next door takes 100 kg/h of the plant's ethanol from the very port its market sells on
+    # (backup: 8 DKK/kg bought elsewhere). That port gives the plant's product, not only the market's, so
+    # the exchange is a link. Per hour by hand: base 500 − 200 × 6 + 0.8 = −699.2 DKK; links off
+    # 500 − 300 × 6 + 2.8 + 400 + 100 × 8 = −97.2 DKK
+    doc = copy.deepcopy(PARK)
+    doc["companies"].append({"id": "buses", "name": "Bus depot", "assets": [
+        {"id": "depot", "components": [{"type": "demand", "id": "ethanol", "carrier": ETHANOL, "profile": "100 kg/h",
+                                        "backup": {"cost": "8 DKK/kg"}}]}]})
+    doc["exchanges"].append({"id": "ethanol_to_depot", "from": "plant.ethanol", "to": "depot.ethanol",
+                             "capacity": "1000 kg/h"})
+    _, base, off = _whatif(tmp_path, doc)
+    assert not {link.id: link.enabled for link in off.links}["ethanol_to_depot"]
+    assert run_year(compile_park(base), "base", steps=3).cost == pytest.approx(3 * -699.2, rel=1e-12)
+    assert run_year(compile_park(off), "off", steps=3).cost == pytest.approx(3 * -97.2, rel=1e-12)
