@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,9 @@ def bakery(db):
     url = lambda name: reverse(f"pipeline:{name}", kwargs={"park": park.slug})  # noqa: E731
     assert clients["facilitator"].post(url("fill"), {"count": 5}).status_code == 302
     assert Opportunity.objects.filter(park=park).count() == 5
+    started = time.monotonic()
     r = clients["facilitator"].post(url("assess"), {"hours": HOURS})
+    print(f"5 candidates of the bakery park assessed in the twin ({HOURS:g} h each): {time.monotonic() - started:.1f} s")
     assert r.status_code == 302
     return park, clients, url
 
