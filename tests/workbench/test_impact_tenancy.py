@@ -7,6 +7,7 @@ On the hand-calculated park (test_impact_indicators.py) the fish farm's disposal
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,13 @@ def test_a_bad_year_or_exchange_is_one_line_naming_it(people):
     assert r.status_code == 400 and "exchange: nope is not a running exchange of this park" in r.content.decode()
     r = client("grower").get("/parks/impact_park/impact/impact.csv?year=3000")
     assert r.status_code == 400 and r.content.decode().startswith("year: 3000")
+
+
+def test_in_norwegian_the_figures_are_localised_and_the_charts_still_draw(people):
+    _park, client = people
+    c = client("grower")
+    c.post("/i18n/setlang/", {"language": "nb", "next": "/"})
+    body = c.get("/parks/impact_park/impact/?year=2025", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Hele parken, måned for måned" in body and "74,400" in body  # Norwegian decimal comma in the table
+    rects = re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', body)
+    assert rects and all("," not in v for r in rects for v in r)  # SVG coordinates stay numbers
