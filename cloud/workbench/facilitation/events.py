@@ -172,7 +172,16 @@ def event_join(request, park: str, code: str):
 
 @require_http_methods(["GET", "POST"])
 def card(request, park: str, token: str):
-    """An attendee's quick listing cards (mobile first) and, once there are pairs, their meetings."""
+    """An attendee's quick listing cards (mobile first) and, once there are pairs, their meetings.
+
+    The token is the attendee's key: with it the server reads their company and the park's
+    pairs for them (PostgreSQL's row policies let no anonymous viewer read companies).
+    """
+    with tenancy.system_access():
+        return _card(request, park, token)
+
+
+def _card(request, park: str, token: str):
     a = Attendee.objects.filter(token=token, event__park__slug=park).select_related("event__park", "company").first()
     if a is None:
         raise Http404("no such attendee")
@@ -183,7 +192,7 @@ def card(request, park: str, token: str):
         messages.success(request, _("Card saved: %(name)s.") % {"name": listing.name})
         return redirect("facilitation:card", park=park, token=token)
     return render(request, "facilitation/card.html", {
-        "attendee": a, "event": a.event, "form": form, "cards": a.cards.select_related("listing"),
+        "attendee": a, "event": a.event, "form": form, "cards": list(a.cards.select_related("listing")),
         "meetings": _meetings_of(a), "units": UNITS}, status=400 if form.errors else 200)
 
 
