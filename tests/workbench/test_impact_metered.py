@@ -101,3 +101,14 @@ def test_an_unreachable_influxdb_is_said_and_the_twin_stands_in(metered, monkeyp
     page = metered.get("/parks/impact_park/impact/?year=2025&exchange=sludge_to_biogas").content.decode()
     assert "Telemetry could not be read, so every figure is the twin" in page
     assert _cells(page, "month", "2025-01")[3] == "74.400" and _cells(page, "month", "2025-01")[7] == "twin"
+
+
+def test_a_twin_that_fails_leaves_the_metered_months_and_says_why(metered, monkeypatch):
+    from cloud.workbench.impact import sources
+
+    def broken(*args, **kwargs):
+        raise ValueError("the kernel refused the park")
+    monkeypatch.setattr(sources, "twin_months", broken)
+    page = metered.get("/parks/impact_park/impact/?year=2025&exchange=sludge_to_biogas").content.decode()
+    assert "The twin could not run this park&#x27;s year, so only metered months have figures: the kernel refused" in page
+    assert _cells(page, "month", "2025-01")[3] == "59.520" and _cells(page, "month", "2025-03")[3] == "—"

@@ -10,6 +10,7 @@ so no page, chart or CSV can carry them to anyone else.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -199,8 +200,14 @@ def build(park, viewer, months: list[tuple[int, int]], *, client=None, client_no
             metered = meter_months(client, p.graph, p.graph.id, running, months, park.timezone)
         except (InfluxError, ValueError) as e:
             notes.append(_("Telemetry could not be read, so every figure is the twin's: %(why)s") % {"why": str(e)[:200]})
-    twin = twin_of(park, version, p.graph, [x.id for x in running], p.candidates, keys, hours=hours,
-                   seed=seed) if running else {}
+    twin: dict = {}
+    if running:
+        try:
+            twin = twin_of(park, version, p.graph, [x.id for x in running], p.candidates, keys, hours=hours, seed=seed)
+        except Exception as e:  # the page stays up with what is metered, and says why the rest is missing
+            logging.getLogger(__name__).exception("the twin's year of park %s failed", park.slug)
+            notes.append(_("The twin could not run this park's year, so only metered months have figures: %(why)s")
+                         % {"why": str(e)[:200]})
     readable = {c.slug for c in park.companies.all() if (tenancy.tier(viewer, c) or 0) >= PRIVATE}
     names = {c.id: c.name for c in p.graph.doc.companies}
     rows = [_row(x, names, months, metered.get(x.id, {}), twin.get(x.id, [None] * 12), readable) for x in running]
