@@ -167,3 +167,10 @@ def test_the_pipeline_and_its_plan_in_norwegian(world, entries):
     assert "Regulation (EC) No 1069/2009" in page
     page = fac.get(_url("list")).content.decode()
     assert "Mulighetsløp" in page and "Idé (" in page
+
+
+def test_the_park_page_links_the_pipeline_for_those_who_may_use_it(world):
+    link = reverse("pipeline:list", kwargs={"park": "park_a"})
+    shown = {role for role in ("nobody", "member_a", "member_a2", "member_b", "facilitator_a", "admin")
+             if link in world.client(role).get(reverse("parks:detail", kwargs={"park": "park_a"})).content.decode()}
+    assert shown == {"member_a", "member_a2", "facilitator_a", "admin"}

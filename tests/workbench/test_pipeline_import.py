@@ -61,3 +61,21 @@ def test_only_the_facilitator_imports(world):
     for role in ("member_a", "member_a2", "member_b"):
         assert _post(world.client(role), SHEET).status_code == 404
     assert not Opportunity.objects.exists()
+
+
+def test_a_rows_key_must_name_a_candidate_of_the_park(db):
+    """A key is checked against the park's matchmaking; the candidate fills what the row leaves blank."""
+    from cloud.workbench import engine
+    from cloud.workbench.parks.importer import import_park
+    from cloud.workbench.pipeline.bulk_import import import_rows
+
+    from .conftest import DATA
+
+    park = import_park(DATA / "bakery_park.yaml", actor="test")
+    key = engine.key(engine.rank(park).candidates[0])
+    result = import_rows(park, [{"title": "From the ranking", "key": key},
+                                {"title": "Made up", "key": "bakery.nothing>biogas.feed:direct"}], None)
+    assert [o.title for o in result.created] == ["From the ranking"]
+    assert result.problems == ["row 3: key: not a candidate of the park as it is now (see the opportunities page)"]
+    opp = result.created[0]
+    assert (opp.supplier.slug, opp.receiver.slug, opp.resource, opp.conversion) == ("bakery", "greenhouse", "heat", "direct")

@@ -96,6 +96,33 @@ def _row(park, row: dict[str, str], companies: dict, owners: dict) -> tuple[dict
     return fields, problems
 
 
+def _candidates(park) -> tuple[dict, str]:
+    """The park's matchmaking candidates by key, or why the park cannot be matched as it is."""
+    from cloud.workbench import engine
+
+    from .assess import _ranked
+
+    try:
+        return _ranked(park, engine.park_text(park)).by_key(), ""
+    except ValueError as e:
+        return {}, " ".join(str(e).split())
+
+
+def _from_candidate(fields: dict, candidates: dict, unmatched: str, companies: dict) -> list[tuple[str, str]]:
+    """Check the row's key against the matchmaking; what the row leaves blank is taken from the candidate."""
+    c = candidates.get(fields["key"])
+    if c is None:
+        why = unmatched or _("not a candidate of the park as it is now (see the opportunities page)")
+        return [("key", why)]
+    carrier = c.output.carrier
+    for side, slug in (("supplier", c.supplier), ("receiver", c.receiver)):
+        if fields.get(side) is None:
+            fields[side] = companies.get(slug.lower())
+    fields["resource"] = fields["resource"] or str(carrier.resource)
+    fields.update(material=carrier.material or "", ewc=carrier.ewc or "", conversion=c.conversion.kind)
+    return []
+
+
 def import_rows(park, rows: list[dict[str, str]], user) -> Result:
     """Create an opportunity per good row; list each bad row's problems."""
     companies = {}
@@ -105,9 +132,12 @@ def import_rows(park, rows: list[dict[str, str]], user) -> Result:
         pk__in=[*Facilitator.objects.filter(park=park).values_list("user_id", flat=True),
                 *Membership.objects.filter(company__park=park).values_list("user_id", flat=True)])
     owners = {u.get_username().lower(): u for u in users}
+    candidates, unmatched = _candidates(park) if any(r.get("key") for r in rows) else ({}, "")
     result = Result()
     for n, row in enumerate(rows, start=2):
         fields, problems = _row(park, row, companies, owners)
+        if fields["key"]:
+            problems += _from_candidate(fields, candidates, unmatched, companies)
         if problems:
             result.problems += [f"row {n}: {f}: {why}" for f, why in problems]
             continue
