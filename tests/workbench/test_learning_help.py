@@ -17,7 +17,7 @@ from cloud.workbench.learning.help import COSTS_STEP, FIELDS, HelpLinks
 FORMS = [c for mod in (company_forms, onboarding_forms) for c in vars(mod).values()
          if isinstance(c, type) and issubclass(c, forms.BaseForm) and c.__module__ == mod.__name__
          and c.__name__ != "VersionedForm"]
-LINK = re.compile(r'<a class="help" href="/learn/([a-z-]+)/#([a-z0-9-]+)" aria-label="([^"]+)">\?</a>')
+LINK = re.compile(r'<a class="help" href="/learn/([a-z-]+)/#([a-z0-9-]+)" aria-label="([^"]+)" title="\3">\?</a>')
 
 
 def test_every_field_of_every_form_links_to_its_paragraph(db):

@@ -57,9 +57,10 @@ def link(module: str, anchor: str) -> SafeString:
     section = content.section(module, anchor, lang)
     if section is None:  # a test holds every mapped anchor to exist: this is a bug, said loudly
         raise LookupError(f"learning: no paragraph #{anchor} in module {module} ({lang})")
-    return format_html('<a class="help" href="{}#{}" aria-label="{}">?</a>',
-                       reverse("learning:module", args=[module]), anchor,
-                       _("Learn more: %(topic)s") % {"topic": section.title})
+    name = _("Learn more: %(topic)s") % {"topic": section.title}
+    # the title shows sighted mouse users the same name as the one read aloud
+    return format_html('<a class="help" href="{}#{}" aria-label="{}" title="{}">?</a>',
+                       reverse("learning:module", args=[module]), anchor, name, name)
 
 
 _lazy_link = lazy(link, SafeString)  # resolved when shown, in the viewer's language
