@@ -16,6 +16,7 @@ from .compile import I_P0, I_P1, I_TYPE, T_CONVERTER, T_DEMAND, T_MARKET, V_COST
 from .kernel import N_HEAD, Y_UNMET
 
 OTHER = "other units"  # an unmet remainder whose carrier the outputs cannot tell (more than one is possible)
+TINY = 1e-6  # an amount below this (kWh, kg, m3, Nm3 over the run) is rounding in the kernel's sums, not a shortfall
 
 
 def demand_needs(cp: CompiledPark, coef: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -56,18 +57,18 @@ def by_unit(cp: CompiledPark, sums: np.ndarray, needs: np.ndarray | None) -> tup
     rest = float(sums[Y_UNMET])
     for n in range(nn):
         t = cp.NI[n, I_TYPE]
-        if t == T_DEMAND and cp.NV[n, V_COST] >= 0 and back[n] > 0:
+        if t == T_DEMAND and cp.NV[n, V_COST] >= 0 and back[n] > TINY:
             backup[_unit(cp, n)] = backup.get(_unit(cp, n), 0.0) + float(back[n])
         elif t == T_DEMAND and needs is not None:
             short = max(float(needs[n] - act[n]), 0.0)
-            if short > 0.0:
+            if short > TINY:
                 unmet[_unit(cp, n)] = unmet.get(_unit(cp, n), 0.0) + short
                 rest -= short
-        elif t == T_CONVERTER and back[n] > 0:
+        elif t == T_CONVERTER and back[n] > TINY:
             units = _backed_units(cp, n)
             u = next(iter(units)) if len(units) == 1 else OTHER
             backup[u] = backup.get(u, 0.0) + float(back[n])
-    if rest > 1e-9 * max(1.0, abs(float(sums[Y_UNMET]))):
+    if rest > max(TINY, 1e-9 * abs(float(sums[Y_UNMET]))):
         units = {_unit(cp, n) for n in range(nn) if cp.NI[n, I_TYPE] == T_MARKET and cp.NV[n, V_IMPORT] < 0}
         units |= {u for n in range(nn) if cp.NI[n, I_TYPE] == T_CONVERTER for u in _unbacked_units(cp, n)}
         if needs is None:
