@@ -114,3 +114,9 @@ def test_a_park_matchmaking_refuses_is_one_line(world):
                                          ("member_b", 404), ("facilitator_a", 200), ("admin", 200)])
 def test_who_may_see_it(bakery, role, status):
     assert bakery.client(role).get(url()).status_code == status
+
+
+def test_the_park_page_links_the_tools_for_who_may_use_them(bakery):
+    link = 'href="/parks/bakery_park/facilitate/"'
+    assert link in bakery.client("facilitator_a").get("/parks/bakery_park/").content.decode()
+    assert link not in bakery.client("member_a2").get("/parks/bakery_park/").content.decode()

@@ -80,3 +80,5 @@ def test_find_the_best_set_submits_a_twin_job_and_links_to_it(bakery):
     job_url = reverse("simulations:job", kwargs={"park": "bakery_park", "job": job.pk})
     assert page.status_code == 200 and f'href="{job_url}"' in page.content.decode()
     assert 'hx-trigger="every 3s"' in page.content.decode()  # polls until the job is done
+    polled = c.get(r["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert polled.lstrip().startswith('<div id="state"') and "<html" not in polled
