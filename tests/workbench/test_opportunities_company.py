@@ -136,3 +136,26 @@ def test_the_page_in_norwegian(bakery):
     html = bakery.client("bakery").get(bakery.url(), headers={"Accept-Language": "nb"}).content.decode()
     assert "Deres muligheter" in html and "en bedrift innen landbruk, 0.8 km unna" in html
     assert "dere gir det" in html and "kostnadsdeling" in html
+
+
+def test_a_candidate_tested_in_the_twin_shows_the_twins_share(bakery):
+    """After a twin test (a finished job of the simulations app, run here by the engine itself), the
+    page shows the company's share from the simulated year, the same figure the engine gave."""
+    from cloud.workbench import engine
+    from cloud.workbench.opportunities.matches import park_match
+    from cloud.workbench.simulations.models import Job
+    from sim_env.match.readable import money
+
+    key = "ovens.bread_waste>digester.feed:direct"
+    pm = park_match(bakery.park)
+    result = engine.simulate(pm.ranked, [key], hours=168)
+    cid = result["ranking"][0]["id"]
+    Job.objects.create(park=bakery.park, version=pm.version, keys=[key], signature="test", hours=168,
+                       state=Job.DONE, result=result, candidate_ids={key: cid}, company=bakery.companies["bakery"])
+    share = next(s for s in result["companies"]["bakery"] if s["candidate"] == cid and s["rule"] == "cost sharing")
+    bread = next(a for a in articles(bakery.client("bakery").get(bakery.url()).content.decode()) if "02 06 01" in a)
+    assert "a year simulated in the park's twin" in bread
+    assert f"Your money per year</dt><dd>{money(share['gain_per_year'], 'NOK')}</dd>" in bread
+    # each simulatable candidate has its button, posting its key and the company to the twin's start
+    assert 'action="/parks/bakery_park/twin/start/"' in bread or "Test it in the twin" in bread
+    assert f'name="key" value="{key.replace(">", "&gt;")}"' in bread and 'name="company" value="bakery"' in bread
