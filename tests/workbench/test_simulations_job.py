@@ -61,9 +61,18 @@ def test_the_bakery_tests_a_candidate_and_reads_its_share(bakery):
     job = Job.objects.get()
     assert r["Location"] == f"/parks/{park.slug}/twin/jobs/{job.pk}/"
     assert job.state == Job.DONE and job.company.slug == "bakery" and job.keys == [key]
+    from cloud.workbench.opportunities.models import ParkSplitRule
+    from cloud.workbench.simulations.summary import about
+
+    page = _client(bakery, "baker").get(r["Location"]).content.decode()
+    assert "no money for you under this rule" in page  # cost sharing: the heat was vented at no cost
+    ParkSplitRule.objects.create(park=park, rule="50/50")  # the facilitator's choice: the summary follows it
     page = _client(bakery, "baker").get(r["Location"]).content.decode()
     share = next(g for g in job.result["companies"]["bakery"] if g["rule"] == "50/50")
-    assert "a year for you" in page and "t CO2 less" in page and "Your share under each split rule" in page
+    co2 = job.result["ranking"][0]["co2_avoided_t_per_year"]
+    assert (f"about {about(share['gain_per_year'])} NOK a year for you, {about(co2)} t CO2 less, pays back in "
+            f"{about(share['payback_years'])} years (split rule: 50/50)") in page
+    assert "Your share under each split rule" in page
     assert "Sankey diagram" not in page and page.count("<svg") == 2  # before and after
     assert f"{share['gain_per_year']:,.0f}" in page  # its 50/50 share, in the table of rules
     own = {f"{g[f]:,.0f}" for g in job.result["companies"]["bakery"] for f in ("gain_per_year", "investment", "net_per_year")}

@@ -47,8 +47,11 @@ def about(x: float) -> str:
 def sentence(share: dict, co2_t: float, currency: str) -> str:
     """"about 41,000 NOK a year for you, 12 t CO2 less, pays back in 2.3 years"."""
     gain, payback = share["gain_per_year"], share["payback_years"]
-    money = (_("about %(amount)s %(cur)s a year for you") if gain >= 0 else
-             _("it costs you about %(amount)s %(cur)s a year")) % {"amount": about(abs(gain)), "cur": currency}
+    if abs(gain) < 0.5:  # rounds to nothing: say so rather than "about 0 NOK"
+        money = _("no money for you under this rule")
+    else:
+        money = (_("about %(amount)s %(cur)s a year for you") if gain > 0 else
+                 _("it costs you about %(amount)s %(cur)s a year")) % {"amount": about(abs(gain)), "cur": currency}
     co2 = (_("%(t)s t CO2 less") if co2_t >= 0 else _("%(t)s t CO2 more")) % {"t": about(abs(co2_t))}
     if share["investment"] <= 0:
         back = _("no investment on your side")
