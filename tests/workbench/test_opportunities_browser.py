@@ -1,5 +1,6 @@
 """The bakery's member sees its opportunities in Debian's Chromium (Playwright), filters them by
-resource (htmx), says "not interested" to one, and every page passes axe-core with no violation."""
+resource (htmx), says "not interested" to one and takes it back, tests one in the twin and reads its
+simulated share; every page passes axe-core with no violation."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import requests
 from .test_browser import ARGS, CHROMIUM, HERE, OUT, Axe, Server
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the workbench extra is not installed")
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(400)
 
 SETUP = """
 import sys
@@ -103,6 +104,18 @@ def test_the_bakery_sees_filters_and_hides_its_opportunities(bakery_server, brow
     page.get_by_role("cell", name="Nothing hidden.").wait_for()
     page.goto(base + "/parks/bakery_park/opportunities/bakery/")
     assert page.locator("article.opportunity").count() == total
+
+    # test the bread waste in the twin (the simulations app's job), then read the simulated share here
+    bread = page.locator("article.opportunity", has_text="EWC 02 06 01")
+    bread.get_by_role("button", name="Test it in the twin").click()
+    page.locator("#job-status[data-state=done]").wait_for(timeout=180_000)
+    page.goto(base + "/parks/bakery_park/opportunities/bakery/")
+    bread = page.locator("article.opportunity", has_text="EWC 02 06 01")
+    bread.get_by_text("a year simulated in the park's twin").wait_for()
+    share = bread.locator("dd").first.inner_text()
+    axe.check(page, "opportunities, one tested")
+    page.screenshot(path=str(OUT / "opportunities-tested.png"), full_page=True)
+    print(f"the bakery's share of its bread waste to biogas, simulated for a year: {share} (cost sharing)")
     violations = [f"{name}: {v['id']} ({v['impact']}): {v['help']}" for name, vs in axe.pages.items() for v in vs]
     print(f"bakery opportunities in Chromium: {total} shown, first page {seconds:.2f} s after the click, "
           f"{len(axe.pages)} pages checked by axe, {len(violations)} violations")
