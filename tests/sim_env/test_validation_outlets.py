@@ -112,3 +112,26 @@ def test_links_off_refuses_to_stop_the_refinery_and_runs_once_its_molasses_has_a
                                                              "molasses_to_still": False}
     assert a.cost == pytest.approx(3 * -20000.0, rel=1e-12) and b.cost == pytest.approx(3 * -13800.0, rel=1e-12)
     assert a.co2_t == pytest.approx(0.6, rel=1e-12) and b.co2_t == pytest.approx(0.6, rel=1e-12)
+
+
+def test_a_must_run_boiler_whose_turbine_only_pulls_is_refused():
+    # a must-run boiler and a load-following turbine on one steam port, no dump: the turbine pulls after its
+    # own load is set and the boiler pushes only into what asks, so both stayed at 0 (before: validated,
+    # boiler 0 kW and turbine 0 kW, the town's 300 kW all bought as backup)
+    steam = {"resource": "heat", "temperature_c": 200}
+    doc = park("turbine", [
+        ("waste", [asset("waste", {"type": "source", "id": "fuel", "carrier": "biomass", "profile": "200 kg/h",
+                                   "surplus": {"cost": "1 DKK/kg"}})]),
+        ("plant", [asset("cc", {"type": "converter", "id": "boiler", "control": "must_run", "reference": "steam",
+                                "rated": "500 kW", "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.4}},
+                                "outputs": {"steam": {"carrier": steam}}},
+                         {"type": "converter", "id": "turbine", "control": "follow_output", "reference": "heat",
+                          "rated": "1000 kW", "inputs": {"steam": {"carrier": steam}},
+                          "outputs": {"heat": {"carrier": "heat"}}})]),
+        ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": "heat", "profile": "300 kW",
+                                 "backup": {"cost": "1 DKK/kWh"}})])],
+        [{"id": "fuel", "from": "waste.fuel", "to": "cc.fuel", "capacity": "1000 kg/h"},
+         {"id": "heat", "from": "cc.heat", "to": "town.heat", "capacity": "2000 kW"}])
+    with pytest.raises(ParkError, match=r"must-run output cc\.steam has no outlet: nothing it reaches takes what is "
+                                        r"pushed to it: cc\.turbine \(follow_output\)"):
+        _parse(doc)

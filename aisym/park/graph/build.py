@@ -724,8 +724,9 @@ class _Builder:
                                           f"{pname} ({bus.id} has no disposal or market)")
             return
         off = [link.id for link in out if not link.enabled]
-        stuck = sorted({f"{k} ({nodes[k].text.get('control', nodes[k].type)})" for link in out if link.enabled
-                        for k, _, d in self.buses[link.dst].members if d == "in"})
+        reach = [bus.id] + [link.dst for link in out if link.enabled]
+        stuck = sorted({f"{k} ({nodes[k].text.get('control', nodes[k].type)})" for b in reach
+                        for k, _, d in self.buses[b].members if d == "in"})
         why = (f"its exchanges {', '.join(off)} are disabled" if off and not stuck else
                f"nothing it reaches takes what is pushed to it: {', '.join(stuck)} neither follows its input nor "
                "has a backup on it" + (f" (disabled: {', '.join(off)})" if off else ""))
