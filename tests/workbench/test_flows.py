@@ -32,6 +32,8 @@ def test_kalundborg_flows_between_companies(db):
     c.force_login(user)
     page = c.get(f"/parks/{park.slug}/flows/").content.decode()
     assert page.count("<path ") == len(flows) and "Sankey diagram of" in page
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "Metered" not in title and "<" not in title[7:]  # the page's title is its name, nothing of the body
 
 
 KRAAKOYA = KALUNDBORG.parent / "kraakoya.yaml"
