@@ -43,3 +43,41 @@ def test_the_parks_outcomes_change_its_rankings(bakery):  # noqa: F811
     said = f"Your park&#x27;s 2 recorded outcomes changed the order of {fb.changed} of 3 receiver rankings"
     assert said in bakery.client("facilitator").get(_url(bakery)).content.decode()
     assert said in bakery.client("greenhouse").get(bakery.url("greenhouse")).content.decode()
+
+
+def test_every_rule_splits_the_whole_estimate(bakery):  # noqa: F811
+    """Each rule's two shares of a candidate add up to matchmaking's money for it (sim_env/match/shares.py)."""
+    from cloud.workbench.opportunities.matches import park_match
+    from sim_env.match.shares import estimated_splits
+
+    pm = park_match(bakery.park)
+    for key, plan in pm.plans.items():
+        shares = estimated_splits(plan.match, pm.ranked.opts, plan.investment)
+        for rule in ("cost sharing", "50/50", "transfer price"):
+            net = sum(s.net for s in shares if s.rule == rule)
+            assert abs(net - plan.match.money) <= 1e-6 * abs(plan.match.money), (key, rule)
+
+
+def test_the_refit_on_stored_rows_is_the_clis_on_a_file(bakery, tmp_path):  # noqa: F811
+    """The outcomes written as the CLI's --outcomes table rank exactly as the stored rows do."""
+    import csv
+
+    from cloud.workbench.opportunities.matches import park_match
+    from cloud.workbench.opportunities.outcomes import corpus_rows
+    from sim_env.match.corpus import COLUMNS
+    from sim_env.match.receivers import rank_outputs, rank_outputs_of
+
+    park = bakery.park
+    record_outcome(park, "ovens.bread_waste>digester.feed:direct", "rejected", reason="too far")
+    rows = corpus_rows(park)
+    path = tmp_path / "outcomes.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for x in rows:
+            w.writerow([getattr(x, c) for c in COLUMNS])
+    pm = park_match(park)
+    by_file = rank_outputs(pm.ranked.profiles, pm.ranked.candidates, (str(path),))
+    by_rows = rank_outputs_of(pm.ranked.profiles, pm.ranked.candidates, rows)
+    assert [[(r.name, round(r.score, 12)) for r in o.ranked] for o in by_file] == \
+        [[(r.name, round(r.score, 12)) for r in o.ranked] for o in by_rows]
