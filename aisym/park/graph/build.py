@@ -23,6 +23,7 @@ from ..tags import Tag
 from .carriers import FLOW_UNITS, Carrier, Resource, amount_unit, equivalences, quality_problems, serves
 from .components import COMPONENT_TYPES, Component, SeriesValue
 from .document import ParkV2
+from .outlets import dumped, outlet
 from .params import ParamProblem, Params
 from .series import SeriesSpec
 from .templates import TEMPLATES
@@ -688,58 +689,24 @@ class _Builder:
         self._series_checks()
 
     def _outlet(self, bus: Bus, links: list[Link], nodes: dict[str, Node]) -> None:
-        """A converter's output on a port without a dump goes only where the twin can push it: a
-        demand, a store, a market or a dump there or one enabled exchange away, or another unit's
-        input that follows it or has a backup. Without one the unit is held at 0 all year, so a
-        must-run unit is refused and any other is named (issue 22, finding 6: a sugar refinery
-        crushed no cane because its molasses had nowhere to go, and the what-if called that a saving).
-        """
-        def on_demand(b: str) -> bool:  # supply there follows what is asked (the compiler's rule)
-            return any(nodes[k].type == "market" or (nodes[k].type == "source" and "price" in nodes[k].val) or (
-                nodes[k].type == "converter" and d == "out" and nodes[k].text["control"] == "follow_output"
-                and nodes[k].text["reference"] == pname) for k, pname, d in self.buses[b].members)
-
-        def takers(b: str) -> list[str]:
-            srcs = [link.src for link in links if link.dst == b]
-            asks = on_demand(b) or (bool(srcs) and all(on_demand(x) for x in srcs))  # its inputs state a need
-            out = []
-            for key, pname, d in self.buses[b].members:
-                n = nodes[key]
-                port = n.ports[pname]
-                if (d == "both" or n.type == "demand" or (n.type == "disposal" and n.text["control"] != "setpoint")
-                        or (n.type == "converter" and d == "in" and (asks or port.backup is not None or (
-                            n.text["control"] == "follow_input" and n.text["reference"] == pname)))):
-                    out.append(key)
-            return out
-
-        if any(nodes[k].type == "disposal" and nodes[k].text["control"] != "setpoint" for k, _, _ in bus.members):
+        """A unit whose output has nowhere to go is held at 0 all year (:mod:`.outlets`): a must-run
+        unit is refused and any other is named (issue 22, finding 6: a sugar refinery crushed no
+        cane because its molasses had nowhere to go, and the what-if called that a saving)."""
+        if dumped(bus, nodes):
             return  # what nothing takes is dumped there
-        out = [link for link in links if link.src == bus.id]
-        reached = takers(bus.id) + [k for link in out if link.enabled for k in takers(link.dst)]
-        if reached:
-            if not any(nodes[k].type in ("market", "disposal") for k in reached):
-                for key, pname, d in bus.members:  # it runs, as far as those take: said, never silent
-                    if d == "out" and nodes[key].type == "converter" and nodes[key].text["control"] == "must_run":
-                        self.notes.append(f"{key} runs only as far as {', '.join(sorted(set(reached)))} take its "
-                                          f"{pname} ({bus.id} has no disposal or market)")
-            return
-        off = [link.id for link in out if not link.enabled]
-        reach = [bus.id] + [link.dst for link in out if link.enabled]
-        stuck = sorted({f"{k} ({nodes[k].text.get('control', nodes[k].type)})" for b in reach
-                        for k, _, d in self.buses[b].members if d == "in"})
-        why = (f"its exchanges {', '.join(off)} are disabled" if off and not stuck else
-               f"nothing it reaches takes what is pushed to it: {', '.join(stuck)} neither follows its input nor "
-               "has a backup on it" + (f" (disabled: {', '.join(off)})" if off else ""))
-        for key, pname, d in bus.members:
-            n = nodes[key]
-            if d != "out" or n.type != "converter":
-                continue
-            if n.text["control"] == "must_run":
+        reached, why = outlet(bus, self.buses, links, nodes)
+        makers = [(key, pname) for key, pname, d in bus.members if d == "out" and nodes[key].type == "converter"]
+        for key, pname in makers:
+            must_run = nodes[key].text["control"] == "must_run"
+            if reached and must_run and not any(nodes[k].type in ("market", "disposal") for k in reached):
+                self.notes.append(f"{key} runs only as far as {', '.join(reached)} take its {pname} "
+                                  f"({bus.id} has no disposal or market)")  # said, never silent
+            elif not reached and must_run:
                 self.bad((*self.node_loc[key], "outputs", pname),
                          f"must-run output {bus.id} has no outlet: {why}, so {key} could never run; add a disposal "
                          f"on {bus.id} (what the plant does with {bus.carrier.label()} nothing takes) or an "
                          "exchange to a taker")
-            else:
+            elif not reached:
                 self.notes.append(f"{key} never runs: its output {bus.id} has no outlet ({why})")
 
     def _series_checks(self) -> None:
