@@ -43,6 +43,10 @@ def test_an_attendee_registers_a_new_company_and_gets_their_cards(event, world):
     a = Attendee.objects.get(event=event, email="eva@example.org")
     assert a.self_registered and a.company.name == "Kaffebrenneriet" and a.company.park_id == event.park_id
     assert r["Location"] == reverse("facilitation:card", kwargs={"park": event.park.slug, "token": a.token})
+    from django.core import mail
+
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["eva@example.org"]
+    assert r["Location"] in mail.outbox[0].body  # her own link, to reopen her cards and meetings on the day
 
 
 def test_bad_registration_is_refused_field_by_field(event, world):

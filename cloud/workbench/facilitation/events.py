@@ -80,11 +80,29 @@ def event(request, park: str, event: int):
     if request.method == "POST" and form.is_valid():
         a = _register(e, form.cleaned_data, self_registered=False)
         messages.success(request, _("Registered: %(name)s (%(company)s).") % {"name": a.name, "company": a.company.name})
+        _send_link(request, a)
         return redirect("facilitation:event", park=p.slug, event=e.pk)
     return render(request, "facilitation/event.html", {
         "park": p, "event": e, "form": form,
         "join_url": request.build_absolute_uri(reverse("facilitation:event_join", kwargs={"park": p.slug, "code": e.code})),
         **_live_context(v, p, e)}, status=400 if form.errors else 200)
+
+
+def _send_link(request, a: Attendee) -> None:
+    """The attendee's own link by e-mail, to reopen their cards and meetings on the day; a mail
+    server that fails loses no registration: the page says so and the facilitator hands it out."""
+    import smtplib
+
+    from django.core.mail import send_mail
+
+    url = request.build_absolute_uri(reverse("facilitation:card", kwargs={"park": a.event.park.slug, "token": a.token}))
+    try:
+        send_mail(_("Your cards for %(event)s") % {"event": a.event.name},
+                  _("Fill your listing cards and see your meetings at %(event)s (%(date)s) here:\n\n%(url)s\n")
+                  % {"event": a.event.name, "date": a.event.date, "url": url}, None, [a.email])
+    except (OSError, smtplib.SMTPException) as err:
+        messages.warning(request, _("The e-mail to %(email)s could not be sent (%(why)s): give them their link "
+                                    "from the list of attendees.") % {"email": a.email, "why": err})
 
 
 def _live_context(v: tenancy.Viewer, p: Park, e: Event) -> dict:
@@ -166,6 +184,7 @@ def event_join(request, park: str, code: str):
     if request.method == "POST" and form.is_valid():
         with acting_as(request.user if v.signed_in else None, f"{form.cleaned_data['name']} (event {e.code})"):
             a = _register(e, form.cleaned_data, self_registered=True)
+        _send_link(request, a)
         return redirect("facilitation:card", park=park, token=a.token)
     return render(request, "facilitation/join.html", {"event": e, "form": form}, status=400 if form.errors else 200)
 
