@@ -105,6 +105,7 @@ def _page(request, m: content.Module, *, picked=None, errors=(), score=None, pro
                        "choices": list(enumerate(q.choices)), "answer_text": q.choices[q.answer]}
                       for i, q in enumerate(m.questions, start=1)],
         "next": modules[m.number] if m.number < len(modules) else None,
+        "total": len(modules),
     }
     template = "learning/module.html#check" if request.htmx and request.method == "POST" else "learning/module.html"
     return render(request, template, ctx)
