@@ -139,7 +139,6 @@ def test_the_funnel_counts_stages_and_days(world, entries):
 def test_stage_changes_tell_matchmaking(db):
     """agreed -> accepted, running -> implemented, stopped -> rejected with the reason, through
     the opportunities app's record_outcome (on the bakery park, whose candidates rank)."""
-    pytest.importorskip("cloud.workbench.opportunities.outcomes", reason="matchmaking's outcome store is not there yet")
     from cloud.workbench.opportunities.models import Outcome
     from cloud.workbench.parks.importer import import_park
     from cloud.workbench.pipeline.assess import fill_from_ranking
@@ -174,3 +173,18 @@ def test_the_park_page_links_the_pipeline_for_those_who_may_use_it(world):
     shown = {role for role in ("nobody", "member_a", "member_a2", "member_b", "facilitator_a", "admin")
              if link in world.client(role).get(reverse("parks:detail", kwargs={"park": "park_a"})).content.decode()}
     assert shown == {"member_a", "member_a2", "facilitator_a", "admin"}
+
+
+def test_a_partner_is_named_to_members_only_if_it_chose_to_be(world, entries):
+    both = _url("detail", opportunity=entries["both"].pk)
+    assert world.client("member_a2").post(_url("comment", opportunity=entries["both"].pk),
+                                          {"text": "Our digester takes 1,200 t"}).status_code == 302
+    page = world.client("member_a").get(both).content.decode()
+    assert "Biogas plant" not in page and "an energy company 1.1 km away" in page
+    assert "member_a2" not in page and "a member of the partner company" in page and "Our digester takes" in page
+    assert "Biogas plant" not in world.client("member_a").get(_url("list")).content.decode()
+    assert "Biogas plant" in world.client("facilitator_a").get(both).content.decode()
+    world.biogas.named_to_partners = True
+    world.biogas.save()
+    page = world.client("member_a").get(both).content.decode()
+    assert "Biogas plant" in page and "member_a2" in page

@@ -113,8 +113,9 @@ def fill_from_ranking(park, count: int, *, user=None) -> list[Opportunity]:
         if k in taken or p.why_not:
             continue
         carrier, supplier, receiver = c.output.carrier, companies.get(c.supplier), companies.get(c.receiver)
-        what = carrier.material or str(carrier.resource)
-        title = f"{what}: {supplier or c.supplier} → {receiver or c.receiver}"
+        # both companies' members read the title: it names the flows, not the partner (Lens names it, or not)
+        into = c.input.id if c.input is not None else c.receiver
+        title = f"{c.output.id.replace('_', ' ')} → {into.replace('_', ' ')} ({carrier.material or carrier.resource})"
         made.append(create(park, user, key=k, title=title[:200], supplier=supplier, receiver=receiver,
                            resource=str(carrier.resource), material=carrier.material or "", ewc=carrier.ewc or "",
                            conversion=c.conversion.kind, owner=user))

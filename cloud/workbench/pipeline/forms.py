@@ -30,6 +30,8 @@ class OpportunityForm(forms.ModelForm):
             self.fields[side].queryset = park.companies.all()
         self.fields["owner"].queryset = owners(park)
         self.fields["owner"].label_from_instance = lambda u: u.get_username()
+        self.fields["title"].help_text = _("Both companies' members read it: name a partner only if it agreed to be "
+                                           "named to the other.")
         for part in ("permits", "risks", "next_steps"):
             self.fields[part].help_text = _("Left empty, the action plan shows the rules that apply (cited).")
 

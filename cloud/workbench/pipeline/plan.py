@@ -11,8 +11,11 @@ from __future__ import annotations
 from django.utils import timezone
 
 from cloud.workbench import engine, tenancy
+from cloud.workbench.opportunities.models import SPLIT_RULES as RULE_NAMES
+from cloud.workbench.opportunities.models import split_rule_of
 
 from .assess import assessments
+from .lens import Lens
 from .models import FORWARD, STOPPED
 from .rules import rules_for, suggestion
 
@@ -26,23 +29,25 @@ def texts(opp) -> dict[str, str]:
     return {part: getattr(opp, part) or suggestion(found, part) for part in PARTS}
 
 
-def _shares(data: dict, names: dict[str, str], own: set[str] | None) -> list[dict]:
-    """Per company (all, or only ``own`` slugs): its net gain and payback under each split rule."""
+def _shares(data: dict, names: dict[str, str], own: set[str] | None, rule: str) -> list[dict]:
+    """Per company (all, or only ``own`` slugs): its net gain and payback under each split rule, and
+    under the park's rule (``rule``)."""
     out = []
     for slug, rows in sorted(data.get("shares", {}).items()):
         if own is not None and slug not in own:
             continue
         by_rule = {r["rule"]: r for r in rows}
-        out.append({"company": names.get(slug, slug), "rules": [by_rule.get(rule) for rule in SPLIT_RULES]})
+        out.append({"company": names.get(slug, slug), "rules": [by_rule.get(r) for r in SPLIT_RULES],
+                    "park_rule": by_rule.get(rule)})
     return out
 
 
-def _entry(opp, a, version: str, names: dict[str, str], own: set[str] | None) -> dict:
+def _entry(opp, a, version: str, names: dict[str, str], own: set[str] | None, rule: str) -> dict:
     row = (a.data.get("row") if a is not None else None) or None
     return {
         "opp": opp, "texts": texts(opp), "row": row, "why_not": a.data.get("why") if a is not None else None,
         "hours": a.hours if a is not None else None, "stale": a is not None and a.version != version,
-        "shares": _shares(a.data, names, own) if row else [],
+        "shares": _shares(a.data, names, own, rule) if row else [],
         "rules": rules_for(opp.resource, opp.material, opp.ewc, opp.conversion),
     }
 
@@ -52,11 +57,12 @@ def plan_context(v, park, opportunities, user, *, pdf: bool = False) -> dict:
     runs = tenancy.can_run_park(v, park.pk)
     names = {c.slug: c.name for c in park.companies.all()}
     own = None if runs else {c.slug for c in park.companies.filter(pk__in=v.member_of)}
-    opps = sorted((o for o in opportunities if o.stage != STOPPED),
+    lens, rule = Lens(v, park), split_rule_of(park)
+    opps = sorted((lens.show(o) for o in opportunities if o.stage != STOPPED),
                   key=lambda o: (-FORWARD.index(o.stage), o.created))
     version = engine.park_version(park)
     found = assessments(park, [o.key for o in opps if o.key], version)
-    entries = [_entry(o, found.get(o.key) if o.key else None, version, names, own) for o in opps]
+    entries = [_entry(o, found.get(o.key) if o.key else None, version, names, own, rule) for o in opps]
     assessed = [e for e in entries if e["row"]]
     cited = {r.id: r for e in entries for r in e["rules"] if r.citation}
     currency = next((a.data.get("currency") for a in found.values() if a.data.get("currency")), park.currency)
@@ -66,5 +72,6 @@ def plan_context(v, park, opportunities, user, *, pdf: bool = False) -> dict:
         "park": park, "entries": entries, "assessed": assessed, "runs_park": runs, "version": version,
         "currency": currency, "totals": totals, "sources": list(cited.values()), "today": timezone.now(),
         "prepared_by": user.get_username(), "own_companies": sorted(names[s] for s in own) if own else [],
-        "pdf": pdf, "split_rules": SPLIT_RULES, "hours": max((e["hours"] or 0 for e in assessed), default=None),
+        "pdf": pdf, "split_rules": RULE_NAMES, "park_rule": rule,
+        "park_rule_name": dict(RULE_NAMES).get(rule, rule), "hours": max((e["hours"] or 0 for e in assessed), default=None),
     }

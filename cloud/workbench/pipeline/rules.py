@@ -49,7 +49,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="by_product_end_of_waste",
-        citation="Directive 2008/98/EC (Waste Framework Directive), Art. 5 (by-products) and Art. 6 (end-of-waste)",
+        citation="Directive 2008/98/EC (Waste Framework Directive), Art. 5 and 6",
         title=_("Waste, by-product or end-of-waste"),
         resources=("material", "sludge", "biomass"),
         permits=(_("Show that the residue is a by-product (Art. 5: certain further use, used directly, produced as an "
@@ -156,9 +156,12 @@ def rules_for(resource: str = "", material: str = "", ewc: str = "", conversion:
 
 
 def suggestion(rules: list[Rule], part: str) -> str:
-    """The text of ``part`` (permits, risks or next_steps) of ``rules``, one line each, citations after."""
+    """The text of ``part`` (permits, risks or next_steps) of ``rules``, one line each, each rule's
+    citation after its last line."""
     lines = []
     for r in rules:
-        for text in getattr(r, part):
-            lines.append(f"- {text}" + (f" [{r.citation}]" if r.citation else ""))
+        texts = [f"- {t}" for t in getattr(r, part)]
+        if texts and r.citation:
+            texts[-1] += f" [{r.citation}]"
+        lines += texts
     return "\n".join(lines)

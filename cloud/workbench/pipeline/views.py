@@ -21,6 +21,7 @@ from cloud.workbench.parks.models import Park
 
 from . import changes
 from .forms import AssessForm, CommentForm, FillForm, OpportunityForm, StageForm
+from .lens import Lens
 from .models import STAGES, STOPPED, Comment, Opportunity
 
 
@@ -65,7 +66,8 @@ def _running_park_or_404(request, park: str) -> tuple[object, Park]:
 def pipeline(request, park: str):
     v = tenancy.viewer(request)
     p = _park_or_404(park)
-    opps = list(visible(v, p))
+    lens = Lens(v, p)
+    opps = [lens.show(o) for o in visible(v, p)]
     groups = [(s, label, [o for o in opps if o.stage == s]) for s, label in STAGES]
     return render(request, "pipeline/list.html", {
         "park": p, "groups": groups, "count": len(opps), "runs_park": _runs(v, p),
@@ -114,7 +116,12 @@ def detail(request, park: str, opportunity: int):
 def _detail_context(v, p, opp, **extra) -> dict:
     from .plan import texts
 
-    return {"park": p, "opp": opp, "history": opp.history.all(), "comments": opp.comments.all(),
+    lens = Lens(v, p)
+    lens.show(opp)
+    history, comments = list(opp.history.all()), list(opp.comments.all())
+    for row in (*history, *comments):
+        row.shown_actor = lens.actor(row.user_id, row.actor, opp)
+    return {"park": p, "opp": opp, "history": history, "comments": comments,
             "runs_park": _runs(v, p), "texts": texts(opp), "stage_form": extra.pop("stage_form", None) or StageForm(
                 initial={"stage": opp.stage}), "comment_form": extra.pop("comment_form", None) or CommentForm(), **extra}
 
