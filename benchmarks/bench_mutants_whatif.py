@@ -21,19 +21,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mutants import ROOT, _copy  # a sibling script, not a package
 
-B, W, U = "aisym/park/graph/build.py", "sim_env/graph/whatif.py", "sim_env/graph/units.py"
+B, OUT = "aisym/park/graph/build.py", "aisym/park/graph/outlets.py"
+W, U = "sim_env/graph/whatif.py", "sim_env/graph/units.py"
 TESTS = ["tests/sim_env/test_validation_outlets.py", "tests/sim_env/test_graph_whatif_links.py",
          "tests/sim_env/test_graph_units.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
-    ("validation: a disabled exchange counts as an outlet (finding 6)", B,
-     "[k for link in out if link.enabled for k in takers(link.dst)]", "[k for link in out for k in takers(link.dst)]"),
-    ("validation: a unit's input that neither follows nor has a backup takes a push (finding 6)", B,
+    ("validation: a disabled exchange counts as an outlet (finding 6)", OUT,
+     "k for link in out if link.enabled for k in takers(", "k for link in out for k in takers("),
+    ("validation: a unit's input that neither follows nor has a backup takes a push (finding 6)", OUT,
      "(asks or port.backup is not None or (", "(True or ("),
     ("validation: a must-run unit with no outlet is only noted (finding 6)", B,
-     "            if n.text[\"control\"] == \"must_run\":\n                self.bad(",
-     "            if False:\n                self.bad("),
+     "elif not reached and must_run:", "elif False:"),
     ("whatif: a port holding a market and a plant's output counts as a seller (finding 7)", W,
      "return bool(members) and all(ok(t, priced) for t, priced in members)",
      "return any(ok(t, priced) for t, priced in members)"),
