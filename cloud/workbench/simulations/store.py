@@ -111,11 +111,11 @@ def submit(park, keys: list[str], *, company=None, set_size: int = 0, hours: flo
     r, keys = validate(park, keys, company=company, set_size=set_size, hours=hours)
     sig = signature(keys, set_size, hours)
     with transaction.atomic():
-        job, fresh = _cached(park, r.version, sig, company)
+        user = user if user is not None and user.is_authenticated else None
+        job, fresh = _cached(park, r.version, sig, company, user)
         if job is None:
             job = Job.objects.create(park=park, version=r.version, keys=keys, signature=sig, set_size=set_size,
-                                     hours=hours, user=user if user is not None and user.is_authenticated else None,
-                                     company=company, ray_address=ray_address(park))
+                                     hours=hours, user=user, company=company, ray_address=ray_address(park))
             fresh = True
     if fresh and job.state == Job.QUEUED:
         if runner.mode() == "inline":
@@ -126,7 +126,7 @@ def submit(park, keys: list[str], *, company=None, set_size: int = 0, hours: flo
     return job
 
 
-def _cached(park, version: str, sig: str, company) -> tuple[Job | None, bool]:
+def _cached(park, version: str, sig: str, company, user) -> tuple[Job | None, bool]:
     """(the job answering from the cache or None, whether it was created here)."""
     from . import runner
 
@@ -141,7 +141,7 @@ def _cached(park, version: str, sig: str, company) -> tuple[Job | None, bool]:
     Job.objects.filter(pk=done.pk).update(hits=F("hits") + 1)
     now = timezone.now()
     copy = Job.objects.create(park=park, version=version, keys=done.keys, signature=sig, set_size=done.set_size,
-                              hours=done.hours, company=company, state=Job.DONE, progress=1.0,
+                              hours=done.hours, company=company, user=user, state=Job.DONE, progress=1.0,
                               progress_text=done.progress_text, started=now, finished=now, result=done.result,
                               candidate_ids=done.candidate_ids, seconds=0.0, ray_address=done.ray_address)
     return copy, True
