@@ -77,7 +77,7 @@ def _card(browser, url: str, axe: Axe, name: str, words: str, direction: str, qu
     page.get_by_label("What is it, in your words?").fill(words)
     page.get_by_label("Kind of resource").select_option("biomass")
     page.get_by_label("Roughly how much?").fill(quantity)
-    page.get_by_label("Unit").fill(unit)
+    page.get_by_label("Unit", exact=True).fill(unit)
     page.get_by_role("button", name="Save this card").click()
     page.get_by_text("1 card so far").wait_for()
     width = page.evaluate("document.documentElement.scrollWidth")

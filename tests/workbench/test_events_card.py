@@ -75,3 +75,10 @@ def test_a_wrong_token_is_404(attendee, world):
     assert world.client("facilitator_a").get(_url(attendee, "nope")).status_code == 404
     assert world.client("anonymous").get(reverse("facilitation:card", kwargs={
         "park": "park_a", "token": attendee.token})).status_code == 404  # another park's address
+
+
+def test_each_field_of_the_card_links_to_the_paragraph_that_explains_it(attendee, world):
+    pytest.importorskip("cloud.workbench.learning.help", reason="the learning modules are not installed")
+    body = world.client("anonymous").get(_url(attendee)).content.decode()
+    for anchor in ("have-or-want", "name-it", "resource-family", "quantity-unit", "how-often"):
+        assert f'href="/learn/mapping-resources/#{anchor}"' in body, anchor
