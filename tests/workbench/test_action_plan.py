@@ -112,7 +112,9 @@ def test_the_facilitators_action_plan_as_html_and_pdf(bakery, tmp_path):
     assert "Industrial symbiosis action plan" in html and "Regulation (EC) No 1069/2009" in html
 
     _tool("chromium")
+    started = time.monotonic()
     r = clients["facilitator"].get(url("action_plan_pdf"))
+    printed_s = time.monotonic() - started
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf", r.content[:300]
     pdf = r.content
     assert pdf.startswith(b"%PDF")
@@ -124,7 +126,7 @@ def test_the_facilitators_action_plan_as_html_and_pdf(bakery, tmp_path):
     for p in pages:
         grey = np.asarray(Image.open(p).convert("L"), dtype=float)
         inks.append(float(grey.std()))
-    print(f"action plan PDF: {len(pdf) / 1024:.0f} KiB, {len(pages)} pages, pixel std per page "
+    print(f"action plan PDF: printed in {printed_s:.1f} s, {len(pdf) / 1024:.0f} KiB, {len(pages)} pages, pixel std per page "
           + ", ".join(f"{s:.1f}" for s in inks))
     assert len(pages) >= 2 + 5  # title, summary, a section per assessed opportunity
     assert min(inks) > 3.0, "a blank page"  # a page of two lines measures ~6, one with its number alone ~1
