@@ -58,6 +58,8 @@ def test_k_larger_than_the_shortlist_is_refused(bakery):
     r = c.post(URL, {"size": "3"})
     assert r.status_code == 400 and r.context["form"].errors["size"] == [
         "K can be at most 1, the number of candidates on the shortlist."]
+    r = c.post(URL, {"size": "9"})
+    assert r.status_code == 400 and r.context["form"].errors["size"][0].startswith("The twin splits sets of at most 8")
     assert not BestSetSearch.objects.exists()
 
 

@@ -96,3 +96,14 @@ class ShortlistForm(forms.Form):
 
 class BestSetForm(forms.Form):
     size = forms.IntegerField(label=_("Size of the set (K)"), min_value=1, max_value=20, initial=2)
+
+    def clean_size(self) -> int:
+        size = self.cleaned_data["size"]
+        try:  # the twin's own bound: its Shapley split simulates every subset of the set (2**K runs)
+            from cloud.workbench.simulations.store import MAX_SET_SIZE
+        except ImportError:
+            return size
+        if size > MAX_SET_SIZE:
+            raise forms.ValidationError(_("The twin splits sets of at most %(n)s candidates (it simulates every "
+                                          "subset of the set)."), params={"n": MAX_SET_SIZE})
+        return size
