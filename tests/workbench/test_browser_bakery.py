@@ -19,7 +19,7 @@ from .test_browser import ARGS, CHROMIUM, HERE, OUT, Axe
 from .test_opportunities_browser import SETUP, SlowStartServer
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the workbench extra is not installed")
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.expensive]  # a served workbench and worker processes
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,9 @@ def test_a_twin_test_on_the_web_equals_aisym_match_simulate(bakery, tmp_path):  
     differences = _diff(ours, data)
     assert not differences, "\n".join(differences[:20])
     assert len(ours["ranking"]) == N and ours["best_set"] and ours["shapley"]
+    page = _client(bakery, "fac").get(r["Location"]).content.decode()  # the facilitator's page: park-tier totals
+    assert "The best set (candidates compete)" in page and f"{ours['ranking'][0]['saved_per_year']:,.0f}" in page
+    assert "Shapley split" not in page  # no company let the facilitator see its money
     print(f"web = CLI to 1e-9: {N} candidates, best set of {len(ours['best_set'])}, "
           f"{sum(len(v) for v in ours['companies'].values())} company shares, "
           f"{len(ours['flows_before'])} flows before")

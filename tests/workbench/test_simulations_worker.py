@@ -23,7 +23,7 @@ import requests
 from .test_browser import Server
 
 DATA = Path(__file__).parent / "data"
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.expensive]  # a served workbench and worker processes
 
 
 class Web:
