@@ -35,6 +35,9 @@ def match_command(
     eur_rate: float = typer.Option(None, "--eur-rate", help="park currency per EUR (the cited costs are in EUR)"),
     rate: list[str] = typer.Option(None, "--rate", help="park currency per unit of another currency, CUR=VALUE "
                                    "(repeatable): template costs in it convert"),
+    estimate: list[str] = typer.Option(None, "--estimate", help="a company known by its sector and size, "
+                                       "ID:NACE:EMPLOYEES (repeatable; NACE empty: the company's own): its flows "
+                                       "estimated from cited sector figures until it states its own"),
     distance_km: float = typer.Option(2.0, "--distance-km", help="route length between sites without coordinates"),
     seed: int = typer.Option(0, "--seed", help="seed of the year of series behind hourly profiles"),
     write_template: Path = typer.Option(None, "--write-template", help="write the company template (XLSX) and exit"),
@@ -101,7 +104,8 @@ def match_command(
             typer.echo(f"{path}: {p} (row left out)", err=True)
         extra += found
     metered = _metered(graph, seed, influx_url, influx_db, telemetry_days) if telemetry else None
-    cands, rejected, profs = match_park(graph, opts, extra, seed, metered)
+    estimated = _estimated(estimate or [], graph, extra)
+    cands, rejected, profs = match_park(graph, opts, extra, seed, metered, estimated)
     shown = cands[:top]
     if receivers:
         _receivers(profs, cands, receivers, fmt, outcomes or [])
@@ -115,6 +119,32 @@ def match_command(
         _csv(shown)
     else:
         _table(graph, shown, rejected, explain, len(cands), profs)
+
+
+def _estimated(given: list[str], graph, extra) -> list:
+    """``--estimate ID:NACE:EMPLOYEES``: profiles estimated from sector and size (one line and exit 2 if wrong)."""
+    from .estimates import estimate_profile
+
+    known = {c.id: (c.nace, c.name) for c in graph.doc.companies} | {p.id: (p.nace, p.name) for p in extra}
+    out = []
+    for g in given:
+        parts = g.split(":")
+        if len(parts) != 3:
+            _fail(f"--estimate: write ID:NACE:EMPLOYEES, like bakery:10.71:12 (got {g!r})")
+        cid, nace, n = (x.strip() for x in parts)
+        nace = nace or known.get(cid, ("", ""))[0]
+        if not nace:
+            _fail(f"--estimate {g}: {cid} is not a company of the park or a template: state its NACE code")
+        try:
+            prof, notes = estimate_profile(cid, nace, float(n), known.get(cid, ("", ""))[1])
+        except ValueError as e:
+            _fail(f"--estimate {g}: {e}")
+        for note in notes:
+            typer.echo(f"--estimate {g}: {note}", err=True)
+        if not prof.flows:
+            typer.echo(f"--estimate {g}: no sector figure covers NACE {prof.nace}: nothing estimated", err=True)
+        out.append(prof)
+    return out
 
 
 def _metered(graph, seed: int, url: str, database: str, days: int) -> dict:
@@ -209,7 +239,10 @@ def _json(graph, shown, rejected, profs, total: int) -> None:
 
     out = {"park": graph.id, "currency": graph.currency, "candidates_found": total,
            "flows": sum(len(p.flows) for p in profs.values()),
-           "candidates": [{"rank": i + 1, **describe_inputs(c), "exchange": c.as_exchange()} for i, c in enumerate(shown)],
+           "candidates": [{"rank": i + 1, **describe_inputs(c), "exchange": c.as_exchange(),
+                           "estimate": {"output": c.output.estimate or None,
+                                        "input": c.input.estimate or None if c.input else None}}
+                          for i, c in enumerate(shown)],
            "rejected": [{"output": r.output.label(), "input": r.input.label(), "reason": r.reason} for r in rejected]}
     typer.echo(json.dumps(out, indent=2, default=float))
 
@@ -245,11 +278,15 @@ def _table(graph, shown, rejected, explain: bool, total: int, profs) -> None:
 
     t = Table("#", "from", "to", "what", "how", "per year", "benefit/yr", box=None, pad_edge=False)
     for i, c in enumerate(shown, start=1):
+        est = "≈" if c.output.estimate or (c.input is not None and c.input.estimate) else ""
         t.add_row(f"{i}{'*' if c.existing else ''}", name(c.supplier), name(c.receiver), c.output.carrier.label(),
-                  c.conversion.kind, amount(c.annual, _amount(c.output)), money(c.benefit, cur))
+                  c.conversion.kind, est + amount(c.annual, _amount(c.output)), money(c.benefit, cur))
     con.print(t)
     if any(c.existing for c in shown):
         con.print("* an exchange the park already has", markup=False, highlight=False)
+    if any(c.output.estimate or (c.input is not None and c.input.estimate) for c in shown):
+        con.print("≈ an estimate from a company's sector and size (--explain says from what)", markup=False,
+                  highlight=False)
     flagged = [r for r in rejected if r.reason.startswith("implausible: ")]
     if flagged:  # never ranked silently: said whether or not --explain is asked
         con.print(f"\nFlagged, not ranked ({len(flagged)}):", markup=False)

@@ -48,7 +48,8 @@ def existing_links(graph: ParkGraph) -> dict[tuple[str, str], str]:
 
 
 def match_park(graph: ParkGraph, opts: Options | None = None, extra: list[Profile] | None = None,
-               seed: int = 0, metered: dict | None = None) -> tuple[list[Candidate], list[Rejected], dict[str, Profile]]:
+               seed: int = 0, metered: dict | None = None,
+               estimated: list[Profile] | None = None) -> tuple[list[Candidate], list[Rejected], dict[str, Profile]]:
     """Ranked candidates, rejected pairs and the profiles they came from.
 
     :param graph: the resolved park
@@ -57,6 +58,8 @@ def match_park(graph: ParkGraph, opts: Options | None = None, extra: list[Profil
     :param seed: seed of the year of series behind the hourly profiles
     :param metered: meters' years (:func:`sim_env.match.metered.read_meters`): they replace the profiles of
         the flows they meter, and a candidate with a metered end states its band
+    :param estimated: profiles estimated from sector and size (:mod:`sim_env.match.estimates`): a flow the
+        company states or meters of the same carrier replaces its estimate
     """
     opts = opts or park_options(graph)
     profiles = park_profiles(graph, seed)
@@ -66,7 +69,14 @@ def match_park(graph: ParkGraph, opts: Options | None = None, extra: list[Profil
         from .metered import apply, band_note
 
         apply(profiles, graph, metered)
+    if estimated:
+        from .estimates import apply as apply_estimates
+
+        profiles = apply_estimates(profiles, estimated)
     cands, rejected = match(profiles, opts, existing_links(graph))
+    for c in cands:  # an estimate is said wherever the candidate shows (its reason, the table, the JSON)
+        if c.input is not None and c.input.estimate:
+            c.notes.append(f"{c.input.label()}: {c.input.estimate}")
     if metered:
         for c in cands:
             band_note(c)

@@ -62,6 +62,7 @@ class Flow:
     origin: str = ""  # where it was read: "park graph", "companies[2].outputs[0]", "plant.xlsx row 4"
     metered: str = ""  # the meter tag whose readings gave ``hourly`` (sim_env.match.metered), if any
     band: tuple[float, float] | None = None  # 80 % interval of the amount, as factors of it (a meter's forecast)
+    estimate: str = ""  # where an estimated amount comes from (sim_env.match.estimates); "" : stated or metered
 
     @property
     def annual(self) -> float | None:
@@ -76,6 +77,8 @@ class Flow:
         if self.hourly is not None and self.band is not None:
             lo, hi = self.band
             return f"{self.annual:,.4g} {unit}/yr (80 %: {lo * self.annual:,.4g}-{hi * self.annual:,.4g}, metered)"
+        if self.hourly is not None and self.estimate:
+            return f"{self.annual:,.4g} {unit}/yr ({self.estimate})"
         if self.hourly is not None:
             return f"{self.annual:,.4g} {unit}/yr"
         if self.capacity is not None and math.isfinite(self.capacity):

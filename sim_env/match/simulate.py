@@ -56,6 +56,7 @@ class Plan:
     delivery: str = ""  # the exchange id that reaches the receiver
     charged: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    placed: list[tuple[str, dict]] = field(default_factory=list)  # (company, asset) a stated flow becomes
 
     @property
     def id(self) -> str:
@@ -108,12 +109,17 @@ def _plan(rank: int, m: Match, grid: tuple[str, str] | None, rate: float) -> Pla
     if m.existing:
         p.why_not = f"not simulated: already in the park as exchange {m.existing}"
         return p
-    if m.input is None or not m.input.port:
-        p.why_not = f"not simulated: {m.receiver} states no input port for it (a new input it would have to build)"
+    if m.input is None:
+        p.why_not = f"not simulated: {m.receiver} states no input for it (a new input it would have to build)"
         return p
-    if not m.output.port:
-        p.why_not = f"not simulated: {m.output.label()} is not a port of the park (a stated flow without an asset)"
-        return p
+    if not m.output.port or not m.input.port:  # a stated or estimated flow: a source or demand of its own
+        from .companies_in_twin import place_ends
+
+        m, p.placed, notes, why = place_ends(m)
+        if why:
+            p.why_not = f"not simulated: {why}"
+            return p
+        p.notes += notes
     cap = m.capacity
     if cap is None or cap <= 0:
         cap = UNSIZED
@@ -232,7 +238,9 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     :param ray_address: run the batch on this Ray cluster
     """
     from .batches import batches
+    from .companies_in_twin import settle
 
+    doc = settle(doc, plans)  # stated flows' assets are part of the park in every run, its own included
     groups = batches(doc, [p for p in plans if p.candidate is not None], graph.source)
     # an idle exchange from a market changes the kernel's run in its batch's other rows (the chips market to the
     # digester: 1.6e11 a week on Kalundborg): each runs in a batch of its own, against the park run alone
@@ -269,11 +277,33 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
         n = sum(len(g) for g in groups)
         out.timings["candidate_years_per_min"] = 60.0 * n * hours / 8760 / max(out.timings["seconds"], 1e-9)
         out.timings["batches"] = len(groups)
+    _flag(out, graph, per_year)
     out.simulated.sort(key=lambda s: -s.net)
     if set_size > 0 and out.simulated:
         cp, masks, group = compiled[out.simulated[0].plan.id]  # among the candidates that compile with the best
         _best_set(out, doc, graph, cp, masks, group, set_size, hours, exo_seed, specialise)
     return out
+
+
+def _flag(out: Outcome, graph: ParkGraph, per_year: float) -> None:
+    """A simulated figure that cannot be right is flagged with why, not ranked (as matchmaking's estimates)."""
+    from .companies_in_twin import implausible
+
+    if out.base is None:
+        return
+    try:
+        rate = costs.eur_rate(graph.currency, graph.doc.park.exchange_rates.get("EUR"))
+    except ValueError:  # a currency without a stated EUR rate: only the park's total cost bounds the figure
+        rate = None
+    keep = []
+    for s in out.simulated:
+        why = implausible(s.saved, s.delivered, s.plan.match.input.carrier.resource, rate, out.base.cost * per_year)
+        if why:
+            s.plan.why_not = f"simulated, flagged and not ranked: {why}"
+            out.skipped.append(s.plan)
+        else:
+            keep.append(s)
+    out.simulated = keep
 
 
 def _simulated(cp, base, p: Plan, b: sweep.Benefit, per_year: float, optimum: float | None) -> Simulated:
