@@ -125,7 +125,7 @@ def test_the_lp_from_a_measured_state_and_with_a_terminal_level(kraakoya):
 
 
 def test_a_bad_strategy_name_and_a_bad_action_shape_are_refused(kraakoya):
-    with pytest.raises(ValueError, match="choose one of random, rule, mpc, optimum"):
+    with pytest.raises(ValueError, match="choose one of random, rule, mpc, mpc_perfect, mpc_learned, optimum"):
         make_graph_strategy("greedy")
 
     class Wrong:

@@ -33,7 +33,7 @@ def test_unknown_scenarios_and_strategies_are_refused_with_what_exists():
         resolve_graph_scenario("arctic", KALUNDBORG)
     with pytest.raises(FileNotFoundError, match=r"nope\.yaml"):
         resolve_graph_scenario("nope.yaml", KALUNDBORG)
-    with pytest.raises(ValueError, match="use one of random, rule, mpc, optimum"):
+    with pytest.raises(ValueError, match="use one of random, rule, mpc, mpc_perfect, mpc_learned, optimum"):
         resolve_graph_strategy("greedy")
     with pytest.raises(ValueError, match="cannot import"):
         resolve_graph_strategy("no_such_module:Thing")
@@ -66,7 +66,7 @@ def test_twin_run_on_a_v2_park_uses_the_compiled_twin(tmp_path):
     data = json.loads(out.read_text())
     assert data["kpis"]["objective"] > 0 and data["totals"]["cost"] == pytest.approx(data["kpis"]["cost"])
     r = CliRunner().invoke(app, ["twin", "run", KALUNDBORG, "--hours", "2", "--strategy", "greedy"])
-    assert r.exit_code == 2 and "choose one of random, rule, mpc, optimum" in r.output
+    assert r.exit_code == 2 and "choose one of random, rule, mpc, mpc_perfect, mpc_learned, optimum" in r.output
 
 
 # -- issue 18, finding 15 -------------------------------------------------------------------------
