@@ -45,8 +45,8 @@ def test_an_attendee_registers_a_new_company_and_gets_their_cards(event, world):
     assert r["Location"] == reverse("facilitation:card", kwargs={"park": event.park.slug, "token": a.token})
     from django.core import mail
 
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["eva@example.org"]
-    assert r["Location"] in mail.outbox[0].body  # her own link, to reopen her cards and meetings on the day
+    hers = [m for m in mail.outbox if m.to == ["eva@example.org"]]
+    assert len(hers) == 1 and r["Location"] in hers[0].body  # her own link, to reopen her cards and meetings
 
 
 def test_bad_registration_is_refused_field_by_field(event, world):
