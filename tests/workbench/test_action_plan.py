@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -45,13 +46,16 @@ def _tool(name: str) -> str:
 
 
 @pytest.fixture
-def bakery(db):
+def bakery(db, monkeypatch):
     """The bakery park with its facilitator and the bakery's member, its best 5 candidates in the
     pipeline and assessed in the twin."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
     from cloud.workbench.accounts.audit import acting_as
+
+    # the twin jobs run in this process: a worker process could not see the test's transaction
+    monkeypatch.setenv("AISYM_WORKBENCH_TWIN_WORKER", "inline")
 
     park = import_park(DATA / "bakery_park.yaml", actor="test")
     for (company, slug), cost in PARTNER_COSTS.items():
@@ -77,7 +81,7 @@ def bakery(db):
     started = time.monotonic()
     r = clients["facilitator"].post(url("assess"), {"hours": HOURS})
     print(f"5 candidates of the bakery park assessed in the twin ({HOURS:g} h each): {time.monotonic() - started:.1f} s")
-    assert r.status_code == 302
+    assert r.status_code == 302 and "/twin/jobs/" in r["Location"]  # a job of the twin tests, done inline here
     return park, clients, url
 
 
@@ -110,6 +114,16 @@ def test_the_facilitators_action_plan_as_html_and_pdf(bakery, tmp_path):
         assert e["texts"]["permits"] and e["texts"]["next_steps"]
     html = r.content.decode()
     assert "Industrial symbiosis action plan" in html and "Regulation (EC) No 1069/2009" in html
+    # the same figures as the engine behind aisym match --simulate gives for the same candidates
+    from cloud.workbench import engine
+
+    keys = [e["opp"].key for e in assessed]
+    direct = {r["match_rank"]: r for r in engine.simulate(engine.rank(_park), keys, hours=HOURS)["ranking"]}
+    for e in assessed:
+        same = direct[e["row"]["match_rank"]]
+        for k in ("investment", "net_per_year", "co2_avoided_t_per_year", "water_saved_m3_per_year",
+                  "residues_diverted_t_per_year"):
+            assert e["row"][k] == pytest.approx(same[k], rel=1e-9, abs=1e-9), k
 
     _tool("chromium")
     started = time.monotonic()
@@ -212,3 +226,29 @@ def test_the_pipeline_pages_pass_axe(bakery):
         browser.close()
     print("axe violations per pipeline page: " + ", ".join(f"{k} {len(v)}" for k, v in found.items()))
     assert not any(found.values()), found
+
+
+def test_without_the_twin_jobs_the_pipeline_simulates_by_itself(db, monkeypatch):
+    from django.test import Client
+
+    from cloud.workbench.pipeline.models import Assessment
+
+    park = import_park(DATA / "bakery_park.yaml", actor="test")
+    from django.contrib.auth import get_user_model
+
+    fac = get_user_model().objects.create_user("facilitator", password="x")
+    Facilitator.objects.create(user=fac, park=park)
+    client = Client()
+    client.force_login(fac)
+    url = lambda name: reverse(f"pipeline:{name}", kwargs={"park": park.slug})  # noqa: E731
+    assert client.post(url("fill"), {"count": 2}).status_code == 302
+    import cloud.workbench.simulations as simulations
+
+    # the twin jobs' app not installed: its store cannot be imported
+    monkeypatch.delattr(simulations, "store", raising=False)
+    monkeypatch.setitem(sys.modules, "cloud.workbench.simulations.store", None)
+    r = client.post(url("assess"), {"hours": 24})
+    assert r.status_code == 302 and r["Location"].endswith("/action-plan/")
+    kept = Assessment.objects.filter(park=park)
+    assert kept.count() == 2 and all("row" in a.data and a.hours == 24 for a in kept)
+    assert len(client.get(url("action_plan")).context["assessed"]) == 2

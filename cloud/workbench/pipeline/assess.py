@@ -94,6 +94,16 @@ def assess(park, keys: list[str], *, hours: float = YEAR_H, progress=None) -> tu
     return have, gone
 
 
+def to_assess(park, keys: list[str]) -> tuple[list[str], list[str]]:
+    """(the keys this park version has no result for, the keys that are no candidate of it any more)."""
+    text = engine.park_text(park)
+    version = engine.version_of(text)
+    index = _ranked(park, text).by_key()
+    have = assessments(park, [k for k in keys if k in index], version)
+    todo = [k for k in dict.fromkeys(keys) if k in index and not (k in have and have[k].version == version)]
+    return todo, [k for k in dict.fromkeys(keys) if k not in index]
+
+
 def fill_from_ranking(park, count: int, *, user=None) -> list[Opportunity]:
     """Put the park's best ``count`` candidates that the twin can simulate into the pipeline as ideas
     (those not in it yet, and not already exchanges of the park)."""

@@ -195,21 +195,55 @@ def fill(request, park: str):
 @require_POST  # outermost: a GET is 405 for everyone, signed in or not
 @login_required
 def assess(request, park: str):
-    """Simulate the pipeline's candidates that this park version has no result for (a year by default)."""
+    """Simulate the pipeline's candidates that this park version has no result for (a year by default):
+    as a job of the twin tests (live progress, results shared with the opportunities pages) where
+    that app is installed, else here and now."""
     from .assess import assess as run
+    from .assess import to_assess
 
     _v, p = _running_park_or_404(request, park)
     form = AssessForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Hours to simulate: a number from 24 to 8760."))
         return redirect("pipeline:list", park=p.slug)
+    hours = form.cleaned_data["hours"]
     keys = list(Opportunity.objects.filter(park=p).exclude(key="").exclude(stage=STOPPED).values_list("key", flat=True))
-    done, gone = run(p, keys, hours=form.cleaned_data["hours"])
-    messages.success(request, _("%(n)d opportunities assessed in the twin.") % {
-        "n": sum(1 for a in done.values() if "row" in a.data)})
+    try:
+        todo, gone = to_assess(p, keys)
+    except ValueError as e:  # the park cannot be matched as it stands (e.g. a currency without a EUR rate)
+        messages.error(request, _("The park cannot be matched as it is: %(why)s") % {"why": " ".join(str(e).split())})
+        return redirect("pipeline:list", park=p.slug)
     if gone:
         messages.warning(request, _("No longer candidates of the park as it is now: %(keys)s") % {"keys": ", ".join(gone)})
+    if not todo:
+        messages.success(request, _("Every opportunity of the pipeline is assessed on the park as it is now."))
+        return redirect("pipeline:action_plan", park=p.slug)
+    try:
+        job = _submit(p, todo, hours, request.user)
+    except ValueError as e:  # the twin tests refused it (their Refused names the field at fault)
+        messages.error(request, str(e))
+        return redirect("pipeline:list", park=p.slug)
+    if job is not None:
+        if len(job.keys) < len(todo):
+            messages.info(request, _("The twin simulates the first %(most)d of %(n)d candidates: assess again for the "
+                                     "others once it is done.") % {"n": len(todo), "most": len(job.keys)})
+        else:
+            messages.info(request, _("The twin simulates %(n)d candidates; the action plan shows them once the job "
+                                     "is done.") % {"n": len(todo)})
+        return redirect("simulations:job", park=p.slug, job=job.pk)
+    done, _gone = run(p, todo, hours=hours)
+    messages.success(request, _("%(n)d opportunities assessed in the twin.") % {
+        "n": sum(1 for a in done.values() if "row" in a.data)})
     return redirect("pipeline:action_plan", park=p.slug)
+
+
+def _submit(park, keys: list[str], hours: float, user):
+    """A job of the twin tests for ``keys`` (the park's facilitator asking), or None without that app."""
+    try:
+        from cloud.workbench.simulations import store
+    except ImportError:
+        return None
+    return store.submit(park, keys[:store.MAX_KEYS], hours=hours, user=user)  # the rest: on the next click
 
 
 @login_required
