@@ -4,7 +4,6 @@ time up to now)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,9 +62,3 @@ def bars(stages: list[Stage], width: float = 480.0, height: float = 34.0) -> lis
                     "w": round(w, 1), "h": height, "ty": round(i * (height + 6) + height / 2 + 5, 1)})
     return out
 
-
-def by_stage(opportunities) -> dict[str, list]:
-    groups: dict[str, list] = defaultdict(list)
-    for o in opportunities:
-        groups[o.stage].append(o)
-    return groups
