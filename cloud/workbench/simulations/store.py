@@ -38,8 +38,18 @@ _RANKED_LOCK = threading.Lock()
 
 
 def ranked(park, text: str | None = None) -> engine.Ranked:
-    """The park's matchmaking at its present version (cached per version in this process)."""
-    text = engine.park_text(park) if text is None else text
+    """The park's matchmaking at its present version (cached per version in this process).
+
+    Without ``text``, the opportunities page's own cache answers (the "Test it in the twin" button
+    is clicked there, so its ranking is at hand); :raises ValueError: the park cannot be matched.
+    """
+    if text is None:
+        from cloud.workbench.opportunities.matches import park_match
+
+        pm = park_match(park)
+        if pm.ranked is None:
+            raise ValueError(pm.error)
+        return pm.ranked
     version = engine.version_of(text)
     with _RANKED_LOCK:
         if version in _RANKED:
