@@ -17,6 +17,7 @@ How strongly an entry supports a pair is a product of three factors in [0, 1]:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -164,6 +165,43 @@ def donor_fit(use: KnownUse, code: str | None) -> float:
     if not use.donor_nace or not code:
         return 1.0
     return 1.0 if nace_fit(use.donor_nace, code) >= 0.85 else 0.7
+
+
+class Selection(tuple):
+    """Some of the entries, as ``support(uses=...)`` takes them; hashed by identity, so the
+    ranking's caches can key on a selection without hashing every entry."""
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents ("Händelö" is "handelo"), for matching a park's name."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
+def _refs(text: str) -> set[str]:
+    """The DOIs and URLs a source names, normalised (case, trailing slash or punctuation)."""
+    return {m.lower().rstrip("/.,;)") for m in _SOURCE.findall(text)}
+
+
+def about(source: str, names: list[str], refs: set[str]) -> bool:
+    """Whether a source is about a park: it names the park, or cites what the park's exchanges cite."""
+    plain = _plain(source)
+    if any(re.search(rf"\b{re.escape(_plain(n))}\b", plain) for n in names if n.strip()):
+        return True
+    return bool(_refs(source) & {r.lower().rstrip("/.,;)") for r in refs})
+
+
+def without_park(uses: tuple[KnownUse, ...], names: list[str], sources: list[str]) -> Selection:
+    """The entries that stay known when a park is held out: an entry whose every source is about
+    that park (names it, or cites a DOI or URL its documented exchanges cite) is dropped, so the
+    park's own exchanges are not in the knowledge that ranks them. An entry with one independent
+    source stays: that source documents the use without the park."""
+    refs = set().union(*(_refs(s) for s in sources)) if sources else set()
+    return Selection(u for u in uses if not all(about(s, names, refs) for s in u.sources))
 
 
 @dataclass(frozen=True)
