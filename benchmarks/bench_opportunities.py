@@ -129,8 +129,10 @@ def main() -> None:
         for th in threads:
             th.join()
         p50, p95, p99 = percentiles(times)
+        # what else ran on the machine: the figures of a shared 2-core machine move with it
         print(f"{args.users} concurrent users, {args.think:g} s between clicks, for {args.seconds:.0f} s: "
-              f"{len(times):,} pages ({len(times) / args.seconds:.0f}/s), {len(errors)} errors {sorted(set(errors))[:5]}")
+              f"{len(times):,} pages ({len(times) / args.seconds:.0f}/s), {len(errors)} errors {sorted(set(errors))[:5]}; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"  opportunities page  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms")
         print(f"  p95 {p95:.0f} ms vs the goal of {GOAL_MS:.0f} ms: {p95 / GOAL_MS:.2f}x the goal "
               f"({'met' if p95 <= GOAL_MS else 'NOT met'})")

@@ -79,6 +79,19 @@ def _simulated(park: Park, version: str, key: str, company: str, rule: str) -> d
             "co2_t": result.get("co2_avoided_t_per_year")}
 
 
+def _tested(park: Park, version: str) -> set[str]:
+    """The candidates some finished twin test of this park version simulated (one query: most pages
+    have none, and :func:`_simulated` then asks nothing per candidate)."""
+    try:
+        from cloud.workbench.simulations.models import Job
+    except ImportError:
+        return set()
+    keys: set[str] = set()
+    for ks in Job.objects.filter(park=park, version=version, state=Job.DONE).values_list("keys", flat=True):
+        keys.update(ks)
+    return keys
+
+
 def _payback(years: float) -> str:
     if years <= 0:
         return _("nothing to invest")
@@ -119,11 +132,12 @@ def _view_rows(park: Park, company: Company, pm, rule: str, resource: str, compa
     if resource:
         rows = [r for r in rows if r["resource"] == resource]
     partners = {c.slug: c for c in companies}
+    tested = _tested(park, pm.version) if pm.version else set()
     shown = []
     for r in rows:
         partner = partners.get(r["partner"])
         who = described(partner, company) if partner is not None else _("a company in the park")
-        sim = _simulated(park, pm.version, r["key"], company.slug, rule) if r["simulatable"] else None
+        sim = _simulated(park, pm.version, r["key"], company.slug, rule) if r["key"] in tested else None
         est = r["shares"].get(rule)
         share = sim or est
         shown.append({
