@@ -35,7 +35,7 @@ ARTEFACTS = Path(os.environ.get("AISYM_TEST_ARTEFACTS", ROOT / ".aisym" / "test-
 # bakery's member may show them (as the tenancy matrix does for the fish farm)
 PARTNER_COSTS = {("greenhouse", "heating"): 0.8517, ("biogas", "feedstock"): 0.4123, ("foodco", "food_waste"): 0.9371}
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(600)  # the first twin run of a fresh checkout compiles the kernel (~2 min here)
 
 
 def _tool(name: str) -> str:
