@@ -188,3 +188,13 @@ def test_a_partner_is_named_to_members_only_if_it_chose_to_be(world, entries):
     world.biogas.save()
     page = world.client("member_a").get(both).content.decode()
     assert "Biogas plant" in page and "member_a2" in page
+
+
+def test_a_park_that_cannot_be_matched_is_said_so(world):
+    """Park A states NOK costs but no EUR rate: matchmaking refuses it, in one line on the page."""
+    fac = world.client("facilitator_a")
+    for name, data in (("fill", {"count": 3}), ("assess", {"hours": 24})):
+        r = fac.post(_url(name), data, follow=True)
+        assert r.status_code == 200
+        assert "The park cannot be matched as it is:" in r.content.decode(), name
+    assert not Opportunity.objects.filter(park=world.park_a).exists()

@@ -187,7 +187,11 @@ def fill(request, park: str):
     if not form.is_valid():
         messages.error(request, _("How many: a whole number from 1 to 30."))
         return redirect("pipeline:list", park=p.slug)
-    made = fill_from_ranking(p, form.cleaned_data["count"], user=request.user)
+    try:
+        made = fill_from_ranking(p, form.cleaned_data["count"], user=request.user)
+    except ValueError as e:  # the park cannot be matched as it stands (e.g. a currency without a EUR rate)
+        messages.error(request, _("The park cannot be matched as it is: %(why)s") % {"why": " ".join(str(e).split())})
+        return redirect("pipeline:list", park=p.slug)
     messages.success(request, _("%(n)d candidates added to the pipeline as ideas.") % {"n": len(made)})
     return redirect("pipeline:list", park=p.slug)
 
