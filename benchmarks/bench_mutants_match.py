@@ -40,6 +40,8 @@ MUTANTS = [
     ("twin: the placed assets left out of the park's own run", S,
      "doc = settle(doc, plans)  #", "plans = plans  #"),
     ("twin: an implausible simulated figure ranked", S, "    _flag(out, graph, per_year)\n", "\n"),
+    ("twin: a flagged candidate picked for the best set", S, "[p.candidate for p in todo if not p.why_not]",
+     "[p.candidate for p in todo]"),
     ("twin: a loss larger than the park's cost not flagged", C,
      "if saved < 0 and -saved > abs(park_cost) > 0:", "if False:"),
     ("twin: the value ceiling of a simulated figure not checked", C, "if per_unit > ceiling:", "if False:"),

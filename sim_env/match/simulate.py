@@ -381,7 +381,8 @@ def _best_set(out: Outcome, doc, graph, cp, masks, todo: list[Plan], k: int, hou
     from .benefits import shapley
 
     per_year = 8760.0 / hours
-    picked = sweep.best_set(doc, [p.candidate for p in todo], k, hours=hours, exo_seed=exo_seed,
+    # a flagged candidate (an implausible simulated figure, its why_not set) is never picked
+    picked = sweep.best_set(doc, [p.candidate for p in todo if not p.why_not], k, hours=hours, exo_seed=exo_seed,
                             specialise=specialise, source=graph.source)
     out.best = [(cid, a * per_year, g * per_year) for cid, a, g in picked]
     ids = [p.candidate.id for p in todo]

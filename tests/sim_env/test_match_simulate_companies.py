@@ -74,6 +74,31 @@ def test_a_price_typo_in_the_simulated_park_is_flagged_not_ranked(bakery_plans):
     assert "above the most biomass is worth (2 EUR)" in p.why_not
 
 
+def test_a_flagged_candidate_is_not_picked_for_the_best_set(tmp_path):
+    park = PARK + """  - id: biogas_b
+    name: Second biogas plant
+    nace: "35.21"
+    assets:
+      - id: plant_b
+        components:
+          - {type: demand, id: feed, carrier: {resource: biomass}, profile: 100 kg/h,
+             backup: {cost: 0.2 DKK/kg, name: bought maize silage}}
+"""
+    path = tmp_path / "bakery.csv"
+    path.write_text(BAKERY, encoding="utf-8")
+    g = parse_graph(park, "small2.yaml")
+    opts = park_options(g)
+    cands, _, _ = match_park(g, opts, read_profiles(path, "DKK")[0])
+    plans = plan(g, cands, opts.rate)
+    assert len(plans) == 2
+    typo = park_doc(g)  # the first plant's silage at 300 DKK/kg where 0.3 was meant
+    typo["companies"][0]["assets"][0]["components"][0]["backup"]["cost"] = 300.0
+    out = simulate_plans(typo, g, plans, hours=HOURS, set_size=2)
+    (s,) = out.simulated
+    assert s.plan.match.receiver == "biogas_b"
+    assert [b[0] for b in out.best] == [s.plan.id]  # the flagged one, worth far more, is not in the set
+
+
 def test_a_loss_larger_than_the_park_costs_is_implausible():
     from aisym.park.graph.carriers import Resource
 
