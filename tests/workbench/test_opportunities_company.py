@@ -70,6 +70,9 @@ def test_the_bakery_sees_its_opportunities_with_reasons_and_its_share(bakery):
     first = found[0]
     assert "heat 85 °C" in first and "it fits directly" in first and "it replaces gas boiler" in first
     assert "cost sharing" in html  # the park's rule, said once at the top
+    # vented heat saves the bakery nothing under cost sharing; the other rules' shares are its own too
+    assert "Your money per year</dt><dd>0.00 NOK" in first
+    assert "Your money under the other rules</dt><dd>50/50: 553 k NOK; transfer price: 553 k NOK" in first
     bread = next(a for a in found if "EWC 02 06 01" in a)
     assert "450 k NOK" in bread  # its own share of the bread-waste candidate under cost sharing: disposal saved
     assert "matchmaking&#x27;s estimate" in bread or "matchmaking's estimate" in bread

@@ -59,8 +59,9 @@ def _test_url(park: Park) -> str | None:
         return None
 
 
-def _simulated(park: Park, version: str, key: str, company: str, rule: str) -> dict | None:
-    """The company's share of a simulated candidate, where the twin has tested it on this version."""
+def _simulated(park: Park, version: str, key: str, company: str) -> dict | None:
+    """The company's shares of a simulated candidate under each rule (rule -> share, and ``co2_t``),
+    where the twin has tested it on this version; the other companies' rows are left out here."""
     try:
         from cloud.workbench.simulations.store import candidate_result
     except ImportError:  # the simulations app is not there yet: estimates only
@@ -70,13 +71,12 @@ def _simulated(park: Park, version: str, key: str, company: str, rule: str) -> d
         return None
     shares = result.get("companies") or {}
     mine = shares.get(company, []) if isinstance(shares, dict) else [s for s in shares if s.get("company") == company]
-    share = next((s for s in mine if s.get("rule") == rule), None)
-    if share is None:
-        return None
-    payback = share.get("payback_years")
-    return {"gain": share["gain_per_year"], "investment": share["investment"],
-            "payback": math.inf if payback is None and share["investment"] > 0 else (payback or 0.0),
-            "co2_t": result.get("co2_avoided_t_per_year")}
+    out: dict = {}
+    for share in mine:
+        payback = share.get("payback_years")
+        out[share["rule"]] = {"gain": share["gain_per_year"], "investment": share["investment"],
+                              "payback": math.inf if payback is None and share["investment"] > 0 else (payback or 0.0)}
+    return {"shares": out, "co2_t": result.get("co2_avoided_t_per_year")} if out else None
 
 
 def _tested(park: Park, version: str) -> set[str]:
@@ -137,15 +137,18 @@ def _view_rows(park: Park, company: Company, pm, rule: str, resource: str, compa
     for r in rows:
         partner = partners.get(r["partner"])
         who = described(partner, company) if partner is not None else _("a company in the park")
-        sim = _simulated(park, pm.version, r["key"], company.slug, rule) if r["key"] in tested else None
-        est = r["shares"].get(rule)
-        share = sim or est
+        sim = _simulated(park, pm.version, r["key"], company.slug) if r["key"] in tested else None
+        shares = sim["shares"] if sim is not None else r["shares"]
+        share = shares.get(rule)
         shown.append({
             **r, "partner_text": who, "reasons": _reasons(r, who), "simulated": sim is not None,
             "gain": money(share["gain"], park.currency) if share else None,
             "investment": money(share["investment"], park.currency) if share else None,
             "payback": _payback(share["payback"]) if share else None,
-            "co2": (sim or {}).get("co2_t", r["co2_t"]),
+            # what the company's own share would be under the park's other rules, for the talk with its partner
+            "other_rules": [(str(label), money(shares[code]["gain"], park.currency)) for code, label in SPLIT_RULES
+                            if code != rule and code in shares],
+            "co2": sim["co2_t"] if sim is not None and sim.get("co2_t") is not None else r["co2_t"],
             "role_text": _("you give it") if r["role"] == "supplier" else _("you take it"),
         })
     return shown, resources, len(hidden)
