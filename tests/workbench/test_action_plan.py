@@ -65,6 +65,9 @@ def bakery(db, monkeypatch):
     greenhouse = park.companies.get(slug="greenhouse")
     greenhouse.named_to_partners = True  # the others are described by sector and distance to the bakery
     greenhouse.save()
+    # every company but the fish farm lets the facilitator see its costs: the plan shows their shares,
+    # and "not shared" for the fish farm's (and no park saving where it takes part)
+    park.companies.exclude(slug="fishfarm").update(share_private_with_facilitator=True)
     User = get_user_model()
     with acting_as(None, "test"):
         fac = User.objects.create_user("facilitator", password="x")
@@ -107,10 +110,17 @@ def test_the_facilitators_action_plan_as_html_and_pdf(bakery, tmp_path):
     assert r.status_code == 200
     assessed = r.context["assessed"]
     assert len(assessed) >= 5
+    with_fish = [e for e in assessed if "fishfarm" in (e["opp"].supplier.slug, e["opp"].receiver.slug)]
+    assert with_fish and len(with_fish) < len(assessed)  # both cases of the facilitator's view are shown
     for e in assessed:  # the twin's figures and a payback per company of the pair
         row = e["row"]
         assert {"investment", "co2_avoided_t_per_year", "water_saved_m3_per_year", "residues_diverted_t_per_year"} <= set(row)
         assert {s["company"] for s in e["shares"]} >= {e["opp"].supplier.name, e["opp"].receiver.name}
+        fish = "fishfarm" in (e["opp"].supplier.slug, e["opp"].receiver.slug)
+        assert e["money_shared"] is not fish
+        for sh in e["shares"]:
+            assert sh["shared"] is (sh["company"] != _park.companies.get(slug="fishfarm").name)
+            assert sh["shared"] or sh["rules"] == [None, None, None]
         assert e["texts"]["permits"] and e["texts"]["next_steps"]
     html = r.content.decode()
     assert "Industrial symbiosis action plan" in html and "Regulation (EC) No 1069/2009" in html

@@ -3,7 +3,10 @@ each company's payback, the permits, risks and next steps, in the form of a faci
 dossier (a title page, a summary table, a section per opportunity, the sources).
 
 A company's members get only the opportunities their company is part of, and of the money only
-their own company's share: a partner's gain or payback is derived from the partner's costs.
+their own company's share: a partner's gain or payback is derived from the partner's costs. The
+facilitator sees each company's share only where the company let the facilitator see its costs
+(``share_private_with_facilitator``, the same tier the rest of the workbench reads), and the
+park's net saving of an opportunity only where both its companies did; elsewhere "not shared".
 """
 
 from __future__ import annotations
@@ -29,25 +32,27 @@ def texts(opp) -> dict[str, str]:
     return {part: getattr(opp, part) or suggestion(found, part) for part in PARTS}
 
 
-def _shares(data: dict, names: dict[str, str], own: set[str] | None, rule: str) -> list[dict]:
+def _shares(data: dict, names: dict[str, str], own: set[str] | None, readable: set[str], rule: str) -> list[dict]:
     """Per company (all, or only ``own`` slugs): its net gain and payback under each split rule, and
-    under the park's rule (``rule``)."""
+    under the park's rule (``rule``); a company outside ``readable`` is listed as not shared."""
     out = []
     for slug, rows in sorted(data.get("shares", {}).items()):
         if own is not None and slug not in own:
             continue
-        by_rule = {r["rule"]: r for r in rows}
-        out.append({"company": names.get(slug, slug), "rules": [by_rule.get(r) for r in SPLIT_RULES],
-                    "park_rule": by_rule.get(rule)})
+        shared = slug in readable
+        by_rule = {r["rule"]: r for r in rows} if shared else {}
+        out.append({"company": names.get(slug, slug), "shared": shared,
+                    "rules": [by_rule.get(r) for r in SPLIT_RULES], "park_rule": by_rule.get(rule)})
     return out
 
 
-def _entry(opp, a, version: str, names: dict[str, str], own: set[str] | None, rule: str) -> dict:
+def _entry(opp, a, version: str, names: dict[str, str], own: set[str] | None, readable: set[str], rule: str) -> dict:
     row = (a.data.get("row") if a is not None else None) or None
     return {
+        "money_shared": bool(row) and {row.get("supplier"), row.get("receiver")} <= readable,
         "opp": opp, "texts": texts(opp), "row": row, "why_not": a.data.get("why") if a is not None else None,
         "hours": a.hours if a is not None else None, "stale": a is not None and a.version != version,
-        "shares": _shares(a.data, names, own, rule) if row else [],
+        "shares": _shares(a.data, names, own, readable, rule) if row else [],
         "rules": rules_for(opp.resource, opp.material, opp.ewc, opp.conversion),
     }
 
@@ -57,12 +62,13 @@ def plan_context(v, park, opportunities, user, *, pdf: bool = False) -> dict:
     runs = tenancy.can_run_park(v, park.pk)
     names = {c.slug: c.name for c in park.companies.all()}
     own = None if runs else {c.slug for c in park.companies.filter(pk__in=v.member_of)}
+    readable = {c.slug for c in park.companies.all() if tenancy.tier(v, c) == tenancy.PRIVATE}
     lens, rule = Lens(v, park), split_rule_of(park)
     opps = sorted((lens.show(o) for o in opportunities if o.stage != STOPPED),
                   key=lambda o: (-FORWARD.index(o.stage), o.created))
     version = engine.park_version(park)
     found = assessments(park, [o.key for o in opps if o.key], version)
-    entries = [_entry(o, found.get(o.key) if o.key else None, version, names, own, rule) for o in opps]
+    entries = [_entry(o, found.get(o.key) if o.key else None, version, names, own, readable, rule) for o in opps]
     assessed = [e for e in entries if e["row"]]
     cited = {r.id: r for e in entries for r in e["rules"] if r.citation}
     currency = next((a.data.get("currency") for a in found.values() if a.data.get("currency")), park.currency)
