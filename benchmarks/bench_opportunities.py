@@ -119,6 +119,17 @@ def main() -> None:
                 seen[company] = (time.perf_counter() - t) * 1000
                 assert r.status_code == 200, r.status_code
         print("first view per company (fills the cache): " + ", ".join(f"{c} {ms:.0f} ms" for c, ms in seen.items()))
+        # one user at a time: the page's own service time, the figure least moved by a busy machine
+        alone, http = [], requests.Session()
+        company, session = sessions[0]
+        for _ in range(100):
+            t = time.perf_counter()
+            http.get(f"{base}/parks/bakery_park/opportunities/{company}/", headers={"Cookie": f"sessionid={session}"},
+                     timeout=30)
+            alone.append((time.perf_counter() - t) * 1000)
+        a50, a95, _ = percentiles(alone)
+        print(f"one user at a time, 100 pages: p50 {a50:.1f} ms, p95 {a95:.1f} ms "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         times: list[float] = []
         errors: list[str] = []
         until = time.monotonic() + args.seconds
