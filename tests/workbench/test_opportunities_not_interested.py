@@ -72,5 +72,7 @@ def test_record_outcome_as_the_pipeline_calls_it(bakery):  # noqa: F811
         record_outcome(park, BREAD, "maybe")
     with pytest.raises(ValueError, match=r"^company: greenhouse is neither the supplier nor the receiver"):
         record_outcome(park, BREAD, "accepted", company=bakery.companies["greenhouse"])
+    with pytest.raises(ValueError, match=r"^company: fish is neither"):  # another park's company
+        record_outcome(park, BREAD, "accepted", company=bakery.world.fish)
     with pytest.raises(KeyError, match="is not a candidate of park bakery_park"):
         record_outcome(park, "a>b:direct", "accepted")

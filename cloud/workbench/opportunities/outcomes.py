@@ -50,7 +50,7 @@ def record_outcome(park, key: str, status: str, *, company=None, reason: str = "
     if status not in STATUSES:
         raise ValueError(f"status: {status!r} is not one of {', '.join(STATUSES)}")
     pair = _pair(park, park_match(park), key)
-    if company is not None and company.slug not in (pair["supplier"], pair["receiver"]):
+    if company is not None and (company.park_id != park.pk or company.slug not in (pair["supplier"], pair["receiver"])):
         raise ValueError(f"company: {company.slug} is neither the supplier nor the receiver of {key}")
     return Outcome.objects.create(park=park, key=key, status=status, company=company, reason=reason[:500].strip(),
                                   user=user if user is not None and user.is_authenticated else None, **pair)
