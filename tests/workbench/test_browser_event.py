@@ -1,7 +1,9 @@
 """Browser journey of a matchmaking event in Debian's Chromium (Playwright, pinned): the facilitator
 creates an event, registers two attendees, each fills a listing card on a phone, the facilitator
-sees the ranked pairs arrive live (htmx polling) and opens the printable agenda. axe-core checks
-every page: no violation at all."""
+sees the ranked pairs arrive live (htmx polling) and opens the printable agenda; then puts the best
+candidates in the pipeline, has them assessed in the twin and exports the action plan as a PDF,
+whose pages are turned into PNG images with pdftoppm and checked. axe-core checks every page: no
+violation at all."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="the workbench ex
 HERE = Path(__file__).parent
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(420)
 
 
 class EventServer(Server):
@@ -85,6 +87,16 @@ def _card(browser, url: str, axe: Axe, name: str, words: str, direction: str, qu
     axe.check(page, f"card ({name})")
     page.screenshot(path=str(OUT / f"event-card-{name}.png"), full_page=True)
     phone.close()
+
+
+def _png_pages(pdf: Path) -> list[Path]:
+    """The PDF's pages as PNG images (poppler's pdftoppm, 50 dpi)."""
+    import shutil
+
+    exe = shutil.which("pdftoppm")
+    assert exe, "pdftoppm (poppler-utils) is missing: run scripts/setup.sh"
+    subprocess.run([exe, "-r", "50", "-png", str(pdf), str(pdf.with_suffix(""))], check=True, timeout=60)
+    return sorted(pdf.parent.glob(pdf.stem + "-*.png"))
 
 
 def test_the_facilitator_runs_an_event(server, browser):
@@ -156,6 +168,37 @@ def test_the_facilitator_runs_an_event(server, browser):
     page.get_by_role("caption").get_by_text("1 candidate on the shortlist").wait_for()
     assert page.get_by_label("Note").first.input_value() == "call the greenhouse first"
     axe.check(page, "shortlist")
+
+    # after the event: the best candidates into the pipeline, assessed in the twin, and the action plan
+    # exported as the PDF a facilitation programme hands out, its pages checked as images
+    page.goto(server.base + "/parks/bakery_park/")
+    page.get_by_role("link", name="Opportunity pipeline").click()
+    page.get_by_label("How many of the best candidates").fill("5")
+    page.get_by_role("button", name="Add from matchmaking").click()
+    page.get_by_label("Hours to simulate (scaled to a year)").fill("168")
+    page.get_by_role("button", name="Assess in the twin").click()
+    status = page.locator("#job-status")
+    status.wait_for()
+    deadline = time.monotonic() + 150
+    while status.get_attribute("data-state") not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert status.get_attribute("data-state") == "done", status.inner_text()
+    page.goto(server.base + "/parks/bakery_park/pipeline/action-plan/")
+    page.get_by_role("heading", name="Industrial symbiosis action plan").first.wait_for()
+    axe.check(page, "action plan")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("link", name="Download as PDF").click()
+    pdf = OUT / "action-plan-browser.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    pages = _png_pages(pdf)
+    assert len(pages) >= 2 + 5, pages  # title, summary and a section per assessed opportunity
+    import numpy as np
+    from PIL import Image
+
+    inks = [float(np.asarray(Image.open(p).convert("L"), dtype=float).std()) for p in pages]
+    assert min(inks) > 3.0, f"a blank page: {inks}"
+    print(f"action plan from the browser: {len(pages)} pages, pixel std per page " + ", ".join(f"{x:.1f}" for x in inks))
     seconds = time.monotonic() - started
     (OUT / "event.json").write_text(json.dumps({"seconds": round(seconds, 1), "axe": axe.pages}, indent=1))
     print(f"event journey: {seconds:.1f} s, {len(axe.pages)} pages checked by axe")
