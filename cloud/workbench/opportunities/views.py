@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import threading
 from collections import OrderedDict
 
@@ -170,7 +171,7 @@ def _feedback_text(fb) -> str:
 # when its rows do. The CSRF token, the one per-session part, goes in after (TOKEN stands for it).
 _LISTS: OrderedDict[str, str] = OrderedDict()
 _LISTS_LOCK = threading.Lock()
-TOKEN = "csrf-token-of-the-request-goes-here"
+TOKEN = f"csrf-{secrets.token_hex(16)}"  # random: no text a company types can be taken for it
 
 
 def _list_html(request, context: dict) -> str:
