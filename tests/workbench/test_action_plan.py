@@ -124,6 +124,7 @@ def test_the_facilitators_action_plan_as_html_and_pdf(bakery, tmp_path):
         assert e["texts"]["permits"] and e["texts"]["next_steps"]
     html = r.content.decode()
     assert "Industrial symbiosis action plan" in html and "Regulation (EC) No 1069/2009" in html
+    assert f"{_park.companies.get(slug='fishfarm').name}: not shared" in html  # the summary's payback column too
     # the same figures as the engine behind aisym match --simulate gives for the same candidates
     from cloud.workbench import engine
 
