@@ -236,17 +236,22 @@ def _simulate_ray(doc, candidates, hours, exo_seed, specialise, address, chunk, 
 
 
 def best_set(doc: dict, candidates: list[Candidate], k: int, *, hours: float = 8760.0, exo_seed: int = 0,
-             specialise: str | None = None, source: str = "park") -> list[tuple[str, float, float]]:
+             specialise: str | None = None, source: str = "park", compiled: tuple | None = None,
+             runs: list[GraphResult] | None = None, step=None) -> list[tuple[str, float, float]]:
     """Grow the best set of up to ``k`` candidates greedily (one batch per round).
 
+    :param compiled: ``with_candidates(doc, candidates)`` when the caller has it (not parsed again)
+    :param runs: the batch of ``compiled``'s masks when the caller ran it (not run again)
+    :param step: called with the round (0 first) before each
     :returns: ``(candidate id, benefit alone, marginal benefit when added)`` in the order chosen;
         it stops early when no candidate adds a positive benefit
     """
     from .baselines import GraphRules
 
-    cp, masks = with_candidates(doc, candidates, source)
+    cp, masks = compiled if compiled is not None else with_candidates(doc, candidates, source)
     base_mask = masks[0]
-    alone_runs = evaluate_batch(GraphRules(), cp, masks, hours=hours, exo_seed=exo_seed, specialise=specialise)
+    alone_runs = runs if runs is not None else evaluate_batch(GraphRules(), cp, masks, hours=hours, exo_seed=exo_seed,
+                                                              specialise=specialise)
     alone = {c.id: alone_runs[0].objective - r.objective for c, r in zip(candidates, alone_runs[1:], strict=True)}
     chosen: list[int] = []
     current, current_obj = base_mask.copy(), alone_runs[0].objective
@@ -255,6 +260,8 @@ def best_set(doc: dict, candidates: list[Candidate], k: int, *, hours: float = 8
         left = [i for i in range(len(candidates)) if i not in chosen]
         if not left:
             break
+        if step is not None:
+            step(len(chosen))
         rows = np.tile(current, (len(left), 1))
         for j, i in enumerate(left):
             rows[j] = np.maximum(current, masks[1 + i])
@@ -271,15 +278,17 @@ def best_set(doc: dict, candidates: list[Candidate], k: int, *, hours: float = 8
 
 
 def optimum_benefits(doc: dict, candidates: list[Candidate], *, hours: float = 168.0, start: int = 0,
-                     exo_seed: int = 0, relax: bool = True, source: str = "park") -> tuple[list[float], dict[str, float]]:
+                     exo_seed: int = 0, relax: bool = True, source: str = "park",
+                     compiled: tuple | None = None) -> tuple[list[float], dict[str, float]]:
     """Each candidate's benefit under the perfect-foresight optimum: the LP is built once with
     every candidate at capacity 0 and re-solved with one candidate's capacities switched on.
 
+    :param compiled: ``with_candidates(doc, candidates)`` when the caller has it (not parsed again)
     :returns: the saving (cost + carbon) per candidate, and timings (build, base solve, re-solves)
     """
     from .lp import Optimum
 
-    cp, _ = with_candidates(doc, candidates, source)
+    cp, _ = compiled if compiled is not None else with_candidates(doc, candidates, source)
     coef = cp.exogenous(seed=exo_seed)
     T = max(1, round(hours / cp.dt_h))
     opt = Optimum(cp, coef, T, start=start, relax=relax)
