@@ -43,6 +43,10 @@ def test_the_parks_outcomes_change_its_rankings(bakery):  # noqa: F811
     said = f"Your park&#x27;s 2 recorded outcomes changed the order of {fb.changed} of 3 receiver rankings"
     assert said in bakery.client("facilitator").get(_url(bakery)).content.decode()
     assert said in bakery.client("greenhouse").get(bakery.url("greenhouse")).content.decode()
+    from django.template import Context, Template  # the sentence for the facilitator's other pages
+
+    tag = Template("{% load opportunities_links %}{% matchmaking_feedback park %}").render(Context({"park": park}))
+    assert said in tag
 
 
 def test_every_rule_splits_the_whole_estimate(bakery):  # noqa: F811

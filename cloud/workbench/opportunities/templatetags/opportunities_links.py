@@ -20,3 +20,15 @@ def your_opportunities(context, park) -> list:
     v = tenancy.viewer(request)
     mine = Q(pk__in=v.member_of) | Q(park_id__in=v.facilitates, share_private_with_facilitator=True)
     return [c for c in tenancy.companies(v).filter(mine, park=park) if (tenancy.tier(v, c) or 0) >= PRIVATE]
+
+
+@register.simple_tag
+def matchmaking_feedback(park) -> str:
+    """What the park's recorded outcomes changed in its rankings, in a sentence (the facilitator's pages:
+    ``{% load opportunities_links %}{% matchmaking_feedback park %}``); "" where matchmaking cannot run."""
+    from cloud.workbench.opportunities.matches import park_match
+    from cloud.workbench.opportunities.outcomes import feedback
+    from cloud.workbench.opportunities.views import _feedback_text
+
+    pm = park_match(park)
+    return _feedback_text(feedback(park, pm)) if pm.ranked is not None else ""
