@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from aisym.park.graph.carriers import Carrier, Resource, WaterGrade
 from aisym.yamlfile import parse_yaml_model
 
+from . import classifications
+
 KNOWN_USES = Path(__file__).resolve().parent / "data" / "known_uses.yaml"
 _NACE = re.compile(r"^\d{2}(\.(\d{1,2})?)?$")
 _SOURCE = re.compile(r"doi:10\.\d{4,9}/\S+|https?://\S+")
@@ -62,6 +64,9 @@ class KnownUse(BaseModel):
     replaces: list[str] = Field(default_factory=list)
     processing: str = ""  # what it takes: drying, a heat pump, a let-down, a permit ("" : none stated)
     grades: list[WaterGrade] = Field(default_factory=list)  # water entries: the grades it is about (empty: any)
+    # heat, steam, cooling and water entries: the supply temperatures (°C, [lowest, highest]) the use
+    # takes; a supply outside the band is not supported by this entry (none given: any temperature)
+    temperature_c: tuple[float, float] | None = None
     use: str
     sources: Annotated[list[str], Field(min_length=1)]
 
@@ -83,6 +88,13 @@ class KnownUse(BaseModel):
                 raise ValueError(f"a NACE Rev. 2 code looks like '23.62', '23.6' or '23.' (got {c!r})")
         return out
 
+    @field_validator("temperature_c")
+    @classmethod
+    def _band(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] < v[1]:
+            raise ValueError(f"a temperature band is [lowest, highest] in °C, lowest first (got {list(v)})")
+        return v
+
     @field_validator("sources")
     @classmethod
     def _sources(cls, v: list[str]) -> list[str]:
@@ -98,6 +110,9 @@ class KnowledgeBase(BaseModel):
     uses: Annotated[list[KnownUse], Field(min_length=1)]
 
 
+_THERMAL = (Resource.heat, Resource.steam, Resource.cooling, Resource.water)
+
+
 def _checks(kb: KnowledgeBase):
     seen: set[str] = set()
     for i, u in enumerate(kb.uses):
@@ -106,6 +121,17 @@ def _checks(kb: KnowledgeBase):
         seen.add(u.id)
         if bool(u.ewc) == (u.resource is not None):
             yield ("uses", i), "an entry names the residue by its EWC codes or by its resource, one of them"
+        if u.temperature_c is not None and u.resource not in _THERMAL:
+            yield ("uses", i, "temperature_c"), "a temperature band is for heat, steam, cooling or water entries"
+        # every code must be one of the shipped classifications, so a typo cannot hide an entry
+        for j, c in enumerate(u.ewc):
+            if classifications.ewc(c.rstrip("*")) is None:
+                yield ("uses", i, "ewc", j), f"{c!r} is not in the List of Waste (data/ewc.csv)"
+        for field in ("donor_nace", "receiver_nace"):
+            for j, c in enumerate(getattr(u, field)):
+                if classifications.nace(c) is None:
+                    yield ("uses", i, field, j), f"{c!r} is not a NACE code of data/nace.csv (a Rev. 2 class missing " \
+                                                 "from Rev. 2.1 is written as its group: 16.10 as '16.1')"
 
 
 @lru_cache(maxsize=4)
@@ -239,12 +265,23 @@ def _graded(found, grade: WaterGrade | None):
     return [(u, f) for u, f in found if grade is None or not u.grades or grade in u.grades]
 
 
+def _in_band(found, temperature_c: float | None):
+    """Entries whose temperature band leaves the supply out drop out (40 °C heat drives no turbine)."""
+    return [(u, f) for u, f in found
+            if temperature_c is None or u.temperature_c is None
+            or u.temperature_c[0] <= temperature_c <= u.temperature_c[1]]
+
+
 def support(supply: Carrier, donor_nace: str | None, receiver_nace: str | None,
             uses: tuple[KnownUse, ...] | None = None) -> Support | None:
     """The entry that best supports giving ``supply`` from a ``donor_nace`` to a ``receiver_nace``."""
     best: Support | None = None
     found = _relevant(uses if uses is not None else load(), supply.resource, supply.ewc)
-    for u, fit in _graded(found, supply.grade) if supply.grade is not None else found:
+    if supply.grade is not None:
+        found = _graded(found, supply.grade)
+    if supply.temperature_c is not None:
+        found = _in_band(found, supply.temperature_c)
+    for u, fit in found:
         w = fit * nace_fit(u.receiver_nace, receiver_nace) * donor_fit(u, donor_nace)
         if w > 0 and (best is None or w > best.weight):
             best = Support(u, w)

@@ -71,3 +71,6 @@ def test_the_benchmark_ranks_a_held_out_park_without_its_own_knowledge():
     side = bench.side_by_side(rows, 20, 0)
     assert "AISYM MRR, guarded" in side and "unguarded MRR" in side and "| all | 12 |" in side
     assert np.isfinite([r["aisym"][0] for r in rows]).all()
+    known = {(r["park"], r["resource"]): (r["known"], r["known_unguarded"]) for r in rows}
+    assert known[("A", "10 01 05")] == (0.0, 1.0)  # ranked without its own paper's entry
+    assert known[("C", "10 01 05")] == (1.0, 1.0)  # another park's exchange: the entry is independent of it
