@@ -20,7 +20,10 @@ its marginal benefit in the set.
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aisym.park.graph import ParkGraph
@@ -219,10 +222,48 @@ class Outcome:
     flow_names: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # exchange -> (from co, to co, resource)
 
 
+class Compiled:
+    """The park document compiled with sets of candidates, each set parsed and compiled once per run of the
+    pipeline: the loop checks of :mod:`.batches`, the batch run, the best set and the optimum share it (a
+    park file parsed 25 times per ``--simulate`` on Kalundborg before, issue 23 item 8).
+
+    A set is known by its content, not its ids: :mod:`.batches` loosens a candidate's control in place.
+    A set that does not compile keeps its :class:`~sim_env.graph.compile.CompileError`, raised again.
+    """
+
+    def __init__(self, doc: dict, source: str):
+        self.doc, self.source = doc, source
+        self.parses = 0  # sets parsed and compiled: the pipeline's test counts them
+        self._done: dict[str, object] = {}
+
+    def __call__(self, cands: list[sweep.Candidate]):
+        """``(compiled park, masks)`` of :func:`~sim_env.graph.sweep.with_candidates` for ``cands``."""
+        from sim_env.graph.compile import CompileError
+
+        key = json.dumps([(c.id, c.exchanges, c.assets) for c in cands], sort_keys=True, default=str)
+        if key not in self._done:
+            self.parses += 1
+            try:
+                self._done[key] = sweep.with_candidates(self.doc, cands, self.source)
+            except CompileError as err:
+                self._done[key] = err
+        found = self._done[key]
+        if isinstance(found, CompileError):
+            raise found
+        return found
+
+
+Progress = Callable[[str, float], None]
+
+
 def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: float = 8760.0, exo_seed: int = 0,
                    set_size: int = 0, optimum: bool = False, optimum_hours: float = 168.0,
-                   ray_address: str | None = None, specialise: str | None = None) -> Outcome:
+                   ray_address: str | None = None, specialise: str | None = None,
+                   progress: Progress | None = None) -> Outcome:
     """Simulate every plan that has a candidate in one batch, split its benefit, and re-rank.
+
+    One forward path: the park is parsed once per set of candidates (:class:`Compiled`), each batch is
+    run once, and the park alone once (shared by every batch, and by the next call on the same park).
 
     Benefits are against the batch's idle row: the rules value each bus over every exchange of
     the compiled park, switched on or not, so the candidates of a batch can change the rules'
@@ -236,53 +277,87 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     :param set_size: grow the best set of this many candidates (0: not) and split it by Shapley
     :param optimum: rank by the optimum re-solved per candidate over ``optimum_hours`` instead
     :param ray_address: run the batch on this Ray cluster
+    :param progress: called with a text and the fraction done (0..1) before each batch and each round of
+        the best set (the workbench's twin jobs show it)
     """
     from .batches import batches
     from .companies_in_twin import settle
 
     doc = settle(doc, plans)  # stated flows' assets are part of the park in every run, its own included
-    groups = batches(doc, [p for p in plans if p.candidate is not None], graph.source)
+    parks = Compiled(doc, graph.source)
+    live = [p for p in plans if p.candidate is not None]
     # an idle exchange from a market changes the kernel's run in its batch's other rows (the chips market to the
     # digester: 1.6e11 a week on Kalundborg): each runs in a batch of its own, against the park run alone
-    alone_ids = {p.id for g in groups for p in g if p.match.output.kind == "market"}
-    groups = [g2 for g in groups for g2 in ([[p for p in g if p.id not in alone_ids]] + [[p] for p in g if p.id in alone_ids])
-              if g2]
-    todo = [p for g in groups for p in g]
+    market = [p for p in live if p.match.output.kind == "market"]
+    groups = batches(doc, [p for p in live if p not in market], graph.source, parks)
+    groups += [g for p in market for g in batches(doc, [p], graph.source, parks)]
+    alone_ids = {p.id for p in market if p.candidate is not None}
     skipped = [p for p in plans if p.candidate is None]
     out = Outcome(graph.park.id, graph.currency, hours, None, [], skipped)
     per_year = 8760.0 / hours
+    steps = len(groups) + (set_size + 1 if set_size > 0 else 0)  # the batches, the best set's rounds, its subsets
+    tell = (lambda text, i: progress(text, min(i / max(steps, 1), 1.0))) if progress else (lambda text, i: None)
     compiled = {}
-    alone = _memo(lambda: _park_alone(doc, graph.source, hours, exo_seed, specialise))
-    for group in groups:  # one batch each: candidates of two groups would close a loop of waiting assets together
+    alone = _memo(lambda: _park_alone(parks, graph, hours, exo_seed, specialise))
+    for i, group in enumerate(groups):  # one batch each: candidates of two groups would close a loop together
+        tell(f"batch {i + 1} of {len(groups)}: {len(group)} candidate(s), {hours:g} h", i)
         cands = [p.candidate for p in group]
-        base, bens, timing = sweep.simulate(doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
-                                            ray_address=ray_address, source=graph.source,
-                                            own_base=cands[0].id in alone_ids)
+        own = cands[0].id in alone_ids
+        if ray_address is not None:
+            base, bens, timing = sweep.simulate(doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
+                                                ray_address=ray_address, source=graph.source, own_base=own)
+            runs = None
+        else:
+            base, bens, timing, runs = _run(parks, cands, alone if own else None, hours, exo_seed, specialise)
         out.base = base
-        offset = (alone().objective - base.objective) * per_year
+        offset = (alone()[1].objective - base.objective) * per_year
         for k, v in timing.items():
             out.timings[k] = out.timings.get(k, 0.0) + v if k == "seconds" else v
-        cp, masks = sweep.with_candidates(doc, cands, graph.source)
+        cp, masks = parks(cands)
         out.flow_names.update(_flow_names(cp))
         opt = None
         if optimum:
-            opt, t = sweep.optimum_benefits(doc, cands, hours=optimum_hours, exo_seed=exo_seed, source=graph.source)
+            opt, t = sweep.optimum_benefits(doc, cands, hours=optimum_hours, exo_seed=exo_seed, source=graph.source,
+                                            compiled=(cp, masks))
             out.timings.update({f"optimum_{k}": v for k, v in t.items()})
-        for i, (p, b) in enumerate(zip(group, bens, strict=True)):
-            compiled[p.id] = (cp, masks, group)
+        for j, (p, b) in enumerate(zip(group, bens, strict=True)):
+            compiled[p.id] = (cp, masks, group, runs)
             out.simulated.append(_simulated(cp, base, p, b, per_year,
-                                            None if opt is None else opt[i] * 8760.0 / optimum_hours))
+                                            None if opt is None else opt[j] * 8760.0 / optimum_hours))
             out.simulated[-1].rules_offset = offset
-    if todo:
+    if groups:
         n = sum(len(g) for g in groups)
         out.timings["candidate_years_per_min"] = 60.0 * n * hours / 8760 / max(out.timings["seconds"], 1e-9)
         out.timings["batches"] = len(groups)
     _flag(out, graph, per_year)
     out.simulated.sort(key=lambda s: -s.net)
     if set_size > 0 and out.simulated:
-        cp, masks, group = compiled[out.simulated[0].plan.id]  # among the candidates that compile with the best
-        _best_set(out, doc, graph, cp, masks, group, set_size, hours, exo_seed, specialise)
+        cp, masks, group, runs = compiled[out.simulated[0].plan.id]  # among the candidates that compile with the best
+        _best_set(out, doc, graph, parks, (cp, masks, group, runs), set_size, hours, exo_seed, specialise,
+                  lambda r: tell(f"best set: round {r + 1} of {set_size}" if r < set_size
+                                 else "best set: its subsets for the Shapley split", len(groups) + r))
+    out.timings["parses"] = parks.parses
+    if progress:
+        progress("simulated", 1.0)
     return out
+
+
+def _run(parks: Compiled, cands: list[sweep.Candidate], alone, hours: float, exo_seed: int, specialise: str | None):
+    """One batch run (row 0 the park, row k candidate k) and each candidate's benefit: against row 0, or
+    against the park run alone (``alone``: its memo) when its idle row is not the park's."""
+    from sim_env.graph.baselines import GraphRules
+    from sim_env.graph.evaluate import evaluate_batch
+
+    t0 = time.perf_counter()
+    cp, masks = parks(cands)
+    runs = evaluate_batch(GraphRules(), cp, masks, hours=hours, exo_seed=exo_seed, specialise=specialise)
+    base, base_cp = runs[0], None
+    if alone is not None:
+        base_cp, base = alone()
+    bens = sweep.benefits(cp, base, runs[1:], [c.id for c in cands], cands, base_cp)
+    seconds = time.perf_counter() - t0
+    return base, bens, {"seconds": seconds,
+                        "candidate_years_per_min": 60.0 * len(cands) * hours / 8760 / max(seconds, 1e-9)}, runs
 
 
 def _flag(out: Outcome, graph: ParkGraph, per_year: float) -> None:
@@ -327,13 +402,25 @@ def _memo(f):
     return lambda: box[0] if box else (box.append(f()) or box[0])
 
 
-def _park_alone(doc: dict, source: str, hours: float, exo_seed: int, specialise: str | None):
-    """The park as it is, compiled without any candidate, under the rules."""
+_ALONE: dict[str, tuple] = {}  # the park run alone, by document and run: a warm workbench worker's next job reuses it
+_ALONE_KEPT = 4
+
+
+def _park_alone(parks: Compiled, graph: ParkGraph, hours: float, exo_seed: int, specialise: str | None):
+    """``(compiled park, run)``: the park as it is, compiled without any candidate, under the rules; the
+    graph already resolved when the document is its own (nothing placed), else parsed once."""
     from sim_env.graph.baselines import GraphRules
+    from sim_env.graph.compile import compile_park
     from sim_env.graph.evaluate import evaluate_batch
 
-    cp, _ = sweep.with_candidates(doc, [], source)
-    return evaluate_batch(GraphRules(), cp, cp.LE[None, :], hours=hours, exo_seed=exo_seed, specialise=specialise)[0]
+    key = json.dumps([parks.doc, hours, exo_seed, specialise], sort_keys=True, default=str)
+    if key not in _ALONE:
+        cp = compile_park(graph) if parks.doc == park_doc(graph) else parks([])[0]
+        run = evaluate_batch(GraphRules(), cp, cp.LE[None, :], hours=hours, exo_seed=exo_seed, specialise=specialise)[0]
+        while len(_ALONE) >= _ALONE_KEPT:
+            _ALONE.pop(next(iter(_ALONE)))
+        _ALONE[key] = (cp, run)
+    return _ALONE[key]
 
 
 class _Row:
@@ -376,19 +463,28 @@ def subset_values(cp, masks, chosen: list[int], *, hours: float = 8760.0, exo_se
     return np.array([(runs[0].cost - r.cost) * 8760.0 / hours for r in runs])
 
 
-def _best_set(out: Outcome, doc, graph, cp, masks, todo: list[Plan], k: int, hours, exo_seed, specialise) -> None:
-    """The best set of ``k`` (greedy), and the Shapley split of its money over its companies."""
+def _best_set(out: Outcome, doc, graph, parks: Compiled, batch, k: int, hours, exo_seed, specialise, step) -> None:
+    """The best set of ``k`` (greedy), and the Shapley split of its money over its companies.
+
+    :param batch: ``(compiled park, masks, plans, runs)`` of the best candidate's batch (its runs reused
+        when no candidate of it is flagged: the best set's first round is that batch)
+    :param step: called with the round (0 first; ``k``: the subsets' batch)
+    """
     from .benefits import shapley
 
+    cp, masks, todo, runs = batch
     per_year = 8760.0 / hours
     # a flagged candidate (an implausible simulated figure, its why_not set) is never picked
-    picked = sweep.best_set(doc, [p.candidate for p in todo if not p.why_not], k, hours=hours, exo_seed=exo_seed,
-                            specialise=specialise, source=graph.source)
+    ok = [p.candidate for p in todo if not p.why_not]
+    same = len(ok) == len(todo)
+    picked = sweep.best_set(doc, ok, k, hours=hours, exo_seed=exo_seed, specialise=specialise, source=graph.source,
+                            compiled=(cp, masks) if same else parks(ok), runs=runs if same else None, step=step)
     out.best = [(cid, a * per_year, g * per_year) for cid, a, g in picked]
     ids = [p.candidate.id for p in todo]
     chosen = [todo[ids.index(cid)] for cid, _, _ in picked][:8]  # 2**8 rows at most
     if not chosen:
         return
+    step(k)
     value = subset_values(cp, masks, [ids.index(p.candidate.id) for p in chosen], hours=hours, exo_seed=exo_seed,
                           specialise=specialise)
     players = sorted({c for p in chosen for c in p.companies})
