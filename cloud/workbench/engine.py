@@ -14,6 +14,8 @@ on a candidate ("not interested: the sludge is too wet") still names it after th
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,11 +37,52 @@ class Ranked:
         return {key(c): c for c in self.candidates}
 
 
-def park_text(park) -> str:
-    """The park's v2 file with every company's costs (the server-side engines read all of them)."""
+_TEXTS: OrderedDict[str, str] = OrderedDict()  # rows' fingerprint -> the park file they export to
+_TEXTS_KEPT = 16
+_TEXTS_LOCK = threading.Lock()
+
+
+def _values(obj) -> tuple:
+    return tuple(getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields)
+
+
+def fingerprint(park, companies: list | None = None) -> str:
+    """A hash of every row the park's export reads (the park, its companies, their listings): ≈ 2 ms
+    where the export and its check by the loader take 30 ms on a small park and 0.9 s on Kalundborg.
+
+    :param companies: the park's companies, where the caller has read them already (a query saved)
+    """
+    from cloud.workbench.companies.models import Company, Listing
+
+    if companies is None:
+        companies = list(Company.objects.filter(park_id=park.pk))
+    h = hashlib.sha256()
+    h.update(repr(_values(park)).encode("utf-8"))
+    h.update(repr(sorted(_values(c) for c in companies)).encode("utf-8"))
+    h.update(repr(list(Listing.objects.filter(company__park_id=park.pk).order_by("pk").values_list())).encode("utf-8"))
+    return h.hexdigest()
+
+
+def park_text(park, companies: list | None = None) -> str:
+    """The park's v2 file with every company's costs (the server-side engines read all of them).
+
+    The export is a function of the park's, companies' and listings' rows alone: it is kept per
+    :func:`fingerprint` of those rows, so an unchanged park is not exported again.
+    """
     from cloud.workbench.parks.export import export_park
 
-    return export_park(park)
+    fp = fingerprint(park, companies)
+    with _TEXTS_LOCK:
+        text = _TEXTS.get(fp)
+        if text is not None:
+            _TEXTS.move_to_end(fp)
+            return text
+    text = export_park(park)
+    with _TEXTS_LOCK:
+        _TEXTS[fp] = text
+        while len(_TEXTS) > _TEXTS_KEPT:
+            _TEXTS.popitem(last=False)
+    return text
 
 
 def version_of(text: str) -> str:
@@ -77,7 +120,7 @@ def rank(park, *, existing: str = "mark", seed: int = 0, text: str | None = None
 
 
 def simulate(ranked: Ranked, keys: list[str], *, hours: float = 8760.0, seed: int = 0, set_size: int = 0,
-             ray_address: str | None = None, progress: Callable[[str], None] | None = None) -> dict:
+             ray_address: str | None = None, progress: Callable[[str, float], None] | None = None) -> dict:
     """Simulate the candidates named by ``keys`` for ``hours`` (scaled to a year) in the park's twin.
 
     Returns :func:`sim_env.match.report.report_data` of the outcome, the dict that
@@ -87,6 +130,8 @@ def simulate(ranked: Ranked, keys: list[str], *, hours: float = 8760.0, seed: in
     The candidates keep their matchmaking rank (their position in ``ranked.candidates``), so
     their ids are the ones the CLI gives them.
 
+    :param progress: called with a text and the fraction of the simulation done (0..1): per batch and per round
+        of the best set (:func:`~sim_env.match.simulate.simulate_plans`)
     :raises KeyError: a key that is not a candidate of this park version
     """
     from sim_env.match.report import report_data
@@ -97,11 +142,11 @@ def simulate(ranked: Ranked, keys: list[str], *, hours: float = 8760.0, seed: in
     if missing:
         raise KeyError(f"not a candidate of park version {ranked.version}: {', '.join(missing)}")
     if progress:
-        progress(f"preparing {len(keys)} candidate(s)")
+        progress(f"preparing {len(keys)} candidate(s)", 0.0)
     plans = plan(ranked.graph, ranked.candidates, ranked.opts.rate)
     chosen = [plans[index[k]] for k in keys]
     if progress:
-        progress("simulating a year in the twin")
+        progress("simulating a year in the twin", 0.0)
     outcome = simulate_plans(park_doc(ranked.graph), ranked.graph, chosen, hours=hours, exo_seed=seed,
-                             set_size=set_size, ray_address=ray_address)
+                             set_size=set_size, ray_address=ray_address, progress=progress)
     return report_data(outcome)

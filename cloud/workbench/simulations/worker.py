@@ -177,11 +177,13 @@ def _run(job_id: int, heartbeat: bool) -> None:
     job = Job.objects.select_related("park").get(pk=job_id)
     t0 = time.perf_counter()
 
-    def progress(text: str) -> None:
+    def progress(text: str, fraction: float | None = None) -> None:
         step = text.split(" ", 1)[0]
         fields = {"progress_text": text[:200]}
         if step in STEPS:
             fields["progress"] = STEPS[step]
+        elif fraction is not None:  # within the simulation (per batch, per round of the best set)
+            fields["progress"] = STEPS["simulating"] + fraction * (STEPS["writing"] - STEPS["simulating"])
         Job.objects.filter(pk=job_id, state=Job.RUNNING).update(**fields)
 
     heart = _Heart(job_id) if heartbeat else None
