@@ -27,6 +27,7 @@ ParkArg = typer.Argument(None, help="Park file (default: the shipped Kråkøya p
 InfluxUrl = typer.Option("http://127.0.0.1:8086", envvar="AISYM_INFLUX_URL", help="InfluxDB URL [env AISYM_INFLUX_URL].")
 Database = typer.Option("aisym", envvar="AISYM_INFLUX_DB", help="Database [env AISYM_INFLUX_DB].")
 Until = typer.Option(None, help="End of the history: ISO time (UTC) or epoch ms (default: now).")
+Workers = typer.Option(2, min=1, help="Processes the series are fitted in (a 2-core gateway or VM: 2).")
 
 
 def _until_ms(until: str | None) -> int:
@@ -87,6 +88,7 @@ def fit(
     state: Path = typer.Option(None, help="Refit state (last good model per series); default .aisym/forecast/PARK.json."),
     reselect_hours: float = typer.Option(24.0, min=0.0, help="Hours a chosen model is kept before a new backtest "
                                          "chooses again (0: every fit)."),
+    workers: int = Workers,
 ) -> None:
     """Choose and fit a model per metered series, write its forecasts and health to InfluxDB."""
     from aisym.cli import graph_or_exit
@@ -101,7 +103,8 @@ def fit(
     now = _until_ms(until)
     bar, step = _progress(2 * len(hist), f"fitting {len(hist)} series of {g.id}")
     with bar:
-        outcomes = refit(hist, st, now, origins, progress=step, reselect_ms=int(reselect_hours * 3_600_000))
+        outcomes = refit(hist, st, now, origins, progress=step, reselect_ms=int(reselect_hours * 3_600_000),
+                         workers=workers)
     writer = _db(influx_url, database, "AISYM_INFLUX_USER", "INFLUX_PASSWORD", None)
     lines = forecast_lines(g.id, [(o.forecast, o.history) for o in outcomes], now)
     try:
@@ -174,6 +177,7 @@ def backtest(
     days: int = typer.Option(90, min=3, help="Days of history to read (8 weeks of fit + the origins + 2 days)."),
     origins: int = typer.Option(28, min=1, help="Daily rolling origins (at least 28 for a fair score)."),
     out: Path = typer.Option(Path("forecast-backtest"), help="Folder for backtest.csv and backtest.png."),
+    workers: int = Workers,
 ) -> None:
     """Rolling-origin backtest of every metered series: MAE relative to the better seasonal naive, MASE, coverage."""
     from rich.console import Console
@@ -187,7 +191,8 @@ def backtest(
     hist = _history(g, influx_url, database, until, days)
     bar, step = _progress(2 * len(hist), f"backtesting {len(hist)} series of {g.id} on {origins} origins")
     with bar:
-        outcomes = refit(hist, RefitState(out / "unused.json"), _until_ms(until), origins, progress=step)
+        outcomes = refit(hist, RefitState(out / "unused.json"), _until_ms(until), origins, progress=step,
+                         workers=workers)
     table = rows([o.forecast for o in outcomes])
     out.mkdir(parents=True, exist_ok=True)
     write_csv(table, out / "backtest.csv")

@@ -73,52 +73,87 @@ def _with_last_good(f: SeriesForecast, values, model: str) -> None:
     f.model, f.bands = model, {k: v - p.offset for k, v in run(y, f.freq.horizon).items() if k in BAND_KEYS}
 
 
+def _fit_one(fit: Callable[..., SeriesForecast], series: str, values, freq, n_origins: int):
+    """One selection, its failure returned as text (a worker's exception need not pickle)."""
+    try:
+        return fit(series, values, freq, n_origins=n_origins)
+    except Exception as e:  # a bug or a numerical failure in one series must not stop the park
+        return f"{type(e).__name__}: {e}"
+
+
+def _picklable(fn) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(fn)
+        return True
+    except Exception:  # a local function (a test's failing fit): the selections run here instead
+        return False
+
+
+def _fits(fit, jobs: list, n_origins: int, workers: int):
+    """The selections of ``jobs`` in their order, in ``workers`` forked processes (series are
+    independent and each a few CPU seconds, so a pool of the machine's cores divides the wall time)."""
+    args = [(fit, s, hist.values, freq, n_origins) for _, s, freq, hist, _ in jobs]
+    if workers <= 1 or len(jobs) < 2 or not _picklable(fit):
+        yield from (_fit_one(*a) for a in args)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the workers inherit the imported (and JIT-compiled) libraries instead of importing them again
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_fit_one, *zip(*args, strict=True))
+
+
 def refit(
     history: dict[str, History], state: RefitState, now_ms: int, n_origins: int = 7,
     fit: Callable[..., SeriesForecast] = choose, progress: Callable[[], None] | None = None,
-    reselect_ms: int = 0,
+    reselect_ms: int = 0, workers: int = 1,
 ) -> list[Outcome]:
     """Both resolutions of every series; ``fit`` is the selection (a parameter so a failure can be tested).
 
-    :param reselect_ms: a model chosen less than this long ago is refitted without a new backtest
-        (the backtest is most of the cost: 442 s vs 30 s for 60 series on 2 cores); 0: always choose
+    :param reselect_ms: a model chosen less than this long ago is refitted without a new backtest; 0: always choose
+    :param workers: processes the selections run in (a ``fit`` that cannot be pickled runs in this one)
     """
-    out = []
+    done: dict[str, Outcome] = {}
+    order, jobs = [], []
     for s, h in sorted(history.items()):
         for freq, hist in ((HOURLY, h), (DAILY, _daily_history(h))):
             key = f"{s}|{freq.name}"
+            order.append(key)
             last = state.models.get(key)
             if last and now_ms - last.get("chosen_ms", last["fitted_ms"]) < reselect_ms:
                 f = SeriesForecast(s, freq)
                 try:
                     _with_last_good(f, hist.values, last["model"])
                     state.models[key] = {**last, "fitted_ms": now_ms}
-                    out.append(Outcome(f, hist, "ok", "", now_ms))
+                    done[key] = Outcome(f, hist, "ok", "", now_ms)
                     if progress:
                         progress()
                     continue
                 except Exception:  # the full selection below tries again and says what is wrong
                     pass
-            try:
-                f = fit(s, hist.values, freq, n_origins=n_origins)
-                o = Outcome(f, hist, "ok" if not f.reason else "none", f.reason)
-            except Exception as e:  # a bug or a numerical failure in one series must not stop the park
-                f = SeriesForecast(s, freq)
-                msg = f"refit failed: {type(e).__name__}: {e}"
-                o = Outcome(f, hist, "none", msg + "; no earlier model")
-                if last:
-                    try:
-                        _with_last_good(f, hist.values, last["model"])
-                        o = Outcome(f, hist, "kept", f"{msg}; keeping {last['model']} fitted at {last['fitted_ms']}")
-                    except Exception as e2:
-                        f.reason = o.message = f"{msg}; the last good model failed too: {e2}"
-            if o.status == "ok" and f.model:
-                state.models[key] = {"model": f.model, "fitted_ms": now_ms, "chosen_ms": now_ms}
-            o.last_good_ms = state.models.get(key, {}).get("fitted_ms", 0)
-            out.append(o)
-            if progress:
-                progress()
-    return out
+            jobs.append((key, s, freq, hist, last))
+    for (key, s, freq, hist, last), f in zip(jobs, _fits(fit, jobs, n_origins, workers), strict=True):
+        if isinstance(f, SeriesForecast):
+            o = Outcome(f, hist, "ok" if not f.reason else "none", f.reason)
+        else:
+            f, msg = SeriesForecast(s, freq), f"refit failed: {f}"
+            o = Outcome(f, hist, "none", msg + "; no earlier model")
+            if last:
+                try:
+                    _with_last_good(f, hist.values, last["model"])
+                    o = Outcome(f, hist, "kept", f"{msg}; keeping {last['model']} fitted at {last['fitted_ms']}")
+                except Exception as e2:
+                    f.reason = o.message = f"{msg}; the last good model failed too: {e2}"
+        if o.status == "ok" and f.model:
+            state.models[key] = {"model": f.model, "fitted_ms": now_ms, "chosen_ms": now_ms}
+        o.last_good_ms = state.models.get(key, {}).get("fitted_ms", 0)
+        done[key] = o
+        if progress:
+            progress()
+    return [done[k] for k in order]
 
 
 def health_lines(park_id: str, outcomes: list[Outcome], now_ms: int) -> list[str]:

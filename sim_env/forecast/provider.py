@@ -2,8 +2,9 @@
 
 The model of a series is chosen once, by the rolling-origin backtest, the first time the series has
 two weeks of past; every later plan refits that model on the latest past (as the hourly refit of
-``aisym forecast fit`` does). Before two days of past there is nothing to learn from: the last value
-is held (persistence), and :attr:`LearnedForecasts.notes` says so.
+``aisym forecast fit`` does), MSTL with the ARIMA order it found the first time. Before two days
+of past there is nothing to learn from: the last value is held (persistence), and
+:attr:`LearnedForecasts.notes` says so.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class LearnedForecasts:
         self.n_origins, self.history = n_origins, history
         self.models: dict[str, str] = {}
         self.notes: dict[str, str] = {}
+        self._runs: dict[str, object] = {}  # the chosen model per series, kept: MSTL keeps its ARIMA order
 
     def forecast(self, series: str, past: np.ndarray, h: int) -> np.ndarray:
         past = np.asarray(past, dtype=float)[-(self.history + self.n_origins * 24 + h) :]
@@ -47,6 +49,10 @@ class LearnedForecasts:
             self.models[series], self.notes[series] = f.model, "; ".join(f.notes)
             return f.bands["mean"]
         y = p.y[-self.history :]
-        runs = candidates(freq, y.size, False)
-        run = runs.get(model or "", runs.get("mstl", runs["naive_daily"]))
+        run = self._runs.get(series) if model else None
+        if run is None:
+            runs = candidates(freq, y.size, False)
+            run = runs.get(model or "", runs.get("mstl", runs["naive_daily"]))
+            if model:  # an ARIMA order searched on one past serves the later plans (their coefficients refitted)
+                self._runs[series] = run
         return run(y, h)["mean"] - p.offset
