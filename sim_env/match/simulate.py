@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -404,6 +405,7 @@ def _memo(f):
 
 _ALONE: dict[str, tuple] = {}  # the park run alone, by document and run: a warm workbench worker's next job reuses it
 _ALONE_KEPT = 4
+_ALONE_LOCK = threading.Lock()
 
 
 def _park_alone(parks: Compiled, graph: ParkGraph, hours: float, exo_seed: int, specialise: str | None):
@@ -414,13 +416,15 @@ def _park_alone(parks: Compiled, graph: ParkGraph, hours: float, exo_seed: int, 
     from sim_env.graph.evaluate import evaluate_batch
 
     key = json.dumps([parks.doc, hours, exo_seed, specialise], sort_keys=True, default=str)
-    if key not in _ALONE:
+    found = _ALONE.get(key)
+    if found is None:
         cp = compile_park(graph) if parks.doc == park_doc(graph) else parks([])[0]
         run = evaluate_batch(GraphRules(), cp, cp.LE[None, :], hours=hours, exo_seed=exo_seed, specialise=specialise)[0]
-        while len(_ALONE) >= _ALONE_KEPT:
-            _ALONE.pop(next(iter(_ALONE)))
-        _ALONE[key] = (cp, run)
-    return _ALONE[key]
+        with _ALONE_LOCK:  # the workbench may run jobs in its request threads
+            while len(_ALONE) >= _ALONE_KEPT:
+                _ALONE.pop(next(iter(_ALONE)))
+            _ALONE[key] = found = (cp, run)
+    return found
 
 
 class _Row:
