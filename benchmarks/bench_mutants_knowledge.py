@@ -38,6 +38,8 @@ MUTANTS = [
     ("knowledge: a reversed temperature band accepted", K, "if v is not None and not v[0] < v[1]:", "if False:"),
     ("knowledge: a temperature band on a residue accepted", K,
      "if u.temperature_c is not None and u.resource not in _THERMAL:", "if False:"),
+    ("knowledge: a listed division weighs as much as a listed class", K,
+     "(_DIVISION if len(p.rstrip(\".\")) == 2 else 1.0)", "1.0"),
     ("guard: a held-out park's own entries kept", K,
      "return Selection(u for u in uses if not all(about(s, names, refs) for s in u.sources))", "return Selection(uses)"),
     ("guard: an entry with one independent source dropped", K,

@@ -174,12 +174,16 @@ def nace_fit(listed: list[str], code: str | None) -> float:
     return v
 
 
+_DIVISION = 0.7  # the weight of a match through a listed whole division
+
+
 def _nace_fit(listed: list[str], code: str) -> float:
     c = nace(code)
     best = 0.0
     for i, p in enumerate(listed):
         if c.startswith(p):
-            return 1.0 if i == 0 else 0.85
+            # a listed division ("20.") says less about one class of it than a listed class or group
+            return (1.0 if i == 0 else 0.85) * (_DIVISION if len(p.rstrip(".")) == 2 else 1.0)
         if len(p) >= 4 and c[:4] == p[:4]:
             best = max(best, 0.6)
         elif c[:2] == p[:2]:

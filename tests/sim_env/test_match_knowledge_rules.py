@@ -84,3 +84,14 @@ def test_near_neighbours_and_sector_reviews_are_reachable(code, donor, receivers
     ranked = rank_receivers(code, donor, receivers)
     assert ranked[0][0] == first and ranked[0][1] >= 0.85, ranked
     assert re.search(r"doi:|https://", ranked[0][2])
+
+
+def test_a_listed_division_says_less_than_a_listed_class():
+    """An entry listing a whole division ("20.": most of chemistry) supports one of its classes less than
+    an entry naming that class; a listed group counts as the class does."""
+    from sim_env.match.knowledge import nace_fit
+
+    assert nace_fit(["20.14"], "20.14") == 1.0
+    assert nace_fit(["23.6"], "23.62") == 1.0
+    assert nace_fit(["20."], "20.14") == pytest.approx(0.7)
+    assert nace_fit(["35.11", "20."], "20.14") == pytest.approx(0.85 * 0.7)
