@@ -95,11 +95,19 @@ def mstl(freq: Frequency) -> Callable[..., Bands]:
 
         seasons = [s for s in (freq.day, freq.week) if s > 1 and y.size >= 2 * s] or [freq.week]
         seas, deseas = decompose(y, seasons)
-        if not order:
-            m = AutoARIMA(max_p=2, max_q=2, seasonal=False).fit(deseas).model_
-            p, q, _, _, _, d, _ = m["arma"]
-            order.update(order=(p, d, q), include_mean="intercept" in m["coef"], include_drift="drift" in m["coef"])
-        b = _sf(ARIMA(**order), deseas, h)
+        b = None
+        if order:
+            try:
+                b = _sf(ARIMA(**order), deseas, h)
+            except ValueError:  # the order does not fit this history (a near-constant one): search again
+                order.clear()
+        if b is None:
+            auto = AutoARIMA(max_p=2, max_q=2, seasonal=False).fit(deseas)
+            p, q, _, _, _, d, _ = auto.model_["arma"]
+            coef = auto.model_["coef"]
+            order.update(order=(p, d, q), include_mean="intercept" in coef, include_drift="drift" in coef)
+            r = auto.predict(h=h, level=list(LEVELS))
+            b = {k: np.asarray(r[k], dtype=float) for k in BAND_KEYS}
         ahead = sum(row[y.size - s + np.arange(h) % s] for row, s in zip(seas, sorted(seasons), strict=True))
         return {k: v + ahead for k, v in b.items()}
 

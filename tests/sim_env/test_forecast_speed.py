@@ -51,3 +51,19 @@ def test_the_arima_order_is_searched_once_per_series_not_per_origin(monkeypatch)
     f = choose("flow", _shaped(4 * 168), HOURLY, n_origins=3)
     assert f.model == "mstl" and f.chosen.origins == 3
     assert calls == ["fit"]  # 3 origins and the final fit: one search (it was 4)
+
+
+def test_an_order_that_does_not_fit_a_later_origin_is_searched_again():
+    # Kalundborg's heat-pump availability: a slow yearly curve, flat to 1e-3 over the window; the order
+    # searched at the first origin fails to fit the next one (statsforecast raises): searched again
+    from dataclasses import replace
+    from pathlib import Path
+
+    from aisym.park.graph import load_graph
+    from sim_env.graph.exogenous import generate
+
+    park = Path(__file__).resolve().parents[2] / "aisym" / "parks" / "kalundborg.yaml"
+    y = generate(load_graph(park), 3, 1, 1.0)["hp_availability"][0]
+    past = y[np.arange(720 - (4 * 168 + 3 * 24 + 35), 720) % y.size]
+    f = choose("hp_availability", past, replace(HOURLY, horizon=35, history=4 * 168), n_origins=3)
+    assert f.model and np.isfinite(f.bands["mean"]).all()
