@@ -14,6 +14,8 @@ on a candidate ("not interested: the sludge is too wet") still names it after th
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,11 +37,52 @@ class Ranked:
         return {key(c): c for c in self.candidates}
 
 
-def park_text(park) -> str:
-    """The park's v2 file with every company's costs (the server-side engines read all of them)."""
+_TEXTS: OrderedDict[str, str] = OrderedDict()  # rows' fingerprint -> the park file they export to
+_TEXTS_KEPT = 16
+_TEXTS_LOCK = threading.Lock()
+
+
+def _values(obj) -> tuple:
+    return tuple(getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields)
+
+
+def fingerprint(park, companies: list | None = None) -> str:
+    """A hash of every row the park's export reads (the park, its companies, their listings): ≈ 2 ms
+    where the export and its check by the loader take 30 ms on a small park and 0.9 s on Kalundborg.
+
+    :param companies: the park's companies, where the caller has read them already (a query saved)
+    """
+    from cloud.workbench.companies.models import Company, Listing
+
+    if companies is None:
+        companies = list(Company.objects.filter(park_id=park.pk))
+    h = hashlib.sha256()
+    h.update(repr(_values(park)).encode("utf-8"))
+    h.update(repr(sorted(_values(c) for c in companies)).encode("utf-8"))
+    h.update(repr(list(Listing.objects.filter(company__park_id=park.pk).order_by("pk").values_list())).encode("utf-8"))
+    return h.hexdigest()
+
+
+def park_text(park, companies: list | None = None) -> str:
+    """The park's v2 file with every company's costs (the server-side engines read all of them).
+
+    The export is a function of the park's, companies' and listings' rows alone: it is kept per
+    :func:`fingerprint` of those rows, so an unchanged park is not exported again.
+    """
     from cloud.workbench.parks.export import export_park
 
-    return export_park(park)
+    fp = fingerprint(park, companies)
+    with _TEXTS_LOCK:
+        text = _TEXTS.get(fp)
+        if text is not None:
+            _TEXTS.move_to_end(fp)
+            return text
+    text = export_park(park)
+    with _TEXTS_LOCK:
+        _TEXTS[fp] = text
+        while len(_TEXTS) > _TEXTS_KEPT:
+            _TEXTS.popitem(last=False)
+    return text
 
 
 def version_of(text: str) -> str:

@@ -10,14 +10,13 @@ candidates, the simulated shares).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from aisym.park import ParkError
 from cloud.workbench import engine
-from cloud.workbench.companies.models import Company, Listing
+from cloud.workbench.companies.models import Company
 from cloud.workbench.parks.models import Park
 from sim_env.match import costs
 from sim_env.match.readable import amount
@@ -49,22 +48,7 @@ _MATCHES: OrderedDict[str, ParkMatch] = OrderedDict()  # park version -> its mat
 _LOCK = threading.Lock()
 
 
-def _values(obj) -> tuple:
-    return tuple(getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields)
-
-
-def fingerprint(park: Park, companies: list[Company] | None = None) -> str:
-    """A hash of every row the park's export reads (the park, its companies, their listings).
-
-    :param companies: the park's companies, where the caller has read them already (a query saved)
-    """
-    if companies is None:
-        companies = list(Company.objects.filter(park_id=park.pk))
-    h = hashlib.sha256()
-    h.update(repr(_values(park)).encode("utf-8"))
-    h.update(repr(sorted(_values(c) for c in companies)).encode("utf-8"))
-    h.update(repr(list(Listing.objects.filter(company__park_id=park.pk).order_by("pk").values_list())).encode("utf-8"))
-    return h.hexdigest()
+fingerprint = engine.fingerprint  # the rows' hash that maps to a park version
 
 
 def _remember(table: OrderedDict, key: str, value) -> None:
