@@ -108,6 +108,8 @@ MUTANTS = [
      "imp_hi = INF if NV[n, V_IMPORT] >= 0 else 0.0"),
     ("kernel: heat passing a store's bus enters the store first (finding 3)", K,
      "        if LPASS[e] == 0 or got >= x:", "        if LPASS[e] != 2 or got >= x:"),
+    ("kernel: a push onto a store's bus enters the store first (finding 3)", K,
+     "o = min(x, max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0))", "o = 0.0"),
     ("compile: a store takes its inflow before the need on its bus (finding 3)", C,
      "            if cp.LPASS[j] == 1:  # into a store's bus", "            if False:  # into a store's bus"),
 ]

@@ -239,11 +239,14 @@ def _asked(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB,
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _deliver(BI, WB, WN, k, b, x):
-    """``x`` arrives on bus ``b`` as a push: into its store, its market, or as an offer."""
+    """``x`` arrives on bus ``b`` as a push: into its store, its market, or as an offer. On a
+    store's bus what a need there still lacks passes to it; only the rest enters the store."""
     if BI[b, B_MARKET] >= 0:
         WB[k, _GIVEN, b] += x
-    elif BI[b, B_STORE] >= 0:
-        WN[k, _INC, BI[b, B_STORE]] += x
+    elif BI[b, B_STORE] >= 0:  # limits on gross flows (issue 22, finding 3)
+        o = min(x, max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0))
+        WB[k, _OFFER, b] += o
+        WN[k, _INC, BI[b, B_STORE]] += x - o
     else:
         WB[k, _OFFER, b] += x
 
@@ -555,18 +558,19 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_P
     level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
     over = level - cap
     if over > 0.0 and WN[k, _INC, st] > 0.0:
-        cut_total = min(over, WN[k, _INC, st])
-        share = cut_total / WN[k, _INC, st]
+        inc0 = WN[k, _INC, st]
+        cut_total = min(over, inc0)
+        share = cut_total / inc0
         for i in range(STP_PTR[st], STP_PTR[st + 1]):
             n = STP_NODE[i]
             if WN[k, _INTO, n] != st + 1.0:
                 continue
-            mine = 0.0  # what n delivered into this store this step
+            mine = 0.0  # what n delivered into this store this step (not what passed to a need there)
             for p in range(NI[n, I_P0], NI[n, I_P1]):
                 if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1:
                     mine += WP[k, p] * dt
             done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL,
-                           WP, WQ, k, n, mine * share, dt)
+                           WP, WQ, k, n, min(mine, inc0) * share, dt)
             delivered = done
             for p in range(NI[n, I_P0], NI[n, I_P1]):
                 pb = PB[p]

@@ -11,8 +11,9 @@ asset. Per step ``t`` (amounts per step, as the kernel counts them):
 - backups of backed converter inputs (≤ the input) and of demands (≤ the demand); a demand with
   no backup has a slack at its resource's value of lost load (≤ the demand), charged by the
   kernel too, so the model is always feasible and its optimum never above the kernel's cost;
-- a source's surplus (costed), stores' level, charge and discharge (rates; standing loss and
-  first-order release from the level at the start of the step, as the kernel does), market
+- a source's surplus (costed), stores' level, gross charge and discharge (each ≤ its rate; what
+  arrives on a store's bus and serves a need there passes it, counting against neither, as in the
+  kernel; standing loss and first-order release from the level at the start of the step), market
   import and export (limits; export beyond the limit spills at no value), purchases,
   disposals (setpoint ones and surplus ones ≤ ``max``), and a free spill where something
   arrives unasked and nothing else takes what is left (the kernel spills it too);

@@ -202,3 +202,18 @@ def test_a_store_end_rule_pypsa_cannot_carry_is_named():
     cp.graph.nodes[n].text["end"] = "cyclic"
     with pytest.raises(PypsaExportError, match=rf"kalundborg.yaml: storage {cp.node_keys[n]}: end rule 'cyclic'"):
         to_pypsa(cp, cp.exogenous(seed=0), 24)
+
+
+@pytest.mark.parametrize("name", ["store_out", "store_push", "import"])
+def test_pypsa_agrees_on_the_hand_parks_where_store_rates_and_lost_load_bind(name):
+    # finding 3: heat passing a store's bus counts against neither rate (a store between a charge and a
+    # discharge link, as the LP's gross variables); finding 4: a demand without backup has a lost-load
+    # generator at the park's value of lost load, as the LP's slack (import park: 24 × (50 + 30 × 4) DKK)
+    from .physics.parks import ALL, compiled
+
+    cp = compiled(ALL[name])
+    coef = cp.exogenous(seed=0)
+    lp = Optimum(cp, coef, 24, relax=True).solve().objective
+    assert solve(to_pypsa(cp, coef, 24)) == pytest.approx(lp, rel=1e-7)
+    if name == "import":
+        assert lp == pytest.approx(24 * 170.0, rel=1e-9)

@@ -67,6 +67,22 @@ STORE_DIS = park("store_dis", [
                      "backup": {"cost": "2 DKK/kWh"}})])],
     [])
 
+# 3d. A heat pump pushing into a store's bus where a need sits (finding 3: what passes the bus counts
+#     against neither rate; the store takes at most its charge rate).
+STORE_PUSH = park("store_push", [
+    ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
+                                "import_price": "1 DKK/kWh"})]),
+    ("plant", [asset("unit", {"type": "converter", "id": "unit", "control": "setpoint", "reference": "heat",
+                              "rated": "10 kW", "inputs": {"power": {"carrier": "electricity", "ratio": 0.5}},
+                              "outputs": {"heat": {"carrier": HEAT}}})]),
+    ("town", [asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
+                             "max_charge": "4 kW", "max_discharge": "3 kW", "loss": 0.01, "initial": 0.5,
+                             "end": {"rule": "free"}},
+                    {"type": "demand", "id": "use", "port": "heat", "carrier": HEAT, "profile": "8 kW",
+                     "backup": {"cost": "2 DKK/kWh"}})])],
+    [{"id": "grid_to_unit", "from": "grid.electricity", "to": "unit.power", "capacity": "100 kW"},
+     {"id": "unit_to_tank", "from": "unit.heat", "to": "tank.heat", "capacity": "20 kW"}])
+
 # 3c. Free residue shared by a need and a store: the need takes it first.
 RESIDUE = park("residue", [
     ("works", [asset("waste", {"type": "source", "id": "heat", "carrier": HEAT, "profile": "10 kW",
@@ -209,6 +225,7 @@ TWO_BOILERS = park("two_boilers", [
      {"id": "wood_boiler_to_town", "from": "bboiler.steam", "to": "town.heat", "capacity": "2000 kW"}])
 
 ALL = {"exchange": EXCHANGE, "store": STORE, "store_out": STORE_OUT, "store_dis": STORE_DIS, "residue": RESIDUE,
+       "store_push": STORE_PUSH,
        "import": IMPORT, "line_loss": LINE_LOSS,
        "export": EXPORT, "boiler": BOILER, "boiler_lossy": BOILER_LOSSY, "boiler_short": BOILER_SHORT,
        "min_load": MIN_LOAD, "min_load_need": MIN_LOAD_NEED, "priority": PRIORITY, "two_boilers": TWO_BOILERS}

@@ -35,6 +35,7 @@ from .parks import (
     STORE,
     STORE_DIS,
     STORE_OUT,
+    STORE_PUSH,
     TWO_BOILERS,
     bagasse,
     col,
@@ -121,6 +122,20 @@ def test_heat_passing_a_full_store_still_serves_its_need():
     Y = run(cp)[0]
     assert Y[Y_COST] == pytest.approx(6.0, rel=1e-12)
     assert Y[col(cp, "activity:tank.heat")] == pytest.approx(96.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("action,cost,level", [
+    # 10 kW made (5 kWh of power at 1 DKK): 8 serve the need as they pass, 2 enter the store (≤ its 4 kW
+    # charge rate): 5 DKK, level 50 − 0.5 + 2 = 51.5 kWh. (Before, all 10 kW entered the store, 7 kW net
+    # past its 4 kW charge rate, and the need got only its 3 kW discharge rate: 5 + 5 × 2 = 15 DKK, 56.5 kWh.)
+    (1.0, 5.0, 51.5),
+    # 3 kW made (1.5 DKK) pass to the need; the store gives 3 kW; backup 2 kWh at 2 DKK: 5.5 DKK, 46.5 kWh
+    (0.3, 1.5 + 4.0, 46.5)])
+def test_a_heat_pump_serves_the_need_on_its_stores_bus_as_its_heat_passes(action, cost, level):
+    cp = compiled(STORE_PUSH)
+    Y = run(cp, action)[0]
+    assert Y[Y_COST] == pytest.approx(cost, rel=1e-12)
+    assert Y[col(cp, "activity:tank.heat")] == pytest.approx(level, rel=1e-12)
 
 
 def test_export_limit_binds():
