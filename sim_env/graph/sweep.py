@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from aisym.park.graph import Resource, parse_graph
+from aisym.park.graph import Resource
 
 from .compile import I_TYPE, T_SOURCE, CompiledPark, compile_park
 from .evaluate import GraphResult, evaluate_batch
@@ -96,13 +96,37 @@ def with_candidates(doc: dict, candidates: list[Candidate], source: str = "park"
             added.append({**e, "enabled": False})
     merged["exchanges"] = [*doc.get("exchanges", []), *added]
     merged["companies"] = list(companies.values())
-    g = parse_graph(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), f"{source} + {len(candidates)} candidates")
+    g = resolved(merged, f"{source} + {len(candidates)} candidates")
     cp = compile_park(g)
     masks = np.tile(cp.LE, (1 + len(candidates), 1))
     for k, c in enumerate(candidates, start=1):
         for e in c.exchanges:
             masks[k, cp.link_ids.index(e["id"])] = 1.0
     return cp, masks
+
+
+def resolved(doc: dict, source: str):
+    """A v2 document (plain data) validated and resolved as :func:`~aisym.park.graph.parse_graph` resolves a
+    file, without writing it out as YAML and reading it back: that round trip was half of each of the
+    many compiles of ``aisym match --simulate``, and its line numbers would point into text no one sees.
+
+    :raises ~aisym.park.ParkError: as ``parse_graph`` does, without line numbers
+    """
+    from pydantic import ValidationError
+
+    from aisym.park import ParkError
+    from aisym.park.graph.build import build_graph
+    from aisym.park.graph.document import ParkV2
+    from aisym.yamlfile import Problem, pydantic_problems
+
+    try:
+        model = ParkV2.model_validate(doc)
+    except ValidationError as e:
+        raise ParkError(source, [Problem(loc, msg) for loc, msg in pydantic_problems(e)]) from None
+    graph, problems = build_graph(model, source)
+    if problems or graph is None:
+        raise ParkError(source, [Problem(loc, msg) for loc, msg in problems])
+    return graph
 
 
 def resource_efficiency(cp: CompiledPark, res: GraphResult) -> float:

@@ -1,6 +1,7 @@
 """``aisym match --simulate`` as one forward path (issue 23 item 8): the park plus each set of candidates is
-parsed once, each batch is run once, the park alone once (and not again for the next call on the same
-park), and the progress the workbench shows moves forward to 1 per batch and per round of the best set."""
+parsed and compiled once (:func:`~sim_env.graph.sweep.with_candidates`), each batch is run once, the park
+alone once (and not again for the next call on the same park), and the progress the workbench shows moves
+forward to 1 per batch and per round of the best set."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ def test_one_candidate_is_parsed_once_and_the_park_alone_run_once_per_park(clust
     g, plans = cluster
     one = plans[:1]
     a, b = _runs()
-    with _Spy(sweep_mod, "parse_graph") as parses, a, b:
+    with _Spy(sweep_mod, "with_candidates") as parses, a, b:
         out = simulate_plans(park_doc(g), g, one, hours=HOURS, exo_seed=7)
     # before (issue 23 item 8): 4 parses (the loop check, sweep.simulate, simulate_plans, the park alone) and the
     # park alone run again beside the batch; now the park + candidate once, the park alone from the graph given
@@ -121,7 +122,7 @@ def test_one_candidate_is_parsed_once_and_the_park_alone_run_once_per_park(clust
     assert a.calls + b.calls == 2  # the batch (idle row + candidate) and the park alone
     assert len(out.simulated) == 1
     a, b = _runs()
-    with _Spy(sweep_mod, "parse_graph") as parses, a, b:
+    with _Spy(sweep_mod, "with_candidates") as parses, a, b:
         again = simulate_plans(park_doc(g), g, plans[:1], hours=HOURS, exo_seed=7)
     assert parses.calls == 1 and a.calls + b.calls == 1  # the park alone kept: a warm worker's next job
     assert again.simulated[0].saved == out.simulated[0].saved
@@ -132,7 +133,7 @@ def test_the_best_set_reuses_the_batch_and_progress_moves_to_one(cluster):
     g, plans = cluster
     seen: list[tuple[str, float]] = []
     a, b = _runs()
-    with _Spy(sweep_mod, "parse_graph") as parses, a, b:
+    with _Spy(sweep_mod, "with_candidates") as parses, a, b:
         out = simulate_plans(park_doc(g), g, plans, hours=HOURS, exo_seed=7, set_size=2,
                              progress=lambda text, f: seen.append((text, f)))
     assert out.timings["batches"] == 1 and not out.skipped
