@@ -67,3 +67,28 @@ def test_a_plan_with_no_solution_fails_its_leaderboard_row_not_the_bench(tmp_pat
     assert failed.startswith("n/a: failed: ") and "level of store tank.heat" in failed and "\n" not in failed
     assert rows["base", "rule"].cost == pytest.approx(6 * 10.0, rel=1e-12)  # 3 kW from the tank, 5 kWh backup at 2
     assert rows["other", "mpc"].note == "" and rows["other", "mpc"].cost == pytest.approx(6 * 16.0, rel=1e-12)
+
+
+def test_kalundborg_without_its_lake_water_solves_and_prices_the_water_it_lacks():
+    # tisso_to_chp removed: the CHP's 150 m3/h of plant water has only the refinery's cooling return and
+    # treated wastewater, 414,000 m3/yr short (before finding 4 the optimum was "Infeasible"). A week's
+    # optimum solves, loses exactly the water the twin leaves unmet, at the park's 120 DKK/m3 (10 × the
+    # 12 DKK/m3 of its dearest water, the refinery's own demineralisation).
+    from pathlib import Path
+
+    import numpy as np
+
+    from aisym.park.graph import parse_graph
+    from sim_env.graph.compile import compile_park, value_of_lost_load
+    from sim_env.graph.kernel import Y_UNMET, Batch
+
+    doc = yaml.safe_load((Path(__file__).resolve().parents[2] / "aisym/parks/kalundborg.yaml").read_text())
+    doc["exchanges"] = [e for e in doc["exchanges"] if e["id"] != "tisso_to_chp"]
+    cp = compile_park(parse_graph(yaml.safe_dump(doc, sort_keys=False), "kalundborg_no_tisso.yaml"))
+    assert value_of_lost_load(cp)["water"] == pytest.approx(120.0, rel=1e-12)
+    coef = cp.exogenous(seed=0)
+    sol = Optimum(cp, coef, 168, relax=True).solve()
+    lost = sol.series["lost:plant_water.water"]
+    b = Batch(cp, coef, 1)
+    unmet = sum(b.step(np.zeros((1, cp.n_actions)))[0, Y_UNMET] for _ in range(168))
+    assert lost.sum() == pytest.approx(unmet, rel=1e-9) and unmet > 0
