@@ -9,6 +9,11 @@ yardstick (benchmarks/kraakoya_yardstick/) and the ratios; 64 different topologi
 masks) against 64 copies of one; the time to compile a park into arrays; and the Numba compile
 time with a cold cache (fresh processes, empty cache folders) and a warm one. It also checks that
 each fast path gave the generic kernel's outputs bit for bit on the steps it timed.
+
+Rates are work per second of this process's CPU time (``time.process_time``; every kernel here runs
+serially), so a machine shared with other jobs slows them less than the wall clock would; the
+1-minute load average is printed beside each table, and the ratios, measured side by side in one
+run, are the figures to compare across runs.
 """
 
 from __future__ import annotations
@@ -34,12 +39,12 @@ def _label(level: str | None) -> str:
 
 
 def _best_rate(fn, work: int, repeat: int = 5) -> float:
-    """Work per second of the fastest of ``repeat`` timed calls (the machine is shared)."""
+    """Work per CPU second of the fastest of ``repeat`` timed calls (the machine is shared)."""
     best = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return work / best
 
 
@@ -102,19 +107,21 @@ from sim_env.graph.kernel import Batch
 cp = compile_park(load_graph())
 b = Batch(cp, cp.exogenous(seed=0), 2, specialise={level!r})
 b.step(np.full((2, cp.n_actions), 0.5))
-print(time.perf_counter() - t0)
+print(time.perf_counter() - t0, time.process_time())
 """
 
 
-def bench_numba_compile(level: str | None, cold: bool, cache: Path) -> float:
-    """Seconds from import to the first step, in a fresh process (cold: empty cache folders)."""
+def bench_numba_compile(level: str | None, cold: bool, cache: Path) -> tuple[float, float]:
+    """Seconds from import to the first step, in a fresh process (cold: empty cache folders):
+    wall clock, and the process's CPU time (what an idle core would take)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     if cold:
         env["NUMBA_CACHE_DIR"] = str(cache / "numba")
         env["AISYM_KERNEL_CACHE"] = str(cache / "kernels")
     out = subprocess.run([sys.executable, "-c", _PROBE.format(level=level)], env=env, capture_output=True, text=True,
                          check=True, cwd=ROOT)
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def bench_env(level: str | None) -> float:
@@ -150,7 +157,7 @@ def main() -> None:
 
     cp = compile_park(load_graph())
     coef = cp.exogenous(seed=0)
-    print("compiled Kråkøya, M park-steps/s (serial, best of 5)")
+    print(f"compiled Kråkøya, M park-steps per CPU second (serial, best of 5; load {os.getloadavg()[0]:.1f})")
     print(f"{'K':>6} {'generic':>9} {'tables':>9} {'fold':>9} {'hand':>9} {'fold/hand':>10} {'generic/hand':>13} "
           "identical")
     for K in (64, 1024):
@@ -160,7 +167,7 @@ def main() -> None:
         print(f"{K:>6} {r['generic']:9.3f} {r['codegen:tables']:9.3f} {r['codegen:fold']:9.3f} {hand:9.3f} "
               f"{r['codegen:fold'] / hand:10.2f} {r['generic'] / hand:13.2f} {r['identical']}")
 
-    print("\n64 topologies (random edge masks) vs 64 copies of one, M park-steps/s")
+    print(f"\n64 topologies (random edge masks) vs 64 copies of one, M park-steps/s (load {os.getloadavg()[0]:.1f})")
     rng = np.random.default_rng(5)
     masks = np.tile(cp.LE, (64, 1)) * (rng.random((64, len(cp.link_ids))) < 0.7)
     same = bench_compiled(cp, coef, 64, args.steps)
@@ -183,13 +190,14 @@ def main() -> None:
     for name, s in bench_park_compile().items():
         print(f"  {name:10s} {s:.4f}")
 
-    print("\nNumba compile, import to first step of compiled Kråkøya, s (fresh process)")
+    print(f"\nNumba compile, import to first step of compiled Kråkøya, s (fresh process, wall / CPU; "
+          f"load {os.getloadavg()[0]:.1f})")
     with tempfile.TemporaryDirectory() as tmp:
         for level in LEVELS:
-            cold = float("nan") if args.no_cold else bench_numba_compile(level, True, Path(tmp) / str(level))
+            cold = (float("nan"),) * 2 if args.no_cold else bench_numba_compile(level, True, Path(tmp) / str(level))
             bench_numba_compile(level, False, Path(tmp))  # make sure the default cache is warm
             warm = bench_numba_compile(level, False, Path(tmp))
-            print(f"  {_label(level):15s} cold {cold:7.1f}  warm {warm:6.2f}")
+            print(f"  {_label(level):15s} cold {cold[0]:7.1f} / {cold[1]:6.1f}  warm {warm[0]:6.2f} / {warm[1]:5.2f}")
 
 
 if __name__ == "__main__":
