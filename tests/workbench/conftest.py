@@ -49,6 +49,9 @@ def db(django_db_session):
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
                            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        from django.core import mail
+
+        mail.outbox = []  # locmem's outbox lives for the process: each test starts with an empty one
         atomic = transaction.atomic()
         atomic.__enter__()
         from django.db import connection
