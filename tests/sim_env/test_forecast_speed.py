@@ -41,6 +41,17 @@ def test_the_jumped_decomposition_is_close_to_the_full_one():
     assert np.allclose(seas.sum(axis=0) + deseas, y)
 
 
+def test_mstl_continues_a_noise_free_shape_in_phase():
+    # a pure daily + weekly shape: the seasons repeated ahead must land on the same hours (one hour
+    # late would miss by up to 20 * 2 * pi / 24 = 5.2 on the daily sine alone)
+    from sim_env.forecast.models import mstl
+
+    t = np.arange(3 * 168 + 48)
+    y = 50 + 20 * np.sin(2 * np.pi * t / 24) + 8 * np.sin(2 * np.pi * t / 168)
+    b = mstl(HOURLY)(y[:-48], 48)
+    assert np.max(np.abs(b["mean"] - y[-48:])) < 0.5
+
+
 def test_the_arima_order_is_searched_once_per_series_not_per_origin(monkeypatch):
     from statsforecast.models import AutoARIMA
 
