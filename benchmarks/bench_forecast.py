@@ -1,6 +1,9 @@
 """Forecast quality and refit time: the rolling-origin backtest per series family, and a 60-series refit.
 
     .venv/bin/python benchmarks/bench_forecast.py [CITYLEARN_DIR] [--buildings 3] [--origins 28] [--refit-series 60]
+    .venv/bin/python benchmarks/bench_forecast.py CITYLEARN_DIR --refit-only     # the refit's wall and CPU time
+    .venv/bin/python benchmarks/bench_forecast.py CITYLEARN_DIR --variants       # the CityLearn variants tried
+    .venv/bin/python benchmarks/bench_forecast.py --mpc-hours 8760 --mpc-start 0 --mpc-only  # a year of MPC per park
 
 Families (hourly 1-48 h unless said):
 
