@@ -5,7 +5,9 @@ Nothing of the domain is copied here. What is read:
 - NACE Rev. 2 classes and their names: the ``naceconverter`` package's table (Statistics
   Norway's SN2007, which is NACE Rev. 2 with national sub-classes; English names);
 - residues and their EWC codes: matchmaking's knowledge base of known uses
-  (``sim_env/match/data/known_uses.yaml``, through :func:`sim_env.match.knowledge.load`);
+  (``sim_env/match/data/known_uses.yaml``, through :func:`sim_env.match.knowledge.load`), and
+  the whole EU List of Waste with its official descriptions and hazardous asterisks
+  (``sim_env/match/data/ewc.csv``, through :mod:`sim_env.match.classifications`);
 - resource families, water grades and flow units: :mod:`aisym.park.graph.carriers`.
 
 What is added is the everyday words people type that the official names lack ("bakery" is in
@@ -181,13 +183,70 @@ def ewc_for_sector(codes: list[str], nace: str) -> str:
     return next((c for c in codes if len(c.replace(" ", "").rstrip("*")) == 6), "")
 
 
+# a code typed as such: "10 01 05", "100105", "10 01 04*", or a chapter/sub-chapter "10", "10 01"
+# (a dotted "10.71" is a NACE class, not a waste code)
+EWC_TYPED = re.compile(r"\d{2}(?: ?\d{2}){0,2}\*?")
+
+
+def _official(entry) -> Suggestion:
+    """An entry of the List of Waste as it is officially worded; its code keeps the hazardous asterisk."""
+    return Suggestion(entry.description, "material", entry.code, source="List of Waste")
+
+
+def _by_code(text: str) -> list[Suggestion]:
+    """A whole code: its entry; a chapter or sub-chapter: its entries in the List's order."""
+    from sim_env.match import classifications
+
+    if not EWC_TYPED.fullmatch(text):
+        return []
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 6:
+        found = classifications.ewc(digits)
+        return [_official(found)] if found is not None and found.level == "entry" else []
+    return [_official(e) for k, e in classifications.ewc_list().items()
+            if e.level == "entry" and k.startswith(digits)]
+
+
+def _by_description(typed: list[str]) -> list[Suggestion]:
+    """Entries whose official description has a word starting with every word typed, fewest words first.
+
+    classifications.search_ewc finds the descriptions holding the words anywhere ("ash" in
+    "washing" too); a word's start is what a person means, so only those stay, in its order.
+    """
+    from sim_env.match import classifications
+
+    if not typed:
+        return []
+    out = []
+    for e in classifications.search_ewc(" ".join(typed), limit=len(classifications.ewc_list())):
+        words = _words(e.description)
+        if e.level == "entry" and all(any(w.startswith(t) for w in words) for t in typed):
+            out.append(_official(e))
+    return out
+
+
 def find_resources(text: str, nace: str = "", limit: int = 8) -> list[Suggestion]:
-    """What a listing typed in words may be: a resource family, or a residue with its EWC code."""
+    """What a listing typed in words (or as a code) may be: a resource family, or a residue with its EWC code.
+
+    Ranked: the entry of a code typed as such and the known uses of that code; the everyday words
+    of resource families and residues; known uses naming every word typed; entries of the List of
+    Waste whose official description does; last, known uses naming some of the words.
+    """
     text = text.strip().lower()[:100]
     if not text:
         return []
-    out: list[Suggestion] = []
     uses = {u.id: u for u in _known_uses()}
+    out: list[Suggestion] = _by_code(text)
+
+    def use_suggestion(u) -> Suggestion:
+        resource = u.resource.value if u.resource is not None else "material"
+        return Suggestion(u.residue, resource, ewc_for_sector(u.ewc, nace) if u.ewc else "",
+                          u.residue[:100] if resource == "material" else "", source=u.id)
+
+    if len(out) == 1:  # one whole code: the known uses of that very code follow it
+        code = out[0].ewc
+        out += [Suggestion(u.residue, "material", code, u.residue[:100], source=u.id)
+                for u in uses.values() if code in u.ewc]
     for phrase, (resource, quality) in sorted(RESOURCE_WORDS.items(), key=lambda kv: -len(kv[0])):
         if phrase in text:
             out.append(Suggestion(phrase, resource.value, quality=tuple(quality.items())))
@@ -197,12 +256,13 @@ def find_resources(text: str, nace: str = "", limit: int = 8) -> list[Suggestion
             out.append(Suggestion(phrase, "material", ewc_for_sector(u.ewc, nace), phrase, source=u.id))
     typed = [w for w in _words(text) if len(w) >= 3]
     use_words = _use_words()
+    every, some = [], []
     for u in uses.values():
-        words = use_words[u.id]
-        if typed and any(any(w.startswith(t) for w in words) for t in typed):
-            resource = u.resource.value if u.resource is not None else "material"
-            out.append(Suggestion(u.residue, resource, ewc_for_sector(u.ewc, nace) if u.ewc else "",
-                                  u.residue[:100] if resource == "material" else "", source=u.id))
+        hits = sum(1 for t in typed if any(w.startswith(t) for w in use_words[u.id]))
+        if hits:
+            (every if hits == len(typed) else some).append(use_suggestion(u))
+    # the official entry stays beside a known use of the same code: its wording is the legal one
+    out += every + _by_description(typed) + some
     seen, unique = set(), []
     for s in out:
         if s.key not in seen:
