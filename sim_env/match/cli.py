@@ -92,7 +92,7 @@ def match_command(
         rates = {"EUR": opts.rate, **_rates(rate or [])}
     except ValueError as e:
         _fail(str(e))
-    extra = []
+    extra, sized = [], {}
     for path in profiles or []:
         try:
             found, problems = read_profiles(path, graph.currency, rates)
@@ -103,8 +103,11 @@ def match_command(
         for p in problems:
             typer.echo(f"{path}: {p} (row left out)", err=True)
         extra += found
+        sized |= _sized(path, found)
     metered = _metered(graph, seed, influx_url, influx_db, telemetry_days) if telemetry else None
     estimated = _estimated(estimate or [], graph, extra)
+    given = {e.id for e in estimated}  # --estimate is the later word on a template company's size
+    estimated += [p for cid, p in sized.items() if cid not in given]
     cands, rejected, profs = match_park(graph, opts, extra, seed, metered, estimated)
     shown = cands[:top]
     if receivers:
@@ -145,6 +148,16 @@ def _estimated(given: list[str], graph, extra) -> list:
             typer.echo(f"--estimate {g}: no sector figure covers NACE {prof.nace}: nothing estimated", err=True)
         out.append(prof)
     return out
+
+
+def _sized(path: Path, found) -> dict:
+    """A template's companies that state their employees: their flows estimated, by company id."""
+    from .estimates import from_templates
+
+    estimated, notes = from_templates(found)
+    for note in notes:
+        typer.echo(f"{path}: {note}", err=True)
+    return {p.id: p for p in estimated}
 
 
 def _metered(graph, seed: int, url: str, database: str, days: int) -> dict:

@@ -9,9 +9,10 @@ source URL), and ``data/sector_flows.csv`` says which flow each figure becomes (
 a waste, a share for an energy carrier), again with a source a row. A row without a source is
 refused (``file:line: field: why``).
 
-Every estimated flow carries :attr:`Flow.estimate`, the words that say where it came from, and
-:func:`apply` drops an estimate as soon as the company states (or meters) a flow of the same
-carrier: a stated flow wins.
+A company gives its size in the template's ``employees`` column (:func:`from_templates`) or with
+``aisym match --estimate ID:NACE:EMPLOYEES``. Every estimated flow carries :attr:`Flow.estimate`,
+the words that say where it came from, and :func:`apply` drops an estimate as soon as the company
+states (or meters) a flow of the same carrier: a stated flow wins.
 """
 
 from __future__ import annotations
@@ -210,6 +211,25 @@ def estimate_profile(company: str, nace: str, employees: float, name: str = "") 
     """A profile of a company known by its sector and size alone: its estimated flows."""
     flows, notes = estimate_flows(company, nace, employees)
     return Profile(company, name, norm_nace(nace), flows=flows), notes
+
+
+def from_templates(profiles: list[Profile]) -> tuple[list[Profile], list[str]]:
+    """Estimated profiles of the template companies that state their employees, and why any gets none.
+
+    A template's company gives its NACE code and, in its ``employees`` column, its size: it gets the
+    same estimates as ``--estimate ID:NACE:EMPLOYEES``, and :func:`apply` keeps only those of the
+    carriers it does not state.
+    """
+    out, notes = [], []
+    for p in profiles:
+        if p.employees is None:
+            continue
+        est, why = estimate_profile(p.id, p.nace, p.employees, p.name)
+        notes += [f"{p.id}: {w}" for w in why]
+        if not est.flows:
+            notes.append(f"{p.id}: no sector figure covers NACE {est.nace}: nothing estimated")
+        out.append(est)
+    return out, notes
 
 
 def _same(a: Flow, b: Flow) -> bool:

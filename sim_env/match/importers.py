@@ -1,13 +1,16 @@
 """Profiles a company fills in: a CSV file, or the XLSX template (``data/company_template.xlsx``).
 
 One row per input or output; a row with only the company columns describes a company by its
-sector alone (a possible receiver). A bad cell gets an error naming its row and column, and the
-rows that are good are kept; a file with no rows filled in is refused with what to do.
+sector alone (a possible receiver). A company's ``employees`` (with its NACE code) lets matchmaking
+estimate the flows it does not state (:func:`sim_env.match.estimates.from_templates`). A bad cell
+gets an error naming its row and column, and the rows that are good are kept; a file with no rows
+filled in is refused with what to do.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,8 @@ COLUMNS: list[tuple[str, bool, str, str]] = [
     ("company_id", True, "short id of your company: lower case, digits, _ (the same on each of its rows)", "brewery_north"),
     ("company_name", False, "your company's name", "North Brewery Ltd"),
     ("nace", True, "your sector, NACE Rev. 2 code (Eurostat), like 11.05", "11.05"),
+    ("employees", False, "persons employed at the site, a whole number: with your NACE code, the flows you do not "
+                         "state are estimated from your sector's published figures until you state them", "12"),
     ("location", False, "a named place, for people", "Harbour Road 4, Aarhus"),
     ("lat", False, "latitude of the site, degrees (WGS 84)", "56.15"),
     ("lon", False, "longitude of the site, degrees (WGS 84)", "10.21"),
@@ -62,6 +67,9 @@ CHOICES = {
     "hazardous": ["yes", "no"], "accepts_hazardous": ["yes", "no"], "heat_pump": ["yes", "no"],
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# a bound on a site's persons employed: no site employs a million, and the workbench keeps the number as a
+# 32-bit integer (Company.employees), so a larger figure is a typo, refused rather than stored
+MAX_EMPLOYEES = 1_000_000
 _NACE = re.compile(r"^\d{2}(\.\d{1,2})?$")  # a division (10), group (10.7) or class (10.71)
 # "ton" is a US short ton (907 kg) to pint and a metric tonne to most Europeans: refused, not guessed.
 _TON = re.compile(r"\b(short_?|long_?|metric_?)?tons?\b", re.IGNORECASE)
@@ -211,22 +219,41 @@ def _company(cells, profiles: dict[str, Profile]) -> Profile:
         raise _Bad("lat", f"a latitude is between -90 and 90 (got {lat:g})")
     if lon is not None and not (-180 <= lon <= 180):
         raise _Bad("lon", f"a longitude is between -180 and 180 (got {lon:g})")
+    staff = _employees(cells)
     p = profiles.get(cid)
     if p is None:
         return Profile(cid, cells.get("company_name", ""), code, cells.get("location", ""),
-                       (lat, lon) if lat is not None else None)
+                       (lat, lon) if lat is not None else None, employees=staff)
     if p.nace != code:
         raise _Bad("nace", f"company {cid} was given NACE {p.nace} on an earlier row")
+    if staff is not None and p.employees not in (None, staff):
+        raise _Bad("employees", f"company {cid} was given {p.employees} employees on an earlier row (got {staff})")
     return p
 
 
-_COMPANY_COLUMNS = ("company_id", "company_name", "nace", "location", "lat", "lon")
+def _employees(cells) -> int | None:
+    """Persons employed: a whole number from 1 (a spreadsheet's 12.0 is 12), or None when not stated."""
+    v = cells.get("employees", "")
+    if not v:
+        return None
+    try:
+        n = float(v.replace(",", "."))
+    except ValueError:
+        n = math.nan
+    if not math.isfinite(n) or n != int(n):
+        raise _Bad("employees", f"{v!r} is not a whole number of persons, like 12")
+    if not 1 <= n <= MAX_EMPLOYEES:
+        raise _Bad("employees", f"from 1 to {MAX_EMPLOYEES:,} persons (got {v})")
+    return int(n)
+
+
+_COMPANY_COLUMNS = ("company_id", "company_name", "nace", "employees", "location", "lat", "lon")
 
 
 def _row(cells: dict[str, str], n: int, currency: str, profiles: dict[str, Profile], rates: dict[str, float]) -> None:
     prof = _company(cells, profiles)
     if not any(v for k, v in cells.items() if k not in _COMPANY_COLUMNS):  # a company known by its sector alone
-        profiles[prof.id] = prof
+        _keep(prof, cells, profiles)
         return
     direction = cells.get("direction", "").lower()
     if direction not in CHOICES["direction"]:
@@ -264,6 +291,13 @@ def _row(cells: dict[str, str], n: int, currency: str, profiles: dict[str, Profi
     prof.flows.append(Flow(prof.id, fid, direction, carrier, "residue" if direction == "output" else "need", hourly,
                            None, None, cost, co2, cells.get("route", ""), cont, haz, bool(acc), hp is not False,
                            f"row {n}"))
+    _keep(prof, cells, profiles)
+
+
+def _keep(prof: Profile, cells, profiles: dict[str, Profile]) -> None:
+    """Keep a row's company, with its employees if this row is the first to state them (checked by _company)."""
+    if prof.employees is None:
+        prof.employees = _employees(cells)
     profiles[prof.id] = prof
 
 

@@ -96,6 +96,7 @@ class Profile:
     location: str = ""
     site: tuple[float, float] | None = None  # (lat, lon)
     flows: list[Flow] = field(default_factory=list)
+    employees: int | None = None  # persons employed, where a template states it: its flows are then estimated
 
     def outputs(self) -> list[Flow]:
         return [f for f in self.flows if f.direction == "output"]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .importers import CHOICES, COLUMNS
+from .importers import CHOICES, COLUMNS, MAX_EMPLOYEES
 
 TEMPLATE = Path(__file__).resolve().parent / "data" / "company_template.xlsx"
 
-# rows of the Examples sheet: a brewery's spent grain and yeast, a dairy's heat need, a fish farm's sludge
+# rows of the Examples sheet: a brewery's spent grain and yeast, a dairy's heat need, a fish farm's sludge, and a
+# bakery known by its sector and size alone (its flows are estimated until it states them)
 EXAMPLES = [
     {"company_id": "brewery_north", "company_name": "North Brewery Ltd", "nace": "11.05", "lat": 56.15, "lon": 10.21,
      "direction": "output", "flow_id": "spent_grain", "resource": "material", "ewc": "02 07 04",
@@ -30,6 +31,8 @@ EXAMPLES = [
      "flow_id": "fish_sludge", "resource": "biomass", "dry_matter_fraction": 0.1, "ewc": "02 01 99",
      "quantity": "40 t/yr", "description": "fish sludge, 10 % dry matter (40 t DM in 400 t wet)",
      "cost": "600 EUR/t", "route": "trucked to a farm (60 EUR per wet t)"},
+    {"company_id": "harbour_bakery", "company_name": "Harbour Bakery", "nace": "10.71", "employees": 12,
+     "lat": 56.16, "lon": 10.22},
 ]
 
 
@@ -70,6 +73,11 @@ def write_template(path: str | Path = TEMPLATE) -> Path:
         target = flows.cell(row=2, column=names.index(col) + 1).column_letter
         dv.add(f"{target}2:{target}1000")
         flows.add_data_validation(dv)
+    dv = DataValidation(type="whole", operator="between", formula1="1", formula2=str(MAX_EMPLOYEES), allow_blank=True,
+                        showErrorMessage=True, errorTitle="employees", error=f"a whole number from 1 to {MAX_EMPLOYEES}")
+    target = flows.cell(row=2, column=names.index("employees") + 1).column_letter
+    dv.add(f"{target}2:{target}1000")
+    flows.add_data_validation(dv)
     for col in ("nace", "ewc", "company_id", "flow_id"):  # text, so 23.10 stays 23.10 and 02 07 04 keeps its zeros
         letter = flows.cell(row=1, column=names.index(col) + 1).column_letter
         for r in range(2, 1001):
@@ -84,6 +92,9 @@ def write_template(path: str | Path = TEMPLATE) -> Path:
     help_ws.append([])
     help_ws.append(["One row per input or output of your company. Fill in the Flows sheet; leave unknown cells empty "
                     "(a quantity may be unknown: partners are then found by your sector and waste codes)."])
+    help_ws.append(["A row with only the company columns describes a company by its sector; with its employees, "
+                    "its outputs and inputs are estimated from published sector figures (marked as estimates) "
+                    "until you state them."])
     help_ws.column_dimensions["C"].width = 90
     ex = wb.create_sheet("Examples")
     ex.append(names)

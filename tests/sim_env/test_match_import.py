@@ -127,7 +127,7 @@ def test_template_has_help_examples_and_drop_downs(tmp_path):
     wb2["Examples"].title = "Flows"
     wb2.save(ex)
     profiles, problems = read_profiles(ex)
-    assert problems == [] and len(profiles) == 3
+    assert problems == [] and len(profiles) == 4  # a brewery, a dairy, a fish farm, a bakery by sector and size
 
 
 def test_companies_known_by_sector_alone_are_receivers_ranked_by_known_uses(tmp_path):

@@ -102,7 +102,7 @@ def import_profiles(park: Park, profiles, problems) -> Result:
     with transaction.atomic():
         for p in profiles:
             company = Company.objects.filter(park=park, slug=p.id).first()
-            values = {"name": p.name or p.id, "nace": p.nace, "location": p.location,
+            values = {"name": p.name or p.id, "nace": p.nace, "location": p.location, "employees": p.employees,
                       "lat": p.site[0] if p.site else None, "lon": p.site[1] if p.site else None}
             if company is None:
                 company = Company.objects.create(park=park, slug=p.id, country=park.country, **values)
@@ -144,8 +144,9 @@ def import_own_sheet(company: Company, profiles, problems) -> Result:
     result = Result(problems=list(problems))
     with transaction.atomic():
         for p in profiles:
-            if not company.nace and p.nace:
-                company.nace = p.nace
+            if (not company.nace and p.nace) or p.employees is not None:
+                company.nace = company.nace or p.nace
+                company.employees = p.employees if p.employees is not None else company.employees
                 company.save()
             _upsert_listings(company, p.flows, result)
     return result
