@@ -40,3 +40,15 @@ def test_distance_from_the_viewers_site(world):
 def test_an_htmx_search_gets_only_the_results(world):
     r = world.client("member_a").get("/directory/", {"q": "brewery"}, HTTP_HX_REQUEST="true")
     assert "<html" not in r.content.decode() and "Brewery" in r.content.decode()
+
+
+def test_names_in_natural_order(world):
+    from cloud.workbench.companies.models import Company
+    from cloud.workbench.directory.ordering import natural_key
+
+    assert natural_key("Firm 2") < natural_key("firm 10") < natural_key("Firm 010a") < natural_key("Firma")
+    for name in ["Firm 10", "Firm 2", "Firm 1", "firm 11", "Élan 3"]:  # created out of order
+        Company.objects.create(park=world.park_b, slug=f"x{len(name)}{name[-1]}", name=name, nace="10.71")
+    body = _names(world.client("member_b").get("/directory/", {"q": "10.71"}))
+    found = [n for n in ["Firm 1<", "Firm 2<", "Firm 10<", "firm 11<", "Élan 3<"] if n in body]
+    assert sorted(found, key=body.index) == ["Élan 3<", "Firm 1<", "Firm 2<", "Firm 10<", "firm 11<"]

@@ -13,6 +13,8 @@ from cloud.workbench import tenancy
 from cloud.workbench.companies.models import PARK, Company, Listing
 from cloud.workbench.companies.vocabulary import find_resources, find_sectors
 
+from .ordering import natural
+
 MAX_RESULTS = 25  # a page a person reads; more words narrow it (a 100-row page cost 4x to render)
 EARTH_KM = 6371.0
 
@@ -68,8 +70,10 @@ def search(request):
         dlon = km / (111.0 * max(0.01, math.cos(math.radians(centre[0]))))
         companies = companies.filter(lat__range=(centre[0] - dlat, centre[0] + dlat),
                                      lon__range=(centre[1] - dlon, centre[1] + dlon))
-    # in creation order: the first hundred matches end the scan (an order by park name sorts them all)
-    companies = companies.order_by("id").prefetch_related(Prefetch("listings", queryset=listings, to_attr="hits"))
+    # by name in natural order ("Firm 2" before "Firm 10"); the database keeps only the first page
+    # of its sort (a top-N sort), so the rows fetched stay 26 however many companies match
+    companies = companies.order_by(natural("name"), "id").prefetch_related(
+        Prefetch("listings", queryset=listings, to_attr="hits"))
     rows = []
     for c in companies[:MAX_RESULTS * 4 if centre else MAX_RESULTS + 1]:  # one more: are there more?
         distance = km_between(centre, (c.lat, c.lon)) if centre and c.lat is not None else None
