@@ -32,15 +32,45 @@ def _park_or_404(slug: str) -> Park:
     return park
 
 
+COMPANIES_PER_PAGE = 50
+
+
+def _company_search(q: str):
+    """Companies of the park whose name holds the words, or whose sector is that code or those words."""
+    from django.db.models import Q
+
+    from cloud.workbench.companies.vocabulary import find_sectors
+
+    found = Q(name__icontains=q) | Q(nace__startswith=q)  # the ORM binds the text: no SQL is built from it
+    codes = [s.code for s in find_sectors(q) if s.score >= 1]  # "bakery" -> 10.71, as the directory reads it
+    return found | Q(nace__in=codes) if codes else found
+
+
 @login_required
 def park_detail(request, park: str):
+    """The park and its companies, 50 a page in natural name order, searched by name or sector."""
+    from django.core.paginator import Paginator
+    from django.db.models import Count
+
+    from cloud.workbench.directory.ordering import natural
+
     v = tenancy.viewer(request)
     p = _park_or_404(park)
-    companies = tenancy.companies(v).filter(park=p).prefetch_related("listings")
-    rows = [{"company": c, "fields": tenancy.visible(v, c), "listings": c.listings.count(),
-             "can_edit": tenancy.can_edit(v, c)} for c in companies]
-    return render(request, "parks/detail.html", {
-        "park": p, "rows": rows, "runs_park": tenancy.can_run_park(v, p.pk)})
+    q = request.GET.get("q", "").strip()[:100]
+    companies = tenancy.companies(v).filter(park=p)
+    if q:
+        companies = companies.filter(_company_search(q))
+    companies = companies.annotate(listing_count=Count("listings")).order_by(natural("name"), "id")
+    pages = Paginator(companies, COMPANIES_PER_PAGE)
+    number = request.GET.get("page", "1")
+    if not number.isdigit() or not 1 <= int(number) <= pages.num_pages:  # a page that is not there: as Django's ListView
+        raise Http404("no such page")
+    page = pages.page(int(number))
+    rows = [{"company": c, "fields": tenancy.visible(v, c), "listings": c.listing_count,
+             "can_edit": tenancy.can_edit(v, c)} for c in page]
+    context = {"park": p, "rows": rows, "page": page, "q": q, "runs_park": tenancy.can_run_park(v, p.pk),
+               "page_numbers": pages.get_elided_page_range(page.number, on_each_side=2, on_ends=1)}
+    return render(request, "parks/detail.html#companies" if request.htmx else "parks/detail.html", context)
 
 
 @login_required
