@@ -169,9 +169,9 @@ def run(args) -> None:
     try:
         for _ in range(300):
             try:
-                requests.get(base + "/", timeout=1)
+                requests.get(base + "/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.ReadTimeout):  # a loaded machine answers the first page late
                 time.sleep(0.1)
         # 2. the directory alone, one request at a time
         cookie = {"Cookie": f"sessionid={sessions[0][1]}"}
