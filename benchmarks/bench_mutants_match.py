@@ -22,7 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mutants import ROOT, _copy  # a sibling script, not a package
 
 E, C, S = "sim_env/match/estimates.py", "sim_env/match/companies_in_twin.py", "sim_env/match/simulate.py"
-TESTS = ["tests/sim_env/test_match_estimates.py", "tests/sim_env/test_match_simulate_companies.py"]
+IMP, CLI = "sim_env/match/importers.py", "sim_env/match/cli.py"
+TESTS = ["tests/sim_env/test_match_estimates.py", "tests/sim_env/test_match_simulate_companies.py",
+         "tests/sim_env/test_match_template_employees.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -45,6 +47,17 @@ MUTANTS = [
     ("twin: a loss larger than the park's cost not flagged", C,
      "if saved < 0 and -saved > abs(park_cost) > 0:", "if False:"),
     ("twin: the value ceiling of a simulated figure not checked", C, "if per_unit > ceiling:", "if False:"),
+    ("template: a fractional number of employees accepted", IMP, "if not math.isfinite(n) or n != int(n):",
+     "if not math.isfinite(n):"),
+    ("template: no employees (0 or fewer) accepted", IMP, "if not 1 <= n <= MAX_EMPLOYEES:", "if not n <= MAX_EMPLOYEES:"),
+    ("template: a company's employees that differ from an earlier row accepted", IMP,
+     "if staff is not None and p.employees not in (None, staff):", "if False:"),
+    ("template: employees stated on a later row of the company lost", IMP,
+     "    if prof.employees is None:\n        prof.employees = _employees(cells)\n", ""),
+    ("template: a company's employees do not make an estimate", E,
+     "        if p.employees is None:\n            continue\n", "        continue\n"),
+    ("template: --estimate and the template's employees both estimate one company", CLI,
+     "estimated += [p for cid, p in sized.items() if cid not in given]", "estimated += list(sized.values())"),
 ]
 
 

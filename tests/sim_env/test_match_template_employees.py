@@ -91,8 +91,10 @@ def test_the_template_bakery_with_12_employees_and_no_stated_bread_gets_the_esti
 def test_estimate_on_the_command_line_is_the_later_word(tmp_path):
     sheet = _csv(tmp_path / "bakery.csv", [BAKERY + [""] * 8])
     res = _match(_park(tmp_path), "--profiles", str(sheet), "--estimate", "bakery::20")
-    food = [c for c in json.loads(res.stdout)["candidates"] if c["output"] == "est_food_waste"]
+    out = json.loads(res.stdout)
+    food = [c for c in out["candidates"] if c["output"] == "est_food_waste"]
     assert len(food) == 1 and food[0]["annual"] == pytest.approx(BREAD_12 / 12 * 20, rel=1e-9)
+    assert out["flows"] == 1 + 3  # the park's feed and one set of estimates, not two
 
 
 def test_a_bad_employees_value_refuses_its_row_in_one_line_and_nothing_else(tmp_path):
@@ -105,6 +107,8 @@ def test_a_bad_employees_value_refuses_its_row_in_one_line_and_nothing_else(tmp_
         ["bakery", "Harbour Bakery", "10.71", "", *OVEN],  # row 7: kept
         ["mill", "Mill", "10.61", "-3", *BREAD[:1], "flour_dust", *BREAD[2:]],  # row 8
         ["dairy", "Dairy", "10.51", "40.0"] + [""] * 8,  # row 9: 40.0 is a whole number (a spreadsheet's float)
+        ["cafe", "Cafe", "56.10", "", *OVEN],  # row 10
+        ["cafe", "Cafe", "56.10", "3"] + [""] * 8,  # row 11: its size on a later row
     ])
     profiles, problems = read_profiles(sheet, "DKK")
     assert [(p.row, p.column) for p in problems] == [(3, "employees"), (4, "employees"), (5, "employees"),
@@ -112,15 +116,16 @@ def test_a_bad_employees_value_refuses_its_row_in_one_line_and_nothing_else(tmp_
     assert str(problems[0]) == "row 3, column employees: 'twelve' is not a whole number of persons, like 12"
     assert "was given 12 employees on an earlier row (got 15)" in problems[3].message
     got = {p.id: p for p in profiles}
-    assert set(got) == {"bakery", "dairy"}  # the mill's rows are all refused; nothing else is lost
+    assert set(got) == {"bakery", "dairy", "cafe"}  # the mill's rows are all refused; nothing else is lost
     assert [f.id for f in got["bakery"].flows] == ["bread", "oven_heat"] and got["bakery"].employees == 12
-    assert got["dairy"].employees == 40
+    assert got["dairy"].employees == 40 and got["cafe"].employees == 3
     res = CliRunner().invoke(app, ["match", str(_park(tmp_path)), "--profiles", str(sheet), "--format", "json"])
     assert res.exit_code == 0, res.output
     said = [ln for ln in res.stderr.splitlines() if "employees" in ln and "left out" in ln]
     assert said[0] == f"{sheet}: row 3, column employees: 'twelve' is not a whole number of persons, like 12 " \
                       "(row left out)"
     assert len(said) == 5
+    assert f"{sheet}: cafe: no sector figure covers NACE 56.10: nothing estimated" in res.stderr.splitlines()
 
 
 def test_stating_its_bread_in_the_template_replaces_the_estimate(tmp_path):
