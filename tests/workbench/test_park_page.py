@@ -32,7 +32,7 @@ def test_51_companies_make_two_pages_in_natural_order(world):
     second = _companies(c.get("/parks/park_a/", {"page": "2"}))
     assert re.findall(r'/companies/[^/"]+/">([^<]+)</a>', second) == ["Fish farm"]
     assert '<a href="?page=2" aria-current="page">2</a>' in second and '<a href="?page=1">Previous</a>' in second
-    for wrong in ("3", "0", "two"):  # a page that is not there is named as such, not replaced by another
+    for wrong in ("3", "0", "two", "²", "-1", "9" * 30):  # a page that is not there is named as such, not replaced by another
         assert c.get("/parks/park_a/", {"page": wrong}).status_code == 404
 
 

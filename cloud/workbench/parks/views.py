@@ -63,7 +63,7 @@ def park_detail(request, park: str):
     companies = companies.annotate(listing_count=Count("listings")).order_by(natural("name"), "id")
     pages = Paginator(companies, COMPANIES_PER_PAGE)
     number = request.GET.get("page", "1")
-    if not number.isdigit() or not 1 <= int(number) <= pages.num_pages:  # a page that is not there: as Django's ListView
+    if not number.isdecimal() or not 1 <= int(number) <= pages.num_pages:  # a page that is not there: as Django's ListView
         raise Http404("no such page")
     page = pages.page(int(number))
     rows = [{"company": c, "fields": tenancy.visible(v, c), "listings": c.listing_count,
