@@ -243,7 +243,7 @@ def find_resources(text: str, nace: str = "", limit: int = 8) -> list[Suggestion
         return Suggestion(u.residue, resource, ewc_for_sector(u.ewc, nace) if u.ewc else "",
                           u.residue[:100] if resource == "material" else "", source=u.id)
 
-    if len(out) == 1:  # one whole code: the known uses of that very code follow it
+    if len(out) == 1:  # one entry by its code: the known uses of that very code follow it
         code = out[0].ewc
         out += [Suggestion(u.residue, "material", code, u.residue[:100], source=u.id)
                 for u in uses.values() if code in u.ewc]
