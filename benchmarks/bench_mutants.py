@@ -14,16 +14,12 @@ fail. Prints the mutation table and how many were killed; the goal is all of the
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutants_runner import main  # a sibling script, not a package
+
 K, C, L = "sim_env/graph/kernel.py", "sim_env/graph/compile.py", "sim_env/graph/lp.py"
 
 # (name, file, text, replacement): each text occurs exactly once in its file
@@ -115,66 +111,7 @@ MUTANTS = [
 ]
 
 
-def _copy(dst: Path) -> None:
-    for d in ("aisym", "sim_env"):
-        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for f in ("tests/__init__.py", "tests/sim_env/__init__.py"):
-        (dst / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / f, dst / f)
-    shutil.copytree(ROOT / "tests/sim_env/physics", dst / "tests/sim_env/physics",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-
-
-def _run(tree: Path, timeout: float) -> tuple[bool, str]:
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
-    try:
-        r = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "--noconftest", "-p", "no:cacheprovider",
-                            "tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
-                            "-k", "not shipped"], cwd=tree, env=env, capture_output=True, text=True,
-                           timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return True, "timed out (counted as killed)"
-    last = (r.stdout.strip().splitlines() or [""])[-1]
-    failed = [ln.split("::")[-1].split(" ")[0] for ln in r.stdout.splitlines() if ln.startswith("FAILED")]
-    return r.returncode != 0, (failed[0] if failed else last)
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated substrings of mutant names")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--timeout", type=float, default=600.0)
-    a = ap.parse_args()
-    chosen = [m for m in MUTANTS if not a.only or any(s in m[0] for s in a.only.split(","))]
-    if a.list:
-        print("\n".join(m[0] for m in chosen))
-        return
-    for name, f, old, _ in chosen:  # every patch must still apply to today's source
-        n = (ROOT / f).read_text(encoding="utf-8").count(old)
-        if n != 1:
-            sys.exit(f"{f}: mutant '{name}': its text occurs {n} times (expected once); update bench_mutants.py")
-    with tempfile.TemporaryDirectory(prefix="aisym-mutants-") as tmp:
-        tree = Path(tmp)
-        _copy(tree)
-        t0 = time.perf_counter()
-        ok, why = _run(tree, a.timeout)
-        print(f"unmutated: {'tests FAIL: ' + why if ok else 'tests pass'} ({time.perf_counter() - t0:.0f} s)")
-        if ok:
-            sys.exit("the physics tests fail without any mutant: fix them first")
-        killed = 0
-        print(f"{'mutant':86s} {'killed':7s} by")
-        for name, f, old, new in chosen:
-            path = tree / f
-            src = path.read_text(encoding="utf-8")
-            path.write_text(src.replace(old, new), encoding="utf-8")
-            try:
-                dead, why = _run(tree, a.timeout)
-            finally:
-                path.write_text(src, encoding="utf-8")
-            killed += dead
-            print(f"{name:86s} {'yes' if dead else 'NO':7s} {why if dead else ''}", flush=True)
-        print(f"\nkilled {killed} of {len(chosen)} mutants ({100 * killed / max(len(chosen), 1):.0f} %)")
-
-
 if __name__ == "__main__":
-    main()
+    # the shipped parks' masking test is left out: 40 s without Numba
+    main(__doc__, MUTANTS, ["tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
+                            "-k", "not shipped"], width=86)

@@ -10,16 +10,11 @@ the guard's test loads), and killed when the tests of these rules fail on it.
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mutants import ROOT, _copy  # a sibling script, not a package
+from mutants_runner import main  # a sibling script, not a package
 
 K, B = "sim_env/match/knowledge.py", "benchmarks/bench_match_recall.py"
 TESTS = ["tests/sim_env/test_match_knowledge.py", "tests/sim_env/test_match_knowledge_rules.py",
@@ -55,52 +50,6 @@ MUTANTS = [
 ]
 
 
-def _run(tree: Path, timeout: float) -> tuple[bool, str]:
-    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
-    try:
-        r = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "--noconftest", "-p", "no:cacheprovider", *TESTS],
-                           cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return True, "timed out (counted as killed)"
-    failed = [ln.split("::")[-1].split(" ")[0] for ln in r.stdout.splitlines() if ln.startswith("FAILED")]
-    return r.returncode != 0, (failed[0] if failed else (r.stdout.strip().splitlines() or [""])[-1])
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated substrings of mutant names")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--timeout", type=float, default=600.0)
-    a = ap.parse_args()
-    chosen = [m for m in MUTANTS if not a.only or any(s in m[0] for s in a.only.split(","))]
-    if a.list:
-        print("\n".join(m[0] for m in chosen))
-        return
-    for name, f, old, _ in chosen:
-        if (n := (ROOT / f).read_text(encoding="utf-8").count(old)) != 1:
-            sys.exit(f"{f}: mutant '{name}': its text occurs {n} times (expected once); update this file")
-    with tempfile.TemporaryDirectory(prefix="aisym-mutants-") as tmp:
-        tree = Path(tmp)
-        _copy(tree)
-        for t in [*TESTS, B, "tests/sim_env/match_data/exchanges_small.csv"]:
-            (tree / t).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ROOT / t, tree / t)
-        dead, why = _run(tree, a.timeout)
-        if dead:
-            sys.exit(f"the tests fail without any mutant ({why}): fix them first")
-        killed = 0
-        for name, f, old, new in chosen:
-            path = tree / f
-            src = path.read_text(encoding="utf-8")
-            path.write_text(src.replace(old, new), encoding="utf-8")
-            try:
-                dead, why = _run(tree, a.timeout)
-            finally:
-                path.write_text(src, encoding="utf-8")
-            killed += dead
-            print(f"{name:70s} {'yes' if dead else 'NO':4s} {why if dead else ''}", flush=True)
-        print(f"\nkilled {killed} of {len(chosen)} mutants ({100 * killed / max(len(chosen), 1):.0f} %)")
-
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, MUTANTS, TESTS, files=[B, "tests/sim_env/match_data/exchanges_small.csv"], no_jit=False)
