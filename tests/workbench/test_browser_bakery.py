@@ -8,15 +8,12 @@ a worker process of the server.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from .test_browser import ARGS, CHROMIUM, HERE, OUT, Axe
-from .test_opportunities_browser import SETUP, SlowStartServer
+from .test_browser import ARGS, CHROMIUM, OUT, Axe
+from .test_opportunities_browser import served_bakery
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the workbench extra is not installed")
 pytestmark = [pytest.mark.timeout(240), pytest.mark.expensive]  # a served workbench and worker processes
@@ -24,18 +21,8 @@ pytestmark = [pytest.mark.timeout(240), pytest.mark.expensive]  # a served workb
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: run scripts/setup.sh (apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("workbench-bakery-twin")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("AISYM_WORKBENCH_DIR", "DJANGO_SETTINGS_MODULE", "AISYM_WORKBENCH_TWIN_WORKER")}
-    init = subprocess.run([sys.executable, "-c", SETUP, str(HERE / "data" / "bakery_park.yaml"), str(folder)],
-                          capture_output=True, text=True, env=env, timeout=120)
-    assert init.returncode == 0, init.stderr
-    s = SlowStartServer(folder, env)
-    s.start()
-    yield s
-    s.stop()
+    # the twin's jobs run in worker processes here, as served (not inline in the request)
+    yield from served_bakery(tmp_path_factory, "workbench-bakery-twin", drop=("AISYM_WORKBENCH_TWIN_WORKER",))
 
 
 @pytest.fixture(scope="module")

@@ -26,25 +26,6 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 pytestmark = pytest.mark.timeout(420)
 
 
-class EventServer(Server):
-    """The shared journey's server, waited for also through a slow first answer (2 cores shared)."""
-
-    def start(self) -> None:
-        import requests
-
-        self.proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(self.port),
-                                      "--dir", str(self.folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=self.env)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}/", timeout=10)
-                return
-            except requests.RequestException:
-                assert self.proc.poll() is None and time.monotonic() < deadline, "the workbench did not start"
-                time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
@@ -54,7 +35,7 @@ def server(tmp_path_factory):
     init = subprocess.run([sys.executable, "-m", "aisym", "workbench", "init", str(HERE / "data" / "bakery_park.yaml"),
                            "--dir", str(folder)], capture_output=True, text=True, env=env, timeout=120)
     assert init.returncode == 0, init.stderr
-    s = EventServer(folder, env)
+    s = Server(folder, env)
     s.secrets = dict(line.split(": ", 1)
                      for line in (folder / "workbench-bakery_park-facilitator.txt").read_text().splitlines())
     s.start()

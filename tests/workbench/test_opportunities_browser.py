@@ -11,7 +11,6 @@ import sys
 import time
 
 import pytest
-import requests
 
 from .test_browser import ARGS, CHROMIUM, HERE, OUT, Axe, Server
 
@@ -31,37 +30,28 @@ Membership.objects.create(user=user, company=Company.objects.get(park__slug="bak
 """
 
 
-class SlowStartServer(Server):
-    """The shared server, waited for longer: on 2 loaded cores its first answer can take over 2 s."""
+def served_bakery(tmp_path_factory, name: str, drop: tuple[str, ...] = ()):
+    """The bakery park and its baker (SETUP) in a fresh workbench folder, served until the module ends.
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(self.port),
-                                      "--dir", str(self.folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=self.env)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}/", timeout=10)
-                return
-            except (requests.ConnectionError, requests.Timeout):
-                assert self.proc.poll() is None and time.monotonic() < deadline, "the workbench did not start"
-                time.sleep(0.3)
-
-
-@pytest.fixture(scope="module")
-def bakery_server(tmp_path_factory):
+    :param drop: more environment variables the server must not inherit
+    """
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is missing: run scripts/setup.sh (apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("workbench-bakery")
-    env = {k: v for k, v in os.environ.items() if k not in ("AISYM_WORKBENCH_DIR", "DJANGO_SETTINGS_MODULE")}
+    folder = tmp_path_factory.mktemp(name)
+    env = {k: v for k, v in os.environ.items() if k not in ("AISYM_WORKBENCH_DIR", "DJANGO_SETTINGS_MODULE", *drop)}
     # ``aisym workbench init`` and the bakery's member in one process (one start of Python and Django)
     init = subprocess.run([sys.executable, "-c", SETUP, str(HERE / "data" / "bakery_park.yaml"), str(folder)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert init.returncode == 0, init.stderr
-    s = SlowStartServer(folder, env)
+    s = Server(folder, env)
     s.start()
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="module")
+def bakery_server(tmp_path_factory):
+    yield from served_bakery(tmp_path_factory, "workbench-bakery")
 
 
 def test_the_bakery_sees_filters_and_hides_its_opportunities(bakery_server, browser_chromium):
