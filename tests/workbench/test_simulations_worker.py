@@ -59,6 +59,9 @@ def served(tmp_path_factory):
     env = {k: v for k, v in os.environ.items()
            if k not in ("AISYM_WORKBENCH_DIR", "DJANGO_SETTINGS_MODULE", "AISYM_WORKBENCH_TWIN_WORKER")}
     env["AISYM_WORKBENCH_TWIN_SLOTS"] = "1"
+    # a fresh worker per job: a warm one (the park run alone kept, the kernels loaded) finishes a job
+    # in milliseconds, before the test can catch it running to kill it or its server
+    env["AISYM_WORKBENCH_TWIN_LINGER_S"] = "0"
     init = subprocess.run([sys.executable, "-m", "aisym", "workbench", "init", str(DATA / "bakery_park.yaml"),
                            "--dir", str(folder)], capture_output=True, text=True, env=env, timeout=120)
     assert init.returncode == 0, init.stderr
