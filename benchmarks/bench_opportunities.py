@@ -18,7 +18,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARK = ROOT / "tests" / "workbench" / "data" / "bakery_park.yaml"
 GOAL_MS = 300.0
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_workbench import free_port  # noqa: E402  (the sibling benchmark's helper)
+from bench_workbench import serve  # noqa: E402  (the sibling benchmark's helper)
 
 
 def populate(folder: Path, users: int) -> list[tuple[str, str]]:
@@ -98,18 +97,8 @@ def main() -> None:
     t = time.perf_counter()
     sessions = populate(folder, args.users)
     print(f"bakery park, {args.users} members over its companies, set up in {time.perf_counter() - t:.0f} s (SQLite)")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(port), "--dir", str(folder),
-                             "--threads", "16"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = serve(folder)
     try:
-        for _ in range(600):
-            try:
-                requests.get(base + "/", timeout=5)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
         seen = {}
         for company, session in sessions:  # the first view of each company ranks the park once: the cache
             if company not in seen:

@@ -155,24 +155,30 @@ def main() -> None:
             shutil.rmtree(pg.folder, ignore_errors=True)
 
 
+def serve(folder: Path, tries: int = 600) -> tuple[subprocess.Popen, str]:
+    """``aisym workbench serve`` on ``folder`` (16 threads), once its first page answers: (process, base URL)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(port), "--dir", str(folder),
+                             "--threads", "16"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(tries):
+        try:
+            requests.get(base + "/", timeout=5)
+            break
+        except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers the first page late
+            time.sleep(0.1)
+    return proc, base
+
+
 def run(args) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-workbench-"))
     t = time.perf_counter()
     sessions = populate(folder, args.users, args.companies)
     print(f"populated {args.companies:,} companies, {4 * args.companies:,} listings, {args.users} users "
           f"in {time.perf_counter() - t:.0f} s ({'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'})")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    proc = subprocess.Popen([sys.executable, "-m", "aisym", "workbench", "serve", "--port", str(port), "--dir", str(folder),
-                             "--threads", "16"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = serve(folder)
     try:
-        for _ in range(300):
-            try:
-                requests.get(base + "/", timeout=5)
-                break
-            except (requests.ConnectionError, requests.ReadTimeout):  # a loaded machine answers the first page late
-                time.sleep(0.1)
         # 2. the directory alone, one request at a time
         cookie = {"Cookie": f"sessionid={sessions[0][1]}"}
         searches = defaultdict(list)
