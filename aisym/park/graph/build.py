@@ -100,7 +100,7 @@ class Link:
     resource: Resource
     capacity: float  # canonical flow
     loss: float
-    cost: float  # currency per canonical amount delivered
+    cost: float  # currency per canonical amount sent (the loss is on the way)
     controllable: bool
     priority: int
     enabled: bool
