@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..park import Park
+from ..park import ParkView
 from .payload import Health, Telemetry
 
 PRECISION = "ms"
@@ -63,7 +63,7 @@ def point(measurement: str, tags: dict[str, str], fields: dict[str, float | int 
     return f"{measurement.translate(_MEAS)}{tag_part} {','.join(field_parts)} {ts_ms}"
 
 
-def telemetry_points(msg: Telemetry, park: Park | None = None) -> Iterator[str]:
+def telemetry_points(msg: Telemetry, park: ParkView | None = None) -> Iterator[str]:
     """Line protocol for every reading of a telemetry message."""
     company_of = park.company_of if park is not None else {}
     for r in msg.readings:
@@ -85,7 +85,7 @@ def health_points(msg: Health, park_id: str) -> Iterator[str]:
         yield point("node_health", {"park": park_id, "node": msg.node}, {k: float(v) for k, v in msg.counters.items()}, msg.ts)
 
 
-def check_against_park(msg: Telemetry, park: Park) -> Iterable[tuple[str, str]]:
+def check_against_park(msg: Telemetry, park: ParkView) -> Iterable[tuple[str, str]]:
     """(field, reason) for each reading that the park does not know or measures in another unit."""
     if msg.park != park.park.id:
         yield "park", f"message is for park {msg.park!r}, this is {park.park.id!r}"
@@ -115,7 +115,7 @@ def range_problem(value: float | None, low: float, high: float) -> str | None:
     return None
 
 
-def check_ranges(msg: Telemetry, park: Park) -> Iterable[tuple[str, str]]:
+def check_ranges(msg: Telemetry, park: ParkView) -> Iterable[tuple[str, str]]:
     """(field, reason) for each ``good`` reading whose value lies outside its tag's min/max in ``park``.
 
     Tags the park does not know are :func:`check_against_park`'s to report; they are skipped here.

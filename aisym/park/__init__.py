@@ -5,6 +5,7 @@ from .loader import DEFAULT_PARK, ParkError, Problem, load_park, parse_park
 from .model import Company, Exchange, Park
 from .tags import Control, Tag
 from .units import QUANTITY_UNITS, RESOURCE_UNITS, Resource
+from .view import ParkView, load_view, park_view
 
 __all__ = [
     "CONSUMES",
@@ -18,9 +19,12 @@ __all__ = [
     "Exchange",
     "Park",
     "ParkError",
+    "ParkView",
     "Problem",
     "Resource",
     "Tag",
     "load_park",
+    "load_view",
+    "park_view",
     "parse_park",
 ]

@@ -30,11 +30,11 @@ def control(
 ) -> None:
     """Control the park: levels from telemetry, the strategy's setpoints to the gateways, acks tracked."""
     from aisym.influx import InfluxV1
+    from aisym.park import load_view
     from aisym.yamlfile import DocumentError
     from cloud.errors import ConfigError
     from cloud.ingest.config import secret
     from cloud.ingest.ownership import load_ownership
-    from edge.gateway.config import load_park_file
 
     from .controller import Controller, MqttSettings, PlantClock, WallClock, gateway_writes, make_strategy
     from .trust import gateway_ownership
@@ -42,7 +42,7 @@ def control(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         writes = gateway_writes(list(gateway))
-        park_view = load_park_file(park)
+        park_view = load_view(park)
         # levels only from the node that owns the tag: the ingestor's map, or the gateways' own tags
         owners = load_ownership(ownership, park_view) if ownership else gateway_ownership(gateway, park_view)
         strat = make_strategy(strategy, "")

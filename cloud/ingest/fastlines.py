@@ -10,7 +10,7 @@ tests hold it byte-identical to :func:`~aisym.contract.telemetry_points`.
 from __future__ import annotations
 
 from aisym.contract import QUALITIES, Reading, Telemetry, point
-from aisym.park import Park
+from aisym.park import ParkView
 
 _PROBE_FIELDS: dict[str, float | int | str | bool] = {"value": 0.0}
 _PROBE_SUFFIX = " value=0.0 0"
@@ -22,7 +22,7 @@ class SeriesKeys:
     :param max_size: cached keys; the cache is cleared when full (keys are bounded by assets x tags x nodes)
     """
 
-    def __init__(self, park: Park | None, max_size: int = 100_000):
+    def __init__(self, park: ParkView | None, max_size: int = 100_000):
         self.company_of = park.company_of if park is not None else {}
         self.max_size = max_size
         self._keys: dict[tuple[str, str, str, str], str] = {}

@@ -30,7 +30,7 @@ from paho.mqtt.properties import Properties
 
 from aisym.contract import MAX_PAYLOAD_BYTES, Status, encode, now_ms, topics
 from aisym.influx import InfluxError, InfluxV1
-from aisym.park import Park, load_park
+from aisym.park import ParkView, load_view
 
 from .config import IngestConfig
 from .health import HealthReporter
@@ -88,9 +88,9 @@ class Ingestor:
     :param ownership: node -> tags; loaded from ``cfg.ownership_file`` when None
     """
 
-    def __init__(self, cfg: IngestConfig, park: Park | None = None, ownership: Ownership | None = None):
+    def __init__(self, cfg: IngestConfig, park: ParkView | None = None, ownership: Ownership | None = None):
         self.cfg = cfg
-        self.park = park or load_park(cfg.park_file)
+        self.park = park or load_view(cfg.park_file)  # v1 or v2
         self.park_id = self.park.park.id
         if ownership is None and cfg.ownership_file is not None:  # checked before any state is touched
             ownership = load_ownership(cfg.ownership_file, self.park)

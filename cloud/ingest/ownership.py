@@ -22,7 +22,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aisym.park import Park
+from aisym.park import ParkView
 from aisym.yamlfile import DocumentError, Loc, parse_yaml_model
 
 from ..errors import ConfigError
@@ -72,7 +72,7 @@ class Ownership:
         return f"tag {tag!r} belongs to node {owner!r}, not {node!r} ({self.source})"
 
 
-def _expand(patterns: Iterable[str], park: Park) -> tuple[set[str], list[str]]:
+def _expand(patterns: Iterable[str], park: ParkView) -> tuple[set[str], list[str]]:
     """Exact tags for ``patterns`` (``asset.*`` expanded), and the patterns the park does not know."""
     tags, unknown = set(), []
     for p in patterns:
@@ -88,7 +88,7 @@ def _expand(patterns: Iterable[str], park: Park) -> tuple[set[str], list[str]]:
     return tags, unknown
 
 
-def gateway_tags(path: Path, park: Park) -> tuple[str, set[str]]:
+def gateway_tags(path: Path, park: ParkView) -> tuple[str, set[str]]:
     """(node, tags) of a gateway config: its devices' mapped tags and its OPC UA nodes' tags."""
     from edge.gateway.config import load_config  # edge does not import cloud; cloud may read edge's configs
 
@@ -98,7 +98,7 @@ def gateway_tags(path: Path, park: Park) -> tuple[str, set[str]]:
     return cfg.node, tags
 
 
-def node_tags(path: Path, park: Park) -> tuple[str, set[str]]:
+def node_tags(path: Path, park: ParkView) -> tuple[str, set[str]]:
     """(node, tags) of a sensor node config: its channels' and RS-485 devices' tags."""
     from edge.node.build import load_node
 
@@ -107,7 +107,7 @@ def node_tags(path: Path, park: Park) -> tuple[str, set[str]]:
     return spec.node, tags
 
 
-def load_ownership(path: Path, park: Park) -> Ownership:
+def load_ownership(path: Path, park: ParkView) -> Ownership:
     """Read and check an ownership file against the park. Raises :class:`~cloud.errors.ConfigError`."""
     path = Path(path)
     try:

@@ -42,7 +42,7 @@ from aisym.contract import (
     point,
     topics,
 )
-from aisym.park import Park
+from aisym.park import ParkView
 
 from .fastlines import SeriesKeys
 from .ownership import Ownership
@@ -93,7 +93,7 @@ class Processor:
 
     def __init__(
         self,
-        park: Park,
+        park: ParkView,
         tracker: SeqTracker | None = None,
         ownership: Ownership | None = None,
         services: frozenset[str] = frozenset({"ingest", "controller"}),

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from aisym.contract import topics
 from aisym.influx import InfluxV1
-from aisym.park import Park
+from aisym.park import ParkView
 
 from .config import IngestConfig
 from .ownership import load_ownership
@@ -61,7 +61,7 @@ def _node_of(topic: str) -> str | None:
         return None
 
 
-def replay_with(cfg: IngestConfig, park: Park, **options) -> ReplayResult:
+def replay_with(cfg: IngestConfig, park: ParkView, **options) -> ReplayResult:
     """:func:`replay` with the ingestor's own state file, park, ownership map and InfluxDB account."""
     ownership = load_ownership(cfg.ownership_file, park) if cfg.ownership_file is not None else None
     services = frozenset({*cfg.service_accounts, cfg.mqtt_user})

@@ -15,14 +15,12 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aisym.park import Park, load_park
-from aisym.park.tags import Tag
+from aisym.park import ParkView, load_view, park_view
 from aisym.yamlfile import Loc, Problem
 from edge.profiles import ConfigError, Float, Int, NoBool, Profile, Register, load_profile, parse_yaml_model, read_text
 
@@ -37,49 +35,6 @@ Port = Annotated[Int, Field(ge=1, le=65535)]
 UNIT_FACTORS = FactorTable()
 
 
-@dataclass(frozen=True)
-class ParkView:
-    """A v2 park graph as the gateway and node builds read a park: the attributes of a v1 :class:`Park`
-    they use (``park.id``, ``tags`` with units and setpoint bounds, ``assets``, ``company_of``).
-
-    :param park: the park's header (``id``, ``name``)
-    :param tags: ``<asset>.<tag>`` -> tag
-    :param company_of: asset -> company
-    """
-
-    park: Any
-    tags: dict[str, Tag]
-    company_of: dict[str, str]
-
-    @property
-    def assets(self) -> list[str]:
-        return sorted(self.company_of)
-
-
-EdgePark = Park | ParkView  # what the gateway and node builds validate against
-
-
-def edge_park(park: Any) -> EdgePark:
-    """``park`` (a v1 :class:`Park`, a v2 ``ParkGraph`` or a view) as the gateway reads it."""
-    if isinstance(park, Park | ParkView):
-        return park
-    return ParkView(park.doc.park, dict(park.tags), dict(park.company_of))
-
-
-def load_park_file(path: str | Path | None = None) -> EdgePark:
-    """Load a park file, v1 or v2 (by its ``schema_version``); raises :class:`aisym.park.ParkError`."""
-    if path is not None:
-        import yaml
-
-        try:
-            head = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            head = None  # load_park names the problem with its line
-        if isinstance(head, dict) and head.get("schema_version") == 2:
-            from aisym.park.graph import load_graph
-
-            return edge_park(load_graph(path))
-    return load_park(path)
 SECRET_KEYS = {"password", "passwd", "secret", "token", "key_password"}
 
 
@@ -365,7 +320,7 @@ class GatewayConfig(_Model):
 class Resolved:
     """A validated config with its park and profiles loaded (what the gateway runs on)."""
 
-    def __init__(self, config: GatewayConfig, park: EdgePark, profiles: dict[str, Profile], source: str):
+    def __init__(self, config: GatewayConfig, park: ParkView, profiles: dict[str, Profile], source: str):
         self.config = config
         self.park = park
         self.profiles = profiles
@@ -417,7 +372,7 @@ class Resolved:
             raise ConfigError(self.source, problems, "gateway config (secrets)")
 
 
-def _problems(cfg: GatewayConfig, park: EdgePark, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
+def _problems(cfg: GatewayConfig, park: ParkView, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
     if cfg.park != park.park.id:
         yield ("park",), f"the park description is {park.park.id!r}, not {cfg.park!r}"
     fed: dict[str, Loc] = {}
@@ -449,7 +404,7 @@ def _problems(cfg: GatewayConfig, park: EdgePark, profiles: dict[str, Profile | 
 
 def _device_problems(
     cfg: GatewayConfig,
-    park: EdgePark,
+    park: ParkView,
     profiles: dict[str, Profile | str],
     ids: set[str],
     tag_problem: Callable[[str, Loc], Iterable[tuple[Loc, str]]],
@@ -490,7 +445,7 @@ def _unit_id_problems(cfg: GatewayConfig) -> Iterable[tuple[Loc, str]]:
             yield ("devices", di, "unit_id"), f"unit id {dev.unit_id} is already used on serial bus {dev.bus} by {other}"
 
 
-def _setpoint_problems(cfg: GatewayConfig, park: EdgePark, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
+def _setpoint_problems(cfg: GatewayConfig, park: ParkView, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
     devices = {d.id: d for d in cfg.devices}
     opc_writable = {n.tag for ep in cfg.opcua for n in ep.nodes if n.writable}
     for tag, target in cfg.setpoints.writes.items():
@@ -526,7 +481,7 @@ def park_limits(reg: Register, conv: Conversion) -> tuple[float, float]:
 
 
 def _setpoint_unit_problems(
-    loc: Loc, tag: str, park: EdgePark, dev: Device, reg: Register, prof_id: str
+    loc: Loc, tag: str, park: ParkView, dev: Device, reg: Register, prof_id: str
 ) -> Iterable[tuple[Loc, str]]:
     """A setpoint is written in the register's unit: the park unit must convert to it (or the
     device's mapping of that value gives an explicit scale), and the device limits must leave
@@ -557,14 +512,14 @@ def _setpoint_unit_problems(
 
 
 def parse_config(text: str, source: str = "<string>", park: Any = None) -> Resolved:
-    """Validate config text against its park (v1 ``Park``, v2 ``ParkGraph``, or its ``park_file``) and
+    """Validate config text against its park (a view, a ``ParkGraph`` or v1 ``Park``, or its ``park_file``) and
     profiles. Raises :class:`ConfigError`."""
     base = Path(source).parent if source != "<string>" else Path.cwd()
     cfg = parse_yaml_model(text, source, GatewayConfig, what="gateway config", tags=BUS_TYPES)
     if park is None:
         park_file = cfg.park_file if cfg.park_file is None or cfg.park_file.is_absolute() else base / cfg.park_file
-        park = load_park_file(park_file)
-    park = edge_park(park)
+        park = load_view(park_file)  # v1 or v2
+    park = park_view(park)
     search = []
     if cfg.profiles_dir is not None:
         search.append(cfg.profiles_dir if cfg.profiles_dir.is_absolute() else base / cfg.profiles_dir)

@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from aisym.contract import Ack, AckResult, Command, PayloadError, decode_command, encode, now_ms
-from aisym.park import Park
+from aisym.park import ParkView
 
 log = logging.getLogger("aisym.gateway.setpoints")
 
@@ -61,7 +61,7 @@ class SetpointManager:
 
     def __init__(
         self,
-        park: Park,
+        park: ParkView,
         writers: dict[str, Writer],
         silence_s: float | None,
         node: str,

@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from aisym.park import load_park
-from edge.gateway.config import UNIT_FACTORS, EdgePark, _Model, edge_park
+from aisym.park import ParkView, load_view, park_view
+from edge.gateway.config import UNIT_FACTORS, _Model
 from edge.profiles import ConfigError, Loc, Profile, load_profile, parse_yaml_model, plan_reads, read_text
 
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
@@ -172,7 +172,7 @@ def _pin_problems(spec: NodeSpec) -> Iterable[tuple[Loc, str]]:
             yield ("channels", i, "pin"), f"pin {pin} is already used by {'.'.join(map(str, used))}"
 
 
-def _problems(spec: NodeSpec, park: EdgePark, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
+def _problems(spec: NodeSpec, park: ParkView, profiles: dict[str, Profile | str]) -> Iterable[tuple[Loc, str]]:
     if spec.park != park.park.id:
         yield ("park",), f"the park description is {park.park.id!r}, not {spec.park!r}"
     seen: dict[str, Loc] = {}
@@ -208,9 +208,9 @@ def _problems(spec: NodeSpec, park: EdgePark, profiles: dict[str, Profile | str]
                 yield loc, f"{prof.id}.{name} is in {unit!r} and {tag} in {park.tags[tag].unit!r}: no conversion known"
 
 
-def load_node(path: Path, park: Any = None) -> tuple[NodeSpec, EdgePark, dict[str, Profile]]:
+def load_node(path: Path, park: Any = None) -> tuple[NodeSpec, ParkView, dict[str, Profile]]:
     """Parse and check a node YAML. Raises :class:`edge.profiles.ConfigError` naming file:line: field."""
-    park = edge_park(park or load_park())  # a v1 Park, or a v2 graph seen as one
+    park = park_view(park or load_view())  # the shipped park when none is given
     text = read_text(path, "node config")
     profiles: dict[str, Profile | str] = {}
 
@@ -238,7 +238,7 @@ def _secret(var: str, what: str) -> str:
 
 
 def _compile_device(
-    dev: Rs485Device, prof: Profile, park: EdgePark, first_channel: int
+    dev: Rs485Device, prof: Profile, park: ParkView, first_channel: int
 ) -> tuple[dict[str, Any], list[list[str]]]:
     names = list(dev.tags)
     regs = [prof.register(n) for n in names]
@@ -264,7 +264,7 @@ def _compile_device(
     return {"addr": dev.addr, "timeout_ms": dev.timeout_ms, "turnaround_ms": dev.turnaround_ms, "blocks": blocks}, channels
 
 
-def build_config(spec: NodeSpec, park: EdgePark, profiles: dict[str, Profile], version: str = "0.1.0") -> dict[str, Any]:
+def build_config(spec: NodeSpec, park: ParkView, profiles: dict[str, Profile], version: str = "0.1.0") -> dict[str, Any]:
     """The device's config.json (a dict) for a checked node spec."""
     channels: list[dict[str, Any]] = []
     for ch in spec.channels:
@@ -320,7 +320,7 @@ def ca_der(path: Path) -> bytes:
     return ssl.PEM_cert_to_DER_cert(data.decode()) if b"-----BEGIN" in data else data
 
 
-def write_build(spec: NodeSpec, park: EdgePark, profiles: dict[str, Profile], out: Path, base: Path = Path(".")) -> list[Path]:
+def write_build(spec: NodeSpec, park: ParkView, profiles: dict[str, Profile], out: Path, base: Path = Path(".")) -> list[Path]:
     """Write config.json (and ca.der) into ``out``; returns the files written.
 
     :param base: folder a relative ``mqtt.ca_file`` is relative to (the node YAML's folder)

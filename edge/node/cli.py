@@ -30,14 +30,13 @@ CaFile = typer.Option(None, "--ca-file", help="The broker's CA certificate (PEM 
 
 
 def _build(node: Path, park_file: Path | None, out: Path, ca_file: Path | None = None) -> list[Path]:
-    from aisym.park import ParkError
+    from aisym.park import ParkError, load_view
     from aisym.usererror import message
-    from edge.gateway.config import load_park_file
 
     from .build import load_node, write_build
 
     try:
-        park = load_park_file(park_file)  # v1 or v2
+        park = load_view(park_file)  # v1 or v2
         spec, park, profiles = load_node(node, park)
         if ca_file is not None:
             spec = spec.model_copy(update={"mqtt": spec.mqtt.model_copy(update={"ca_file": ca_file.resolve()})})

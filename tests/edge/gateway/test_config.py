@@ -28,7 +28,8 @@ def mutated(old: str, new: str) -> str:
 
 # (text in the sample, replacement, expected message); the error must point at the replaced line
 CASES = [
-    ("frequency: grid.frequency", "frequency: grid.freq", "no tag 'grid.freq' in park kraakoya; grid has: import_power"),
+    ("frequency: grid.frequency", "frequency: grid.freq",
+     "no tag 'grid.freq' in park kraakoya; grid has: energy_import, frequency, import_power"),
     ("ph: ras.ph", "ph_value: ras.ph", "profile seeed_sensecap_s_ph_01 has no value 'ph_value'; it has: temperature, ph"),
     ("profile: tuf_2000m", "profile: tuf_3000", "no such device profile; shipped profiles:"),
     ("flow_rate: ras.makeup_flow", "flow_rate: ras.heat_in", "flow_rate is in m3/h but ras.heat_in in kW"),
