@@ -1,10 +1,11 @@
 """Documented exchanges between companies of real parks, and the resource families they fall in.
 
 ``data/exchanges.csv`` is compiled from published case studies (each row cites its DOI or URL):
-giver and receiver by name and NACE code, the resource (an EWC code such as ``10 01 05`` or a
-carrier such as ``steam``), the park, the year it began, its status and its source. Any table with
-the same columns can be read (``load(path)``): the recall benchmark takes one as its input, and a
-park's recorded outcomes (status accepted, implemented, or ``rejected: why``) are such a table.
+giver and receiver by name and NACE code, the resource (an EWC code such as ``10 01 05``, a
+carrier such as ``steam``, or a water with the grade its source states, ``water:treated``), the
+park, the year it began, its status and its source. Any table with the same columns can be read
+(``load(path)``): the recall benchmark takes one as its input, and a park's recorded outcomes
+(status accepted, implemented, or ``rejected: why``) are such a table.
 A row without a source, or with a code that is not a NACE or EWC code, is refused with
 ``file:line: field: why``.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from aisym.park.graph.carriers import Resource
+from aisym.park.graph.carriers import Resource, WaterGrade
 
 from .knowledge import ewc as norm_ewc
 from .knowledge import nace as norm_nace
@@ -59,7 +60,7 @@ class Exchange:
     year: int | None
     giver: str
     giver_nace: str
-    resource: str  # an EWC code "10 01 05" or a carrier name "steam"
+    resource: str  # an EWC code "10 01 05", a carrier name "steam", or "water:treated"
     receiver: str
     receiver_nace: str
     status: str
@@ -84,8 +85,12 @@ SYNONYMS = {
     "power": "electricity", "electric power": "electricity", "el": "electricity",
     "waste heat": "heat", "hot water": "heat", "district heat": "heat", "heat (hot water)": "heat",
     "process steam": "steam", "cold": "cooling", "chilled water": "cooling",
-    "waste water": "water", "wastewater": "water", "treated wastewater": "water", "treated waste water": "water",
-    "cooling water": "water", "process water": "water", "condensate": "water", "sea water": "water",
+    # a water's grade, where the table names it, is kept: it decides which known uses fit (a
+    # refinery's treated effluent is not a brewery's raw waste water)
+    "waste water": "water:wastewater", "wastewater": "water:wastewater", "treated wastewater": "water:treated",
+    "treated waste water": "water:treated", "reclaimed water": "water:treated", "cooling water": "water:cooling",
+    "process water": "water:process", "condensate": "water:demineralised", "sea water": "water:seawater",
+    "seawater": "water:seawater",
     "fuel gas": "natural_gas", "refinery gas": "natural_gas", "natural gas": "natural_gas", "off-gas": "natural_gas",
     "flare gas": "natural_gas", "blast furnace gas": "natural_gas", "coke oven gas": "natural_gas",
     "carbon dioxide": "co2", "h2": "hydrogen", "o2": "oxygen", "landfill gas": "biogas", "digester gas": "biogas",
@@ -100,6 +105,11 @@ def _resource(v: str, where: str) -> str:
         return low.replace(" ", "_")
     if low in SYNONYMS:
         return SYNONYMS[low]
+    if low.startswith("water:"):  # "water:treated", as a park's flows name a grade
+        grade = low.split(":", 1)[1].strip().replace(" ", "")
+        if grade not in WaterGrade.__members__:
+            raise CorpusError(f"{where}: resource: {v!r}: the water grade is one of {', '.join(WaterGrade.__members__)}")
+        return f"water:{grade}"
     digits = re.sub(r"[^0-9]", "", v)
     if len(digits) != 6:
         carriers = ", ".join(r.value for r in Resource if r.value in _CARRIER_FAMILY)
