@@ -9,8 +9,10 @@ asset. Per step ``t`` (amounts per step, as the kernel counts them):
   an on/off variable ``u`` (binary, or in [0, 1] with ``relax=True``): ``min × rated × u ≤ L ≤
   rated × u``, and its part-load port flows ``slope × L + offset × dt × u``;
 - backups of backed converter inputs (≤ the input) and of demands (≤ the demand); a demand with
-  no backup has a slack at its resource's value of lost load (≤ the demand), charged by the
-  kernel too, so the model is always feasible and its optimum never above the kernel's cost;
+  no backup, and a converter input taken on demand with no backup (from a market, a purchase or
+  a unit following the ask), have a slack at their resource's value of lost load (≤ the demand,
+  ≤ the input), charged by the kernel too, so the model is always feasible and its optimum never
+  above the kernel's cost;
 - a source's surplus (costed), stores' level, gross charge and discharge (each ≤ its rate; what
   arrives on a store's bus and serves a need there passes it, counting against neither, as in the
   kernel; standing loss and first-order release from the level at the start of the step), market
@@ -190,6 +192,7 @@ class Optimum:
         self.mask = (cp.LE if mask is None else np.asarray(mask, dtype=np.float64)).copy()
         self.relax, self.rules = relax, rules
         self._reward: list[np.ndarray] = []  # columns carrying the rules' reward
+        self._lost_rule: list[tuple[np.ndarray, np.ndarray]] = []  # lost-input columns, rewards per unit charged
         self._m = _Model(T)
         self._build()
         self.h = self._pass(mip_rel_gap, threads)
@@ -395,6 +398,28 @@ class Optimum:
                 if u is not None:
                     m.put(r, u, -coefU[p])
                 self.var[f"backup:{key}:{p - p0}"] = bk
+            elif cp.PD[p] == 0 and cp.PDEF[p] == 1:  # taken on demand with no backup: a shortfall is lost load
+                self._lost_input(n, p, b, L, u, coefL[p], coefU[p])
+
+    def _lost_input(self, n: int, p: int, b: int, L, u, aL: np.ndarray, aU: np.ndarray) -> None:
+        """A slack on a converter's input taken on demand with no backup, at the value of lost load
+        of its bus's resource, up to the input: the kernel's ``_shortfall`` charges exactly that
+        (no CO2) where the input falls short when settled (issue 22, item 2). For a rule-driven
+        converter its rule's reward per unit of load the slack alone would feed is charged back on
+        it twice, so that "as high as its inputs allow" keeps meaning what the inputs can supply
+        (the kernel never plans a shortfall: it runs the unit as high as ``_can_get`` says)."""
+        cp, m = self.cp, self._m
+        key, p0 = cp.node_keys[n], cp.NI[n, I_P0]
+        lost = m.cols_(0.0, INF, self.C[:, cp.BI[b, B_VOLL]])
+        self._on_bus(b, lost, 1.0)
+        r = m.rows_(-INF, 0.0, name=f"{key}: lost load of input {p - p0} at most the input")
+        m.put(r, lost, 1.0)
+        m.put(r, L, -aL)
+        if u is not None:
+            m.put(r, u, -aU)
+        if self.rules and cp.NI[n, I_CONTROL] in (C_MUST_RUN, C_FOLLOW_INPUT):
+            self._lost_rule.append((lost, np.where(aL > 0.0, 2.0 / np.maximum(aL, 1e-300), 0.0)))
+        self.var[f"lost:{key}:{p - p0}"] = lost
 
     def _pass(self, mip_rel_gap: float, threads: int) -> highspy.Highs:
         m = self._m
@@ -416,6 +441,8 @@ class Optimum:
             cols = np.concatenate(self._reward)
             self.rule_reward = RULE_REWARD * max(1.0, float(np.abs(self.col_cost).max()))
             self.col_cost[cols] = -self.rule_reward
+            for c, per_unit in self._lost_rule:  # load fed by lost load alone costs its reward, not earns it
+                self.col_cost[c] += self.rule_reward * per_unit
         self.col_lower, self.col_upper = np.concatenate(m.lo), np.concatenate(m.hi)
         lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.col_cost, self.col_lower, self.col_upper
         lp.row_lower_, lp.row_upper_ = np.concatenate(m.rlo), np.concatenate(m.rhi)
@@ -476,6 +503,7 @@ class Optimum:
         obj = float(info.objective_function_value)
         if self._reward:  # the rules' reward is no cost of the park
             obj += self.rule_reward * float(sum(x[c].sum() for c in self._reward))
+            obj -= self.rule_reward * float(sum((x[c] * w).sum() for c, w in self._lost_rule))
         return Solution(obj, status, solve_s, series, self._actions(x),
                         self._balance(x), gap)
 

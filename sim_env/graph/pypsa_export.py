@@ -389,10 +389,11 @@ class _Exporter:
         return min(inputs, key=lambda p: (p != pl, float(np.ptp(cL[p])) > 0.0, p))
 
     def _port_bus(self, p: int, key: str, pname: str) -> str:
-        """The PyPSA bus a converter port uses; a backed input draws through a bus of its own."""
+        """The PyPSA bus a converter port uses; a backed input, or one taken on demand whose
+        shortfall is lost load (as in the LP and the kernel), draws through a bus of its own."""
         cp = self.cp
         b = cp.PB[p]
-        if not (cp.PD[p] == 0 and cp.PBC[p] >= 0):
+        if not (cp.PD[p] == 0 and (cp.PBC[p] >= 0 or cp.PDEF[p] == 1)):
             return self.side(b, cp.PD[p] == 1)
         if b in self.released:
             self.fail(f"converter {key}: port {pname}", "a backup on an input from a store with first-order "
@@ -402,8 +403,11 @@ class _Exporter:
         aux = f"{key}:{pname}"
         self.net.add("Bus", aux, carrier=cp.graph.buses[cp.bus_ids[b]].carrier.label())
         self.net.add("Link", f"{aux}:draw", bus0=self.side(b, False), bus1=aux, p_nom=np.inf)
-        cost = self._c(cp.PBC[p]) + cp.carbon_price_per_kg * self._c(cp.PBO[p])
-        self.net.add("Generator", f"{aux}:backup", bus=aux, p_nom=np.inf, marginal_cost=cost)
+        if cp.PBC[p] >= 0:
+            cost = self._c(cp.PBC[p]) + cp.carbon_price_per_kg * self._c(cp.PBO[p])
+            self.net.add("Generator", f"{aux}:backup", bus=aux, p_nom=np.inf, marginal_cost=cost)
+        else:  # what the input lacks when settled is lost load, no CO2 (the kernel's _shortfall)
+            self.net.add("Generator", f"{aux}:lost", bus=aux, p_nom=np.inf, marginal_cost=self._c(cp.BI[b, B_VOLL]))
         return aux
 
 

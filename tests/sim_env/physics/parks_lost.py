@@ -1,0 +1,46 @@
+"""Hand parks where a converter's input taken on demand falls short and is lost load (issue 22,
+item 2: the kernel charges it at the value of lost load, the LP has the same slack), and where a
+rolling plan's end rule cannot be met. Amounts per hour (dt = 1 h), canonical units, DKK."""
+
+from __future__ import annotations
+
+from .parks import HEAT, asset, park
+
+
+def _boiler(aid: str) -> dict:
+    return asset(aid, {"type": "converter", "id": "boiler", "control": "setpoint", "reference": "heat",
+                       "rated": "240 kW", "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
+                       "outputs": {"heat": {"carrier": HEAT}}})
+
+
+# 11. Two boilers on setpoints draw chips from one purchase of 100 kg/h through exchanges of their
+#     own; each alone could get all 100 kg, together they ask 120 kg at rated: the second is 20 kg
+#     short when it settles, lost load of biomass at the park's 2 DKK/kg.
+FUEL_SHARED = park("fuel_shared", [
+    ("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg",
+                              "max": "100 kg/h"})]),
+    ("plant", [_boiler("a"), _boiler("b")]),
+    ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "480 kW",
+                             "backup": {"cost": "1 DKK/kWh"}})])],
+    [{"id": "chips_to_a", "from": "chips.biomass", "to": "a.fuel", "capacity": "10 t/h"},
+     {"id": "chips_to_b", "from": "chips.biomass", "to": "b.fuel", "capacity": "10 t/h"},
+     {"id": "a_to_town", "from": "a.heat", "to": "town.heat", "capacity": "2000 kW"},
+     {"id": "b_to_town", "from": "b.heat", "to": "town.heat", "capacity": "2000 kW"}])
+FUEL_SHARED["park"]["value_of_lost_load"] = {"biomass": "2 DKK/kg"}
+
+# 12. A must-run boiler whose chips purchase (100 kg/h) binds, the biomass's lost load (1 DKK/kg, 0.25
+#     DKK/kWh of heat) cheaper than the town's backup (0.5 DKK/kWh): the kernel runs it as high as its
+#     chips allow, 400 kW; the LP's rules must not feed it on lost load.
+MUST_RUN_SHORT = park("must_run_short", [
+    ("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg",
+                              "max": "100 kg/h"})]),
+    ("plant", [asset("boiler", {"type": "converter", "id": "boiler", "control": "must_run", "reference": "heat",
+                                "rated": "800 kW", "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
+                                "outputs": {"heat": {"carrier": HEAT}}})]),
+    ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "800 kW",
+                             "backup": {"cost": "0.5 DKK/kWh"}})])],
+    [{"id": "chips_to_boiler", "from": "chips.biomass", "to": "boiler.fuel", "capacity": "10 t/h"},
+     {"id": "boiler_to_town", "from": "boiler.heat", "to": "town.heat", "capacity": "2000 kW"}])
+MUST_RUN_SHORT["park"]["value_of_lost_load"] = {"biomass": "1 DKK/kg"}
+
+LOST = {"fuel_shared": FUEL_SHARED, "must_run_short": MUST_RUN_SHORT}

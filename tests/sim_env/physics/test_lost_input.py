@@ -1,0 +1,107 @@
+"""A converter's input taken on demand that falls short is lost load, in the kernel and the LP alike
+(issue 22, item 2: "every limit means the same thing in the kernel and the LP").
+
+The kernel buys what such an input (no backup) lacks when it settles at the value of lost load of
+its resource (``kernel._shortfall``); the LP has the same slack at the same price, up to the input,
+and PyPSA's export a generator on the port's own bus. Hand calculations beside each test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim_env.graph.balance import bus_imbalance, unexplained
+from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_SPILL, Y_UNMET, Batch, initial_state
+from sim_env.graph.lp import Optimum
+
+from .parks import col, compiled, run
+from .parks_lost import LOST
+
+_CP: dict[str, object] = {}
+
+
+def _cp(name: str):
+    if name not in _CP:
+        _CP[name] = compiled(LOST[name])
+    return _CP[name]
+
+
+def test_two_boilers_on_one_purchase_lose_what_the_second_cannot_get():
+    # each boiler sees the purchase's 100 kg/h free when it decides its load, so both run at 240 kW
+    # (60 kg/h each). Settled in turn: a gets 60 kg, b the 40 left, 20 kg short at 2 DKK/kg.
+    # 100 kg × 0.8 + 20 kg × 2 = 120 DKK/h; the town's 480 kW are all met.
+    cp = _cp("fuel_shared")
+    Y = run(cp, 1.0)[0]
+    assert Y[Y_UNMET] == pytest.approx(20.0, rel=1e-12)
+    assert Y[Y_COST] == pytest.approx(100 * 0.8 + 20 * 2.0, rel=1e-12)
+    assert Y[col(cp, "backup:town.heat")] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("rules", [False, True])
+def test_the_lp_charges_lost_input_as_the_kernel_does(rules):
+    # heat from chips costs 0.25 kg/kWh × 0.8 = 0.2 DKK/kWh for the first 400 kW (100 kg/h); the other
+    # 80 kW either from 20 kg of lost chips (0.25 × 2 = 0.5 DKK/kWh) or the town's backup (1 DKK/kWh):
+    # lost chips. 24 h × (80 + 40) = 2,880 DKK. (Before: no slack on converter inputs, 80 kW of backup,
+    # 24 × (80 + 80) = 3,840 DKK, above the kernel's 2,880 for both boilers at rated: no lower bound.)
+    cp = _cp("fuel_shared")
+    coef = cp.exogenous(seed=0)
+    sol = Optimum(cp, coef, 24, rules=rules).solve()
+    assert sol.objective == pytest.approx(24 * 120.0, rel=1e-9)
+    lost = sol.series["lost:a.boiler:0"] + sol.series["lost:b.boiler:0"]
+    assert lost == pytest.approx(np.full(24, 20.0), rel=1e-9)
+    Y = run(cp, sol.actions, 24)
+    assert float((Y[:, Y_COST] + Y[:, Y_CARBON]).sum()) == pytest.approx(sol.objective, rel=1e-9, abs=1e-9)
+
+
+def test_a_must_run_unit_is_not_run_on_lost_load_by_the_lps_rules():
+    # the kernel runs the must-run boiler as high as its chips allow: 100 kg/h / 0.25 = 400 kW; the
+    # town's other 400 kW are backup: 100 × 0.8 + 400 × 0.5 = 280 DKK/h. Its lost chips (1 DKK/kg,
+    # 0.25 DKK/kWh) would be cheaper than the backup; the rules still run it at 400 kW, as the kernel:
+    # 24 × 280 = 6,720. Dispatched freely (rules=False) the LP takes the cheaper lost chips, a lower
+    # bound: 80 + 100 × 1 = 180 DKK/h, 4,320.
+    cp = _cp("must_run_short")
+    coef = cp.exogenous(seed=0)
+    assert run(cp)[0][Y_COST] == pytest.approx(280.0, rel=1e-12)
+    sol = Optimum(cp, coef, 24, rules=True).solve()
+    assert sol.objective == pytest.approx(24 * 280.0, rel=1e-9)
+    Y = run(cp, sol.actions, 24)
+    assert float((Y[:, Y_COST] + Y[:, Y_CARBON]).sum()) == pytest.approx(sol.objective, rel=1e-9)
+    assert Optimum(cp, coef, 24, rules=False).solve().objective == pytest.approx(24 * 180.0, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", list(LOST))
+def test_every_bus_balances_at_every_step_but_for_the_lost_input_the_kernel_reports(name):
+    # the kernel's output row says a converter's lost input only in the unmet total (its backup column
+    # holds bought backups): the one bus short of balance is the fuel bus of the boiler settled last,
+    # by exactly the unmet amount charged at the value of lost load
+    cp = _cp(name)
+    coef = cp.exogenous(seed=0)
+    A = np.random.default_rng(3).random((24, cp.n_actions))
+    A[:4] = 1.0  # both boilers at rated: 20 kg short
+    b = Batch(cp, coef, 1)
+    S = initial_state(cp, 1)[0]
+    short = cp.bus_ids.index("b.fuel") if "b.fuel" in cp.bus_ids else -1
+    for t, a in enumerate(A):
+        Y = b.step(a[None])[0]
+        bal = bus_imbalance(cp, coef[0, t], Y, S)
+        S = b.S[0].copy()
+        if short >= 0:
+            bal[short] += Y[Y_UNMET]
+        else:
+            assert Y[Y_UNMET] == 0.0
+        assert unexplained(bal, Y[Y_SPILL]) < 1e-9, (t, dict(zip(cp.bus_ids, bal, strict=True)))
+    if short >= 0:
+        assert run(cp, 1.0)[0][Y_UNMET] == pytest.approx(20.0, rel=1e-12)
+
+
+def test_pypsa_charges_lost_input_as_the_lp_does():
+    pytest.importorskip("pypsa")
+    from sim_env.graph.pypsa_export import solve, to_pypsa
+
+    cp = _cp("fuel_shared")
+    coef = cp.exogenous(seed=0)
+    n = to_pypsa(cp, coef, 24)
+    assert {"a.boiler:fuel:lost", "b.boiler:fuel:lost"} <= set(n.generators.index)
+    assert solve(n) == pytest.approx(24 * 120.0, rel=1e-7)
+
