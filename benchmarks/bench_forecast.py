@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/bench_forecast.py CITYLEARN_DIR --refit-only     # the refit's wall and CPU time
     .venv/bin/python benchmarks/bench_forecast.py CITYLEARN_DIR --variants       # the CityLearn variants tried
     .venv/bin/python benchmarks/bench_forecast.py --mpc-hours 8760 --mpc-start 0 --mpc-only  # a year of MPC per park
+    .venv/bin/python benchmarks/bench_forecast.py CITYLEARN_DIR --public taylor,uk_gas \
+        --only public,citylearn_solar,citylearn_carbon   # the public series and the weather-driven ones
 
 Families (hourly 1-48 h unless said):
 
@@ -12,12 +14,25 @@ Families (hourly 1-48 h unless said):
   (LightGBM joins the candidates; the measured weather at the target hours stands for its forecast);
 - ``citylearn_solar``: the buildings' PV generation (production; this dataset's heating, cooling
   and hot-water demands are all zero, so it has no heat series: the twin family carries those);
+  weather-driven, so judged with three kinds of weather covariates (temperature, direct and diffuse
+  irradiance): ``+realised`` the realised weather at the target hours (a perfect 48 h forecast),
+  ``+forecasts`` what the park had at the origin (the dataset's 6/12/24 h forecasts, which equal the
+  realised weather: see forecast_public.py; the day-ahead forecast of the day before beyond 24 h),
+  ``+observed`` no forecast (the weather last observed at each hour of the day);
+- ``citylearn_carbon``: the grid's carbon intensity (hourly, partly weather-driven), the same three;
+- ``public_taylor``: England & Wales demand, 12 weeks of 2000, shipped in pmdarima (``--public taylor``);
+- ``public_uk_gas``: a UK household's hourly gas use (a heat demand), shipped in eemeter (``--public uk_gas``),
+  ``+realised`` with the realised outdoor temperature at the target hours (the sample has no forecasts: a
+  perfect temperature forecast), ``+observed`` with the temperature last observed at each hour of the day;
 - ``citylearn_weather``: outdoor temperature and relative humidity;
 - ``twin``: the series the twin generates for the shipped parks (weather, prices, loads): AR(1)
   noise around a seasonal shape, the easy case;
 - ``*_daily``: the same loads as daily means, 1-14 d ahead, judged against the weekly naive.
 
-Each cell: median over the family's series [bootstrap 95 % interval of the median]. ``chosen`` is
+Each cell: median over the family's series [bootstrap 95 % interval of the median; for a family of one
+series, a bootstrap over its origins]. A family judged with covariates ends all its runs, the one
+without covariates too, 48 h before its data does (those hours are the last forecast's covariates),
+so its rows share their origins. ``chosen`` is
 the model the backtest picks per series, scored on that same backtest (optimistic by the choice).
 The CityLearn folder is read only when given (tests never read it).
 """
@@ -33,6 +48,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from forecast_public import (
+    citylearn_weather,
+    forecast_gap,
+    issued_at_origin,
+    observed_only,
+    taylor_hourly,
+    uk_gas_and_temperature,
+)
 
 from sim_env.forecast import DAILY, HOURLY, choose, to_daily
 
@@ -53,7 +77,20 @@ def citylearn(root: Path, buildings: int) -> dict[str, dict[str, np.ndarray]]:
         fam["citylearn_solar"][f"b{b}.solar"] = _col(f, "solar_generation")
     fam["citylearn_weather"] = {"temp": weather["outdoor_dry_bulb_temperature"], "rh": weather["outdoor_relative_humidity"]}
     fam["_X"] = {"X": np.column_stack([weather["outdoor_dry_bulb_temperature"], weather["direct_solar_irradiance"]])}
+    fam["citylearn_carbon"] = {"carbon": _col(root / "carbon_intensity.csv", "carbon_intensity")}
     return fam
+
+
+def weather_variants(root: Path) -> dict[str, tuple[np.ndarray, object]]:
+    """Covariates (rows aligned with the series) and how the backtest reads them ahead of each origin:
+    the realised rows (None), the forecasts issued by the origin, or the weather observed by then."""
+    real, fc = citylearn_weather(root)
+    print(forecast_gap(real, fc), flush=True)
+    day_ahead = real.copy()
+    day_ahead[24:] = fc[24][:-24]  # what the park archived: each hour's day-ahead forecast
+    h = HOURLY.horizon
+    return {"+realised": (real, None), "+forecasts": (day_ahead, issued_at_origin(real, fc, h)),
+            "+observed": (real, observed_only(real, h))}
 
 
 def twin_series() -> dict[str, np.ndarray]:
@@ -77,13 +114,34 @@ def _median_ci(x: list[float], rng: np.random.Generator) -> str:
     return f"{np.median(a):.3f} [{np.quantile(boot, 0.025):.3f}, {np.quantile(boot, 0.975):.3f}]"
 
 
-def run_family(series: dict[str, np.ndarray], freq, origins: int, X: np.ndarray | None = None) -> list:
+def _origin_ci(f, s, rng, weekly: bool = False) -> tuple[str, str]:
+    """One series: (rel. MAE, MASE) with a bootstrap 95 % interval over its origins (each resample of the
+    origins scores the model and the naive ones on the same origins)."""
+    def per(name):
+        return np.asarray(next(x.origin_mae for x in f.scores if x.model == name))
+
+    m = np.asarray(s.origin_mae)
+    refs = [per(n) for n in (("naive_weekly",) if weekly else ("naive_daily", "naive_weekly"))
+            if any(x.model == n for x in f.scores)]
+    idx = rng.integers(0, m.size, (2000, m.size))
+    rel = m[idx].mean(axis=1) / np.min([r[idx].mean(axis=1) for r in refs], axis=0)
+    mase = s.mase * m[idx].mean(axis=1) / m.mean()
+    point = m.mean() / min(r.mean() for r in refs)
+    return (f"{point:.3f} [{np.quantile(rel, 0.025):.3f}, {np.quantile(rel, 0.975):.3f}]",
+            f"{s.mase:.3f} [{np.quantile(mase, 0.025):.3f}, {np.quantile(mase, 0.975):.3f}]")
+
+
+def run_family(series: dict[str, np.ndarray], freq, origins: int, X: np.ndarray | None = None, ahead=None,
+               trim: bool = False) -> list:
+    """``ahead(o)``: the covariates over the horizon known at origin o (None: X's realised rows); ``trim``:
+    leave out the last horizon without covariates too (the same origins as the runs with them)."""
     out = []
     for name, y in series.items():
         h = freq.horizon
-        kw = {} if X is None else {"X": X[:-h], "X_future": X[-h:]}
+        kw = {} if X is None else {"X": X[:-h], "X_future": X[-h:] if ahead is None else ahead(len(y) - h),
+                                   "X_ahead": ahead}
         t = time.perf_counter()
-        f = choose(name, y[:-h] if X is not None else y, freq, n_origins=origins, **kw)
+        f = choose(name, y[:-h] if X is not None or trim else y, freq, n_origins=origins, **kw)
         print(f"  {name}: {f.model} {[(s.model, round(s.rel_mae, 3)) for s in f.scores]} {f.notes} "
               f"({time.perf_counter() - t:.1f} s)", flush=True)
         out.append(f)
@@ -104,7 +162,10 @@ def summarize(family: str, fs: list, rng, weekly: bool = False) -> list[str]:
             rel = [s.mae / wk[f.series] for f, s in zip(fs, sc, strict=False) if f.series in wk]
         else:
             rel = [s.rel_mae for s in sc]
-        rows.append(f"| {family} | {m} | {len(sc)} | {_median_ci(rel, rng)} | {_median_ci([s.mase for s in sc], rng)} | "
+        cells = (_median_ci(rel, rng), _median_ci([s.mase for s in sc], rng))
+        if len(fs) == 1 and sc[0].origin_mae:  # one series: the interval is over its origins
+            cells = _origin_ci(fs[0], sc[0], rng, weekly)
+        rows.append(f"| {family} | {m} | {len(sc)} | {cells[0]} | {cells[1]} | "
                     f"{_median_ci([s.cover80 for s in sc], rng)} | {_median_ci([s.cover95 for s in sc], rng)} | "
                     f"{_median_ci([s.raw80 for s in sc], rng)} |")
     return rows
@@ -244,6 +305,9 @@ def main() -> None:
     ap.add_argument("--mpc-replan", type=float, default=24.0, help="hours between MPC's plans")
     ap.add_argument("--mpc-parks", default="kraakoya,kalundborg")
     ap.add_argument("--mpc-start", type=int, default=24 * 30, help="first hour of the year (0 for a whole year)")
+    ap.add_argument("--public", default="", help="public series shipped in wheels, comma-separated: taylor (pmdarima), "
+                    "uk_gas (eemeter)")
+    ap.add_argument("--only", default="", help="comma-separated family prefixes to run (and no refit timing)")
     a = ap.parse_args()
     if a.mpc_hours:
         for park in a.mpc_parks.split(","):
@@ -256,25 +320,53 @@ def main() -> None:
     rng = np.random.default_rng(0)
     table = ["| family | model | series | rel. MAE | MASE | 80 % coverage | 95 % coverage | 80 % uncalibrated |",
              "|---|---|---|---|---|---|---|---|"]
-    families: dict[str, dict[str, np.ndarray]] = {"twin": twin_series()}
-    X = None
+    only = [f for f in a.only.split(",") if f]
+
+    def keep(fam: str) -> bool:
+        return not only or any(fam.startswith(f) for f in only)
+
+    families: dict[str, dict[str, np.ndarray]] = {"twin": twin_series()} if keep("twin") or a.refit_only else {}
+    X, wx = None, {}  # wx: family -> {tag: (covariates, what the backtest reads of them ahead of an origin)}
+    public = a.public.split(",") if a.public else []
+    if "taylor" in public:
+        families["public_taylor"] = {"taylor.demand": taylor_hourly()}
+    if "uk_gas" in public:
+        gas, temp = uk_gas_and_temperature()
+        families["public_uk_gas"] = {"uk.gas": gas}
+        wx["public_uk_gas"] = {"+realised": (temp[:, None], None), "+observed": (temp[:, None], observed_only(temp[:, None],
+                                                                                                          HOURLY.horizon))}
     if a.citylearn:
         cl = citylearn(a.citylearn, a.buildings)
         X = cl.pop("_X")["X"]
         families.update(cl)
-    for fam, series in ({} if a.refit_only else families).items():
-        print(f"{fam} ({len(series)} series, {a.origins} origins)", flush=True)
-        table += summarize(fam, run_family(series, HOURLY, a.origins), rng)
-        if fam in ("citylearn_load", "citylearn_solar"):
+        wx["citylearn_solar"] = wx["citylearn_carbon"] = weather_variants(a.citylearn)
+    table += backtest_families({} if a.refit_only else {f: v for f, v in families.items() if keep(f)}, wx, X, a.origins, rng)
+    print("\n".join(table), flush=True)
+    print(f"load average now {__import__('os').getloadavg()[0]:.1f}", flush=True)
+    if only:
+        return
+    pool = {**families.get("citylearn_load", {}), **families.get("citylearn_solar", {}), **families["twin"]}
+    print(refit_timing(pool, a.refit_series, a.refit_origins, a.refit_workers))
+
+
+def backtest_families(families: dict, wx: dict, X: np.ndarray | None, origins: int, rng) -> list[str]:
+    """Each family's table rows: hourly, with each kind of covariates it has, daily where it makes sense."""
+    table: list[str] = []
+    for fam, series in families.items():
+        print(f"{fam} ({len(series)} series, {origins} origins)", flush=True)
+        table += summarize(fam, run_family(series, HOURLY, origins, trim=fam in wx), rng)
+        if fam == "citylearn_load":
             print(f"{fam}+weather", flush=True)
-            table += summarize(fam + "+weather", run_family(series, HOURLY, a.origins, X), rng)
+            table += summarize(fam + "+weather", run_family(series, HOURLY, origins, X), rng)
+        for tag, (cov, ahead) in wx.get(fam, {}).items():  # weather-driven: realised, forecast, observed
+            print(f"{fam}{tag}", flush=True)
+            table += summarize(fam + tag, run_family(series, HOURLY, origins, cov, ahead), rng)
+        if fam in ("citylearn_load", "citylearn_solar", "public_taylor", "public_uk_gas"):
             print(f"{fam}_daily", flush=True)
             daily = {k: to_daily(v) for k, v in series.items()}
-            table += summarize(fam + "_daily", run_family(daily, DAILY, a.origins), rng, weekly=True)
+            table += summarize(fam + "_daily", run_family(daily, DAILY, origins), rng, weekly=True)
         print("\n".join(table), flush=True)
-    pool = {**families.get("citylearn_load", {}), **families.get("citylearn_solar", {}), **families["twin"]}
-    print("\n".join(table), flush=True)
-    print(refit_timing(pool, a.refit_series, a.refit_origins, a.refit_workers))
+    return table
 
 
 if __name__ == "__main__":

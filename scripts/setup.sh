@@ -44,7 +44,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # their own dependencies the normal way, then the two capped packages without theirs.
   .venv/bin/python -m pip install -q coreforecast==0.0.20 utilsforecast==0.2.17 triad==1.0.4 adagio==0.2.6 \
     lightgbm==4.7.0 statsmodels==0.15.0 cloudpickle threadpoolctl
-  .venv/bin/python -m pip install -q --no-deps statsforecast==2.1.1 fugue==0.9.7
+  .venv/bin/python -m pip install -q --no-deps statsforecast==2.1.1 fugue==0.9.7 pmdarima==2.1.1 eemeter==4.1.1
   # Board stubs share file names, so the Pico W's go apart (tests/edge/firmware/test_types.py).
   rm -rf .venv/stubs/micropython-rp2-rpi-pico-w-stubs
   .venv/bin/python -m pip install -q --no-deps --target .venv/stubs/micropython-rp2-rpi-pico-w-stubs \

@@ -39,6 +39,7 @@ class Score:
     raw95: float = float("nan")
     scale80: float = 1.0  # the factor the model's 80 % half-widths are multiplied by
     scale95: float = 1.0
+    origin_mae: tuple[float, ...] = ()  # the MAE at each origin, oldest first (for intervals over origins)
 
     def scale(self, level: int) -> float:
         return self.scale80 if level == 80 else self.scale95
@@ -58,9 +59,13 @@ def backtest(
     n_origins: int = 28,
     X: np.ndarray | None = None,
     progress: Callable[[], None] | None = None,
+    X_ahead: Callable[[int], np.ndarray] | None = None,
 ) -> list[Score]:
-    """Score every model in ``models`` on ``y`` (cleaned); ``X``: covariates aligned with ``y``,
-    their values at the outcome times stand for a perfect forecast of them (weather, plans)."""
+    """Score every model in ``models`` on ``y`` (cleaned); ``X``: covariates aligned with ``y``.
+
+    :param X_ahead: ``X_ahead(o)`` -> the covariates over the horizon as they were known at origin ``o``
+        (a weather forecast issued then), one row per lead; without it X's own rows at the outcome times
+        stand for a perfect forecast of them (weather, plans), which flatters a weather-driven model"""
     # every origin leaves each model two of its seasons (statsforecast fills a missing season with NaN)
     min_train = 2 * freq.week if "naive_weekly" in models else max(2 * freq.day, 2)
     starts = origins(y.size, freq, n_origins, min_train)
@@ -72,8 +77,8 @@ def backtest(
     for o in starts:
         lo = max(0, o - freq.history)
         actual = y[o : o + freq.horizon]
+        xf = None if X is None else X[o : o + freq.horizon] if X_ahead is None else X_ahead(o)
         for name, run in models.items():
-            xf = None if X is None else X[o : o + freq.horizon]
             b = run(y[lo:o], freq.horizon, None if X is None else X[lo:o], xf)
             errs[name].append(np.abs(actual - b["mean"]))
             inside[name].append(np.stack([(b[f"lo-{lv}"] <= actual) & (actual <= b[f"hi-{lv}"]) for lv in (80, 95)]))
@@ -91,7 +96,7 @@ def backtest(
         scales = [conformal_factor(scores[:, i].ravel(), lv) for i, lv in enumerate((80, 95))]
         cov = [_held_out_cover(scores[:, i], lv) for i, lv in enumerate((80, 95))]
         out.append(Score(m, mae[m], _ratio(mae[m], ref), _ratio(mae[m], scale), cov[0], cov[1], len(starts),
-                         float(raw[0]), float(raw[1]), scales[0], scales[1]))
+                         float(raw[0]), float(raw[1]), scales[0], scales[1], tuple(float(e.mean()) for e in errs[m])))
     return out
 
 

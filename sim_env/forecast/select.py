@@ -67,12 +67,16 @@ def choose(
     X_future: np.ndarray | None = None,
     n_origins: int = 7,
     progress: Callable[[], None] | None = None,
+    X_ahead: Callable[[int], np.ndarray] | None = None,
 ) -> SeriesForecast:
     """Clean ``values`` (NaN where missing), backtest the candidates, forecast with the best.
 
     :param X: covariates aligned with ``values`` (rows) or None
     :param X_future: the covariates over the next ``freq.horizon`` steps (a weather forecast, the plan);
         without them LightGBM cannot forecast and is not tried
+    :param X_ahead: for the backtest, ``X_ahead(i)`` -> the covariates over the ``freq.horizon`` steps after
+        ``values[:i]`` as known then (the forecast issued at that origin); without it the backtest reads
+        X's realised rows, a perfect forecast
     """
     out = SeriesForecast(series, freq)
     p = prepare(values, freq.day, freq.week)
@@ -90,7 +94,9 @@ def choose(
             out.notes.append("covariates given without their future values or with gaps: LightGBM not tried")
             X = None
     models = candidates(freq, y.size, X is not None)
-    out.scores = backtest(y, freq, models, n_origins, X, progress)
+    shift = len(values) - y.size  # the backtest's origins index y, the tail of values
+    ahead = None if X is None or X_ahead is None else (lambda o: np.asarray(X_ahead(o + shift), dtype=float))
+    out.scores = backtest(y, freq, models, n_origins, X, progress, ahead)
     naives = [s for s in out.scores if s.model.startswith("naive")]
     if not out.scores:
         out.model = "naive_daily"
