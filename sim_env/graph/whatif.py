@@ -14,6 +14,9 @@ An overlay is a small YAML file beside the park::
       remove: [digester]               # and every exchange that touches it
       remove_components: [network.heat_pump]
       params: {heat_pump: {rated_heat: 5 MW}}
+    series:                            # deep-merged into the base's series (what is not named stays)
+      freshwater_temp: {seasonal: {mean: 1.5, amplitude: 2.0}}
+    settings: {carbon_price: 150 EUR/t}   # fields of the base's park: section
 
 Every key is used or refused with the overlay's file and line; the merged park is resolved like
 any park, so a what-if that breaks the park gets the park's own error.
@@ -62,6 +65,8 @@ class Overlay(_Strict):
     park: str
     exchanges: ExchangeEdits = Field(default_factory=ExchangeEdits)
     assets: AssetEdits = Field(default_factory=AssetEdits)
+    series: dict[str, dict[str, object]] = Field(default_factory=dict)
+    settings: dict[str, object] = Field(default_factory=dict)
 
 
 def trade_links(graph: ParkGraph) -> set[str]:
@@ -100,7 +105,8 @@ def _check_ids(overlay: Overlay, doc: dict, source: str) -> None:
                              ("assets.params", overlay.assets.params, assets),
                              ("assets.remove_components", overlay.assets.remove_components, comps),
                              ("exchanges.remove", overlay.exchanges.remove, ex_ids),
-                             ("exchanges.set", overlay.exchanges.set, ex_ids), ("exchanges.disable", disable, ex_ids)):
+                             ("exchanges.set", overlay.exchanges.set, ex_ids), ("exchanges.disable", disable, ex_ids),
+                             ("series", overlay.series, set(doc.get("series") or {}))):
         problems += [f"{kind}: no {i!r} in {overlay.park}" for i in ids if i not in known]
     if problems:
         raise ParkError(source, [_problem(p) for p in problems], "what-if")
@@ -125,6 +131,9 @@ def apply(overlay: Overlay, base: dict, source: str, graph: ParkGraph) -> dict:
     """
     doc = copy.deepcopy(base)
     _check_ids(overlay, doc, source)
+    doc["park"] = _merged(doc["park"], overlay.settings)
+    for sid, edit in overlay.series.items():
+        doc["series"][sid] = _merged(doc["series"][sid], edit)
     company_of = {a["id"]: c["id"] for c in doc["companies"] for a in c["assets"]}
     trade = trade_links(graph)
     _edit_assets(overlay, doc)
@@ -146,6 +155,15 @@ def apply(overlay: Overlay, base: dict, source: str, graph: ParkGraph) -> dict:
         kept.append(e)
     doc["exchanges"] = kept + [dict(x) for x in overlay.exchanges.add]
     return doc
+
+
+def _merged(base: object, edit: dict) -> dict:
+    """``base`` with ``edit`` written over it: mappings merged key by key, anything else replaced
+    (a cold winter names the mean it changes; the series' noise and floor stay the base's)."""
+    out = dict(base) if isinstance(base, dict) else {}
+    for k, v in edit.items():
+        out[k] = _merged(out.get(k), v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _problem(msg: str):
