@@ -25,7 +25,7 @@ TESTS = ["tests/sim_env/test_match_estimates.py", "tests/sim_env/test_match_simu
 MUTANTS = [
     ("estimates: a sector total not divided by the persons it employs", E,
      "return total.value * _TO_CANONICAL[total.unit] / persons.value", "return total.value * _TO_CANONICAL[total.unit]"),
-    ("estimates: an energy carrier's share ignored", E, "annual = coef * employees * r.share", "annual = coef * employees"),
+    ("estimates: an energy carrier's share ignored", E, "annual = coef * size * r.share", "annual = coef * size"),
     ("estimates: the most specific sector's EWC code not preferred", E,
      "return [r for r in fits if len(r.nace) == longest]", "return fits[-1:]"),
     ("estimates: a stated flow does not replace the estimate", E,
@@ -55,6 +55,27 @@ MUTANTS = [
      "estimated += [p for cid, p in sized.items() if cid not in given]", "estimated += list(sized.values())"),
 ]
 
+
+
+# issue 23 item 3, every sector: the waste, energy and water families, production per tonne, the most specific
+# figure, the gaps said (tests/sim_env/test_match_estimates_sectors.py)
+TESTS.append("tests/sim_env/test_match_estimates_sectors.py")
+MUTANTS += [
+    ("estimates: per-employee scaling dropped (a sector's figure per person, whatever the size)", E,
+     "annual = coef * size * r.share", "annual = coef * r.share"),
+    ("estimates: a NACE group does not cover its classes (24.1 misses 24.10)", E,
+     "(code.startswith(n) and (len(n) > 2 or code[2:3] == \".\"))", "code.startswith(n + \".\")"),
+    ("estimates: the least specific total of a family wins", E,
+     "best = max(usable, key=lambda t: _specificity(t, code))", "best = min(usable, key=lambda t: _specificity(t, code))"),
+    ("estimates: a per-tonne figure ignored", E,
+     "by_tonne = _chosen(family, code, per_t, lambda t: True)", "by_tonne = []"),
+    ("estimates: a total beside the persons of other sectors accepted", E,
+     "if t.per and not all(out[t.per].covers(c) for c in t.nace):", "if False:"),
+    ("estimates: a flow rule's EWC code outside the List of Waste accepted", E,
+     "if r[\"ewc\"] and ewc_entry(r[\"ewc\"]) is None:", "if False:"),
+    ("estimates: a sector without a figure says nothing", E,
+     "            notes += _why_none(family, code, totals, load_gaps())\n", "            pass\n"),
+]
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ companies:
 def test_a_12_person_bakery_gets_food_waste_heat_and_electricity_from_the_cited_figures():
     prof, notes = estimate_profile("bakery", "10.71", 12, "Bakery")
     flows = {f.id: f for f in prof.flows}
-    assert set(flows) == {"est_food_waste", "est_electricity", "est_heat"} and notes == []
+    assert set(flows) == {"est_food_waste", "est_electricity", "est_heat"}
+    assert notes == ["no water estimate for NACE 10.71: no water use per person employed or per tonne was found "
+                     "for food and drink"]
     # by hand: food and drink manufacturing wasted 11,000,000 t in 2022 (Eurostat env_wasfw) and employed
     # 4,820,000 persons (Eurostat SBS via FoodDrinkEurope): 2.2822 t per employee, 27,385.9 kg for 12
     assert flows["est_food_waste"].annual == pytest.approx(11e6 * 1000 / 4.82e6 * 12, rel=1e-9)
@@ -48,9 +50,11 @@ def test_a_12_person_bakery_gets_food_waste_heat_and_electricity_from_the_cited_
 
 
 def test_a_sector_without_persons_employed_says_why_it_gets_no_estimate():
-    prof, notes = estimate_profile("cement", "23.51", 80)
-    assert prof.flows == []
-    assert notes == ["no final energy estimate for NACE 23.51: the data has no persons employed for 23 (nmm_energy)"]
+    # electricity supply has no figure of any family: each says why
+    prof, notes = estimate_profile("power", "35.11", 80)
+    assert prof.flows == [] and len(notes) == 3
+    assert notes[1] == ("no energy estimate for NACE 35.11: no total paired with persons employed of the same year "
+                        "and place was found")
 
 
 def test_stating_its_own_bread_waste_replaces_the_estimate(tmp_path):
