@@ -17,7 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_runner import main  # a sibling script, not a package
 
 M, R = "sim_env/forecast/models.py", "cloud/forecast/refit.py"
-TESTS = ["tests/sim_env/test_forecast_speed.py", "tests/cloud/test_forecast_refit.py", "tests/sim_env/test_forecast.py"]
+B, S = "sim_env/forecast/backtest.py", "sim_env/forecast/select.py"
+TESTS = ["tests/sim_env/test_forecast_speed.py", "tests/cloud/test_forecast_refit.py", "tests/sim_env/test_forecast.py",
+         "tests/sim_env/test_forecast_covariates.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -35,6 +37,10 @@ MUTANTS = [
     ("refit pool: a worker's failure does not keep the last good model", R,
      '            o = Outcome(f, hist, "none", msg + "; no earlier model")\n            if last:',
      '            o = Outcome(f, hist, "none", msg + "; no earlier model")\n            if False:'),
+    ("backtest: the realised covariates read even where the forecast known at the origin is given", B,
+     "if X_ahead is None else X_ahead(o)", "if True else X_ahead(o)"),
+    ("choose: the forecast asked for at the kept tail's origins, not the values' own", S,
+     "X_ahead(o + shift)", "X_ahead(o)"),
 ]
 
 
