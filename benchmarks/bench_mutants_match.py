@@ -75,6 +75,8 @@ MUTANTS += [
      "if r[\"ewc\"] and ewc_entry(r[\"ewc\"]) is None:", "if False:"),
     ("estimates: a sector without a figure says nothing", E,
      "            notes += _why_none(family, code, totals, load_gaps())\n", "            pass\n"),
+    ("estimates: an ambiguous 'ton' of production accepted", E,
+     "if unit.startswith(\"ton\") and not unit.startswith(\"tonne\"):", "if False:"),
 ]
 
 

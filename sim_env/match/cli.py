@@ -36,7 +36,8 @@ def match_command(
     rate: list[str] = typer.Option(None, "--rate", help="park currency per unit of another currency, CUR=VALUE "
                                    "(repeatable): template costs in it convert"),
     estimate: list[str] = typer.Option(None, "--estimate", help="a company known by its sector and size, "
-                                       "ID:NACE:EMPLOYEES (repeatable; NACE empty: the company's own): its flows "
+                                       "ID:NACE:EMPLOYEES or ID:NACE:5000t/yr of production (repeatable; NACE empty: the "
+                                       "company's own): its flows "
                                        "estimated from cited sector figures until it states its own"),
     distance_km: float = typer.Option(2.0, "--distance-km", help="route length between sites without coordinates"),
     seed: int = typer.Option(0, "--seed", help="seed of the year of series behind hourly profiles"),
@@ -126,7 +127,7 @@ def match_command(
 
 def _estimated(given: list[str], graph, extra) -> list:
     """``--estimate ID:NACE:EMPLOYEES``: profiles estimated from sector and size (one line and exit 2 if wrong)."""
-    from .estimates import estimate_profile
+    from .estimates import estimate_profile, parse_size
 
     known = {c.id: (c.nace, c.name) for c in graph.doc.companies} | {p.id: (p.nace, p.name) for p in extra}
     out = []
@@ -139,7 +140,8 @@ def _estimated(given: list[str], graph, extra) -> list:
         if not nace:
             _fail(f"--estimate {g}: {cid} is not a company of the park or a template: state its NACE code")
         try:
-            prof, notes = estimate_profile(cid, nace, float(n), known.get(cid, ("", ""))[1])
+            employees, tonnes = parse_size(n)  # 12 employees, or 5000t/yr of production
+            prof, notes = estimate_profile(cid, nace, employees, known.get(cid, ("", ""))[1], tonnes=tonnes)
         except ValueError as e:
             _fail(f"--estimate {g}: {e}")
         for note in notes:

@@ -314,6 +314,22 @@ def estimate_flows(company: str, nace: str, employees: float | None, totals: dic
     return flows, notes
 
 
+_SIZE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>t/yr|t|tons?|tonnes?)?$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> tuple[float | None, float | None]:
+    """A company's size as written after ``--estimate ID:NACE:``: ``12`` employees, or ``5000t/yr`` (``5000 t``)
+    of production; ``ton`` is refused as ambiguous (a short ton is 0.907 t)."""
+    m = _SIZE.match(str(text).strip())
+    if not m:
+        raise EstimateError(f"size: a number of employees (12) or a production in tonnes a year (5000t/yr); "
+                            f"got {text!r}")
+    unit = (m["unit"] or "").lower()
+    if unit.startswith("ton") and not unit.startswith("tonne"):
+        raise EstimateError(f"size: 'ton' is ambiguous (a short ton is 0.907 t): write t/yr for tonnes; got {text!r}")
+    return (None, float(m["n"])) if unit else (float(m["n"]), None)
+
+
 def estimate_profile(company: str, nace: str, employees: float | None, name: str = "", *,
                      tonnes: float | None = None) -> tuple[Profile, list[str]]:
     """A profile of a company known by its sector and size alone (employees, production or both): its estimated

@@ -157,3 +157,19 @@ def test_the_loaders_refuse_a_code_outside_the_lists_and_a_total_beyond_its_pers
     totals = load_totals()
     assert all((t.geo, t.year) == (totals[t.per].geo, totals[t.per].year) for t in totals.values()
                if t.per and t.figure != "food_waste" and t.figure != "final_energy")
+
+
+def test_the_cli_takes_production_as_size_and_refuses_an_ambiguous_ton(tmp_path):
+    from typer.testing import CliRunner
+
+    from aisym.cli import app
+
+    from .test_match_estimates import PARK
+
+    park = tmp_path / "small.yaml"
+    park.write_text(PARK, encoding="utf-8")
+    res = CliRunner().invoke(app, ["match", str(park), "--estimate", "steel:24.10:5000t/yr", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert "--estimate steel:24.10:5000t/yr: no per-tonne energy figure for NACE 24.10" in res.output
+    res = CliRunner().invoke(app, ["match", str(park), "--estimate", "steel:24.10:5000 tons"])
+    assert res.exit_code == 2 and "size: 'ton' is ambiguous (a short ton is 0.907 t): write t/yr" in res.output
