@@ -17,8 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_runner import main  # a sibling script, not a package
 
 K, B = "sim_env/match/knowledge.py", "benchmarks/bench_match_recall.py"
+C, L = "sim_env/match/corpus.py", "sim_env/match/classifications.py"
 TESTS = ["tests/sim_env/test_match_knowledge.py", "tests/sim_env/test_match_knowledge_rules.py",
-         "tests/sim_env/test_match_knowledge_guard.py"]
+         "tests/sim_env/test_match_knowledge_guard.py", "tests/sim_env/test_match_corpus_water.py",
+         "tests/sim_env/test_classifications_nb.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -47,6 +49,14 @@ MUTANTS = [
     ("guard: the benchmark ranks a fold with the whole knowledge base", B,
      "G = np.array([ranking.features(x.giver_nace, x.resource, c, prior, fold) for _, c in cands])",
      "G = np.array([ranking.features(x.giver_nace, x.resource, c, prior, uses) for _, c in cands])"),
+    ("corpus: a table's water words lose their grade", C,
+     '"waste water": "water:wastewater", "wastewater": "water:wastewater",', '"waste water": "water", "wastewater": "water",'),
+    ("corpus: a graded water ('water:treated') refused", C, '    if low.startswith("water:"):', "    if False:"),
+    ("knowledge: a water's grade ignored", K, "        found = _graded(found, supply.grade)\n", "        pass\n"),
+    ("lists: a Norwegian name without its source accepted", L,
+     'if (row.get("description_nb") or "").strip() and not (row.get("source_nb") or "").strip():', "if False:"),
+    ("lists: Norwegian words not searched", L, 'text = f"{e.description} {e.description_nb}".lower()',
+     "text = e.description.lower()"),
 ]
 
 

@@ -6,8 +6,12 @@
 - ``data/nace.csv``: NACE (sections, divisions, groups, classes) with English descriptions.
 
 Every row names its source; the loader refuses a row without one (``file:line: source: ...``).
-Attribution and reuse terms are in ``data/README.md``. Norwegian texts are not shipped: no
-official translation could be obtained offline (see that file).
+Attribution and reuse terms are in ``data/README.md``. Norwegian (Bokmål) names are shipped where
+an official text could be read: the SN2007 division names (SN2007 is NACE Rev. 2 in Norwegian)
+for divisions 01-43, whose meaning Rev. 2.1 kept, in ``description_nb`` with their own source in
+``source_nb``; a Norwegian name without its source is refused. The Norwegian List of Waste
+(avfallsforskriften, chapter 11, annex) could not be read as a whole, so none is shipped.
+Lookup by words reads both languages.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Entry:
     parent: str = ""
     hazardous: bool = False
     mirror: bool = False
+    description_nb: str = ""  # Norwegian (Bokmål), where an official text was read
 
 
 def _rows(path: Path, required: tuple[str, ...]):
@@ -48,6 +53,8 @@ def _rows(path: Path, required: tuple[str, ...]):
             for c in required:
                 if not (row.get(c) or "").strip():
                     raise ListError(f"{path}:{i}: {c}: empty (every row states its {c})")
+            if (row.get("description_nb") or "").strip() and not (row.get("source_nb") or "").strip():
+                raise ListError(f"{path}:{i}: source_nb: empty (a Norwegian name states where it was read)")
             yield i, row
 
 
@@ -63,14 +70,15 @@ def ewc_list(path: str | Path = EWC_FILE) -> dict[str, Entry]:
         key = _ewc_key(r["code"])
         parent = key[:-2] if len(key) > 2 else ""
         out[key] = Entry(r["code"], r["level"], r["description_en"], r["source"], parent,
-                         r.get("hazardous") == "yes", r.get("mirror") == "yes")
+                         r.get("hazardous") == "yes", r.get("mirror") == "yes", (r.get("description_nb") or "").strip())
     return out
 
 
 @lru_cache(maxsize=4)
 def nace_list(path: str | Path = NACE_FILE) -> dict[str, Entry]:
     """NACE keyed by code as written (``"A"``, ``"10"``, ``"10.7"``, ``"10.71"``)."""
-    return {r["code"]: Entry(r["code"], r["level"], r["description_en"], r["source"], r.get("parent", ""))
+    return {r["code"]: Entry(r["code"], r["level"], r["description_en"], r["source"], r.get("parent", ""),
+                             description_nb=(r.get("description_nb") or "").strip())
             for _, r in _rows(Path(path), ("code", "level", "description_en", "source"))}
 
 
@@ -104,23 +112,23 @@ def nace_path(code: str) -> list[Entry]:
 
 
 def _search(entries, words: str, limit: int) -> list[Entry]:
-    terms = [w for w in re.findall(r"[a-z0-9]+", words.lower()) if len(w) > 1]
+    terms = [w for w in re.findall(r"[^\W_]+", words.lower()) if len(w) > 1]  # "avløpsvann" is one word
     if not terms:
         return []
     scored = []
     for e in entries:
-        text = e.description.lower()
+        text = f"{e.description} {e.description_nb}".lower()
         hits = sum(1 for t in terms if t in text)
         if hits:
-            scored.append((-hits, len(text), e.code, e))
+            scored.append((-hits, len(e.description), e.code, e))  # the English order as before
     return [e for *_, e in sorted(scored)[:limit]]
 
 
 def search_ewc(words: str, limit: int = 10) -> list[Entry]:
-    """EWC codes whose description holds most of ``words`` (entries and headings alike)."""
+    """EWC codes whose description (English, or Norwegian where shipped) holds most of ``words``."""
     return _search(ewc_list().values(), words, limit)
 
 
 def search_nace(words: str, limit: int = 10) -> list[Entry]:
-    """NACE codes whose description holds most of ``words``."""
+    """NACE codes whose English or Norwegian description holds most of ``words``."""
     return _search(nace_list().values(), words, limit)
