@@ -7,6 +7,13 @@ parsed by the CLI's loader, matched by :func:`sim_env.match.park.match_park` and
 ``aisym match --simulate``. The park's *version* is the hash of that file: a result computed on
 one version is reused until a company or the facilitator changes something the file holds.
 
+A company known by its NACE code and ``employees`` alone gets the flows ``aisym match --estimate
+ID:NACE:EMPLOYEES`` estimates for it (:mod:`sim_env.match.estimates`): the park file has no field
+for a head count, so :func:`park_text` writes each such company's ``--estimate`` argument as a
+comment line under the file, and :func:`rank` reads them back from there. The text alone (and so
+its hash, the version) says what is estimated, and ``aisym match FILE --estimate ARG...`` with those
+arguments ranks what the web ranks.
+
 Candidates are named by :func:`key`, which does not depend on their rank, so an outcome recorded
 on a candidate ("not interested: the sludge is too wet") still names it after the ranking moves.
 """
@@ -77,12 +84,38 @@ def park_text(park, companies: list | None = None) -> str:
         if text is not None:
             _TEXTS.move_to_end(fp)
             return text
-    text = export_park(park)
+    text = export_park(park) + "".join(f"{ESTIMATE}{a}\n" for a in estimate_args(park, companies))
     with _TEXTS_LOCK:
         _TEXTS[fp] = text
         while len(_TEXTS) > _TEXTS_KEPT:
             _TEXTS.popitem(last=False)
     return text
+
+
+ESTIMATE = "# aisym match --estimate "  # a comment line under the park text: one company's --estimate argument
+
+
+def estimate_args(park, companies: list | None = None) -> list[str]:
+    """``ID:NACE:EMPLOYEES`` of each company that gives its sector and a head count, as the CLI's ``--estimate``."""
+    from cloud.workbench.companies.models import Company
+
+    if companies is None:
+        companies = list(Company.objects.filter(park_id=park.pk))
+    return [f"{c.slug}:{c.nace}:{c.employees}" for c in sorted(companies, key=lambda c: c.pk)
+            if c.nace and c.employees]  # employees 0 or unknown: nothing to scale a sector's figure by
+
+
+def estimated(text: str, graph) -> list:
+    """The profiles the text's ``--estimate`` lines give, as :func:`sim_env.match.cli` builds them."""
+    from sim_env.match.estimates import estimate_profile
+
+    names = {c.id: c.name for c in graph.doc.companies}
+    out = []
+    for line in text.splitlines():
+        if line.startswith(ESTIMATE):
+            cid, nace, n = line[len(ESTIMATE):].split(":")
+            out.append(estimate_profile(cid, nace, float(n), names.get(cid, ""))[0])
+    return out
 
 
 def version_of(text: str) -> str:
@@ -109,13 +142,13 @@ def key(c) -> str:
 
 
 def rank(park, *, existing: str = "mark", seed: int = 0, text: str | None = None) -> Ranked:
-    """Every candidate of the park, ranked as ``aisym match PARK --existing EXISTING`` ranks them."""
+    """Every candidate of the park, ranked as ``aisym match PARK --existing EXISTING [--estimate ...]`` ranks them."""
     from sim_env.match.park import match_park, park_options
 
     text = park_text(park) if text is None else text
     graph = parse_graph(text, f"{park.slug}.yaml")
     opts = park_options(graph, existing=existing)
-    cands, rejected, profs = match_park(graph, opts, None, seed)
+    cands, rejected, profs = match_park(graph, opts, None, seed, None, estimated(text, graph))
     return Ranked(version_of(text), graph, opts, cands, rejected, profs)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cloud.workbench import tenancy
 
+from .estimated import estimated_flows, listing_from
 from .forms import CompanyForm, ListingForm, StaleEdit
 from .models import PARK, PRIVATE
 
@@ -18,10 +19,31 @@ def company_detail(request, park: str, company: str):
     v = tenancy.viewer(request)
     c = tenancy.company_or_404(v, park, company)
     listings = [{"listing": x, "fields": tenancy.visible(v, x, c)} for x in c.listings.all()]
+    tier = tenancy.tier(v, c)
     return render(request, "companies/detail.html", {
-        "company": c, "fields": tenancy.visible(v, c), "listings": listings, "tier": tenancy.tier(v, c),
+        "company": c, "fields": tenancy.visible(v, c), "listings": listings, "tier": tier,
         "can_edit": tenancy.can_edit(v, c), "PARK": PARK, "PRIVATE": PRIVATE,
+        # scaled by the head count, a park-tier field: the public tier does not see them
+        "estimates": estimated_flows(c) if tier >= PARK else [],
     })
+
+
+@require_POST
+@login_required
+def estimate_confirm(request, park: str, company: str):
+    """An estimated flow confirmed (or about to be corrected) by the company: it becomes its own listing."""
+    v = tenancy.viewer(request)
+    c = tenancy.editable_company_or_404(v, park, company)
+    flow, action = request.POST.get("flow", ""), request.POST.get("action", "confirm")
+    e = next((e for e in estimated_flows(c) if e.flow == flow), None)
+    if e is None or action not in ("confirm", "correct"):
+        why = (_("action: confirm or correct") if e is not None else
+               _("flow: %(flow)s is not an estimate of this company (already listed?)") % {"flow": flow[:64]})
+        return render(request, "companies/estimate_refused.html", {"company": c, "why": why}, status=400)
+    x = listing_from(c, e)
+    if action == "correct":
+        return redirect("companies:listing_edit", park=c.park.slug, company=c.slug, listing=x.slug)
+    return redirect("companies:detail", park=c.park.slug, company=c.slug)
 
 
 @login_required

@@ -118,6 +118,8 @@ def _row(pm: ParkMatch, rank: int, c, company: str) -> dict:
         "shares": shares, "estimated": c.money is not None,
         "simulatable": p.candidate is not None, "why_not": p.why_not.removeprefix("not simulated: "),
         "existing": c.existing or "",
+        # an end known only by its company's sector and size (sim_env.match.estimates): the CLI's words, said per viewer
+        "estimates": [e for e in (c.output.estimate, c.input.estimate if c.input is not None else "") if e],
     }
 
 

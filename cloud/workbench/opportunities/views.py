@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloud.workbench import tenancy
+from cloud.workbench.companies.estimated import words as estimate_words
 from cloud.workbench.companies.models import PRIVATE, Company
 from cloud.workbench.parks.models import Park
 from sim_env.match.readable import money
@@ -88,8 +89,9 @@ def _tested(park: Park, version: str) -> set[str]:
     except ImportError:
         return set()
     keys: set[str] = set()
-    for ks in Job.objects.filter(park=park, version=version, state=Job.DONE).values_list("keys", flat=True):
-        keys.update(ks)
+    with tenancy.system_access():  # any company's test of this version: only the viewer's share is read after
+        for ks in Job.objects.filter(park=park, version=version, state=Job.DONE).values_list("keys", flat=True):
+            keys.update(ks)
     return keys
 
 
@@ -105,7 +107,7 @@ def _reasons(r: dict, partner: str) -> list[str]:
     """Why this candidate, in words that name nobody the company may not know."""
     out = [CONVERSIONS.get(r["conversion"], CONVERSIONS["direct"])(r)]
     if r["annual"] is not None:
-        text = _("%(amount)s a year delivered") % {"amount": r["amount"]}
+        text = _("%(amount)s a year delivered") % {"amount": ("≈ " if r["estimates"] else "") + r["amount"]}
         if r["overlap"] is not None:
             text += ", " + _("%(pct)d %% of the hours match") % {"pct": round(100 * r["overlap"])}
         out.append(text)
@@ -118,6 +120,7 @@ def _reasons(r: dict, partner: str) -> list[str]:
                                                    _("truck") if r["mode"] == "truck" else r["mode"]})
     if r["known_use"]:
         out.append(_("documented use: %(use)s (%(source)s)") % {"use": r["known_use"], "source": r["source"]})
+    out += [estimate_words(e) for e in r["estimates"]]
     if r["existing"]:
         out.append(_("already an exchange of the park"))
     return out
