@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_runner import main  # a sibling script, not a package
 
 LP, PY = "sim_env/graph/lp.py", "sim_env/graph/pypsa_export.py"
-TESTS = ["tests/sim_env/physics/test_lost_input.py"]
+TESTS = ["tests/sim_env/physics/test_lost_input.py", "tests/sim_env/test_graph_lp_mpc_end.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -31,6 +31,12 @@ MUTANTS = [
      "2.0 / np.maximum(aL, 1e-300)", "1.0 / np.maximum(aL, 1e-300)"),
     ("pypsa: no lost-load generator on a converter input taken on demand", PY,
      "(cp.PBC[p] >= 0 or cp.PDEF[p] == 1)", "(cp.PBC[p] >= 0)"),
+    ("lp: a rolling plan's end target hard again (MPC infeasible on a lossy store)", LP,
+     "short = m.cols_(0.0, hi, voll)", "short = m.cols_(0.0, 0.0 * hi, voll)"),
+    ("lp: a rolling plan's end target free to miss", LP,
+     "short = m.cols_(0.0, hi, voll)", "short = m.cols_(0.0, hi, 0.0 * voll)"),
+    ("lp: a soft end target's price read from the level's bound, not its row", LP,
+     "r = self._end_row.get(n)", "r = None"),
 ]
 
 

@@ -376,8 +376,10 @@ class GraphMpc:
     Every ``replan_hours`` it forecasts the next ``horizon_hours`` of every series (the truth
     plus errors that grow with the lead time), builds :class:`~sim_env.graph.lp.Optimum` from the
     measured store levels with ``rules=True`` (so its plan is what the kernel does) and applies
-    the plan's first steps. The plan must end with each store no emptier than the lower of its
-    initial and its current level, so a short horizon does not sell the stores off.
+    the plan's first steps. The plan ends with each store no emptier than the lower of its
+    initial and its current level, so a short horizon does not sell the stores off; a soft target
+    (a unit short costs the value of lost load), so a store that cannot reach it (a lossy one
+    with nothing to refill it) is kept as full as it can be instead of making the plan infeasible.
 
     :param horizon_hours: planning horizon (h)
     :param replan_hours: hours between plans
@@ -419,7 +421,7 @@ class GraphMpc:
     def forecast(self, t: int) -> np.ndarray:
         """``COEF`` of the next H steps as a forecaster sees them, ``(1, H, values)``."""
         info = self.info
-        T = next(iter(info.series.values())).shape[1]
+        T = info.coef.shape[1]  # the year's steps (a park of constants has no series to read it from)
         rows = (t + np.arange(self.H)) % T
         lead = np.sqrt(np.arange(self.H) * info.dt_h / 24.0)
         noisy = {}
@@ -427,6 +429,8 @@ class GraphMpc:
             x = arr[info.year, rows].copy()
             x[1:] *= 1.0 + self.noise * self.error[s] * lead[1:] * self.rng.standard_normal(self.H - 1)
             noisy[s] = x[None, :]
+        if not noisy:  # nothing to forecast: the constants, over the horizon
+            return np.ascontiguousarray(info.coef[info.year:info.year + 1, rows])
         return info.cp.coefficients(noisy)
 
     def act(self, obs: np.ndarray, info: GraphStepInfo) -> np.ndarray:

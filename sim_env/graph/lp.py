@@ -29,7 +29,8 @@ binds. Without it every converter is dispatched freely and the objective is a lo
 
 The objective is the kernel's cost plus carbon price × CO2, in the park's currency. Stores end
 the horizon at no less than their start level, valued at ``end.value``, or free, as the file
-says. A built :class:`Optimum` is re-solved after :meth:`Optimum.set_capacity` or
+says; a rolling plan's ``terminal`` target is soft (each unit short at the value of lost load).
+A built :class:`Optimum` is re-solved after :meth:`Optimum.set_capacity` or
 :meth:`Optimum.set_link_cost` without being rebuilt (HiGHS keeps its basis).
 """
 
@@ -175,8 +176,10 @@ class Optimum:
     :param threads: HiGHS threads
     :param state0: store levels at the start, per component (default: each store's ``initial``);
         a rolling horizon starts from the measured levels
-    :param terminal: the least level of each store at the end, per component (NaN: the store's
-        end rule); replaces the end rule where given
+    :param terminal: the level each store should end at, per component (NaN: the store's end
+        rule); replaces the end rule where given. A soft target: each unit short costs the value of
+        lost load of the store's resource, so a target nothing can reach (a lossy store with no
+        inflow) leaves the plan feasible, the store as full as it can be
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
@@ -194,6 +197,7 @@ class Optimum:
         self._reward: list[np.ndarray] = []  # columns carrying the rules' reward
         self._lost_rule: list[tuple[np.ndarray, np.ndarray]] = []  # lost-input columns, rewards per unit charged
         self._m = _Model(T)
+        self._end_row: dict[int, int] = {}  # store -> its soft end target's row (a rolling plan's terminal)
         self._build()
         self.h = self._pass(mip_rel_gap, threads)
         self.build_s = time.perf_counter() - t0
@@ -332,14 +336,32 @@ class Optimum:
             m.put(r2[1:], lvl[:-1], -rel)
         if rule == "no_less_than_start":
             m.lo[-3][-1] = min(s0, cap)
-        elif rule == "terminal":
-            m.lo[-3][-1] = min(max(float(self.terminal[n]), 0.0), cap)
+        elif rule == "terminal":  # soft: feasible by construction (a lossy store that cannot be refilled)
+            self._terminal(n, b, lvl, min(max(float(self.terminal[n]), 0.0), cap))
         elif rule == "valued":
             m.cost[-3][-1] -= NF[n, F_END_VALUE]
         on_bus(b, dis, 1.0, supply=False)  # on the users' side
         on_bus(b, ch, -1.0, supply=True)  # on the supply side: a released bus's supply all goes in
         self.level[n] = lvl
         self.var[f"level:{key}"], self.var[f"charge:{key}"], self.var[f"discharge:{key}"] = lvl, ch, dis
+
+    def _terminal(self, n: int, b: int, lvl: np.ndarray, target: float) -> None:
+        """A rolling plan's end target: ``level[-1] + short ≥ target``, each unit short costing the
+        value of lost load of the store's resource. Where the target can be reached at any lesser
+        cost the plan reaches it, as a hard bound would; where it cannot (a store losing a share
+        each hour with nothing to refill it: its level can only fall) the plan keeps the store as
+        full as it can instead of being infeasible (issue 22: MPC's end rule)."""
+        m = self._m
+        voll = np.zeros(self.T)
+        voll[-1] = self.C[-1, self.cp.BI[b, B_VOLL]]
+        hi = np.zeros(self.T)
+        hi[-1] = target
+        short = m.cols_(0.0, hi, voll)
+        r = m.rows_(target, INF, k=1, name=f"end target of store {self.cp.node_keys[n]}")
+        m.put(r, lvl[-1:], 1.0)
+        m.put(r, short[-1:], 1.0)
+        self._end_row[n] = int(r[0])
+        self.var[f"end_short:{self.cp.node_keys[n]}"] = short
 
     def _converter(self, n: int, on_bus) -> None:
         cp, m, T, dt = self.cp, self._m, self.T, self.cp.dt_h
@@ -545,10 +567,12 @@ class Optimum:
             else:
                 _run_watched(h, lambda line: progress(f"stores' end prices: {line}"))
         dual = np.asarray(h.getSolution().col_dual)
-        if len(dual) != self.n_cols:  # no dual solution (HiGHS stopped without one): value nothing
+        row_dual = np.asarray(h.getSolution().row_dual)
+        if len(dual) != self.n_cols or len(row_dual) != self.n_rows:  # no dual solution: value nothing
             return out
         for n in bound:
-            out[n] = max(0.0, float(dual[self.level[n][-1]]))
+            r = self._end_row.get(n)
+            out[n] = max(0.0, float(dual[self.level[n][-1]] if r is None else row_dual[r]))
         return out
 
     def infeasible_set(self, limit: int = 20) -> list[str]:

@@ -44,3 +44,13 @@ MUST_RUN_SHORT = park("must_run_short", [
 MUST_RUN_SHORT["park"]["value_of_lost_load"] = {"biomass": "1 DKK/kg"}
 
 LOST = {"fuel_shared": FUEL_SHARED, "must_run_short": MUST_RUN_SHORT}
+
+# 13. A heat tank losing 1 %/h with nothing to refill it, discharged on a setpoint to homes with a
+#     backup: a rolling plan's end target (no lower than it starts) cannot be reached.
+TANK_NO_REFILL = park("tank_no_refill", [
+    ("town", [asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
+                             "max_charge": "4 kW", "max_discharge": "3 kW", "loss": 0.01, "initial": 0.5}),
+              asset("homes", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "8 kW",
+                              "backup": {"cost": "2 DKK/kWh"}})])],
+    [{"id": "tank_to_homes", "from": "tank.heat", "to": "homes.heat", "capacity": "3 kW",
+      "control": "controllable"}])
