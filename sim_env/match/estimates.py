@@ -3,7 +3,7 @@
 A company known only by its NACE code and its number of employees (the Syner approach: map a
 region before anyone fills in a form) gets estimated flows from published sector totals divided
 by the persons the sector employs in the same place and year: tonnes of waste per employee and
-year, MWh of electricity and of fuels and heat, m³ of process water. The totals are data,
+year, kWh of electricity and of fuels and heat, m³ of process water. The totals are data,
 ``data/sector_totals.csv`` (one published figure a row, each with its publisher, table code, year
 and source URL), and ``data/sector_flows.csv`` says which flow each figure becomes (an EWC code of
 the sector's own List of Waste sub-chapter for a waste, a share for an energy carrier), again with
@@ -48,9 +48,10 @@ _URL = re.compile(r"^https?://\S+$")
 _TABLE = re.compile(r"^[a-z][a-z0-9_]+$")  # a table's code, like env_wasfw, sbs_na_ind_r2 or tene_2020_tau_002
 # canonical amount per unit of a published total: material in kg, energy in kWh, water in m³ (per
 # year); a per-tonne figure in canonical units per tonne of product
-_TO_CANONICAL = {"t/yr": 1000.0, "PJ/yr": 1e15 / 3.6e6, "TJ/yr": 1e12 / 3.6e6, "m3/yr": 1.0, "persons": 1.0,
-                 "kg/t": 1.0}
-_UNIT_WORD = {"t/yr": "t", "PJ/yr": "PJ", "TJ/yr": "TJ", "m3/yr": "m3", "persons": "persons", "kg/t": "kg/t"}
+_TO_CANONICAL = {"t/yr": 1000.0, "PJ/yr": 1e15 / 3.6e6, "TJ/yr": 1e12 / 3.6e6, "GWh/yr": 1e6, "m3/yr": 1.0,
+                 "persons": 1.0, "kg/t": 1.0}
+_UNIT_WORD = {"t/yr": "t", "PJ/yr": "PJ", "TJ/yr": "TJ", "GWh/yr": "GWh", "m3/yr": "m3", "persons": "persons",
+              "kg/t": "kg/t"}
 FAMILIES = ("waste", "energy", "water")
 
 
