@@ -91,6 +91,8 @@ def test_the_company_page_shows_its_estimates_and_a_confirmed_one_replaces_them(
     assert "Confirm one to list it as yours, or correct it." in page and 'value="est_food_waste"' in page
     neighbour = _client(cakes, "baker").get(url).content.decode()  # the park sees them, with no prompt
     assert shown in neighbour and "Confirm one to list it as yours" not in neighbour
+    outsider = cakes.client("member_b").get(url).content.decode()  # another park: the public tier, no head count
+    assert "Kakebua" in outsider and "≈" not in outsider and "estimated from NACE" not in outsider
     from django.utils import translation
 
     try:

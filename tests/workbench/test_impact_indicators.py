@@ -27,6 +27,13 @@ PARK = Path(__file__).parent / "data" / "impact_park.yaml"
 YEAR = [(2025, m) for m in range(1, 13)]
 
 
+@pytest.fixture(autouse=True)
+def _twin_year_inline(monkeypatch):
+    """The twin's year runs as a worker job (test_impact_twin_job.py); here in the asking request, since a
+    worker process could not see the test's transaction."""
+    monkeypatch.setenv("AISYM_WORKBENCH_TWIN_WORKER", "inline")
+
+
 def _insider(park) -> tenancy.Viewer:
     """A viewer who reads every company's private tier (a member of all three)."""
     ids = frozenset(park.companies.values_list("pk", flat=True))

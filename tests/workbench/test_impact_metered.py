@@ -23,6 +23,13 @@ from cloud.workbench.parks.importer import import_park
 PARK = Path(__file__).parent / "data" / "impact_park.yaml"
 
 
+@pytest.fixture(autouse=True)
+def _twin_year_inline(monkeypatch):
+    """The twin's year runs as a worker job (test_impact_twin_job.py); here in the asking request, since a
+    worker process could not see the test's transaction."""
+    monkeypatch.setenv("AISYM_WORKBENCH_TWIN_WORKER", "inline")
+
+
 def _ms(y, m, d, h=0) -> int:
     return int(datetime(y, m, d, h, tzinfo=UTC).timestamp() * 1000)
 

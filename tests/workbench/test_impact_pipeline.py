@@ -21,6 +21,13 @@ PARK = Path(__file__).parent / "data" / "impact_park.yaml"
 KEY = "plant.waste_heat>greenhouse.heat:direct"
 
 
+@pytest.fixture(autouse=True)
+def _twin_year_inline(monkeypatch):
+    """The twin's year runs as a worker job (test_impact_twin_job.py); here in the asking request, since a
+    worker process could not see the test's transaction."""
+    monkeypatch.setenv("AISYM_WORKBENCH_TWIN_WORKER", "inline")
+
+
 def test_a_running_pipeline_candidate_is_counted_from_the_twin(db):
     pipeline = pytest.importorskip("cloud.workbench.pipeline.models")
     if not hasattr(pipeline, "Opportunity"):

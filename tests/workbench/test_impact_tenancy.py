@@ -20,6 +20,13 @@ FISH_MONEY = ("394,200", "0.45 NOK/kg", "394200")
 BIOGAS_MONEY = ("105,120", "0.12 NOK/kg", "105120")
 
 
+@pytest.fixture(autouse=True)
+def _twin_year_inline(monkeypatch):
+    """The twin's year runs as a worker job (test_impact_twin_job.py); here in the asking request, since a
+    worker process could not see the test's transaction."""
+    monkeypatch.setenv("AISYM_WORKBENCH_TWIN_WORKER", "inline")
+
+
 @pytest.fixture
 def people(world):
     from django.contrib.auth import get_user_model
@@ -106,7 +113,12 @@ def test_in_norwegian_the_figures_are_localised_and_the_charts_still_draw(people
     _park, client = people
     c = client("grower")
     c.post("/i18n/setlang/", {"language": "nb", "next": "/"})
-    body = c.get("/parks/impact_park/impact/?year=2025", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    from django.utils import translation
+
+    try:
+        body = c.get("/parks/impact_park/impact/?year=2025", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    finally:
+        translation.activate("en")  # the request left Norwegian active in this thread: the next tests read English
     assert "Hele parken, måned for måned" in body and "74,400" in body  # Norwegian decimal comma in the table
     rects = re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', body)
     assert rects and all("," not in v for r in rects for v in r)  # SVG coordinates stay numbers

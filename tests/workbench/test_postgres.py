@@ -20,7 +20,8 @@ from .postgres import Postgres
 
 HERE = Path(__file__).parent
 SUITES = ["test_row_security.py", "test_tenancy.py", "test_tenancy_matrix.py", "test_hostile_input.py", "test_api.py",
-          "test_directory.py", "test_onboarding.py", "test_import.py", "test_park_page.py"]
+          "test_directory.py", "test_onboarding.py", "test_import.py", "test_park_page.py",
+          "test_simulations_row_security.py"]
 
 pytestmark = pytest.mark.timeout(300)
 

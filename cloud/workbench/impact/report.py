@@ -65,6 +65,7 @@ class Report:
     left_out: list  # (exchange id or candidate key, Why)
     notes: list[str]
     version: str
+    pending: object = None  # the worker job still computing the twin's year (simulations.Job), if one is
 
 
 def _sum(values: list) -> float | str | None:
@@ -126,22 +127,59 @@ def running_candidates(park, text: str, graph, profiles, keys: list[str]) -> tup
     return running, cands, left_out
 
 
-def twin_of(park, version: str, graph, ids: list[str], candidates: list, running_keys: list[str], *,
-            hours: float, seed: int = 0) -> dict[str, list[float | None]]:
-    """The twin's months of this park version, computed once and kept (:class:`~.models.TwinMonths`)."""
+def _running_hash(running_keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(running_keys).encode()).hexdigest()[:16]
+
+
+def twin_of(park, version: str, running_keys: list[str], *, hours: float, seed: int = 0):
+    """The twin's months of this park version, kept (:class:`~.models.TwinMonths`); or, not yet computed,
+    the worker job computing them (the simulations app's, :func:`~cloud.workbench.simulations.store.submit_twin_year`):
+    a year of the twin takes seconds to minutes, too long for a request.
+
+    :returns: (months or None, the job or None)
+    """
+    from cloud.workbench.simulations.store import submit_twin_year
+
+    from .models import TwinMonths
+
+    running = _running_hash(running_keys)
+
+    def kept():
+        with tenancy.system_access():
+            return TwinMonths.objects.filter(park=park, version=version, running=running, hours=hours, seed=seed).first()
+
+    found = kept()
+    if found is None:
+        job = submit_twin_year(park, version, running_keys, running, hours=hours, seed=seed)
+        found = kept() if job.state == job.DONE else None  # done already: run inline, or just finished
+        if found is None:
+            return None, job
+    return found.months, None
+
+
+def run_twin_job(job, text: str, progress):
+    """The worker's side of :func:`twin_of`: the year of ``job``'s park version, month by month.
+
+    :returns: (the job's result, a function that keeps the months: the worker calls it in the
+        transaction that marks the job done)
+    """
     from .models import TwinMonths
     from .sources import twin_months
 
-    running = hashlib.sha256("\n".join(running_keys).encode()).hexdigest()[:16]
-    with tenancy.system_access():
-        kept = TwinMonths.objects.filter(park=park, version=version, running=running, hours=hours, seed=seed).first()
-        if kept is not None:
-            return kept.months
-        t0 = time.perf_counter()
-        months = twin_months(graph, ids, hours=hours, seed=seed, candidates=candidates)
-        TwinMonths.objects.get_or_create(park=park, version=version, running=running, hours=hours, seed=seed,
-                                         defaults={"months": months, "seconds": time.perf_counter() - t0})
-    return months
+    seed = int(job.params.get("seed", 0))
+    progress("reading the park's exchanges")
+    p = _parsed(job.park, text, job.version, list(job.keys), seed)
+    ids = [x.id for x in p.running]
+    t0 = time.perf_counter()
+    months = twin_months(p.graph, ids, hours=job.hours, seed=seed, candidates=p.candidates,
+                         progress=lambda m, n: progress(f"month {m} of {n} simulated", m / n))
+    seconds = time.perf_counter() - t0
+
+    def save() -> None:
+        TwinMonths.objects.get_or_create(park=job.park, version=job.version, running=job.params["running"],
+                                         hours=job.hours, seed=seed, defaults={"months": months, "seconds": seconds})
+
+    return {"exchanges": len(ids), "seconds": seconds}, save
 
 
 @dataclass
@@ -189,6 +227,9 @@ def build(park, viewer, months: list[tuple[int, int]], *, client=None, client_no
     from .sources import meter_months
 
     with tenancy.system_access():  # the server-side engine reads the whole park; the viewer's rules apply below
+        # as the worker reads it: an instance not read back (just imported) exports its JSON in its own key
+        # order, where PostgreSQL's jsonb gives another, and the worker would find another park version
+        park = type(park).objects.get(pk=park.pk)
         text = engine.park_text(park)
         version, keys = engine.version_of(text), running_keys(park)
         p = _parsed(park, text, version, keys, seed)
@@ -201,19 +242,21 @@ def build(park, viewer, months: list[tuple[int, int]], *, client=None, client_no
         except (InfluxError, ValueError) as e:
             notes.append(_("Telemetry could not be read, so every figure is the twin's: %(why)s") % {"why": str(e)[:200]})
     twin: dict = {}
-    if running:
-        try:
-            twin = twin_of(park, version, p.graph, [x.id for x in running], p.candidates, keys, hours=hours, seed=seed)
-        except Exception as e:  # the page stays up with what is metered, and says why the rest is missing
-            logging.getLogger(__name__).exception("the twin's year of park %s failed", park.slug)
+    job = None
+    if running:  # computed once per version by a worker: meanwhile the page shows what is metered
+        months_kept, job = twin_of(park, version, keys, hours=hours, seed=seed)
+        twin = months_kept or {}
+        if job is not None and job.state == job.FAILED:
+            logging.getLogger(__name__).warning("the twin's year of park %s failed: %s", park.slug, job.error)
             notes.append(_("The twin could not run this park's year, so only metered months have figures: %(why)s")
-                         % {"why": str(e)[:200]})
+                         % {"why": job.error[:200]})
     readable = {c.slug for c in park.companies.all() if (tenancy.tier(viewer, c) or 0) >= PRIVATE}
     names = {c.id: c.name for c in p.graph.doc.companies}
     rows = [_row(x, names, months, metered.get(x.id, {}), twin.get(x.id, [None] * 12), readable) for x in running]
     park_months = [{k: _sum([r.cells[i].figures[k] for r in rows]) for k in KEYS} for i in range(len(months))]
     park_total = {k: _sum([m[k] for m in park_months]) for k in KEYS}
-    return Report(park, p.graph.currency, months, rows, park_months, park_total, left_out, notes, version)
+    return Report(park, p.graph.currency, months, rows, park_months, park_total, left_out, notes, version,
+                  job if job is not None and not job.finished_state else None)
 
 
 def _row(x: Exchange, names: dict, months, metered: dict, twin: list, readable: set[str]) -> Row:

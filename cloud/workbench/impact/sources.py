@@ -26,13 +26,14 @@ MONTH_HOURS = tuple(d * 24 for d in (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
 
 
 def twin_months(graph, exchange_ids: list[str], *, hours: float = 8760.0, seed: int = 0,
-                candidates: list | None = None) -> dict[str, list[float | None]]:
+                candidates: list | None = None, progress=None) -> dict[str, list[float | None]]:
     """Each exchange's amount per month of the twin's year (canonical amount; None: month not simulated).
 
     :param graph: the resolved park
     :param hours: how much of the year to run; only whole months are reported
     :param candidates: :class:`sim_env.graph.sweep.Candidate` s the park also runs (the pipeline's
         running exchanges not yet in its file), added switched on
+    :param progress: called with (months done, months to run) after each month
     """
     from sim_env.graph.baselines import make_graph_strategy
     from sim_env.graph.compile import compile_park
@@ -50,6 +51,7 @@ def twin_months(graph, exchange_ids: list[str], *, hours: float = 8760.0, seed: 
     rules = make_graph_strategy("rule")
     out: dict[str, list[float | None]] = {e: [None] * 12 for e in exchange_ids}
     start, state = 0, None
+    todo = sum(1 for i in range(12) if sum(MONTH_HOURS[:i + 1]) <= hours)
     for month, h in enumerate(MONTH_HOURS):
         if start + h > hours:
             break
@@ -58,6 +60,8 @@ def twin_months(graph, exchange_ids: list[str], *, hours: float = 8760.0, seed: 
         for e in exchange_ids:
             out[e][month] = res.totals.get(f"flow:{e}", 0.0)
         start += h
+        if progress is not None:
+            progress(month + 1, todo)
     return out
 
 

@@ -9,6 +9,7 @@ physical totals only. What a viewer may not see is 404.
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 
 from django.conf import settings
@@ -109,7 +110,45 @@ def park_impact(request, park: str):
                                                              r.exchange.receiver in readable, "purchase")}
                       for r in rep.rows],
         "year": request.GET.get("year", ""), "runs_park": tenancy.can_run_park(v, p.pk), "public": is_public(p),
-        "keys": KEYS})
+        "keys": KEYS, "twin_year": _twin_year(rep.pending) if rep.pending is not None else None})
+
+
+def _twin_year(job) -> dict:
+    """What the page says of the worker job computing the twin's year (as the twin test's page says it)."""
+    from django.utils import timezone
+
+    from cloud.workbench.simulations.views import STEPS
+
+    text = job.progress_text
+    month = re.match(r"month (\d+) of (\d+) simulated", text)
+    if month:  # run_twin_job's own step, in the viewer's language
+        step = _("month %(m)s of %(n)s simulated") % {"m": month.group(1), "n": month.group(2)}
+    else:
+        step = STEPS.get(text.split(" ", 1)[0], text) if text else _("waiting")
+    return {"job": job, "step": step,
+            "elapsed": int(((job.finished or timezone.now()) - (job.started or job.created)).total_seconds())}
+
+
+@login_required
+@require_GET
+def twin_year_progress(request, park: str):
+    """The partial the impact page polls while the twin's year is computed; once the job is finished,
+    htmx reloads the page (``HX-Refresh``), which then shows the twin's months or why there are none."""
+    from cloud.workbench.simulations.models import Job
+    from cloud.workbench.simulations.runner import check
+
+    v = tenancy.viewer(request)
+    p = _park_or_404(park)
+    if not may_see(v, p):
+        raise Http404("no such page")
+    with tenancy.system_access():  # the park's own job (no company's): its progress is all that is shown
+        job = Job.objects.filter(park=p, kind=Job.IMPACT).order_by("-created", "-id").first()
+        job = check(job) if job is not None else None
+    ctx = {"park": p, **(_twin_year(job) if job is not None else {"job": None})}
+    response = render(request, "impact/_twin_year.html", ctx)
+    if job is not None and job.finished_state and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required

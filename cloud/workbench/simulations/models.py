@@ -18,6 +18,11 @@ from django.utils.translation import gettext_lazy as _
 class Job(models.Model):
     QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
     STATES = [(QUEUED, _("waiting")), (RUNNING, _("running")), (DONE, _("done")), (FAILED, _("failed"))]
+    # what the worker runs: candidates (``aisym match --simulate``) or the impact page's year of the park
+    # as it runs, per exchange and month (cloud.workbench.impact.report.run_twin_job; keys: the pipeline's
+    # running candidates, params: its TwinMonths row's "running" hash and "seed")
+    CANDIDATES, IMPACT = "candidates", "impact"
+    KINDS = [(CANDIDATES, _("candidates")), (IMPACT, _("the park's year, for its impact"))]
 
     park = models.ForeignKey("parks.Park", on_delete=models.CASCADE, related_name="twin_jobs")
     version = models.CharField(max_length=16, db_index=True)  # engine.park_version: the park file's hash
@@ -30,6 +35,8 @@ class Job(models.Model):
     company = models.ForeignKey("companies.Company", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="twin_jobs")
     ray_address = models.CharField(max_length=200, blank=True)  # the park's cluster when the job was asked
+    kind = models.CharField(max_length=10, choices=KINDS, default=CANDIDATES)
+    params = models.JSONField(default=dict, blank=True)  # what else the kind's run needs
     state = models.CharField(max_length=8, choices=STATES, default=QUEUED, db_index=True)
     progress_text = models.CharField(max_length=200, blank=True)
     progress = models.FloatField(default=0.0)  # 0..1

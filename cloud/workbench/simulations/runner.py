@@ -48,17 +48,23 @@ def mode() -> str:
 def launch(job: Job) -> None:
     """Start ``job`` (queued) in a worker process, or here with the inline mode."""
     if mode() == "inline":
+        from cloud.workbench.tenancy import system_access
+
         from .worker import run
 
-        run(job.pk, slots=False)
+        with system_access():  # the worker's own work, as in its process (worker.as_server)
+            run(job.pk, slots=False)
         return
     logs = Path(settings.DATA_DIR) / "twin-jobs"
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / f"{job.pk}.log", "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE, str(job.pk)], stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=os.environ.copy())
-    Job.objects.filter(pk=job.pk, state=Job.QUEUED).update(pid=proc.pid, host=socket.gethostname(),
-                                                           heartbeat=timezone.now())
+    from cloud.workbench.tenancy import system_access
+
+    with system_access():  # often after the request's transaction (on_commit), where no viewer is set any more
+        Job.objects.filter(pk=job.pk, state=Job.QUEUED).update(pid=proc.pid, host=socket.gethostname(),
+                                                               heartbeat=timezone.now())
     # reaps the process (no zombie keeps its pid looking alive) and fails the job at once if it dies
     threading.Thread(target=_reap, args=(job.pk, proc), name=f"twin-job-{job.pk}", daemon=True).start()
 
@@ -67,9 +73,12 @@ def _reap(job_id: int, proc: subprocess.Popen) -> None:
     rc = proc.wait()
     if rc == 0:
         return
+    from cloud.workbench.tenancy import system_access
+
     try:
         close_old_connections()
-        fail(job_id, proc.pid, _died(rc))
+        with system_access():  # a server thread, no request: PostgreSQL's row policies let only the server write
+            fail(job_id, proc.pid, _died(rc))
     finally:
         close_old_connections()
 

@@ -164,7 +164,6 @@ def _run(job_id: int, heartbeat: bool) -> None:
     from cloud.workbench import engine
     from sim_env.graph.sweep import RayUnreachable
 
-    from . import store
     from .models import Job
 
     pid = os.getpid() if heartbeat else None  # inline: the job runs in the request, no process to watch
@@ -194,15 +193,16 @@ def _run(job_id: int, heartbeat: bool) -> None:
         if engine.version_of(text) != job.version:
             raise KeyError(f"the park changed since this test was asked (version {job.version}, now "
                            f"{engine.version_of(text)}): ask again from the opportunities page")
-        progress("ranking the park's candidates")
-        ranked = store.ranked(job.park, text)
-        data = engine.simulate(ranked, job.keys, hours=job.hours, set_size=job.set_size,
-                               ray_address=job.ray_address or None, progress=progress)
-        progress("writing the result")
-        rank = {engine.key(c): i for i, c in enumerate(ranked.candidates, start=1)}
-        ids = {k: _candidate_id(data, rank[k]) for k in job.keys}
-        result = _finite(json.loads(json.dumps(data, default=float)))
+        if job.kind == Job.IMPACT:  # the impact page's year: kept as its TwinMonths row, written with "done"
+            from cloud.workbench.impact.report import run_twin_job
+
+            result, save = run_twin_job(job, text, progress)
+            ids = {}
+        else:
+            result, ids, save = *_candidates(job, text, progress), None
         with transaction.atomic():  # the result and "done" together, or neither
+            if save is not None:
+                save()
             Job.objects.filter(pk=job_id, state=Job.RUNNING).update(
                 state=Job.DONE, result=result, candidate_ids=ids, progress=1.0, progress_text="done",
                 finished=timezone.now(), seconds=time.perf_counter() - t0)
@@ -216,6 +216,22 @@ def _run(job_id: int, heartbeat: bool) -> None:
     finally:
         if heart:
             heart.stop.set()
+
+
+def _candidates(job, text: str, progress) -> tuple[dict, dict]:
+    """``aisym match --simulate`` of the job's candidates: (its report data, each key's candidate id in it)."""
+    from cloud.workbench import engine
+
+    from . import store
+
+    progress("ranking the park's candidates")
+    ranked = store.ranked(job.park, text)
+    data = engine.simulate(ranked, job.keys, hours=job.hours, set_size=job.set_size,
+                           ray_address=job.ray_address or None, progress=progress)
+    progress("writing the result")
+    rank = {engine.key(c): i for i, c in enumerate(ranked.candidates, start=1)}
+    ids = {k: _candidate_id(data, rank[k]) for k in job.keys}
+    return _finite(json.loads(json.dumps(data, default=float))), ids
 
 
 def _candidate_id(data: dict, match_rank: int) -> str | None:
@@ -242,12 +258,22 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    from cloud.workbench.tenancy import system_access
+    from django.db.backends.signals import connection_created
 
-    with system_access():  # the server's own work: it reads every company's costs, as the CLI does
-        run(int(argv[0]))
-        linger()
+    # the server's own work: it reads every company's costs, as the CLI does. Every connection of the
+    # process says so to PostgreSQL's row policies, the heartbeat thread's and one reopened after
+    # close_old_connections too (a setting made once would go with the connection it was made on)
+    connection_created.connect(as_server)
+    run(int(argv[0]))
+    linger()
     return 0
+
+
+def as_server(sender, connection, **kwargs) -> None:
+    """A new database connection of the worker process: the row policies' ``app.system`` on for its session."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT set_config('app.system', 'on', false)")
 
 
 if __name__ == "__main__":
