@@ -52,6 +52,7 @@ def test_the_first_view_queues_the_year_and_the_page_follows_its_progress(facili
     assert "The twin is computing this park's year" in page and "<progress" in page
     client.get(URL)
     assert Job.objects.filter(kind=Job.IMPACT).count() == 1  # a second view waits for the same job
+    assert client.get(f"/parks/impact_park/twin/jobs/{job.pk}/").status_code == 404  # not a twin test of candidates
     polled = client.get("/parks/impact_park/impact/twin-year/", HTTP_HX_REQUEST="true")
     assert polled.status_code == 200 and "HX-Refresh" not in polled and "<progress" in polled.content.decode()
 

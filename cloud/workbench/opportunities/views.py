@@ -90,7 +90,8 @@ def _tested(park: Park, version: str) -> set[str]:
         return set()
     keys: set[str] = set()
     with tenancy.system_access():  # any company's test of this version: only the viewer's share is read after
-        for ks in Job.objects.filter(park=park, version=version, state=Job.DONE).values_list("keys", flat=True):
+        for ks in Job.objects.filter(park=park, version=version, state=Job.DONE,
+                                     kind=Job.CANDIDATES).values_list("keys", flat=True):
             keys.update(ks)
     return keys
 

@@ -172,7 +172,8 @@ def candidate_result(park, version: str, key: str) -> dict | None:
     on that version simulated the candidate.
     """
     with tenancy.system_access():  # any company's finished job: the caller shows a viewer only their own rows
-        jobs = list(Job.objects.filter(park=park, version=version, state=Job.DONE).order_by("-finished"))
+        jobs = list(Job.objects.filter(park=park, version=version, state=Job.DONE, kind=Job.CANDIDATES)
+                    .order_by("-finished"))
     for job in jobs:
         if key not in job.keys or not job.result:
             continue

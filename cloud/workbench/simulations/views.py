@@ -38,7 +38,8 @@ def may_see(v: tenancy.Viewer, job: Job) -> bool:
 
 def _job_or_404(request, park: str, job: int) -> Job:
     v = tenancy.viewer(request)
-    j = Job.objects.select_related("park", "company").filter(pk=job, park__slug=park).first()
+    # the impact page's year (kind impact) is shown there, not as a twin test
+    j = Job.objects.select_related("park", "company").filter(pk=job, park__slug=park, kind=Job.CANDIDATES).first()
     if j is None or not may_see(v, j):
         raise Http404("no such job")
     return runner.check(j)
@@ -129,6 +130,6 @@ def twin_settings(request, park: str):
     if request.method == "POST" and form.is_valid():
         form.save()
         saved = True
-    jobs = Job.objects.filter(park=p).select_related("company")[:20]
+    jobs = Job.objects.filter(park=p, kind=Job.CANDIDATES).select_related("company")[:20]
     return render(request, "simulations/settings.html", {"park": p, "form": form, "saved": saved, "jobs": jobs},
                   status=400 if form.errors else 200)
