@@ -107,14 +107,15 @@ def estimate_args(park, companies: list | None = None) -> list[str]:
 
 def estimated(text: str, graph) -> list:
     """The profiles the text's ``--estimate`` lines give, as :func:`sim_env.match.cli` builds them."""
-    from sim_env.match.estimates import estimate_profile
+    from sim_env.match.estimates import estimate_profile, parse_size
 
     names = {c.id: c.name for c in graph.doc.companies}
     out = []
     for line in text.splitlines():
         if line.startswith(ESTIMATE):
             cid, nace, n = line[len(ESTIMATE):].split(":")
-            out.append(estimate_profile(cid, nace, float(n), names.get(cid, ""))[0])
+            employees, tonnes = parse_size(n)  # the CLI's reading of the size (a head count, here)
+            out.append(estimate_profile(cid, nace, employees, names.get(cid, ""), tonnes=tonnes)[0])
     return out
 
 

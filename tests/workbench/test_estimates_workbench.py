@@ -9,11 +9,12 @@ as "≈ 27.4 t". The web ranks what ``aisym match EXPORT --estimate cakes:10.71:
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from .test_simulations_cli import _diff
-from .test_simulations_job import _client, bakery  # noqa: F401 (the fixture)
+from .test_simulations_job import DATA, _client
 
 
 def _food_waste() -> tuple[float, str]:
@@ -26,23 +27,25 @@ def _food_waste() -> tuple[float, str]:
 
 
 @pytest.fixture
-def cakes(bakery):  # noqa: F811 (the fixture)
-    """The cake maker (NACE 10.71, 12 employees, no listing) and its member ``caker``."""
+def cakes(world):
+    """The bakery park (tests/workbench/data/bakery_park.yaml) with a cake maker (NACE 10.71, 12 employees, no
+    listing), its member ``caker`` and the bakery's member ``baker``."""
     from django.contrib.auth import get_user_model
 
     from cloud.workbench.accounts.audit import acting_as
     from cloud.workbench.accounts.models import Membership
     from cloud.workbench.companies.models import Company
+    from cloud.workbench.parks.importer import import_park
 
-    park = bakery.bakery_park
+    park = import_park(DATA / "bakery_park.yaml", actor="test")
     with acting_as(None, "test"):
         c = Company.objects.create(park=park, slug="cakes", name="Kakebua", nace="10.71", employees=12,
                                    lat=63.001, lon=10.002)
-        user = get_user_model().objects.create_user("caker", password="x" * 12)
-        Membership.objects.create(user=user, company=c)
-    bakery.bakery_users["caker"] = user
-    bakery.cakes = c
-    return bakery
+        users = {n: get_user_model().objects.create_user(n, password="x" * 12) for n in ("caker", "baker")}
+        Membership.objects.create(user=users["caker"], company=c)
+        Membership.objects.create(user=users["baker"], company=park.companies.get(slug="bakery"))
+    world.bakery_park, world.bakery_users, world.cakes = park, users, c
+    return world
 
 
 def _estimated(ranked) -> list:
@@ -124,3 +127,23 @@ def test_the_opportunities_say_which_figures_are_estimates(cakes):
     page = _client(cakes, "caker").get(f"/parks/{cakes.bakery_park.slug}/opportunities/cakes/").content.decode()
     assert "(≈)" in page and f"{_food_waste()[1]} a year delivered" in page
     assert "estimated from NACE 10.71 and 12 employees: Eurostat env_wasfw" in page
+
+
+def test_the_company_page_with_its_estimates_passes_axe(cakes):
+    """The member's page (the table of estimates and its confirm and correct buttons) in Chromium: axe-core, no violation."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="the workbench extra is not installed")
+    from .test_browser import ARGS, AXE, CHROMIUM
+
+    css = Path(__file__).resolve().parents[2] / "cloud" / "workbench" / "static" / "workbench" / "site.css"
+    html = _client(cakes, "caker").get(f"/parks/{cakes.bakery_park.slug}/companies/cakes/").content.decode()
+    assert 'value="est_food_waste"' in html
+    html = html.replace('<link rel="stylesheet" href="/static/workbench/site.css">', f"<style>{css.read_text()}</style>")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_content(html.replace('<script src="/static/vendor/htmx/htmx.min.js" defer></script>', ""))
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.map(v => `${v.id} (${v.impact}, ${v.nodes.length} nodes): ${v.help}`)""")
+        browser.close()
+    assert found == []
