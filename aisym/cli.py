@@ -30,7 +30,7 @@ err = Console(stderr=True)
 ParkFile = typer.Argument(None, help="Park YAML file (default: the shipped Kråkøya park).", show_default=False)
 
 
-def load_or_exit(path: Path | None):
+def load_or_exit(path: Path):
     """Load a park or print its error (no traceback) and exit with code 2."""
     try:
         return load_park(path)
@@ -43,7 +43,7 @@ def _is_v2(path: Path | None) -> bool:
     import yaml
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if path else None
+        data = yaml.safe_load(Path(path or DEFAULT_PARK).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False
     return isinstance(data, dict) and data.get("schema_version") == 2
@@ -60,13 +60,26 @@ def graph_or_exit(path: Path | None):
         raise typer.Exit(2) from None
 
 
+def view_or_exit(path: Path | None):
+    """A park file (v1 or v2) as the edge and the cloud read it (:func:`aisym.park.load_view`), or
+    its error printed (no traceback) and exit code 2."""
+    from .park import load_view
+
+    try:
+        return load_view(path)
+    except ParkError as e:
+        err.print(usererror.message(e), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 @park_app.command("validate")
 def park_validate(path: Path = ParkFile) -> None:
     """Validate a park file (v1 or v2); exit 2 with each problem's file:line and field path."""
     if _is_v2(path):
         g = graph_or_exit(path)
         console.print(
-            f"[green]ok[/green] {path}: {len(g.doc.companies)} companies ({len(set(g.company_of.values()))} with assets), "
+            f"[green]ok[/green] {path or DEFAULT_PARK}: {len(g.doc.companies)} companies "
+            f"({len(set(g.company_of.values()))} with assets), "
             f"{len(g.company_of)} assets, "
             f"{len(g.nodes)} components, {len(g.buses)} ports, {len(g.links)} exchanges, {len(g.tags)} tags"
         )
@@ -74,9 +87,9 @@ def park_validate(path: Path = ParkFile) -> None:
             console.print(f"  note: {note}", markup=False, highlight=False)
         return
     park = load_or_exit(path)
-    graph_or_exit(path or DEFAULT_PARK)  # the v2 twin must accept it too
+    graph_or_exit(path)  # the v2 twin must accept it too
     console.print(
-        f"[green]ok[/green] {path or DEFAULT_PARK}: {len(park.assets)} assets, {len(park.tags)} tags, "
+        f"[green]ok[/green] {path}: {len(park.assets)} assets, {len(park.tags)} tags, "
         f"{len(park.exchanges)} exchanges"
     )
 
@@ -124,8 +137,12 @@ def park_migrate(
     """Write a v1 park file in the v2 form (schema_version 2), checked by loading it back."""
     from .park.graph import migrate_text, parse_graph
 
+    if _is_v2(path):
+        err.print(f"{path or DEFAULT_PARK}: already a v2 park file (schema_version 2): nothing to migrate",
+                  markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     park = load_or_exit(path)
-    text = migrate_text(park, str(path or DEFAULT_PARK))
+    text = migrate_text(park, str(path))
     try:
         parse_graph(text, str(out or "<migrated>"))
     except ParkError as e:
@@ -147,7 +164,7 @@ def park_show(path: Path = ParkFile) -> None:
         _show_graph(graph_or_exit(path))
         return
     park = load_or_exit(path)
-    print_summary(park, str(path or DEFAULT_PARK), console)
+    print_summary(park, str(path), console)
 
 
 @services_app.command("up")
@@ -163,7 +180,7 @@ def services_up(
     """Start Mosquitto (password file, per-account ACL, TLS) and InfluxDB (auth on) on 127.0.0.1."""
     from .services import Stack
 
-    park = load_or_exit(park_file)
+    park = view_or_exit(park_file)  # v1 or v2
     try:
         st = Stack(folder).up(park.park.id, node, mqtt_port, influx_port, tls_only=tls_only, ingestors=ingestors)
     except (FileNotFoundError, RuntimeError, TimeoutError, ValueError, OSError) as e:

@@ -36,10 +36,10 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from aisym.contract import decode_telemetry, telemetry_points, topics  # noqa: E402
 from aisym.influx import InfluxV1  # noqa: E402
-from aisym.park import load_park  # noqa: E402
+from aisym.park import load_view  # noqa: E402
 from aisym.services import InfluxDB, Mosquitto, park_acl  # noqa: E402
 
-PARK = load_park()
+PARK = load_view()
 PID = PARK.park.id
 USERS = {"ingest": "ingest-pw", "node-a": "node-a-pw", "admin": "admin-pw"}
 TAGS = sorted(PARK.tags)

@@ -1,4 +1,5 @@
-"""Mutation benchmark of the park checks and what-if rules of issue 22 (findings 6, 7 and 10):
+"""Mutation benchmark of the park checks and what-if rules of issue 22 (findings 6, 7 and 10; item 1's
+series and settings edits):
 would their tests notice a wrong rule?
 
 The companion of ``bench_mutants.py`` (the physics of the kernel, compiler and LP), with the same
@@ -19,7 +20,7 @@ from mutants_runner import main  # a sibling script, not a package
 B, OUT = "aisym/park/graph/build.py", "aisym/park/graph/outlets.py"
 W, U = "sim_env/graph/whatif.py", "sim_env/graph/units.py"
 TESTS = ["tests/sim_env/test_validation_outlets.py", "tests/sim_env/test_graph_whatif_links.py",
-         "tests/sim_env/test_graph_units.py"]
+         "tests/sim_env/test_graph_units.py", "tests/sim_env/test_kraakoya_whatifs.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -42,6 +43,13 @@ MUTANTS = [
      "    return \"units\"\n"),
     ("units: a demand's shortfall not attributed to its unit (finding 10)", U,
      "short = max(float(needs[n] - act[n]), 0.0)", "short = 0.0"),
+    ("whatif: a series edit replaces the series' parameters it does not name (issue 22, item 1)", W,
+     "out[k] = _merged(out.get(k), v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v",
+     "out[k] = v"),
+    ("whatif: the park's settings ignored (issue 22, item 1)", W,
+     "    doc[\"park\"] = _merged(doc[\"park\"], overlay.settings)\n", ""),
+    ("whatif: a series the park lacks is added, not refused (issue 22, item 1)", W,
+     "(\"series\", overlay.series, set(doc.get(\"series\") or {}))", "(\"series\", [], set())"),
 ]
 
 

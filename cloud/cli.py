@@ -51,7 +51,7 @@ def ingest(
     import signal
     import threading
 
-    from aisym.cli import _is_v2, graph_or_exit, load_or_exit
+    from aisym.cli import view_or_exit
     from aisym.influx import InfluxError
 
     from .errors import ConfigError
@@ -96,7 +96,7 @@ def ingest(
         if replay_dead_letters:
             from .ingest.replay import replay_with
 
-            parsed = graph_or_exit(park) if _is_v2(park) else load_or_exit(park)
+            parsed = view_or_exit(park)  # v1 or v2
             try:
                 res = replay_with(cfg, parsed, node=replay_node, shift_ms=round(replay_shift_s * 1000))
             except ValueError as e:
@@ -106,8 +106,7 @@ def ingest(
                 raise typer.Exit(1) from None
             typer.echo(res.summary())
             return
-        # a v2 park graph reads as a v1 park where the ingestor looks (park.id, tags, company_of)
-        ing = Ingestor(cfg, graph_or_exit(park) if _is_v2(park) else load_or_exit(park))
+        ing = Ingestor(cfg, view_or_exit(park))  # v1 or v2
     except ConfigError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int, gap: bool, out: Path | None,
                   exo: Path | None = None) -> None:
-    """``twin run``: any park, a v2 what-if overlay or a v1 overlay of ``sim_env/scenarios/``.
+    """``twin run``: any park (v1 or v2) or a what-if overlay (the shipped Kråkøya's by name).
 
     ``exo`` is a CSV of the park's own series (columns named by series id, as ``twin series``
     writes them for a v2 park): it replaces the generated series over the run.
@@ -32,7 +32,7 @@ def _run_compiled(path: Path | None, strategy: str, hours: float, exo_seed: int,
     from .graph.exogenous import load_series_csv
 
     try:
-        name, graph = resolve_graph_scenario(path if path is not None else "base", None)  # an overlay: on the shipped park
+        name, graph = resolve_graph_scenario(path if path is not None else "base", None)  # a name: the shipped park's
         strat = make_graph_strategy(strategy)
         given = None if exo is None else load_series_csv(exo, graph, max(1, round(hours)), exo_seed)
     except (ParkError, ValueError, FileNotFoundError) as e:  # SeriesError is a ValueError
@@ -73,7 +73,7 @@ def _fmt(v: float) -> str:
 
 @twin_app.command("run")
 def run(
-    scenario: Path = typer.Argument(None, help="Park file (v1 or v2), what-if overlay or shipped scenario overlay "
+    scenario: Path = typer.Argument(None, help="Park file (v1 or v2), what-if overlay, or a Kråkøya what-if by name "
                                                "(default: the shipped park)."),
     strategy: str = typer.Option("rule", help="random, rule, mpc or optimum."),
     hours: float = typer.Option(8760.0, help="Simulated hours from 1 January."),

@@ -1,4 +1,8 @@
-"""The park description: one YAML file that names every asset, tag and exchange."""
+"""The park description: one YAML file that names every asset, tag and exchange.
+
+The shipped parks are v2 files (:mod:`aisym.park.graph`); the v1 model here (:class:`Park`,
+:func:`load_park`) reads a user's v1 file, which every reader converts on load.
+"""
 
 from .assets import CONSUMES, PRODUCES, Asset
 from .loader import DEFAULT_PARK, ParkError, Problem, load_park, parse_park

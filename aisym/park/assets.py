@@ -1,8 +1,8 @@
-"""Asset kinds of a symbiosis park and their physical parameters.
+"""Asset kinds of a v1 park file and their physical parameters.
 
 Each kind is a pydantic model discriminated by ``kind``. Parameter names carry their unit
 (``rated_kw``, ``capacity_kwh``). Defaults are deliberately absent: a park file states every
-number and cites where it came from (see ``aisym/parks/kraakoya.yaml``).
+number and cites where it came from (see ``benchmarks/kraakoya_yardstick/kraakoya_v1.yaml``).
 """
 
 from __future__ import annotations

@@ -80,12 +80,16 @@ def parse_park(text: str, source: str = "<string>") -> Park:
     )
 
 
-DEFAULT_PARK = Path(__file__).resolve().parent.parent / "parks" / "kraakoya.yaml"
+DEFAULT_PARK = Path(__file__).resolve().parent.parent / "parks" / "kraakoya.yaml"  # the shipped park (v2)
 
 
-def load_park(path: str | Path | None = None) -> Park:
-    """Load a park description file (the shipped Kråkøya-like park when ``path`` is None)."""
-    path = Path(path) if path is not None else DEFAULT_PARK
+def load_park(path: str | Path) -> Park:
+    """Load a user's v1 park file as the v1 model (what ``aisym park migrate`` converts).
+
+    Every other reader takes any park file through :func:`aisym.park.graph.load_graph` or
+    :func:`aisym.park.load_view`, which convert a v1 file on load; the shipped park is v2.
+    """
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,9 +1,9 @@
 """The park description: companies, assets, tags, exchanges, climate and market.
 
-This one model drives the gateway (tags it polls), the ingestor (series it stores), the
-dashboards (panels they show) and the twin (what agents train on). Load it with
-:func:`aisym.park.load_park`, which turns every validation problem into a :class:`ParkError`
-naming the file, the field path and the line.
+The v1 format: a user's v1 file is validated here (:func:`aisym.park.load_park` turns every
+problem into a :class:`ParkError` naming the file, the field path and the line) and converted to
+v2 on load (:mod:`aisym.park.graph.migrate`), which is what the twin, the gateway, the ingestor
+and the dashboards read. The shipped parks are v2 files.
 """
 
 from __future__ import annotations

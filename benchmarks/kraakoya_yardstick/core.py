@@ -16,10 +16,12 @@ from aisym.park import Park, load_park
 from . import exogenous, kernels
 from .params import N_ACTIONS, N_OUT, N_PARAMS, N_STATE, action_bounds, initial_state, obs_size, park_params
 
+V1_PARK = Path(__file__).resolve().parent / "kraakoya_v1.yaml"  # the yardstick's own copy of the v1 numbers
+
 
 def resolve_park(park: Park | str | Path | None) -> Park:
-    """A park object as is; a path (or None, the shipped park) loaded through :func:`aisym.park.load_park`."""
-    return park if isinstance(park, Park) else load_park(park)
+    """A park object as is; a v1 path (or None, Kråkøya's v1 file) loaded through :func:`aisym.park.load_park`."""
+    return park if isinstance(park, Park) else load_park(park if park is not None else V1_PARK)
 
 
 def resolve_exogenous(

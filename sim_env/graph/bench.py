@@ -1,8 +1,9 @@
 """The leaderboard of any park: strategies × scenarios × held-out years on the compiled twin.
 
 ``aisym bench --park FILE`` runs here. A scenario is ``base`` (the park itself), a what-if
-overlay of a v2 park (``park:`` names its base, see :mod:`sim_env.graph.whatif`), a v1 overlay
-of ``sim_env/scenarios/`` (by name or path) applied to a v1 park, or another park file. Every
+overlay of a v2 park (``park:`` names its base, see :mod:`sim_env.graph.whatif`; by path, or by
+name from the what-ifs shipped beside the park, ``<park>_whatif/NAME.yaml``), a user's v1 overlay
+(:mod:`sim_env.graph.v1_overlay`) applied to a v1 park, or another park file. Every
 run's optimality gap is measured against the perfect-foresight optimum of the same scenario and
 year, replayed in the twin (:class:`~sim_env.graph.baselines.GraphOptimum`). Results are
 :class:`sim_env.rl.leaderboard.Run` rows, written as CSV, Markdown and PNG
@@ -28,12 +29,17 @@ from typing import Any
 
 import yaml
 
+from aisym.park import DEFAULT_PARK
 from aisym.park.graph import ParkGraph, load_graph, parse_graph
 
 from .baselines import STRATEGIES, make_graph_strategy
 from .evaluate import evaluate
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+def whatif_folder(park: str | Path | None) -> Path:
+    """Where a park's shipped what-ifs lie: ``<park>_whatif/`` beside it (the shipped park's by default)."""
+    p = Path(park) if park is not None else DEFAULT_PARK
+    return p.with_name(p.stem + "_whatif")
 
 
 def resolve_graph_scenario(spec: str | Path, park: str | Path | None) -> tuple[str, ParkGraph]:
@@ -43,9 +49,10 @@ def resolve_graph_scenario(spec: str | Path, park: str | Path | None) -> tuple[s
         return "base", g
     path = Path(spec)
     if not path.suffix:
-        path = SCENARIO_DIR / f"{spec}.yaml"
+        folder = whatif_folder(park)
+        path = folder / f"{spec}.yaml"
         if not path.exists():
-            shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+            shipped = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or f"none in {folder}"
             raise ValueError(f"no scenario {spec!r}: give base, a what-if or park file, or a shipped one ({shipped})")
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such scenario file")
@@ -65,8 +72,7 @@ def resolve_graph_scenario(spec: str | Path, park: str | Path | None) -> tuple[s
 
     from .v1_overlay import load_scenario
 
-    base = park if park is not None else None
-    sc = load_scenario(path, base=base)
+    sc = load_scenario(path, base=park)  # a user's v1 overlay: on their v1 park
     doc = migrate(sc.park)
     return path.stem, parse_graph(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), f"{path} (v1 overlay)")
 
@@ -185,8 +191,7 @@ def default_scenarios(park: str | Path | None) -> list[str]:
     """``base`` and the what-ifs shipped beside a v2 park (``<park>_whatif/*.yaml``)."""
     if park is None:
         return ["base"]
-    folder = Path(park).with_name(Path(park).stem + "_whatif")
-    return ["base", *(str(p) for p in sorted(folder.glob("*.yaml")))]
+    return ["base", *(str(p) for p in sorted(whatif_folder(park).glob("*.yaml")))]
 
 
 def bench_any_park(park: Path, strategies: list[str], scenarios: list[str] | None, seeds: tuple[int, ...], hours: float,

@@ -1,4 +1,9 @@
-"""What-if overlays on a v1 park description (the shipped Kråkøya scenarios of ``sim_env/scenarios/``).
+"""What-if overlays on a user's v1 park file (``aisym bench --park V1_FILE --scenario OVERLAY``).
+
+The shipped parks are v2 files and their what-ifs are v2 overlays (:mod:`sim_env.graph.whatif`;
+Kråkøya's former v1 scenarios are ``aisym/parks/kraakoya_whatif/``, each proven to run as its v1
+overlay did). This module stays for users who wrote v1 overlays on their own v1 park: ``aisym park
+migrate`` converts a park file, not its overlays.
 
 An overlay names what changes; everything else stays the base park's. Keys::
 
@@ -200,7 +205,7 @@ def apply_overlay(base_doc: dict[str, Any], text: str, source: str = "<scenario>
 
 
 def load_scenario(path: str | Path, base: str | Path | None = None) -> Scenario:
-    """Load an overlay file and apply it to ``base`` (default: the shipped park).
+    """Load an overlay file and apply it to the v1 park ``base`` (the shipped park is v2: refused).
 
     A path that is itself a park file (it has ``schema_version``) is loaded as is, so
     ``aisym twin run`` and ``aisym bench --scenario`` accept both parks and overlays.
@@ -224,7 +229,7 @@ def load_scenario(path: str | Path, base: str | Path | None = None) -> Scenario:
     base_doc = yaml.safe_load(base_path.read_text(encoding="utf-8"))
     if isinstance(base_doc, dict) and base_doc.get("schema_version") == 2:
         # a v1 overlay changes v1 fields; merged into a v2 park it would report every field as a problem
-        raise ScenarioError(f"{path}: a v1 overlay (of the Kråkøya-like v1 park); it does not apply to the v2 park "
+        raise ScenarioError(f"{path}: a v1 overlay applies to a v1 park (--park YOUR_V1_FILE), not to the v2 park "
                             f"{base_path}: write a v2 what-if (aisym twin whatif, docs/twin.md)")
     doc, data = apply_overlay(base_doc, text, str(path))
     merged = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)

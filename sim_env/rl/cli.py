@@ -117,7 +117,8 @@ def bench_cmd(
 
     if not 1 <= seeds <= len(BENCH_SEEDS):
         _fail(f"--seeds must be 1..{len(BENCH_SEEDS)} (held-out years {BENCH_SEEDS})")
-    # Kråkøya's what-ifs are the shipped overlays of sim_env/scenarios; another park's are its own <park>_whatif/
+    # Kråkøya's default scenarios are four of its what-ifs, by name (aisym/parks/kraakoya_whatif/); another
+    # park's default is every what-if of its own <park>_whatif/
     specs = list(scenario) if park is None or scenario != KRAAKOYA_SCENARIOS else None
     park = park if park is not None else DEFAULT_PARK
     try:

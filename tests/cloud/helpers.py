@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 from aisym.contract import topics
 from aisym.influx import InfluxV1
-from aisym.park import Park, load_park
+from aisym.park import ParkView, load_view
 from tests.conftest import PARK_ID, USERS
 from tests.support import MqttProbe
 
-PARK: Park = load_park()
+PARK: ParkView = load_view()
 TAGS = sorted(PARK.tags)
 TS0 = 1_790_000_000_000  # a fixed instant (2026-09), so that every test's points are distinct series times
 

@@ -23,7 +23,7 @@ from aisym.contract import (
     telemetry_points,
     topics,
 )
-from aisym.park import load_park
+from aisym.park import load_view
 
 TS = 1_732_370_000_000
 
@@ -141,7 +141,7 @@ def test_timestamps_ahead_of_arrival_are_refused():
 
 
 def test_check_against_park():
-    park = load_park()
+    park = load_view()
     m = decode_telemetry(
         json.dumps(
             _msg(
@@ -158,7 +158,7 @@ def test_check_against_park():
 
 
 def test_line_protocol_mapping():
-    park = load_park()
+    park = load_view()
     m = decode_telemetry(json.dumps(_msg()))
     lines = list(telemetry_points(m, park))
     assert lines[0] == (

@@ -8,7 +8,7 @@ import pytest
 
 from aisym.contract import decode_telemetry, telemetry_points
 from aisym.influx import InfluxError, InfluxV1
-from aisym.park import load_park
+from aisym.park import load_view
 
 TS = 1_732_370_000_000
 
@@ -29,7 +29,7 @@ def _telemetry(n: int, seq0: int = 0):
 
 
 def test_write_and_query_back(influx: InfluxV1):
-    park = load_park()
+    park = load_view()
     assert influx.write(telemetry_points(_telemetry(100), park)) == 100
     rows = influx.rows("SELECT value, quality, seq FROM heat_store WHERE signal = 'temp_top'")
     assert len(rows) == 100
@@ -40,7 +40,7 @@ def test_write_and_query_back(influx: InfluxV1):
 
 
 def test_replay_overwrites_instead_of_duplicating(influx: InfluxV1):
-    park = load_park()
+    park = load_view()
     lines = list(telemetry_points(_telemetry(20), park))
     influx.write(lines)
     influx.write(lines)  # the same readings replayed after an outage

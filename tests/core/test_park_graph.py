@@ -16,6 +16,9 @@ from aisym.park.quantity import UnitProblem, parse_quantity
 
 # A small park of another kind than Kråkøya: a biomass CHP giving steam at two levels, a
 # let-down to hot water for the town, FGD gypsum to a plasterboard plant, surface water.
+# The v1 file the shipped park was written from (kept by the speed yardstick): what the migration reads.
+V1 = Path(__file__).resolve().parents[2] / "benchmarks" / "kraakoya_yardstick" / "kraakoya_v1.yaml"
+
 SMALL = {
     "schema_version": 2,
     "park": {"id": "small", "name": "Small test park", "currency": "DKK", "carbon_price": "600 DKK/t"},
@@ -75,9 +78,9 @@ def test_shipped_park_resolves_as_a_graph():
     g = load_graph()
     assert g.id == "kraakoya"
     assert len(g.company_of) == 11  # 10 assets + the water supply the migration writes out
-    assert {link.id for link in g.links} >= {e.id for e in load_park().exchanges}
+    assert {link.id for link in g.links} >= {e.id for e in load_park(V1).exchanges}
     # every v1 exchange joins the same two assets in v2
-    for e in load_park().exchanges:
+    for e in load_park(V1).exchanges:
         link = next(link for link in g.links if link.id == e.id)
         assert (link.src.split(".")[0], link.dst.split(".")[0]) == (e.source, e.sink)
     store = next(n for n in g.nodes if n.key == "heat_store.heat")
@@ -87,7 +90,7 @@ def test_shipped_park_resolves_as_a_graph():
 
 def test_migrated_text_loads_back_to_the_same_graph():
     g1 = load_graph()
-    g2 = parse_graph(yaml.safe_dump(migrate(load_park())), "again.yaml")
+    g2 = parse_graph(yaml.safe_dump(migrate(load_park(V1))), "again.yaml")
     assert [(n.key, n.num, n.val) for n in g1.nodes] == [(n.key, n.num, n.val) for n in g2.nodes]
     assert g1.links == g2.links
 
@@ -121,7 +124,7 @@ def _permuted(doc: dict, seed: int) -> dict:
 
 @pytest.mark.parametrize("doc", [SMALL, None], ids=["small", "kraakoya"])
 def test_order_in_the_file_changes_nothing(doc):
-    doc = doc or migrate(load_park())
+    doc = doc or migrate(load_park(V1))
     base = parse_graph(_text(doc), "a.yaml")
     for seed in range(3):
         g = parse_graph(_text(_permuted(doc, seed)), "b.yaml")
@@ -263,8 +266,10 @@ def test_cli_shows_and_validates_a_v2_park(tmp_path):
     r = CliRunner().invoke(app, ["park", "validate", str(bad)])
     assert r.exit_code == 2 and "bad.yaml:" in r.output and "Traceback" not in r.output
     out = tmp_path / "k2.yaml"
-    r = CliRunner().invoke(app, ["park", "migrate", "-o", str(out)])
+    r = CliRunner().invoke(app, ["park", "migrate", str(V1), "-o", str(out)])
     assert r.exit_code == 0 and parse_graph(out.read_text(), str(out)).id == "kraakoya"
+    r = CliRunner().invoke(app, ["park", "migrate"])  # the shipped park is v2 already
+    assert r.exit_code == 2 and "already a v2 park file" in r.output and "Traceback" not in r.output
 
 
 def test_a_number_written_as_text_is_a_bare_number():
@@ -272,7 +277,7 @@ def test_a_number_written_as_text_is_a_bare_number():
 
 
 def test_a_v1_file_gets_its_own_line_for_a_meter_that_cannot_measure_the_flow(tmp_path):
-    text = (Path(__file__).resolve().parents[2] / "aisym/parks/kraakoya.yaml").read_text()
+    text = V1.read_text()
     text = text.replace("meter_tag: chp.heat_out}", "meter_tag: heat_store.temp_top}")
     with pytest.raises(ParkError) as info:
         parse_graph(text, "mine.yaml")

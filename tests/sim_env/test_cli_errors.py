@@ -123,13 +123,10 @@ def test_twin_compare_on_a_v2_park_says_what_to_use(tmp_path):
     assert "Field required" not in text  # not the v1 schema's 245 "problems"
 
 
-def test_twin_run_applies_a_shipped_overlay_to_the_shipped_park(tmp_path):
-    """Issue 22: with the hand-written twin gone, a sim_env/scenarios overlay runs on the compiled twin.
-
-    It was applied to itself as the base park (an AttributeError traceback) until twin run passed no base.
-    """
+def test_twin_run_applies_a_shipped_whatif_to_the_shipped_park(tmp_path):
+    """Issue 22: with the hand-written twin gone, a shipped what-if of Kråkøya runs on the compiled twin."""
     base, without = tmp_path / "base.json", tmp_path / "without.json"
-    for scenario, out in ((None, base), ("sim_env/scenarios/no_symbiosis.yaml", without)):
+    for scenario, out in ((None, base), ("aisym/parks/kraakoya_whatif/no_symbiosis.yaml", without)):
         args = ["twin", "run", *([scenario] if scenario else []), "--hours", "24", "--out", str(out)]
         r = _invoke(*args)
         assert r.exit_code == 0 and r.exception is None, (r.output, r.exception)

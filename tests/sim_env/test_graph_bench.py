@@ -1,4 +1,5 @@
-"""The leaderboard of any park: scenarios resolved from what-ifs, v1 overlays and park files; gaps
+"""The leaderboard of any park: scenarios resolved from what-ifs (by name beside the park, or by path),
+a user's v1 overlays and park files; gaps
 measured against the optimum of the same scenario and year."""
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ def test_kalundborg_ships_three_what_ifs_and_each_resolves():
     assert "network.heat_pump" not in {n.key for n in g.nodes}
 
 
-def test_a_v1_overlay_applies_to_kraakoya_and_converts():
-    name, g = resolve_graph_scenario("cold_winter", "aisym/parks/kraakoya.yaml")
-    assert name == "cold_winter" and g.park.id == "kraakoya"
+def test_a_whatif_of_a_park_resolves_by_name():
+    name, g = resolve_graph_scenario("no_heat_pump", KALUNDBORG)
+    assert name == "no_heat_pump" and "network.heat_pump" not in {n.key for n in g.nodes}
 
 
 def test_unknown_scenarios_and_strategies_are_refused_with_what_exists():
-    with pytest.raises(ValueError, match=r"no scenario 'arctic'.*cold_winter"):
+    with pytest.raises(ValueError, match=r"no scenario 'arctic'.*all_links_off"):
         resolve_graph_scenario("arctic", KALUNDBORG)
+    with pytest.raises(ValueError, match=r"no scenario 'arctic'.*cold_winter"):
+        resolve_graph_scenario("arctic", None)
     with pytest.raises(FileNotFoundError, match=r"nope\.yaml"):
         resolve_graph_scenario("nope.yaml", KALUNDBORG)
     with pytest.raises(ValueError, match="use one of random, rule, mpc, mpc_perfect, mpc_learned, optimum"):

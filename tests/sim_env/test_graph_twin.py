@@ -4,14 +4,13 @@ whatever the file says is simulated (Kråkøya's year-by-hand facts: test_kraako
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from aisym.park import load_park
-from aisym.park.graph import migrate, parse_graph
+from aisym.park import DEFAULT_PARK
+from aisym.park.graph import parse_graph
 from sim_env.graph.compile import (
     B_MARKET,
     I_P0,
@@ -38,9 +37,14 @@ def _graph(doc: dict, name: str = "p.yaml"):
     return parse_graph(yaml.safe_dump(doc, sort_keys=False), name)
 
 
+def _shipped() -> dict:
+    """The shipped Kråkøya park's document (v2), to edit."""
+    return yaml.safe_load(DEFAULT_PARK.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def kraakoya():
-    return compile_park(_graph(migrate(load_park()), "kraakoya.yaml"))
+    return compile_park(_graph(_shipped(), "kraakoya.yaml"))
 
 
 def _port_flows(cp, coef, t: int, n: int, load: float) -> dict[int, float]:
@@ -148,7 +152,7 @@ def _kpis(cp, Y: np.ndarray) -> tuple[float, float]:
 
 
 def test_rewiring_an_exchange_changes_results():
-    doc = migrate(load_park())
+    doc = _shipped()
     base = compile_park(_graph(doc))
     rewired = copy.deepcopy(doc)
     e = next(x for x in rewired["exchanges"] if x["id"] == "electrolyser_heat_to_store")
@@ -161,7 +165,7 @@ def test_rewiring_an_exchange_changes_results():
 
 
 def test_adding_a_link_changes_results():
-    doc = migrate(load_park())
+    doc = _shipped()
     base = compile_park(_graph(doc))
     more = copy.deepcopy(doc)
     more["exchanges"].append({"id": "chp_heat_to_ras", "from": "chp.heat", "to": "ras.heat", "capacity": "200 kW"})
@@ -175,7 +179,7 @@ def test_adding_a_link_changes_results():
 
 
 def test_a_second_heat_store_is_used():
-    doc = migrate(load_park())
+    doc = _shipped()
     energy = next(c for c in doc["companies"] if c["id"] == "park_energy")
     store = copy.deepcopy(next(a for a in energy["assets"] if a["id"] == "heat_store"))
     store["id"], store["tags"] = "heat_store_b", []
@@ -194,7 +198,7 @@ def test_a_second_heat_store_is_used():
 
 
 def test_permuting_the_file_gives_bit_identical_results():
-    doc = migrate(load_park())
+    doc = _shipped()
     base = compile_park(_graph(doc))
     rng = np.random.default_rng(0)
     d = copy.deepcopy(doc)
@@ -285,12 +289,11 @@ def test_markets_net_imports_and_exports(kraakoya):
     assert (net > 0).any()  # the park imports on balance (RAS pumps), CHP power netted first
 
 
-@pytest.mark.parametrize("scenario", sorted(p.name for p in Path("sim_env/scenarios").glob("*.yaml")))
-def test_every_shipped_scenario_converts_compiles_and_runs(scenario):
-    from sim_env.graph.v1_overlay import load_scenario
+@pytest.mark.parametrize("scenario", sorted(p.name for p in (DEFAULT_PARK.parent / "kraakoya_whatif").glob("*.yaml")))
+def test_every_shipped_whatif_compiles_and_runs(scenario):
+    from sim_env.graph.whatif import load_whatif
 
-    park = load_scenario(f"sim_env/scenarios/{scenario}").park
-    cp = compile_park(_graph(migrate(park), scenario))
+    cp = compile_park(load_whatif(DEFAULT_PARK.parent / "kraakoya_whatif" / scenario)[2])
     Y = _run(cp, steps=48, value=0.5)
     assert np.isfinite(Y).all() and Y[:, Y_UNMET].max() < 1e-9
 

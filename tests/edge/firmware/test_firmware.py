@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from aisym.contract import check_against_park, decode_ack, decode_health, decode_status, decode_telemetry
-from aisym.park import load_park
+from aisym.park import load_view
 
 from tests.conftest import USERS
 from tests.support import MqttProbe
@@ -75,7 +75,7 @@ def test_heap_soak_24h_and_payloads_follow_the_contract(tmp_path):
     out = _ok(run_mp("-c", "import mp_soak", heap="64k", env=env, path=f".frozen:.:{FAKES}", cwd=mpy, timeout=120))
     lines = {ln.split(" ", 1)[0]: ln.split(" ", 1)[1] for ln in out.splitlines() if " " in ln}
     assert "readings=69120" in lines["SOAK"]
-    park = load_park()
+    park = load_view()
     msg = decode_telemetry(lines["PAYLOAD"])
     assert list(check_against_park(msg, park)) == []
     assert [r.quality for r in msg.readings] == ["good", "comm_error"] and msg.readings[1].value is None
@@ -138,7 +138,7 @@ def probe_for(broker, client_id: str) -> MqttProbe:
 
 
 def readings_of(probe: MqttProbe) -> list:
-    park = load_park()
+    park = load_view()
     out = []
     for m in list(probe.messages):
         if m.topic.endswith("/telemetry"):
@@ -164,7 +164,7 @@ def test_a_value_outside_its_tags_range_is_sent_out_of_range_never_good(fresh_mo
     A broker of its own: the admin probe's persistent session would hand its leftovers to the next test."""
     from aisym.contract import check_ranges
 
-    park = load_park()
+    park = load_view()
     lo, hi = park.tags["heat_store.temp_top"].min, park.tags["heat_store.temp_top"].max
     channels = [{"tag": "heat_store.temp_top", "unit": "degC", "kind": "fake", "value": hi + 25, "step": 0.0,
                  "min": lo, "max": hi},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aisym.cli import app
 from aisym.contract import check_against_park, decode_telemetry
-from aisym.park import load_park
+from aisym.park import load_view
 from typer.testing import CliRunner
 
 from .harness import MP_TESTS, run_mp
@@ -46,7 +46,7 @@ def test_build_drives_the_firmware(tmp_path, mosquitto):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     payload = next(ln for ln in proc.stdout.splitlines() if ln.startswith("PAYLOAD ")).split(" ", 1)[1]
     msg = decode_telemetry(payload)
-    assert list(check_against_park(msg, load_park())) == []
+    assert list(check_against_park(msg, load_view())) == []
     last = {r.tag: r.value for r in msg.readings}
     assert last["heat_store.temp_top"] == 61.25
     assert last["heat_store.temp_bottom"] == 40.5

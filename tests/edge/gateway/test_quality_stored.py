@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aisym.contract import PayloadError, Reading, Telemetry, decode_telemetry, encode, telemetry_points
-from aisym.park import load_park
+from aisym.park import load_view
 from cloud.ingest.fastlines import SeriesKeys
 
 TS = 1_764_000_000_000
@@ -23,7 +23,7 @@ def test_out_of_range_needs_a_value_and_is_stored_as_its_quality(influx):
     bad += b'"ts":1764000000000,"quality":"out_of_range","seq":3}]}'
     with pytest.raises(PayloadError, match="'out_of_range' reading needs a value"):
         decode_telemetry(bad)
-    park = load_park()
+    park = load_view()
     lines = SeriesKeys(park).lines(msg)
     assert lines == list(telemetry_points(msg, park))  # the ingestor's fast path, byte for byte
     influx.write(lines)
