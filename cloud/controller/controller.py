@@ -210,6 +210,10 @@ class Controller:
             raise ValueError(f"{ownership.source}: no node owns the level tag(s) {', '.join(unowned)}")
         self.trust = Trust(self.cp.graph, level_tags, set(self.writes.values()), ownership)
         self.strategy = strategy
+        if influx is not None and getattr(strategy, "learned", None) is not None:  # mpc_learned: the forecasts
+            from cloud.forecast.live import InfluxForecasts  # `aisym forecast fit` stored, where fresh (else learned here)
+
+            strategy.learned = InfluxForecasts(influx, self.cp, lambda: time.time_ns() // 1_000_000, strategy.learned)
         self.mqtt_settings = mqtt_settings
         self.clock = clock
         self.influx = influx
