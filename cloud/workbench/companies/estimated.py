@@ -62,12 +62,20 @@ def _stated(x: Listing) -> Flow:
 
 def estimated_flows(company: Company) -> list[Estimated]:
     """The company's estimated flows that no listing of its own replaces (none without NACE and employees)."""
+    return estimates_of(company)[0]
+
+
+def estimates_of(company: Company) -> tuple[list[Estimated], list[str]]:
+    """(:func:`estimated_flows`, why a resource family is not estimated: the estimator's words, or that no
+    published figure covers the sector at all); nothing without NACE and employees."""
     if not (company.nace and company.employees):
-        return []
+        return [], []
     try:
-        est, _notes = estimate_profile(company.slug, company.nace, float(company.employees), company.name)
-    except EstimateError:
-        return []
+        est, notes = estimate_profile(company.slug, company.nace, float(company.employees), company.name)
+    except EstimateError as e:  # a data file the estimator refuses: said, as the opportunities page says it
+        return [], [str(e).splitlines()[0]]
+    if not est.flows and not notes:
+        notes = [_("No published sector figure covers NACE %(nace)s yet: nothing is estimated.") % {"nace": est.nace}]
     stated = Profile(company.slug, flows=[_stated(x) for x in company.listings.all()])
     merged = apply({company.slug: stated}, [est])[company.slug]
     out = []
@@ -80,7 +88,7 @@ def estimated_flows(company: Company) -> list[Estimated]:
         out.append(Estimated(f.id, f.direction, name, f.carrier.resource.value, f.carrier.ewc or "",
                              f.carrier.material or "", f.annual * factor, unit, amount(f.annual, canonical),
                              words(f.estimate)))
-    return out
+    return out, notes
 
 
 def listing_from(company: Company, e: Estimated) -> Listing:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cloud.workbench import tenancy
 
-from .estimated import estimated_flows, listing_from
+from .estimated import estimated_flows, estimates_of, listing_from
 from .forms import CompanyForm, ListingForm, StaleEdit
 from .models import PARK, PRIVATE
 
@@ -20,11 +20,12 @@ def company_detail(request, park: str, company: str):
     c = tenancy.company_or_404(v, park, company)
     listings = [{"listing": x, "fields": tenancy.visible(v, x, c)} for x in c.listings.all()]
     tier = tenancy.tier(v, c)
+    # scaled by the head count, a park-tier field: the public tier does not see them
+    estimates, notes = estimates_of(c) if tier >= PARK else ([], [])
     return render(request, "companies/detail.html", {
         "company": c, "fields": tenancy.visible(v, c), "listings": listings, "tier": tier,
         "can_edit": tenancy.can_edit(v, c), "PARK": PARK, "PRIVATE": PRIVATE,
-        # scaled by the head count, a park-tier field: the public tier does not see them
-        "estimates": estimated_flows(c) if tier >= PARK else [],
+        "estimates": estimates, "estimate_notes": notes,
     })
 
 
