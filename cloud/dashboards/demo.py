@@ -10,37 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 
 from aisym.contract import topics
-from aisym.park import Park
+from aisym.park import Park, park_view
 from aisym.park.graph import ParkGraph
-from aisym.park.graph.document import ParkInfo
-from aisym.park.tags import Tag
 
 from ..ingest.health import HealthReporter
 from ..ingest.ingestor import Counters
 from ..ingest.processor import Processor
 from ..ingest.seqtrack import SeqTracker
-
-
-@dataclass(frozen=True)
-class IngestView:
-    """What the ingestor reads of a park (its id, its tags, each asset's company), for a v2 graph.
-
-    :param park: the park's header (``park.id``)
-    :param tags: ``<asset>.<tag>`` -> tag
-    :param company_of: asset -> company
-    """
-
-    park: ParkInfo
-    tags: dict[str, Tag]
-    company_of: dict[str, str]
-
-
-def ingest_view(park: Park | ParkGraph) -> Park | IngestView:
-    """``park`` as the ingestor's :class:`~cloud.ingest.Processor` reads it."""
-    return IngestView(park.doc.park, park.tags, park.company_of) if isinstance(park, ParkGraph) else park
 
 
 def demo_lines(park: Park | ParkGraph, end_ms: int, minutes: int = 60, step_s: int = 60) -> list[str]:
@@ -49,10 +27,10 @@ def demo_lines(park: Park | ParkGraph, end_ms: int, minutes: int = 60, step_s: i
     Qualities vary (every 7th reading stale, every 11th comm_error, every 13th with an unsynced
     clock), one node loses three seqs (a gap), and one message is sent twice (duplicates).
     """
-    view = ingest_view(park)
+    view = park_view(park)  # what the ingestor reads of it
     pid = view.park.id
     companies = park.doc.companies if isinstance(park, ParkGraph) else park.companies
-    proc = Processor(view, SeqTracker(grace_s=0.0))  # type: ignore[arg-type]
+    proc = Processor(view, SeqTracker(grace_s=0.0))
     health = HealthReporter(pid, "ingest-demo")
     counters = Counters()
     lines: list[str] = []
