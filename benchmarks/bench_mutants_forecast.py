@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_runner import main  # a sibling script, not a package
 
 M, R = "sim_env/forecast/models.py", "cloud/forecast/refit.py"
-B, S = "sim_env/forecast/backtest.py", "sim_env/forecast/select.py"
+B, S, L = "sim_env/forecast/backtest.py", "sim_env/forecast/select.py", "cloud/forecast/live.py"
 TESTS = ["tests/sim_env/test_forecast_speed.py", "tests/cloud/test_forecast_refit.py", "tests/sim_env/test_forecast.py",
-         "tests/sim_env/test_forecast_covariates.py"]
+         "tests/sim_env/test_forecast_covariates.py", "tests/cloud/test_forecast_live_rules.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -41,6 +41,12 @@ MUTANTS = [
      "if X_ahead is None else X_ahead(o)", "if True else X_ahead(o)"),
     ("choose: the forecast asked for at the kept tail's origins, not the values' own", S,
      "X_ahead(o + shift)", "X_ahead(o)"),
+    ("controller's forecasts: a stale stored forecast used", L,
+     "if oldest < now - self.fresh_ms:", "if False:"),
+    ("controller's forecasts: the stored forecast read an hour early (lead 0 as lead 1)", L,
+     "targets = [now + k * HOUR_MS for k in range(1, h + 1)]", "targets = [now + k * HOUR_MS for k in range(h)]"),
+    ("controller's forecasts: the meter's unit not converted to the series'", L,
+     "self._to_unit(float(v), m.unit, m.series_unit)", "float(v)"),
 ]
 
 

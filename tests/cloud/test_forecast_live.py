@@ -3,6 +3,8 @@ twin's view of the series' past, saying which: through the real InfluxDB (tests/
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -48,6 +50,10 @@ def test_fresh_forecasts_are_read_back_stale_or_unmetered_ones_fall_back_and_say
     assert f.history == 4 * 168
     assert np.array_equal(f.forecast("sea_temp", np.zeros(10), 35), sea[:35])  # the meter reads the series in degC
     assert f.sources["sea_temp"] == "influx" and past.asked == []
+    m = f.meters["sea_temp"]
+    f.meters["sea_temp"] = replace(m, unit="K")  # a meter in kelvin: its forecast converted to the series' degC
+    assert f.forecast("sea_temp", np.zeros(10), 35) == pytest.approx(sea[:35] - 273.15)
+    f.meters["sea_temp"] = m
     assert np.array_equal(f.forecast("price", np.zeros(10), 35), np.full(35, -1.0))  # no meter reads the price
     assert f.notes["price"].startswith("no meter reads price: learned from the twin's view")
     now[0] = NOW + 3 * HOUR_MS  # issued 4 h before this plan: stale
