@@ -6,7 +6,8 @@ without any of AISYM's LP code. The mapping (docs/pypsa.md has the full table):
 
 - one PyPSA bus per AISYM bus (``carrier`` = the carrier's label with its quality, e.g.
   ``heat 85 °C``), plus helper buses where a PyPSA component needs one of its own: a store's
-  level (``<store>:store``), a backed converter input (``<converter>:<port>``), and the users'
+  level (``<store>:store``), a converter input with a backup or taken on demand
+  (``<converter>:<port>``, its backup or lost-load generator there), and the users'
   side of a bus whose store releases first-order (``<bus>:release``, a digester's solids);
 - exchanges: Links (``efficiency = 1 − loss``, ``marginal_cost`` = transport cost, ``p_nom`` =
   capacity × the edge mask);
