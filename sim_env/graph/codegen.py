@@ -45,7 +45,8 @@ from .compile import CompiledPark
 
 # parameters of kernel.py's functions that are the park's tables: frozen into the generated module
 TABLES = ("NI", "NF", "NV", "PB", "PD", "PV", "PO", "PBC", "PBO", "PDEF", "BI", "BIN_PTR", "BIN_LINK", "BOUT_PTR",
-          "BOUT_LINK", "BFI_PTR", "BFI_NODE", "STP_PTR", "STP_NODE", "LS", "LD", "LA", "LF", "LPASS", "OPS")
+          "BOUT_LINK", "BFI_PTR", "BFI_NODE", "BFO_PTR", "BFO_NODE", "STP_PTR", "STP_NODE", "LS", "LD", "LA", "LF", "LPASS",
+          "OPS")
 SCALARS = ("dt", "carbon")  # per-park constants, frozen as well
 FROZEN = frozenset(TABLES + SCALARS)
 _LOOP_FN = "_step_park"  # the function whose loop over OPS is unrolled

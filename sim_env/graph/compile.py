@@ -121,6 +121,10 @@ class CompiledPark:
     action_ref: np.ndarray  # component or exchange index
     carbon_price_per_kg: float
     schedule_names: list[str] = field(default_factory=list)
+    # load-following (follow-output) converters whose reference output is on the bus, in component
+    # order (CSR): what may still be made there on demand is summed over these, not over every component
+    BFO_PTR: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    BFO_NODE: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_nodes(self) -> int:
@@ -309,6 +313,7 @@ def _adjacency(cp: CompiledPark) -> None:
     """Per-bus follow-input converters and per-store suppliers, so a step never scans every component."""
     nb, nn = len(cp.bus_ids), cp.n_nodes
     fi: list[list[int]] = [[] for _ in range(nb)]
+    fo: list[list[int]] = [[] for _ in range(nb)]
     into: list[list[int]] = [[] for _ in range(nn)]
     for n in range(nn):
         if cp.NI[n, I_TYPE] != T_CONVERTER:
@@ -316,6 +321,8 @@ def _adjacency(cp: CompiledPark) -> None:
         r = cp.NI[n, I_REF]
         if cp.NI[n, I_CONTROL] == C_FOLLOW_INPUT and cp.PD[r] == 0 and cp.PDEF[r] == 0:
             fi[cp.PB[r]].append(n)
+        if cp.NI[n, I_CONTROL] == C_FOLLOW_OUTPUT:
+            fo[cp.PB[r]].append(n)
         for p in range(cp.NI[n, I_P0], cp.NI[n, I_P1]):
             b = cp.PB[p]
             if cp.PD[p] != 1 or not cp.BI[b, B_PUSHED]:
@@ -325,6 +332,7 @@ def _adjacency(cp: CompiledPark) -> None:
                 if st >= 0 and n not in into[st]:
                     into[st].append(n)
     cp.BFI_PTR, cp.BFI_NODE = _csr(fi)
+    cp.BFO_PTR, cp.BFO_NODE = _csr(fo)
     cp.STP_PTR, cp.STP_NODE = _csr(into)
 
 

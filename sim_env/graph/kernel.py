@@ -328,72 +328,73 @@ def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _rated_followers(NI, NF, PB, WN, k, b, dt):
+def _rated_followers(NF, BFO_PTR, BFO_NODE, WN, k, b, dt):
     """The ratings of the converters following bus ``b``'s asks that have not run yet."""
     a = 0.0
-    for m in range(NI.shape[0]):
-        if (NI[m, I_TYPE] == T_CONVERTER and NI[m, I_CONTROL] == C_FOLLOW_OUTPUT and WN[k, _ACT, m] == 0.0
-                and PB[NI[m, I_REF]] == b):
+    for i in range(BFO_PTR[b], BFO_PTR[b + 1]):
+        m = BFO_NODE[i]
+        if WN[k, _ACT, m] == 0.0:
             a += NF[m, F_RATED] * dt
     return a
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
-def _reach(NI, NF, PB, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, dt):
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _reach(NF, BFO_PTR, BFO_NODE, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, dt):
     """What bus ``b`` can bring now from its own supply and through its exchanges (masked); a
     converter that follows the ask counts at its rating (a chain is bounded two links deep)."""
-    have = _avail_local(BI, NF, WB, WN, k, b, dt) + _rated_followers(NI, NF, PB, WN, k, b, dt)
+    have = _avail_local(BI, NF, WB, WN, k, b, dt) + _rated_followers(NF, BFO_PTR, BFO_NODE, WN, k, b, dt)
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
         lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
         if WL[k, _REQ, e] >= 0.0:
             lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
-        src = _avail_local(BI, NF, WB, WN, k, LS[e], dt) + _rated_followers(NI, NF, PB, WN, k, LS[e], dt)
+        src = _avail_local(BI, NF, WB, WN, k, LS[e], dt) + _rated_followers(NF, BFO_PTR, BFO_NODE, WN, k, LS[e], dt)
         have += max(min(lim, src), 0.0) * (1.0 - LF[e, L_LOSS])
     return have
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, b, dt):
+def _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s, ti, WB,
+                 WN, WL, k, b, dt):
     """What converters following bus ``b``'s asks, not yet run, can still make there per step:
     their rating, limited by what each unbacked input of theirs can reach now."""
     a = 0.0
-    for m in range(NI.shape[0]):
-        if NI[m, I_TYPE] != T_CONVERTER or NI[m, I_CONTROL] != C_FOLLOW_OUTPUT or WN[k, _ACT, m] != 0.0:
-            continue
-        ref = NI[m, I_REF]
-        if PB[ref] != b:
+    for j in range(BFO_PTR[b], BFO_PTR[b + 1]):
+        m = BFO_NODE[j]
+        if WN[k, _ACT, m] != 0.0:
             continue
         L = NF[m, F_RATED]
         if NV[m, V_AVAIL] >= 0:
             L = min(L, NF[m, F_RATED] * max(COEF[s, ti, NV[m, V_AVAIL]], 0.0))
         for q in range(NI[m, I_P0], NI[m, I_P1]):
             if PD[q] == 0 and PBC[q] < 0:
-                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, q,
-                                       _reach(NI, NF, PB, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, PB[q], dt) / dt))
+                have = _reach(NF, BFO_PTR, BFO_NODE, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, PB[q], dt)
+                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, q, have / dt))
         a += max(L, 0.0) * dt
     return a
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
-def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k, b, dt):
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s, ti, WB, WN, WL,
+             k, b, dt):
     """What an input taken on demand on bus ``b`` can get this step (issue 22, finding 1): the bus's
     supply and its suppliers' through the exchanges, counting converters that follow the ask,
     less the needs already stated there."""
     have = _avail_local(BI, NF, WB, WN, k, b, dt)
     if have == math.inf:  # a market on the bus: nothing to scan
         return have
-    have += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL, k,
-                         b, dt)
+    if BFO_PTR[b + 1] > BFO_PTR[b]:  # a call only where a converter follows the bus (adding 0.0 is no change)
+        have += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s,
+                             ti, WB, WN, WL, k, b, dt)
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
         lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
         if WL[k, _REQ, e] >= 0.0:
             lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
         src = _avail_local(BI, NF, WB, WN, k, LS[e], dt)
-        if src < lim:  # only then can a follower on the far side matter
-            src += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN,
-                                WL, k, LS[e], dt)
+        if src < lim and BFO_PTR[LS[e] + 1] > BFO_PTR[LS[e]]:  # only then can a follower on the far side matter
+            src += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF,
+                                s, ti, WB, WN, WL, k, LS[e], dt)
         have += max(min(lim, src), 0.0) * (1.0 - LF[e, L_LOSS])
     return max(have - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0)
 
@@ -424,10 +425,11 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
             WB[k, _OFFER, b] += x
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
-def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
-                    LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0):
-    """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN,
+                 WL, k, n, dt, clip0):
+    """The load a converter's control asks for (action, ask of its output bus, or rated), within
+    what its availability allows this step."""
     rated = NF[n, F_RATED]
     ctrl = NI[n, I_CONTROL]
     ref = NI[n, I_REF]
@@ -441,75 +443,90 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
         L = rated
     if NV[n, V_AVAIL] >= 0:
         L = min(L, rated * max(COEF[s, ti, NV[n, V_AVAIL]], 0.0))
-    wanted = L
-    for p in range(NI[n, I_P0], NI[n, I_P1]):
-        b = PB[p]
-        if PD[p] == 0 and PDEF[p] == 0:
-            have = _avail_local(BI, NF, WB, WN, k, b, dt)
-            for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
-                e = BIN_LINK[i]
-                lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
-                if WL[k, _REQ, e] >= 0.0:
-                    lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
-                have += max(min(lim, _avail_local(BI, NF, WB, WN, k, LS[e], dt)), 0.0) * (1.0 - LF[e, L_LOSS])
-            L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
-        elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
-            have = _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, COEF, s, ti, WB, WN, WL,
-                            k, b, dt)
-            L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
-        elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
-            room = _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt)
-            L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, room / dt))
-    L = max(L, 0.0)
+    return L
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+                    BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n, dt, clip0):
+    """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
+    rated = NF[n, F_RATED]  # the component's own figures, read once for the block's rows
+    ctrl = NI[n, I_CONTROL]
+    ref = NI[n, I_REF]
     p_min = NF[n, F_MIN_LOAD] * rated
-    if wanted > L and p_min - _EPS > L:
-        L = 0.0  # bounded below its min load by what it can take or give: it stops
-    WN[k, _ACT, n] = L * dt if L > 0.0 else 1e-300  # marks it as run
-    _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L)
-    for p in range(NI[n, I_P0], NI[n, I_P1]):
-        b = PB[p]
-        x = WP[k, p] * dt
-        if PD[p] == 0:
-            if PDEF[p] == 0:
-                _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
+    for k in range(k0, k1):
+        s, ti = ser[k], t[k]
+        L = _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A, Y,
+                         WB, WN, WL, k, n, dt, clip0)
+        wanted = L
+        for p in range(NI[n, I_P0], NI[n, I_P1]):
+            b = PB[p]
+            if PD[p] == 0 and PDEF[p] == 0:
+                have = _avail_local(BI, NF, WB, WN, k, b, dt)
+                for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+                    e = BIN_LINK[i]
+                    lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+                    if WL[k, _REQ, e] >= 0.0:
+                        lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+                    have += max(min(lim, _avail_local(BI, NF, WB, WN, k, LS[e], dt)), 0.0) * (1.0 - LF[e, L_LOSS])
+                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
+            elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
+                have = _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s,
+                                ti, WB, WN, WL, k, b, dt)
+                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
+            elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
+                room = _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt)
+                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, room / dt))
+        L = max(L, 0.0)
+        if wanted > L and p_min - _EPS > L:
+            L = 0.0  # bounded below its min load by what it can take or give: it stops
+        WN[k, _ACT, n] = L * dt if L > 0.0 else 1e-300  # marks it as run
+        _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L)
+        for p in range(NI[n, I_P0], NI[n, I_P1]):
+            b = PB[p]
+            x = WP[k, p] * dt
+            if PD[p] == 0:
+                if PDEF[p] == 0:
+                    _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
+                else:
+                    WB[k, _NEED, b] += x
+            elif BI[b, B_PUSHED] == 1:
+                _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n)
             else:
-                WB[k, _NEED, b] += x
-        elif BI[b, B_PUSHED] == 1:
-            _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n)
-        else:
-            WB[k, _OFFER, b] += x
+                WB[k, _OFFER, b] += x
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k, st, dt,
-               clip0):
+def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1,
+               st, dt, clip0):
     """Grant a store's controllable discharges, pro rata when they ask more than it can give."""
-    b = NI[st, I_BUS]
-    total = 0.0
-    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
-        e = BOUT_LINK[i]
-        if LA[e] >= 0:
-            a = _frac(A, Y, k, LA[e], clip0)
-            keep = 1.0 - LF[e, L_LOSS]
-            req = min(a * LF[e, L_CAP] * MASK[k, e] * dt,
-                      _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / keep)
-            WL[k, _REQ, e] = max(req, 0.0)
-            total += WL[k, _REQ, e]
-    if total <= 0.0:
-        return
-    limit = _store_avail(NF, WN, k, st, dt)
-    scale = limit / total if total > limit else 1.0
-    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
-        e = BOUT_LINK[i]
-        if LA[e] >= 0:
-            g = WL[k, _REQ, e] * scale
-            WL[k, _REQ, e] = g
-            WL[k, _FLOW, e] += g
-            WN[k, _OUT, st] += g
-            WB[k, _OFFER, LD[e]] += g * (1.0 - LF[e, L_LOSS])
+    for k in range(k0, k1):
+        b = NI[st, I_BUS]
+        total = 0.0
+        for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
+            e = BOUT_LINK[i]
+            if LA[e] >= 0:
+                a = _frac(A, Y, k, LA[e], clip0)
+                keep = 1.0 - LF[e, L_LOSS]
+                req = min(a * LF[e, L_CAP] * MASK[k, e] * dt,
+                          _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / keep)
+                WL[k, _REQ, e] = max(req, 0.0)
+                total += WL[k, _REQ, e]
+        if total <= 0.0:
+            continue
+        limit = _store_avail(NF, WN, k, st, dt)
+        scale = limit / total if total > limit else 1.0
+        for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
+            e = BOUT_LINK[i]
+            if LA[e] >= 0:
+                g = WL[k, _REQ, e] * scale
+                WL[k, _REQ, e] = g
+                WL[k, _FLOW, e] += g
+                WN[k, _OUT, st] += g
+                WB[k, _OFFER, LD[e]] += g * (1.0 - LF[e, L_LOSS])
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL, WP, WQ, k, n,
             cut, dt):
     """Lower converter ``n``'s delivery into a full store by ``cut``: its load and inputs follow.
@@ -549,123 +566,130 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COE
     return done
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
-def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
-                 LS, LD, LF, LPASS, COEF, s, ti, S, WB, WN, WL, WP, WQ, k, st, dt):
-    """End a store's step: converters that overfill it run less, then must-go inflows spill back."""
-    b = NI[st, I_BUS]
-    cap = NF[st, F_CAP]
-    level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
-    over = level - cap
-    if over > 0.0 and WN[k, _INC, st] > 0.0:
-        inc0 = WN[k, _INC, st]
-        cut_total = min(over, inc0)
-        share = cut_total / inc0
-        for i in range(STP_PTR[st], STP_PTR[st + 1]):
-            n = STP_NODE[i]
-            if WN[k, _INTO, n] != st + 1.0:
-                continue
-            mine = 0.0  # what n delivered into this store this step (not what passed to a need there)
-            for p in range(NI[n, I_P0], NI[n, I_P1]):
-                if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1:
-                    mine += WP[k, p] * dt
-            done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL,
-                           WP, WQ, k, n, min(mine, inc0) * share, dt)
-            delivered = done
-            for p in range(NI[n, I_P0], NI[n, I_P1]):
-                pb = PB[p]
-                if PD[p] != 1 or BI[pb, B_PUSHED] != 1 or delivered <= 0.0:
-                    continue
-                if pb == b:
-                    WN[k, _INC, st] -= delivered
-                    delivered = 0.0
-                for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
-                    e = BOUT_LINK[j]
-                    if LD[e] == b and delivered > 0.0:
-                        r = min(delivered, WL[k, _FLOW, e])
-                        WL[k, _FLOW, e] -= r
-                        WN[k, _INC, st] -= r * (1.0 - LF[e, L_LOSS])
-                        delivered -= r
-        level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
-        over = level - cap
-    if over > 0.0:  # must-go inflows the store cannot keep go back to their buses (dumped there)
-        for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
-            e = BIN_LINK[i]
-            if over <= 0.0:
-                break
-            if LPASS[e] == 0:
-                continue
-            keep = 1.0 - LF[e, L_LOSS]
-            r = min(over, WL[k, _FLOW, e] * keep, WN[k, _INP, st])  # what passed to a need stays with it
-            WL[k, _FLOW, e] -= r / keep
-            WN[k, _INP, st] -= r
-            WB[k, _OFFER, LS[e]] += r / keep
-            over -= r
-        level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
-    S[k, st] = min(max(level, 0.0), cap)
-    WN[k, _ACT, st] = S[k, st]
-
-
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
-    got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
-    WB[k, _NEED, b] -= x
-    return max(x - got, 0.0)
-
-
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0):
-    """Clear the row's scratch; controllable exchanges out of anything but a store cap what
-    may be pulled through them (a store's are granted when it discharges)."""
-    for b in range(BI.shape[0]):
-        for j in range(4):
-            WB[k, j, b] = 0.0
-    for e in range(LS.shape[0]):
-        WL[k, _FLOW, e] = 0.0
-        WL[k, _REQ, e] = -1.0
-        if LA[e] >= 0 and BI[LS[e], B_STORE] < 0:
-            WL[k, _REQ, e] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt
-    for n in range(WN.shape[2]):
-        for j in range(9):
-            WN[k, j, n] = 0.0
-
-
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _store_open(NF, S, WB, WN, k, n, b, dt):
-    """Standing loss and first-order release, both from the level at the start of the step."""
-    lv = S[k, n]
-    rel = lv * min(1.0, NF[n, F_RELEASE] * dt)
-    WN[k, _BACK, n] = lv * NF[n, F_LOSS] * dt  # a store's "backup" column holds its standing loss
-    WN[k, _WORK, n] = lv - WN[k, _BACK, n] - rel
-    WB[k, _OFFER, b] += rel
-
-
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, dt):
-    """A store takes the must-go supply of its passive exchanges (waste heat) up to its charge rate."""
-    for j in range(BIN_PTR[b], BIN_PTR[b + 1]):
-        e = BIN_LINK[j]
+def _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over):
+    """Give ``over`` of a store's must-go inflows back to their buses, last exchange first."""
+    for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
+        e = BIN_LINK[i]
+        if over <= 0.0:
+            break
         if LPASS[e] == 0:
             continue
         keep = 1.0 - LF[e, L_LOSS]
-        room = NF[n, F_MAX_CH] * dt - WN[k, _INP, n] - WN[k, _INC, n]
-        y = min(LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e], room / keep, WB[k, _OFFER, LS[e]])
-        if y > 0.0:
-            WB[k, _OFFER, LS[e]] -= y
-            WL[k, _FLOW, e] += y
-            WN[k, _INP, n] += y * keep
+        r = min(over, WL[k, _FLOW, e] * keep, WN[k, _INP, st])  # what passed to a need stays with it
+        WL[k, _FLOW, e] -= r / keep
+        WN[k, _INP, st] -= r
+        WB[k, _OFFER, LS[e]] += r / keep
+        over -= r
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+                 LS, LD, LF, LPASS, COEF, ser, t, S, WB, WN, WL, WP, WQ, k0, k1, st, dt):
+    """End a store's step: converters that overfill it run less, then must-go inflows spill back."""
+    for k in range(k0, k1):
+        s, ti = ser[k], t[k]
+        b = NI[st, I_BUS]
+        cap = NF[st, F_CAP]
+        level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+        over = level - cap
+        if over > 0.0 and WN[k, _INC, st] > 0.0:
+            inc0 = WN[k, _INC, st]
+            cut_total = min(over, inc0)
+            share = cut_total / inc0
+            for i in range(STP_PTR[st], STP_PTR[st + 1]):
+                n = STP_NODE[i]
+                if WN[k, _INTO, n] != st + 1.0:
+                    continue
+                mine = 0.0  # what n delivered into this store this step (not what passed to a need there)
+                for p in range(NI[n, I_P0], NI[n, I_P1]):
+                    if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1:
+                        mine += WP[k, p] * dt
+                done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL,
+                               WP, WQ, k, n, min(mine, inc0) * share, dt)
+                delivered = done
+                for p in range(NI[n, I_P0], NI[n, I_P1]):
+                    pb = PB[p]
+                    if PD[p] != 1 or BI[pb, B_PUSHED] != 1 or delivered <= 0.0:
+                        continue
+                    if pb == b:
+                        WN[k, _INC, st] -= delivered
+                        delivered = 0.0
+                    for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
+                        e = BOUT_LINK[j]
+                        if LD[e] == b and delivered > 0.0:
+                            r = min(delivered, WL[k, _FLOW, e])
+                            WL[k, _FLOW, e] -= r
+                            WN[k, _INC, st] -= r * (1.0 - LF[e, L_LOSS])
+                            delivered -= r
+            level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+            over = level - cap
+        if over > 0.0:  # must-go inflows the store cannot keep go back to their buses (dumped there)
+            _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over)
+            level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+        S[k, st] = min(max(level, 0.0), cap)
+        WN[k, _ACT, st] = S[k, st]
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, clip0):
+def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
+    """Clear the row's scratch; controllable exchanges out of anything but a store cap what
+    may be pulled through them (a store's are granted when it discharges)."""
+    for k in range(k0, k1):
+        for b in range(BI.shape[0]):
+            for j in range(4):
+                WB[k, j, b] = 0.0
+        for e in range(LS.shape[0]):
+            WL[k, _FLOW, e] = 0.0
+            WL[k, _REQ, e] = -1.0
+            if LA[e] >= 0 and BI[LS[e], B_STORE] < 0:
+                WL[k, _REQ, e] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt
+        for n in range(WN.shape[2]):
+            for j in range(9):
+                WN[k, j, n] = 0.0
+        Y[k, Y_UNMET] = 0.0  # summed over the step's shortfalls
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _store_open(NF, S, WB, WN, k0, k1, n, b, dt):
+    """Standing loss and first-order release, both from the level at the start of the step."""
+    for k in range(k0, k1):
+        lv = S[k, n]
+        rel = lv * min(1.0, NF[n, F_RELEASE] * dt)
+        WN[k, _BACK, n] = lv * NF[n, F_LOSS] * dt  # a store's "backup" column holds its standing loss
+        WN[k, _WORK, n] = lv - WN[k, _BACK, n] - rel
+        WB[k, _OFFER, b] += rel
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n, b, dt):
+    """A store takes the must-go supply of its passive exchanges (waste heat) up to its charge rate."""
+    for k in range(k0, k1):
+        for j in range(BIN_PTR[b], BIN_PTR[b + 1]):
+            e = BIN_LINK[j]
+            if LPASS[e] == 0:
+                continue
+            keep = 1.0 - LF[e, L_LOSS]
+            room = NF[n, F_MAX_CH] * dt - WN[k, _INP, n] - WN[k, _INC, n]
+            y = min(LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e], room / keep, WB[k, _OFFER, LS[e]])
+            if y > 0.0:
+                WB[k, _OFFER, LS[e]] -= y
+                WL[k, _FLOW, e] += y
+                WN[k, _INP, n] += y * keep
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _disposal_setpoint(NI, NF, NV, BI, COEF, ser, t, A, Y, WB, WN, k0, k1, n, b, dt, clip0):
     """A flare on demand: burns its action's share of ``max`` from what its bus holds."""
-    a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
-    got = min(a * NF[n, F_MAX] * dt, _avail_local(BI, NF, WB, WN, k, b, dt))
-    if got > 0.0:
-        _take_local(BI, NF, WB, WN, k, b, got, dt)
-    WN[k, _ACT, n] = got
-    WN[k, _COST, n] += got * COEF[s, ti, NV[n, V_COST]]
-    WN[k, _CO2, n] = got * COEF[s, ti, NV[n, V_CO2]]
+    for k in range(k0, k1):
+        a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
+        s, ti = ser[k], t[k]
+        got = min(a * NF[n, F_MAX] * dt, _avail_local(BI, NF, WB, WN, k, b, dt))
+        if got > 0.0:
+            _take_local(BI, NF, WB, WN, k, b, got, dt)
+        WN[k, _ACT, n] = got
+        WN[k, _COST, n] += got * COEF[s, ti, NV[n, V_COST]]
+        WN[k, _CO2, n] = got * COEF[s, ti, NV[n, V_CO2]]
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -712,79 +736,114 @@ def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, 
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, s, ti, A, WB, WN,
-                 WL, WP, k, n, dt):
+def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB,
+                 WN, WL, WP, k0, k1, n, dt):
     """Take the inputs a converter's load stated but did not take at once; buy or count shortfalls."""
-    unmet = 0.0
+    for k in range(k0, k1):
+        s, ti = ser[k], t[k]
+        unmet = 0.0
+        for p in range(NI[n, I_P0], NI[n, I_P1]):
+            if PD[p] == 0 and PDEF[p] == 1:
+                short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[k, p] * dt, dt)
+                unmet += _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
+        Y[k, Y_UNMET] += unmet
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _source(NV, COEF, ser, t, WB, WN, k0, k1, n, b, dt):
+    """A source offers its profile's value this step."""
+    for k in range(k0, k1):
+        WN[k, _ACT, n] = max(COEF[ser[k], t[k], NV[n, V_PROFILE]], 0.0) * dt
+        WB[k, _OFFER, b] += WN[k, _ACT, n]
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt):
+    """A demand states its need on its bus and takes free residue at once (:func:`_take_residue`)."""
+    for k in range(k0, k1):
+        x = max(COEF[ser[k], t[k], NV[n, V_PROFILE]], 0.0) * dt
+        WB[k, _NEED, b] += x
+        _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt):
+    """The inputs a converter takes when settling take free residue at once, as a need does."""
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         if PD[p] == 0 and PDEF[p] == 1:
-            short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[k, p] * dt, dt)
-            unmet += _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
-    return unmet
+            for k in range(k0, k1):
+                _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, PB[p], WP[k, p] * dt, dt)
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, k0, k1, n, b, dt):
+    """A demand takes what its bus brings; the rest is bought as backup or stays unmet."""
+    for k in range(k0, k1):
+        x = max(COEF[ser[k], t[k], NV[n, V_PROFILE]], 0.0) * dt
+        short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
+        WN[k, _ACT, n] = x - short
+        Y[k, Y_UNMET] += _shortfall(WN, COEF, ser[k], t[k], k, n, short, NV[n, V_COST], NV[n, V_CO2], BI[b, B_VOLL])
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
-               BFI_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, s, ti, S, A, Y, WB, WN, WL, WP, WQ, k,
-               dt, carbon):
+               BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y, WB,
+               WN, WL, WP, WQ, k0, k1, dt, carbon):
+    """Step rows ``k0:k1`` op by op, each op over all of them (issue 22 item 6): an op's call and its
+    table reads are paid once per block of rows, not per row. Rows share nothing but the tables,
+    so each row's arithmetic is what it would be alone. ``Y[k, Y_UNMET]`` accumulates the unmet."""
     nn, nl = NI.shape[0], LS.shape[0]
     clip0 = N_HEAD + nl + 3 * nn
-    _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k, dt, clip0)
-    unmet = 0.0
+    _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0)
     for i in range(OPS.shape[0]):
         op, n = OPS[i, 0], OPS[i, 1]
         b = NI[n, I_BUS]
         if op == OP_SOURCE:
-            WN[k, _ACT, n] = max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
-            WB[k, _OFFER, b] += WN[k, _ACT, n]
+            _source(NV, COEF, ser, t, WB, WN, k0, k1, n, b, dt)
         elif op == OP_STORE_OPEN:
-            _store_open(NF, S, WB, WN, k, n, b, dt)
+            _store_open(NF, S, WB, WN, k0, k1, n, b, dt)
         elif op == OP_STORE_IN:
-            _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k, n, b, dt)
+            _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n, b, dt)
         elif op == OP_DEMAND_PLAN:
-            x = max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
-            WB[k, _NEED, b] += x
-            _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
+            _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt)
         elif op == OP_CONV_LOAD:
             _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
-                            BFI_NODE, LS, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN, WL, WP, k, n, dt, clip0)
-            for p in range(NI[n, I_P0], NI[n, I_P1]):
-                if PD[p] == 0 and PDEF[p] == 1:
-                    _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, PB[p], WP[k, p] * dt, dt)
+                            BFI_NODE, BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n,
+                            dt, clip0)
+            _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt)
         elif op == OP_STORE_OUT:
-            _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k, n, dt,
-                       clip0)
+            _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1,
+                       n, dt, clip0)
         elif op == OP_DISPOSAL:
-            _disposal_setpoint(NI, NF, NV, BI, COEF, s, ti, A, Y, WB, WN, k, n, b, dt, clip0)
+            _disposal_setpoint(NI, NF, NV, BI, COEF, ser, t, A, Y, WB, WN, k0, k1, n, b, dt, clip0)
         elif op == OP_CONV_SETTLE:
-            unmet += _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, s,
-                                  ti, A, WB, WN, WL, WP, k, n, dt)
+            _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB,
+                         WN, WL, WP, k0, k1, n, dt)
         elif op == OP_DEMAND_SETTLE:
-            x = max(COEF[s, ti, NV[n, V_PROFILE]], 0.0) * dt
-            short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
-            WN[k, _ACT, n] = x - short
-            unmet += _shortfall(WN, COEF, s, ti, k, n, short, NV[n, V_COST], NV[n, V_CO2], BI[b, B_VOLL])
+            _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, k0, k1, n, b,
+                           dt)
         elif op == OP_STORE_CLOSE:
-            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
-                         STP_NODE, LS, LD, LF, LPASS, COEF, s, ti, S, WB, WN, WL, WP, WQ, k, n, dt)
-    _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt)
-    _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, unmet)
-    _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0)
+            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+                         LS, LD, LF, LPASS, COEF, ser, t, S, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+    _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt)
+    _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, carbon)
+    _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0)
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k, dt):
+def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt):
     """Must-go supply left on a bus flows on through passive exchanges to a market or disposal."""
-    for e in range(LS.shape[0]):
-        src, dst = LS[e], LD[e]
-        if WB[k, _OFFER, src] <= 0.0 or LA[e] >= 0 or (BI[dst, B_MARKET] < 0 and BI[dst, B_DISPOSAL] < 0):
-            continue
-        y = min(WB[k, _OFFER, src], LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e])
-        if y > 0.0:
-            WB[k, _OFFER, src] -= y
-            WL[k, _FLOW, e] += y
-            j = _GIVEN if BI[dst, B_MARKET] >= 0 else _OFFER
-            WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
+    for k in range(k0, k1):
+        for e in range(LS.shape[0]):
+            src, dst = LS[e], LD[e]
+            if WB[k, _OFFER, src] <= 0.0 or LA[e] >= 0 or (BI[dst, B_MARKET] < 0 and BI[dst, B_DISPOSAL] < 0):
+                continue
+            y = min(WB[k, _OFFER, src], LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e])
+            if y > 0.0:
+                WB[k, _OFFER, src] -= y
+                WL[k, _FLOW, e] += y
+                j = _GIVEN if BI[dst, B_MARKET] >= 0 else _OFFER
+                WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -822,112 +881,123 @@ def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _account(NI, NF, NV, BI, LS, LF, COEF, s, ti, Y, WB, WN, WL, k, dt, carbon, unmet):
+def _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, carbon):
     """Money and CO2 of the step, per component, and the output row."""
-    nn, nl = NI.shape[0], LS.shape[0]
-    co2, over_limit, spilled = 0.0, 0.0, 0.0
-    for n in range(nn):
-        t, b = NI[n, I_TYPE], NI[n, I_BUS]
-        if t == T_SOURCE:
-            left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, math.inf)
-            WN[k, _BACK, n] = left  # a source's "backup" column holds its surplus
-            co2 += c
-        elif t == T_DISPOSAL and NI[n, I_CONTROL] == 0 and BI[b, B_DISPOSAL] == n:
-            left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, NF[n, F_MAX] * dt)
-            WN[k, _ACT, n] += left
-            co2 += c
-        elif t == T_MARKET:
-            c, o, sp, u = _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt)
-            co2, over_limit, spilled, unmet = co2 + c, over_limit + o, spilled + sp, unmet + u
-        elif t == T_PURCHASE:
-            WN[k, _ACT, n] = WB[k, _DRAWN, b]
-            WN[k, _COST, n] += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_PRICE]]
-            co2 += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_CO2]]
-        elif t == T_CONVERTER and WN[k, _ACT, n] < 1e-200:
-            WN[k, _ACT, n] = 0.0
-    cost = 0.0
-    for n in range(nn):
-        co2 += WN[k, _CO2, n]
-        cost += WN[k, _COST, n]
-    for b in range(BI.shape[0]):
-        if WB[k, _OFFER, b] > 1e-9:
-            spilled += WB[k, _OFFER, b]
-    o_flow = N_HEAD
-    for e in range(nl):
-        cost += WL[k, _FLOW, e] * LF[e, L_COST]
-        Y[k, o_flow + e] = WL[k, _FLOW, e]
-    Y[k, Y_COST] = cost
-    Y[k, Y_CARBON] = co2 * carbon
-    Y[k, Y_REWARD] = -(cost + co2 * carbon)
-    Y[k, Y_CO2] = co2
-    Y[k, Y_UNMET] = unmet
-    Y[k, Y_SPILL] = spilled
-    Y[k, Y_OVER_LIMIT] = over_limit
-    for n in range(nn):
-        Y[k, o_flow + nl + n] = WN[k, _ACT, n]
-        Y[k, o_flow + nl + nn + n] = WN[k, _BACK, n]
-        Y[k, o_flow + nl + 2 * nn + n] = WN[k, _COST, n]
+    for k in range(k0, k1):
+        s, ti, unmet = ser[k], t[k], Y[k, Y_UNMET]
+        nn, nl = NI.shape[0], LS.shape[0]
+        co2, over_limit, spilled = 0.0, 0.0, 0.0
+        for n in range(nn):
+            ty, b = NI[n, I_TYPE], NI[n, I_BUS]
+            if ty == T_SOURCE:
+                left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, math.inf)
+                WN[k, _BACK, n] = left  # a source's "backup" column holds its surplus
+                co2 += c
+            elif ty == T_DISPOSAL and NI[n, I_CONTROL] == 0 and BI[b, B_DISPOSAL] == n:
+                left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, NF[n, F_MAX] * dt)
+                WN[k, _ACT, n] += left
+                co2 += c
+            elif ty == T_MARKET:
+                c, o, sp, u = _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt)
+                co2, over_limit, spilled, unmet = co2 + c, over_limit + o, spilled + sp, unmet + u
+            elif ty == T_PURCHASE:
+                WN[k, _ACT, n] = WB[k, _DRAWN, b]
+                WN[k, _COST, n] += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_PRICE]]
+                co2 += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_CO2]]
+            elif ty == T_CONVERTER and WN[k, _ACT, n] < 1e-200:
+                WN[k, _ACT, n] = 0.0
+        cost = 0.0
+        for n in range(nn):
+            co2 += WN[k, _CO2, n]
+            cost += WN[k, _COST, n]
+        for b in range(BI.shape[0]):
+            if WB[k, _OFFER, b] > 1e-9:
+                spilled += WB[k, _OFFER, b]
+        o_flow = N_HEAD
+        for e in range(nl):
+            cost += WL[k, _FLOW, e] * LF[e, L_COST]
+            Y[k, o_flow + e] = WL[k, _FLOW, e]
+        Y[k, Y_COST] = cost
+        Y[k, Y_CARBON] = co2 * carbon
+        Y[k, Y_REWARD] = -(cost + co2 * carbon)
+        Y[k, Y_CO2] = co2
+        Y[k, Y_UNMET] = unmet
+        Y[k, Y_SPILL] = spilled
+        Y[k, Y_OVER_LIMIT] = over_limit
+        for n in range(nn):
+            Y[k, o_flow + nl + n] = WN[k, _ACT, n]
+            Y[k, o_flow + nl + nn + n] = WN[k, _BACK, n]
+            Y[k, o_flow + nl + 2 * nn + n] = WN[k, _COST, n]
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k, dt, clip0):
+def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0):
     """Applied minus requested fraction per action (the box clip is already in ``Y``)."""
-    total = 0.0
-    for n in range(NI.shape[0]):
-        a = NI[n, I_ACTION]
-        if a < 0:
-            continue
-        full = NF[n, F_RATED] * dt if NI[n, I_TYPE] == T_CONVERTER else NF[n, F_MAX] * dt
-        applied = WN[k, _ACT, n] / full if full > 0.0 else 0.0
-        req = A[k, a]
-        req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
-        d = Y[k, clip0 + a] + applied - req
-        Y[k, clip0 + a] = d
-        total += abs(d)
-    for e in range(LA.shape[0]):
-        a = LA[e]
-        if a < 0:
-            continue
-        full = LF[e, L_CAP] * MASK[k, e] * dt
-        applied = WL[k, _FLOW, e] / full if full > 0.0 else 0.0
-        req = A[k, a]
-        req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
-        d = Y[k, clip0 + a] + applied - req
-        Y[k, clip0 + a] = d
-        total += abs(d)
-    Y[k, Y_CLIP] = total
+    for k in range(k0, k1):
+        total = 0.0
+        for n in range(NI.shape[0]):
+            a = NI[n, I_ACTION]
+            if a < 0:
+                continue
+            full = NF[n, F_RATED] * dt if NI[n, I_TYPE] == T_CONVERTER else NF[n, F_MAX] * dt
+            applied = WN[k, _ACT, n] / full if full > 0.0 else 0.0
+            req = A[k, a]
+            req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
+            d = Y[k, clip0 + a] + applied - req
+            Y[k, clip0 + a] = d
+            total += abs(d)
+        for e in range(LA.shape[0]):
+            a = LA[e]
+            if a < 0:
+                continue
+            full = LF[e, L_CAP] * MASK[k, e] * dt
+            applied = WL[k, _FLOW, e] / full if full > 0.0 else 0.0
+            req = A[k, a]
+            req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
+            d = Y[k, clip0 + a] + applied - req
+            Y[k, clip0 + a] = d
+            total += abs(d)
+        Y[k, Y_CLIP] = total
+
+
+# rows stepped op by op together: long enough to pay each op's call and table reads once for
+# many rows, short enough that the block's scratch stays in the core's caches
+BLOCK = 16
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
-                STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
+                BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
                 COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
     """Step every batch row once and advance its clock (wrapping at the end of its series)."""
-    T = COEF.shape[1]
-    for k in range(S.shape[0]):
-        ti = t[k]
-        if ti >= T:
-            ti = ti % T
+    T, K = COEF.shape[1], S.shape[0]
+    for k in range(K):
+        if t[k] >= T:
+            t[k] = t[k] % T
+    for k0 in range(0, K, BLOCK):
         _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
-                   BFI_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP,
-                   WQ, k, dt, carbon)
-        t[k] = ti + 1 if ti + 1 < T else 0
+                   BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
+                   WB, WN, WL, WP, WQ, k0, min(k0 + BLOCK, K), dt, carbon)
+    for k in range(K):
+        t[k] = t[k] + 1 if t[k] + 1 < T else 0
 
 
 @njit(cache=True, _nrt=False, parallel=True, error_model="numpy")
 def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
-                STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
+                  BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
                   COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
-    """:func:`step_serial` with the batch rows spread over threads (``prange``)."""
-    T = COEF.shape[1]
-    for k in prange(S.shape[0]):
-        ti = t[k]
-        if ti >= T:
-            ti = ti % T
+    """:func:`step_serial` with the blocks of rows spread over threads (``prange``)."""
+    T, K = COEF.shape[1], S.shape[0]
+    for k in range(K):
+        if t[k] >= T:
+            t[k] = t[k] % T
+    for j in prange((K + BLOCK - 1) // BLOCK):
+        k0 = j * BLOCK
         _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
-                   BFI_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser[k], ti, S, A, Y, WB, WN, WL, WP,
-                   WQ, k, dt, carbon)
-        t[k] = ti + 1 if ti + 1 < T else 0
+                   BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
+                   WB, WN, WL, WP, WQ, k0, min(k0 + BLOCK, K), dt, carbon)
+    for k in range(K):
+        t[k] = t[k] + 1 if t[k] + 1 < T else 0
 
 
 def initial_state(cp: CompiledPark, K: int) -> np.ndarray:
@@ -993,8 +1063,8 @@ class Batch:
             return self.Y
         WB, WN, WL, WP, WQ = self._w
         self._fn(cp.NI, cp.NF, cp.NV, cp.PB, cp.PD, cp.PV, cp.PO, cp.PBC, cp.PBO, cp.PDEF, cp.BI, cp.BIN_PTR,
-                 cp.BIN_LINK, cp.BOUT_PTR, cp.BOUT_LINK, cp.BFI_PTR, cp.BFI_NODE, cp.STP_PTR, cp.STP_NODE, cp.LS, cp.LD,
-                 cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t, self.S, A, self.Y, WB, WN, WL,
-                 WP, WQ, cp.dt_h, cp.carbon_price_per_kg)
+                 cp.BIN_LINK, cp.BOUT_PTR, cp.BOUT_LINK, cp.BFI_PTR, cp.BFI_NODE, cp.BFO_PTR, cp.BFO_NODE, cp.STP_PTR,
+                 cp.STP_NODE, cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t,
+                 self.S, A, self.Y, WB, WN, WL, WP, WQ, cp.dt_h, cp.carbon_price_per_kg)
         return self.Y
 

@@ -113,3 +113,28 @@ def test_a_changed_park_gets_its_own_module():
 def test_unknown_level_is_refused():
     with pytest.raises(ValueError, match="level must be one of"):
         codegen.generate(_cached("small"), "everything")
+
+
+def test_a_row_steps_as_it_would_alone_whatever_its_block():
+    """The generic kernel steps rows in blocks of ``kernel.BLOCK``, op by op over each block (issue 22
+    item 6): a row must give exactly what it gives stepped alone, in the first, a middle and a
+    last, partial block (the shipped park, 48 steps, random masks and actions, NaN included)."""
+    from sim_env.graph.kernel import BLOCK
+
+    cp = _cached("kraakoya")
+    rng = np.random.default_rng(3)
+    K, steps = 2 * BLOCK + 3, 48
+    coef = cp.exogenous(seed=1, n_years=2)
+    mask = np.tile(cp.LE, (K, 1)) * (rng.random((K, len(cp.link_ids))) < 0.7)
+    A = rng.random((steps, K, cp.n_actions))
+    A[rng.random(A.shape) < 0.02] = np.nan
+    together = Batch(cp, coef, K, mask)
+    for a in A:
+        together.step(a)
+    for k in (0, BLOCK - 1, BLOCK, 2 * BLOCK + 1, K - 1):
+        alone = Batch(cp, coef, 1, mask[k:k + 1])
+        alone.ser[0] = together.ser[k]
+        for a in A:
+            alone.step(a[k:k + 1])
+        np.testing.assert_array_equal(alone.Y[0], together.Y[k])
+        np.testing.assert_array_equal(alone.S[0], together.S[k])
