@@ -106,6 +106,8 @@ MUTANTS = [
      "        if LPASS[e] == 0 or got >= x:", "        if LPASS[e] != 2 or got >= x:"),
     ("kernel: a push onto a store's bus enters the store first (finding 3)", K,
      "o = min(x, max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0))", "o = 0.0"),
+    ("compile: a load-following unit missing from its bus's follower table (issue 22 item 6)", C,
+     "        if cp.NI[n, I_CONTROL] == C_FOLLOW_OUTPUT:\n            fo[", "        if False:\n            fo["),
     ("compile: a store takes its inflow before the need on its bus (finding 3)", C,
      "            if cp.LPASS[j] == 1:  # into a store's bus", "            if False:  # into a store's bus"),
 ]
@@ -114,4 +116,4 @@ MUTANTS = [
 if __name__ == "__main__":
     # the shipped parks' masking test is left out: 40 s without Numba
     main(__doc__, MUTANTS, ["tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
-                            "-k", "not shipped"], width=86)
+                            "tests/sim_env/physics/test_followers.py", "-k", "not shipped"], width=86)
