@@ -79,6 +79,18 @@ MUTANTS += [
      "if unit.startswith(\"ton\") and not unit.startswith(\"tonne\"):", "if False:"),
 ]
 
+# the region's ranking: the known-use part of every sector in one pass must be the pairwise one
+# (tests/sim_env/test_match_region.py)
+K = "sim_env/match/knowledge.py"
+TESTS.append("tests/sim_env/test_match_region.py")
+MUTANTS += [
+    ("region: the donor's fit dropped in the all-sectors pass", K,
+     "np.maximum(best, fit * fits.row(u) * donor_fit(u, donor_nace), out=best)",
+     "np.maximum(best, fit * fits.row(u), out=best)"),
+    ("region: a water grade ignored in the all-sectors pass", K,
+     "found = _graded(found, supply.grade)  # one grade's entries only", "found = found  # one grade's entries only"),
+]
+
 
 if __name__ == "__main__":
     main(__doc__, MUTANTS, TESTS)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aisym.park.graph.carriers import Carrier, Resource, WaterGrade
@@ -289,6 +290,39 @@ def support(supply: Carrier, donor_nace: str | None, receiver_nace: str | None,
         w = fit * nace_fit(u.receiver_nace, receiver_nace) * donor_fit(u, donor_nace)
         if w > 0 and (best is None or w > best.weight):
             best = Support(u, w)
+    return best
+
+
+class SectorFits:
+    """:func:`nace_fit` of every entry's receiving sectors against one list of sectors (a region's
+    distinct NACE codes), kept per entry: a region asks the same few hundred sectors about every
+    output, so each entry's row is computed once."""
+
+    def __init__(self, sectors) -> None:
+        self.sectors = [str(c) for c in sectors]
+        self._rows: dict[int, tuple[KnownUse, np.ndarray]] = {}
+
+    def row(self, use: KnownUse) -> np.ndarray:
+        hit = self._rows.get(id(use))
+        if hit is not None and hit[0] is use:
+            return hit[1]
+        r = np.array([nace_fit(use.receiver_nace, c) for c in self.sectors], dtype=float)
+        self._rows[id(use)] = (use, r)  # the entry is kept: its id is not reused while cached
+        return r
+
+
+def support_weights(supply: Carrier, donor_nace: str | None, fits: SectorFits,
+                    uses: tuple[KnownUse, ...] | None = None) -> np.ndarray:
+    """``support(supply, donor_nace, c, uses).weight`` (0 where none) for every sector ``c`` of
+    ``fits`` at once: the same products in the same order, so the same numbers."""
+    found = _relevant(uses if uses is not None else load(), supply.resource, supply.ewc)
+    if supply.grade is not None:
+        found = _graded(found, supply.grade)  # one grade's entries only, as support() keeps
+    if supply.temperature_c is not None:
+        found = _in_band(found, supply.temperature_c)
+    best = np.zeros(len(fits.sectors))
+    for u, fit in found:
+        np.maximum(best, fit * fits.row(u) * donor_fit(u, donor_nace), out=best)
     return best
 
 

@@ -69,6 +69,20 @@ def features(giver_nace: str | None, resource: str, receiver_nace: str, prior: S
     return x
 
 
+def features_of_sectors(giver_nace: str | None, resource: str, fits: knowledge.SectorFits,
+                        prior: SectorPrior) -> np.ndarray:
+    """:func:`features` for every sector of ``fits`` (rows in its order), the known-use part computed
+    for all of them at once (a region's ranking asks it for each giver sector and resource)."""
+    fam = family(resource)
+    X = np.empty((len(fits.sectors), 4))
+    X[:, 0] = knowledge.support_weights(carrier(resource), giver_nace, fits)
+    for i, c in enumerate(fits.sectors):
+        X[i, 1] = math.log(prior.p(giver_nace, fam, c))
+        X[i, 2] = math.log(prior.p(giver_nace, None, c))
+        X[i, 3] = math.log(prior.p(None, fam, c))
+    return X
+
+
 def companies(exchanges: Iterable[Exchange]) -> dict[str, dict[str, str]]:
     """Each park's companies (name → NACE) as its exchanges name them."""
     out: dict[str, dict[str, str]] = defaultdict(dict)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import corpus, ranking
+from . import corpus, knowledge, ranking
 from .prior import SectorPrior
 from .profiles import Flow, Profile
 
@@ -87,6 +87,7 @@ def rank_outputs_of(profiles: dict[str, Profile], candidates=(), rows: tuple[cor
     index = {cid: i for i, cid in enumerate(ids)}
     naces = [profiles[i].nace or UNKNOWN_SECTOR for i in ids]
     sectors, where = np.unique(np.array(naces, dtype=object).astype(str), return_inverse=True)
+    fits_of_sectors = knowledge.SectorFits(sectors)
     by_key: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     out = []
     for k, sup in enumerate(profiles.values()):
@@ -98,7 +99,7 @@ def rank_outputs_of(profiles: dict[str, Profile], candidates=(), rows: tuple[cor
             res = resource_of(f)
             key = (sup.nace or None, res)
             if key not in by_key:
-                X = np.array([ranking.features(key[0], res, c, prior) for c in sectors])
+                X = ranking.features_of_sectors(key[0], res, fits_of_sectors, prior)
                 by_key[key] = (X, model.score(X))
             X, s_sector = by_key[key]
             s = s_sector[where]

@@ -183,7 +183,8 @@ def test_another_tables_words_for_carriers_sections_and_years_are_read(tmp_path)
         "P,,Power,35.11,100105*,Plaster,23.62,ended,https://example.org/a\n", encoding="utf-8")
     xs = corpus.load(table)
     assert [(x.year, x.giver_nace, x.resource, x.receiver_nace) for x in xs] == [
-        (1990, "19.20", "natural_gas", "23.62"), (2004, "37.00", "water:wastewater", "35.11"), (None, "35.11", "10 01 05*", "23.62")]
+        (1990, "19.20", "natural_gas", "23.62"), (2004, "37.00", "water:wastewater", "35.11"),
+        (None, "35.11", "10 01 05*", "23.62")]
 
 
 def test_options_that_do_not_go_together_are_refused_in_one_line():
@@ -223,3 +224,4 @@ def test_receivers_refuse_options_they_would_ignore(extra):
 
     res = CliRunner().invoke(app, ["match", "aisym/parks/kalundborg.yaml", "--receivers", "3", *extra])
     assert res.exit_code == 2 and extra[0] in res.stderr and res.stderr.count("\n") == 1
+
