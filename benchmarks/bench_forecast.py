@@ -40,7 +40,9 @@ The CityLearn folder is read only when given (tests never read it).
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
+import json
 import sys
 import time
 from pathlib import Path
@@ -132,18 +134,29 @@ def _origin_ci(f, s, rng, weekly: bool = False) -> tuple[str, str]:
 
 
 def run_family(series: dict[str, np.ndarray], freq, origins: int, X: np.ndarray | None = None, ahead=None,
-               trim: bool = False) -> list:
+               trim: bool = False, select: int = 14) -> list:
     """``ahead(o)``: the covariates over the horizon known at origin o (None: X's realised rows); ``trim``:
-    leave out the last horizon without covariates too (the same origins as the runs with them)."""
+    leave out the last horizon without covariates too (the same origins as the runs with them).
+
+    ``select`` > 0: each series' model is also chosen as ``choose`` would have chosen it at the table's first
+    origin, on ``select`` daily origins whose outcomes all precede it (``f.selected``), so the "chosen earlier"
+    row scores a choice made without the table's origins."""
     out = []
     for name, y in series.items():
         h = freq.horizon
-        kw = {} if X is None else {"X": X[:-h], "X_future": X[-h:] if ahead is None else ahead(len(y) - h),
-                                   "X_ahead": ahead}
+        y = y[:-h] if X is not None or trim else y
+        kw = {} if X is None else {"X": X[: y.size], "X_future": X[y.size : y.size + h] if ahead is None else
+                                   ahead(y.size), "X_ahead": ahead}
         t = time.perf_counter()
-        f = choose(name, y[:-h] if X is not None or trim else y, freq, n_origins=origins, **kw)
-        print(f"  {name}: {f.model} {[(s.model, round(s.rel_mae, 3)) for s in f.scores]} {f.notes} "
-              f"({time.perf_counter() - t:.1f} s)", flush=True)
+        f = choose(name, y, freq, n_origins=origins, **kw)
+        f.selected = ""
+        if select:
+            first = y.size - h - (origins - 1) * freq.day  # the table's first origin
+            kws = {} if X is None else {"X": X[:first], "X_future": X[first : first + h] if ahead is None else
+                                        ahead(first), "X_ahead": ahead}
+            f.selected = choose(name, y[:first], freq, n_origins=select, **kws).model
+        print(f"  {name}: {f.model} (earlier: {f.selected}) {[(s.model, round(s.rel_mae, 3)) for s in f.scores]} "
+              f"{f.notes} ({time.perf_counter() - t:.1f} s)", flush=True)
         out.append(f)
     return out
 
@@ -151,8 +164,12 @@ def run_family(series: dict[str, np.ndarray], freq, origins: int, X: np.ndarray 
 def summarize(family: str, fs: list, rng, weekly: bool = False) -> list[str]:
     rows = []
     models = sorted({s.model for f in fs for s in f.scores})
-    for m in [*models, "chosen"]:
-        sc = [f.chosen if m == "chosen" else next((s for s in f.scores if s.model == m), None) for f in fs]
+    def pick(f, m):
+        want = {"chosen": f.model, "chosen earlier": getattr(f, "selected", "")}.get(m, m)
+        return next((s for s in f.scores if s.model == want), None)
+
+    for m in [*models, "chosen", "chosen earlier"]:
+        sc = [pick(f, m) for f in fs]
         sc = [s for s in sc if s is not None]
         if not sc:
             continue
@@ -168,7 +185,18 @@ def summarize(family: str, fs: list, rng, weekly: bool = False) -> list[str]:
         cover = [_median_ci([getattr(s, k) for s in sc], rng) if len(sc) > 1 else f"{getattr(sc[0], k):.3f}"
                  for k in ("cover80", "cover95", "raw80")]  # one series: its coverage, no interval
         rows.append(f"| {family} | {m} | {len(sc)} | {cells[0]} | {cells[1]} | {' | '.join(cover)} |")
+    for m in ("chosen", "chosen earlier"):
+        won = collections.Counter(pick(f, m).model for f in fs if pick(f, m) is not None)
+        rows.append(f"| {family} | {m}: how often | {len(fs)} | " + ", ".join(f"{k} {v}" for k, v in won.most_common())
+                    + " | | | | |")
+    if SCORES is not None:
+        SCORES[family] = {f.series: {"model": f.model, "selected": getattr(f, "selected", ""),
+                                     "origin_mae": {s.model: s.origin_mae for s in f.scores},
+                                     "cover80": {s.model: s.cover80 for s in f.scores}} for f in fs}
     return rows
+
+
+SCORES: dict | None = None  # --scores-json: every family's per-origin MAE per series and model
 
 
 def _cpu() -> float:
@@ -333,7 +361,11 @@ def main() -> None:
     ap.add_argument("--variants-gas", type=int, default=0, metavar="END", help="UK gas: the variants on 28 daily "
                     "origins ending END hours into the series (not the table's origins, which end 48 h before its end)")
     ap.add_argument("--only", default="", help="comma-separated family prefixes to run (and no refit timing)")
+    ap.add_argument("--select", type=int, default=14, help="earlier daily origins the 'chosen earlier' row picks on")
+    ap.add_argument("--scores-json", type=Path, help="write each series' per-origin MAE per model here")
     a = ap.parse_args()
+    global SCORES
+    SCORES = {} if a.scores_json else None
     if a.mpc_hours:
         for park in a.mpc_parks.split(","):
             print(mpc_comparison(park, a.mpc_hours, a.mpc_start, a.mpc_replan), flush=True)
@@ -371,6 +403,8 @@ def main() -> None:
     table += backtest_families({} if a.refit_only else {f: v for f, v in families.items() if keep(f)}, wx, X, a.origins, rng)
     print("\n".join(table), flush=True)
     print(f"load average now {__import__('os').getloadavg()[0]:.1f}", flush=True)
+    if a.scores_json:
+        a.scores_json.write_text(json.dumps(SCORES))
     if only:
         return
     pool = {**families.get("citylearn_load", {}), **families.get("citylearn_solar", {}), **families["twin"]}

@@ -18,7 +18,8 @@ from mutants_runner import main  # a sibling script, not a package
 
 M, R = "sim_env/forecast/models.py", "cloud/forecast/refit.py"
 B, S, L = "sim_env/forecast/backtest.py", "sim_env/forecast/select.py", "cloud/forecast/live.py"
-TESTS = ["tests/sim_env/test_forecast_speed.py", "tests/cloud/test_forecast_refit.py", "tests/sim_env/test_forecast.py",
+TESTS = ["tests/sim_env/test_forecast_profile.py",
+         "tests/sim_env/test_forecast_speed.py", "tests/cloud/test_forecast_refit.py", "tests/sim_env/test_forecast.py",
          "tests/sim_env/test_forecast_covariates.py", "tests/cloud/test_forecast_live_rules.py"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
@@ -31,6 +32,14 @@ MUTANTS = [
     ("stl: the trend window left even", M, "    trend += 1 - trend % 2\n", "\n"),
     ("mstl: the seasons repeated ahead a step out of phase", M,
      "row[y.size - s + np.arange(h) % s]", "row[y.size - s - 1 + np.arange(h) % s]"),
+    ("profile_ar: the last residual not carried ahead (the profile alone)", M,
+     "mean = A[n:] @ coef + phi**k * r[-1]", "mean = A[n:] @ coef"),
+    ("profile_ar: the forecast read a step early in the profile", M,
+     "mean = A[n:] @ coef + phi**k * r[-1]", "mean = A[n - 1 : -1] @ coef + phi**k * r[-1]"),
+    ("combination: the first member's forecast, not the mean", M,
+     "np.mean([forecasts[m][k] for m in self.members], axis=0)", "forecasts[next(iter(self.members))][k]"),
+    ("run_all: a combination's members run again for it", M,
+     "if isinstance(run, Combination) else run(", "if False else run("),
     ("refit pool: the results handed back out of order", R,
      "yield from pool.map(_fit_one, *zip(*args, strict=True))",
      "yield from reversed(list(pool.map(_fit_one, *zip(*args, strict=True))))"),

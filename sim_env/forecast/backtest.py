@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models import Bands, Frequency
+from .models import Bands, Frequency, run_all
 
 
 @dataclass
@@ -78,8 +78,8 @@ def backtest(
         lo = max(0, o - freq.history)
         actual = y[o : o + freq.horizon]
         xf = None if X is None else X[o : o + freq.horizon] if X_ahead is None else X_ahead(o)
-        for name, run in models.items():
-            b = run(y[lo:o], freq.horizon, None if X is None else X[lo:o], xf)
+        bands = run_all(models, models, y[lo:o], freq.horizon, None if X is None else X[lo:o], xf)
+        for name, b in bands.items():
             errs[name].append(np.abs(actual - b["mean"]))
             inside[name].append(np.stack([(b[f"lo-{lv}"] <= actual) & (actual <= b[f"hi-{lv}"]) for lv in (80, 95)]))
             ratio[name].append(np.stack([_score(actual, b, lv) for lv in (80, 95)]))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .backtest import Score, backtest, calibrate
-from .models import DAILY, HOURLY, Bands, Frequency, candidates, constant
+from .models import DAILY, HOURLY, Bands, Frequency, candidates, constant, run_all
 from .prepare import prepare
 
 WHITE_NOISE_P = 0.01  # Ljung-Box p-value above which no serial structure is claimed
@@ -111,7 +111,7 @@ def choose(
             out.notes.append(f"no model beat the seasonal naive: falls back to {best.model}")
     h = freq.horizon
     xf = None if X is None else np.asarray(X_future, dtype=float).reshape(h, -1)
-    bands = models[out.model](y[-freq.history :], h, None if X is None else X[-freq.history :], xf)
+    bands = run_all(models, [out.model], y[-freq.history :], h, None if X is None else X[-freq.history :], xf)[out.model]
     if out.chosen is not None:  # the intervals widened (or narrowed) to what the backtest's errors showed
         bands = calibrate(bands, out.chosen)
     out.bands = {k: v - p.offset for k, v in bands.items()}

@@ -107,7 +107,8 @@ def test_daily_resolution_has_14_days_and_weekly_naive():
 
 def test_candidates_grow_with_history():
     assert set(candidates(HOURLY, 72, False)) == {"naive_daily", "mstl"}
-    assert set(candidates(HOURLY, N, True)) == {"naive_daily", "naive_weekly", "mstl", "lightgbm"}
+    assert set(candidates(HOURLY, N, True)) == {"naive_daily", "naive_weekly", "mstl", "lightgbm", "profile_ar",
+                                                "mean(mstl,profile_ar)"}
 
 
 def test_the_conformal_factor_is_the_finite_sample_quantile():
