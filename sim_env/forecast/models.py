@@ -120,20 +120,25 @@ def profile_ar(freq: Frequency, season: int, fit_days: int) -> Callable[..., Ban
     least squares of the last ``fit_days`` days on a level, a slope and one value per phase of
     ``season`` (hour of day, or of week); the residual's last value carried ahead, decaying as phi^k
     (phi its lag-1 autocorrelation). Intervals from the AR(1) innovations, Gaussian (then calibrated
-    on the backtest's errors like every model's). Fitted on history only, a few ms per call."""
+    on the backtest's errors like every model's). Fitted on history only, about a millisecond a call."""
 
     def run(y: np.ndarray, h: int, X=None, X_future=None) -> Bands:
         from scipy.stats import norm
 
         n = min(y.size, fit_days * freq.day)
-        t = np.arange(n + h)
-        phase = (t + y.size - n) % season  # phases counted from the series' first step, as at the end
-        A = np.column_stack([np.ones(n + h), t / n, *(phase == p for p in range(1, season))]).astype(float)
-        coef = np.linalg.lstsq(A[:n], y[-n:], rcond=None)[0]
-        r = y[-n:] - A[:n] @ coef
+        t = np.arange(n + h, dtype=float)
+        phase = (np.arange(n + h) + y.size - n) % season  # phases counted from the series' first step
+        # least squares on one constant per phase and a common slope, in closed form (Frisch-Waugh: the
+        # slope from the series and the time less their phase means; LAPACK's lstsq cost 20x this)
+        cnt = np.maximum(np.bincount(phase[:n], minlength=season), 1)
+        y_p, t_p = (np.bincount(phase[:n], v, minlength=season) / cnt for v in (y[-n:], t[:n]))
+        dt = t[:n] - t_p[phase[:n]]
+        slope = float(dt @ (y[-n:] - y_p[phase[:n]])) / float(dt @ dt) if dt @ dt > 0 else 0.0
+        fitted = y_p[phase] + slope * (t - t_p[phase])
+        r = y[-n:] - fitted[:n]
         phi = float(np.clip(r[1:] @ r[:-1] / max(float(r[:-1] @ r[:-1]), 1e-300), 0.0, 0.995))
         k = np.arange(1, h + 1)
-        mean = A[n:] @ coef + phi**k * r[-1]
+        mean = fitted[n:] + phi**k * r[-1]
         sd = float(np.std(r[1:] - phi * r[:-1])) * np.sqrt(np.cumsum(phi ** (2 * (k - 1))))
         out = {"mean": mean}
         for lv in LEVELS:
