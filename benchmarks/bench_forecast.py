@@ -33,7 +33,10 @@ Each cell: median over the family's series [bootstrap 95 % interval of the media
 series, a bootstrap over its origins]. A family judged with covariates ends all its runs, the one
 without covariates too, 48 h before its data does (those hours are the last forecast's covariates),
 so its rows share their origins. ``chosen`` is
-the model the backtest picks per series, scored on that same backtest (optimistic by the choice).
+the model the backtest picks per series, scored on that same backtest (optimistic by the choice);
+``chosen earlier`` the model ``choose`` picks at the table's first origin on ``--select`` (14) daily
+origins whose outcomes all precede it, scored on the table's origins (the honest figure); the
+``how often`` rows count the models each picks. ``--scores-json`` writes every per-origin MAE.
 The CityLearn folder is read only when given (tests never read it).
 """
 
