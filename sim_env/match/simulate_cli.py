@@ -42,20 +42,29 @@ def _table(data: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    con = Console(soft_wrap=True, width=200 if not sys.stdout.isatty() else None)
+    from .readable import amount, money
+
+    # 100 columns, as the match table: a facilitator's terminal; each candidate's other figures
+    # come on a line of their own below it, and every figure in --format json or csv
+    con = Console(soft_wrap=False, width=100)
     cur = data["currency"]
     t = data["timings"]
     con.print(f"{data['park']}: {len(data['ranking'])} candidates simulated ({data['hours_simulated']:g} h each, "
               f"scaled to a year) in {t.get('seconds', 0.0):.1f} s, "
               f"{t.get('candidate_years_per_min', 0.0):,.0f} candidate-years/min", markup=False, highlight=False)
-    tab = Table("#", "candidate", "match #", "how", f"saved {cur}/yr", f"invest {cur}", f"net {cur}/yr", "t CO2/yr",
-                "water m3/yr", "residues t/yr", "eff. pts", f"estimate {cur}/yr")
+    tab = Table("#", "from", "to", "how", "net/yr", "invest", "CO2/yr", "residues/yr", "water/yr",
+                box=None, pad_edge=False)
     for r in data["ranking"]:
-        tab.add_row(str(r["rank"]), r["id"], str(r["match_rank"]), r["conversion"], _f(r["saved_per_year"]),
-                    _f(r["investment"]), _f(r["net_per_year"]), _f(r["co2_avoided_t_per_year"], ",.1f"),
-                    _f(r["water_saved_m3_per_year"]), _f(r["residues_diverted_t_per_year"], ",.1f"),
-                    _f(100 * r["efficiency_gain"], "+.2f"), _f(r["matchmaking"]["benefit_per_year"]))
+        tab.add_row(str(r["rank"]), r["supplier"], r["receiver"], r["conversion"], money(r["net_per_year"], cur),
+                    money(r["investment"], cur), amount(1000 * r["co2_avoided_t_per_year"], "kg"),
+                    amount(1000 * r["residues_diverted_t_per_year"], "kg"), amount(r["water_saved_m3_per_year"], "m3"))
     con.print(tab)
+    for r in data["ranking"]:
+        est = r["matchmaking"]["benefit_per_year"]
+        con.print(f"{r['rank']}. {r['id']} (match #{r['match_rank']}): saved {money(r['saved_per_year'], cur)}/yr, "
+                  f"resource efficiency {100 * r['efficiency_gain']:+.2f} points"
+                  + (f", matchmaking's estimate {money(est, cur)}/yr" if est is not None else ""),
+                  markup=False, highlight=False)
     for n in data["not_simulated"]:
         con.print(f"match #{n['match_rank']} {n['from']} -> {n['to']}: {n['why']}", markup=False, highlight=False)
     if data["best_set"]:
