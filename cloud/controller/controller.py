@@ -454,6 +454,10 @@ class Controller:
                     "setpoints_decided": c.setpoints_decided, "setpoints_sent": c.setpoints_sent,
                     "setpoints_held": c.setpoints_held, "setpoints_timed_out": c.setpoints_timed_out,
                     "refused": sum(c.refused.values()), **{f"refused_{k}": c.refused.get(k, 0) for k in REFUSALS}}
+        sources = getattr(getattr(self.strategy, "learned", None), "sources", None)
+        if sources is not None:  # mpc_learned: how many series its last plan read from InfluxDB, how many it learned
+            counters["forecasts_stored"] = sum(v == "influx" for v in sources.values())
+            counters["forecasts_learned"] = sum(v == "fallback" for v in sources.values())
         user = self.mqtt_settings.user
         self.last_health = counters  # a service account publishes only its status over MQTT (the contract)
         if self.influx is not None:

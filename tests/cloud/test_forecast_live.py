@@ -75,5 +75,10 @@ def test_the_controller_running_mpc_learned_plans_on_them(mosquitto, influx, cp)
     strategy = LearnedMpc()
     learned = strategy.learned
     writes = {t: "gateway" for t in park_signals(cp).actuators}
-    Controller("aisym/parks/kraakoya.yaml", writes, strategy, MqttSettings(port=mosquitto.port), lambda: 0, influx=influx)
+    ctl = Controller("aisym/parks/kraakoya.yaml", writes, strategy, MqttSettings(port=mosquitto.port), lambda: 0,
+                     influx=influx)
     assert isinstance(strategy.learned, InfluxForecasts) and strategy.learned.fallback is learned
+    # its health says how many series the last plan read from InfluxDB and how many it learned
+    strategy.learned.sources.update({"sea_temp": "influx", "price": "fallback", "air_temp": "fallback"})
+    ctl.health()
+    assert ctl.last_health["forecasts_stored"] == 1 and ctl.last_health["forecasts_learned"] == 2
