@@ -251,11 +251,13 @@ class Plant(Faults):
         try:
             control = await listen_control(self)
             await self._serve_devices()
-            self.write_files()
             self.wall0 = time.monotonic()
             self.clock.begin()
             await self.tick()  # registers hold real values before the first poll
             await verify_devices(self)
+            # plant.json announces the plant: only once every device has said who it is (a fault
+            # command read from it before then made a device answer with an error mid-check)
+            self.write_files()
             self._spawn(self._heartbeats())
             if ready is not None:
                 ready()
