@@ -12,8 +12,9 @@ the park's price, CO2 avoided, water bought less, residues diverted from disposa
 of the park's resource efficiency); :func:`best_set` grows the best set greedily, one batch per
 round, so that two candidates competing for the same heat show a marginal benefit below their
 benefit alone; :func:`optimum_benefits` re-solves the park's LP with each candidate's capacity
-switched from 0 to its value instead (no rebuild). ``ray_address`` spreads chunks of candidates
-over a Ray cluster.
+switched from 0 to its value instead (no rebuild). The batch's rows are independent: ``workers``
+shares them between local processes and ``ray_address`` spreads chunks of them over a Ray cluster
+(:mod:`.sweep_workers`), with the numbers of one batch.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from aisym.park.graph import Resource
 
 from .compile import I_TYPE, T_SOURCE, CompiledPark, compile_park
 from .evaluate import GraphResult, evaluate_batch
+from .sweep_workers import RayUnreachable, Rows, SweepPark, SweepWorkerError, check_ray  # noqa: F401 (re-exported)
 from .whatif import headline
 
 
@@ -167,7 +169,8 @@ def benefits(cp: CompiledPark, base: GraphResult, rows: list[GraphResult], ids: 
 
 def simulate(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, exo_seed: int = 0,
              specialise: str | None = None, ray_address: str | None = None, chunk: int = 256,
-             source: str = "park", own_base: bool = False) -> tuple[GraphResult, list[Benefit], dict[str, float]]:
+             source: str = "park", own_base: bool = False,
+             workers: int | None = None) -> tuple[GraphResult, list[Benefit], dict[str, float]]:
     """A year of the park and of each candidate alone, under the generic rules.
 
     The rules value each bus over every exchange the compiled park has, switched on or not, so an
@@ -180,17 +183,22 @@ def simulate(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, e
     :param hours: simulated hours
     :param exo_seed: seed of the weather and price year
     :param specialise: kernel specialisation (``"fold"`` for large sweeps)
-    :param ray_address: run chunks of ``chunk`` candidates as Ray tasks on this cluster
+    :param ray_address: run chunks of ``chunk`` rows as Ray tasks on this cluster
     :param own_base: the base is the park run without the candidates compiled in (else row 0 of the batch)
-    :returns: the base run, each candidate's benefit (in the given order) and timings
+    :param workers: local worker processes sharing the rows (:func:`~.sweep_workers.workers_for`; None: the
+        usable cores when the sweep is long enough to pay for their start; 1: all in this process); the
+        results are the same, bit for bit
+    :returns: the base run, each candidate's benefit (in the given order) and timings: wall ``seconds``,
+        ``cpu_s`` of this process and its workers, ``critical_cpu_s`` (this process's and its busiest
+        worker's: the wall time if each had a core of its own), ``workers``, ``tasks``
+    :raises SweepWorkerError: a chunk failed in its worker (its candidates named)
     """
     from .baselines import GraphRules
 
-    t0 = time.perf_counter()
-    if ray_address is not None:
-        return _simulate_ray(doc, candidates, hours, exo_seed, specialise, ray_address, chunk, source)
+    t0, c0 = time.perf_counter(), time.process_time()
     cp, masks = with_candidates(doc, candidates, source)
-    runs = evaluate_batch(GraphRules(), cp, masks, hours=hours, exo_seed=exo_seed, specialise=specialise)
+    runs, used = run_batch(doc, candidates, hours=hours, exo_seed=exo_seed, specialise=specialise, source=source,
+                           compiled=(cp, masks), workers=workers, ray_address=ray_address, chunk=chunk)
     base, base_cp = runs[0], None
     if own_base:
         base_cp, _ = with_candidates(doc, [], source)
@@ -198,87 +206,55 @@ def simulate(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, e
                               specialise=specialise)[0]
     out = benefits(cp, base, runs[1:], [c.id for c in candidates], candidates, base_cp)
     seconds = time.perf_counter() - t0
-    return base, out, {"seconds": seconds, "candidate_years_per_min": 60.0 * len(candidates) * hours / 8760 / seconds}
+    own = time.process_time() - c0  # this process: the compile, the benefits, the rows when it ran them
+    busiest = used.pop("busiest_worker_cpu_s")
+    return base, out, {"seconds": seconds, "candidate_years_per_min": 60.0 * len(candidates) * hours / 8760 / seconds,
+                       "cpu_s": own + used.pop("workers_cpu_s"), "critical_cpu_s": own + busiest, **used}
 
 
-def _chunk_task(doc, candidates, hours, exo_seed, specialise, source):
-    base, out, _ = simulate(doc, candidates, hours=hours, exo_seed=exo_seed, specialise=specialise, source=source)
-    return base, out
+def run_batch(doc: dict, candidates: list[Candidate], *, hours: float = 8760.0, exo_seed: int = 0,
+              specialise: str | None = None, source: str = "park", compiled: tuple | None = None,
+              workers: int | None = None, ray_address: str | None = None,
+              chunk: int = 256) -> tuple[list[GraphResult], dict[str, float]]:
+    """The batch of :func:`with_candidates` (row 0 the park as it is, row k candidate k alone), its rows
+    shared as :func:`simulate` says; each row's run, and ``workers_cpu_s`` (the workers' CPU, start
+    included), ``busiest_worker_cpu_s``, ``workers`` (processes that ran rows) and ``tasks`` (chunks).
 
-
-RAY_CONNECT_TIMEOUT_S = 10.0  # a cluster's head answers a TCP connect at once; silence this long means none is there
-
-
-class RayUnreachable(ConnectionError):
-    """No Ray cluster answers at the address given; the message names it."""
-
-
-def check_ray(address: str | None, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:
-    """Refuse, within ``timeout_s``, a Ray address where nothing answers (``ray.init`` would wait for minutes).
-
-    ``auto``/``local`` (or None) are left to Ray, which finds or starts a local cluster itself.
+    :param compiled: ``with_candidates(doc, candidates, source)`` when the caller has it (this process uses it)
     """
-    import socket
-
-    if address in (None, "", "auto", "local"):
-        return
-    hostport = address.split("://", 1)[-1].rstrip("/")
-    host, _, port = hostport.rpartition(":")
-    if not host or not port.isdigit():
-        raise RayUnreachable(f"--ray {address!r}: give HOST:PORT of the cluster's head (or ray://HOST:PORT, auto)")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
-            pass
-    except OSError as e:
-        why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
-        raise RayUnreachable(f"--ray {address}: no Ray cluster answers ({why} within {timeout_s:g} s)") from None
-
-
-def _simulate_ray(doc, candidates, hours, exo_seed, specialise, address, chunk, source):
-    import ray
-
-    t0 = time.perf_counter()
-    started = not ray.is_initialized()
-    if started:
-        check_ray(address)
-        try:
-            ray.init(address=address, log_to_driver=False, include_dashboard=False)
-        except (ConnectionError, RuntimeError, TimeoutError) as e:  # something answered, but not a Ray head
-            raise RayUnreachable(f"--ray {address}: {' '.join(str(e).split())[:300]}") from None
-    try:
-        task = ray.remote(_chunk_task)
-        parts = [candidates[i:i + chunk] for i in range(0, len(candidates), chunk)]
-        results = ray.get([task.remote(doc, p, hours, exo_seed, specialise, source) for p in parts])
-    finally:
-        if started:
-            ray.shutdown()
-    base = results[0][0]
-    out = [b for _, bs in results for b in bs]
-    seconds = time.perf_counter() - t0
-    return base, out, {"seconds": seconds, "tasks": len(parts),
-                       "candidate_years_per_min": 60.0 * len(candidates) * hours / 8760 / seconds}
+    compiled = compiled if compiled is not None else with_candidates(doc, candidates, source)
+    park = SweepPark.of(doc, candidates, source, hours, exo_seed, specialise)
+    with Rows(park, compiled=compiled, workers=workers, ray_address=ray_address, chunk=chunk) as rows:
+        runs = rows(compiled[1], ["the park as it is", *(c.id for c in candidates)])
+    return runs, {"workers_cpu_s": sum(rows.cpu.values()), "busiest_worker_cpu_s": max(rows.cpu.values(), default=0.0),
+                  "workers": len(rows.cpu) or 1, "tasks": rows.tasks or 1}
 
 
 def best_set(doc: dict, candidates: list[Candidate], k: int, *, hours: float = 8760.0, exo_seed: int = 0,
              specialise: str | None = None, source: str = "park", compiled: tuple | None = None,
-             runs: list[GraphResult] | None = None, step=None) -> list[tuple[str, float, float]]:
+             runs: list[GraphResult] | None = None, step=None,
+             workers: int | None = None) -> list[tuple[str, float, float]]:
     """Grow the best set of up to ``k`` candidates greedily (one batch per round).
 
     :param compiled: ``with_candidates(doc, candidates)`` when the caller has it (not parsed again)
     :param runs: the batch of ``compiled``'s masks when the caller ran it (not run again)
     :param step: called with the round (0 first) before each
+    :param workers: local worker processes sharing each round's rows, kept for all rounds (as :func:`simulate`)
     :returns: ``(candidate id, benefit alone, marginal benefit when added)`` in the order chosen;
         it stops early when no candidate adds a positive benefit
     """
-    from .baselines import GraphRules
-
     cp, masks = compiled if compiled is not None else with_candidates(doc, candidates, source)
-    base_mask = masks[0]
-    alone_runs = runs if runs is not None else evaluate_batch(GraphRules(), cp, masks, hours=hours, exo_seed=exo_seed,
-                                                              specialise=specialise)
+    park = SweepPark.of(doc, candidates, source, hours, exo_seed, specialise)
+    with Rows(park, compiled=(cp, masks), workers=workers) as run:
+        return _grow(candidates, k, masks, runs or run(masks, ["the park as it is", *(c.id for c in candidates)]),
+                     run, step)
+
+
+def _grow(candidates: list[Candidate], k: int, masks: np.ndarray, alone_runs: list[GraphResult], run: Rows,
+          step) -> list[tuple[str, float, float]]:
     alone = {c.id: alone_runs[0].objective - r.objective for c, r in zip(candidates, alone_runs[1:], strict=True)}
     chosen: list[int] = []
-    current, current_obj = base_mask.copy(), alone_runs[0].objective
+    current, current_obj = masks[0].copy(), alone_runs[0].objective
     picked: list[tuple[str, float, float]] = []
     while len(chosen) < k:
         left = [i for i in range(len(candidates)) if i not in chosen]
@@ -289,7 +265,8 @@ def best_set(doc: dict, candidates: list[Candidate], k: int, *, hours: float = 8
         rows = np.tile(current, (len(left), 1))
         for j, i in enumerate(left):
             rows[j] = np.maximum(current, masks[1 + i])
-        runs = evaluate_batch(GraphRules(), cp, rows, hours=hours, exo_seed=exo_seed, specialise=specialise)
+        in_set = "+".join(candidates[i].id for i in chosen)
+        runs = run(rows, [f"{in_set}+{candidates[i].id}" if in_set else candidates[i].id for i in left])
         gains = [current_obj - r.objective for r in runs]
         j = int(np.argmax(gains))
         if gains[j] <= 0.0:

@@ -46,6 +46,8 @@ def match_command(
                                   "re-rank them by simulated benefit"),
     optimum: bool = typer.Option(False, "--optimum", help="with --simulate: rank by the optimum re-solved per candidate"),
     ray: str = typer.Option(None, "--ray", help="with --simulate: run the batch on the Ray cluster at ADDRESS"),
+    workers: int = typer.Option(None, "--workers", min=1, help="with --simulate: local processes sharing each batch's "
+                                "rows (default: the usable cores once a batch pays for their start; 1: this one)"),
     set_size: int = typer.Option(0, "--set", min=0, help="with --simulate: grow the best set of K candidates "
                                  "(alone vs marginal) and split it by Shapley"),
     report: Path = typer.Option(None, "--report", help="with --simulate: write the per-company HTML report here"),
@@ -74,7 +76,8 @@ def match_command(
         _fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if existing not in EXISTING:
         _fail(f"--existing: {existing!r} is not one of {', '.join(EXISTING)}")
-    _check_receivers(receivers, outcomes, simulate or optimum or ray or set_size or report, top is not None or explain)
+    _check_receivers(receivers, outcomes, simulate or optimum or ray or workers or set_size or report,
+                     top is not None or explain)
     top = 10 if top is None else top
     from aisym.cli import graph_or_exit
     from aisym.park import ParkError
@@ -114,8 +117,8 @@ def match_command(
     if receivers:
         _receivers(profs, cands, receivers, fmt, outcomes or [])
         return
-    if simulate or optimum or ray or set_size or report:
-        _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours)
+    if simulate or optimum or ray or workers or set_size or report:
+        _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours, workers)
         return
     if fmt == "json":
         _json(graph, shown, rejected if explain else [], profs, len(cands))
@@ -232,9 +235,12 @@ def _rates(given: list[str]) -> dict[str, float]:
     return out
 
 
-def _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours) -> None:
+def _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, ray, set_size, report, hours,
+              workers) -> None:
     if not simulate:
-        _fail("--optimum, --ray, --set and --report go with --simulate")
+        _fail("--optimum, --ray, --workers, --set and --report go with --simulate")
+    if ray and workers:
+        _fail("--workers shares the batch between local processes, --ray runs it on a cluster: give one")
     from sim_env.graph.sweep import RayUnreachable, check_ray
 
     from .simulate_cli import run_simulation
@@ -244,7 +250,7 @@ def _simulate(graph, cands, top, existing, opts, fmt, seed, simulate, optimum, r
     try:
         check_ray(ray)  # a cluster that is not there is said within seconds, in one line, before any simulation
         run_simulation(graph, shown, opts, fmt=fmt, hours=hours, seed=seed, optimum=optimum, ray=ray,
-                       set_size=set_size, report=report)
+                       set_size=set_size, report=report, workers=workers)
     except RayUnreachable as e:
         _fail(str(e))
 

@@ -260,7 +260,7 @@ Progress = Callable[[str, float], None]
 def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: float = 8760.0, exo_seed: int = 0,
                    set_size: int = 0, optimum: bool = False, optimum_hours: float = 168.0,
                    ray_address: str | None = None, specialise: str | None = None,
-                   progress: Progress | None = None) -> Outcome:
+                   progress: Progress | None = None, workers: int | None = None) -> Outcome:
     """Simulate every plan that has a candidate in one batch, split its benefit, and re-rank.
 
     One forward path: the park is parsed once per set of candidates (:class:`Compiled`), each batch is
@@ -278,6 +278,7 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     :param set_size: grow the best set of this many candidates (0: not) and split it by Shapley
     :param optimum: rank by the optimum re-solved per candidate over ``optimum_hours`` instead
     :param ray_address: run the batch on this Ray cluster
+    :param workers: local processes sharing each batch's rows (:func:`~sim_env.graph.sweep.simulate`)
     :param progress: called with a text and the fraction done (0..1) before each batch and each round of
         the best set (the workbench's twin jobs show it)
     """
@@ -309,7 +310,8 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
                                                 ray_address=ray_address, source=graph.source, own_base=own)
             runs = None
         else:
-            base, bens, timing, runs = _run(parks, cands, alone if own else None, hours, exo_seed, specialise)
+            base, bens, timing, runs = _run(parks, cands, alone if own else None, hours, exo_seed, specialise,
+                                            workers)
         out.base = base
         offset = (alone()[1].objective - base.objective) * per_year
         for k, v in timing.items():
@@ -334,7 +336,7 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     out.simulated.sort(key=lambda s: -s.net)
     if set_size > 0 and out.simulated:
         cp, masks, group, runs = compiled[out.simulated[0].plan.id]  # among the candidates that compile with the best
-        _best_set(out, doc, graph, parks, (cp, masks, group, runs), set_size, hours, exo_seed, specialise,
+        _best_set(out, doc, graph, parks, (cp, masks, group, runs), set_size, hours, exo_seed, specialise, workers,
                   lambda r: tell(f"best set: round {r + 1} of {set_size}" if r < set_size
                                  else "best set: its subsets for the Shapley split", len(groups) + r))
     out.timings["parses"] = parks.parses
@@ -343,21 +345,20 @@ def simulate_plans(doc: dict, graph: ParkGraph, plans: list[Plan], *, hours: flo
     return out
 
 
-def _run(parks: Compiled, cands: list[sweep.Candidate], alone, hours: float, exo_seed: int, specialise: str | None):
+def _run(parks: Compiled, cands: list[sweep.Candidate], alone, hours: float, exo_seed: int, specialise: str | None,
+         workers: int | None = None):
     """One batch run (row 0 the park, row k candidate k) and each candidate's benefit: against row 0, or
     against the park run alone (``alone``: its memo) when its idle row is not the park's."""
-    from sim_env.graph.baselines import GraphRules
-    from sim_env.graph.evaluate import evaluate_batch
-
     t0 = time.perf_counter()
     cp, masks = parks(cands)
-    runs = evaluate_batch(GraphRules(), cp, masks, hours=hours, exo_seed=exo_seed, specialise=specialise)
+    runs, used = sweep.run_batch(parks.doc, cands, hours=hours, exo_seed=exo_seed, specialise=specialise,
+                                 source=parks.source, compiled=(cp, masks), workers=workers)
     base, base_cp = runs[0], None
     if alone is not None:
         base_cp, base = alone()
     bens = sweep.benefits(cp, base, runs[1:], [c.id for c in cands], cands, base_cp)
     seconds = time.perf_counter() - t0
-    return base, bens, {"seconds": seconds,
+    return base, bens, {"seconds": seconds, "workers": used["workers"],
                         "candidate_years_per_min": 60.0 * len(cands) * hours / 8760 / max(seconds, 1e-9)}, runs
 
 
@@ -441,12 +442,13 @@ def _flow_names(cp) -> dict[str, tuple[str, str, str]]:
 
 
 def subset_values(cp, masks, chosen: list[int], *, hours: float = 8760.0, exo_seed: int = 0,
-                  specialise: str | None = None):
+                  specialise: str | None = None, run=None):
     """Money the park saves per year with each subset of candidates built, in one batch of ``2**n`` rows.
 
     :param cp: the park compiled with the candidates (:func:`~sim_env.graph.sweep.with_candidates`)
     :param masks: its masks (row 0 the park, row ``1 + i`` candidate ``i``)
     :param chosen: the candidates' indices (at most 8)
+    :param run: runs the rows, labelled (a :class:`~sim_env.graph.sweep_workers.Rows` of this park); default: here
     :returns: ``(2**n,)``: entry ``bits`` has candidate ``chosen[j]`` built where bit ``j`` is set
     """
     import numpy as np
@@ -463,15 +465,20 @@ def subset_values(cp, masks, chosen: list[int], *, hours: float = 8760.0, exo_se
             if bits >> j & 1:
                 row = np.maximum(row, masks[1 + i])
         rows.append(row)
-    runs = evaluate_batch(GraphRules(), cp, np.array(rows), hours=hours, exo_seed=exo_seed, specialise=specialise)
+    if run is not None:
+        runs = run(np.array(rows), [f"subset {bits:0{len(chosen)}b}" for bits in range(len(rows))])
+    else:
+        runs = evaluate_batch(GraphRules(), cp, np.array(rows), hours=hours, exo_seed=exo_seed, specialise=specialise)
     return np.array([(runs[0].cost - r.cost) * 8760.0 / hours for r in runs])
 
 
-def _best_set(out: Outcome, doc, graph, parks: Compiled, batch, k: int, hours, exo_seed, specialise, step) -> None:
+def _best_set(out: Outcome, doc, graph, parks: Compiled, batch, k: int, hours, exo_seed, specialise, workers,
+              step) -> None:
     """The best set of ``k`` (greedy), and the Shapley split of its money over its companies.
 
     :param batch: ``(compiled park, masks, plans, runs)`` of the best candidate's batch (its runs reused
         when no candidate of it is flagged: the best set's first round is that batch)
+    :param workers: local processes sharing each round's rows and the subsets' (:func:`~sim_env.graph.sweep.simulate`)
     :param step: called with the round (0 first; ``k``: the subsets' batch)
     """
     from .benefits import shapley
@@ -482,15 +489,18 @@ def _best_set(out: Outcome, doc, graph, parks: Compiled, batch, k: int, hours, e
     ok = [p.candidate for p in todo if not p.why_not]
     same = len(ok) == len(todo)
     picked = sweep.best_set(doc, ok, k, hours=hours, exo_seed=exo_seed, specialise=specialise, source=graph.source,
-                            compiled=(cp, masks) if same else parks(ok), runs=runs if same else None, step=step)
+                            compiled=(cp, masks) if same else parks(ok), runs=runs if same else None, step=step,
+                            workers=workers)
     out.best = [(cid, a * per_year, g * per_year) for cid, a, g in picked]
     ids = [p.candidate.id for p in todo]
     chosen = [todo[ids.index(cid)] for cid, _, _ in picked][:8]  # 2**8 rows at most
     if not chosen:
         return
     step(k)
-    value = subset_values(cp, masks, [ids.index(p.candidate.id) for p in chosen], hours=hours, exo_seed=exo_seed,
-                          specialise=specialise)
+    park = sweep.SweepPark.of(doc, [p.candidate for p in todo], graph.source, hours, exo_seed, specialise)
+    with sweep.Rows(park, compiled=(cp, masks), workers=workers) as run:
+        value = subset_values(cp, masks, [ids.index(p.candidate.id) for p in chosen], hours=hours, exo_seed=exo_seed,
+                              specialise=specialise, run=run)
     players = sorted({c for p in chosen for c in p.companies})
     out.shapley = shapley(players, [p.companies for p in chosen], value)
     out.shapley_investment = {c: 0.0 for c in players}

@@ -9,12 +9,13 @@ import typer
 
 
 def run_simulation(graph, shown: list, opts, *, fmt: str, hours: float, seed: int, optimum: bool,
-                   ray: str | None, set_size: int, report: Path | None) -> None:
+                   ray: str | None, set_size: int, report: Path | None, workers: int | None = None) -> None:
     """Simulate ``shown`` (ranked matchmaking candidates) on ``graph`` and print or write the outcome.
 
     :param graph: the park as matched (with ``--without``'s exchanges removed)
     :param fmt: ``table``, ``csv`` or ``json`` on stdout
     :param report: also write the HTML report here
+    :param workers: local processes sharing each batch's rows (None: as many as pay for their start)
     """
     from .report import report_data, write_csv, write_html, write_json
     from .simulate import park_doc, plan, simulate_plans
@@ -22,7 +23,7 @@ def run_simulation(graph, shown: list, opts, *, fmt: str, hours: float, seed: in
     doc = park_doc(graph)
     plans = plan(graph, shown, opts.rate)
     outcome = simulate_plans(doc, graph, plans, hours=hours, exo_seed=seed, set_size=set_size, optimum=optimum,
-                             ray_address=ray)
+                             ray_address=ray, workers=workers)
     data = report_data(outcome)
     if report is not None:
         typer.echo(f"wrote {write_html(data, report)}", err=True)
