@@ -1,5 +1,5 @@
 """Mutation benchmark of the optimum's rules of issue 22 (item 2: the LP means what the kernel
-means; MPC's end-of-plan rule): would their tests notice a wrong rule?
+means; MPC's end-of-plan rule and the year's): would their tests notice a wrong rule?
 
 The companion of ``bench_mutants.py`` (the physics of the kernel, compiler and LP), with the same
 method and runner: each mutant is one meaningful change to ``sim_env/graph/lp.py``,
@@ -18,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_runner import main  # a sibling script, not a package
 
 LP, PY = "sim_env/graph/lp.py", "sim_env/graph/pypsa_export.py"
-TESTS = ["tests/sim_env/physics/test_lost_input.py", "tests/sim_env/test_graph_lp_mpc_end.py"]
+INFEASIBLE = "tests/sim_env/test_graph_lp_infeasible.py"
+TESTS = ["tests/sim_env/physics/test_lost_input.py", "tests/sim_env/test_graph_lp_mpc_end.py",
+         "tests/sim_env/test_graph_lp_year_end.py", f"{INFEASIBLE}::test_a_store_that_must_end_full_but_loses_heat_is_named"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -32,13 +34,25 @@ MUTANTS = [
     ("pypsa: no lost-load generator on a converter input taken on demand", PY,
      "(cp.PBC[p] >= 0 or cp.PDEF[p] == 1)", "(cp.PBC[p] >= 0)"),
     ("lp: a rolling plan's end target hard again (MPC infeasible on a lossy store)", LP,
-     "short = m.cols_(0.0, hi, voll)", "short = m.cols_(0.0, 0.0 * hi, voll)"),
+     "short = m.cols_(0.0, hi, voll, k=1)", "short = m.cols_(0.0, 0.0 * hi, voll, k=1)"),
     ("lp: a rolling plan's end target free to miss", LP,
-     "short = m.cols_(0.0, hi, voll)", "short = m.cols_(0.0, hi, 0.0 * voll)"),
+     "short = m.cols_(0.0, hi, voll, k=1)", "short = m.cols_(0.0, hi, 0.0 * voll, k=1)"),
     ("lp: a soft end target's price read from the level's bound, not its row", LP,
      "r = self._end_row.get(n)", "r = None"),
+    ("lp: the year's end rule hard again (infeasible on a lossy store nothing refills)", LP,
+     "            self._terminal(n, b, lvl, min(s0, cap))\n", "            m.lo[-3][-1] = min(s0, cap)\n"),
+    ("lp: the year's end rule dropped (the store ends free)", LP,
+     'if rule == "no_less_than_start":  # soft', 'if False:  # soft'),
+    ("lp: the end shortfall's cost left out of what the objective says it holds", LP,
+     "total += amount * price", "total += 0.0"),
+    ("lp: a store whose end rule cannot be met is not named", LP,
+     "            if n in self._file_end:", "            if False:"),
+    ("lp: an infeasible re-solve read as a solution (the last one's values)", LP,
+     "primal_solution_status != FEASIBLE_POINT", "primal_solution_status == 0"),
+    ("pypsa: the year's end rule hard again", PY,
+     "short = m.add_variables(lower=0.0, upper=target,", "short = m.add_variables(lower=0.0, upper=0.0 * target,"),
 ]
 
 
 if __name__ == "__main__":
-    main(__doc__, MUTANTS, TESTS)
+    main(__doc__, MUTANTS, TESTS, files=[INFEASIBLE])

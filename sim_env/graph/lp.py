@@ -29,7 +29,11 @@ binds. Without it every converter is dispatched freely and the objective is a lo
 
 The objective is the kernel's cost plus carbon price × CO2, in the park's currency. Stores end
 the horizon at no less than their start level, valued at ``end.value``, or free, as the file
-says; a rolling plan's ``terminal`` target is soft (each unit short at the value of lost load).
+says; the first, and a rolling plan's ``terminal`` target, are soft: each unit short costs the
+value of lost load of the store's resource, so a lossy store nothing refills keeps the model
+feasible, and :meth:`Optimum.solve` names it (``Solution.notes``, a warning) and says what its
+shortfall adds to the objective (``Solution.end_short_cost``: the kernel charges nothing for a
+store's end; the harness values a run's stored content at :meth:`Optimum.end_values`).
 A built :class:`Optimum` is re-solved after :meth:`Optimum.set_capacity` or
 :meth:`Optimum.set_link_cost` without being rebuilt (HiGHS keeps its basis).
 """
@@ -39,11 +43,14 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
+
+from aisym.park.graph.carriers import amount_unit
 
 from .compile import (
     B_DISPOSAL,
@@ -99,6 +106,7 @@ INF = highspy.kHighsInf
 # the rows and columns in the set (lower, upper, boxed; 0 null and 1 free are not in it)
 IIS_FROM_LP_IRREDUCIBLE = 2 | 4
 IIS_IN_SET = (2, 3, 4)
+FEASIBLE_POINT = 2  # HiGHS's primal_solution_status of a feasible point (0: none, 1: an infeasible one)
 RULE_REWARD = 1e3  # a rule-driven converter's reward per unit of load, × the park's largest unit cost (≥ 1)
 
 
@@ -120,9 +128,9 @@ class _Model:
         self.m = 0
         self.row_names: list[tuple[int, int, str]] = []  # (first row, rows, what they state), to name an infeasible set
 
-    def cols_(self, lo, hi, cost=0.0, integer: bool = False) -> np.ndarray:
-        """``T`` new columns (one per step); returns their indices."""
-        T = self.T
+    def cols_(self, lo, hi, cost=0.0, integer: bool = False, k: int | None = None) -> np.ndarray:
+        """``k`` new columns (default ``T``: one per step); returns their indices."""
+        T = self.T if k is None else k
         self.lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (T,)).copy())
         self.hi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (T,)).copy())
         self.cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (T,)).copy())
@@ -157,6 +165,9 @@ class Solution:
     actions: np.ndarray  # (T, n_actions) fractions of each action's full scale
     balance: np.ndarray  # (T, n_buses) supply minus use, recomputed from the solution
     mip_gap: float
+    end_short: dict[str, float] = field(default_factory=dict)  # store -> amount its end target is missed by
+    end_short_cost: float = 0.0  # those amounts at the value of lost load: part of ``objective``, not the kernel's cost
+    notes: list[str] = field(default_factory=list)  # one line per store whose file end rule cannot be met
 
 
 class Optimum:
@@ -197,7 +208,8 @@ class Optimum:
         self._reward: list[np.ndarray] = []  # columns carrying the rules' reward
         self._lost_rule: list[tuple[np.ndarray, np.ndarray]] = []  # lost-input columns, rewards per unit charged
         self._m = _Model(T)
-        self._end_row: dict[int, int] = {}  # store -> its soft end target's row (a rolling plan's terminal)
+        self._end_row: dict[int, int] = {}  # store -> its soft end target's row (file rule or terminal)
+        self._file_end: dict[int, float] = {}  # store -> the file's no_less_than_start target
         self._build()
         self.h = self._pass(mip_rel_gap, threads)
         self.build_s = time.perf_counter() - t0
@@ -334,8 +346,9 @@ class Optimum:
             m.rlo[-1][0] = m.rhi[-1][0] = rel * s0
             m.put(r2, dis, 1.0)
             m.put(r2[1:], lvl[:-1], -rel)
-        if rule == "no_less_than_start":
-            m.lo[-3][-1] = min(s0, cap)
+        if rule == "no_less_than_start":  # soft, as a rolling plan's target: feasible by construction
+            self._terminal(n, b, lvl, min(s0, cap))
+            self._file_end[n] = min(s0, cap)
         elif rule == "terminal":  # soft: feasible by construction (a lossy store that cannot be refilled)
             self._terminal(n, b, lvl, min(max(float(self.terminal[n]), 0.0), cap))
         elif rule == "valued":
@@ -346,17 +359,18 @@ class Optimum:
         self.var[f"level:{key}"], self.var[f"charge:{key}"], self.var[f"discharge:{key}"] = lvl, ch, dis
 
     def _terminal(self, n: int, b: int, lvl: np.ndarray, target: float) -> None:
-        """A rolling plan's end target: ``level[-1] + short ≥ target``, each unit short costing the
-        value of lost load of the store's resource. Where the target can be reached at any lesser
-        cost the plan reaches it, as a hard bound would; where it cannot (a store losing a share
-        each hour with nothing to refill it: its level can only fall) the plan keeps the store as
-        full as it can instead of being infeasible (issue 22: MPC's end rule)."""
+        """A store's end target (the file's ``no_less_than_start`` or a rolling plan's):
+        ``level[-1] + short ≥ target``, each unit short costing the value of lost load of the
+        store's resource. Where the target can be reached at any lesser cost the optimum reaches
+        it, as a hard bound would (same optimum, same shadow price); where it cannot (a store
+        losing a share each hour with nothing to refill it: its level can only fall) it keeps the
+        store as full as it can instead of being infeasible, and :meth:`solve` names the store
+        (issue 22: MPC's end rule, then the year's). The kernel charges nothing for a store's end:
+        the harness values a run's stored content at :meth:`end_values`, here that same price, so
+        a replay's cost less that value is the objective and no run's is below it."""
         m = self._m
-        voll = np.zeros(self.T)
-        voll[-1] = self.C[-1, self.cp.BI[b, B_VOLL]]
-        hi = np.zeros(self.T)
-        hi[-1] = target
-        short = m.cols_(0.0, hi, voll)
+        voll, hi = self.C[-1, self.cp.BI[b, B_VOLL]], target  # one column: the last step's shortfall
+        short = m.cols_(0.0, hi, voll, k=1)
         r = m.rows_(target, INF, k=1, name=f"end target of store {self.cp.node_keys[n]}")
         m.put(r, lvl[-1:], 1.0)
         m.put(r, short[-1:], 1.0)
@@ -513,7 +527,9 @@ class Optimum:
         run = h.run() if progress is None else _run_watched(h, progress)
         solve_s = time.perf_counter() - t0
         status = h.modelStatusToString(h.getModelStatus())
-        if run == highspy.HighsStatus.kError or h.getInfo().primal_solution_status == 0:
+        # only a feasible point is a solution: a re-solve that ends infeasible keeps the last
+        # solution's values with an "infeasible" status, and they must not be read as an optimum
+        if run == highspy.HighsStatus.kError or h.getInfo().primal_solution_status != FEASIBLE_POINT:
             why = "".join(f"\n  {line}" for line in self.infeasible_set()) if "nfeasible" in status else ""
             raise RuntimeError(f"{self.cp.graph.source}: HiGHS found no solution ({status})"
                                + (f"; these constraints contradict each other (an irreducible infeasible set):{why}"
@@ -526,8 +542,32 @@ class Optimum:
         if self._reward:  # the rules' reward is no cost of the park
             obj += self.rule_reward * float(sum(x[c].sum() for c in self._reward))
             obj -= self.rule_reward * float(sum((x[c] * w).sum() for c, w in self._lost_rule))
+        short, short_cost, notes = self._end_shorts(x)
+        for line in notes:  # the file asked for it: say so wherever the optimum runs (twin run, bench)
+            warnings.warn(line, stacklevel=2)
         return Solution(obj, status, solve_s, series, self._actions(x),
-                        self._balance(x), gap)
+                        self._balance(x), gap, short, short_cost, notes)
+
+    def _end_shorts(self, x: np.ndarray) -> tuple[dict[str, float], float, list[str]]:
+        """What each soft end target is missed by, its cost, and a line per store whose file
+        rule (``no_less_than_start``) cannot be met at less than the value of lost load."""
+        cp, short, total, notes = self.cp, {}, 0.0, []
+        for n in self._end_row:
+            key = cp.node_keys[n]
+            c = self.var[f"end_short:{key}"][-1]
+            amount = float(x[c])
+            if amount <= 1e-9 * max(1.0, cp.NF[n, F_CAP]):  # round-off of the solver, not a shortfall
+                continue
+            short[key], price = amount, float(self.col_cost[c])
+            total += amount * price
+            if n in self._file_end:
+                unit = amount_unit(next(iter(cp.graph.nodes[n].ports.values())).carrier.resource)
+                notes.append(f"{cp.graph.source}: store {key}: its end rule no_less_than_start "
+                             f"({self._file_end[n]:,.6g} {unit}) cannot be met: it ends {amount:,.6g} {unit} "
+                             f"short (nothing refills it for less than the value of lost load, "
+                             f"{price:,.6g} {cp.graph.currency}/{unit}), charged {amount * price:,.2f} "
+                             f"{cp.graph.currency} in the objective")
+        return short, total, notes
 
     def end_values(self, progress: Callable[[str], None] | None = None) -> np.ndarray:
         """What one more unit left in each store at the end is worth (park currency per unit), per component.

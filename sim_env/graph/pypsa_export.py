@@ -15,9 +15,9 @@ without any of AISYM's LP code. The mapping (docs/pypsa.md has the full table):
   output, an input whose ratio is positive at every step, every ratio rescaled by it), the
   other ports on ``bus1..`` with efficiencies relative to ``bus0`` (negative for inputs),
   time-varying where a ratio is a series (a COP); availability in ``p_max_pu``;
-- stores: a Store (``standing_loss``, ``e_initial``; the end rule as ``e_min_pu`` at the last
-  step or ``marginal_cost_storage`` = −value there) between a charge and a discharge Link
-  (``max_charge``, ``max_discharge``);
+- stores: a Store (``standing_loss``, ``e_initial``; a ``valued`` end as ``marginal_cost_storage``
+  = −value at the last step) between a charge and a discharge Link (``max_charge``,
+  ``max_discharge``);
 - sources: a fixed Generator (its profile) and a surplus sink; demands: Loads, with a backup
   Generator, or one at the value of lost load where the demand has no backup (``<demand>:lost``);
   purchases and market imports: Generators; market exports, disposals, the market's spill beyond
@@ -32,7 +32,9 @@ the network carries in ``n.meta["aisym"]`` (so an exported netCDF file solves th
 - the on/off of a converter with a min load (``Link-on``, continuous in [0, 1] for the LP
   relaxation, binary otherwise): ``lo × on ≤ p ≤ hi × on``;
 - the part-load offset of such a converter: ``offset × on`` in the balance of each port bus it
-  reaches.
+  reaches;
+- a store's ``no_less_than_start`` end, soft as the LP's: ``e[last] + short ≥ start``, each unit
+  short at the value of lost load of its resource (``Store-end_short``).
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ class _Exporter:
         self.released = {b for b in range(len(cp.bus_ids))
                          if cp.BI[b, 0] >= 0 and cp.NF[cp.BI[b, 0], F_RELEASE] > 0.0}
         self.meta: dict = {"park": cp.graph.source, "dt_h": self.dt, "start": start, "year": year, "T": T,
-                           "relax": relax, "release": [], "on_off": [], "offset": []}
+                           "relax": relax, "release": [], "on_off": [], "offset": [], "end": []}
 
     def _c(self, v: int, default: float = 0.0) -> np.ndarray:
         return self.C[:, v] if v >= 0 else np.full(self.T, default)
@@ -305,10 +307,10 @@ class _Exporter:
         rel = min(1.0, NF[n, F_RELEASE] * dt)
         store_bus = f"{key}:store"
         net.add("Bus", store_bus, carrier=cp.graph.buses[cp.bus_ids[b]].carrier.label())
-        e_min = np.zeros(self.T)
         mcs = np.zeros(self.T)
-        if rule == "no_less_than_start":
-            e_min[-1] = min(s0, cap) / cap
+        if rule == "no_less_than_start":  # soft, as the LP's: each unit short at the value of lost load
+            self.meta["end"].append({"store": key, "target": min(s0, cap),
+                                     "voll": float(self._c(cp.BI[b, B_VOLL])[-1])})
         elif rule == "valued":
             mcs[-1] = -NF[n, F_END_VALUE] / dt  # the objective weights it by dt
         elif rule != "free":
@@ -317,7 +319,7 @@ class _Exporter:
         # takes e_initial without its standing loss, the LP's loses it: e_initial is the start
         # level after one step of loss.
         net.add("Store", key, bus=store_bus, e_nom=cap, e_initial=keep * s0, standing_loss=1.0 - keep ** (1.0 / dt),
-                e_min_pu=e_min, marginal_cost_storage=mcs)
+                marginal_cost_storage=mcs)
         net.add("Link", f"{key}:charge", bus0=self.side(b, True), bus1=store_bus, p_nom=NF[n, F_MAX_CH])
         net.add("Link", f"{key}:discharge", bus0=store_bus, bus1=self.side(b, False),
                 p_nom=np.inf if rel > 0.0 else NF[n, F_MAX_DIS])
@@ -456,6 +458,7 @@ def extra_functionality(n, snapshots) -> None:
         rhs = xr.DataArray(np.r_[r["release"] * r["initial"], np.zeros(len(sns) - 1)], coords=[sns])
         m.add_constraints(dt * link_p.sel(name=r["link"], drop=True) - r["release"] * e_prev == rhs,
                           name=f"Store-release-{r['store']}")
+    _end_targets(m, sns, meta.get("end", []))
     if not meta["on_off"]:
         return
     names = pd.Index([o["link"] for o in meta["on_off"]], name="name")
@@ -476,6 +479,22 @@ def extra_functionality(n, snapshots) -> None:
                  .expand_dims(name=[o["bus"]]) for o in meta["offset"]]
         lhs = linopy.merge([old, *terms], dim="_term", join="outer")
         balance.update(lhs=lhs.sel(name=old.indexes["name"]))
+
+
+def _end_targets(m, sns: pd.Index, ends: list[dict]) -> None:
+    """A store's ``no_less_than_start`` as the LP states it: ``e[last] + short ≥ target``, each unit
+    short at the value of lost load (a lossy store nothing refills stays feasible, kept full)."""
+    import xarray as xr
+
+    if not ends:
+        return
+    names = pd.Index([r["store"] for r in ends], name="name")
+    target = xr.DataArray(np.array([float(r["target"]) for r in ends]), coords=[names])
+    short = m.add_variables(lower=0.0, upper=target, coords=[names], name="Store-end_short")
+    e_last = m["Store-e"].sel(snapshot=sns[-1], name=names, drop=True)
+    m.add_constraints(e_last + short >= target, name="Store-end_target")
+    voll = xr.DataArray(np.array([float(r["voll"]) for r in ends]), coords=[names])
+    m.add_objective(m.objective.expression + (voll * short).sum(), overwrite=True)
 
 
 def solve(n, threads: int = 1, time_limit_s: float = 300.0) -> float:

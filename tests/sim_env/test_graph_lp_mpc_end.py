@@ -30,7 +30,7 @@ def test_a_plan_whose_end_target_cannot_be_reached_pays_for_it_and_keeps_the_sto
     # 50 kWh at the start, target 50 at the end of 6 h; holding, the tank keeps 50 × 0.99^6 = 47.06 kWh.
     # The homes' 8 kW are backup at 2 DKK/kWh (96 DKK); a kWh given now saves 2 DKK but is 0.99^k kWh
     # short at the end, at heat's value of lost load (10 × the dearest heat price, 2: 20 DKK/kWh):
-    # never worth it. 96 + 20 × (50 − 50 × 0.99^6) = 154.83 DKK; one more kWh of target costs 20.
+    # never worth it. 96 + 20 × (50 − 50 × 0.99^6) = 154.52 DKK; one more kWh of target costs 20.
     voll = value_of_lost_load(tank)["heat"]
     assert voll == pytest.approx(20.0, rel=1e-12)
     n = tank.node_keys.index("tank.heat")
