@@ -77,3 +77,12 @@ def test_match_simulate_passes_workers_on_and_refuses_them_without_a_local_batch
     assert res.exit_code == 2 and "--workers, --set and --report go with --simulate" in res.output
     res = CliRunner().invoke(app, ["match", park, "--simulate", "--ray", "127.0.0.1:1", "--workers", "2"])
     assert res.exit_code == 2 and "--workers shares the batch between local processes, --ray" in res.output
+
+
+def test_a_process_that_runs_chunks_of_two_sweeps_runs_each_on_its_own_park():
+    # a Ray worker is reused across sweeps: its compiled park is known by the sweep's content, not kept blindly
+    parks = [sweep_workers.SweepPark.of(PARK, cands, "park", 24.0, 0, None) for cands in ([EAST], [WEST, EAST])]
+    rows = [sweep_workers._rows_task(p, sweep_workers._compiled(p)[1])[0] for p in parks]
+    _, alone, _ = simulate(PARK, [WEST, EAST], hours=24, workers=1)
+    assert [len(r) for r in rows] == [2, 3]
+    assert [rows[1][0].objective - r.objective for r in rows[1][1:]] == [b.saved for b in alone]
