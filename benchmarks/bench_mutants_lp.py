@@ -49,6 +49,8 @@ MUTANTS = [
      "            if n in self._file_end:", "            if False:"),
     ("lp: an infeasible re-solve read as a solution (the last one's values)", LP,
      "primal_solution_status != FEASIBLE_POINT", "primal_solution_status == 0"),
+    ("lp: primal_only's integer column free (it adds to the objective)", LP,
+     "self._m.cols_(0.0, 0.0, 0.0, integer=True, k=1)", "self._m.cols_(0.0, 1.0, -1.0, integer=True, k=1)"),
     ("pypsa: the year's end rule hard again", PY,
      "short = m.add_variables(lower=0.0, upper=target,", "short = m.add_variables(lower=0.0, upper=0.0 * target,"),
 ]

@@ -348,7 +348,8 @@ class GraphOptimum:
 
     def reset(self, info: GraphEnvInfo) -> None:
         opt = Optimum(info.cp, info.coef, info.steps, start=info.start, year=info.year, relax=self.relax,
-                      mask=info.mask, mip_rel_gap=self.mip_rel_gap, rules=True, state0=info.state0)
+                      mask=info.mask, mip_rel_gap=self.mip_rel_gap, rules=True, state0=info.state0,
+                      primal_only=not self.price_ends)  # end prices need the LP's duals
         say = self.progress
         if say is not None:
             say(f"LP built ({opt.n_cols:,} columns, {opt.n_rows:,} rows in {opt.build_s:.1f} s); HiGHS starts")

@@ -134,3 +134,17 @@ def test_pypsa_states_the_end_rule_as_the_lp_does(tank, solved):
     n = to_pypsa(tank, tank.exogenous(seed=0), T)
     assert solve(n) == pytest.approx(BACKUP + VOLL * SHORT, rel=1e-7)
     assert float(n.stores_t.e["tank.heat"].iloc[-1]) == pytest.approx(HELD, rel=1e-7)
+
+
+def test_an_lp_solved_for_its_schedule_alone_is_the_same_through_the_mip_solver(tank, solved):
+    # primal_only (twin run's optimum): the LP goes through HiGHS's MIP solver, whose presolve keeps
+    # no duals and so removes more; the same optimum and schedule, and end_values solves the LP again
+    # for its duals (heat's value of lost load, 20 DKK/kWh, as above).
+    _, lp = solved
+    opt = Optimum(tank, tank.exogenous(seed=0), T, rules=True, primal_only=True)
+    with pytest.warns(UserWarning, match=NAMED):
+        sol = opt.solve()
+    assert int(opt.integer.sum()) == 1  # one integer column, fixed at 0, in no row
+    assert sol.objective == pytest.approx(BACKUP + VOLL * SHORT, rel=1e-9)
+    assert sol.actions == pytest.approx(lp.actions, abs=1e-9)
+    assert opt.end_values()[tank.node_keys.index("tank.heat")] == pytest.approx(VOLL, rel=1e-9)
