@@ -14,8 +14,12 @@ The graph (:class:`aisym.park.graph.ParkGraph`) becomes:
 The schedule is a topological order of the rules in docs/twin.md ("Step semantics"): what a
 component needs is known before it acts, stores take waste heat before the heat pump, and a
 store's discharge is shared once its consumers' needs are known. Ties are broken by id, so
-the order of the file never matters. A park whose rules form a cycle (two assets each waiting
-for the other without a store between them) is refused with the cycle named.
+the order of the file never matters. Where the rules form a loop (a digester heated by the CHP
+that burns its gas, no holder between), the loop's ops (a strongly connected component of the
+rules) become one segment of the schedule, marked ``(OP_LOOP, first member)`` and followed by
+its ops with their codes offset by ``OP_IN_LOOP``: the kernel repeats the segment within the
+step until its flows settle (:func:`sim_env.graph.kernel._loop`, Gauss-Seidel). A loop that
+can have no solution is refused when the park is validated (:mod:`aisym.park.graph.loops`).
 """
 
 from __future__ import annotations
@@ -70,13 +74,16 @@ VOLL_FLOOR = 10.0  # park currency per canonical amount, where the park states n
 L_CAP, L_LOSS, L_COST = range(3)
 # schedule ops
 (OP_SOURCE, OP_STORE_OPEN, OP_STORE_IN, OP_DEMAND_PLAN, OP_CONV_LOAD, OP_STORE_OUT, OP_DISPOSAL,
- OP_CONV_SETTLE, OP_DEMAND_SETTLE, OP_STORE_CLOSE) = range(10)
+ OP_CONV_SETTLE, OP_DEMAND_SETTLE, OP_STORE_CLOSE, OP_LOOP) = range(11)
 OP_NAMES = ("source", "store_open", "store_in", "demand_plan", "conv_load", "store_out", "disposal",
-            "conv_settle", "demand_settle", "store_close")
+            "conv_settle", "demand_settle", "store_close", "loop")
+# a loop segment's ops carry their code plus this, so the step's own dispatch passes over them
+# and only the segment's repeats (kernel ``_loop``) run them
+OP_IN_LOOP = 16
 
 
 class CompileError(ValueError):
-    """The park cannot be compiled into a step (a cycle of waiting assets); the message names it."""
+    """The park cannot be compiled into a step; the message names what is wrong."""
 
 
 @dataclass
@@ -125,6 +132,8 @@ class CompiledPark:
     # order (CSR): what may still be made there on demand is summed over these, not over every component
     BFO_PTR: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     BFO_NODE: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # the loops the schedule repeats within a step: the index in OPS of each (OP_LOOP, .) row -> its ops' names
+    loops: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def n_nodes(self) -> int:
@@ -237,7 +246,18 @@ def compile_park(graph: ParkGraph, dt_h: float = 1.0) -> CompiledPark:
     _classify(cp, nidx, lidx)
     _adjacency(cp)
     cp.OPS, cp.schedule_names = _schedule(cp)
+    cp.loops = {i: _segment_names(cp, i) for i in range(len(cp.OPS)) if cp.OPS[i, 0] == OP_LOOP}
     return cp
+
+
+def _segment_names(cp: CompiledPark, i: int) -> list[str]:
+    """The names of the ops of the loop segment marked at ``OPS[i]``."""
+    out = []
+    for j in range(i + 1, len(cp.OPS)):
+        if cp.OPS[j, 0] < OP_IN_LOOP:
+            break
+        out.append(cp.schedule_names[j])
+    return out
 
 
 def _stated_top(v: Val, graph: ParkGraph) -> float | None:
@@ -608,12 +628,12 @@ def _schedule(cp: CompiledPark) -> tuple[np.ndarray, list[str]]:
         for o in ops:
             if o[0] != OP_STORE_CLOSE:
                 r.after(c, o)
-    return _kahn(cp, r.deps)
+    return _order(cp, r.deps)
 
 
-def _kahn(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
-    """Kahn's algorithm, always taking the ready op lowest in (op, id): one deterministic order."""
-    key = lambda o: (o[0], cp.node_keys[o[1]])  # noqa: E731
+def _kahn(deps: dict, key) -> list:
+    """Kahn's algorithm, always taking the ready item lowest in ``key``; when none is ready (only
+    inside a loop), the lowest of those left: one deterministic order."""
     waiting = {o: set(d) for o, d in deps.items()}
     users: dict = {o: [] for o in deps}
     for o, d in deps.items():
@@ -621,22 +641,88 @@ def _kahn(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
             users[x].append(o)
     heap = [(key(o), o) for o, d in waiting.items() if not d]
     heapq.heapify(heap)
-    order = []
-    while heap:
+    order: list = []
+    done: set = set()
+    while len(order) < len(deps):
+        if not heap:  # a loop: its first op runs on what the others did in the previous pass
+            o = min((o for o in deps if o not in done), key=key)
+            heap.append((key(o), o))
+            waiting[o] = set()
         _, o = heapq.heappop(heap)
+        if o in done:
+            continue
         order.append(o)
+        done.add(o)
         for u in users[o]:
             waiting[u].discard(o)
-            if not waiting[u]:
+            if not waiting[u] and u not in done:
                 heapq.heappush(heap, (key(u), u))
-    if len(order) < len(deps):
-        stuck = sorted((o for o in deps if o not in set(order)), key=key)
-        names = ", ".join(f"{OP_NAMES[c]}({cp.node_keys[k]})" for c, k in stuck[:8])
-        raise CompileError(f"{cp.graph.source}: the park's assets wait on each other in a cycle ({names}); "
-                           "put a store between them or make one exchange controllable")
-    return np.array(order, dtype=np.int64).reshape(-1, 2), [f"{OP_NAMES[c]}({cp.node_keys[k]})" for c, k in order]
+    return order
 
 
+def _components(deps: dict) -> list[list]:
+    """The strongly connected components of the rules (Tarjan's algorithm, iterative)."""
+    index: dict = {}
+    low: dict = {}
+    stack: list = []
+    on: set = set()
+    out: list[list] = []
+    for root in deps:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(deps[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(deps[w]))))
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+    return out
+
+
+def _order(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
+    """The rules' order, each loop (a strongly connected component of more than one op) one segment:
+    ``(OP_LOOP, its first op's component)``, then its ops with codes offset by ``OP_IN_LOOP``. A
+    park without loops gets exactly the topological order it always had (each component one op)."""
+    key = lambda o: (o[0], cp.node_keys[o[1]])  # noqa: E731
+    comps = _components(deps)
+    of = {o: c for c, ms in enumerate(comps) for o in ms}
+    cdeps: dict = {c: {of[x] for o in ms for x in deps[o] if of[x] != c} for c, ms in enumerate(comps)}
+    rows: list[tuple[int, int]] = []
+    names: list[str] = []
+    for c in _kahn(cdeps, lambda c: min(key(o) for o in comps[c])):
+        ms = comps[c]
+        if len(ms) == 1:
+            rows.append(ms[0])
+            names.append(f"{OP_NAMES[ms[0][0]]}({cp.node_keys[ms[0][1]]})")
+            continue
+        inner = _kahn({o: deps[o] & set(ms) for o in ms}, key)
+        rows.append((OP_LOOP, inner[0][1]))
+        names.append(f"loop({', '.join(cp.node_keys[n] for n in sorted({o[1] for o in ms}))})")
+        rows += [(code + OP_IN_LOOP, n) for code, n in inner]
+        names += [f"{OP_NAMES[code]}({cp.node_keys[n]})" for code, n in inner]
+    return np.array(rows, dtype=np.int64).reshape(-1, 2), names
 
 
 def _priorities(cp: CompiledPark, conv_pullers, after) -> None:
