@@ -125,6 +125,8 @@ MUTANTS = [
      "if u == start and gain * g >= 1.0 - 1e-12:", "if u == start and gain * g >= 1e12:"),
     ("park check: an exchange's loss left out of a loop's gain (item 3)", "aisym/park/graph/loops.py",
      "(link.src, 1.0 / (1.0 - link.loss))", "(link.src, 1.0)"),
+    ("compile: a store's intake waits for what the far store takes in (a false loop, item 3)", C,
+     "                    if o[0] != OP_STORE_IN:\n", "                    if True:\n"),
 ]
 
 

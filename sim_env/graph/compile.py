@@ -580,7 +580,10 @@ class _Rules:
         for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]:
             if cp.LPASS[j]:  # must-go inflows (waste heat) are taken once they are made
                 for o in self.producers[cp.LS[j]]:
-                    self.after((OP_STORE_IN, n), o)
+                    # what the far store takes in puts nothing on the bus this one takes from (two
+                    # stores sending each other heat are no loop)
+                    if o[0] != OP_STORE_IN:
+                        self.after((OP_STORE_IN, n), o)
         for j in range(len(cp.LS)):  # discharge once what its consumers need is known
             if cp.LS[j] == b and cp.LA[j] >= 0:
                 for o in self.planners[cp.LD[j]]:
