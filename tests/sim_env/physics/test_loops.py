@@ -168,3 +168,15 @@ def test_a_loop_whose_gain_is_one_or_more_is_refused_naming_its_members():
     doc = _followers(gain_to_gen=1.8)
     with pytest.raises(ParkError, match=r"followers.yaml:\d+:\d+: .*: gen.unit, hp.unit follow .* gain round it is 1.053"):
         compiled(copy.deepcopy(doc))
+
+
+def test_the_generated_kernels_refuse_a_park_with_loops_and_the_generic_one_runs_it():
+    from sim_env.graph.codegen import CodegenError, park_module
+
+    cp = compiled(BIOGAS)
+    with pytest.raises(CodegenError, match=r"biogas_loop.yaml: a park with loops \(conv_load\(chp.engine\), "
+                                           r"conv_load\(dig.digester\)\) runs on the generic kernel only"):
+        park_module(cp, "fold")
+    with pytest.warns(UserWarning, match="specialise='fold' steps no park with loops"):
+        b = Batch(cp, cp.exogenous(seed=0), 1, specialise="fold")
+    assert b.step(np.zeros((1, 0)))[0, Y_COST] == pytest.approx(-35.0, rel=1e-12)
