@@ -127,6 +127,8 @@ MUTANTS = [
      "(link.src, 1.0 / (1.0 - link.loss))", "(link.src, 1.0)"),
     ("compile: a store's intake waits for what the far store takes in (a false loop, item 3)", C,
      "                    if o[0] != OP_STORE_IN:\n", "                    if True:\n"),
+    ("compile: a loop closed only by exchanges switched off accepted (masked != removed, item 3)", C,
+     "    if not cp.LE.all():\n        _switched_off_loops", "    if False:\n        _switched_off_loops"),
 ]
 
 

@@ -24,7 +24,7 @@ can have no solution is refused when the park is validated (:mod:`aisym.park.gra
 
 from __future__ import annotations
 
-import heapq
+import copy
 import itertools
 from dataclasses import dataclass, field
 
@@ -33,6 +33,7 @@ import numpy as np
 from aisym.park.graph import Node, ParkGraph, Val
 
 from .exogenous import generate, steps_per_year
+from .order import components, kahn
 
 # component types
 T_SOURCE, T_PURCHASE, T_DEMAND, T_CONVERTER, T_STORAGE, T_MARKET, T_DISPOSAL = range(7)
@@ -621,6 +622,45 @@ class _Rules:
 
 def _schedule(cp: CompiledPark) -> tuple[np.ndarray, list[str]]:
     """The step's op order: a topological order of the rules, ties broken by (op, id)."""
+    deps = _rules(cp)
+    if not cp.LE.all():
+        _switched_off_loops(cp, deps)
+    return _order(cp, deps)
+
+
+def _switched_off_loops(cp: CompiledPark, deps: dict) -> None:
+    """Refuse a loop that only exchanges switched off (``enabled: false``, a sweep's candidates) close.
+
+    A mask switches an exchange on or off per batch row, but the schedule is one for every row:
+    a loop's ops are repeated until they settle, which is not the order the park without those
+    exchanges runs in, so a masked exchange would no longer be exactly a removed one."""
+    keep = [j for j in range(len(cp.LS)) if cp.LE[j] > 0.0]
+    at = {j: i for i, j in enumerate(keep)}
+    on = copy.copy(cp)  # the rules read the links, their per-bus lists and the graph's link priorities
+    on.LS, on.LD, on.LA, on.LF, on.LPASS, on.LE = (a[keep] for a in (cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.LE))
+    on.link_ids = [cp.link_ids[j] for j in keep]
+    on.graph = copy.copy(cp.graph)
+    on.graph.links = [cp.graph.links[j] for j in keep]
+    for ptr, link in (("BIN_PTR", "BIN_LINK"), ("BOUT_PTR", "BOUT_LINK")):
+        P, L = getattr(cp, ptr), getattr(cp, link)
+        new = _csr([[at[j] for j in L[P[b]:P[b + 1]] if j in at] for b in range(len(cp.bus_ids))])
+        setattr(on, ptr, new[0])
+        setattr(on, link, new[1])
+    loops_on = [set(c) for c in components(_rules(on)) if len(c) > 1]
+    for c in (c for c in components(deps) if len(c) > 1):
+        if not any(set(c) <= other for other in loops_on):
+            buses = {int(cp.PB[p]) for _, n in c for p in range(cp.NI[n, I_P0], cp.NI[n, I_P1])} | {
+                int(cp.NI[n, I_BUS]) for _, n in c}
+            off = [cp.link_ids[j] for j in range(len(cp.LS)) if cp.LE[j] == 0.0 and {cp.LS[j], cp.LD[j]} & buses]
+            off = off or [cp.link_ids[j] for j in range(len(cp.LS)) if cp.LE[j] == 0.0]
+            names = ", ".join(sorted(f"{OP_NAMES[o]}({cp.node_keys[n]})" for o, n in c))
+            raise CompileError(f"{cp.graph.source}: the assets wait on each other in a cycle ({names}) only through "
+                               f"exchanges switched off ({', '.join(off[:6])}{', ...' if len(off) > 6 else ''}); a mask "
+                               "cannot switch a loop on or off exactly: enable them, or make one controllable")
+
+
+def _rules(cp: CompiledPark) -> dict:
+    """The dependencies of one step's ops (docs/twin.md, "Step semantics")."""
     r = _Rules(cp)
     r.roles()
     r.rules()
@@ -631,77 +671,7 @@ def _schedule(cp: CompiledPark) -> tuple[np.ndarray, list[str]]:
         for o in ops:
             if o[0] != OP_STORE_CLOSE:
                 r.after(c, o)
-    return _order(cp, r.deps)
-
-
-def _kahn(deps: dict, key) -> list:
-    """Kahn's algorithm, always taking the ready item lowest in ``key``; when none is ready (only
-    inside a loop), the lowest of those left: one deterministic order."""
-    waiting = {o: set(d) for o, d in deps.items()}
-    users: dict = {o: [] for o in deps}
-    for o, d in deps.items():
-        for x in d:
-            users[x].append(o)
-    heap = [(key(o), o) for o, d in waiting.items() if not d]
-    heapq.heapify(heap)
-    order: list = []
-    done: set = set()
-    while len(order) < len(deps):
-        if not heap:  # a loop: its first op runs on what the others did in the previous pass
-            o = min((o for o in deps if o not in done), key=key)
-            heap.append((key(o), o))
-            waiting[o] = set()
-        _, o = heapq.heappop(heap)
-        if o in done:
-            continue
-        order.append(o)
-        done.add(o)
-        for u in users[o]:
-            waiting[u].discard(o)
-            if not waiting[u] and u not in done:
-                heapq.heappush(heap, (key(u), u))
-    return order
-
-
-def _components(deps: dict) -> list[list]:
-    """The strongly connected components of the rules (Tarjan's algorithm, iterative)."""
-    index: dict = {}
-    low: dict = {}
-    stack: list = []
-    on: set = set()
-    out: list[list] = []
-    for root in deps:
-        if root in index:
-            continue
-        work = [(root, iter(sorted(deps[root])))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on.add(root)
-        while work:
-            v, it = work[-1]
-            w = next(it, None)
-            if w is not None:
-                if w not in index:
-                    index[w] = low[w] = len(index)
-                    stack.append(w)
-                    on.add(w)
-                    work.append((w, iter(sorted(deps[w]))))
-                elif w in on:
-                    low[v] = min(low[v], index[w])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[v])
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                out.append(comp)
-    return out
+    return r.deps
 
 
 def _order(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
@@ -709,18 +679,18 @@ def _order(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
     ``(OP_LOOP, its first op's component)``, then its ops with codes offset by ``OP_IN_LOOP``. A
     park without loops gets exactly the topological order it always had (each component one op)."""
     key = lambda o: (o[0], cp.node_keys[o[1]])  # noqa: E731
-    comps = _components(deps)
+    comps = components(deps)
     of = {o: c for c, ms in enumerate(comps) for o in ms}
     cdeps: dict = {c: {of[x] for o in ms for x in deps[o] if of[x] != c} for c, ms in enumerate(comps)}
     rows: list[tuple[int, int]] = []
     names: list[str] = []
-    for c in _kahn(cdeps, lambda c: min(key(o) for o in comps[c])):
+    for c in kahn(cdeps, lambda c: min(key(o) for o in comps[c])):
         ms = comps[c]
         if len(ms) == 1:
             rows.append(ms[0])
             names.append(f"{OP_NAMES[ms[0][0]]}({cp.node_keys[ms[0][1]]})")
             continue
-        inner = _kahn({o: deps[o] & set(ms) for o in ms}, key)
+        inner = kahn({o: deps[o] & set(ms) for o in ms}, key)
         rows.append((OP_LOOP, inner[0][1]))
         names.append(f"loop({', '.join(cp.node_keys[n] for n in sorted({o[1] for o in ms}))})")
         rows += [(code + OP_IN_LOOP, n) for code, n in inner]

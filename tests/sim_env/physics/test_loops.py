@@ -15,6 +15,7 @@ import pytest
 
 from aisym.park.loader import ParkError
 from sim_env.graph.balance import run_balanced
+from sim_env.graph.compile import CompileError
 from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_UNMET, Batch, LoopError
 from sim_env.graph.lp import Optimum
 
@@ -180,3 +181,14 @@ def test_the_generated_kernels_refuse_a_park_with_loops_and_the_generic_one_runs
     with pytest.warns(UserWarning, match="specialise='fold' steps no park with loops"):
         b = Batch(cp, cp.exogenous(seed=0), 1, specialise="fold")
     assert b.step(np.zeros((1, 0)))[0, Y_COST] == pytest.approx(-35.0, rel=1e-12)
+
+
+def test_a_loop_closed_only_by_an_exchange_switched_off_is_refused():
+    # A mask switches the digester's heat main on per row, but the schedule is one for all rows: the
+    # loop it closes could not be switched off exactly (masked = removed), so it is refused, named.
+    doc = copy.deepcopy(BIOGAS)
+    doc["exchanges"][2]["enabled"] = False
+    with pytest.raises(CompileError, match=r"biogas_loop.yaml: .* cycle \(conv_load\(chp.engine\), "
+                                           r"conv_load\(dig.digester\)\) only through exchanges switched off "
+                                           r"\(heat_to_dig\)"):
+        compiled(doc)
