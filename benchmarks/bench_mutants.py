@@ -129,6 +129,8 @@ MUTANTS = [
      "                    if o[0] != OP_STORE_IN:\n", "                    if True:\n"),
     ("compile: a loop closed only by exchanges switched off accepted (masked != removed, item 3)", C,
      "    if not cp.LE.all():\n        _switched_off_loops", "    if False:\n        _switched_off_loops"),
+    ("park check: a loop that cannot start itself not said (item 3)", "aisym/park/graph/build.py",
+     "for members in unstarted_loops(nodes, self.buses, links):", "for members in []:"),
 ]
 
 

@@ -70,3 +70,49 @@ def impossible_loops(nodes: dict, links: Sequence) -> list[tuple[list[str], floa
     for start in sorted(steps):
         walk(start, start, [start], 1.0)
     return [(list(m), g) for m, g in sorted(out.items())]
+
+
+def _suppliers(bus: str, buses: dict, links: Sequence) -> set[str]:
+    """What gives to ``bus``: its own givers, and those of the buses an enabled exchange brings from."""
+    at = [bus] + [link.src for link in links if link.dst == bus and link.enabled]
+    return {key for b in at for key, _, d in buses[b].members if d in ("out", "both")}
+
+
+def unstarted_loops(nodes: dict, buses: dict, links: Sequence) -> list[list[str]]:
+    """Loops of units each of which takes an input, with no backup, only from the loop's other
+    units. The twin resolves a loop from nothing (its first pass sees nothing the loop makes), so
+    such a loop never starts, as a plant with no start-up boiler would not: the check says so
+    (a biogas plant whose digester's heat comes only from the CHP that burns its gas)."""
+    needs: dict[str, list[set[str]]] = {}  # unit -> the suppliers of each of its inputs that are units only
+    for key, n in nodes.items():
+        if n.type != "converter":
+            continue
+        for port in n.ports.values():
+            if port.direction != "in" or port.backup is not None:
+                continue
+            got = _suppliers(port.bus, buses, links)
+            if got and all(nodes[k].type == "converter" for k in got):
+                needs.setdefault(key, []).append(got)
+    # the largest set of units each of which has an input supplied only from within the set
+    loop = set(needs)
+    while True:
+        keep = {k for k in loop if any(got <= loop - {k} for got in needs[k])}
+        if keep == loop:
+            break
+        loop = keep
+    # one note per group of units that feed each other
+    group = {k: k for k in loop}
+
+    def root(k: str) -> str:
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    for k in sorted(loop):
+        for got in needs[k]:
+            for j in got & loop:
+                group[root(j)] = root(k)
+    out: dict[str, list[str]] = {}
+    for k in sorted(loop):
+        out.setdefault(root(k), []).append(k)
+    return sorted(out.values())

@@ -193,3 +193,20 @@ def test_a_loop_closed_only_by_an_exchange_switched_off_is_refused():
                                            r"conv_load\(dig.digester\)\) only through exchanges switched off "
                                            r"\(heat_to_dig\)"):
         compiled(doc)
+
+
+def test_a_loop_that_cannot_start_itself_is_said_and_stays_at_zero():
+    # Without its backup boiler the digester's heat comes only from the CHP, whose gas comes only
+    # from the digester: the loop is resolved from nothing, so neither runs (as a plant with no
+    # start-up boiler would not), and the park check says so. All 1000 kg/h of sludge are left:
+    # 1000 × 0.05 = 50 DKK/h.
+    doc = copy.deepcopy(BIOGAS)
+    del doc["companies"][1]["assets"][0]["components"][0]["inputs"]["heat"]["backup"]
+    cp = compiled(doc)
+    assert [n for n in cp.graph.notes if "never run" in n] == [
+        "chp.engine, dig.digester never run: each takes an input, with no backup, only from the others, and the "
+        "twin starts their loop from nothing; give one of those inputs a backup (a start-up boiler, a grid "
+        "connection) or a store"]
+    Y = run(cp, steps=2)
+    assert Y[:, col(cp, "activity:dig.digester")].tolist() == [0.0, 0.0]
+    assert Y[:, Y_COST] == pytest.approx([50.0, 50.0], rel=1e-12)
