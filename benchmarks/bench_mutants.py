@@ -110,10 +110,32 @@ MUTANTS = [
      "        if cp.NI[n, I_CONTROL] == C_FOLLOW_OUTPUT:\n            fo[", "        if False:\n            fo["),
     ("compile: a store takes its inflow before the need on its bus (finding 3)", C,
      "            if cp.LPASS[j] == 1:  # into a store's bus", "            if False:  # into a store's bus"),
+    # loops resolved within the step (issue 22 item 3: tests/sim_env/physics/test_loops.py)
+    ("kernel: a loop runs one pass only (item 3)", K, "        if p > 0 and worst <= LOOP_TOL:",
+     "        if True:"),
+    ("kernel: a loop stops after two passes, its convergence untested (item 3)", K,
+     "        if p > 0 and worst <= LOOP_TOL:", "        if p > 0:"),
+    ("kernel: a loop's snapshot not restored between passes (item 3)", K,
+     "                _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 3)\n", "                pass\n"),
+    ("kernel: an op of a loop sees its own change of the last pass (item 3)", K,
+     "                _walk(WB, WN, WL, WP, Y, WQ, k, change, 0, 2)\n", "                pass\n"),
+    ("kernel: a loop that does not settle is not reported (item 3)", K,
+     "        WQ[k, WQ.shape[1] - 1] = i0 + 1", "        WQ[k, WQ.shape[1] - 1] = 0.0"),
+    ("park check: a loop of gain >= 1 accepted (item 3)", "aisym/park/graph/loops.py",
+     "if u == start and gain * g >= 1.0 - 1e-12:", "if u == start and gain * g >= 1e12:"),
+    ("park check: an exchange's loss left out of a loop's gain (item 3)", "aisym/park/graph/loops.py",
+     "(link.src, 1.0 / (1.0 - link.loss))", "(link.src, 1.0)"),
+    ("compile: a store's intake waits for what the far store takes in (a false loop, item 3)", C,
+     "                    if o[0] != OP_STORE_IN:\n", "                    if True:\n"),
+    ("compile: a loop closed only by exchanges switched off accepted (masked != removed, item 3)", C,
+     "    if not cp.LE.all():\n        _switched_off_loops", "    if False:\n        _switched_off_loops"),
+    ("park check: a loop that cannot start itself not said (item 3)", "aisym/park/graph/build.py",
+     "for members in unstarted_loops(nodes, self.buses, links):", "for members in []:"),
 ]
 
 
 if __name__ == "__main__":
     # the shipped parks' masking test is left out: 40 s without Numba
     main(__doc__, MUTANTS, ["tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
-                            "tests/sim_env/physics/test_followers.py", "-k", "not shipped"], width=86)
+                            "tests/sim_env/physics/test_followers.py", "tests/sim_env/physics/test_loops.py", "-k",
+                            "not shipped"], width=86)

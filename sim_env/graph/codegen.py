@@ -243,6 +243,9 @@ def park_module(cp: CompiledPark, level: str = "fold") -> ModuleType:
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    if cp.loops:  # the schedule is unrolled once here; a loop's segment repeats (kernel._loop)
+        raise CodegenError(f"{cp.graph.source}: a park with loops ({'; '.join(', '.join(v) for v in cp.loops.values())}) "
+                           "runs on the generic kernel only (specialise=None)")
     tabs = tables(cp)
     # named by what the source is generated from (the generator, kernel.py, compile.py, the
     # tables), so a known park skips generating it (~1 s for "fold")

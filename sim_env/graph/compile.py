@@ -14,13 +14,17 @@ The graph (:class:`aisym.park.graph.ParkGraph`) becomes:
 The schedule is a topological order of the rules in docs/twin.md ("Step semantics"): what a
 component needs is known before it acts, stores take waste heat before the heat pump, and a
 store's discharge is shared once its consumers' needs are known. Ties are broken by id, so
-the order of the file never matters. A park whose rules form a cycle (two assets each waiting
-for the other without a store between them) is refused with the cycle named.
+the order of the file never matters. Where the rules form a loop (a digester heated by the CHP
+that burns its gas, no holder between), the loop's ops (a strongly connected component of the
+rules) become one segment of the schedule, marked ``(OP_LOOP, first member)`` and followed by
+its ops with their codes offset by ``OP_IN_LOOP``: the kernel repeats the segment within the
+step until its flows settle (:func:`sim_env.graph.kernel._loop`, Gauss-Seidel). A loop that
+can have no solution is refused when the park is validated (:mod:`aisym.park.graph.loops`).
 """
 
 from __future__ import annotations
 
-import heapq
+import copy
 import itertools
 from dataclasses import dataclass, field
 
@@ -29,6 +33,7 @@ import numpy as np
 from aisym.park.graph import Node, ParkGraph, Val
 
 from .exogenous import generate, steps_per_year
+from .order import components, kahn
 
 # component types
 T_SOURCE, T_PURCHASE, T_DEMAND, T_CONVERTER, T_STORAGE, T_MARKET, T_DISPOSAL = range(7)
@@ -70,13 +75,16 @@ VOLL_FLOOR = 10.0  # park currency per canonical amount, where the park states n
 L_CAP, L_LOSS, L_COST = range(3)
 # schedule ops
 (OP_SOURCE, OP_STORE_OPEN, OP_STORE_IN, OP_DEMAND_PLAN, OP_CONV_LOAD, OP_STORE_OUT, OP_DISPOSAL,
- OP_CONV_SETTLE, OP_DEMAND_SETTLE, OP_STORE_CLOSE) = range(10)
+ OP_CONV_SETTLE, OP_DEMAND_SETTLE, OP_STORE_CLOSE, OP_LOOP) = range(11)
 OP_NAMES = ("source", "store_open", "store_in", "demand_plan", "conv_load", "store_out", "disposal",
-            "conv_settle", "demand_settle", "store_close")
+            "conv_settle", "demand_settle", "store_close", "loop")
+# a loop segment's ops carry their code plus this, so the step's own dispatch passes over them
+# and only the segment's repeats (kernel ``_loop``) run them
+OP_IN_LOOP = 16
 
 
 class CompileError(ValueError):
-    """The park cannot be compiled into a step (a cycle of waiting assets); the message names it."""
+    """The park cannot be compiled into a step; the message names what is wrong."""
 
 
 @dataclass
@@ -125,6 +133,8 @@ class CompiledPark:
     # order (CSR): what may still be made there on demand is summed over these, not over every component
     BFO_PTR: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     BFO_NODE: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # the loops the schedule repeats within a step: the index in OPS of each (OP_LOOP, .) row -> its ops' names
+    loops: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def n_nodes(self) -> int:
@@ -237,7 +247,18 @@ def compile_park(graph: ParkGraph, dt_h: float = 1.0) -> CompiledPark:
     _classify(cp, nidx, lidx)
     _adjacency(cp)
     cp.OPS, cp.schedule_names = _schedule(cp)
+    cp.loops = {i: _segment_names(cp, i) for i in range(len(cp.OPS)) if cp.OPS[i, 0] == OP_LOOP}
     return cp
+
+
+def _segment_names(cp: CompiledPark, i: int) -> list[str]:
+    """The names of the ops of the loop segment marked at ``OPS[i]``."""
+    out = []
+    for j in range(i + 1, len(cp.OPS)):
+        if cp.OPS[j, 0] < OP_IN_LOOP:
+            break
+        out.append(cp.schedule_names[j])
+    return out
 
 
 def _stated_top(v: Val, graph: ParkGraph) -> float | None:
@@ -560,7 +581,10 @@ class _Rules:
         for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]:
             if cp.LPASS[j]:  # must-go inflows (waste heat) are taken once they are made
                 for o in self.producers[cp.LS[j]]:
-                    self.after((OP_STORE_IN, n), o)
+                    # what the far store takes in puts nothing on the bus this one takes from (two
+                    # stores sending each other heat are no loop)
+                    if o[0] != OP_STORE_IN:
+                        self.after((OP_STORE_IN, n), o)
         for j in range(len(cp.LS)):  # discharge once what its consumers need is known
             if cp.LS[j] == b and cp.LA[j] >= 0:
                 for o in self.planners[cp.LD[j]]:
@@ -598,6 +622,45 @@ class _Rules:
 
 def _schedule(cp: CompiledPark) -> tuple[np.ndarray, list[str]]:
     """The step's op order: a topological order of the rules, ties broken by (op, id)."""
+    deps = _rules(cp)
+    if not cp.LE.all():
+        _switched_off_loops(cp, deps)
+    return _order(cp, deps)
+
+
+def _switched_off_loops(cp: CompiledPark, deps: dict) -> None:
+    """Refuse a loop that only exchanges switched off (``enabled: false``, a sweep's candidates) close.
+
+    A mask switches an exchange on or off per batch row, but the schedule is one for every row:
+    a loop's ops are repeated until they settle, which is not the order the park without those
+    exchanges runs in, so a masked exchange would no longer be exactly a removed one."""
+    keep = [j for j in range(len(cp.LS)) if cp.LE[j] > 0.0]
+    at = {j: i for i, j in enumerate(keep)}
+    on = copy.copy(cp)  # the rules read the links, their per-bus lists and the graph's link priorities
+    on.LS, on.LD, on.LA, on.LF, on.LPASS, on.LE = (a[keep] for a in (cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.LE))
+    on.link_ids = [cp.link_ids[j] for j in keep]
+    on.graph = copy.copy(cp.graph)
+    on.graph.links = [cp.graph.links[j] for j in keep]
+    for ptr, link in (("BIN_PTR", "BIN_LINK"), ("BOUT_PTR", "BOUT_LINK")):
+        P, L = getattr(cp, ptr), getattr(cp, link)
+        new = _csr([[at[j] for j in L[P[b]:P[b + 1]] if j in at] for b in range(len(cp.bus_ids))])
+        setattr(on, ptr, new[0])
+        setattr(on, link, new[1])
+    loops_on = [set(c) for c in components(_rules(on)) if len(c) > 1]
+    for c in (c for c in components(deps) if len(c) > 1):
+        if not any(set(c) <= other for other in loops_on):
+            buses = {int(cp.PB[p]) for _, n in c for p in range(cp.NI[n, I_P0], cp.NI[n, I_P1])} | {
+                int(cp.NI[n, I_BUS]) for _, n in c}
+            off = [cp.link_ids[j] for j in range(len(cp.LS)) if cp.LE[j] == 0.0 and {cp.LS[j], cp.LD[j]} & buses]
+            off = off or [cp.link_ids[j] for j in range(len(cp.LS)) if cp.LE[j] == 0.0]
+            names = ", ".join(sorted(f"{OP_NAMES[o]}({cp.node_keys[n]})" for o, n in c))
+            raise CompileError(f"{cp.graph.source}: the assets wait on each other in a cycle ({names}) only through "
+                               f"exchanges switched off ({', '.join(off[:6])}{', ...' if len(off) > 6 else ''}); a mask "
+                               "cannot switch a loop on or off exactly: enable them, or make one controllable")
+
+
+def _rules(cp: CompiledPark) -> dict:
+    """The dependencies of one step's ops (docs/twin.md, "Step semantics")."""
     r = _Rules(cp)
     r.roles()
     r.rules()
@@ -608,35 +671,31 @@ def _schedule(cp: CompiledPark) -> tuple[np.ndarray, list[str]]:
         for o in ops:
             if o[0] != OP_STORE_CLOSE:
                 r.after(c, o)
-    return _kahn(cp, r.deps)
+    return r.deps
 
 
-def _kahn(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
-    """Kahn's algorithm, always taking the ready op lowest in (op, id): one deterministic order."""
+def _order(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
+    """The rules' order, each loop (a strongly connected component of more than one op) one segment:
+    ``(OP_LOOP, its first op's component)``, then its ops with codes offset by ``OP_IN_LOOP``. A
+    park without loops gets exactly the topological order it always had (each component one op)."""
     key = lambda o: (o[0], cp.node_keys[o[1]])  # noqa: E731
-    waiting = {o: set(d) for o, d in deps.items()}
-    users: dict = {o: [] for o in deps}
-    for o, d in deps.items():
-        for x in d:
-            users[x].append(o)
-    heap = [(key(o), o) for o, d in waiting.items() if not d]
-    heapq.heapify(heap)
-    order = []
-    while heap:
-        _, o = heapq.heappop(heap)
-        order.append(o)
-        for u in users[o]:
-            waiting[u].discard(o)
-            if not waiting[u]:
-                heapq.heappush(heap, (key(u), u))
-    if len(order) < len(deps):
-        stuck = sorted((o for o in deps if o not in set(order)), key=key)
-        names = ", ".join(f"{OP_NAMES[c]}({cp.node_keys[k]})" for c, k in stuck[:8])
-        raise CompileError(f"{cp.graph.source}: the park's assets wait on each other in a cycle ({names}); "
-                           "put a store between them or make one exchange controllable")
-    return np.array(order, dtype=np.int64).reshape(-1, 2), [f"{OP_NAMES[c]}({cp.node_keys[k]})" for c, k in order]
-
-
+    comps = components(deps)
+    of = {o: c for c, ms in enumerate(comps) for o in ms}
+    cdeps: dict = {c: {of[x] for o in ms for x in deps[o] if of[x] != c} for c, ms in enumerate(comps)}
+    rows: list[tuple[int, int]] = []
+    names: list[str] = []
+    for c in kahn(cdeps, lambda c: min(key(o) for o in comps[c])):
+        ms = comps[c]
+        if len(ms) == 1:
+            rows.append(ms[0])
+            names.append(f"{OP_NAMES[ms[0][0]]}({cp.node_keys[ms[0][1]]})")
+            continue
+        inner = kahn({o: deps[o] & set(ms) for o in ms}, key)
+        rows.append((OP_LOOP, inner[0][1]))
+        names.append(f"loop({', '.join(cp.node_keys[n] for n in sorted({o[1] for o in ms}))})")
+        rows += [(code + OP_IN_LOOP, n) for code, n in inner]
+        names += [f"{OP_NAMES[code]}({cp.node_keys[n]})" for code, n in inner]
+    return np.array(rows, dtype=np.int64).reshape(-1, 2), names
 
 
 def _priorities(cp: CompiledPark, conv_pullers, after) -> None:

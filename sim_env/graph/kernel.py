@@ -57,6 +57,8 @@ from .compile import (
     OP_DEMAND_PLAN,
     OP_DEMAND_SETTLE,
     OP_DISPOSAL,
+    OP_IN_LOOP,
+    OP_LOOP,
     OP_SOURCE,
     OP_STORE_CLOSE,
     OP_STORE_IN,
@@ -106,7 +108,18 @@ class Scratch:
         # work level, in (must-go), in (pushed), out, activity, backup, cost, pushed-into store + 1, CO2
         self.node = np.zeros((K, 9, nn))
         self.port = np.zeros((K, max(npo, 1)))  # flow per hour of each converter port
-        self.port_before = np.zeros((K, max(npo, 1)))
+        # a port's flow before a store shares its intake, then (parks with loops) the loops' scratch
+        self.port_before = np.zeros((K, max(npo, 1) + loop_scratch(cp)))
+
+
+def loop_scratch(cp: CompiledPark) -> int:
+    """Scratch cells per row a park's loops need (:func:`_loop`): a snapshot of the working state,
+    the state before an op, one change per op of the longest loop, and a flag; 0 without loops."""
+    if not cp.loops:
+        return 0
+    nb, nl, nn, npo = len(cp.bus_ids), len(cp.link_ids), cp.n_nodes, max(len(cp.PB), 1)
+    cells = 4 * nb + 2 * nl + 9 * nn + npo + len(output_names(cp))
+    return (2 + max(len(v) for v in cp.loops.values())) * cells + 1
 
 
 _OFFER, _NEED, _DRAWN, _GIVEN = range(4)
@@ -785,6 +798,133 @@ def _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t
         Y[k, Y_UNMET] += _shortfall(WN, COEF, ser[k], t[k], k, n, short, NV[n, V_COST], NV[n, V_CO2], BI[b, B_VOLL])
 
 
+# A loop's segment is repeated until no op's change of the working state moves by more than
+# LOOP_TOL (relative, or absolute below one unit) from its previous pass; LOOP_PASSES bounds it
+LOOP_TOL = 1e-12
+LOOP_PASSES = 1000
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _cell(x, WQ, k, a, b, mode):
+    """One cell ``x`` of the working state against the loop scratch ``WQ[k, a]`` (and ``b``):
+    0 save it there, 1 add it, 2 subtract it, 3 load it; 4 (``a`` held the cell before an op,
+    ``b`` the op's change in the previous pass) store the op's change in ``b`` and return how far
+    it moved. Returns (the cell's new value, the move)."""
+    if mode == 0:
+        WQ[k, a] = x
+    elif mode == 1:
+        x += WQ[k, a]
+    elif mode == 2:
+        x -= WQ[k, a]
+    elif mode == 3:
+        x = WQ[k, a]
+    else:
+        d = x - WQ[k, a]
+        move = abs(d - WQ[k, b]) / max(abs(d), abs(WQ[k, b]), 1.0)
+        WQ[k, b] = d
+        return x, move
+    return x, 0.0
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _walk(WB, WN, WL, WP, Y, WQ, k, a, b, mode):
+    """:func:`_cell` over row ``k``'s whole working state, cell ``j`` at ``WQ[k, a + j]`` (and
+    ``b + j``); returns the largest move."""
+    worst, j = 0.0, 0
+    for r in range(WB.shape[1]):
+        for c in range(WB.shape[2]):
+            WB[k, r, c], m = _cell(WB[k, r, c], WQ, k, a + j, b + j, mode)
+            worst, j = max(worst, m), j + 1
+    for r in range(WN.shape[1]):
+        for c in range(WN.shape[2]):
+            WN[k, r, c], m = _cell(WN[k, r, c], WQ, k, a + j, b + j, mode)
+            worst, j = max(worst, m), j + 1
+    for r in range(WL.shape[1]):
+        for c in range(WL.shape[2]):
+            WL[k, r, c], m = _cell(WL[k, r, c], WQ, k, a + j, b + j, mode)
+            worst, j = max(worst, m), j + 1
+    for c in range(WP.shape[1]):
+        WP[k, c], m = _cell(WP[k, c], WQ, k, a + j, b + j, mode)
+        worst, j = max(worst, m), j + 1
+    for c in range(Y.shape[1]):
+        Y[k, c], m = _cell(Y[k, c], WQ, k, a + j, b + j, mode)
+        worst, j = max(worst, m), j + 1
+    return worst
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+          BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
+          WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i0):
+    """Resolve the loop whose segment starts after ``OPS[i0]`` (Gauss-Seidel): each pass starts
+    from the snapshot of the working state taken before the loop plus every op's change in the
+    previous pass, and each op runs once that op's own change is taken back out, so it sees what
+    the ops after it did last pass. The ops are the step's own (:func:`_loop_op`). Stops when no
+    change moves by more than LOOP_TOL; after LOOP_PASSES the row's flag ``WQ[k, -1]`` holds
+    ``i0 + 1`` and :class:`Batch` raises, naming the loop's members."""
+    m = 0
+    for i in range(i0 + 1, OPS.shape[0]):
+        if OPS[i, 0] < OP_IN_LOOP:
+            break
+        m += 1
+    cells = WB.shape[1] * WB.shape[2] + WN.shape[1] * WN.shape[2] + WL.shape[1] * WL.shape[2] + WP.shape[1] + Y.shape[1]
+    snap = max(PB.shape[0], 1)
+    before = snap + cells
+    for k in range(k0, k1):
+        _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 0)
+        for j in range(2 * cells, (2 + m) * cells):
+            WQ[k, snap + j] = 0.0
+    for p in range(LOOP_PASSES):
+        if p > 0:
+            for k in range(k0, k1):
+                _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 3)
+                for j in range(m):
+                    _walk(WB, WN, WL, WP, Y, WQ, k, before + (1 + j) * cells, 0, 1)
+        worst = 0.0
+        for j in range(m):
+            change = before + (1 + j) * cells
+            for k in range(k0, k1):
+                _walk(WB, WN, WL, WP, Y, WQ, k, change, 0, 2)
+                _walk(WB, WN, WL, WP, Y, WQ, k, before, 0, 0)
+            _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                     BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK, ser, t, S, A, Y,
+                     WB, WN, WL, WP, WQ, k0, k1, dt, clip0, OPS[i0 + 1 + j, 0] - OP_IN_LOOP, OPS[i0 + 1 + j, 1])
+            for k in range(k0, k1):
+                worst = max(worst, _walk(WB, WN, WL, WP, Y, WQ, k, before, change, 4))
+        if p > 0 and worst <= LOOP_TOL:
+            return
+    for k in range(k0, k1):
+        WQ[k, WQ.shape[1] - 1] = i0 + 1
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+             BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK, ser, t, S, A, Y,
+             WB, WN, WL, WP, WQ, k0, k1, dt, clip0, op, n):
+    """One op of a loop, as :func:`_step_park` dispatches it (the ops a loop can hold)."""
+    b = NI[n, I_BUS]
+    if op == OP_STORE_IN:
+        _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n, b, dt)
+    elif op == OP_DEMAND_PLAN:
+        _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt)
+    elif op == OP_CONV_LOAD:
+        _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                        BFI_NODE, BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n,
+                        dt, clip0)
+        _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt)
+    elif op == OP_STORE_OUT:
+        _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1,
+                   n, dt, clip0)
+    elif op == OP_DISPOSAL:
+        _disposal_setpoint(NI, NF, NV, BI, COEF, ser, t, A, Y, WB, WN, k0, k1, n, b, dt, clip0)
+    elif op == OP_CONV_SETTLE:
+        _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB,
+                     WN, WL, WP, k0, k1, n, dt)
+    elif op == OP_DEMAND_SETTLE:
+        _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, k0, k1, n, b,
+                       dt)
+
+
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y, WB,
@@ -825,6 +965,10 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
         elif op == OP_STORE_CLOSE:
             _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                          LS, LD, LF, LPASS, COEF, ser, t, S, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+        elif op == OP_LOOP:
+            _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                  BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
+                  WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i)
     _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt)
     _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, carbon)
     _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0)
@@ -1040,6 +1184,13 @@ class Batch:
         self._w = (w.bus, w.node, w.link, w.port, w.port_before)
         self._fn = step_parallel if parallel else step_serial
         self._args: list | None = None
+        if specialise is not None and cp.loops:  # the generated kernels unroll OPS once: no repeats
+            import warnings
+
+            warnings.warn(f"{cp.graph.source}: specialise={specialise!r} steps no park with loops "
+                          f"({'; '.join(', '.join(v) for v in cp.loops.values())}): the generic kernel runs it",
+                          stacklevel=2)
+            specialise = None
         if specialise is not None:
             from .codegen import arguments, park_module  # codegen reads this module's source
 
@@ -1066,5 +1217,14 @@ class Batch:
                  cp.BIN_LINK, cp.BOUT_PTR, cp.BOUT_LINK, cp.BFI_PTR, cp.BFI_NODE, cp.BFO_PTR, cp.BFO_NODE, cp.STP_PTR,
                  cp.STP_NODE, cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t,
                  self.S, A, self.Y, WB, WN, WL, WP, WQ, cp.dt_h, cp.carbon_price_per_kg)
+        if cp.loops and WQ[:, -1].any():  # a loop did not settle: never a silent result
+            k = int(np.flatnonzero(WQ[:, -1])[0])
+            members = cp.loops[int(WQ[k, -1]) - 1]
+            raise LoopError(f"{cp.graph.source}: the loop {', '.join(members)} did not settle in {LOOP_PASSES} "
+                            f"passes (row {k}, step {int(self.t[k]) - 1}): its flows do not converge")
         return self.Y
+
+
+class LoopError(RuntimeError):
+    """A loop of the park did not settle within a step (:func:`_loop`); the message names its members."""
 

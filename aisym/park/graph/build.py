@@ -23,6 +23,7 @@ from ..tags import Tag
 from .carriers import FLOW_UNITS, Carrier, Resource, amount_unit, equivalences, quality_problems, serves
 from .components import COMPONENT_TYPES, Component, SeriesValue
 from .document import ParkV2
+from .loops import impossible_loops, unstarted_loops
 from .outlets import dumped, outlet
 from .params import ParamProblem, Params
 from .series import SeriesSpec
@@ -686,6 +687,15 @@ class _Builder:
                               "add an exchange from it, or a disposal")
             elif must_go:
                 self._outlet(bus, links, nodes)
+        for members, gain in impossible_loops(nodes, links):  # issue 22 item 3: other loops the twin resolves
+            self.bad((*self.node_loc[members[0]], "control"),
+                     f"{', '.join(members)} follow what is asked of them in a loop whose gain round it is {gain:.4g} "
+                     "≥ 1 at full load: each unit delivered asks at least as much back round the loop, so it has no "
+                     "solution; run one of them on a setpoint, or put a store or a market in the loop")
+        for members in unstarted_loops(nodes, self.buses, links):  # said, never silent
+            self.notes.append(f"{', '.join(members)} never run: each takes an input, with no backup, only from the "
+                              "others, and the twin starts their loop from nothing; give one of those inputs a backup "
+                              "(a start-up boiler, a grid connection) or a store")
         self._series_checks()
 
     def _outlet(self, bus: Bus, links: list[Link], nodes: dict[str, Node]) -> None:

@@ -113,10 +113,12 @@ def random_park(seed: int) -> dict:
 def _valid(seed: int) -> dict | None:
     doc = random_park(seed)
     try:
-        compile_park(parse_graph(yaml.safe_dump(doc, sort_keys=False), "random.yaml"))
+        cp = compile_park(parse_graph(yaml.safe_dump(doc, sort_keys=False), "random.yaml"))
     except (ParkError, CompileError):
         return None
-    return doc
+    # parks with loops (refused until issue 22 item 3) are left out: there a masked exchange of the
+    # loop still orders its ops as a loop, so masked and removed may differ (open, see docs/twin.md)
+    return None if cp.loops else doc
 
 
 RANDOM = [s for s in range(40) if _valid(s) is not None][:6]
