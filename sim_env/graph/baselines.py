@@ -357,6 +357,8 @@ class GraphOptimum:
         self.actions = sol.actions
         self.extra = {"lp_objective": sol.objective, "lp_build_s": opt.build_s, "lp_solve_s": sol.solve_s,
                       "mip_gap": sol.mip_gap}
+        if sol.notes:  # a store whose file end rule cannot be met: the run's JSON says so too
+            self.extra["notes"] = list(sol.notes)
         if self.price_ends:
             self.end_values = opt.end_values(progress=say)
             self.extra["store_end_values"] = {info.cp.node_keys[n]: float(v) for n, v in enumerate(self.end_values) if v}

@@ -14,6 +14,7 @@ and names it. Hand calculations beside each test (park 13 of ``physics/parks_los
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 
 import numpy as np
@@ -77,6 +78,7 @@ def test_its_schedule_replayed_in_the_kernel_costs_what_the_lp_says(tank):
     assert r.objective == pytest.approx(r.extra["lp_objective"] - VOLL * SHORT, rel=1e-9)
     assert r.levels_end[n] == pytest.approx(HELD, rel=1e-9)
     assert r.objective - r.stored_value(best.end_values) == pytest.approx(r.extra["lp_objective"], rel=1e-9)
+    assert re.match(NAMED, r.extra["notes"][0])  # the run's JSON names the store too
 
 
 class _DrainAll:
