@@ -110,10 +110,22 @@ MUTANTS = [
      "        if cp.NI[n, I_CONTROL] == C_FOLLOW_OUTPUT:\n            fo[", "        if False:\n            fo["),
     ("compile: a store takes its inflow before the need on its bus (finding 3)", C,
      "            if cp.LPASS[j] == 1:  # into a store's bus", "            if False:  # into a store's bus"),
+    ("kernel: a converter's lost input not reported in its column (issue 22)", K,
+     "Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost", "Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = 0.0"),
+    ("kernel: lost input reported in the wrong port's column (issue 22)", K,
+     "Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost", "Y[k, lost0] = lost"),
+    ("kernel: must-run units on one supply each see all of it (issue 22)", K,
+     "shared = 1.0 if ctrl == C_MUST_RUN or ctrl == C_FOLLOW_INPUT else 0.0", "shared = 0.0"),
+    ("kernel: a claim on a shared supply ignores the exchange loss (issue 22)", K,
+     "            WB[k, _CLAIM, LS[e]] += y\n            got += y * keep",
+     "            WB[k, _CLAIM, LS[e]] += y\n            got += y"),
+    ("compile: units sharing a supply on demand ignore exchange priority (issue 22)", C,
+     "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
 ]
 
 
 if __name__ == "__main__":
     # the shipped parks' masking test is left out: 40 s without Numba
     main(__doc__, MUTANTS, ["tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
-                            "tests/sim_env/physics/test_followers.py", "-k", "not shipped"], width=86)
+                            "tests/sim_env/physics/test_followers.py", "tests/sim_env/physics/test_lost_input.py",
+                            "tests/sim_env/physics/test_shared_supply.py", "-k", "not shipped"], width=86)
