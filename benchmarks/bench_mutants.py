@@ -117,8 +117,8 @@ MUTANTS = [
     ("kernel: must-run units on one supply each see all of it (issue 22)", K,
      "shared = 1.0 if ctrl == C_MUST_RUN or ctrl == C_FOLLOW_INPUT else 0.0", "shared = 0.0"),
     ("kernel: a claim on a shared supply ignores the exchange loss (issue 22)", K,
-     "            WB[k, _CLAIM, LS[e]] += y\n            got += y * keep",
-     "            WB[k, _CLAIM, LS[e]] += y\n            got += y"),
+     "y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])",
+     "y = min(lim, x - got, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])"),
     ("compile: units sharing a supply on demand ignore exchange priority (issue 22)", C,
      "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
 ]
