@@ -441,10 +441,20 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, x, dt):
+def _claim(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, LF, MASK, WB, WN, WL, k, b, x, dt):
     """Reserve on the suppliers behind bus ``b`` what an input stated there (``x``, taken when its
     converter settles) will draw through each exchange, in priority order, as :func:`_pull` will:
-    a unit deciding later sees the supply less these claims (:func:`_can_get`)."""
+    a unit deciding later sees the supply less these claims (:func:`_can_get`). Nothing to claim
+    where no supplier behind ``b`` is shared by another exchange or all such are unlimited markets
+    (decided from the tables alone: a park-specialised kernel drops the code)."""
+    shared = False
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        src = LS[BIN_LINK[i]]
+        m = BI[src, B_MARKET]
+        if BOUT_PTR[src + 1] - BOUT_PTR[src] > 1 and not (m >= 0 and NF[m, F_IMP_MAX] == math.inf):
+            shared = True
+    if not shared:
+        return
     got = min(x, max(_avail_local(BI, NF, WB, WN, k, b, dt) - WB[k, _CLAIM, b]
                      - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0))
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
@@ -501,7 +511,7 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
     ref = NI[n, I_REF]
     p_min = NF[n, F_MIN_LOAD] * rated
     # a unit the rules run as high as its inputs allow shares them with units decided before it
-    shared = 1.0 if ctrl == C_MUST_RUN or ctrl == C_FOLLOW_INPUT else 0.0
+    shared = 1.0 if ctrl in (C_MUST_RUN, C_FOLLOW_INPUT) else 0.0
     for k in range(k0, k1):
         s, ti = ser[k], t[k]
         L = _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A, Y,
@@ -538,7 +548,7 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
                     _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
                 else:
                     if PBC[p] < 0:
-                        _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, x, dt)
+                        _claim(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, LF, MASK, WB, WN, WL, k, b, x, dt)
                     WB[k, _NEED, b] += x
             elif BI[b, B_PUSHED] == 1:
                 _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n)
