@@ -118,4 +118,7 @@ def test_pypsa_charges_lost_input_as_the_lp_does():
     n = to_pypsa(cp, coef, 24)
     assert {"a.boiler:fuel:lost", "b.boiler:fuel:lost"} <= set(n.generators.index)
     assert solve(n) == pytest.approx(24 * 120.0, rel=1e-7)
+    # its generators carry the kernel's ``lost:a.boiler:0`` and ``lost:b.boiler:0`` (port 0 is "fuel"): 20 kg/h
+    lost = n.generators_t.p[["a.boiler:fuel:lost", "b.boiler:fuel:lost"]].sum(axis=1).to_numpy()
+    assert lost == pytest.approx(np.full(24, 20.0), rel=1e-6)
 
