@@ -115,7 +115,7 @@ MUTANTS = [
     ("kernel: lost input reported in the wrong port's column (issue 22)", K,
      "Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost", "Y[k, lost0] = lost"),
     ("kernel: must-run units on one supply each see all of it (issue 22)", K,
-     "shared = 1.0 if ctrl == C_MUST_RUN or ctrl == C_FOLLOW_INPUT else 0.0", "shared = 0.0"),
+     "shared = 1.0 if ctrl in (C_MUST_RUN, C_FOLLOW_INPUT) else 0.0", "shared = 0.0"),
     ("kernel: a claim on a shared supply ignores the exchange loss (issue 22)", K,
      "y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])",
      "y = min(lim, x - got, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])"),
