@@ -131,11 +131,23 @@ MUTANTS = [
      "    if not cp.LE.all():\n        _switched_off_loops", "    if False:\n        _switched_off_loops"),
     ("park check: a loop that cannot start itself not said (item 3)", "aisym/park/graph/build.py",
      "for members in unstarted_loops(nodes, self.buses, links):", "for members in []:"),
+    ("kernel: a converter's lost input not reported in its column (issue 22)", K,
+     "Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost", "Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = 0.0"),
+    ("kernel: lost input reported in the wrong port's column (issue 22)", K,
+     "Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost", "Y[k, lost0] = lost"),
+    ("kernel: must-run units on one supply each see all of it (issue 22)", K,
+     "shared = 1.0 if ctrl in (C_MUST_RUN, C_FOLLOW_INPUT) else 0.0", "shared = 0.0"),
+    ("kernel: a claim on a shared supply ignores the exchange loss (issue 22)", K,
+     "y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])",
+     "y = min(lim, x - got, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])"),
+    ("compile: units sharing a supply on demand ignore exchange priority (issue 22)", C,
+     "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
 ]
 
 
 if __name__ == "__main__":
     # the shipped parks' masking test is left out: 40 s without Numba
     main(__doc__, MUTANTS, ["tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
-                            "tests/sim_env/physics/test_followers.py", "tests/sim_env/physics/test_loops.py", "-k",
-                            "not shipped"], width=86)
+                            "tests/sim_env/physics/test_followers.py", "tests/sim_env/physics/test_loops.py",
+                            "tests/sim_env/physics/test_lost_input.py", "tests/sim_env/physics/test_shared_supply.py",
+                            "-k", "not shipped"], width=86)

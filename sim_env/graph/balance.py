@@ -2,7 +2,9 @@
 
 An independent check, not a copy of the kernel: it reads only the output row ``Y`` (exchange
 flows, each component's activity, backup and the spilled total), the store levels before the
-step and the park's tables, and recomputes each converter's port flows from its load. Supply
+step and the park's tables, and recomputes each converter's port flows from its load. What an
+input taken on demand with no backup lacked (``lost:<converter>:<port>``, charged at the value of
+lost load) came from outside the park onto that input's bus, as a bought backup does. Supply
 minus use on a bus is then zero, or positive where something was spilled (energy leaves the
 park unused, and ``Y[spilled]`` says how much in total). A negative imbalance is energy or
 matter made from nothing: a converter that ran on input nobody delivered.
@@ -35,7 +37,7 @@ from .compile import (
     T_STORAGE,
     CompiledPark,
 )
-from .kernel import N_HEAD, Y_SPILL, Batch, initial_state
+from .kernel import N_HEAD, Y_SPILL, Batch, initial_state, lost_ports
 
 
 def port_flows(cp: CompiledPark, coef_t: np.ndarray, n: int, load: float) -> dict[int, float]:
@@ -93,6 +95,9 @@ def bus_imbalance(cp: CompiledPark, coef_t: np.ndarray, Y: np.ndarray, S_prev: n
                     raise ValueError(f"{cp.node_keys[n]}: a backup over {len(backed)} backed inputs cannot be "
                                      "split from the outputs alone")
                 bal[cp.PB[backed[0]]] += back[n]  # the bought shortfall came from outside
+    ports = lost_ports(cp)
+    for j, p in enumerate(ports):  # the last columns: lost load, valued, never delivered
+        bal[cp.PB[p]] += Y[len(Y) - len(ports) + j]
     return bal
 
 

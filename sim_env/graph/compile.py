@@ -665,7 +665,10 @@ def _rules(cp: CompiledPark) -> dict:
     r.roles()
     r.rules()
     r.residues()
-    _priorities(cp, r.pullers, r.after)
+    # must-run and follow-input units share an input taken on demand in the same order (issue 22)
+    sharing = [q + [o for o in d if o[0] == OP_CONV_LOAD and o not in q and cp.NI[o[1], I_CONTROL] in
+                    (C_MUST_RUN, C_FOLLOW_INPUT)] for q, d in zip(r.pullers, r.planners, strict=True)]
+    _priorities(cp, sharing, r.after, r.deps)
     ops = list(r.deps)
     for c in (o for o in ops if o[0] == OP_STORE_CLOSE):  # stores close once all else is done
         for o in ops:
@@ -698,8 +701,22 @@ def _order(cp: CompiledPark, deps: dict) -> tuple[np.ndarray, list[str]]:
     return np.array(rows, dtype=np.int64).reshape(-1, 2), names
 
 
-def _priorities(cp: CompiledPark, conv_pullers, after) -> None:
-    """Converters pulling from one store or bus at once go in their exchanges' priority order."""
+def _waits(deps: dict, a: Op, b: Op) -> bool:
+    """Whether ``a`` already runs after ``b``."""
+    seen, todo = set(), [a]
+    while todo:
+        o = todo.pop()
+        if o == b:
+            return True
+        if o not in seen:
+            seen.add(o)
+            todo += deps.get(o, ())
+    return False
+
+
+def _priorities(cp: CompiledPark, conv_pullers, after, deps: dict) -> None:
+    """Converters pulling from one store or bus go in their exchanges' priority order, where no
+    other rule orders them the other way."""
     for b in range(len(cp.bus_ids)):
         pullers = []
         for j in range(len(cp.LS)):
@@ -709,7 +726,7 @@ def _priorities(cp: CompiledPark, conv_pullers, after) -> None:
                 pullers.append((cp.graph.links[j].priority, cp.link_ids[j], o))
         pullers.sort()
         for (_, _, a), (_, _, b2) in itertools.pairwise(pullers):
-            if a != b2:
+            if a != b2 and not _waits(deps, a, b2):
                 after(b2, a)
     # Converters that follow what one bus asks of them serve it in their exchanges' priority order.
     for d in range(len(cp.bus_ids)):

@@ -26,7 +26,9 @@ from .compile import (
     B_PUSHED,
     B_STORE,
     B_VOLL,
+    C_FOLLOW_INPUT,
     C_FOLLOW_OUTPUT,
+    C_MUST_RUN,
     C_SETPOINT,
     F_CAP,
     F_EXP_MAX,
@@ -87,14 +89,24 @@ N_HEAD = 8
 HEAD_NAMES = ("reward", "cost", "carbon_cost", "co2_kg", "unmet", "spilled", "over_limit", "clip_total")
 
 
+def lost_ports(cp: CompiledPark) -> list[int]:
+    """The converter ports whose shortfall is lost load: inputs taken on demand with no backup."""
+    return [p for p in range(len(cp.PB)) if cp.PD[p] == 0 and cp.PDEF[p] == 1 and cp.PBC[p] < 0]
+
+
 def output_names(cp: CompiledPark) -> list[str]:
-    """Names of the ``Y`` columns: the head, then ``flow:<exchange>``, ``level|load|...:<component>``."""
+    """Names of the ``Y`` columns: the head, then ``flow:<exchange>``, ``level|load|...:<component>``,
+    ``clip:<action>``, and last ``lost:<converter>:<port index>``: what each input taken on demand
+    with no backup lacked when settled, in its bus's unit (the LP's series of the same name)."""
     names = list(HEAD_NAMES)
     names += [f"flow:{e}" for e in cp.link_ids]
     names += [f"activity:{n}" for n in cp.node_keys]
     names += [f"backup:{n}" for n in cp.node_keys]
     names += [f"cost:{n}" for n in cp.node_keys]
     names += [f"clip:{a}" for a in cp.action_names]
+    owner = {p: n for n in range(cp.n_nodes) if cp.NI[n, I_TYPE] == T_CONVERTER
+             for p in range(cp.NI[n, I_P0], cp.NI[n, I_P1])}
+    names += [f"lost:{cp.node_keys[owner[p]]}:{p - cp.NI[owner[p], I_P0]}" for p in lost_ports(cp)]
     return names
 
 
@@ -103,8 +115,8 @@ class Scratch:
 
     def __init__(self, cp: CompiledPark, K: int):
         nb, nl, nn, npo = len(cp.bus_ids), len(cp.link_ids), cp.n_nodes, len(cp.PB)
-        self.bus = np.zeros((K, 4, nb))  # offer, need, drawn, given
-        self.link = np.zeros((K, 2, nl))  # flow, request (-1: none)
+        self.bus = np.zeros((K, 5, nb))  # offer, need, drawn, given, claimed by inputs not yet settled
+        self.link = np.zeros((K, 3, nl))  # flow, request (-1: none), claimed through it
         # work level, in (must-go), in (pushed), out, activity, backup, cost, pushed-into store + 1, CO2
         self.node = np.zeros((K, 9, nn))
         self.port = np.zeros((K, max(npo, 1)))  # flow per hour of each converter port
@@ -122,8 +134,8 @@ def loop_scratch(cp: CompiledPark) -> int:
     return (2 + max(len(v) for v in cp.loops.values())) * cells + 1
 
 
-_OFFER, _NEED, _DRAWN, _GIVEN = range(4)
-_FLOW, _REQ = range(2)
+_OFFER, _NEED, _DRAWN, _GIVEN, _CLAIM = range(5)
+_FLOW, _REQ, _CLAIMED = range(3)
 _WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _INTO, _CO2 = range(9)
 
 
@@ -389,22 +401,25 @@ def _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BF
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s, ti, WB, WN, WL,
-             k, b, dt):
+             k, b, dt, shared):
     """What an input taken on demand on bus ``b`` can get this step (issue 22, finding 1): the bus's
     supply and its suppliers' through the exchanges, counting converters that follow the ask,
-    less the needs already stated there."""
+    less the needs already stated there. With ``shared`` (1.0) also less what inputs of units
+    decided before it claimed on the same supplies (:func:`_claim`): two must-run units on one
+    purchase share it in that order, never each see all of it."""
     have = _avail_local(BI, NF, WB, WN, k, b, dt)
     if have == math.inf:  # a market on the bus: nothing to scan
         return have
+    have = max(have - shared * WB[k, _CLAIM, b], 0.0)
     if BFO_PTR[b + 1] > BFO_PTR[b]:  # a call only where a converter follows the bus (adding 0.0 is no change)
         have += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s,
                              ti, WB, WN, WL, k, b, dt)
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
-        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e] - shared * WL[k, _CLAIMED, e]
         if WL[k, _REQ, e] >= 0.0:
-            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
-        src = _avail_local(BI, NF, WB, WN, k, LS[e], dt)
+            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e] - shared * WL[k, _CLAIMED, e])
+        src = max(_avail_local(BI, NF, WB, WN, k, LS[e], dt) - shared * WB[k, _CLAIM, LS[e]], 0.0)
         if src < lim and BFO_PTR[LS[e] + 1] > BFO_PTR[LS[e]]:  # only then can a follower on the far side matter
             src += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF,
                                 s, ti, WB, WN, WL, k, LS[e], dt)
@@ -439,6 +454,47 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _claim(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, LF, MASK, WB, WN, WL, k, b, x, dt):
+    """Reserve on the suppliers behind bus ``b`` what an input stated there (``x``, taken when its
+    converter settles) will draw through each exchange, in priority order, as :func:`_pull` will:
+    a unit deciding later sees the supply less these claims (:func:`_can_get`). Nothing to claim
+    where no supplier behind ``b`` is shared by another exchange or all such are unlimited markets
+    (decided from the tables alone: a park-specialised kernel drops the code)."""
+    shared = False
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        src = LS[BIN_LINK[i]]
+        m = BI[src, B_MARKET]
+        if BOUT_PTR[src + 1] - BOUT_PTR[src] > 1 and not (m >= 0 and NF[m, F_IMP_MAX] == math.inf):
+            shared = True
+    if not shared:
+        return
+    got = min(x, max(_avail_local(BI, NF, WB, WN, k, b, dt) - WB[k, _CLAIM, b]
+                     - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0))
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        if got >= x - 1e-12:
+            break
+        e = BIN_LINK[i]
+        keep = 1.0 - LF[e, L_LOSS]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e] - WL[k, _CLAIMED, e]
+        if WL[k, _REQ, e] >= 0.0:
+            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e] - WL[k, _CLAIMED, e])
+        y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])
+        if y > 0.0:
+            WL[k, _CLAIMED, e] += y
+            WB[k, _CLAIM, LS[e]] += y
+            got += y * keep
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _release(BIN_PTR, BIN_LINK, LS, WB, WL, k, b):
+    """Drop the claims made through bus ``b``'s exchanges: its input is about to be taken."""
+    for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
+        e = BIN_LINK[i]
+        WB[k, _CLAIM, LS[e]] -= WL[k, _CLAIMED, e]
+        WL[k, _CLAIMED, e] = 0.0
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN,
                  WL, k, n, dt, clip0):
     """The load a converter's control asks for (action, ask of its output bus, or rated), within
@@ -467,6 +523,8 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
     ctrl = NI[n, I_CONTROL]
     ref = NI[n, I_REF]
     p_min = NF[n, F_MIN_LOAD] * rated
+    # a unit the rules run as high as its inputs allow shares them with units decided before it
+    shared = 1.0 if ctrl in (C_MUST_RUN, C_FOLLOW_INPUT) else 0.0
     for k in range(k0, k1):
         s, ti = ser[k], t[k]
         L = _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A, Y,
@@ -485,7 +543,7 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
                 L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
             elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
                 have = _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s,
-                                ti, WB, WN, WL, k, b, dt)
+                                ti, WB, WN, WL, k, b, dt, shared)
                 L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
             elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
                 room = _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt)
@@ -502,6 +560,8 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
                 if PDEF[p] == 0:
                     _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
                 else:
+                    if PBC[p] < 0:
+                        _claim(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, LF, MASK, WB, WN, WL, k, b, x, dt)
                     WB[k, _NEED, b] += x
             elif BI[b, B_PUSHED] == 1:
                 _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n)
@@ -650,10 +710,11 @@ def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
     may be pulled through them (a store's are granted when it discharges)."""
     for k in range(k0, k1):
         for b in range(BI.shape[0]):
-            for j in range(4):
+            for j in range(5):
                 WB[k, j, b] = 0.0
         for e in range(LS.shape[0]):
             WL[k, _FLOW, e] = 0.0
+            WL[k, _CLAIMED, e] = 0.0
             WL[k, _REQ, e] = -1.0
             if LA[e] >= 0 and BI[LS[e], B_STORE] < 0:
                 WL[k, _REQ, e] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt
@@ -661,6 +722,8 @@ def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
             for j in range(9):
                 WN[k, j, n] = 0.0
         Y[k, Y_UNMET] = 0.0  # summed over the step's shortfalls
+        for j in range(clip0 + A.shape[1], Y.shape[1]):  # lost inputs, written when settled
+            Y[k, j] = 0.0
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -748,17 +811,35 @@ def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, 
     return max(x - got, 0.0)
 
 
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _n_lost(PD, PDEF, PBC, p1):
+    """How many ports before ``p1`` are inputs taken on demand with no backup (:func:`lost_ports`)."""
+    c = 0
+    for q in range(p1):
+        if PD[q] == 0 and PDEF[q] == 1 and PBC[q] < 0:
+            c += 1
+    return c
+
+
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB,
                  WN, WL, WP, k0, k1, n, dt):
-    """Take the inputs a converter's load stated but did not take at once; buy or count shortfalls."""
+    """Take the inputs a converter's load stated but did not take at once; buy or count shortfalls.
+    What an input with no backup lacks is lost load, reported in its ``lost:`` column (the last
+    columns, one per such port in port order: :func:`lost_ports`)."""
+    lost0 = N_HEAD + LS.shape[0] + 3 * NI.shape[0] + A.shape[1]  # after the head, flows, nodes, clips
     for k in range(k0, k1):
         s, ti = ser[k], t[k]
         unmet = 0.0
         for p in range(NI[n, I_P0], NI[n, I_P1]):
             if PD[p] == 0 and PDEF[p] == 1:
+                if PBC[p] < 0:
+                    _release(BIN_PTR, BIN_LINK, LS, WB, WL, k, PB[p])
                 short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[k, p] * dt, dt)
-                unmet += _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
+                lost = _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
+                if lost > 0.0:
+                    Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost
+                unmet += lost
         Y[k, Y_UNMET] += unmet
 
 

@@ -54,3 +54,37 @@ TANK_NO_REFILL = park("tank_no_refill", [
                               "backup": {"cost": "2 DKK/kWh"}})])],
     [{"id": "tank_to_homes", "from": "tank.heat", "to": "homes.heat", "capacity": "3 kW",
       "control": "controllable"}])
+
+
+def _must_run(aid: str) -> dict:
+    return asset(aid, {"type": "converter", "id": "boiler", "control": "must_run", "reference": "heat",
+                       "rated": "320 kW", "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
+                       "outputs": {"heat": {"carrier": HEAT}}})
+
+
+SUPPLIES = {
+    "purchase": {"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg", "max": "100 kg/h"},
+    "market": {"type": "market", "id": "biomass", "carrier": "biomass", "import_price": "0.8 DKK/kg",
+               "import_max": "100 kg/h"},
+    "store": {"type": "storage", "id": "biomass", "carrier": "biomass", "capacity": "10000 kg", "max_charge": "100 kg/h",
+              "max_discharge": "100 kg/h", "loss": 0.001, "initial": 0.5, "end": {"rule": "free"}},
+}
+
+
+def shared_supply(kind: str, a_priority: int = 2, b_priority: int = 1) -> dict:
+    """14. Two must-run boilers (320 kW of heat from 80 kg/h of chips each) on one chips supply
+    limited to 100 kg/h (a purchase's max, a market's import_max or a silo's discharge rate), the
+    chips lines losing 5 %, the heat mains 10 %, the town's other heat a backup at 0.5 DKK/kWh."""
+    doc = park("shared_" + kind, [
+        ("fuel", [asset("chips", SUPPLIES[kind])]),
+        ("plant", [_must_run("a"), _must_run("b")]),
+        ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "800 kW",
+                                 "backup": {"cost": "0.5 DKK/kWh"}})])],
+        [{"id": "chips_to_a", "from": "chips.biomass", "to": "a.fuel", "capacity": "10 t/h", "loss": 0.05,
+          "priority": a_priority},
+         {"id": "chips_to_b", "from": "chips.biomass", "to": "b.fuel", "capacity": "10 t/h", "loss": 0.05,
+          "priority": b_priority},
+         {"id": "a_to_town", "from": "a.heat", "to": "town.heat", "capacity": "2000 kW", "loss": 0.1},
+         {"id": "b_to_town", "from": "b.heat", "to": "town.heat", "capacity": "2000 kW", "loss": 0.1}])
+    doc["park"]["value_of_lost_load"] = {"biomass": "1 DKK/kg"}
+    return doc

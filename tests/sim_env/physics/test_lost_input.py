@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim_env.graph.balance import bus_imbalance, unexplained
-from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_SPILL, Y_UNMET, Batch, initial_state
+from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_SPILL, Y_UNMET, Batch, initial_state, output_names
 from sim_env.graph.lp import Optimum
 
 from .parks import col, compiled, run
@@ -52,6 +52,11 @@ def test_the_lp_charges_lost_input_as_the_kernel_does(rules):
     assert lost == pytest.approx(np.full(24, 20.0), rel=1e-9)
     Y = run(cp, sol.actions, 24)
     assert float((Y[:, Y_COST] + Y[:, Y_CARBON]).sum()) == pytest.approx(sol.objective, rel=1e-9, abs=1e-9)
+    # the kernel's lost-input columns bear the LP's names and, replayed, its amounts
+    names = output_names(cp)
+    lost_cols = [i for i, n in enumerate(names) if n.startswith("lost:")]
+    assert [names[i] for i in lost_cols] == ["lost:a.boiler:0", "lost:b.boiler:0"]
+    assert Y[:, lost_cols].sum(axis=1) == pytest.approx(lost, rel=1e-9)
 
 
 def test_a_must_run_unit_is_not_run_on_lost_load_by_the_lps_rules():
@@ -71,28 +76,37 @@ def test_a_must_run_unit_is_not_run_on_lost_load_by_the_lps_rules():
 
 
 @pytest.mark.parametrize("name", list(LOST))
-def test_every_bus_balances_at_every_step_but_for_the_lost_input_the_kernel_reports(name):
-    # the kernel's output row says a converter's lost input only in the unmet total (its backup column
-    # holds bought backups): the one bus short of balance is the fuel bus of the boiler settled last,
-    # by exactly the unmet amount charged at the value of lost load
+def test_every_bus_balances_at_every_step_with_the_lost_input_the_kernel_reports(name):
+    # a converter's lost input is its own output column, ``lost:<converter>:<port>``, counted on its
+    # input's bus (balance.py): every bus balances at every step. By hand, on the setpoint park: a
+    # settles first and gets all it asks; b lacks what the two ask beyond the 100 kg/h purchase,
+    # 0.25 kg/kWh × 240 kW × (a's + b's fraction) − 100 kg, when positive (20 kg at rated). The
+    # must-run boiler is never run on lost load: 0. (Before: the column did not exist; b.fuel was
+    # short of balance by the unmet amount, 20 kg/h at rated.)
     cp = _cp(name)
     coef = cp.exogenous(seed=0)
     A = np.random.default_rng(3).random((24, cp.n_actions))
     A[:4] = 1.0  # both boilers at rated: 20 kg short
     b = Batch(cp, coef, 1)
     S = initial_state(cp, 1)[0]
-    short = cp.bus_ids.index("b.fuel") if "b.fuel" in cp.bus_ids else -1
+    names = output_names(cp)
+    lost_a = names.index("lost:a.boiler:0") if name == "fuel_shared" else None
     for t, a in enumerate(A):
         Y = b.step(a[None])[0]
         bal = bus_imbalance(cp, coef[0, t], Y, S)
         S = b.S[0].copy()
-        if short >= 0:
-            bal[short] += Y[Y_UNMET]
-        else:
-            assert Y[Y_UNMET] == 0.0
         assert unexplained(bal, Y[Y_SPILL]) < 1e-9, (t, dict(zip(cp.bus_ids, bal, strict=True)))
-    if short >= 0:
-        assert run(cp, 1.0)[0][Y_UNMET] == pytest.approx(20.0, rel=1e-12)
+        if lost_a is None:
+            assert Y[Y_UNMET] == 0.0 and names.index("lost:boiler.boiler:0") == len(names) - 1
+            assert Y[-1] == 0.0
+            continue
+        frac = dict(zip(cp.action_names, a, strict=True))
+        want = max(0.25 * 240 * (frac["a.boiler"] + frac["b.boiler"]) - 100.0, 0.0)
+        assert Y[lost_a] == 0.0
+        assert Y[lost_a + 1] == pytest.approx(want, rel=1e-12, abs=1e-12)
+        assert Y[Y_UNMET] == pytest.approx(want, rel=1e-12, abs=1e-12)
+    if lost_a is not None:
+        assert run(cp, 1.0)[0][lost_a + 1] == pytest.approx(20.0, rel=1e-12)
 
 
 def test_pypsa_charges_lost_input_as_the_lp_does():
@@ -104,4 +118,7 @@ def test_pypsa_charges_lost_input_as_the_lp_does():
     n = to_pypsa(cp, coef, 24)
     assert {"a.boiler:fuel:lost", "b.boiler:fuel:lost"} <= set(n.generators.index)
     assert solve(n) == pytest.approx(24 * 120.0, rel=1e-7)
+    # its generators carry the kernel's ``lost:a.boiler:0`` and ``lost:b.boiler:0`` (port 0 is "fuel"): 20 kg/h
+    lost = n.generators_t.p[["a.boiler:fuel:lost", "b.boiler:fuel:lost"]].sum(axis=1).to_numpy()
+    assert lost == pytest.approx(np.full(24, 20.0), rel=1e-6)
 
