@@ -121,16 +121,17 @@ class Scratch:
         self.node = np.zeros((K, 9, nn))
         self.port = np.zeros((K, max(npo, 1)))  # flow per hour of each converter port
         # a port's flow before a store shares its intake, then (parks with loops) the loops' scratch
-        self.port_before = np.zeros((K, max(npo, 1) + loop_scratch(cp)))
+        # one row's working state, counted from the arrays themselves (as :func:`_walk` reads them)
+        cells = self.bus[0].size + self.link[0].size + self.node[0].size + self.port.shape[1] + len(output_names(cp))
+        self.port_before = np.zeros((K, max(npo, 1) + loop_scratch(cp, cells)))
 
 
-def loop_scratch(cp: CompiledPark) -> int:
-    """Scratch cells per row a park's loops need (:func:`_loop`): a snapshot of the working state,
-    the state before an op, one change per op of the longest loop, and a flag; 0 without loops."""
+def loop_scratch(cp: CompiledPark, cells: int) -> int:
+    """Scratch cells per row a park's loops need (:func:`_loop`): a snapshot of the working state
+    (``cells`` of it), the state before an op, one change per op of the longest loop, and a flag;
+    0 without loops."""
     if not cp.loops:
         return 0
-    nb, nl, nn, npo = len(cp.bus_ids), len(cp.link_ids), cp.n_nodes, max(len(cp.PB), 1)
-    cells = 4 * nb + 2 * nl + 9 * nn + npo + len(output_names(cp))
     return (2 + max(len(v) for v in cp.loops.values())) * cells + 1
 
 
