@@ -1290,7 +1290,9 @@ class Batch:
     def step(self, A: np.ndarray) -> np.ndarray:
         """Apply actions ``A`` of shape ``(K, n_actions)`` (fractions in [0, 1]); returns ``Y``."""
         cp = self.cp
-        A = np.asarray(A, dtype=np.float64)
+        # always a writable C array: a read-only view (np.broadcast_to) is another Numba type and
+        # would compile the whole kernel a second time (~40 s cold)
+        A = np.require(A, dtype=np.float64, requirements=("C", "W"))
         if A.shape != (self.K, cp.n_actions):
             raise ValueError(f"actions must have shape ({self.K}, {cp.n_actions}) (rows, actions: "
                              f"{', '.join(cp.action_names)}), got {A.shape}")
