@@ -100,6 +100,7 @@ from .compile import (
     CompiledPark,
 )
 from .highs import new_highs as _new_highs  # the first Highs() prints a banner: kept off the CLI's output
+from .lp_windows import MONTH, solve_from_windows
 
 INF = highspy.kHighsInf
 # HiGHS's IIS options (iis_strategy bits): from the LP, made irreducible; the bound statuses of
@@ -196,16 +197,33 @@ class Optimum:
         (Kalundborg's year: 50 → 30 CPU s, the same optimum). For one solve read for its schedule
         (``twin run``): there is no basis for a re-solve to start from, and :meth:`end_values`
         solves the LP once more for its duals
+    :param end_price: per component: where finite, the store's end rule is replaced by that
+        much earned per unit left at the end (a window of the year, :mod:`sim_env.graph.lp_windows`)
+    :param rule_reward: the rules' reward per unit of load (default: from this horizon's costs);
+        a window of the year takes the year's
+    :param windows: the first solve starts HiGHS's primal simplex from the bases of windows of
+        this many steps solved one after another (:mod:`sim_env.graph.lp_windows`; the answer is
+        the same optimum). Default: a month's windows where the horizon holds two or more
+        (Kråkøya's year 22.6-25.1 → 15.4 CPU s, Kalundborg's 29-53 → 16); 0: HiGHS from its own start
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
                  relax: bool = False, mask: np.ndarray | None = None, mip_rel_gap: float = 1e-4,
                  rules: bool = False, threads: int = 1, state0: np.ndarray | None = None,
-                 terminal: np.ndarray | None = None, primal_only: bool = False):
+                 terminal: np.ndarray | None = None, primal_only: bool = False,
+                 end_price: np.ndarray | None = None, rule_reward: float | None = None,
+                 windows: int | None = None):
         t0 = time.perf_counter()
         self.cp, self.T, self.start = cp, T, start
         self.state0 = initial_levels(cp) if state0 is None else np.asarray(state0, dtype=np.float64)
         self.terminal = None if terminal is None else np.asarray(terminal, dtype=np.float64)
+        self.end_price = (np.full(cp.n_nodes, np.nan) if end_price is None
+                          else np.asarray(end_price, dtype=np.float64))
+        if windows is None:  # a month's windows where there are two or more (lp_windows.MONTH)
+            windows = MONTH if T >= 2 * MONTH else 0
+        self._rule_reward, self.windows, self._warm = rule_reward, int(windows), bool(windows)
+        self._lp_form = False  # the model in HiGHS is the MILP's LP, solved with its on/off integral
+        self.mip_rel_gap = float(mip_rel_gap)
         steps = (start + np.arange(T)) % coef.shape[1]
         self.C = np.ascontiguousarray(coef[year, steps, :])  # (T, values)
         self.mask = (cp.LE if mask is None else np.asarray(mask, dtype=np.float64)).copy()
@@ -337,6 +355,7 @@ class Optimum:
         if self.terminal is not None and np.isfinite(self.terminal[n]):
             rule = "terminal"
         lvl = m.cols_(0.0, cap)
+        lvl_cost = m.cost[-1]  # the end's value goes on the last level's cost
         ch = m.cols_(0.0, NF[n, F_MAX_CH] * dt)
         rel = min(1.0, NF[n, F_RELEASE] * dt)
         dis = m.cols_(0.0, INF if rel > 0.0 else NF[n, F_MAX_DIS] * dt)
@@ -353,13 +372,15 @@ class Optimum:
             m.rlo[-1][0] = m.rhi[-1][0] = rel * s0
             m.put(r2, dis, 1.0)
             m.put(r2[1:], lvl[:-1], -rel)
-        if rule == "no_less_than_start":  # soft, as a rolling plan's target: feasible by construction
+        if np.isfinite(self.end_price[n]):  # a window's end: its content sold at the cut's price
+            lvl_cost[-1] -= self.end_price[n]
+        elif rule == "no_less_than_start":  # soft, as a rolling plan's target: feasible by construction
             self._terminal(n, b, lvl, min(s0, cap))
             self._file_end[n] = min(s0, cap)
         elif rule == "terminal":  # soft: feasible by construction (a lossy store that cannot be refilled)
             self._terminal(n, b, lvl, min(max(float(self.terminal[n]), 0.0), cap))
         elif rule == "valued":
-            m.cost[-3][-1] -= NF[n, F_END_VALUE]
+            lvl_cost[-1] -= NF[n, F_END_VALUE]
         on_bus(b, dis, 1.0, supply=False)  # on the users' side
         on_bus(b, ch, -1.0, supply=True)  # on the supply side: a released bus's supply all goes in
         self.level[n] = lvl
@@ -487,7 +508,8 @@ class Optimum:
         self.rule_reward = 0.0
         if self._reward:  # it outweighs any saving from running a rule-driven converter less
             cols = np.concatenate(self._reward)
-            self.rule_reward = RULE_REWARD * max(1.0, float(np.abs(self.col_cost).max()))
+            self.rule_reward = (RULE_REWARD * max(1.0, float(np.abs(self.col_cost).max()))
+                                if self._rule_reward is None else float(self._rule_reward))
             self.col_cost[cols] = -self.rule_reward
             for c, per_unit in self._lost_rule:  # load fed by lost load alone costs its reward, not earns it
                 self.col_cost[c] += self.rule_reward * per_unit
@@ -536,7 +558,17 @@ class Optimum:
         h = self.h
         h.setOptionValue("time_limit", float(time_limit_s))
         t0 = time.perf_counter()
-        run = h.run() if progress is None else _run_watched(h, progress)
+        if self._lp_form:  # a re-solve is the MILP's again (the first solve held its LP)
+            ints = np.flatnonzero(self.integer).astype(np.int32)
+            h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+            self._lp_form = False
+        def go(h: highspy.Highs) -> highspy.HighsStatus:
+            return h.run() if progress is None else _run_watched(h, progress)
+        if self._warm:  # the first solve starts from the windows' basis (lp_windows)
+            self._warm = False
+            run, self._lp_form = solve_from_windows(self, go, self.windows, progress)
+        else:
+            run = go(h)
         solve_s = time.perf_counter() - t0
         status = h.modelStatusToString(h.getModelStatus())
         # only a feasible point is a solution: a re-solve that ends infeasible keeps the last
@@ -549,7 +581,8 @@ class Optimum:
         x = np.asarray(h.getSolution().col_value)
         info = h.getInfo()
         series = {k: x[v] for k, v in self.var.items()}
-        gap = float(info.mip_gap) if self.integer.any() and not self.relax else 0.0
+        # the LP's optimum with every on/off at 0 or 1 is the MILP's: no gap
+        gap = float(info.mip_gap) if self.integer.any() and not self.relax and not self._lp_form else 0.0
         obj = float(info.objective_function_value)
         if self._reward:  # the rules' reward is no cost of the park
             obj += self.rule_reward * float(sum(x[c].sum() for c in self._reward))
@@ -614,6 +647,8 @@ class Optimum:
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
             h.passModel(lp)
+            if self._lp_form:  # its optimal basis holds with the on/off fixed where they are
+                h.setBasis(self.h.getBasis())
             if progress is None:
                 h.run()
             else:

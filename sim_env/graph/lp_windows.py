@@ -1,0 +1,140 @@
+"""A starting basis for the year's LP from windows solved one after another (issue 22, item 7).
+
+The year's model (:class:`~sim_env.graph.lp.Optimum`) couples its steps only through the stores'
+levels. Solved window by window (a month each by default), each window starting at the levels
+the last one ended with and leaving what it holds at its end at no value (the last window under
+the year's own end rule), the windows give a schedule of the year, and their optimal bases,
+put end to end, a basis of the year's LP: each window's rows hold only its own columns and the
+previous window's last levels, so the year's basis matrix is block lower triangular with the
+windows' basis matrices on its diagonal, hence nonsingular, and its basic solution is that
+schedule, so it is primal feasible. HiGHS's primal simplex starts from it and ends at the year's
+exact optimum: the windows only choose where the simplex starts, never the answer. The MILP's
+on/off columns are relaxed for that solve; where the year's optimum has them all at 0 or 1 (both
+shipped parks' years, which HiGHS solves at the root) it is the MILP's optimum, with the LP's
+duals and basis; otherwise the MILP is solved as before.
+
+Measured (``benchmarks/bench_graph_lp.py --goals``, docs/twin.md): the year's simplex from a
+window basis takes 863–3,529 iterations against 30,000–130,000 from HiGHS's own start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+
+from .compile import I_TYPE, T_STORAGE
+
+if TYPE_CHECKING:
+    from .lp import Optimum
+
+MONTH = 720  # steps of a window (30 days of hours): Kråkøya's year 14.0 CPU s against 15.8 by
+# fortnights and 18.0 by weeks (the windows' time grows with their number, the year's simplex
+# with the ends' mismatch: fewer, longer windows leave it fewer iterations)
+PRIMAL = 4  # HiGHS's simplex_strategy: primal (the window basis is primal feasible, not dual)
+
+
+def _blocks(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+    return lengths, np.concatenate([[0], np.cumsum(lengths)])
+
+
+def _spans(T: int, window: int) -> list[tuple[int, int]]:
+    """Windows of ``window`` steps; a last one shorter than 2 steps joins the one before (a
+    block of one step would read as one of the model's single columns)."""
+    spans = [(a, min(a + window, T)) for a in range(0, T, window)]
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < 2:
+        spans[-2:] = [(spans[-2][0], T)]
+    return spans
+
+
+def window_basis(opt: Optimum, window: int = MONTH,
+                 progress: Callable[[str], None] | None = None) -> highspy.HighsBasis:
+    """The year's basis put together from the windows' optimal bases (module docstring)."""
+    from .lp import Optimum
+
+    cp, T = opt.cp, opt.T
+    stores = [n for n in range(cp.n_nodes) if cp.NI[n, I_TYPE] == T_STORAGE]
+    # the last window's end: the year's own (its terminal targets, else the file's rule from the
+    # year's start levels; a valued or free store keeps its rule)
+    end_rule = np.full(cp.n_nodes, np.nan)
+    for n in stores:
+        if opt.terminal is not None and np.isfinite(opt.terminal[n]):
+            end_rule[n] = opt.terminal[n]
+        elif cp.graph.nodes[n].text.get("end", "no_less_than_start") == "no_less_than_start":
+            end_rule[n] = opt.state0[n]
+    free_end = np.full(cp.n_nodes, np.nan)
+    free_end[stores] = 0.0  # a window's end content at no value: the next window takes it as it is
+    yc_len, yc_at = _blocks(opt._m.lo)
+    yr_len, yr_at = _blocks(opt._m.rlo)
+    nb = len(cp.bus_ids)
+    col = np.full(opt.n_cols, -1, dtype=np.int64)
+    row = np.full(opt.n_rows, -1, dtype=np.int64)
+    spans = _spans(T, window)
+    s0 = opt.state0
+    for w, (a, b) in enumerate(spans):
+        last = w == len(spans) - 1
+        win = Optimum(cp, opt.C[None], b - a, start=a, relax=True, rules=opt.rules, mask=opt.mask,
+                      state0=s0, terminal=end_rule if last else None,
+                      end_price=None if last else free_end, rule_reward=opt.rule_reward)
+        h = win.h
+        h.run()
+        x = np.asarray(h.getSolution().col_value)
+        s0 = np.array([x[win.level[n][-1]] if n in win.level else 0.0 for n in range(cp.n_nodes)])
+        basis = h.getBasis()
+        cs = np.array([int(v) for v in basis.col_status], dtype=np.int64)
+        rs = np.array([int(v) for v in basis.row_status], dtype=np.int64)
+        wc_len, wc_at = _blocks(win._m.lo)
+        wr_len, wr_at = _blocks(win._m.rlo)
+        # blocks of one column or row per step, in the order both models were built
+        for jy, jw in zip(np.flatnonzero(yc_len == T), np.flatnonzero(wc_len == b - a), strict=True):
+            col[yc_at[jy] + a: yc_at[jy] + b] = cs[wc_at[jw]: wc_at[jw + 1]]
+        row[yr_at[0] + a * nb: yr_at[0] + b * nb] = rs[wr_at[0]: wr_at[1]]  # the balance rows, step by step
+        for jy, jw in zip(np.flatnonzero(yr_len[1:] == T) + 1, np.flatnonzero(wr_len[1:] == b - a) + 1, strict=True):
+            row[yr_at[jy] + a: yr_at[jy] + b] = rs[wr_at[jw]: wr_at[jw + 1]]
+        if last:  # the year's single columns and rows (end targets) are the last window's
+            for jy, jw in zip(np.flatnonzero(yc_len == 1), np.flatnonzero(wc_len == 1), strict=False):
+                col[yc_at[jy]] = cs[wc_at[jw]]
+            for jy, jw in zip(np.flatnonzero(yr_len == 1), np.flatnonzero(wr_len == 1), strict=False):
+                row[yr_at[jy]] = rs[wr_at[jw]]
+        if progress is not None:
+            progress(f"starting basis: window {w + 1} of {len(spans)} (steps {a}-{b}) solved")
+    col[col < 0] = int(highspy.HighsBasisStatus.kLower)  # primal_only's integer column, fixed at 0
+    row[row < 0] = int(highspy.HighsBasisStatus.kBasic)
+    out = highspy.HighsBasis()
+    out.col_status = [highspy.HighsBasisStatus(int(v)) for v in col]
+    out.row_status = [highspy.HighsBasisStatus(int(v)) for v in row]
+    out.valid = True
+    return out
+
+
+def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.HighsStatus],
+                       window: int = MONTH, progress: Callable[[str], None] | None = None) -> tuple[highspy.HighsStatus, bool]:
+    """Solve ``opt``'s model with the LP started from :func:`window_basis`.
+
+    Returns HiGHS's status and whether ``opt.h`` now holds the LP (on/off relaxed, every one of
+    them at 0 or 1 in its optimum, which is then the MILP's); ``False``: the MILP was solved as
+    before, because the LP's on/off came out fractional (or there were fewer than two windows).
+    """
+    h = opt.h
+    if 2 * window > opt.T:
+        return run(h), False
+    basis = window_basis(opt, window, progress)
+    ints = np.flatnonzero(opt.integer).astype(np.int32)
+    if len(ints):
+        h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kContinuous))
+    strategy = h.getOptionValue("simplex_strategy")[1]  # (status, value)
+    h.setOptionValue("simplex_strategy", PRIMAL)
+    h.setBasis(basis)
+    status = run(h)
+    h.setOptionValue("simplex_strategy", strategy)
+    x = np.asarray(h.getSolution().col_value)
+    z = x[ints]
+    if not len(ints) or np.all(np.abs(z - np.round(z)) <= opt.h.getOptionValue("mip_feasibility_tolerance")[1]):
+        return status, True
+    if progress is not None:
+        progress("the LP's on/off are fractional: the MILP is solved")
+    h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+    return run(h), False

@@ -1,0 +1,95 @@
+"""The year's LP started from windows' bases (issue 22, item 7: ``sim_env/graph/lp_windows.py``).
+
+The windows choose only where HiGHS's simplex starts: the answer is the year's own optimum, by
+hand on the small parks, equal to a cold solve on Kråkøya, with the same end prices; on/off the
+LP leaves fractional send it back to the MILP. Short horizons with short windows keep it quick.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from aisym.park.graph import load_graph
+from sim_env.graph.compile import compile_park
+from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
+from sim_env.graph.lp import Optimum
+from sim_env.graph.lp_windows import _spans
+
+from .physics.parks import MIN_LOAD_NEED, compiled
+from .physics.parks_lost import TANK_NO_REFILL
+
+WEEK = 24 * 7
+
+
+@pytest.fixture(scope="module")
+def kraakoya():
+    cp = compile_park(load_graph())
+    return cp, cp.exogenous(seed=0)
+
+
+def _replay(cp, coef, A: np.ndarray) -> float:
+    b, total = Batch(cp, coef, 1), 0.0
+    for a in A:
+        Y = b.step(a[None])[0]
+        total += Y[Y_COST] + Y[Y_CARBON]
+    return total
+
+
+def test_a_tank_held_across_windows_costs_its_hand_optimum():
+    # test_graph_lp_year_end's tank, by hand: held all day (a kWh to the homes saves 2 DKK of
+    # backup, costs ≥ 0.99^23 × 20 DKK at the end): 24 × 8 × 2 + 20 × (50 − 50 × 0.99^24) =
+    # 598.32 DKK. Four windows of 6 h: the last ends under the year's rule (50 kWh, the level the
+    # year started at), not at its own start; the answer is the year's whatever the windows did.
+    cp = compiled(TANK_NO_REFILL)
+    opt = Optimum(cp, cp.exogenous(seed=0), 24, rules=True, windows=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tank's end rule cannot be met: named, tested elsewhere
+        sol = opt.solve()
+    assert opt._lp_form and sol.mip_gap == 0.0
+    assert sol.objective == pytest.approx(24 * 8 * 2 + 20 * (50 - 50 * 0.99 ** 24), rel=1e-9)
+    assert sol.end_short["tank.heat"] == pytest.approx(50 - 50 * 0.99 ** 24, rel=1e-9)
+    assert opt.end_values()[cp.node_keys.index("tank.heat")] == pytest.approx(20.0, rel=1e-9)
+
+
+def test_on_off_left_fractional_by_the_lp_are_solved_as_the_milp():
+    # test_hand_parks' min-load unit serving 10 kW of heat: its LP runs it at 20 kW "half on"
+    # (24 × 20 × 0.2 = 96 DKK), which no unit can; the MILP runs it at its 40 kW min load,
+    # 8.1 DKK/h by hand: 194.4 DKK for the day.
+    cp = compiled(MIN_LOAD_NEED)
+    opt = Optimum(cp, cp.exogenous(seed=0), 24, rules=True, windows=8)
+    sol = opt.solve()
+    assert not opt._lp_form
+    assert sol.objective == pytest.approx(24 * 8.1, rel=1e-9)
+
+
+def test_kraakoya_from_the_windows_basis_is_the_cold_optimum_in_fewer_iterations(kraakoya):
+    cp, coef = kraakoya
+    cold = Optimum(cp, coef, WEEK, rules=True, windows=0)
+    a = cold.solve()
+    warm = Optimum(cp, coef, WEEK, rules=True, windows=24)
+    b = warm.solve()
+    assert warm._lp_form and b.mip_gap == 0.0
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    assert warm.end_values() == pytest.approx(cold.end_values(), rel=1e-6, abs=1e-9)
+    assert _replay(cp, coef, b.actions) == pytest.approx(b.objective, rel=1e-9)
+    # the windows' bases end to end are a basis of the week (primal feasible): a few hundred
+    # simplex iterations where HiGHS's own start takes thousands
+    it_warm, it_cold = warm.h.getInfo().simplex_iteration_count, cold.h.getInfo().simplex_iteration_count
+    assert it_warm < it_cold / 2, (it_warm, it_cold)
+    # a re-solve is the MILP's again (its on/off integer), as a rebuild's
+    e = "electrolyser_heat_to_store"
+    warm.set_capacity(e, 0.0)
+    mask = cp.LE.copy()
+    mask[cp.link_ids.index(e)] = 0.0
+    rebuilt = Optimum(cp, coef, WEEK, rules=True, mask=mask, windows=0).solve()
+    assert warm.solve().objective == pytest.approx(rebuilt.objective, rel=1e-9)
+    assert warm.integer.any() and not warm._lp_form
+
+
+def test_windows_cover_the_horizon_and_a_one_step_tail_joins_the_last():
+    assert _spans(8760, 720)[-1] == (8640, 8760)
+    assert _spans(49, 24) == [(0, 24), (24, 49)]
+    assert Optimum(compiled(MIN_LOAD_NEED), compiled(MIN_LOAD_NEED).exogenous(seed=0), 1440).windows == 720
