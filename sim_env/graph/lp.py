@@ -636,6 +636,8 @@ class Optimum:
         if not bound:
             return out
         h = self.h
+        if self._lp_form:  # the MILP's LP, solved: its on/off fixed where they are, its basis stays optimal
+            return self._end_values_fixed(out, bound, progress)
         if self.integer.any() and not self.relax:  # duals of the LP with the MILP's on/off fixed
             x = np.asarray(h.getSolution().col_value)
             lp = h.getLp()
@@ -657,6 +659,26 @@ class Optimum:
         row_dual = np.asarray(h.getSolution().row_dual)
         if len(dual) != self.n_cols or len(row_dual) != self.n_rows:  # no dual solution: value nothing
             return out
+        for n in bound:
+            r = self._end_row.get(n)
+            out[n] = max(0.0, float(dual[self.level[n][-1]] if r is None else row_dual[r]))
+        return out
+
+    def _end_values_fixed(self, out: np.ndarray, bound: list[int],
+                          progress: Callable[[str], None] | None) -> np.ndarray:
+        """:meth:`end_values` where HiGHS holds the LP (lp_windows): the on/off are fixed at
+        their values in place and the LP re-solved from its own basis (no iteration where they
+        are at their bounds, as at an integral optimum), read, and freed again."""
+        h, ints = self.h, np.flatnonzero(self.integer).astype(np.int32)
+        v = np.round(np.asarray(h.getSolution().col_value)[ints])
+        h.changeColsBounds(len(ints), ints, v, v)
+        if progress is None:
+            h.run()
+        else:
+            _run_watched(h, lambda line: progress(f"stores' end prices: {line}"))
+        row_dual = np.asarray(h.getSolution().row_dual)
+        dual = np.asarray(h.getSolution().col_dual)
+        h.changeColsBounds(len(ints), ints, self.col_lower[ints], self.col_upper[ints])
         for n in bound:
             r = self._end_row.get(n)
             out[n] = max(0.0, float(dual[self.level[n][-1]] if r is None else row_dual[r]))
