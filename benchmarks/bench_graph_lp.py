@@ -5,10 +5,13 @@
 
 ``--goals`` runs only the year optimum (the MILP with the park's rules,
 :class:`~sim_env.graph.baselines.GraphOptimum`'s gap) as ``twin run --strategy optimum`` solves
-it (``primal_only``: an LP through HiGHS's MIP solver) and as ``aisym bench`` does (the LP kept
-for its duals, the stores' end prices), and prints CPU and wall seconds beside the load average,
-issue 22's goals (Kråkøya ≤ 5 s, Kalundborg ≤ 30 s on 2 cores) and the objectives' difference;
-``--progress`` prints the solver's progress lines as they come.
+it (``primal_only``) and as ``aisym bench`` does (which then asks the stores' end prices), both
+started from windows' bases (:mod:`sim_env.graph.lp_windows`, the default), and, side by side,
+as before, from HiGHS's own start (``windows=0``: ``primal_only``'s LP through the MIP solver, and
+the bench's LP with its end prices unless ``--no-cold-bench``, about a minute on Kalundborg). It
+prints CPU and wall seconds beside the load average, issue 22's goals (Kråkøya ≤ 5 s, Kalundborg
+≤ 30 s on 2 cores) and each objective's difference from the first; ``--progress`` prints the
+solver's progress lines as they come.
 
 Prints, in one run, for Kråkøya and the Kalundborg-like park: the model's size, build and solve
 times for a week and a year (LP relaxation, MILP, and MILP with the park's rules: must-run and
@@ -63,7 +66,7 @@ def _row(name: str, label: str, opt, sol, replayed: float | None) -> None:
 GOALS_S = {"kraakoya": 5.0, "kalundborg": 30.0}  # issue 22, item 7: the year's MILP on 2 cores
 
 
-def goals(parks: dict, threads: int, time_limit: float, progress: bool) -> None:
+def goals(parks: dict, threads: int, time_limit: float, progress: bool, cold_bench: bool = True) -> None:
     """The year optimum of each park: build and solve, CPU and wall seconds, against the goals."""
     import os
 
@@ -74,22 +77,29 @@ def goals(parks: dict, threads: int, time_limit: float, progress: bool) -> None:
     for name, cp in parks.items():
         coef = cp.exogenous(seed=0)
         first = None
-        for how, primal_only in (("twin run", True), ("bench", False)):
+        ways = [("twin run", True, None), ("bench", False, None), ("twin run, cold", True, 0)]
+        ways += [("bench, cold", False, 0)] if cold_bench else []
+        for how, primal_only, windows in ways:
             load0 = os.getloadavg()[0]
             c0, w0 = time.process_time(), time.perf_counter()
-            opt = Optimum(cp, coef, 8760, rules=True, mip_rel_gap=gap, threads=threads, primal_only=primal_only)
+            opt = Optimum(cp, coef, 8760, rules=True, mip_rel_gap=gap, threads=threads, primal_only=primal_only,
+                          windows=windows)
             c1 = time.process_time()
             say = (lambda line, name=name: print(f"  {name}: {line}", flush=True)) if progress else None
             sol = opt.solve(time_limit_s=time_limit, progress=say)
             c2, w2 = time.process_time(), time.perf_counter()
             cpu, wall = c2 - c0, w2 - w0
+            ends = ""
+            if not primal_only:  # the bench's end prices, after the solve
+                opt.end_values()
+                ends = f"  + end prices {time.process_time() - c2:5.1f} CPU s"
             first = sol.objective if first is None else first
-            print(f"{name:11s} year MILP+rules ({how:8s}) {opt.n_cols:8d} cols {opt.n_rows:8d} rows "
+            print(f"{name:11s} year MILP+rules ({how:14s}) {opt.n_cols:8d} cols {opt.n_rows:8d} rows "
                   f"{int(opt.integer.sum()):6d} integer  build {c1 - c0:5.1f} CPU s  solve {c2 - c1:6.1f} CPU s  "
                   f"total {cpu:6.1f} CPU s / {wall:6.1f} s wall  goal {GOALS_S[name]:4.0f} s: "
                   f"{'met' if cpu <= GOALS_S[name] else 'MISSED'} (CPU)  objective {sol.objective:.10g} "
                   f"(rel. diff {abs(sol.objective - first) / abs(first):.1e})  MIP gap {sol.mip_gap:.1e} "
-                  f"(asked {gap:g})  {sol.status}  threads {threads}  load {load0:.1f}-{os.getloadavg()[0]:.1f}",
+                  f"(asked {gap:g})  {sol.status}  threads {threads}  load {load0:.1f}-{os.getloadavg()[0]:.1f}{ends}",
                   flush=True)
 
 
@@ -102,12 +112,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="HiGHS threads (--goals)")
     ap.add_argument("--progress", action="store_true", help="the solver's progress lines (--goals)")
     ap.add_argument("--parks", default="kraakoya,kalundborg", help="comma-separated parks")
+    ap.add_argument("--no-cold-bench", action="store_true", help="--goals without the bench's LP from a cold start")
     args = ap.parse_args()
     from sim_env.graph.lp import Optimum
 
     parks = {k: v for k, v in _parks().items() if k in args.parks.split(",")}
     if args.goals:
-        goals(parks, args.threads, args.time_limit, args.progress)
+        goals(parks, args.threads, args.time_limit, args.progress, not args.no_cold_bench)
         return
     horizons = [("week", 24 * 7)] + ([] if args.no_year else [("year", 8760)])
     for name, cp in parks.items():

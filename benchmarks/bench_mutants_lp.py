@@ -17,9 +17,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_runner import main  # a sibling script, not a package
 
-LP, PY = "sim_env/graph/lp.py", "sim_env/graph/pypsa_export.py"
+LP, PY, WIN = "sim_env/graph/lp.py", "sim_env/graph/pypsa_export.py", "sim_env/graph/lp_windows.py"
 INFEASIBLE = "tests/sim_env/test_graph_lp_infeasible.py"
-TESTS = ["tests/sim_env/physics/test_lost_input.py", "tests/sim_env/test_graph_lp_mpc_end.py",
+TESTS = ["tests/sim_env/test_graph_lp_windows.py",
+         "tests/sim_env/physics/test_lost_input.py", "tests/sim_env/test_graph_lp_mpc_end.py",
          "tests/sim_env/test_graph_lp_year_end.py", f"{INFEASIBLE}::test_a_store_that_must_end_full_but_loses_heat_is_named"]
 
 # (name, file, text, replacement): each text occurs exactly once in its file
@@ -53,6 +54,16 @@ MUTANTS = [
      "self._m.cols_(0.0, 0.0, 0.0, integer=True, k=1)", "self._m.cols_(0.0, 1.0, -1.0, integer=True, k=1)"),
     ("pypsa: the year's end rule hard again", PY,
      "short = m.add_variables(lower=0.0, upper=target,", "short = m.add_variables(lower=0.0, upper=0.0 * target,"),
+    ("lp_windows: the LP's fractional on/off taken for the MILP's", WIN,
+     "if not len(ints) or np.all(", "if True or np.all("),
+    ("lp: a re-solve after the windows' start stays the LP (on/off left continuous)", LP,
+     "        if self._lp_form:  # a re-solve is the MILP's again", "        if False:  # a re-solve is the MILP's again"),
+    ("lp_windows: the windows' basis not handed to HiGHS (its own start)", WIN,
+     "    h.setBasis(basis)\n    status = run(h)", "    status = run(h)"),
+    ("lp_windows: each window from the year's start levels, not the last window's end", WIN,
+     "state0=s0, terminal=end_rule", "state0=opt.state0, terminal=end_rule"),
+    ("lp_windows: the last window's bases dropped (single columns and rows left to default)", WIN,
+     "        if last:  # the year's single columns", "        if False:  # the year's single columns"),
 ]
 
 

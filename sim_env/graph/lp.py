@@ -655,6 +655,10 @@ class Optimum:
                 h.run()
             else:
                 _run_watched(h, lambda line: progress(f"stores' end prices: {line}"))
+        return self._end_prices(h, out, bound)
+
+    def _end_prices(self, h: highspy.Highs, out: np.ndarray, bound: list[int]) -> np.ndarray:
+        """The end rules' shadow prices in ``h``'s solved LP (its row's dual; a level's bound's)."""
         dual = np.asarray(h.getSolution().col_dual)
         row_dual = np.asarray(h.getSolution().row_dual)
         if len(dual) != self.n_cols or len(row_dual) != self.n_rows:  # no dual solution: value nothing
@@ -676,12 +680,8 @@ class Optimum:
             h.run()
         else:
             _run_watched(h, lambda line: progress(f"stores' end prices: {line}"))
-        row_dual = np.asarray(h.getSolution().row_dual)
-        dual = np.asarray(h.getSolution().col_dual)
+        out = self._end_prices(h, out, bound)
         h.changeColsBounds(len(ints), ints, self.col_lower[ints], self.col_upper[ints])
-        for n in bound:
-            r = self._end_row.get(n)
-            out[n] = max(0.0, float(dual[self.level[n][-1]] if r is None else row_dual[r]))
         return out
 
     def infeasible_set(self, limit: int = 20) -> list[str]:
