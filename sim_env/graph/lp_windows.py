@@ -51,8 +51,10 @@ def _spans(T: int, window: int) -> list[tuple[int, int]]:
 
 
 def window_basis(opt: Optimum, window: int = MONTH,
-                 progress: Callable[[str], None] | None = None) -> highspy.HighsBasis:
-    """The year's basis put together from the windows' optimal bases (module docstring)."""
+                 progress: Callable[[str], None] | None = None) -> highspy.HighsBasis | None:
+    """The year's basis put together from the windows' optimal bases (module docstring);
+    ``None`` if a window ends without its optimum (the year's time limit, a numerical failure)."""
+    limit = opt.h.getOptionValue("time_limit")[1]  # (status, value)
     from .lp import Optimum
 
     cp, T = opt.cp, opt.T
@@ -80,12 +82,18 @@ def window_basis(opt: Optimum, window: int = MONTH,
                       state0=s0, terminal=end_rule if last else None,
                       end_price=None if last else free_end, rule_reward=opt.rule_reward)
         h = win.h
+        h.setOptionValue("time_limit", limit)
         if basis is not None and (win.n_cols, win.n_rows) == (len(basis.col_status), len(basis.row_status)):
             # the last window's optimal basis starts this one: the same rows and columns a month
             # later, the same dispatch give or take the weather (Kråkøya's windows 11.1 → 4.3 CPU s)
             h.setOptionValue("simplex_strategy", PRIMAL)
             h.setBasis(basis)
         h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            if progress is not None:
+                progress(f"starting basis: window {w + 1} ({h.modelStatusToString(h.getModelStatus())}): "
+                         "HiGHS starts on its own")
+            return None
         x = np.asarray(h.getSolution().col_value)
         s0 = np.array([x[win.level[n][-1]] if n in win.level else 0.0 for n in range(cp.n_nodes)])
         basis = h.getBasis()
@@ -128,6 +136,8 @@ def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.High
     if 2 * window > opt.T:
         return run(h), False
     basis = window_basis(opt, window, progress)
+    if basis is None:
+        return run(h), False
     ints = np.flatnonzero(opt.integer).astype(np.int32)
     if len(ints):
         h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kContinuous))
