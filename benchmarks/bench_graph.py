@@ -1,6 +1,6 @@
 """Speed of the twin compiled from the park graph, side by side with the hand-written kernel.
 
-    python benchmarks/bench_graph.py [--no-cold] [--big] [--steps N]
+    python benchmarks/bench_graph.py [--no-cold] [--big] [--steps N] [--ops]
 
 Prints, in one run: park-steps/s of compiled Kråkøya through the generic kernel
 (sim_env/graph/kernel.py) and the specialised step functions (sim_env/graph/codegen.py, levels
@@ -68,6 +68,32 @@ def bench_compiled(cp, coef, K: int, steps: int, masks: np.ndarray | None = None
         ys[level] = ref.Y.copy(), ref.S.copy()
     out["identical"] = all(np.array_equal(ys[lv][0], ys[None][0]) and np.array_equal(ys[lv][1], ys[None][1])
                            for lv in LEVELS)
+    return out
+
+
+def bench_ops(cp, coef, K: int = 64, steps: int = 60) -> dict[str, float]:
+    """Where the generic kernel's time goes: ns per park-step of the whole schedule, of the step's
+    frame alone (no op), and what leaving out each kind of op saves. The schedule is data, so no
+    compile; the outputs of a cut schedule are meaningless, only its time counts."""
+    from sim_env.graph import compile as C
+    from sim_env.graph.kernel import Batch
+
+    A = np.random.default_rng(0).random((steps, K, cp.n_actions))
+    ops = cp.OPS
+
+    def ns(sched) -> float:
+        cp.OPS = sched
+        b = Batch(cp, coef, K)
+        b.step(A[0])
+        return 1e9 / _best_rate(lambda: _run_batch(b, A), steps * K, repeat=7)
+
+    try:
+        full = ns(ops)
+        out = {"all ops": full, "frame (no op)": ns(ops[:0])}
+        for kind in sorted(set(ops[:, 0].tolist())):
+            out[f"- {C.OP_NAMES[kind % C.OP_IN_LOOP]} x{int((ops[:, 0] == kind).sum())}"] = full - ns(ops[ops[:, 0] != kind])
+    finally:
+        cp.OPS = ops
     return out
 
 
@@ -148,6 +174,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100, help="timed steps per call (default 100)")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache compile (about 2.5 min)")
+    ap.add_argument("--ops", action="store_true", help="also where the generic kernel's time goes, per kind of op")
     ap.add_argument("--big", action="store_true",
                     help="also the Kalundborg-like park (17 companies, 38 exchanges; ~3.5 min cold compile)")
     args = ap.parse_args()
@@ -167,6 +194,12 @@ def main() -> None:
         print(f"{K:>6} {r['generic']:9.3f} {r['codegen:tables']:9.3f} {r['codegen:fold']:9.3f} {hand:9.3f} "
               f"{r['codegen:fold'] / hand:10.2f} {r['generic'] / hand:13.2f} {r['generic'] / r['codegen:fold']:13.2f} "
               f"{r['identical']}")
+
+    if args.ops:
+        print(f"\ngeneric kernel, K=64, ns per park-step: all ops, the frame alone, saved without each kind "
+              f"(load {os.getloadavg()[0]:.1f})")
+        for key, v in bench_ops(cp, coef).items():
+            print(f"  {key:24s} {v:7.0f}")
 
     print(f"\n64 topologies (random edge masks) vs 64 copies of one, M park-steps/s (load {os.getloadavg()[0]:.1f})")
     rng = np.random.default_rng(5)

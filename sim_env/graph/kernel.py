@@ -117,8 +117,9 @@ class Scratch:
         nb, nl, nn, npo = len(cp.bus_ids), len(cp.link_ids), cp.n_nodes, len(cp.PB)
         self.bus = np.zeros((K, 5, nb))  # offer, need, drawn, given, claimed by inputs not yet settled
         self.link = np.zeros((K, 3, nl))  # flow, request (-1: none), claimed through it
-        # work level, in (must-go), in (pushed), out, activity, backup, cost, pushed-into store + 1, CO2
-        self.node = np.zeros((K, 9, nn))
+        # work level, in (must-go), in (pushed), out, activity, backup, cost, pushed-into store + 1, CO2;
+        # then a converter's running and wanted load within its op (:func:`_converter_load`; 0 outside it)
+        self.node = np.zeros((K, 11, nn))
         self.port = np.zeros((K, max(npo, 1)))  # flow per hour of each converter port
         # a port's flow before a store shares its intake, then (parks with loops) the loops' scratch
         # one row's working state, counted from the arrays themselves (as :func:`_walk` reads them)
@@ -137,7 +138,7 @@ def loop_scratch(cp: CompiledPark, cells: int) -> int:
 
 _OFFER, _NEED, _DRAWN, _GIVEN, _CLAIM = range(5)
 _FLOW, _REQ, _CLAIMED = range(3)
-_WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _INTO, _CO2 = range(9)
+_WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _INTO, _CO2, _LOAD, _WANT = range(11)
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -455,20 +456,25 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _claim(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, LF, MASK, WB, WN, WL, k, b, x, dt):
-    """Reserve on the suppliers behind bus ``b`` what an input stated there (``x``, taken when its
-    converter settles) will draw through each exchange, in priority order, as :func:`_pull` will:
-    a unit deciding later sees the supply less these claims (:func:`_can_get`). Nothing to claim
-    where no supplier behind ``b`` is shared by another exchange or all such are unlimited markets
-    (decided from the tables alone: a park-specialised kernel drops the code)."""
+def _claimable(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, b):
+    """Whether an input on bus ``b`` must claim its supply (:func:`_claim`): some supplier behind
+    ``b`` is shared by another exchange and is not an unlimited market. Decided from the tables
+    alone, so once per port for a block of rows (a park-specialised kernel drops the code)."""
     shared = False
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         src = LS[BIN_LINK[i]]
         m = BI[src, B_MARKET]
         if BOUT_PTR[src + 1] - BOUT_PTR[src] > 1 and not (m >= 0 and NF[m, F_IMP_MAX] == math.inf):
             shared = True
-    if not shared:
-        return
+    return shared
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, x, dt):
+    """Reserve on the suppliers behind bus ``b`` what an input stated there (``x``, taken when its
+    converter settles) will draw through each exchange, in priority order, as :func:`_pull` will:
+    a unit deciding later sees the supply less these claims (:func:`_can_get`). Called only where
+    :func:`_claimable`."""
     got = min(x, max(_avail_local(BI, NF, WB, WN, k, b, dt) - WB[k, _CLAIM, b]
                      - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0))
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
@@ -517,9 +523,15 @@ def _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD,
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                     BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n, dt, clip0):
-    """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
+    """Decide a converter's load (then :func:`_converter_take`).
+
+    Ports outside, rows inside: what a port is (taken at once, on demand, pushed) is decided by
+    the tables, so its branch is chosen once for the block's rows and the row loop runs straight
+    code; each row's running load waits in ``WN[k, _LOAD, n]`` (0 outside this op). Rows share
+    nothing, and each row still meets its ports in order, so every row computes what it did when
+    the rows were the outer loop."""
     rated = NF[n, F_RATED]  # the component's own figures, read once for the block's rows
     ctrl = NI[n, I_CONTROL]
     ref = NI[n, I_REF]
@@ -527,13 +539,14 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
     # a unit the rules run as high as its inputs allow shares them with units decided before it
     shared = 1.0 if ctrl in (C_MUST_RUN, C_FOLLOW_INPUT) else 0.0
     for k in range(k0, k1):
-        s, ti = ser[k], t[k]
-        L = _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A, Y,
-                         WB, WN, WL, k, n, dt, clip0)
-        wanted = L
-        for p in range(NI[n, I_P0], NI[n, I_P1]):
-            b = PB[p]
-            if PD[p] == 0 and PDEF[p] == 0:
+        L = _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser[k], t[k],
+                         A, Y, WB, WN, WL, k, n, dt, clip0)
+        WN[k, _LOAD, n] = L
+        WN[k, _WANT, n] = L
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        b = PB[p]
+        if PD[p] == 0 and PDEF[p] == 0:
+            for k in range(k0, k1):
                 have = _avail_local(BI, NF, WB, WN, k, b, dt)
                 for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
                     e = BIN_LINK[i]
@@ -541,33 +554,58 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
                     if WL[k, _REQ, e] >= 0.0:
                         lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
                     have += max(min(lim, _avail_local(BI, NF, WB, WN, k, LS[e], dt)), 0.0) * (1.0 - LF[e, L_LOSS])
-                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
-            elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
-                have = _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, s,
-                                ti, WB, WN, WL, k, b, dt, shared)
-                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, have / dt))
-            elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
+                WN[k, _LOAD, n] = min(WN[k, _LOAD, n], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, have / dt))
+        elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
+            for k in range(k0, k1):
+                have = _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF,
+                                ser[k], t[k], WB, WN, WL, k, b, dt, shared)
+                WN[k, _LOAD, n] = min(WN[k, _LOAD, n], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, have / dt))
+        elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
+            for k in range(k0, k1):
                 room = _accept(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt)
-                L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, n, p, room / dt))
-        L = max(L, 0.0)
-        if wanted > L and p_min - _EPS > L:
+                WN[k, _LOAD, n] = min(WN[k, _LOAD, n], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, room / dt))
+    for k in range(k0, k1):
+        L = max(WN[k, _LOAD, n], 0.0)
+        if WN[k, _WANT, n] > L and p_min - _EPS > L:
             L = 0.0  # bounded below its min load by what it can take or give: it stops
+        WN[k, _LOAD, n] = 0.0
+        WN[k, _WANT, n] = 0.0
         WN[k, _ACT, n] = L * dt if L > 0.0 else 1e-300  # marks it as run
-        _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L)
-        for p in range(NI[n, I_P0], NI[n, I_P1]):
-            b = PB[p]
-            x = WP[k, p] * dt
-            if PD[p] == 0:
-                if PDEF[p] == 0:
-                    _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
-                else:
-                    if PBC[p] < 0:
-                        _claim(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, LF, MASK, WB, WN, WL, k, b, x, dt)
-                    WB[k, _NEED, b] += x
-            elif BI[b, B_PUSHED] == 1:
-                _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n)
+        _port_flows(NI, NF, PV, PO, COEF, ser[k], t[k], WP, k, n, L)
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _converter_take(NI, PB, PD, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LS, LD,
+                     LA, LF, MASK, A, WB, WN, WL, WP, k0, k1, n, dt):
+    """Take the inputs that bound converter ``n``'s load, state the rest, deliver its outputs;
+    ports outside, rows inside, as in :func:`_converter_bound`."""
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        b = PB[p]
+        if PD[p] == 0:
+            if PDEF[p] == 0:
+                for k in range(k0, k1):
+                    _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, WP[k, p] * dt, dt)
+            elif PBC[p] < 0 and _claimable(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, b):
+                for k in range(k0, k1):
+                    _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, WP[k, p] * dt, dt)
+                    WB[k, _NEED, b] += WP[k, p] * dt
             else:
-                WB[k, _OFFER, b] += x
+                for k in range(k0, k1):
+                    WB[k, _NEED, b] += WP[k, p] * dt
+        elif BI[b, B_PUSHED] == 1:
+            for k in range(k0, k1):
+                _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, WP[k, p] * dt, dt, n)
+        else:
+            for k in range(k0, k1):
+                WB[k, _OFFER, b] += WP[k, p] * dt
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+                    BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n, dt, clip0):
+    """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
+    _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
+                     BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n, dt, clip0)
+    _converter_take(NI, PB, PD, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LS, LD,
+                    LA, LF, MASK, A, WB, WN, WL, WP, k0, k1, n, dt)
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -708,19 +746,22 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_P
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
     """Clear the row's scratch; controllable exchanges out of anything but a store cap what
-    may be pulled through them (a store's are granted when it discharges)."""
-    for k in range(k0, k1):
-        for b in range(BI.shape[0]):
-            for j in range(5):
-                WB[k, j, b] = 0.0
-        for e in range(LS.shape[0]):
+    may be pulled through them (a store's are granted when it discharges). Exchanges outside,
+    rows inside: whether one is such a cap is read once for the block's rows."""
+    for e in range(LS.shape[0]):
+        capped = LA[e] >= 0 and BI[LS[e], B_STORE] < 0
+        for k in range(k0, k1):
             WL[k, _FLOW, e] = 0.0
             WL[k, _CLAIMED, e] = 0.0
             WL[k, _REQ, e] = -1.0
-            if LA[e] >= 0 and BI[LS[e], B_STORE] < 0:
+            if capped:
                 WL[k, _REQ, e] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt
-        for n in range(WN.shape[2]):
-            for j in range(9):
+    for k in range(k0, k1):
+        for j in range(WB.shape[1]):  # in memory order
+            for b in range(WB.shape[2]):
+                WB[k, j, b] = 0.0
+        for j in range(WN.shape[1]):
+            for n in range(WN.shape[2]):
                 WN[k, j, n] = 0.0
         Y[k, Y_UNMET] = 0.0  # summed over the step's shortfalls
         for j in range(clip0 + A.shape[1], Y.shape[1]):  # lost inputs, written when settled
@@ -829,19 +870,22 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
     What an input with no backup lacks is lost load, reported in its ``lost:`` column (the last
     columns, one per such port in port order: :func:`lost_ports`)."""
     lost0 = N_HEAD + LS.shape[0] + 3 * NI.shape[0] + A.shape[1]  # after the head, flows, nodes, clips
-    for k in range(k0, k1):
-        s, ti = ser[k], t[k]
-        unmet = 0.0
-        for p in range(NI[n, I_P0], NI[n, I_P1]):
-            if PD[p] == 0 and PDEF[p] == 1:
+    # ports outside, rows inside (as :func:`_converter_bound`); a row's sum of what stays unmet
+    # waits in WN[k, _LOAD, n], summed in port order as before
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        if PD[p] == 0 and PDEF[p] == 1:
+            for k in range(k0, k1):
+                s, ti = ser[k], t[k]
                 if PBC[p] < 0:
                     _release(BIN_PTR, BIN_LINK, LS, WB, WL, k, PB[p])
                 short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[k, p] * dt, dt)
                 lost = _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
                 if lost > 0.0:
                     Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost
-                unmet += lost
-        Y[k, Y_UNMET] += unmet
+                WN[k, _LOAD, n] += lost
+    for k in range(k0, k1):
+        Y[k, Y_UNMET] += WN[k, _LOAD, n]
+        WN[k, _LOAD, n] = 0.0
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -1058,17 +1102,20 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt):
-    """Must-go supply left on a bus flows on through passive exchanges to a market or disposal."""
-    for k in range(k0, k1):
-        for e in range(LS.shape[0]):
-            src, dst = LS[e], LD[e]
-            if WB[k, _OFFER, src] <= 0.0 or LA[e] >= 0 or (BI[dst, B_MARKET] < 0 and BI[dst, B_DISPOSAL] < 0):
+    """Must-go supply left on a bus flows on through passive exchanges to a market or disposal
+    (exchanges outside, rows inside: which exchanges can is decided by the tables)."""
+    for e in range(LS.shape[0]):
+        src, dst = LS[e], LD[e]
+        if LA[e] >= 0 or (BI[dst, B_MARKET] < 0 and BI[dst, B_DISPOSAL] < 0):
+            continue
+        j = _GIVEN if BI[dst, B_MARKET] >= 0 else _OFFER
+        for k in range(k0, k1):
+            if WB[k, _OFFER, src] <= 0.0:
                 continue
             y = min(WB[k, _OFFER, src], LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e])
             if y > 0.0:
                 WB[k, _OFFER, src] -= y
                 WL[k, _FLOW, e] += y
-                j = _GIVEN if BI[dst, B_MARKET] >= 0 else _OFFER
                 WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
 
 
@@ -1107,31 +1154,53 @@ def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
+def _account_components(NI, NF, NV, BI, COEF, ser, t, Y, WB, WN, k0, k1, dt):
+    """What each source, dump, market and purchase did this step, for :func:`_account`.
+
+    Components outside, rows inside: a component's kind is read once for the block's rows. Each
+    row's sums wait in its output head (``Y_CO2``, ``Y_OVER_LIMIT``, ``Y_SPILL``, ``Y_UNMET``),
+    added in component order as they were when rows were the outer loop."""
+    for k in range(k0, k1):
+        Y[k, Y_CO2] = 0.0
+        Y[k, Y_OVER_LIMIT] = 0.0
+        Y[k, Y_SPILL] = 0.0
+    for n in range(NI.shape[0]):
+        ty, b = NI[n, I_TYPE], NI[n, I_BUS]
+        if ty == T_SOURCE:
+            for k in range(k0, k1):
+                left, c = _left_on_bus(NV, COEF, ser[k], t[k], WB, WN, k, n, b, math.inf)
+                WN[k, _BACK, n] = left  # a source's "backup" column holds its surplus
+                Y[k, Y_CO2] += c
+        elif ty == T_DISPOSAL and NI[n, I_CONTROL] == 0 and BI[b, B_DISPOSAL] == n:
+            for k in range(k0, k1):
+                left, c = _left_on_bus(NV, COEF, ser[k], t[k], WB, WN, k, n, b, NF[n, F_MAX] * dt)
+                WN[k, _ACT, n] += left
+                Y[k, Y_CO2] += c
+        elif ty == T_MARKET:
+            for k in range(k0, k1):
+                c, o, sp, u = _market(NF, NV, COEF, ser[k], t[k], WB, WN, k, n, b, dt)
+                Y[k, Y_CO2] += c
+                Y[k, Y_OVER_LIMIT] += o
+                Y[k, Y_SPILL] += sp
+                Y[k, Y_UNMET] += u
+        elif ty == T_PURCHASE:
+            for k in range(k0, k1):
+                WN[k, _ACT, n] = WB[k, _DRAWN, b]
+                WN[k, _COST, n] += WN[k, _ACT, n] * COEF[ser[k], t[k], NV[n, V_PRICE]]
+                Y[k, Y_CO2] += WN[k, _ACT, n] * COEF[ser[k], t[k], NV[n, V_CO2]]
+        elif ty == T_CONVERTER:
+            for k in range(k0, k1):
+                if WN[k, _ACT, n] < 1e-200:
+                    WN[k, _ACT, n] = 0.0
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, carbon):
     """Money and CO2 of the step, per component, and the output row."""
+    nn, nl = NI.shape[0], LS.shape[0]
+    _account_components(NI, NF, NV, BI, COEF, ser, t, Y, WB, WN, k0, k1, dt)
     for k in range(k0, k1):
-        s, ti, unmet = ser[k], t[k], Y[k, Y_UNMET]
-        nn, nl = NI.shape[0], LS.shape[0]
-        co2, over_limit, spilled = 0.0, 0.0, 0.0
-        for n in range(nn):
-            ty, b = NI[n, I_TYPE], NI[n, I_BUS]
-            if ty == T_SOURCE:
-                left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, math.inf)
-                WN[k, _BACK, n] = left  # a source's "backup" column holds its surplus
-                co2 += c
-            elif ty == T_DISPOSAL and NI[n, I_CONTROL] == 0 and BI[b, B_DISPOSAL] == n:
-                left, c = _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, NF[n, F_MAX] * dt)
-                WN[k, _ACT, n] += left
-                co2 += c
-            elif ty == T_MARKET:
-                c, o, sp, u = _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt)
-                co2, over_limit, spilled, unmet = co2 + c, over_limit + o, spilled + sp, unmet + u
-            elif ty == T_PURCHASE:
-                WN[k, _ACT, n] = WB[k, _DRAWN, b]
-                WN[k, _COST, n] += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_PRICE]]
-                co2 += WN[k, _ACT, n] * COEF[s, ti, NV[n, V_CO2]]
-            elif ty == T_CONVERTER and WN[k, _ACT, n] < 1e-200:
-                WN[k, _ACT, n] = 0.0
+        co2, over_limit, spilled, unmet = Y[k, Y_CO2], Y[k, Y_OVER_LIMIT], Y[k, Y_SPILL], Y[k, Y_UNMET]
         cost = 0.0
         for n in range(nn):
             co2 += WN[k, _CO2, n]
@@ -1158,37 +1227,39 @@ def _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, ca
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0):
-    """Applied minus requested fraction per action (the box clip is already in ``Y``)."""
+    """Applied minus requested fraction per action (the box clip is already in ``Y``). Actions
+    outside, rows inside; each row's total is summed in ``Y[k, Y_CLIP]`` in action order."""
     for k in range(k0, k1):
-        total = 0.0
-        for n in range(NI.shape[0]):
-            a = NI[n, I_ACTION]
-            if a < 0:
-                continue
-            full = NF[n, F_RATED] * dt if NI[n, I_TYPE] == T_CONVERTER else NF[n, F_MAX] * dt
+        Y[k, Y_CLIP] = 0.0
+    for n in range(NI.shape[0]):
+        a = NI[n, I_ACTION]
+        if a < 0:
+            continue
+        full = NF[n, F_RATED] * dt if NI[n, I_TYPE] == T_CONVERTER else NF[n, F_MAX] * dt
+        for k in range(k0, k1):
             applied = WN[k, _ACT, n] / full if full > 0.0 else 0.0
             req = A[k, a]
             req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
             d = Y[k, clip0 + a] + applied - req
             Y[k, clip0 + a] = d
-            total += abs(d)
-        for e in range(LA.shape[0]):
-            a = LA[e]
-            if a < 0:
-                continue
+            Y[k, Y_CLIP] += abs(d)
+    for e in range(LA.shape[0]):
+        a = LA[e]
+        if a < 0:
+            continue
+        for k in range(k0, k1):
             full = LF[e, L_CAP] * MASK[k, e] * dt
             applied = WL[k, _FLOW, e] / full if full > 0.0 else 0.0
             req = A[k, a]
             req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
             d = Y[k, clip0 + a] + applied - req
             Y[k, clip0 + a] = d
-            total += abs(d)
-        Y[k, Y_CLIP] = total
+            Y[k, Y_CLIP] += abs(d)
 
 
 # rows stepped op by op together: long enough to pay each op's call and table reads once for
 # many rows, short enough that the block's scratch stays in the core's caches
-BLOCK = 16
+BLOCK = 64
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1246,10 +1317,11 @@ class Batch:
     :param parallel: spread rows over threads (``prange``); on 2 cores serial is as fast
     :param specialise: ``None`` runs this generic kernel; ``"fold"`` (fastest) or ``"tables"`` a
         step function generated for this park from this same source (:mod:`.codegen`):
-        bit-identical; ``fold`` runs 1.7–4.3× the generic kernel's park-steps per CPU second
-        (2.4–3.2× at K = 64 on Kråkøya and the Kalundborg-like park), ``tables`` 0.5–0.8× of it
-        (it calls every helper once per row); each needs a cold compile per park (Kråkøya: 110–125
-        CPU s for ``fold``, ~20 for ``tables``, against 31–36 CPU s once for the generic kernel,
+        bit-identical; ``fold`` runs 1.3–2.3× the generic kernel's park-steps per CPU second
+        (2.0× at K = 64 on Kråkøya, 1.7× on the Kalundborg-like park; it was 2.8× before the ops
+        ran their ports outside and the rows inside), ``tables`` 0.4–0.7× of it (it calls every
+        helper once per row); each needs a cold compile per park (Kråkøya: 110–125
+        CPU s for ``fold``, ~20 for ``tables``, against 31–67 CPU s (by the load) once for the generic kernel,
         whatever the park), cached on disk; edge masks stay data. A park with loops runs on the
         generic kernel (the generated ones refuse it, with a warning)
     """
