@@ -34,6 +34,16 @@ def _cost(cp, coef, action: float, mask: np.ndarray | None, names: list[str]) ->
     return sum(float(b.step(A)[0, Y_COST] + b.Y[0, Y_CARBON]) for _ in range(STEPS))
 
 
+def _removed(doc: dict, e: str):
+    """The park compiled without exchange ``e``; None where that leaves it invalid."""
+    cut = copy.deepcopy(doc)
+    cut["exchanges"] = [x for x in cut["exchanges"] if x["id"] != e]
+    try:
+        return compile_park(parse_graph(yaml.safe_dump(cut, sort_keys=False), "cut.yaml"))
+    except (ParkError, CompileError):
+        return None
+
+
 def masked_versus_removed(doc: dict, action: float = 0.5) -> tuple[list[tuple[str, float]], int]:
     """Each exchange whose masking and removal differ, with the difference; and how many were compared
     (an exchange whose removal leaves an invalid park, a port nothing supplies, cannot be)."""
@@ -42,11 +52,8 @@ def masked_versus_removed(doc: dict, action: float = 0.5) -> tuple[list[tuple[st
     names = cp.action_names
     differ, compared = [], 0
     for j, e in enumerate(cp.link_ids):
-        cut = copy.deepcopy(doc)
-        cut["exchanges"] = [x for x in cut["exchanges"] if x["id"] != e]
-        try:
-            cp2 = compile_park(parse_graph(yaml.safe_dump(cut, sort_keys=False), "cut.yaml"))
-        except (ParkError, CompileError):
+        cp2 = _removed(doc, e)
+        if cp2 is None:
             continue
         compared += 1
         mask = cp.LE.copy()
@@ -157,11 +164,8 @@ def test_rows_of_one_batch_each_run_their_loops_as_their_own_mask_says():
         cost += b.step(A)[:, Y_COST] + b.Y[:, Y_CARBON]
     compared = 0
     for j, e in enumerate(cp.link_ids):
-        cut = copy.deepcopy(doc)
-        cut["exchanges"] = [x for x in cut["exchanges"] if x["id"] != e]
-        try:
-            cp2 = compile_park(parse_graph(yaml.safe_dump(cut, sort_keys=False), "cut.yaml"))
-        except (ParkError, CompileError):
+        cp2 = _removed(doc, e)
+        if cp2 is None:
             continue
         compared += 1
         alone = _cost(cp2, cp2.exogenous(seed=0), 0.5, None, cp.action_names)
