@@ -675,8 +675,8 @@ def loop_plans(cp: CompiledPark, off: frozenset[int]) -> list[tuple[list[int], l
     two buses in opposite priority orders are a loop; without one exchange the other bus's
     priority alone orders them, and a Gauss-Seidel pass in the loop's own order would settle on
     another split). Per loop: the positions of its ops in the segment, in the order the park
-    without ``off`` runs them, and at each position the size of the group starting there (its
-    ops repeated until they settle; 1: run once; 0: inside a group), else 0."""
+    without ``off`` runs them; and at each position the size of the group that starts there (2 or
+    more: a loop still, its ops repeated until they settle; 1: run once), 0 inside a group."""
     segs = [i for i in range(len(cp.OPS)) if cp.OPS[i, 0] == OP_LOOP]
     pos = [{(int(cp.OPS[i, 0]) - OP_IN_LOOP, int(cp.OPS[i, 1])): j for j, i in enumerate(range(i0 + 1, i0 + 1 + len(
         cp.loops[i0])))} for i0 in segs]

@@ -952,7 +952,7 @@ def _walk(WB, WN, WL, WP, Y, WQ, k, a, b, mode):
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _plan_at(OPS, i0):
     """The loop at ``OPS[i0]``: its op count, where its plan starts in the plan region, the
-    region's size (2 cells per op of every loop, :func:`plan_cells`)."""
+    region's size (2 cells per op of every loop, :func:`loop_plans_of`)."""
     m, off, total, i = 0, 0, 0, 0
     while i < OPS.shape[0]:
         if OPS[i, 0] != OP_LOOP:
