@@ -684,7 +684,7 @@ def loop_plans(cp: CompiledPark, off: frozenset[int]) -> list[tuple[list[int], l
         return [(list(range(len(p))), [len(p)] + [0] * (len(p) - 1)) for p in pos]
     on = _without(cp, set(off))
     ops, _ = _order(on, _rules(on))
-    seg, where = -1, []  # each op of the removed park's order with its segment (-1: none)
+    seg, where = -1, []  # each op of the removed park's order with its loop segment (else a unique negative)
     for i, (code, n) in enumerate(ops):
         if code == OP_LOOP:
             seg = i

@@ -974,64 +974,76 @@ def _plan_at(OPS, i0):
 def _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
           BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
           WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i0):
-    """Run the loop whose segment starts after ``OPS[i0]``, row by row, as the row's plan says
-    (written by :class:`Batch` from the row's mask, :func:`sim_env.graph.compile.loop_plans`): its
-    ops in the order of the park without the row's masked exchanges, each group of them that is
-    still a loop there resolved by :func:`_settle`, each other op run once. A masked exchange is
-    thus exactly a removed one (issue 22, item 2); with nothing masked, one group of every op."""
+    """Run the loop whose segment starts after ``OPS[i0]`` as each row's plan says (written by
+    :class:`Batch` from the row's mask, :func:`sim_env.graph.compile.loop_plans`): its ops in the
+    order of the park without the row's masked exchanges, each group of them that is still a loop
+    there resolved by :func:`_settle`, each other op run once. A masked exchange is thus exactly a
+    removed one (issue 22, item 2); with nothing masked, one group of every op. Rows of one plan
+    (the common case) run as one block, each op over all of them; otherwise row by row."""
     m, off, total = _plan_at(OPS, i0)
     base = WQ.shape[1] - 1 - total + off
-    for k in range(k0, k1):
+    same = True
+    for k in range(k0 + 1, k1):
+        for c in range(2 * m):
+            same = same and WQ[k, base + c] == WQ[k0, base + c]
+    rows = k1 - k0 if same else 1
+    for ka in range(k0, k1, rows):
         q = 0
         while q < m:
-            g = int(WQ[k, base + m + q])
+            g = int(WQ[ka, base + m + q])
             if g == 1:
-                j = int(WQ[k, base + q])
+                j = int(WQ[ka, base + q])
                 _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
                          BFI_PTR, BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK,
-                         ser, t, S, A, Y, WB, WN, WL, WP, WQ, k, k + 1, dt, clip0, OPS[i0 + 1 + j, 0] - OP_IN_LOOP,
+                         ser, t, S, A, Y, WB, WN, WL, WP, WQ, ka, ka + rows, dt, clip0, OPS[i0 + 1 + j, 0] - OP_IN_LOOP,
                          OPS[i0 + 1 + j, 1])
             else:
                 _settle(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                         BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t,
-                        S, A, Y, WB, WN, WL, WP, WQ, k, dt, clip0, i0, base, q, g)
+                        S, A, Y, WB, WN, WL, WP, WQ, ka, ka + rows, dt, clip0, i0, base, q, g)
             q += max(g, 1)
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _settle(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
             BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
-            WB, WN, WL, WP, WQ, k, dt, clip0, i0, base, q, g):
-    """Resolve row ``k``'s group of ``g`` ops at plan positions ``q:q + g`` of the loop at ``OPS[i0]``
-    (Gauss-Seidel): each pass starts from the snapshot of the working state taken before the group
-    plus every op's change in the previous pass, and each op runs once that op's own change is
-    taken back out, so it sees what the ops after it did last pass. The ops are the step's own
-    (:func:`_loop_op`). Stops when no change moves by more than LOOP_TOL; after LOOP_PASSES the
-    row's flag ``WQ[k, -1]`` holds ``i0 + 1`` and :class:`Batch` raises, naming the loop's members."""
+            WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i0, base, q, g):
+    """Resolve the group of ``g`` ops at plan positions ``q:q + g`` (row ``k0``'s plan, shared by rows
+    ``k0:k1``) of the loop at ``OPS[i0]`` (Gauss-Seidel): each pass starts from the snapshot of the
+    working state taken before the group plus every op's change in the previous pass, and each op
+    runs once that op's own change is taken back out, so it sees what the ops after it did last
+    pass. The ops are the step's own (:func:`_loop_op`). Stops when no change moves by more than
+    LOOP_TOL; after LOOP_PASSES each row's flag ``WQ[k, -1]`` holds ``i0 + 1`` and :class:`Batch`
+    raises, naming the loop's members."""
     cells = WB.shape[1] * WB.shape[2] + WN.shape[1] * WN.shape[2] + WL.shape[1] * WL.shape[2] + WP.shape[1] + Y.shape[1]
     snap = max(PB.shape[0], 1)
     before = snap + cells
-    _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 0)
-    for j in range(2 * cells, (2 + g) * cells):
-        WQ[k, snap + j] = 0.0
+    for k in range(k0, k1):
+        _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 0)
+        for j in range(2 * cells, (2 + g) * cells):
+            WQ[k, snap + j] = 0.0
     for p in range(LOOP_PASSES):
         if p > 0:
-            _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 3)
-            for j in range(g):
-                _walk(WB, WN, WL, WP, Y, WQ, k, before + (1 + j) * cells, 0, 1)
+            for k in range(k0, k1):
+                _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 3)
+                for j in range(g):
+                    _walk(WB, WN, WL, WP, Y, WQ, k, before + (1 + j) * cells, 0, 1)
         worst = 0.0
         for j in range(g):
             change = before + (1 + j) * cells
-            _walk(WB, WN, WL, WP, Y, WQ, k, change, 0, 2)
-            _walk(WB, WN, WL, WP, Y, WQ, k, before, 0, 0)
-            o = int(WQ[k, base + q + j])
+            for k in range(k0, k1):
+                _walk(WB, WN, WL, WP, Y, WQ, k, change, 0, 2)
+                _walk(WB, WN, WL, WP, Y, WQ, k, before, 0, 0)
+            o = int(WQ[k0, base + q + j])
             _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                      BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK, ser, t, S, A, Y,
-                     WB, WN, WL, WP, WQ, k, k + 1, dt, clip0, OPS[i0 + 1 + o, 0] - OP_IN_LOOP, OPS[i0 + 1 + o, 1])
-            worst = max(worst, _walk(WB, WN, WL, WP, Y, WQ, k, before, change, 4))
+                     WB, WN, WL, WP, WQ, k0, k1, dt, clip0, OPS[i0 + 1 + o, 0] - OP_IN_LOOP, OPS[i0 + 1 + o, 1])
+            for k in range(k0, k1):
+                worst = max(worst, _walk(WB, WN, WL, WP, Y, WQ, k, before, change, 4))
         if p > 0 and worst <= LOOP_TOL:
             return
-    WQ[k, WQ.shape[1] - 1] = i0 + 1
+    for k in range(k0, k1):
+        WQ[k, WQ.shape[1] - 1] = i0 + 1
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
