@@ -634,18 +634,7 @@ def _switched_off_loops(cp: CompiledPark, deps: dict) -> None:
     A mask switches an exchange on or off per batch row, but the schedule is one for every row:
     a loop's ops are repeated until they settle, which is not the order the park without those
     exchanges runs in, so a masked exchange would no longer be exactly a removed one."""
-    keep = [j for j in range(len(cp.LS)) if cp.LE[j] > 0.0]
-    at = {j: i for i, j in enumerate(keep)}
-    on = copy.copy(cp)  # the rules read the links, their per-bus lists and the graph's link priorities
-    on.LS, on.LD, on.LA, on.LF, on.LPASS, on.LE = (a[keep] for a in (cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.LE))
-    on.link_ids = [cp.link_ids[j] for j in keep]
-    on.graph = copy.copy(cp.graph)
-    on.graph.links = [cp.graph.links[j] for j in keep]
-    for ptr, link in (("BIN_PTR", "BIN_LINK"), ("BOUT_PTR", "BOUT_LINK")):
-        P, L = getattr(cp, ptr), getattr(cp, link)
-        new = _csr([[at[j] for j in L[P[b]:P[b + 1]] if j in at] for b in range(len(cp.bus_ids))])
-        setattr(on, ptr, new[0])
-        setattr(on, link, new[1])
+    on = _without(cp, {j for j in range(len(cp.LS)) if cp.LE[j] == 0.0})
     loops_on = [set(c) for c in components(_rules(on)) if len(c) > 1]
     for c in (c for c in components(deps) if len(c) > 1):
         if not any(set(c) <= other for other in loops_on):
@@ -657,6 +646,66 @@ def _switched_off_loops(cp: CompiledPark, deps: dict) -> None:
             raise CompileError(f"{cp.graph.source}: the assets wait on each other in a cycle ({names}) only through "
                                f"exchanges switched off ({', '.join(off[:6])}{', ...' if len(off) > 6 else ''}); a mask "
                                "cannot switch a loop on or off exactly: enable them, or make one controllable")
+
+
+def _without(cp: CompiledPark, off: set[int]) -> CompiledPark:
+    """``cp`` as the rules see it with the exchanges ``off`` removed (its tables and classification
+    kept: a mask changes neither)."""
+    keep = [j for j in range(len(cp.LS)) if j not in off]
+    at = {j: i for i, j in enumerate(keep)}
+    on = copy.copy(cp)  # the rules read the links, their per-bus lists and the graph's link priorities
+    on.LS, on.LD, on.LA, on.LF, on.LPASS, on.LE = (a[keep] for a in (cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.LE))
+    on.link_ids = [cp.link_ids[j] for j in keep]
+    on.graph = copy.copy(cp.graph)
+    on.graph.links = [cp.graph.links[j] for j in keep]
+    for ptr, link in (("BIN_PTR", "BIN_LINK"), ("BOUT_PTR", "BOUT_LINK")):
+        P, L = getattr(cp, ptr), getattr(cp, link)
+        new = _csr([[at[j] for j in L[P[b]:P[b + 1]] if j in at] for b in range(len(cp.bus_ids))])
+        setattr(on, ptr, new[0])
+        setattr(on, link, new[1])
+    return on
+
+
+def loop_plans(cp: CompiledPark, off: frozenset[int]) -> list[tuple[list[int], list[int]]]:
+    """How each loop of ``cp`` (in schedule order) runs in a batch row whose mask switches the
+    exchanges ``off`` off: exactly as the park without them orders the loop's ops (issue 22, item 2).
+
+    A mask is data, the schedule one for every row; but a removed exchange may open a loop (its ops
+    then run once each, in the removed park's order) or reorder it (two load-followers serving
+    two buses in opposite priority orders are a loop; without one exchange the other bus's
+    priority alone orders them, and a Gauss-Seidel pass in the loop's own order would settle on
+    another split). Per loop: the positions of its ops in the segment, in the order the park
+    without ``off`` runs them; and at each position the size of the group that starts there (2 or
+    more: a loop still, its ops repeated until they settle; 1: run once), 0 inside a group."""
+    segs = [i for i in range(len(cp.OPS)) if cp.OPS[i, 0] == OP_LOOP]
+    pos = [{(int(cp.OPS[i, 0]) - OP_IN_LOOP, int(cp.OPS[i, 1])): j for j, i in enumerate(range(i0 + 1, i0 + 1 + len(
+        cp.loops[i0])))} for i0 in segs]
+    if not off:
+        return [(list(range(len(p))), [len(p)] + [0] * (len(p) - 1)) for p in pos]
+    on = _without(cp, set(off))
+    ops, _ = _order(on, _rules(on))
+    seg, where = -1, []  # each op of the removed park's order with its loop segment (else a unique negative)
+    for i, (code, n) in enumerate(ops):
+        if code == OP_LOOP:
+            seg = i
+        elif code >= OP_IN_LOOP:
+            where.append(((int(code) - OP_IN_LOOP, int(n)), seg))
+        else:
+            where.append(((int(code), int(n)), -1 - i))
+    plans = []
+    for p in pos:
+        mine = [(p[o], s) for o, s in where if o in p]
+        order = [j for j, _ in mine]
+        sizes = [0] * len(order)
+        q = 0
+        while q < len(mine):  # a removed park's loop is a group, repeated; any other op runs once
+            g = 1
+            while mine[q][1] >= 0 and q + g < len(mine) and mine[q + g][1] == mine[q][1]:
+                g += 1
+            sizes[q] = g
+            q += g
+        plans.append((order, sizes))
+    return plans
 
 
 def _rules(cp: CompiledPark) -> dict:

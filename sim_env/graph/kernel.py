@@ -136,6 +136,21 @@ def loop_scratch(cp: CompiledPark, cells: int) -> int:
     return (2 + max(len(v) for v in cp.loops.values())) * cells + 1
 
 
+def loop_plans_of(cp: CompiledPark, mask: np.ndarray) -> np.ndarray:
+    """Each row's plan of every loop (:func:`sim_env.graph.compile.loop_plans`, from the exchanges
+    its mask switches off, one compile of the rules per distinct set), as :func:`_loop` reads it:
+    per loop in schedule order, its ops' positions then their group sizes."""
+    from .compile import loop_plans  # here, not in the import block the speed work rewrites
+
+    rows, seen = [], {}
+    for k in range(mask.shape[0]):
+        off = frozenset(np.flatnonzero(mask[k] == 0.0).tolist())
+        if off not in seen:
+            seen[off] = [float(x) for order, sizes in loop_plans(cp, off) for x in order + sizes]
+        rows.append(seen[off])
+    return np.array(rows, dtype=np.float64).reshape(mask.shape[0], -1)
+
+
 _OFFER, _NEED, _DRAWN, _GIVEN, _CLAIM = range(5)
 _FLOW, _REQ, _CLAIMED = range(3)
 _WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _INTO, _CO2, _LOAD, _WANT = range(11)
@@ -978,43 +993,95 @@ def _walk(WB, WN, WL, WP, Y, WQ, k, a, b, mode):
     return worst
 
 
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _plan_at(OPS, i0):
+    """The loop at ``OPS[i0]``: its op count, where its plan starts in the plan region, the
+    region's size (2 cells per op of every loop, :func:`loop_plans_of`)."""
+    m, off, total, i = 0, 0, 0, 0
+    while i < OPS.shape[0]:
+        if OPS[i, 0] != OP_LOOP:
+            i += 1
+            continue
+        c = 0
+        while i + 1 + c < OPS.shape[0] and OPS[i + 1 + c, 0] >= OP_IN_LOOP:
+            c += 1
+        if i < i0:
+            off += 2 * c
+        elif i == i0:
+            m = c
+        total += 2 * c
+        i += 1 + c
+    return m, off, total
+
+
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
           BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
           WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i0):
-    """Resolve the loop whose segment starts after ``OPS[i0]`` (Gauss-Seidel): each pass starts
-    from the snapshot of the working state taken before the loop plus every op's change in the
-    previous pass, and each op runs once that op's own change is taken back out, so it sees what
-    the ops after it did last pass. The ops are the step's own (:func:`_loop_op`). Stops when no
-    change moves by more than LOOP_TOL; after LOOP_PASSES the row's flag ``WQ[k, -1]`` holds
-    ``i0 + 1`` and :class:`Batch` raises, naming the loop's members."""
-    m = 0
-    for i in range(i0 + 1, OPS.shape[0]):
-        if OPS[i, 0] < OP_IN_LOOP:
-            break
-        m += 1
+    """Run the loop whose segment starts after ``OPS[i0]`` as each row's plan says (written by
+    :class:`Batch` from the row's mask, :func:`sim_env.graph.compile.loop_plans`): its ops in the
+    order of the park without the row's masked exchanges, each group of them that is still a loop
+    there resolved by :func:`_settle`, each other op run once. A masked exchange is thus exactly a
+    removed one (issue 22, item 2); with nothing masked, one group of every op. Rows of one plan
+    (the common case) run as one block, each op over all of them; otherwise row by row."""
+    m, off, total = _plan_at(OPS, i0)
+    base = WQ.shape[1] - 1 - total + off
+    same = True
+    for k in range(k0 + 1, k1):
+        for c in range(2 * m):
+            same = same and WQ[k, base + c] == WQ[k0, base + c]
+    rows = k1 - k0 if same else 1
+    for ka in range(k0, k1, rows):
+        q = 0
+        while q < m:
+            g = int(WQ[ka, base + m + q])
+            if g == 1:
+                j = int(WQ[ka, base + q])
+                _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
+                         BFI_PTR, BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK,
+                         ser, t, S, A, Y, WB, WN, WL, WP, WQ, ka, ka + rows, dt, clip0, OPS[i0 + 1 + j, 0] - OP_IN_LOOP,
+                         OPS[i0 + 1 + j, 1])
+            else:
+                _settle(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                        BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t,
+                        S, A, Y, WB, WN, WL, WP, WQ, ka, ka + rows, dt, clip0, i0, base, q, g)
+            q += max(g, 1)
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _settle(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+            BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
+            WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i0, base, q, g):
+    """Resolve the group of ``g`` ops at plan positions ``q:q + g`` (row ``k0``'s plan, shared by rows
+    ``k0:k1``) of the loop at ``OPS[i0]`` (Gauss-Seidel): each pass starts from the snapshot of the
+    working state taken before the group plus every op's change in the previous pass, and each op
+    runs once that op's own change is taken back out, so it sees what the ops after it did last
+    pass. The ops are the step's own (:func:`_loop_op`). Stops when no change moves by more than
+    LOOP_TOL; after LOOP_PASSES each row's flag ``WQ[k, -1]`` holds ``i0 + 1`` and :class:`Batch`
+    raises, naming the loop's members."""
     cells = WB.shape[1] * WB.shape[2] + WN.shape[1] * WN.shape[2] + WL.shape[1] * WL.shape[2] + WP.shape[1] + Y.shape[1]
     snap = max(PB.shape[0], 1)
     before = snap + cells
     for k in range(k0, k1):
         _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 0)
-        for j in range(2 * cells, (2 + m) * cells):
+        for j in range(2 * cells, (2 + g) * cells):
             WQ[k, snap + j] = 0.0
     for p in range(LOOP_PASSES):
         if p > 0:
             for k in range(k0, k1):
                 _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 3)
-                for j in range(m):
+                for j in range(g):
                     _walk(WB, WN, WL, WP, Y, WQ, k, before + (1 + j) * cells, 0, 1)
         worst = 0.0
-        for j in range(m):
+        for j in range(g):
             change = before + (1 + j) * cells
             for k in range(k0, k1):
                 _walk(WB, WN, WL, WP, Y, WQ, k, change, 0, 2)
                 _walk(WB, WN, WL, WP, Y, WQ, k, before, 0, 0)
+            o = int(WQ[k0, base + q + j])
             _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                      BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK, ser, t, S, A, Y,
-                     WB, WN, WL, WP, WQ, k0, k1, dt, clip0, OPS[i0 + 1 + j, 0] - OP_IN_LOOP, OPS[i0 + 1 + j, 1])
+                     WB, WN, WL, WP, WQ, k0, k1, dt, clip0, OPS[i0 + 1 + o, 0] - OP_IN_LOOP, OPS[i0 + 1 + o, 1])
             for k in range(k0, k1):
                 worst = max(worst, _walk(WB, WN, WL, WP, Y, WQ, k, before, change, 4))
         if p > 0 and worst <= LOOP_TOL:
@@ -1339,6 +1406,9 @@ class Batch:
         self.S = initial_state(cp, K)
         self.Y = np.zeros((K, len(output_names(cp))))
         w = Scratch(cp, K)
+        if cp.loops:  # each row's loop plans (its mask is constant for the batch's life), before the flag
+            w.port_before = np.concatenate([w.port_before[:, :-1], loop_plans_of(cp, self.mask),
+                                            w.port_before[:, -1:]], axis=1)
         self._w = (w.bus, w.node, w.link, w.port, w.port_before)
         self._fn = step_parallel if parallel else step_serial
         self._args: list | None = None

@@ -20,6 +20,7 @@ from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_UNMET, Batch, LoopError
 from sim_env.graph.lp import Optimum
 
 from .parks import HEAT, asset, col, compiled, park, run
+from .test_mask import masked_versus_removed
 
 GAS = {"resource": "biogas", "ch4_fraction": 0.6}
 
@@ -121,6 +122,41 @@ def test_the_digester_heated_by_its_own_chp_is_resolved():
     assert Y[:, Y_UNMET].max() == 0.0
     worst, per_bus = run_balanced(cp, cp.exogenous(seed=0), np.zeros((24, cp.n_actions)))
     assert worst < 1e-9, dict(zip(cp.bus_ids, per_bus, strict=True))
+
+
+def test_a_row_masking_the_loops_heat_main_runs_as_the_park_without_it():
+    # Row 1 has every exchange on: the loop, −35 DKK/h as above. Row 0 masks the heat main, which
+    # opens the loop: its ops run once each, in the order of the park without the main (the digester,
+    # then the CHP on its gas); the two rows share a block of the kernel, each run as its own mask
+    # says. By hand: 800 kg/h digested, its 160 kW of heat all from the backup at 0.5 = 80 DKK/h;
+    # 200 kg/h of sludge left at 0.05 = 10; the CHP burns the 40 Nm3/h, sells 80 kW at 1 (−80) and
+    # dumps its 100 kW of heat at 0.01 = 1. Cost 80 + 10 − 80 + 1 = +11 DKK/h, as the park with the
+    # main removed costs; every bus of that park balances.
+    cp = compiled(BIOGAS)
+    mask = np.tile(cp.LE, (2, 1))
+    mask[0, cp.link_ids.index("heat_to_dig")] = 0.0
+    b = Batch(cp, cp.exogenous(seed=0), 2, mask=mask)
+    for _ in range(3):
+        Y = b.step(np.zeros((2, cp.n_actions)))
+        assert Y[:, Y_COST] == pytest.approx([11.0, -35.0], rel=1e-12)
+        assert Y[0, col(cp, "backup:dig.digester")] == pytest.approx(160.0, rel=1e-12)
+        assert Y[0, col(cp, "activity:chp.cooler")] == pytest.approx(100.0, rel=1e-12)
+    doc = copy.deepcopy(BIOGAS)
+    doc["exchanges"] = [e for e in doc["exchanges"] if e["id"] != "heat_to_dig"]
+    cut = compiled(doc)
+    assert not cut.loops
+    assert run(cut, steps=3)[:, Y_COST] == pytest.approx([11.0] * 3, rel=1e-12)
+    worst, per_bus = run_balanced(cut, cut.exogenous(seed=0), np.zeros((24, cut.n_actions)))
+    assert worst < 1e-9, dict(zip(cut.bus_ids, per_bus, strict=True))
+
+
+@pytest.mark.parametrize("doc", [BIOGAS, _followers()], ids=["biogas", "followers"])
+def test_masking_an_exchange_of_a_park_with_a_loop_equals_removing_it(doc):
+    # Each exchange in turn, 48 steps: one that opens the loop runs its ops once each, one that leaves
+    # it closed (the town's heat main of the followers) still settles it, in the removed park's order.
+    differ, compared = masked_versus_removed(doc)
+    assert compared >= 3
+    assert not differ
 
 
 def test_the_lp_gives_the_resolved_loops_cost():
