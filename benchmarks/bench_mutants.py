@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_runner import main  # a sibling script, not a package
 
 K, C, L = "sim_env/graph/kernel.py", "sim_env/graph/compile.py", "sim_env/graph/lp.py"
+S = "sim_env/graph/schedule.py"
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
@@ -67,10 +68,10 @@ MUTANTS = [
      "lim = LF[e, L_CAP] * dt - WL[k, _FLOW, e]\n        y = min(rest, lim,"),
     ("kernel: a dump asks a load-following unit for all it can make (finding 5)", K,
      "        L = min(_asked(NF, BI,", "        L = min(_accept(NF, BI,"),
-    ("compile: a load-following unit runs before a must-run one on its header (finding 5)", C,
+    ("schedule: a load-following unit runs before a must-run one on its header (finding 5)", S,
      "                    for o in self.planners[tb] + self.producers[tb] + given:",
      "                    for o in self.planners[tb] + self.producers[tb]:"),
-    ("compile: a need takes free residue before a converter of higher priority (finding 9)", C,
+    ("schedule: a need takes free residue before a converter of higher priority (finding 9)", S,
      "if cp.LS[i] == src and i != j and cp.graph.links[i].priority < prio:", "if False:"),
     ("compile: exchange priority reversed", C, "key=lambda j: (links[j].priority, links[j].id)",
      "key=lambda j: (-links[j].priority, links[j].id)"),
@@ -108,7 +109,7 @@ MUTANTS = [
      "o = min(x, max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0))", "o = 0.0"),
     ("compile: a load-following unit missing from its bus's follower table (issue 22 item 6)", C,
      "        if cp.NI[n, I_CONTROL] == C_FOLLOW_OUTPUT:\n            fo[", "        if False:\n            fo["),
-    ("compile: a store takes its inflow before the need on its bus (finding 3)", C,
+    ("schedule: a store takes its inflow before the need on its bus (finding 3)", S,
      "            if cp.LPASS[j] == 1:  # into a store's bus", "            if False:  # into a store's bus"),
     # loops resolved within the step (issue 22 item 3: tests/sim_env/physics/test_loops.py)
     ("kernel: a loop runs one pass only (item 3)", K, "        if p > 0 and worst <= LOOP_TOL:",
@@ -125,14 +126,14 @@ MUTANTS = [
      "if u == start and gain * g >= 1.0 - 1e-12:", "if u == start and gain * g >= 1e12:"),
     ("park check: an exchange's loss left out of a loop's gain (item 3)", "aisym/park/graph/loops.py",
      "(link.src, 1.0 / (1.0 - link.loss))", "(link.src, 1.0)"),
-    ("compile: a store's intake waits for what the far store takes in (a false loop, item 3)", C,
+    ("schedule: a store's intake waits for what the far store takes in (a false loop, item 3)", S,
      "                    if o[0] != OP_STORE_IN:\n", "                    if True:\n"),
-    ("compile: a loop closed only by exchanges switched off accepted (masked != removed, item 3)", C,
+    ("schedule: a loop closed only by exchanges switched off accepted (masked != removed, item 3)", S,
      "    if not cp.LE.all():\n        _switched_off_loops", "    if False:\n        _switched_off_loops"),
     # a masked exchange of a loop is exactly a removed one (issue 22 item 2: tests/sim_env/physics/test_mask.py)
-    ("compile: a row's masked exchanges ignored in its loops' plan (masked != removed, item 2)", C,
+    ("schedule: a row's masked exchanges ignored in its loops' plan (masked != removed, item 2)", S,
      "    if not off:\n        return [(list(", "    if True:\n        return [(list("),
-    ("compile: a loop the removed park still has run once, not settled (item 2)", C,
+    ("schedule: a loop the removed park still has run once, not settled (item 2)", S,
      "            while mine[q][1] >= 0 and q + g < len(mine)", "            while False and q + g < len(mine)"),
     ("kernel: an op a row's mask takes out of a loop runs in the loop's own order (item 2)", K,
      "                j = int(WQ[ka, base + q])", "                j = q"),
@@ -151,7 +152,7 @@ MUTANTS = [
     ("kernel: a claim on a shared supply ignores the exchange loss (issue 22)", K,
      "y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])",
      "y = min(lim, x - got, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])"),
-    ("compile: units sharing a supply on demand ignore exchange priority (issue 22)", C,
+    ("schedule: units sharing a supply on demand ignore exchange priority (issue 22)", S,
      "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
 ]
 

@@ -137,10 +137,10 @@ def loop_scratch(cp: CompiledPark, cells: int) -> int:
 
 
 def loop_plans_of(cp: CompiledPark, mask: np.ndarray) -> np.ndarray:
-    """Each row's plan of every loop (:func:`sim_env.graph.compile.loop_plans`, from the exchanges
+    """Each row's plan of every loop (:func:`sim_env.graph.schedule.loop_plans`, from the exchanges
     its mask switches off, one compile of the rules per distinct set), as :func:`_loop` reads it:
     per loop in schedule order, its ops' positions then their group sizes."""
-    from .compile import loop_plans  # here, not in the import block the speed work rewrites
+    from .schedule import loop_plans  # here: schedule.py imports compile.py, which this module's block reads
 
     rows, seen = [], {}
     for k in range(mask.shape[0]):
@@ -1019,7 +1019,7 @@ def _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOU
           BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
           WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i0):
     """Run the loop whose segment starts after ``OPS[i0]`` as each row's plan says (written by
-    :class:`Batch` from the row's mask, :func:`sim_env.graph.compile.loop_plans`): its ops in the
+    :class:`Batch` from the row's mask, :func:`sim_env.graph.schedule.loop_plans`): its ops in the
     order of the park without the row's masked exchanges, each group of them that is still a loop
     there resolved by :func:`_settle`, each other op run once. A masked exchange is thus exactly a
     removed one (issue 22, item 2); with nothing masked, one group of every op. Rows of one plan
