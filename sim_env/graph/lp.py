@@ -204,7 +204,7 @@ class Optimum:
     :param windows: the first solve starts HiGHS's primal simplex from the bases of windows of
         this many steps solved one after another (:mod:`sim_env.graph.lp_windows`; the answer is
         the same optimum). Default: a month's windows where the horizon holds two or more
-        (Kråkøya's year 22.6-25.1 → 15.4 CPU s, Kalundborg's 29-53 → 16); 0: HiGHS from its own start
+        (Kråkøya's year 23-28 → 8-11 CPU s, Kalundborg's 29-50 → 9-10); 0: HiGHS from its own start
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
@@ -649,8 +649,6 @@ class Optimum:
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
             h.passModel(lp)
-            if self._lp_form:  # its optimal basis holds with the on/off fixed where they are
-                h.setBasis(self.h.getBasis())
             if progress is None:
                 h.run()
             else:
