@@ -758,7 +758,7 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_P
         WN[k, _ACT, st] = S[k, st]
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
     """Clear the row's scratch; controllable exchanges out of anything but a store cap what
     may be pulled through them (a store's are granted when it discharges). Exchanges outside,
@@ -783,7 +783,7 @@ def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
             Y[k, j] = 0.0
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _store_open(NF, S, WB, WN, k0, k1, n, b, dt):
     """Standing loss and first-order release, both from the level at the start of the step."""
     for k in range(k0, k1):
@@ -794,7 +794,7 @@ def _store_open(NF, S, WB, WN, k0, k1, n, b, dt):
         WB[k, _OFFER, b] += rel
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n, b, dt):
     """A store takes the must-go supply of its passive exchanges (waste heat) up to its charge rate."""
     for k in range(k0, k1):
@@ -811,7 +811,7 @@ def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n,
                 WN[k, _INP, n] += y * keep
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _disposal_setpoint(NI, NF, NV, BI, COEF, ser, t, A, Y, WB, WN, k0, k1, n, b, dt, clip0):
     """A flare on demand: burns its action's share of ``max`` from what its bus holds."""
     for k in range(k0, k1):
@@ -903,7 +903,7 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
         WN[k, _LOAD, n] = 0.0
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _source(NV, COEF, ser, t, WB, WN, k0, k1, n, b, dt):
     """A source offers its profile's value this step."""
     for k in range(k0, k1):
@@ -911,7 +911,7 @@ def _source(NV, COEF, ser, t, WB, WN, k0, k1, n, b, dt):
         WB[k, _OFFER, b] += WN[k, _ACT, n]
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt):
     """A demand states its need on its bus and takes free residue at once (:func:`_take_residue`)."""
     for k in range(k0, k1):
@@ -920,7 +920,7 @@ def _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, W
         _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt):
     """The inputs a converter takes when settling take free residue at once, as a need does."""
     for p in range(NI[n, I_P0], NI[n, I_P1]):
@@ -929,7 +929,7 @@ def _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB,
                 _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, PB[p], WP[k, p] * dt, dt)
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, k0, k1, n, b, dt):
     """A demand takes what its bus brings; the rest is bought as backup or stays unmet."""
     for k in range(k0, k1):
@@ -1121,10 +1121,14 @@ def _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y, WB,
-               WN, WL, WP, WQ, k0, k1, dt, carbon):
+               WN, WL, WP, WQ, k0, k1, dt, carbon, LOOPS):
     """Step rows ``k0:k1`` op by op, each op over all of them (issue 22 item 6): an op's call and its
     table reads are paid once per block of rows, not per row. Rows share nothing but the tables,
-    so each row's arithmetic is what it would be alone. ``Y[k, Y_UNMET]`` accumulates the unmet."""
+    so each row's arithmetic is what it would be alone. ``Y[k, Y_UNMET]`` accumulates the unmet.
+
+    ``LOOPS`` is ``None`` for a park without loops (else how many it has): Numba then drops the
+    loops' branch before typing it, so such a park's kernel never compiles :func:`_loop` and what
+    it calls (20 of the generic kernel's 52 CPU s of cold compile; a cache entry of its own)."""
     nn, nl = NI.shape[0], LS.shape[0]
     clip0 = N_HEAD + nl + 3 * nn
     _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0)
@@ -1158,16 +1162,17 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
         elif op == OP_STORE_CLOSE:
             _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                          LS, LD, LF, LPASS, COEF, ser, t, S, WB, WN, WL, WP, WQ, k0, k1, n, dt)
-        elif op == OP_LOOP:
-            _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
-                  BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
-                  WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i)
+        elif op == OP_LOOP:  # noqa: SIM102 - codegen reads each branch's test as op == OP_<name>
+            if LOOPS is not None:  # None: Numba prunes this branch before typing it (the docstring)
+                _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
+                      BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
+                      WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i)
     _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt)
     _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, carbon)
     _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0)
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt):
     """Must-go supply left on a bus flows on through passive exchanges to a market or disposal
     (exchanges outside, rows inside: which exchanges can is decided by the tables)."""
@@ -1292,7 +1297,7 @@ def _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, ca
             Y[k, o_flow + nl + 2 * nn + n] = WN[k, _COST, n]
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0):
     """Applied minus requested fraction per action (the box clip is already in ``Y``). Actions
     outside, rows inside; each row's total is summed in ``Y[k, Y_CLIP]`` in action order."""
@@ -1332,7 +1337,7 @@ BLOCK = 64
 @njit(cache=True, _nrt=False, error_model="numpy")
 def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                 BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
-                COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
+                COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon, LOOPS):
     """Step every batch row once and advance its clock (wrapping at the end of its series)."""
     T, K = COEF.shape[1], S.shape[0]
     for k in range(K):
@@ -1341,7 +1346,7 @@ def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LIN
     for k0 in range(0, K, BLOCK):
         _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                    BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
-                   WB, WN, WL, WP, WQ, k0, min(k0 + BLOCK, K), dt, carbon)
+                   WB, WN, WL, WP, WQ, k0, min(k0 + BLOCK, K), dt, carbon, LOOPS)
     for k in range(K):
         t[k] = t[k] + 1 if t[k] + 1 < T else 0
 
@@ -1349,7 +1354,7 @@ def step_serial(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LIN
 @njit(cache=True, _nrt=False, parallel=True, error_model="numpy")
 def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                   BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS,
-                  COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon):
+                  COEF, MASK, ser, t, S, A, Y, WB, WN, WL, WP, WQ, dt, carbon, LOOPS):
     """:func:`step_serial` with the blocks of rows spread over threads (``prange``)."""
     T, K = COEF.shape[1], S.shape[0]
     for k in range(K):
@@ -1359,7 +1364,7 @@ def step_parallel(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_L
         k0 = j * BLOCK
         _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                    BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
-                   WB, WN, WL, WP, WQ, k0, min(k0 + BLOCK, K), dt, carbon)
+                   WB, WN, WL, WP, WQ, k0, min(k0 + BLOCK, K), dt, carbon, LOOPS)
     for k in range(K):
         t[k] = t[k] + 1 if t[k] + 1 < T else 0
 
@@ -1388,7 +1393,7 @@ class Batch:
         (2.0× at K = 64 on Kråkøya, 1.7× on the Kalundborg-like park; it was 2.8× before the ops
         ran their ports outside and the rows inside), ``tables`` 0.4–0.7× of it (it calls every
         helper once per row); each needs a cold compile per park (Kråkøya: 110–125
-        CPU s for ``fold``, ~20 for ``tables``, against 31–67 CPU s (by the load) once for the generic kernel,
+        CPU s for ``fold``, ~20 for ``tables``, against 27–30 CPU s once for the generic kernel (park without loops),
         whatever the park), cached on disk; edge masks stay data. A park with loops runs on the
         generic kernel (the generated ones refuse it, with a warning)
     """
@@ -1411,6 +1416,8 @@ class Batch:
                                             w.port_before[:, -1:]], axis=1)
         self._w = (w.bus, w.node, w.link, w.port, w.port_before)
         self._fn = step_parallel if parallel else step_serial
+        # None where the park has no loop: that kernel never compiles the loops' code (_step_park)
+        self._loops = len(cp.loops) if cp.loops else None
         self._args: list | None = None
         if specialise is not None and cp.loops:  # the generated kernels unroll OPS once: no repeats
             import warnings
@@ -1446,7 +1453,7 @@ class Batch:
         self._fn(cp.NI, cp.NF, cp.NV, cp.PB, cp.PD, cp.PV, cp.PO, cp.PBC, cp.PBO, cp.PDEF, cp.BI, cp.BIN_PTR,
                  cp.BIN_LINK, cp.BOUT_PTR, cp.BOUT_LINK, cp.BFI_PTR, cp.BFI_NODE, cp.BFO_PTR, cp.BFO_NODE, cp.STP_PTR,
                  cp.STP_NODE, cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t,
-                 self.S, A, self.Y, WB, WN, WL, WP, WQ, cp.dt_h, cp.carbon_price_per_kg)
+                 self.S, A, self.Y, WB, WN, WL, WP, WQ, cp.dt_h, cp.carbon_price_per_kg, self._loops)
         if cp.loops and WQ[:, -1].any():  # a loop did not settle: never a silent result
             k = int(np.flatnonzero(WQ[:, -1])[0])
             members = cp.loops[int(WQ[k, -1]) - 1]

@@ -231,6 +231,8 @@ class Optimum:
         self._reward: list[np.ndarray] = []  # columns carrying the rules' reward
         self._lost_rule: list[tuple[np.ndarray, np.ndarray]] = []  # lost-input columns, rewards per unit charged
         self._m = _Model(T)
+        # exchanges' capacities and costs set since the build (the windows' models take them too)
+        self.changed: dict[str, tuple[str, str, float]] = {}
         self._end_row: dict[int, int] = {}  # store -> its soft end target's row (file rule or terminal)
         self._file_end: dict[int, float] = {}  # store -> the file's no_less_than_start target
         self._build()
@@ -539,6 +541,7 @@ class Optimum:
         hi = np.full(self.T, value * self.cp.dt_h)
         self.h.changeColsBounds(len(idx), idx.astype(np.int32), np.zeros(self.T), hi)
         self.col_upper[idx] = hi
+        self.changed[f"capacity {exchange_id}"] = ("set_capacity", exchange_id, float(value))
 
     def set_link_cost(self, exchange_id: str, cost: float) -> None:
         """Set an exchange's transport cost (park currency per unit) at every step; no rebuild."""
@@ -547,6 +550,7 @@ class Optimum:
         c = np.full(self.T, float(cost))
         self.h.changeColsCost(len(idx), idx.astype(np.int32), c)
         self.col_cost[idx] = c
+        self.changed[f"cost {exchange_id}"] = ("set_link_cost", exchange_id, float(cost))
 
     def solve(self, time_limit_s: float = 300.0, progress: Callable[[str], None] | None = None) -> Solution:
         """Solve (or re-solve from the last basis) and read the solution back.

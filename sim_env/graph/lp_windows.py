@@ -20,6 +20,7 @@ windows' basis takes 832 iterations on Kråkøya and 334 on Kalundborg; the year
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -55,7 +56,8 @@ def window_basis(opt: Optimum, window: int = MONTH,
                  progress: Callable[[str], None] | None = None) -> highspy.HighsBasis | None:
     """The year's basis put together from the windows' optimal bases (module docstring);
     ``None`` if a window ends without its optimum (the year's time limit, a numerical failure)."""
-    limit = opt.h.getOptionValue("time_limit")[1]  # (status, value)
+    limit = opt.h.getOptionValue("time_limit")[1]  # (status, value): the whole solve's, windows included
+    t0 = time.perf_counter()
     from .lp import Optimum
 
     cp, T = opt.cp, opt.T
@@ -82,8 +84,10 @@ def window_basis(opt: Optimum, window: int = MONTH,
         win = Optimum(cp, opt.C[None], b - a, start=a, relax=True, rules=opt.rules, mask=opt.mask,
                       state0=s0, terminal=end_rule if last else None,
                       end_price=None if last else free_end, rule_reward=opt.rule_reward)
+        for how, exchange, value in opt.changed.values():  # what was set on the year before its first solve
+            getattr(win, how)(exchange, value)
         h = win.h
-        h.setOptionValue("time_limit", limit)
+        h.setOptionValue("time_limit", max(limit - (time.perf_counter() - t0), 1e-3))
         if basis is not None and (win.n_cols, win.n_rows) == (len(basis.col_status), len(basis.row_status)):
             # the last window's optimal basis starts this one: the same rows and columns a month
             # later, the same dispatch give or take the weather (Kråkøya's windows 11.1 → 4.3 CPU s)
@@ -136,7 +140,10 @@ def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.High
     h = opt.h
     if 2 * window > opt.T:
         return run(h), False
+    limit, t0 = h.getOptionValue("time_limit")[1], time.perf_counter()
     basis = window_basis(opt, window, progress)
+    # the year gets what the windows left of the solve's time limit (solve() sets it again next time)
+    h.setOptionValue("time_limit", max(limit - (time.perf_counter() - t0), 1e-3))
     if basis is None:
         return run(h), False
     ints = np.flatnonzero(opt.integer).astype(np.int32)

@@ -7,6 +7,7 @@ LP leaves fractional send it back to the MILP. Short horizons with short windows
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -108,3 +109,32 @@ def test_windows_cover_the_horizon_and_a_one_step_tail_joins_the_last():
     assert _spans(8760, 720)[-1] == (8640, 8760)
     assert _spans(49, 24) == [(0, 24), (24, 49)]
     assert Optimum(compiled(MIN_LOAD_NEED), compiled(MIN_LOAD_NEED).exogenous(seed=0), 1440).windows == 720
+
+
+def test_a_capacity_set_before_the_first_solve_is_the_windows_too():
+    # the link set to 0 before the first solve: the town's 10 kW from backup, 240 DKK by hand.
+    # The windows' models take the change, so their bases end to end are the year's optimal
+    # basis (no store couples them): the year's simplex has nothing left to do
+    cp = compiled(MIN_LOAD_NEED)
+    opt = Optimum(cp, cp.exogenous(seed=0), 24, rules=True, windows=8)
+    opt.set_capacity("unit_to_town", 0.0)
+    assert opt.solve().objective == pytest.approx(24 * 10 * 1.0, rel=1e-9)
+    assert opt._lp_form and opt.h.getInfo().simplex_iteration_count == 0
+
+
+def test_the_windows_share_the_solves_time_limit(kraakoya, monkeypatch):
+    import highspy
+
+    limits, set_option = [], highspy.Highs.setOptionValue
+
+    def spy(self, name, value):
+        if name == "time_limit":
+            limits.append(value)
+        return set_option(self, name, value)
+
+    monkeypatch.setattr(highspy.Highs, "setOptionValue", spy)
+    cp, coef = kraakoya
+    Optimum(cp, coef, 72, rules=True, windows=24).solve(time_limit_s=100.0)
+    # the solve's limit, then each window's and the year's: what is left of it, never more
+    assert limits[0] == 100.0 and len(limits) == 1 + 3 + 1
+    assert all(b <= a for a, b in itertools.pairwise(limits)) and limits[-1] < 100.0
