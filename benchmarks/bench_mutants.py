@@ -57,6 +57,8 @@ MUTANTS = [
      "            WP[k, p] = L\n"),
     ("kernel: source surplus cost ignored", K, "WN[k, _COST, n] += left * COEF[s, ti, NV[n, V_COST]]",
      "WN[k, _COST, n] += 0.0"),
+    ("kernel: a converter cut back by a full store keeps its lost input", K, "back = min(d, Y[k, j])",
+     "back = 0.0"),
     ("kernel: backup cost ignored", K, "WN[k, _COST, n] += short * COEF[s, ti, cost_v]", "WN[k, _COST, n] += 0.0"),
     ("kernel: transport cost ignored", K, "cost += WL[k, _FLOW, e] * LF[e, L_COST]", "cost += 0.0"),
     ("kernel: purchase limit ignored", K, "a += max(NF[BI[b, B_PURCHASE], F_MAX] * dt - WB[k, _DRAWN, b], 0.0)",

@@ -654,8 +654,8 @@ def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, M
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL, WP, WQ, k, n,
-            cut, dt):
+def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, Y, WB, WN, WL, WP, WQ,
+            k, n, cut, dt, lost0):
     """Lower converter ``n``'s delivery into a full store by ``cut``: its load and inputs follow.
 
     A converter that delivers into a store delivers only there (checked when compiling), so
@@ -687,6 +687,13 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COE
                 WN[k, _COST, n] -= back * COEF[s, ti, PBC[p]]
                 WN[k, _CO2, n] -= back * COEF[s, ti, PBO[p]]
                 d -= back
+            elif PDEF[p] == 1:  # so does what it lacked (lost load): it needs less, so it lacks less
+                j = lost0 + _n_lost(PD, PDEF, PBC, p)
+                back = min(d, Y[k, j])
+                Y[k, j] -= back
+                Y[k, Y_UNMET] -= back
+                WN[k, _COST, n] -= back * COEF[s, ti, BI[PB[p], B_VOLL]]
+                d -= back
             _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
         elif BI[PB[p], B_PUSHED] == 1:
             done += d
@@ -711,9 +718,10 @@ def _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
-                 LS, LD, LF, LPASS, COEF, ser, t, S, WB, WN, WL, WP, WQ, k0, k1, st, dt):
+def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+                 LS, LD, LF, LPASS, COEF, ser, t, S, Y, WB, WN, WL, WP, WQ, k0, k1, st, dt):
     """End a store's step: converters that overfill it run less, then must-go inflows spill back."""
+    lost0 = Y.shape[1] - _n_lost(PD, PDEF, PBC, PD.shape[0])  # the lost inputs' columns come last
     for k in range(k0, k1):
         s, ti = ser[k], t[k]
         b = NI[st, I_BUS]
@@ -732,8 +740,8 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_P
                 for p in range(NI[n, I_P0], NI[n, I_P1]):
                     if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1:
                         mine += WP[k, p] * dt
-                done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, WB, WN, WL,
-                               WP, WQ, k, n, min(mine, inc0) * share, dt)
+                done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, Y, WB,
+                               WN, WL, WP, WQ, k, n, min(mine, inc0) * share, dt, lost0)
                 delivered = done
                 for p in range(NI[n, I_P0], NI[n, I_P1]):
                     pb = PB[p]
@@ -1160,8 +1168,8 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
             _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, k0, k1, n, b,
                            dt)
         elif op == OP_STORE_CLOSE:
-            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
-                         LS, LD, LF, LPASS, COEF, ser, t, S, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
+                         STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, S, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
         elif op == OP_LOOP:  # noqa: SIM102 - codegen reads each branch's test as op == OP_<name>
             if LOOPS is not None:  # None: Numba prunes this branch before typing it (the docstring)
                 _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,

@@ -45,6 +45,23 @@ MUST_RUN_SHORT["park"]["value_of_lost_load"] = {"biomass": "1 DKK/kg"}
 
 LOST = {"fuel_shared": FUEL_SHARED, "must_run_short": MUST_RUN_SHORT}
 
+# 12b. Park 11 with b's heat going into a 100 kWh tank (half full, nothing draws it) instead of the
+#      town: b lacks 20 kg of chips when it settles, then the full tank cuts it back (kernel._reduce).
+FUEL_SHARED_TANK = park("fuel_shared_tank", [
+    ("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg",
+                              "max": "100 kg/h"})]),
+    ("plant", [_boiler("a"), _boiler("b")]),
+    ("town", [asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
+                             "max_charge": "1000 kW", "max_discharge": "1000 kW", "initial": 0.5,
+                             "end": {"rule": "free"}}),
+              asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "480 kW",
+                             "backup": {"cost": "1 DKK/kWh"}})])],
+    [{"id": "chips_to_a", "from": "chips.biomass", "to": "a.fuel", "capacity": "10 t/h"},
+     {"id": "chips_to_b", "from": "chips.biomass", "to": "b.fuel", "capacity": "10 t/h"},
+     {"id": "a_to_town", "from": "a.heat", "to": "town.heat", "capacity": "2000 kW"},
+     {"id": "b_to_tank", "from": "b.heat", "to": "tank.heat", "capacity": "2000 kW"}])
+FUEL_SHARED_TANK["park"]["value_of_lost_load"] = {"biomass": "2 DKK/kg"}
+
 # 13. A heat tank losing 1 %/h with nothing to refill it, discharged on a setpoint to homes with a
 #     backup: a rolling plan's end target (no lower than it starts) cannot be reached.
 TANK_NO_REFILL = park("tank_no_refill", [

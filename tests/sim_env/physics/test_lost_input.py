@@ -16,7 +16,7 @@ from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_SPILL, Y_UNMET, Batch, init
 from sim_env.graph.lp import Optimum
 
 from .parks import col, compiled, run
-from .parks_lost import LOST
+from .parks_lost import FUEL_SHARED_TANK, LOST
 
 _CP: dict[str, object] = {}
 
@@ -107,6 +107,30 @@ def test_every_bus_balances_at_every_step_with_the_lost_input_the_kernel_reports
         assert Y[Y_UNMET] == pytest.approx(want, rel=1e-12, abs=1e-12)
     if lost_a is not None:
         assert run(cp, 1.0)[0][lost_a + 1] == pytest.approx(20.0, rel=1e-12)
+
+
+def test_a_boiler_cut_back_by_a_full_tank_lacks_only_what_its_lower_load_needs():
+    # Both boilers at rated: a settles first and takes 60 kg, b gets the other 40 and lacks 20 (lost
+    # load, 2 DKK/kg). Then the tank, 50 kWh of room in the first hour, cuts b to 50 kW: 12.5 kg,
+    # which the 40 it got cover, so it lacks nothing and gives 27.5 kg back to the purchase. By hand:
+    #   hour 1: chips (60 + 12.5) × 0.8 = 58 + the town's other 240 kWh of backup at 1 = 298 DKK;
+    #   hour 2 on: the tank full, b at 0: 60 × 0.8 + 240 = 288 DKK, no chips through b's line.
+    # (Before: b's 20 kg stayed lost, 328 DKK every hour, and _return_input handed the 20 kg it never
+    # got back to b's fuel bus, where they were counted as spilled: biomass from nothing.)
+    cp = compiled(FUEL_SHARED_TANK)
+    coef = cp.exogenous(seed=0)
+    b, S = Batch(cp, coef, 1), initial_state(cp, 1)[0]
+    lost_b = output_names(cp).index("lost:b.boiler:0")
+    for t, cost in enumerate([298.0, 288.0, 288.0]):
+        Y = b.step(np.ones((1, cp.n_actions)))[0]
+        bal = bus_imbalance(cp, coef[0, t], Y, S)
+        S = b.S[0].copy()
+        assert Y[Y_COST] == pytest.approx(cost, rel=1e-12)
+        assert Y[lost_b] == 0.0 and Y[Y_UNMET] == 0.0 and Y[Y_SPILL] == 0.0
+        assert Y[col(cp, "flow:chips_to_b")] == pytest.approx(12.5 if t == 0 else 0.0, abs=1e-12)
+        assert Y[col(cp, "activity:b.boiler")] == pytest.approx(50.0 if t == 0 else 0.0, abs=1e-12)
+        assert S[cp.node_keys.index("tank.heat")] == pytest.approx(100.0, rel=1e-12)
+        assert np.abs(bal).max() < 1e-9, (t, dict(zip(cp.bus_ids, bal, strict=True)))
 
 
 def test_pypsa_charges_lost_input_as_the_lp_does():
