@@ -131,6 +131,11 @@ def test_a_boiler_cut_back_by_a_full_tank_lacks_only_what_its_lower_load_needs()
         assert Y[col(cp, "activity:b.boiler")] == pytest.approx(50.0 if t == 0 else 0.0, abs=1e-12)
         assert S[cp.node_keys.index("tank.heat")] == pytest.approx(100.0, rel=1e-12)
         assert np.abs(bal).max() < 1e-9, (t, dict(zip(cp.bus_ids, bal, strict=True)))
+    # the LP keeps b off (its heat has nowhere to go): 24 × 288 = 6,912 DKK, and so does its replay
+    sol = Optimum(cp, coef, 24, rules=True).solve()
+    assert sol.objective == pytest.approx(24 * 288.0, rel=1e-9)
+    Y = run(cp, sol.actions, 24)
+    assert float((Y[:, Y_COST] + Y[:, Y_CARBON]).sum()) == pytest.approx(sol.objective, rel=1e-9)
 
 
 def test_pypsa_charges_lost_input_as_the_lp_does():
