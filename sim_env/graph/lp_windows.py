@@ -126,6 +126,10 @@ def window_basis(opt: Optimum, window: int = MONTH,
     out.col_status = [status[i] for i in col.tolist()]
     out.row_status = [status[i] for i in row.tolist()]
     out.valid = True
+    # a basis of the right shape by construction (module docstring): HiGHS checks its counts and
+    # does not factor it to repair it as it would an "alien" one (0.5 s of Kråkøya's year), since
+    # the simplex factors it anyway when it starts
+    out.alien = False
     return out
 
 
@@ -151,7 +155,9 @@ def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.High
         h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kContinuous))
     strategy = h.getOptionValue("simplex_strategy")[1]  # (status, value)
     h.setOptionValue("simplex_strategy", PRIMAL)
-    h.setBasis(basis)
+    if h.setBasis(basis) != highspy.HighsStatus.kOk:  # HiGHS found its counts wrong: let it repair it
+        basis.alien = True
+        h.setBasis(basis)
     status = run(h)
     h.setOptionValue("simplex_strategy", strategy)
     x = np.asarray(h.getSolution().col_value)
