@@ -655,7 +655,7 @@ def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, M
                 WB[k, _OFFER, LD[e]] += g * (1.0 - LF[e, L_LOSS])
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
 def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, Y, WB, WN, WL, WP, WQ,
             k, n, cut, dt, lost0):
     """Lower converter ``n``'s delivery into a full store by ``cut``: its load and inputs follow.
@@ -702,7 +702,7 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, L
     return done
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
 def _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over):
     """Give ``over`` of a store's must-go inflows back to their buses, last exchange first."""
     for i in range(BIN_PTR[b + 1] - 1, BIN_PTR[b] - 1, -1):
