@@ -16,17 +16,29 @@ def _boiler(aid: str) -> dict:
 # 11. Two boilers on setpoints draw chips from one purchase of 100 kg/h through exchanges of their
 #     own; each alone could get all 100 kg, together they ask 120 kg at rated: the second is 20 kg
 #     short when it settles, lost load of biomass at the park's 2 DKK/kg.
-FUEL_SHARED = park("fuel_shared", [
-    ("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg",
-                              "max": "100 kg/h"})]),
-    ("plant", [_boiler("a"), _boiler("b")]),
-    ("town", [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "480 kW",
-                             "backup": {"cost": "1 DKK/kWh"}})])],
-    [{"id": "chips_to_a", "from": "chips.biomass", "to": "a.fuel", "capacity": "10 t/h"},
-     {"id": "chips_to_b", "from": "chips.biomass", "to": "b.fuel", "capacity": "10 t/h"},
-     {"id": "a_to_town", "from": "a.heat", "to": "town.heat", "capacity": "2000 kW"},
-     {"id": "b_to_town", "from": "b.heat", "to": "town.heat", "capacity": "2000 kW"}])
-FUEL_SHARED["park"]["value_of_lost_load"] = {"biomass": "2 DKK/kg"}
+def _fuel_shared(pid: str, tank: bool) -> dict:
+    """Park 11; with ``tank``, b's heat goes into a 100 kWh tank (half full, nothing draws it)."""
+    town = [asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "480 kW",
+                           "backup": {"cost": "1 DKK/kWh"}})]
+    if tank:
+        town.insert(0, asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
+                                      "max_charge": "1000 kW", "max_discharge": "1000 kW", "initial": 0.5,
+                                      "end": {"rule": "free"}}))
+    doc = park(pid, [
+        ("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg",
+                                  "max": "100 kg/h"})]),
+        ("plant", [_boiler("a"), _boiler("b")]),
+        ("town", town)],
+        [{"id": "chips_to_a", "from": "chips.biomass", "to": "a.fuel", "capacity": "10 t/h"},
+         {"id": "chips_to_b", "from": "chips.biomass", "to": "b.fuel", "capacity": "10 t/h"},
+         {"id": "a_to_town", "from": "a.heat", "to": "town.heat", "capacity": "2000 kW"},
+         {"id": "b_to_tank", "from": "b.heat", "to": "tank.heat", "capacity": "2000 kW"} if tank else
+         {"id": "b_to_town", "from": "b.heat", "to": "town.heat", "capacity": "2000 kW"}])
+    doc["park"]["value_of_lost_load"] = {"biomass": "2 DKK/kg"}
+    return doc
+
+
+FUEL_SHARED = _fuel_shared("fuel_shared", tank=False)
 
 # 12. A must-run boiler whose chips purchase (100 kg/h) binds, the biomass's lost load (1 DKK/kg, 0.25
 #     DKK/kWh of heat) cheaper than the town's backup (0.5 DKK/kWh): the kernel runs it as high as its
@@ -47,20 +59,7 @@ LOST = {"fuel_shared": FUEL_SHARED, "must_run_short": MUST_RUN_SHORT}
 
 # 12b. Park 11 with b's heat going into a 100 kWh tank (half full, nothing draws it) instead of the
 #      town: b lacks 20 kg of chips when it settles, then the full tank cuts it back (kernel._reduce).
-FUEL_SHARED_TANK = park("fuel_shared_tank", [
-    ("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass", "price": "0.8 DKK/kg",
-                              "max": "100 kg/h"})]),
-    ("plant", [_boiler("a"), _boiler("b")]),
-    ("town", [asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
-                             "max_charge": "1000 kW", "max_discharge": "1000 kW", "initial": 0.5,
-                             "end": {"rule": "free"}}),
-              asset("town", {"type": "demand", "id": "heat", "carrier": HEAT, "profile": "480 kW",
-                             "backup": {"cost": "1 DKK/kWh"}})])],
-    [{"id": "chips_to_a", "from": "chips.biomass", "to": "a.fuel", "capacity": "10 t/h"},
-     {"id": "chips_to_b", "from": "chips.biomass", "to": "b.fuel", "capacity": "10 t/h"},
-     {"id": "a_to_town", "from": "a.heat", "to": "town.heat", "capacity": "2000 kW"},
-     {"id": "b_to_tank", "from": "b.heat", "to": "tank.heat", "capacity": "2000 kW"}])
-FUEL_SHARED_TANK["park"]["value_of_lost_load"] = {"biomass": "2 DKK/kg"}
+FUEL_SHARED_TANK = _fuel_shared("fuel_shared_tank", tank=True)
 
 # 13. A heat tank losing 1 %/h with nothing to refill it, discharged on a setpoint to homes with a
 #     backup: a rolling plan's end target (no lower than it starts) cannot be reached.
