@@ -25,6 +25,11 @@ TESTS = ["tests/sim_env/test_graph_lp_windows.py",
 
 # (name, file, text, replacement): each text occurs exactly once in its file
 MUTANTS = [
+    ("lp_windows: the windows ignore a capacity set on the year before its first solve", WIN,
+     "            getattr(win, how)(exchange, value)", "            pass"),
+    ("lp_windows: each window gets the whole solve's time limit", WIN,
+     'h.setOptionValue("time_limit", max(limit - (time.perf_counter() - t0), 1e-3))\n        if basis',
+     'h.setOptionValue("time_limit", limit)\n        if basis'),
     ("lp: VOLL on converter inputs ignored (no slack on an input taken on demand)", LP,
      "            elif cp.PD[p] == 0 and cp.PDEF[p] == 1:  # taken on demand",
      "            elif False:  # taken on demand"),
