@@ -114,6 +114,8 @@ MUTANTS = [
     ("schedule: a store takes its inflow before the need on its bus (finding 3)", S,
      "            if cp.LPASS[j] == 1:  # into a store's bus", "            if False:  # into a store's bus"),
     # loops resolved within the step (issue 22 item 3: tests/sim_env/physics/test_loops.py)
+    ("kernel: a park's loops never run (LOOPS passed as None, the loop-free kernel)", K,
+     "self._loops = len(cp.loops) if cp.loops else None", "self._loops = None"),
     ("kernel: a loop runs one pass only (item 3)", K, "        if p > 0 and worst <= LOOP_TOL:",
      "        if True:"),
     ("kernel: a loop stops after two passes, its convergence untested (item 3)", K,
