@@ -19,6 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import (
+    B_DISPOSAL,
+    B_MARKET,
+    B_PURCHASE,
+    B_PUSHED,
+    B_STORE,
     F_PL_OFFSET,
     F_PL_SLOPE,
     I_BUS,
@@ -101,12 +106,36 @@ def bus_imbalance(cp: CompiledPark, coef_t: np.ndarray, Y: np.ndarray, S_prev: n
     return bal
 
 
-def unexplained(bal: np.ndarray, spilled: float) -> float:
+def pulled_only(cp: CompiledPark) -> np.ndarray:
+    """Buses nothing can offer onto: no source, store, market, purchase or dump on them, no
+    converter output, and every exchange into them delivers only what is pulled through it (from a
+    bus nothing pushes, not a store's controllable discharge, not free residue or a store's
+    must-go inflow). A surplus there cannot be a spill: it was made from nothing (a converter
+    giving back input it never got, say)."""
+    nb = len(cp.bus_ids)
+    ok = ((cp.BI[:, B_STORE] < 0) & (cp.BI[:, B_MARKET] < 0) & (cp.BI[:, B_PURCHASE] < 0)
+          & (cp.BI[:, B_DISPOSAL] < 0))
+    for n in range(cp.n_nodes):
+        if cp.NI[n, I_TYPE] == T_SOURCE:
+            ok[cp.NI[n, I_BUS]] = False
+    for p in range(len(cp.PB)):
+        if cp.PD[p] == 1:
+            ok[cp.PB[p]] = False
+    for e in range(len(cp.LS)):
+        src = cp.LS[e]
+        if cp.BI[src, B_PUSHED] or cp.LPASS[e] or (cp.LA[e] >= 0 and cp.BI[src, B_STORE] >= 0):
+            ok[cp.LD[e]] = False
+    return ok[:nb]
+
+
+def unexplained(bal: np.ndarray, spilled: float, pulled: np.ndarray | None = None) -> float:
     """The part of one step's imbalance that no reported spill explains: any deficit (made from
-    nothing), and any surplus beyond what ``Y[spilled]`` reports."""
+    nothing), any surplus beyond what ``Y[spilled]`` reports, and any surplus on a bus nothing
+    can offer onto (``pulled``: :func:`pulled_only`), which no spill explains."""
     deficit = float(max(-bal.min(), 0.0)) if len(bal) else 0.0
     surplus = float(bal[bal > 0].sum())
-    return max(deficit, abs(surplus - spilled))
+    made = float(bal[pulled & (bal > 0)].sum()) if pulled is not None else 0.0
+    return max(deficit, abs(surplus - spilled), made)
 
 
 def run_balanced(cp: CompiledPark, coef: np.ndarray, actions: np.ndarray, mask: np.ndarray | None = None,
@@ -116,6 +145,7 @@ def run_balanced(cp: CompiledPark, coef: np.ndarray, actions: np.ndarray, mask: 
     :returns: (the worst unexplained imbalance over the run, the worst imbalance per bus)
     """
     b = Batch(cp, coef, 1, mask=None if mask is None else np.asarray(mask, dtype=np.float64)[None])
+    pulled = pulled_only(cp)
     b.t[:] = start
     S_prev = initial_state(cp, 1)[0]
     worst, per_bus = 0.0, np.zeros(len(cp.bus_ids))
@@ -123,7 +153,7 @@ def run_balanced(cp: CompiledPark, coef: np.ndarray, actions: np.ndarray, mask: 
     for i, a in enumerate(np.asarray(actions, dtype=np.float64)):
         Y = b.step(a[None])[0]
         bal = bus_imbalance(cp, coef[0, (start + i) % T], Y, S_prev)
-        worst = max(worst, unexplained(bal, Y[Y_SPILL]))
+        worst = max(worst, unexplained(bal, Y[Y_SPILL], pulled))
         per_bus = np.maximum(per_bus, np.abs(bal))
         S_prev = b.S[0].copy()
     return worst, per_bus

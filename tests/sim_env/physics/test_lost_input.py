@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim_env.graph.balance import bus_imbalance, unexplained
+from sim_env.graph.balance import bus_imbalance, pulled_only, run_balanced, unexplained
 from sim_env.graph.kernel import Y_CARBON, Y_COST, Y_SPILL, Y_UNMET, Batch, initial_state, output_names
 from sim_env.graph.lp import Optimum
 
@@ -95,7 +95,7 @@ def test_every_bus_balances_at_every_step_with_the_lost_input_the_kernel_reports
         Y = b.step(a[None])[0]
         bal = bus_imbalance(cp, coef[0, t], Y, S)
         S = b.S[0].copy()
-        assert unexplained(bal, Y[Y_SPILL]) < 1e-9, (t, dict(zip(cp.bus_ids, bal, strict=True)))
+        assert unexplained(bal, Y[Y_SPILL], pulled_only(cp)) < 1e-9, (t, dict(zip(cp.bus_ids, bal, strict=True)))
         if lost_a is None:
             assert Y[Y_UNMET] == 0.0 and names.index("lost:boiler.boiler:0") == len(names) - 1
             assert Y[-1] == 0.0
@@ -131,11 +131,28 @@ def test_a_boiler_cut_back_by_a_full_tank_lacks_only_what_its_lower_load_needs()
         assert Y[col(cp, "activity:b.boiler")] == pytest.approx(50.0 if t == 0 else 0.0, abs=1e-12)
         assert S[cp.node_keys.index("tank.heat")] == pytest.approx(100.0, rel=1e-12)
         assert np.abs(bal).max() < 1e-9, (t, dict(zip(cp.bus_ids, bal, strict=True)))
+    assert run_balanced(cp, coef, np.random.default_rng(5).random((48, cp.n_actions)))[0] < 1e-9
     # the LP keeps b off (its heat has nowhere to go): 24 × 288 = 6,912 DKK, and so does its replay
     sol = Optimum(cp, coef, 24, rules=True).solve()
     assert sol.objective == pytest.approx(24 * 288.0, rel=1e-9)
     Y = run(cp, sol.actions, 24)
     assert float((Y[:, Y_COST] + Y[:, Y_CARBON]).sum()) == pytest.approx(sol.objective, rel=1e-9)
+
+
+def test_a_surplus_on_a_bus_nothing_offers_onto_is_never_a_spill():
+    # the boilers' fuel buses get chips only by pulling them through their lines: the 20 kg that the
+    # cut-back boiler handed back there before (test above) balanced as a 20 kg spill; it is made
+    # from nothing, whatever the spilled total says. The town's heat bus can hold a surplus (the
+    # boilers push onto it), so a surplus there is a spill if Y says so.
+    cp = compiled(FUEL_SHARED_TANK)
+    pulled = pulled_only(cp)
+    assert [b for b, ok in zip(cp.bus_ids, pulled, strict=True) if ok] == ["a.fuel", "b.fuel"]
+    bal = np.zeros(len(cp.bus_ids))
+    bal[cp.bus_ids.index("b.fuel")] = 20.0
+    assert unexplained(bal, 20.0) == 0.0 and unexplained(bal, 20.0, pulled) == 20.0
+    bal[:] = 0.0
+    bal[cp.bus_ids.index("town.heat")] = 5.0
+    assert unexplained(bal, 5.0, pulled) == 0.0
 
 
 def test_pypsa_charges_lost_input_as_the_lp_does():
