@@ -59,6 +59,8 @@ MUTANTS = [
      "WN[k, _COST, n] += 0.0"),
     ("kernel: a converter cut back by a full store keeps its lost input", K, "back = min(d, Y[k, j])",
      "back = 0.0"),
+    ("kernel: a store's overflow vanishes at its capacity, unreported", K, "WB[k, _OFFER, b] += level - cap",
+     "WB[k, _OFFER, b] += 0.0"),
     ("kernel: backup cost ignored", K, "WN[k, _COST, n] += short * COEF[s, ti, cost_v]", "WN[k, _COST, n] += 0.0"),
     ("kernel: transport cost ignored", K, "cost += WL[k, _FLOW, e] * LF[e, L_COST]", "cost += 0.0"),
     ("kernel: purchase limit ignored", K, "a += max(NF[BI[b, B_PURCHASE], F_MAX] * dt - WB[k, _DRAWN, b], 0.0)",

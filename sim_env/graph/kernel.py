@@ -764,6 +764,8 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
         if over > 0.0:  # must-go inflows the store cannot keep go back to their buses (dumped there)
             _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over)
             level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+        if level > cap:  # what neither could take back overflows: left on its bus, spilled there, never lost unsaid
+            WB[k, _OFFER, b] += level - cap
         S[k, st] = min(max(level, 0.0), cap)
         WN[k, _ACT, st] = S[k, st]
 

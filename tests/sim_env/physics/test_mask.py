@@ -13,6 +13,7 @@ import yaml
 
 from aisym.park import ParkError, parse_park
 from aisym.park.graph import migrate_text, parse_graph
+from sim_env.graph.balance import run_balanced
 from sim_env.graph.compile import CompileError, compile_park
 from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
 
@@ -171,3 +172,31 @@ def test_rows_of_one_batch_each_run_their_loops_as_their_own_mask_says():
         alone = _cost(cp2, cp2.exogenous(seed=0), 0.5, None, cp.action_names)
         assert cost[j] == pytest.approx(alone, rel=1e-9, abs=1e-9), e
     assert compared >= 8
+
+
+# Seeds of range(300) whose stores overfill under random actions: a load-following boiler pushes
+# into a store and elsewhere, and the store's close cannot hand all of the excess back. Before the
+# excess was left on the store's bus (kernel ``_store_close``: spilled there), the level was clipped
+# at capacity and the excess vanished unreported: 34 of the 227 valid generated parks broke their
+# bus balance (seed 64, step 21: 0.0029 kWh on store1's bus), 5 after.
+OVERFILL = (5, 15, 23, 34, 62, 64, 100, 102)
+# Still open: a boiler pushing into a full store and to other buses is cut back by more than it sent
+# into that store, so its output bus gives more than it made (seed 8: -0.43 kWh at step 2; 197,
+# 242; and the loop parks 82, 183). Strict: the day it balances, this says so.
+UNDER = (8, 82, 183, 197, 242)
+
+
+def _balanced(seed: int) -> float:
+    cp = compile_park(parse_graph(yaml.safe_dump(random_park(seed), sort_keys=False), "random.yaml"))
+    return run_balanced(cp, cp.exogenous(seed=0), np.random.default_rng(seed).random((48, cp.n_actions)))[0]
+
+
+@pytest.mark.parametrize("seed", sorted(set(RANDOM) | set(OVERFILL)))
+def test_every_bus_balances_at_every_step_in_generated_parks(seed):
+    assert _balanced(seed) < 1e-9
+
+
+@pytest.mark.xfail(strict=True, reason="a boiler cut back by a full store beyond what it sent there (open)")
+@pytest.mark.parametrize("seed", UNDER)
+def test_a_boiler_cut_back_by_a_full_store_it_shares_with_other_buses_balances(seed):
+    assert _balanced(seed) < 1e-9
