@@ -719,6 +719,24 @@ def _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over):
         over -= r
 
 
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _sent_to(NI, PB, PD, BI, BOUT_PTR, BOUT_LINK, LD, WL, WP, k, n, b, dt):
+    """What converter ``n`` sent toward bus ``b`` (a full store's) this step, at its own end: its
+    output on ``b`` and its flows into ``b``. A unit may push into a store and onto other buses: only
+    what it sent there is cut when the store overfills, each pusher by its share."""
+    sent = 0.0
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        pb = PB[p]
+        if PD[p] != 1 or BI[pb, B_PUSHED] != 1:
+            continue
+        if pb == b:
+            sent += WP[k, p] * dt
+        for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
+            if LD[BOUT_LINK[j]] == b:
+                sent += WL[k, _FLOW, BOUT_LINK[j]]
+    return sent
+
+
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                  LS, LD, LF, LPASS, COEF, ser, t, S, Y, WB, WN, WL, WP, WQ, k0, k1, st, dt):
@@ -736,14 +754,11 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
             share = cut_total / inc0
             for i in range(STP_PTR[st], STP_PTR[st + 1]):
                 n = STP_NODE[i]
-                if WN[k, _INTO, n] != st + 1.0:
+                sent = _sent_to(NI, PB, PD, BI, BOUT_PTR, BOUT_LINK, LD, WL, WP, k, n, b, dt)
+                if sent <= 0.0:
                     continue
-                mine = 0.0  # what n delivered into this store this step (not what passed to a need there)
-                for p in range(NI[n, I_P0], NI[n, I_P1]):
-                    if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1:
-                        mine += WP[k, p] * dt
                 done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, Y, WB,
-                               WN, WL, WP, WQ, k, n, min(mine, inc0) * share, dt, lost0)
+                               WN, WL, WP, WQ, k, n, sent * share, dt, lost0)
                 delivered = done
                 for p in range(NI[n, I_P0], NI[n, I_P1]):
                     pb = PB[p]
