@@ -119,9 +119,9 @@ class Scratch:
         nb, nl, nn, npo = len(cp.bus_ids), len(cp.link_ids), cp.n_nodes, len(cp.PB)
         self.bus = np.zeros((K, 5, nb))  # offer, need, drawn, given, claimed by inputs not yet settled
         self.link = np.zeros((K, 3, nl))  # flow, request (-1: none), claimed through it
-        # work level, in (must-go), in (pushed), out, activity, backup, cost, pushed-into store + 1, CO2;
-        # then a converter's running and wanted load within its op (:func:`_converter_load`; 0 outside it)
-        self.node = np.zeros((K, 11, nn))
+        # work level, in (must-go), in (pushed), out, activity, backup, cost, CO2; then a converter's
+        # running and wanted load within its op (:func:`_converter_load`; 0 outside it)
+        self.node = np.zeros((K, 10, nn))
         self.port = np.zeros((K, max(npo, 1)))  # flow per hour of each converter port
         # a port's flow before a store shares its intake, then (parks with loops) the loops' scratch
         # one row's working state, counted from the arrays themselves (as :func:`_walk` reads them)
@@ -155,7 +155,7 @@ def loop_plans_of(cp: CompiledPark, mask: np.ndarray) -> np.ndarray:
 
 _OFFER, _NEED, _DRAWN, _GIVEN, _CLAIM = range(5)
 _FLOW, _REQ, _CLAIMED = range(3)
-_WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _INTO, _CO2, _LOAD, _WANT = range(11)
+_WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _CO2, _LOAD, _WANT = range(10)
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -296,12 +296,10 @@ def _deliver(BI, WB, WN, k, b, x):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt, n_from):
-    """Send ``x`` made by converter ``n_from`` through a pushed bus: local takers, then exchanges."""
+def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt):
+    """Send ``x`` made by a converter through a pushed bus: local takers, then exchanges."""
     local = min(x, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt))
     if local > 0.0:
-        if BI[b, B_STORE] >= 0:
-            WN[k, _INTO, n_from] = BI[b, B_STORE] + 1.0
         _deliver(BI, WB, WN, k, b, local)
     rest = x - local
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
@@ -313,8 +311,6 @@ def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, 
         y = min(rest, lim, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / keep)
         if y > 0.0:
             WL[k, _FLOW, e] += y
-            if BI[LD[e], B_STORE] >= 0:
-                WN[k, _INTO, n_from] = BI[LD[e], B_STORE] + 1.0
             _deliver(BI, WB, WN, k, LD[e], y * keep)
             rest -= y
     if rest > 1e-12:
@@ -609,7 +605,7 @@ def _converter_take(NI, PB, PD, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, 
                     WB[k, _NEED, b] += WP[k, p] * dt
         elif BI[b, B_PUSHED] == 1:
             for k in range(k0, k1):
-                _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, WP[k, p] * dt, dt, n)
+                _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, WP[k, p] * dt, dt)
         else:
             for k in range(k0, k1):
                 WB[k, _OFFER, b] += WP[k, p] * dt
