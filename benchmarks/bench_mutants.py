@@ -61,6 +61,11 @@ MUTANTS = [
      "back = 0.0"),
     ("kernel: a store's overflow vanishes at its capacity, unreported", K, "WB[k, _OFFER, b] += level - cap",
      "WB[k, _OFFER, b] += 0.0"),
+    ("kernel: a store's level is set at its own close: inputs given back to it later vanish", K,
+     "                WN[k, _OUT, BI[src, B_STORE]] -= r / keep", "                pass"),
+    ("kernel: a store overfilled by inputs given back after its close does not close again", K,
+     "        if NI[n, I_TYPE] == T_STORAGE:\n            _store_close(",
+     "        if NI[n, I_TYPE] < 0:\n            _store_close("),
     ("kernel: a unit overfilling a store is cut by all it pushed anywhere, not what it sent there", K,
      "            if LD[BOUT_LINK[j]] == b:\n                sent += WL[k, _FLOW, BOUT_LINK[j]]",
      "            if LD[BOUT_LINK[j]] == b:\n                sent += WP[k, p] * dt"),
@@ -171,4 +176,4 @@ if __name__ == "__main__":
     main(__doc__, MUTANTS, ["tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
                             "tests/sim_env/physics/test_followers.py", "tests/sim_env/physics/test_loops.py",
                             "tests/sim_env/physics/test_lost_input.py", "tests/sim_env/physics/test_shared_supply.py",
-                            "-k", "not shipped"], width=86)
+                            "tests/sim_env/physics/test_store_returns.py", "-k", "not shipped"], width=86)

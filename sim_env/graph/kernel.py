@@ -735,8 +735,9 @@ def _sent_to(NI, PB, PD, BI, BOUT_PTR, BOUT_LINK, LD, WL, WP, k, n, b, dt):
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
-                 LS, LD, LF, LPASS, COEF, ser, t, S, Y, WB, WN, WL, WP, WQ, k0, k1, st, dt):
-    """End a store's step: converters that overfill it run less, then must-go inflows spill back."""
+                 LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, st, dt):
+    """End a store's step: converters that overfill it run less, then must-go inflows spill back
+    (its level is set once all stores have closed: :func:`_store_levels`)."""
     lost0 = Y.shape[1] - _n_lost(PD, PDEF, PBC, PD.shape[0])  # the lost inputs' columns come last
     for k in range(k0, k1):
         s, ti = ser[k], t[k]
@@ -774,11 +775,38 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
             over = level - cap
         if over > 0.0:  # must-go inflows the store cannot keep go back to their buses (dumped there)
             _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over)
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+                 LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, dt):
+    """Every store closes once more after the last close (:func:`_store_levels`): inputs given back
+    after a store closed may overfill it. A store within its capacity is left as it is."""
+    for n in range(NI.shape[0]):
+        if NI[n, I_TYPE] == T_STORAGE:
+            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
+                         STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _store_levels(NI, NF, S, WB, WN, k0, k1):
+    """Each store's level at the end of the step, once every store has closed and closed again: a unit
+    that a later store's close cut back gives its input back to where it came from, an earlier-closed
+    store included (its ``_OUT`` falls after its close: a silo feeding a boiler cut by a full heat
+    tank), so no store's level is final before the last close; a store those inputs overfill closes
+    again (:func:`_close_again`: its pushers cut, its must-go inflows sent back). What a store still
+    cannot keep is left on its bus: spilled there, never lost unsaid. Stores outside, rows inside."""
+    for st in range(NI.shape[0]):
+        if NI[st, I_TYPE] != T_STORAGE:
+            continue
+        b = NI[st, I_BUS]
+        cap = NF[st, F_CAP]
+        for k in range(k0, k1):
             level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
-        if level > cap:  # what neither could take back overflows: left on its bus, spilled there, never lost unsaid
-            WB[k, _OFFER, b] += level - cap
-        S[k, st] = min(max(level, 0.0), cap)
-        WN[k, _ACT, st] = S[k, st]
+            if level > cap:
+                WB[k, _OFFER, b] += level - cap
+            S[k, st] = min(max(level, 0.0), cap)
+            WN[k, _ACT, st] = S[k, st]
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1184,12 +1212,15 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
                            dt)
         elif op == OP_STORE_CLOSE:
             _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
-                         STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, S, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+                         STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
         elif op == OP_LOOP:  # noqa: SIM102 - codegen reads each branch's test as op == OP_<name>
             if LOOPS is not None:  # None: Numba prunes this branch before typing it (the docstring)
                 _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                       BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
                       WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i)
+    _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+                 LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, dt)
+    _store_levels(NI, NF, S, WB, WN, k0, k1)
     _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt)
     _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, carbon)
     _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0)
