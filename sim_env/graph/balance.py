@@ -112,7 +112,6 @@ def pulled_only(cp: CompiledPark) -> np.ndarray:
     bus nothing pushes, not a store's controllable discharge, not free residue or a store's
     must-go inflow). A surplus there cannot be a spill: it was made from nothing (a converter
     giving back input it never got, say)."""
-    nb = len(cp.bus_ids)
     ok = ((cp.BI[:, B_STORE] < 0) & (cp.BI[:, B_MARKET] < 0) & (cp.BI[:, B_PURCHASE] < 0)
           & (cp.BI[:, B_DISPOSAL] < 0))
     for n in range(cp.n_nodes):
@@ -125,7 +124,7 @@ def pulled_only(cp: CompiledPark) -> np.ndarray:
         src = cp.LS[e]
         if cp.BI[src, B_PUSHED] or cp.LPASS[e] or (cp.LA[e] >= 0 and cp.BI[src, B_STORE] >= 0):
             ok[cp.LD[e]] = False
-    return ok[:nb]
+    return ok
 
 
 def unexplained(bal: np.ndarray, spilled: float, pulled: np.ndarray | None = None) -> float:

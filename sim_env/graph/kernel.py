@@ -780,12 +780,29 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                  LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, dt):
-    """Every store closes once more after the last close (:func:`_store_levels`): inputs given back
-    after a store closed may overfill it. A store within its capacity is left as it is."""
-    for n in range(NI.shape[0]):
-        if NI[n, I_TYPE] == T_STORAGE:
-            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
-                         STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+    """After the last close, a store that inputs given back since its close overfill closes again
+    (:func:`_store_levels`), until none is over: a unit it cuts gives its own inputs back, perhaps
+    to a store further up that has closed again already (wood bin → chipper → silo → boiler →
+    tank), one store of such a chain per pass, and a chain holds no more stores than the park."""
+    for _ in range(NI.shape[0]):
+        again = False
+        for n in range(NI.shape[0]):
+            if NI[n, I_TYPE] == T_STORAGE and _overfull(NF, WN, k0, k1, n):
+                _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
+                             STP_PTR, STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+                again = True
+        if not again:
+            return
+
+
+@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+def _overfull(NF, WN, k0, k1, st):
+    """Whether store ``st`` holds more than its capacity in a row of ``k0:k1`` (beyond rounding)."""
+    cap = NF[st, F_CAP]
+    for k in range(k0, k1):
+        if WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st] > cap + 1e-12 * max(cap, 1.0):
+            return True
+    return False
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")

@@ -27,7 +27,8 @@ def _silo_tank(topped_up_by: str | None = None) -> dict:
     """A 1,000 kg silo feeding a must-run 400 kW boiler (0.25 kg/kWh) whose heat goes into a 100 kWh
     tank, half full, that nothing draws. The silo is half full, or full and topped up with 100 kg/h
     of chips: must-go from a forest (``"forest"``, 2 DKK/kg of surplus) or pushed by a must-run
-    chipper (``"chipper"``, wood bought at 0.1 DKK/kg)."""
+    chipper, its wood bought at 0.1 DKK/kg (``"chipper"``) or drawn from a full wood bin that a
+    forest tops up with must-go wood (``"bin"``)."""
     silo = [asset("silo", {"type": "storage", "id": "chips", "carrier": "biomass", "capacity": "1000 kg",
                            "max_charge": "1000 kg/h", "max_discharge": "1000 kg/h",
                            "initial": 0.5 if topped_up_by is None else 1.0, "end": {"rule": "free"}})]
@@ -38,14 +39,23 @@ def _silo_tank(topped_up_by: str | None = None) -> dict:
         companies.insert(0, ("forest", [asset("forest", {"type": "source", "id": "chips", "carrier": "biomass",
                                                          "profile": "100 kg/h", "surplus": {"cost": "2 DKK/kg"}})]))
         links.append({"id": "forest_to_silo", "from": "forest.chips", "to": "silo.chips", "capacity": "1 t/h"})
-    elif topped_up_by == "chipper":
+    elif topped_up_by in ("chipper", "bin"):
+        if topped_up_by == "chipper":
+            wood = asset("wood", {"type": "source", "id": "wood", "carrier": "material", "price": "0.1 DKK/kg",
+                                  "max": "1000 kg/h"})
+        else:  # a full wood bin topped up by 100 kg/h of must-go wood (2 DKK/kg of surplus)
+            wood = asset("bin", {"type": "storage", "id": "wood", "carrier": "material", "capacity": "1000 kg",
+                                 "max_charge": "1000 kg/h", "max_discharge": "1000 kg/h", "initial": 1.0,
+                                 "end": {"rule": "free"}})
+            companies.insert(0, ("forest", [asset("forest", {"type": "source", "id": "wood", "carrier": "material",
+                                                             "profile": "100 kg/h", "surplus": {"cost": "2 DKK/kg"}})]))
+            links.append({"id": "forest_to_bin", "from": "forest.wood", "to": "bin.wood", "capacity": "1 t/h"})
         companies.insert(0, ("yard", [
-            asset("wood", {"type": "source", "id": "wood", "carrier": "material", "price": "0.1 DKK/kg",
-                           "max": "1000 kg/h"}),
+            wood,
             asset("chipper", {"type": "converter", "id": "chipper", "control": "must_run", "reference": "chips",
                               "rated": "100 kg/h", "inputs": {"wood": {"carrier": "material", "ratio": 1.0}},
                               "outputs": {"chips": {"carrier": "biomass"}}})]))
-        links += [{"id": "wood_to_chipper", "from": "wood.wood", "to": "chipper.wood", "capacity": "1 t/h"},
+        links += [{"id": "wood_to_chipper", "from": f"{wood['id']}.wood", "to": "chipper.wood", "capacity": "1 t/h"},
                   {"id": "chipper_to_silo", "from": "chipper.chips", "to": "silo.chips", "capacity": "1 t/h"}]
     companies += [
         ("plant", [asset("boiler", {"type": "converter", "id": "boiler", "control": "must_run", "reference": "heat",
@@ -116,10 +126,30 @@ def test_a_chipper_filling_a_silo_is_cut_when_the_boiler_gives_chips_back():
     assert worst <= 1e-9
 
 
-@pytest.mark.parametrize(("topped_up_by", "objective"), [(None, 0.0), ("forest", 575.0), ("chipper", 1.25)])
+def test_wood_given_back_by_a_chipper_a_full_silo_cuts_goes_back_to_the_forest():
+    # a chain up the supply: the tank cuts the boiler, the chips it gives back overfill the silo, which
+    # closes again and cuts the chipper to 12.5 kg/h; the 87.5 kg of wood the chipper gives back
+    # overfill the bin (it closed again already: it comes first), which closes again in a second
+    # pass and sends 87.5 kg of the forest's wood back: its surplus, 87.5 × 2 = 175 DKK. Hours 2 and
+    # 3: nothing burns, nothing is chipped, the forest's 100 kg stay there: 200 DKK/h.
+    cp = compiled(_silo_tank("bin"))
+    assert cp.node_keys.index("bin.wood") < cp.node_keys.index("silo.chips")
+    Y, S = _levels(cp)
+    for store in ("bin.wood", "silo.chips"):
+        assert S[:, cp.node_keys.index(store)] == pytest.approx([1000.0, 1000.0, 1000.0], abs=1e-9)
+    assert Y[:, col(cp, "activity:chipper.chipper")] == pytest.approx([12.5, 0.0, 0.0], abs=1e-9)
+    assert Y[:, col(cp, "backup:forest.wood")] == pytest.approx([87.5, 100.0, 100.0], abs=1e-9)
+    assert Y[:, Y_COST] == pytest.approx([175.0, 200.0, 200.0], abs=1e-9)
+    assert Y[:, Y_SPILL] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+    worst, _ = run_balanced(cp, cp.exogenous(seed=0), np.zeros((3, cp.n_actions)))
+    assert worst <= 1e-9
+
+
+@pytest.mark.parametrize(("topped_up_by", "objective"),
+                         [(None, 0.0), ("forest", 575.0), ("chipper", 1.25), ("bin", 575.0)])
 def test_the_lp_with_the_rules_costs_what_the_kernel_does(topped_up_by, objective):
     # the LP with the park's rules runs the must-run units as high as the stores allow: the sums of
-    # the hand calculations above (0; 175 + 200 + 200 = 575; 1.25), and its schedule replayed costs that
+    # the hand calculations above (0; 175 + 200 + 200 = 575; 1.25; 575), and its schedule replayed costs that
     cp = compiled(_silo_tank(topped_up_by))
     coef = cp.exogenous(seed=0)
     sol = Optimum(cp, coef, 3, rules=True).solve()
