@@ -165,3 +165,33 @@ def test_a_basis_with_wrong_counts_is_repaired_by_highs_not_used_as_it_is(monkey
         warnings.simplefilter("ignore")
         sol = opt.solve()
     assert sol.objective == pytest.approx(24 * 8 * 2 + 20 * (50 - 50 * 0.99 ** 24), rel=1e-9)
+
+
+def test_a_year_that_fails_unscaled_is_solved_again_scaled(kraakoya):
+    # the year's simplex from the windows' basis runs unscaled (lp_windows.UNSCALED); where it ends
+    # without its optimum (here made to stop after its first iteration) it runs again, scaled as HiGHS
+    # would, from the same basis, to the same optimum; the options are left as they were
+    import highspy
+
+    from sim_env.graph.lp_windows import solve_from_windows
+
+    cp, coef = kraakoya
+    opt = Optimum(cp, coef, WEEK, rules=True, windows=24)
+    scale = opt.h.getOptionValue("simplex_scale_strategy")[1]
+    calls, said = [], []
+
+    def run(h):
+        calls.append(h.getOptionValue("simplex_scale_strategy")[1])
+        h.setOptionValue("simplex_iteration_limit", 1 if len(calls) == 1 else 10**9)
+        return h.run()
+
+    opt.h.setOptionValue("time_limit", 300.0)
+    solve_from_windows(opt, run, 24, said.append)
+    assert calls == [0, scale]
+    assert opt.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert any("solved again scaled" in line for line in said)
+    assert opt.h.getOptionValue("simplex_scale_strategy")[1] == scale
+    ref = Optimum(cp, coef, WEEK, rules=True, windows=24)
+    ref.solve()
+    assert opt.h.getInfo().objective_function_value == pytest.approx(ref.h.getInfo().objective_function_value,
+                                                                      rel=1e-12)
