@@ -784,15 +784,16 @@ def _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
     (:func:`_store_levels`), until none is over: a unit it cuts gives its own inputs back, perhaps
     to a store further up that has closed again already (wood bin → chipper → silo → boiler →
     tank), one store of such a chain per pass, and a chain holds no more stores than the park."""
-    for _ in range(NI.shape[0]):
-        again = False
+    for _ in range(WN.shape[2]):  # as many passes as components: WN's axis, not NI's, so that codegen's
+        again = False             # fold keeps the passes a loop (it unrolls a loop over a table's size)
         for n in range(NI.shape[0]):
-            if NI[n, I_TYPE] == T_STORAGE and _overfull(NF, WN, k0, k1, n):
-                _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
-                             STP_PTR, STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
-                again = True
+            if NI[n, I_TYPE] == T_STORAGE:  # noqa: SIM102 - fold drops a known test, not one beside a call
+                if _overfull(NF, WN, k0, k1, n):
+                    _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
+                                 STP_PTR, STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
+                    again = True
         if not again:
-            return
+            break
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
