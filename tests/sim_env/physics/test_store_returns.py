@@ -76,6 +76,11 @@ def _levels(cp, steps: int = 3) -> tuple[np.ndarray, np.ndarray]:
     return np.array(Y), np.array(S)
 
 
+def _assert_balanced(cp) -> None:
+    worst, _ = run_balanced(cp, cp.exogenous(seed=0), np.zeros((3, cp.n_actions)))
+    assert worst <= 1e-9
+
+
 def test_chips_given_back_by_a_boiler_cut_by_a_full_tank_stay_in_the_silo():
     # hour 1: the boiler plans 400 kWh (100 kg); the tank has 50 kWh of room, so it is cut to 50 kWh,
     # 12.5 kg: the silo ends at 500 − 12.5 = 487.5 kg (before: 400, 87.5 kg gone). Then the tank is
@@ -89,8 +94,7 @@ def test_chips_given_back_by_a_boiler_cut_by_a_full_tank_stay_in_the_silo():
     assert Y[:, col(cp, "flow:silo_to_boiler")] == pytest.approx([12.5, 0.0, 0.0], abs=1e-9)
     assert Y[:, col(cp, "activity:boiler.boiler")] == pytest.approx([50.0, 0.0, 0.0], abs=1e-9)
     assert Y[:, Y_SPILL] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
-    worst, _ = run_balanced(cp, cp.exogenous(seed=0), np.zeros((3, cp.n_actions)))
-    assert worst <= 1e-9
+    _assert_balanced(cp)
 
 
 def test_chips_given_back_to_a_silo_its_must_go_inflow_filled_go_back_to_the_forest():
@@ -106,8 +110,7 @@ def test_chips_given_back_to_a_silo_its_must_go_inflow_filled_go_back_to_the_for
     assert Y[:, col(cp, "backup:forest.chips")] == pytest.approx([87.5, 100.0, 100.0], abs=1e-9)  # its surplus
     assert Y[:, Y_COST] == pytest.approx([175.0, 200.0, 200.0], abs=1e-9)
     assert Y[:, Y_SPILL] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
-    worst, _ = run_balanced(cp, cp.exogenous(seed=0), np.zeros((3, cp.n_actions)))
-    assert worst <= 1e-9
+    _assert_balanced(cp)
 
 
 def test_a_chipper_filling_a_silo_is_cut_when_the_boiler_gives_chips_back():
@@ -122,8 +125,7 @@ def test_a_chipper_filling_a_silo_is_cut_when_the_boiler_gives_chips_back():
     assert Y[:, col(cp, "activity:chipper.chipper")] == pytest.approx([12.5, 0.0, 0.0], abs=1e-9)
     assert Y[:, Y_SPILL] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
     assert Y[:, Y_COST] == pytest.approx([1.25, 0.0, 0.0], abs=1e-9)
-    worst, _ = run_balanced(cp, cp.exogenous(seed=0), np.zeros((3, cp.n_actions)))
-    assert worst <= 1e-9
+    _assert_balanced(cp)
 
 
 def test_wood_given_back_by_a_chipper_a_full_silo_cuts_goes_back_to_the_forest():
@@ -141,8 +143,7 @@ def test_wood_given_back_by_a_chipper_a_full_silo_cuts_goes_back_to_the_forest()
     assert Y[:, col(cp, "backup:forest.wood")] == pytest.approx([87.5, 100.0, 100.0], abs=1e-9)
     assert Y[:, Y_COST] == pytest.approx([175.0, 200.0, 200.0], abs=1e-9)
     assert Y[:, Y_SPILL] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
-    worst, _ = run_balanced(cp, cp.exogenous(seed=0), np.zeros((3, cp.n_actions)))
-    assert worst <= 1e-9
+    _assert_balanced(cp)
 
 
 @pytest.mark.parametrize(("topped_up_by", "objective"),
