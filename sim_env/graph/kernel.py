@@ -157,8 +157,14 @@ _OFFER, _NEED, _DRAWN, _GIVEN, _CLAIM = range(5)
 _FLOW, _REQ, _CLAIMED = range(3)
 _WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _CO2, _LOAD, _WANT = range(10)
 
+# Which helpers Numba inlines (``inline="always"``): only those a row's loop runs slower without.
+# Numba types and lowers an inlined helper afresh at every call site, inside every caller it is
+# inlined into; the small leaves (_store_avail, _avail_local, _take_local, _frac, _shortfall, ...)
+# are left to LLVM, which inlines them anyway when it links the step: the cold compile 36 → 26 CPU s,
+# the same park-steps per second (issue 22 item 6; measured one helper at a time, docs/twin.md).
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _store_avail(NF, WN, k, st, dt):
     if NF[st, F_RELEASE] > 0.0:  # a process inventory gives only what it releases
         return 0.0
@@ -166,7 +172,7 @@ def _store_avail(NF, WN, k, st, dt):
     return max(a, 0.0)
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _avail_local(BI, NF, WB, WN, k, b, dt):
     a = WB[k, _OFFER, b]
     st = BI[b, B_STORE]
@@ -183,7 +189,7 @@ def _avail_local(BI, NF, WB, WN, k, b, dt):
     return a
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _take_local(BI, NF, WB, WN, k, b, x, dt):
     """Take ``x`` from bus ``b``: its offers first, then its store, market or purchase."""
     o = min(x, WB[k, _OFFER, b])
@@ -317,7 +323,7 @@ def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, 
         WB[k, _OFFER, b] += rest  # nothing took it: left on the bus, spilled at the end
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _frac(A, Y, k, a, clip0):
     req = A[k, a]
     if math.isnan(req):
@@ -356,7 +362,7 @@ def _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L):
             WP[k, p] = COEF[s, ti, PV[p]] * WP[k, PO[p]]
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _load_limit(NI, NF, PV, COEF, s, ti, n, p, have):
     """The largest reference load at which port ``p`` needs no more than ``have`` per hour."""
     if p == NI[n, I_REF]:
@@ -378,7 +384,7 @@ def _rated_followers(NF, BFO_PTR, BFO_NODE, WN, k, b, dt):
     return a
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _reach(NF, BFO_PTR, BFO_NODE, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, dt):
     """What bus ``b`` can bring now from its own supply and through its exchanges (masked); a
     converter that follows the ask counts at its rating (a chain is bounded two links deep)."""
@@ -505,7 +511,7 @@ def _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, x, dt):
             got += y * keep
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _release(BIN_PTR, BIN_LINK, LS, WB, WL, k, b):
     """Drop the claims made through bus ``b``'s exchanges: its input is about to be taken."""
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
@@ -796,7 +802,7 @@ def _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
             break
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _overfull(NF, WN, k0, k1, st):
     """Whether store ``st`` holds more than its capacity in a row of ``k0:k1`` (beyond rounding)."""
     cap = NF[st, F_CAP]
@@ -915,7 +921,7 @@ def _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt):
             got += y * keep
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v, voll_v):
     """A shortfall bought as backup (cost and CO2 per unit); returns what stays unmet, which costs
     the value of lost load of its resource (column ``voll_v``; issue 22, finding 4)."""
@@ -937,7 +943,7 @@ def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, 
     return max(x - got, 0.0)
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _n_lost(PD, PDEF, PBC, p1):
     """How many ports before ``p1`` are inputs taken on demand with no backup (:func:`lost_ports`)."""
     c = 0
@@ -1263,7 +1269,7 @@ def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt):
                 WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
     """Net a market's bus: import what was drawn beyond what was given, else export (within its
     limit; the rest spills). Returns (co2, over the import limit, spilled, unpriced import)."""
@@ -1287,7 +1293,7 @@ def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
     return co2, over, spill, unmet
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
     """A source's surplus or a surplus disposal's intake: what its bus has left (up to ``limit``);
     returns it and its CO2."""
