@@ -1507,7 +1507,7 @@ class Batch:
         (1.35–1.8× at K = 64 on Kråkøya, 1.9× on the Kalundborg-like park; it was 2.8× before the
         ops ran their ports outside and the rows inside), ``tables`` 0.6× of it (it calls every
         helper once per row); each needs a cold compile per park (Kråkøya: 77–125 CPU s for
-        ``fold``, 17–20 for ``tables``, against 27–33 CPU s once for the generic kernel of a park
+        ``fold``, 17–20 for ``tables``, against 23–26 CPU s once for the generic kernel of a park
         without loops, whatever the park), cached on disk; edge masks stay data. A park with loops runs on the
         generic kernel (the generated ones refuse it, with a warning)
     """
