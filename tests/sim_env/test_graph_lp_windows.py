@@ -17,7 +17,7 @@ from aisym.park.graph import load_graph
 from sim_env.graph.compile import compile_park
 from sim_env.graph.kernel import Y_CARBON, Y_COST, Batch
 from sim_env.graph.lp import Optimum
-from sim_env.graph.lp_windows import _spans
+from sim_env.graph.lp_windows import _spans, statuses
 
 from .physics.parks import MIN_LOAD_NEED, compiled
 from .physics.parks_lost import TANK_NO_REFILL
@@ -103,6 +103,21 @@ def test_kraakoya_from_the_windows_basis_is_the_cold_optimum_in_fewer_iterations
     rebuilt = Optimum(cp, coef, WEEK, rules=True, mask=mask, windows=0).solve()
     assert warm.solve().objective == pytest.approx(rebuilt.objective, rel=1e-9)
     assert warm.integer.any() and not warm._lp_form
+
+
+@pytest.mark.parametrize("park", ["kraakoya", "min_load"])
+def test_the_statuses_read_from_the_solution_are_highs_own(park, kraakoya):
+    # statuses() reads a window's basis from its basic variables and solution (arrays), not from
+    # HiGHS's lists: every status, "upper" for a fixed column or equality row included, is HiGHS's
+    cp, coef = kraakoya if park == "kraakoya" else (compiled(MIN_LOAD_NEED), None)
+    opt = Optimum(cp, cp.exogenous(seed=0) if coef is None else coef, 48, relax=True, rules=True)
+    opt.h.run()
+    col, row = statuses(opt.h, opt)
+    b = opt.h.getBasis()
+    assert col.tolist() == [int(s) for s in b.col_status]
+    assert row.tolist() == [int(s) for s in b.row_status]
+    fixed_rows = np.concatenate(opt._m.rlo) == np.concatenate(opt._m.rhi)
+    assert park == "min_load" or ({0, 2} <= set(row[fixed_rows].tolist()))  # both kinds of fixed row reached
 
 
 def test_windows_cover_the_horizon_and_a_one_step_tail_joins_the_last():
