@@ -490,7 +490,8 @@ class Optimum:
     def _pass(self, mip_rel_gap: float, threads: int) -> highspy.Highs:
         m = self._m
         rows, cols, vals = np.concatenate(m.rows), np.concatenate(m.cols), np.concatenate(m.vals)
-        order = np.lexsort((rows, cols))
+        # column-major, rows in order within a column: np.lexsort's order from one int64 key, ~6x faster
+        order = np.argsort(cols.astype(np.int64) * max(m.m, 1) + rows, kind="stable")
         rows, cols, vals = rows[order], cols[order], vals[order]
         start = np.zeros(m.n + 1, dtype=np.int32)
         np.cumsum(np.bincount(cols, minlength=m.n), out=start[1:])
