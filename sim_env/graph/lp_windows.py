@@ -45,23 +45,23 @@ UNSCALED = 0
 
 
 # HiGHS's basis statuses by their codes, and the objects a HighsBasis takes, indexed by code
-LOWER, BASIC, UPPER, ZERO = (int(s) for s in (highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
-                                               highspy.HighsBasisStatus.kUpper, highspy.HighsBasisStatus.kZero))
+_KINDS = (highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper,
+          highspy.HighsBasisStatus.kZero)
+LOWER, BASIC, UPPER, ZERO = (int(s) for s in _KINDS)
 _STATUS = np.empty(max(LOWER, BASIC, UPPER, ZERO) + 1, dtype=object)
-for _s in (highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper,
-           highspy.HighsBasisStatus.kZero):
-    _STATUS[int(_s)] = _s
+_STATUS[[int(s) for s in _KINDS]] = np.array(_KINDS, dtype=object)
 
 
-def statuses(h: highspy.Highs, opt: Optimum) -> tuple[np.ndarray, np.ndarray]:
+def statuses(h: highspy.Highs, opt: Optimum, sol: highspy.HighsSolution | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The statuses of ``opt``'s optimal basis in ``h``, as HiGHS's codes (two arrays).
 
     HiGHS hands its statuses only as Python lists of its enum (23 ms a Kråkøya window, 0.3 s of a
     year's 13), and its basic variables and solution as arrays: a variable not basic sits at the bound
     it is at (a free one at zero), and a fixed one (an equality row) at "upper" where its dual would
     move it down (a column's dual below 0, a row's above), as HiGHS states them
-    (``test_the_statuses_read_from_the_solution_are_highs_own``)."""
-    sol = h.getSolution()
+    (``test_the_statuses_read_from_the_solution_are_highs_own``). ``sol``: ``h``'s solution, if
+    already read."""
+    sol = h.getSolution() if sol is None else sol
     lo, hi = opt.col_lower, opt.col_upper
     rlo, rhi = np.concatenate(opt._m.rlo), np.concatenate(opt._m.rhi)
     out = []
@@ -141,10 +141,11 @@ def window_basis(opt: Optimum, window: int = MONTH,
                 progress(f"starting basis: window {w + 1} ({h.modelStatusToString(h.getModelStatus())}): "
                          "HiGHS starts on its own")
             return None
-        x = np.asarray(h.getSolution().col_value)
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
         s0 = np.array([x[win.level[n][-1]] if n in win.level else 0.0 for n in range(cp.n_nodes)])
         basis = h.getBasis()  # the next window's start, handed on as HiGHS's own object
-        cs, rs = statuses(h, win)
+        cs, rs = statuses(h, win, sol)
         wc_len, wc_at = _blocks(win._m.lo)
         wr_len, wr_at = _blocks(win._m.rlo)
         wc_at, wr_at = wc_at.tolist(), wr_at.tolist()
