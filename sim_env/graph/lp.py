@@ -100,7 +100,7 @@ from .compile import (
     CompiledPark,
 )
 from .highs import new_highs as _new_highs  # the first Highs() prints a banner: kept off the CLI's output
-from .lp_windows import MONTH, solve_from_windows
+from .lp_windows import WINDOWS, solve_from_windows
 
 INF = highspy.kHighsInf
 # HiGHS's IIS options (iis_strategy bits): from the LP, made irreducible; the bound statuses of
@@ -203,8 +203,10 @@ class Optimum:
         a window of the year takes the year's
     :param windows: the first solve starts HiGHS's primal simplex from the bases of windows of
         this many steps solved one after another (:mod:`sim_env.graph.lp_windows`; the answer is
-        the same optimum). Default: a month's windows where the horizon holds two or more
-        (Kråkøya's year 23-28 → 8-11 CPU s, Kalundborg's 29-50 → 9-10); 0: HiGHS from its own start
+        the same optimum); a window of at least ``lp_windows.PARTS × MIN_PART`` steps starts from
+        the basis of its shorter parts, solved the same way. Default: the longest of
+        ``lp_windows.WINDOWS`` (a quarter's 2,190 steps, a month's 720) the horizon holds twice
+        (Kråkøya's year 20.5 → 3.8-4.0 CPU s, Kalundborg's 24.7 → 4.6-4.9); 0: HiGHS from its own start
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
@@ -219,8 +221,8 @@ class Optimum:
         self.terminal = None if terminal is None else np.asarray(terminal, dtype=np.float64)
         self.end_price = (np.full(cp.n_nodes, np.nan) if end_price is None
                           else np.asarray(end_price, dtype=np.float64))
-        if windows is None:  # a month's windows where there are two or more (lp_windows.MONTH)
-            windows = MONTH if T >= 2 * MONTH else 0
+        if windows is None:  # the longest of lp_windows.WINDOWS the horizon holds twice
+            windows = next((w for w in WINDOWS if 2 * w <= T), 0)
         self._rule_reward, self.windows, self._warm = rule_reward, int(windows), bool(windows)
         self._lp_form = False  # the model in HiGHS is the MILP's LP, solved with its on/off integral
         self.mip_rel_gap = float(mip_rel_gap)
@@ -764,36 +766,48 @@ class Optimum:
 
 
 def _run_watched(h: highspy.Highs, progress: Callable[[str], None]) -> highspy.HighsStatus:
-    """``h.run()`` in HiGHS's solver thread, reporting its own progress (callbacks and log lines) meanwhile."""
+    """``h.run()``, reporting its progress from HiGHS's own callbacks (its log lines, the simplex's
+    and branch-and-bound's counters) at most about twice a second, and once when it ends. HiGHS
+    runs in this thread: in one of its own (``startSolve``, waited on) Kråkøya's year took about
+    1 CPU s more (issue 22, item 7)."""
     seen = {"iterations": 0, "gap": math.inf, "nodes": 0, "line": "presolve"}
+    t0 = time.perf_counter()
+    due = [t0 + 0.5]
+
+    def say() -> None:
+        gap = "" if not math.isfinite(seen["gap"]) else f", MIP gap {100 * seen['gap']:.2f} % at {seen['nodes']:,} nodes"
+        progress(f"HiGHS {time.perf_counter() - t0:,.0f} s, {seen['iterations']:,} simplex iterations{gap}: "
+                 f"{seen['line']}")
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if now >= due[0]:
+            due[0] = now + 0.5
+            say()
 
     def on_log(event) -> None:  # HiGHS's log lines, kept off the console
         line = " ".join(str(event.message).split())
         if line:
             seen["line"] = line[:60]
+        tick()
 
     def on_interrupt(event) -> None:  # polled by simplex and branch-and-bound: their counters
         d = event.data_out
         seen["iterations"] = max(seen["iterations"], int(d.simplex_iteration_count))
         if d.mip_node_count >= 0 and 0.0 <= d.mip_gap < math.inf:  # branch and bound has started
             seen["gap"], seen["nodes"] = float(d.mip_gap), int(d.mip_node_count)
+        tick()
 
     h.setOptionValue("output_flag", True)
     h.setOptionValue("log_to_console", False)
     h.cbLogging += on_log
     h.cbSimplexInterrupt += on_interrupt
     h.cbMipInterrupt += on_interrupt
-    t0 = time.perf_counter()
     try:
-        thread = h.startSolve()
-        while True:
-            done, status = h.wait(0.5)
-            gap = "" if not math.isfinite(seen["gap"]) else f", MIP gap {100 * seen['gap']:.2f} % at {seen['nodes']:,} nodes"
-            progress(f"HiGHS {time.perf_counter() - t0:,.0f} s, {seen['iterations']:,} simplex iterations{gap}: "
-                     f"{seen['line']}")
-            if done:
-                thread.join()
-                return status
+        status = h.run()
+        seen["iterations"] = max(seen["iterations"], int(h.getInfo().simplex_iteration_count))
+        say()
+        return status
     finally:
         h.cbLogging -= on_log
         h.cbSimplexInterrupt -= on_interrupt

@@ -1,7 +1,7 @@
 """A starting basis for the year's LP from windows solved one after another (issue 22, item 7).
 
 The year's model (:class:`~sim_env.graph.lp.Optimum`) couples its steps only through the stores'
-levels. Solved window by window (a month each by default), each window starting at the levels
+levels. Solved window by window (a quarter each by default), each window starting at the levels
 the last one ended with and leaving what it holds at its end at no value (the last window under
 the year's own end rule), the windows give a schedule of the year, and their optimal bases,
 put end to end, a basis of the year's LP: each window's rows hold only its own columns and the
@@ -13,9 +13,14 @@ on/off columns are relaxed for that solve; where the year's optimum has them all
 shipped parks' years, which HiGHS solves at the root) it is the MILP's optimum, with the LP's
 duals and basis; otherwise the MILP is solved as before.
 
+The same argument one level down: a window is itself a horizon whose parts (six of 365 steps in
+a quarter) put end to end are a basis of it, so each window starts from its parts' bases and
+mends only their ends, and the parts run as one chain through the year, each started from the
+last one's basis (only the very first from HiGHS's own start).
+
 Measured (``benchmarks/bench_graph_lp.py --goals``, docs/twin.md): the year's simplex from the
-windows' basis takes 832 iterations on Kråkøya and 334 on Kalundborg; the year optimum 23–28 →
-8–11 CPU s and 29–50 → 9–10.
+windows' basis takes 158 iterations on Kråkøya and 16 on Kalundborg; the year optimum 20.5 →
+4.0–4.5 CPU s and 24.7 → 4.6–4.9.
 """
 
 from __future__ import annotations
@@ -32,9 +37,17 @@ from .compile import I_TYPE, T_STORAGE
 if TYPE_CHECKING:
     from .lp import Optimum
 
-MONTH = 720  # steps of a window (30 days of hours): Kråkøya's year 8.3 CPU s against 11.0 by
-# fortnights and 13.7 by quarters (the year's simplex takes more iterations the more ends the
-# windows leave to mend; longer windows cost more each)
+MONTH, QUARTER = 720, 2190  # steps of hours
+# The default window: the longest of these that the horizon holds twice (Optimum's ``windows``).
+# A window of at least PARTS × MIN_PART steps starts from its PARTS shorter windows' basis, put
+# together the same way (window_basis): the chain of windows runs at the shortest length, each
+# longer window mends only its parts' ends, and the year only the windows'. Kråkøya's year, in one
+# process, best of three: months alone 4.56 CPU s (806 iterations for the year), quarters of 365-step
+# parts 3.82 (158), months of 180-step parts 4.01, quarters of 60-step parts (three levels) 5.00, a
+# third of a year of 730-step parts 4.64; the Kalundborg-like park's 5.45 → 4.58 (317 → 16).
+WINDOWS = (QUARTER, MONTH)
+PARTS = 6
+MIN_PART = 168
 PRIMAL = 4  # HiGHS's simplex_strategy: primal (the window basis is primal feasible, not dual)
 # HiGHS's simplex_scale_strategy 0: no scaling. The windows' and the year's simplex from a basis run
 # unscaled (Kråkøya's year 6.0–6.2 → 5.4–5.6 CPU s for the windows, a further 0.3 for the year; the
@@ -91,18 +104,22 @@ def _spans(T: int, window: int) -> list[tuple[int, int]]:
     return spans
 
 
-def window_basis(opt: Optimum, window: int = MONTH,
-                 progress: Callable[[str], None] | None = None) -> highspy.HighsBasis | None:
-    """The year's basis put together from the windows' optimal bases (module docstring);
-    ``None`` if a window ends without its optimum (the year's time limit, a numerical failure)."""
-    limit = opt.h.getOptionValue("time_limit")[1]  # (status, value): the whole solve's, windows included
-    t0 = time.perf_counter()
-    from .lp import Optimum
+class _Chain:
+    """The last window solved at one level: its optimal basis (HiGHS's object, to start the next
+    window of the same shape) and its statuses (to put into the longer window's basis)."""
 
-    cp, T = opt.cp, opt.T
+    def __init__(self) -> None:
+        self.basis: highspy.HighsBasis | None = None
+        self.cols: np.ndarray = np.zeros(0, dtype=np.int8)
+        self.rows: np.ndarray = np.zeros(0, dtype=np.int8)
+
+
+def _ends(opt: Optimum) -> tuple[np.ndarray, np.ndarray]:
+    """The last window's end rule, the horizon's own (its terminal targets, else the file's rule
+    from the horizon's start levels; a valued or free store keeps its rule), and the other
+    windows' end: what a store holds at no value, for the next window to take as it is."""
+    cp = opt.cp
     stores = [n for n in range(cp.n_nodes) if cp.NI[n, I_TYPE] == T_STORAGE]
-    # the last window's end: the year's own (its terminal targets, else the file's rule from the
-    # year's start levels; a valued or free store keeps its rule)
     end_rule = np.full(cp.n_nodes, np.nan)
     for n in stores:
         if opt.terminal is not None and np.isfinite(opt.terminal[n]):
@@ -110,31 +127,92 @@ def window_basis(opt: Optimum, window: int = MONTH,
         elif cp.graph.nodes[n].text.get("end", "no_less_than_start") == "no_less_than_start":
             end_rule[n] = opt.state0[n]
     free_end = np.full(cp.n_nodes, np.nan)
-    free_end[stores] = 0.0  # a window's end content at no value: the next window takes it as it is
-    yc_len, yc_at = _blocks(opt._m.lo)
-    yr_len, yr_at = _blocks(opt._m.rlo)
-    yc_at, yr_at = yc_at.tolist(), yr_at.tolist()
-    nb = len(cp.bus_ids)
-    # the year's statuses as HiGHS's codes, copied block by block from the windows' (statuses())
-    col = np.full(opt.n_cols, LOWER, dtype=np.int8)  # primal_only's integer column, fixed at 0
-    row = np.full(opt.n_rows, BASIC, dtype=np.int8)
-    spans = _spans(T, window)
-    s0, basis, cs, rs = opt.state0, None, [], []
+    free_end[stores] = 0.0
+    return end_rule, free_end
+
+
+class _Statuses:
+    """The horizon's basis statuses as HiGHS's codes, copied block by block from its windows'
+    (:func:`statuses`): both models are built in the same order, one column or row per step."""
+
+    def __init__(self, opt: Optimum):
+        self.T, self.nb = opt.T, len(opt.cp.bus_ids)
+        self.c_len, c_at = _blocks(opt._m.lo)
+        self.r_len, r_at = _blocks(opt._m.rlo)
+        self.c_at, self.r_at = c_at.tolist(), r_at.tolist()
+        self.col = np.full(opt.n_cols, LOWER, dtype=np.int8)  # primal_only's integer column, fixed at 0
+        self.row = np.full(opt.n_rows, BASIC, dtype=np.int8)
+
+    def put(self, win: Optimum, a: int, b: int, cs: np.ndarray, rs: np.ndarray, last: bool) -> None:
+        T, nb, col, row = self.T, self.nb, self.col, self.row
+        wc_len, wc_at = _blocks(win._m.lo)
+        wr_len, wr_at = _blocks(win._m.rlo)
+        wc_at, wr_at = wc_at.tolist(), wr_at.tolist()
+        for jy, jw in zip(np.flatnonzero(self.c_len == T), np.flatnonzero(wc_len == b - a), strict=True):
+            col[self.c_at[jy] + a: self.c_at[jy] + b] = cs[wc_at[jw]: wc_at[jw + 1]]
+        row[self.r_at[0] + a * nb: self.r_at[0] + b * nb] = rs[wr_at[0]: wr_at[1]]  # the balance rows, step by step
+        for jy, jw in zip(np.flatnonzero(self.r_len[1:] == T) + 1, np.flatnonzero(wr_len[1:] == b - a) + 1, strict=True):
+            row[self.r_at[jy] + a: self.r_at[jy] + b] = rs[wr_at[jw]: wr_at[jw + 1]]
+        if last:  # the horizon's single columns and rows (end targets) are the last window's
+            for jy, jw in zip(np.flatnonzero(self.c_len == 1), np.flatnonzero(wc_len == 1), strict=False):
+                col[self.c_at[jy]] = cs[wc_at[jw]]
+            for jy, jw in zip(np.flatnonzero(self.r_len == 1), np.flatnonzero(wr_len == 1), strict=False):
+                row[self.r_at[jy]] = rs[wr_at[jw]]
+
+    def basis(self) -> highspy.HighsBasis:
+        out = highspy.HighsBasis()
+        out.col_status = _STATUS[self.col].tolist()
+        out.row_status = _STATUS[self.row].tolist()
+        out.valid = True
+        # a basis of the right shape by construction (module docstring): HiGHS checks its counts and
+        # does not factor it to repair it as it would an "alien" one (0.5 s of Kråkøya's year), since
+        # the simplex factors it anyway when it starts
+        out.alien = False
+        return out
+
+
+def window_basis(opt: Optimum, window: int = QUARTER, progress: Callable[[str], None] | None = None,
+                 chain: _Chain | None = None) -> highspy.HighsBasis | None:
+    """The year's basis put together from the windows' optimal bases (module docstring);
+    ``None`` if a window ends without its optimum (the year's time limit, a numerical failure).
+
+    A window of at least ``PARTS × MIN_PART`` steps starts from the basis of its ``PARTS`` shorter
+    windows put together the same way (this function on the window's model), so the windows'
+    chain runs at the shortest length (``chain``: its last window, carried across the longer
+    windows); a shorter window starts from the last one's basis."""
+    limit = opt.h.getOptionValue("time_limit")[1]  # (status, value): the whole solve's, windows included
+    t0 = time.perf_counter()
+    from .lp import Optimum
+
+    cp = opt.cp
+    end_rule, free_end = _ends(opt)
+    out = _Statuses(opt)
+    spans = _spans(opt.T, window)
+    part = window // PARTS if window // PARTS >= MIN_PART else 0
+    chain = _Chain() if chain is None else chain
+    parts = _Chain() if part else None  # the shorter windows' chain, run on from one window to the next
+    s0 = opt.state0
     for w, (a, b) in enumerate(spans):
         last = w == len(spans) - 1
+        # the last window ends as the horizon does: the year's end rule, or a longer window's price
         win = Optimum(cp, opt.C[None], b - a, start=a, relax=True, rules=opt.rules, mask=opt.mask,
                       state0=s0, terminal=end_rule if last else None,
-                      end_price=None if last else free_end, rule_reward=opt.rule_reward)
+                      end_price=opt.end_price if last else free_end, rule_reward=opt.rule_reward)
         for how, exchange, value in opt.changed.values():  # what was set on the year before its first solve
             getattr(win, how)(exchange, value)
         h = win.h
         h.setOptionValue("simplex_scale_strategy", UNSCALED)  # a window only chooses where the year starts
         h.setOptionValue("time_limit", max(limit - (time.perf_counter() - t0), 1e-3))
-        if basis is not None and (win.n_cols, win.n_rows) == (len(cs), len(rs)):
+        start = None
+        if parts is not None and b - a > part:  # its shorter windows' basis: their ends are all it mends
+            start = window_basis(win, part, None, parts)
+        elif chain.basis is not None and (win.n_cols, win.n_rows) == (len(chain.cols), len(chain.rows)):
             # the last window's optimal basis starts this one: the same rows and columns a month
             # later, the same dispatch give or take the weather (Kråkøya's windows 11.1 → 4.3 CPU s)
+            start = chain.basis
+        if start is not None:
             h.setOptionValue("simplex_strategy", PRIMAL)
-            h.setBasis(basis)
+            h.setBasis(start)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             if progress is not None:
@@ -144,37 +222,16 @@ def window_basis(opt: Optimum, window: int = MONTH,
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
         s0 = np.array([x[win.level[n][-1]] if n in win.level else 0.0 for n in range(cp.n_nodes)])
-        basis = h.getBasis()  # the next window's start, handed on as HiGHS's own object
         cs, rs = statuses(h, win, sol)
-        wc_len, wc_at = _blocks(win._m.lo)
-        wr_len, wr_at = _blocks(win._m.rlo)
-        wc_at, wr_at = wc_at.tolist(), wr_at.tolist()
-        # blocks of one column or row per step, in the order both models were built
-        for jy, jw in zip(np.flatnonzero(yc_len == T), np.flatnonzero(wc_len == b - a), strict=True):
-            col[yc_at[jy] + a: yc_at[jy] + b] = cs[wc_at[jw]: wc_at[jw + 1]]
-        row[yr_at[0] + a * nb: yr_at[0] + b * nb] = rs[wr_at[0]: wr_at[1]]  # the balance rows, step by step
-        for jy, jw in zip(np.flatnonzero(yr_len[1:] == T) + 1, np.flatnonzero(wr_len[1:] == b - a) + 1, strict=True):
-            row[yr_at[jy] + a: yr_at[jy] + b] = rs[wr_at[jw]: wr_at[jw + 1]]
-        if last:  # the year's single columns and rows (end targets) are the last window's
-            for jy, jw in zip(np.flatnonzero(yc_len == 1), np.flatnonzero(wc_len == 1), strict=False):
-                col[yc_at[jy]] = cs[wc_at[jw]]
-            for jy, jw in zip(np.flatnonzero(yr_len == 1), np.flatnonzero(wr_len == 1), strict=False):
-                row[yr_at[jy]] = rs[wr_at[jw]]
+        chain.basis, chain.cols, chain.rows = h.getBasis(), cs, rs  # the next window's start
+        out.put(win, a, b, cs, rs, last)
         if progress is not None:
             progress(f"starting basis: window {w + 1} of {len(spans)} (steps {a}-{b}) solved")
-    out = highspy.HighsBasis()
-    out.col_status = _STATUS[col].tolist()
-    out.row_status = _STATUS[row].tolist()
-    out.valid = True
-    # a basis of the right shape by construction (module docstring): HiGHS checks its counts and
-    # does not factor it to repair it as it would an "alien" one (0.5 s of Kråkøya's year), since
-    # the simplex factors it anyway when it starts
-    out.alien = False
-    return out
+    return out.basis()
 
 
-def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.HighsStatus],
-                       window: int = MONTH, progress: Callable[[str], None] | None = None) -> tuple[highspy.HighsStatus, bool]:
+def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.HighsStatus], window: int = QUARTER,
+                       progress: Callable[[str], None] | None = None) -> tuple[highspy.HighsStatus, bool]:
     """Solve ``opt``'s model with the LP started from :func:`window_basis`.
 
     Returns HiGHS's status and whether ``opt.h`` now holds the LP (on/off relaxed, every one of

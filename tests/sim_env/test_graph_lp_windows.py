@@ -210,3 +210,55 @@ def test_a_year_that_fails_unscaled_is_solved_again_scaled(kraakoya):
     ref.solve()
     assert opt.h.getInfo().objective_function_value == pytest.approx(ref.h.getInfo().objective_function_value,
                                                                       rel=1e-12)
+
+
+def test_windows_started_from_their_parts_give_the_hand_optimum(monkeypatch):
+    # the tank park by hand (598.32 DKK, first test) with two windows of 12 h, each started from
+    # the basis of its four 3-hour parts (PARTS × MIN_PART ≤ 12), the parts' chain run on from the
+    # first window into the second: the answer is the year's whatever the windows and parts did
+    from sim_env.graph import lp_windows
+
+    monkeypatch.setattr(lp_windows, "PARTS", 4)
+    monkeypatch.setattr(lp_windows, "MIN_PART", 3)
+    real, sizes = lp_windows.window_basis, []
+
+    def spy(opt, window, progress=None, chain=None):
+        sizes.append((opt.T, window))
+        return real(opt, window, progress, chain)
+
+    monkeypatch.setattr(lp_windows, "window_basis", spy)
+    cp = compiled(TANK_NO_REFILL)
+    opt = Optimum(cp, cp.exogenous(seed=0), 24, rules=True, windows=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tank's end rule cannot be met: named, tested elsewhere
+        sol = opt.solve()
+    assert sizes == [(24, 12), (12, 3), (12, 3)]  # the year's windows, then each window's parts
+    assert opt._lp_form and sol.mip_gap == 0.0
+    assert sol.objective == pytest.approx(24 * 8 * 2 + 20 * (50 - 50 * 0.99 ** 24), rel=1e-9)
+    assert opt.end_values()[cp.node_keys.index("tank.heat")] == pytest.approx(20.0, rel=1e-9)
+
+
+def test_kraakoya_from_windows_of_parts_is_the_cold_optimum(kraakoya, monkeypatch):
+    # a week in two windows of 84 h, each from its four 21-hour parts: the cold optimum, its end
+    # prices and its replay, and the week's simplex has only the windows' two ends left to mend
+    from sim_env.graph import lp_windows
+
+    monkeypatch.setattr(lp_windows, "PARTS", 4)
+    monkeypatch.setattr(lp_windows, "MIN_PART", 21)
+    cp, coef = kraakoya
+    cold = Optimum(cp, coef, WEEK, rules=True, windows=0)
+    a = cold.solve()
+    warm = Optimum(cp, coef, WEEK, rules=True, windows=84)
+    b = warm.solve()
+    assert warm._lp_form and b.mip_gap == 0.0
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    assert warm.end_values() == pytest.approx(cold.end_values(), rel=1e-6, abs=1e-9)
+    assert _replay(cp, coef, b.actions) == pytest.approx(b.objective, rel=1e-9)
+    it_warm, it_cold = warm.h.getInfo().simplex_iteration_count, cold.h.getInfo().simplex_iteration_count
+    assert it_warm < it_cold / 5, (it_warm, it_cold)
+
+
+def test_the_default_window_is_the_longest_the_horizon_holds_twice():
+    cp = compiled(MIN_LOAD_NEED)
+    coef = cp.exogenous(seed=0)
+    assert [Optimum(cp, coef, T).windows for T in (1439, 1440, 4379, 4380)] == [0, 720, 720, 2190]
