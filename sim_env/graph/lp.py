@@ -206,7 +206,7 @@ class Optimum:
         the same optimum); a window of at least ``lp_windows.PARTS × MIN_PART`` steps starts from
         the basis of its shorter parts, solved the same way. Default: the longest of
         ``lp_windows.WINDOWS`` (a quarter's 2,190 steps, a month's 720) the horizon holds twice
-        (Kråkøya's year 20.5 → 3.8-4.0 CPU s, Kalundborg's 24.7 → 4.6-4.9); 0: HiGHS from its own start
+        (Kråkøya's year 20.5 → 3.8-4.9 CPU s, Kalundborg's 24.7 → 4.6-5.7); 0: HiGHS from its own start
     """
 
     def __init__(self, cp: CompiledPark, coef: np.ndarray, T: int, start: int = 0, year: int = 0,
