@@ -28,8 +28,8 @@ MUTANTS = [
     ("lp_windows: the windows ignore a capacity set on the year before its first solve", WIN,
      "            getattr(win, how)(exchange, value)", "            pass"),
     ("lp_windows: each window gets the whole solve's time limit", WIN,
-     'h.setOptionValue("time_limit", max(limit - (time.perf_counter() - t0), 1e-3))\n        if basis',
-     'h.setOptionValue("time_limit", limit)\n        if basis'),
+     'h.setOptionValue("time_limit", max(limit - (time.perf_counter() - t0), 1e-3))\n        start = None',
+     'h.setOptionValue("time_limit", limit)\n        start = None'),
     ("lp: VOLL on converter inputs ignored (no slack on an input taken on demand)", LP,
      "            elif cp.PD[p] == 0 and cp.PDEF[p] == 1:  # taken on demand",
      "            elif False:  # taken on demand"),
@@ -68,7 +68,14 @@ MUTANTS = [
     ("lp_windows: each window from the year's start levels, not the last window's end", WIN,
      "state0=s0, terminal=end_rule", "state0=opt.state0, terminal=end_rule"),
     ("lp_windows: the last window's bases dropped (single columns and rows left to default)", WIN,
-     "        if last:  # the year's single columns", "        if False:  # the year's single columns"),
+     "        if last:  # the horizon's single columns", "        if False:  # the horizon's single columns"),
+    ("lp_windows: a window not started from its parts' basis (HiGHS's own start)", WIN,
+     "            start = window_basis(win, part, None, parts)", "            start = None"),
+    ("lp_windows: the parts' chain started afresh in every window", WIN,
+     "            start = window_basis(win, part, None, parts)",
+     "            start = window_basis(win, part, None, _Chain())"),
+    ("lp_windows: the last part ends under the year's rule, not its window's price", WIN,
+     "end_price=opt.end_price if last else free_end", "end_price=None if last else free_end"),
 ]
 
 
