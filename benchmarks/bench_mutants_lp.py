@@ -76,6 +76,9 @@ MUTANTS = [
      "            start = window_basis(win, part, None, _Chain())"),
     ("lp_windows: the last part ends under the year's rule, not its window's price", WIN,
      "end_price=opt.end_price if last else free_end", "end_price=None if last else free_end"),
+    ("lp: the end prices re-solved under HiGHS's own options (it scales afresh and loses the basis)", LP,
+     '        h.setOptionValue("simplex_strategy", PRIMAL)\n        h.setOptionValue("simplex_scale_strategy", UNSCALED)\n'
+     '        try:', "        try:"),
 ]
 
 
