@@ -266,9 +266,15 @@ def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.High
         status = run(h)
     h.setOptionValue("simplex_strategy", strategy)
     h.setOptionValue("simplex_scale_strategy", scale)
-    x = np.asarray(h.getSolution().col_value)
-    z = x[ints]
-    if not len(ints) or np.all(np.abs(z - np.round(z)) <= opt.h.getOptionValue("mip_feasibility_tolerance")[1]):
+    return _as_milp(opt, run, status, progress)
+
+
+def _as_milp(opt: Optimum, run: Callable[[highspy.Highs], highspy.HighsStatus], status: highspy.HighsStatus,
+             progress: Callable[[str], None] | None) -> tuple[highspy.HighsStatus, bool]:
+    """The LP's optimum where every on/off is at 0 or 1 in it (it is then the MILP's); else the MILP solved."""
+    h, ints = opt.h, np.flatnonzero(opt.integer).astype(np.int32)
+    z = np.asarray(h.getSolution().col_value)[ints]
+    if not len(ints) or np.all(np.abs(z - np.round(z)) <= h.getOptionValue("mip_feasibility_tolerance")[1]):
         return status, True
     if progress is not None:
         progress("the LP's on/off are fractional: the MILP is solved")
