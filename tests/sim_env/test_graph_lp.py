@@ -144,3 +144,25 @@ def test_a_changed_transport_cost_is_resolved_without_a_rebuild(parks):
     after = opt.solve()
     assert after.objective > before
     assert after.series["flow:gypsum_to_plasterboard"].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_ctrl_c_stops_highs_where_progress_is_reported():
+    # the optimum with progress (twin run): HiGHS in this thread, a ticker reporting twice a second;
+    # Ctrl-C half a second in stops HiGHS at its next check (after its presolve: ~7 s of the ~20 CPU s
+    # Kråkøya's year takes from HiGHS's own start) and is raised here; the handler is put back
+    import os
+    import signal
+    import threading
+
+    import highspy
+
+    cp = compile_park(load_graph())
+    opt = Optimum(cp, cp.exogenous(seed=0), 8760, rules=True, windows=0, primal_only=True)
+    lines: list[str] = []
+    handler = signal.getsignal(signal.SIGINT)
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        opt.solve(progress=lines.append)
+    assert opt.h.getModelStatus() == highspy.HighsModelStatus.kInterrupt  # stopped, not run to its end
+    assert lines and all(line.startswith("HiGHS ") for line in lines), lines
+    assert signal.getsignal(signal.SIGINT) is handler
