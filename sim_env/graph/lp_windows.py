@@ -20,7 +20,7 @@ last one's basis (only the very first from HiGHS's own start).
 
 Measured (``benchmarks/bench_graph_lp.py --goals``, docs/twin.md): the year's simplex from the
 windows' basis takes 158 iterations on Kråkøya and 16 on Kalundborg; the year optimum 20.5 →
-3.8–4.9 CPU s and 24.7 → 4.6–5.7 (months without parts: 4.6–5.1 and 5.5–6.5).
+3.8–4.9 CPU s and 24.7 → 4.6–5.7 (months without parts: 4.6–5.4 and 5.5–6.5).
 """
 
 from __future__ import annotations
