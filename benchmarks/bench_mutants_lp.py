@@ -64,7 +64,7 @@ MUTANTS = [
     ("lp: a re-solve after the windows' start runs the held LP as it is (on/off left continuous)", LP,
      "        if self._warm or self._lp_form:", "        if self._warm:"),
     ("lp_windows: the windows' basis not handed to HiGHS (its own start)", WIN,
-     "    h.setBasis(basis)\n    status = run(h)", "    status = run(h)"),
+     "from_basis(h, run, basis, say)", "from_basis(h, run, None, say)"),
     ("lp_windows: each window from the year's start levels, not the last window's end", WIN,
      "state0=s0, terminal=end_rule", "state0=opt.state0, terminal=end_rule"),
     ("lp_windows: the last window's bases dropped (single columns and rows left to default)", WIN,
@@ -78,8 +78,8 @@ MUTANTS = [
     ("lp_windows: the horizon's last window from HiGHS's own start (its end rows unmatched)", WIN,
      "        if win.T != self.model.T or win.T < 2:", "        if True:"),
     ("lp: the end prices re-solved under HiGHS's own options (it scales afresh and loses the basis)", LP,
-     '        h.setOptionValue("simplex_strategy", PRIMAL)\n        h.setOptionValue("simplex_scale_strategy", UNSCALED)\n'
-     '        try:', "        try:"),
+     "        from_basis(h, lambda h: h.run() if progress is None else",
+     "        (lambda run: run(h))(lambda h: h.run() if progress is None else"),
 ]
 
 

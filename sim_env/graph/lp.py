@@ -102,7 +102,7 @@ from .compile import (
     CompiledPark,
 )
 from .highs import new_highs as _new_highs  # the first Highs() prints a banner: kept off the CLI's output
-from .lp_windows import PRIMAL, UNSCALED, WINDOWS, solve_from_windows
+from .lp_windows import WINDOWS, from_basis, solve_from_windows
 
 INF = highspy.kHighsInf
 # HiGHS's IIS options (iis_strategy bits): from the LP, made irreducible; the bound statuses of
@@ -681,22 +681,8 @@ class Optimum:
         h, ints = self.h, np.flatnonzero(self.integer).astype(np.int32)
         v = np.round(np.asarray(h.getSolution().col_value)[ints])
         h.changeColsBounds(len(ints), ints, v, v)
-        strategy, scale = h.getOptionValue("simplex_strategy")[1], h.getOptionValue("simplex_scale_strategy")[1]
-        h.setOptionValue("simplex_strategy", PRIMAL)
-        h.setOptionValue("simplex_scale_strategy", UNSCALED)
-        try:
-            for _ in range(2):  # unscaled, then (where that fails) as HiGHS would, as the year's solve does
-                if progress is None:
-                    h.run()
-                else:
-                    _run_watched(h, lambda line: progress(f"stores' end prices: {line}"))
-                if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                    break
-                h.setOptionValue("simplex_strategy", strategy)
-                h.setOptionValue("simplex_scale_strategy", scale)
-        finally:
-            h.setOptionValue("simplex_strategy", strategy)
-            h.setOptionValue("simplex_scale_strategy", scale)
+        from_basis(h, lambda h: h.run() if progress is None else
+                   _run_watched(h, lambda line: progress(f"stores' end prices: {line}")))
         out = self._end_prices(h, out, bound)
         h.changeColsBounds(len(ints), ints, self.col_lower[ints], self.col_upper[ints])
         return out

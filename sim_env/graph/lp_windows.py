@@ -105,14 +105,12 @@ def _spans(T: int, window: int) -> list[tuple[int, int]]:
 
 
 class _Chain:
-    """The last window solved at one level: its optimal basis (HiGHS's object, to start the next
-    window of the same shape) and its statuses (to put into the longer window's basis)."""
+    """The last window solved at one level: its model and its optimal basis's statuses."""
 
     def __init__(self) -> None:
-        self.basis: highspy.HighsBasis | None = None
+        self.model: Optimum | None = None
         self.cols: np.ndarray = np.zeros(0, dtype=np.int8)
         self.rows: np.ndarray = np.zeros(0, dtype=np.int8)
-        self.model: Optimum | None = None
 
     def start(self, win: Optimum) -> highspy.HighsBasis | None:
         """A start for ``win`` from the last window's basis: as it is where both have the same
@@ -120,10 +118,10 @@ class _Chain:
         window: a target's row and shortfall column more), the same statuses step by step with the
         target's row basic and its shortfall at 0 (Kråkøya's year's last part: 7,658 iterations
         from HiGHS's own start)."""
-        if self.basis is None or self.model is None:
+        if self.model is None:
             return None
         if (win.n_cols, win.n_rows) == (len(self.cols), len(self.rows)):
-            return self.basis
+            return _basis(self.cols, self.rows)
         if win.T != self.model.T or win.T < 2:
             return None
         out = _Statuses(win)
@@ -177,15 +175,20 @@ class _Statuses:
                 row[self.r_at[jy]] = rs[wr_at[jw]]
 
     def basis(self) -> highspy.HighsBasis:
-        out = highspy.HighsBasis()
-        out.col_status = _STATUS[self.col].tolist()
-        out.row_status = _STATUS[self.row].tolist()
-        out.valid = True
-        # a basis of the right shape by construction (module docstring): HiGHS checks its counts and
-        # does not factor it to repair it as it would an "alien" one (0.5 s of Kråkøya's year), since
-        # the simplex factors it anyway when it starts
-        out.alien = False
-        return out
+        return _basis(self.col, self.row)
+
+
+def _basis(col: np.ndarray, row: np.ndarray) -> highspy.HighsBasis:
+    """HiGHS's basis object of statuses given as its codes."""
+    out = highspy.HighsBasis()
+    out.col_status = _STATUS[col].tolist()
+    out.row_status = _STATUS[row].tolist()
+    out.valid = True
+    # a basis of the right shape by construction (module docstring): HiGHS checks its counts and
+    # does not factor it to repair it as it would an "alien" one (0.5 s of Kråkøya's year), since
+    # the simplex factors it anyway when it starts
+    out.alien = False
+    return out
 
 
 def window_basis(opt: Optimum, window: int = QUARTER, progress: Callable[[str], None] | None = None,
@@ -237,7 +240,7 @@ def window_basis(opt: Optimum, window: int = QUARTER, progress: Callable[[str], 
         x = np.asarray(sol.col_value)
         s0 = np.array([x[win.level[n][-1]] if n in win.level else 0.0 for n in range(cp.n_nodes)])
         cs, rs = statuses(h, win, sol)
-        chain.basis, chain.cols, chain.rows, chain.model = h.getBasis(), cs, rs, win  # the next window's start
+        chain.model, chain.cols, chain.rows = win, cs, rs  # the next window's start
         out.put(win, a, b, cs, rs, last)
         if progress is not None:
             progress(f"starting basis: window {w + 1} of {len(spans)} (steps {a}-{b}) solved")
@@ -264,29 +267,9 @@ def solve_from_windows(opt: Optimum, run: Callable[[highspy.Highs], highspy.High
     ints = np.flatnonzero(opt.integer).astype(np.int32)
     if len(ints):
         h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kContinuous))
-    strategy = h.getOptionValue("simplex_strategy")[1]  # (status, value)
-    scale = h.getOptionValue("simplex_scale_strategy")[1]
-    h.setOptionValue("simplex_strategy", PRIMAL)
-    h.setOptionValue("simplex_scale_strategy", UNSCALED)
-    if h.setBasis(basis) != highspy.HighsStatus.kOk:  # HiGHS found its counts wrong: let it repair it
-        basis.alien = True
-        h.setBasis(basis)
-    status = run(h)
-    if h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
-        if progress is not None:  # unscaled, the simplex lost its way on this park's figures: scaled, as HiGHS would
-            progress(f"the year unscaled: {h.modelStatusToString(h.getModelStatus())}; solved again scaled")
-        h.setOptionValue("simplex_scale_strategy", scale)
-        h.setBasis(basis)
-        status = run(h)
-    h.setOptionValue("simplex_strategy", strategy)
-    h.setOptionValue("simplex_scale_strategy", scale)
-    return _as_milp(opt, run, status, progress)
-
-
-def _as_milp(opt: Optimum, run: Callable[[highspy.Highs], highspy.HighsStatus], status: highspy.HighsStatus,
-             progress: Callable[[str], None] | None) -> tuple[highspy.HighsStatus, bool]:
-    """The LP's optimum where every on/off is at 0 or 1 in it (it is then the MILP's); else the MILP solved."""
-    h, ints = opt.h, np.flatnonzero(opt.integer).astype(np.int32)
+    say = None if progress is None else (lambda why: progress(f"the year unscaled: {why}; solved again scaled"))
+    status = from_basis(h, run, basis, say)
+    # the LP's optimum where every on/off is at 0 or 1 in it is the MILP's; else the MILP is solved
     z = np.asarray(h.getSolution().col_value)[ints]
     if not len(ints) or np.all(np.abs(z - np.round(z)) <= h.getOptionValue("mip_feasibility_tolerance")[1]):
         return status, True
@@ -294,3 +277,31 @@ def _as_milp(opt: Optimum, run: Callable[[highspy.Highs], highspy.HighsStatus], 
         progress("the LP's on/off are fractional: the MILP is solved")
     h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
     return run(h), False
+
+
+def from_basis(h: highspy.Highs, run: Callable[[highspy.Highs], highspy.HighsStatus],
+               basis: highspy.HighsBasis | None = None, say: Callable[[str], None] | None = None) -> highspy.HighsStatus:
+    """``run(h)`` by the primal simplex, unscaled, from ``basis`` (else the basis ``h`` holds): a
+    start primal feasible or nearly, for a few hundred iterations, where HiGHS would scale the
+    model afresh and lose the basis. Where that ends neither optimal nor at its time limit (the
+    simplex lost its way on a park's figures) it runs once more, scaled as HiGHS would, from the
+    same start; ``say`` hears why. HiGHS's options are left as they were."""
+    strategy, scale = h.getOptionValue("simplex_strategy")[1], h.getOptionValue("simplex_scale_strategy")[1]
+    h.setOptionValue("simplex_strategy", PRIMAL)
+    h.setOptionValue("simplex_scale_strategy", UNSCALED)
+    try:
+        if basis is not None and h.setBasis(basis) != highspy.HighsStatus.kOk:  # counts wrong: HiGHS repairs it
+            basis.alien = True
+            h.setBasis(basis)
+        status = run(h)
+        if h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+            if say is not None:
+                say(h.modelStatusToString(h.getModelStatus()))
+            h.setOptionValue("simplex_scale_strategy", scale)
+            if basis is not None:
+                h.setBasis(basis)
+            status = run(h)
+    finally:
+        h.setOptionValue("simplex_strategy", strategy)
+        h.setOptionValue("simplex_scale_strategy", scale)
+    return status
