@@ -80,7 +80,7 @@ MUTANTS = [
      "lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]\n        y = min(rest, lim,",
      "lim = LF[e, L_CAP] * dt - WL[k, _FLOW, e]\n        y = min(rest, lim,"),
     ("kernel: a dump asks a load-following unit for all it can make (finding 5)", K,
-     "        L = min(_asked(NF, BI,", "        L = min(_accept(NF, BI,"),
+     "    if BI[b, B_DISPOSAL] >= 0 and BI[b, B_MARKET] < 0:\n        a = max(", "    if False:\n        a = max("),
     ("schedule: a load-following unit runs before a must-run one on its header (finding 5)", S,
      "                    for o in self.planners[tb] + self.producers[tb] + given:",
      "                    for o in self.planners[tb] + self.producers[tb]:"),
