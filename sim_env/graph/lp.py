@@ -110,6 +110,10 @@ INF = highspy.kHighsInf
 IIS_FROM_LP_IRREDUCIBLE = 2 | 4
 IIS_IN_SET = (2, 3, 4)
 FEASIBLE_POINT = 2  # HiGHS's primal_solution_status of a feasible point (0: none, 1: an infeasible one)
+# what HiGHS may answer where its presolve lost its way on a model that has a solution (_presolve_again)
+_NO_ANSWER = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible,
+              highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kSolveError,
+              highspy.HighsModelStatus.kPresolveError, highspy.HighsModelStatus.kPostsolveError)
 RULE_REWARD = 1e3  # a rule-driven converter's reward per unit of load, × the park's largest unit cost (≥ 1)
 
 
@@ -563,7 +567,7 @@ class Optimum:
         h.setOptionValue("time_limit", float(time_limit_s))
         t0 = time.perf_counter()
         def go(h: highspy.Highs) -> highspy.HighsStatus:
-            return h.run() if progress is None else _run_watched(h, progress)
+            return _presolve_again(h, lambda: h.run() if progress is None else _run_watched(h, progress), progress)
         # the first solve starts from the windows' basis (lp_windows); so does a re-solve where the first
         # held the LP, the windows built with what was set since: Kråkøya's year with one exchange
         # off 23.8 CPU s as the MILP (172,334 iterations), 24.4 by the dual simplex from the LP's
@@ -696,11 +700,15 @@ class Optimum:
         if self.integer.any():  # HiGHS finds an IIS of an LP: drop the integrality
             lp = h.getLp()
             lp.integrality_ = []
+            limit = h.getOptionValue("time_limit")[1]
             h = _new_highs()
             h.setOptionValue("output_flag", False)
+            h.setOptionValue("time_limit", limit)  # the solve's own
             h.passModel(lp)
             h.run()
         h.setOptionValue("iis_strategy", IIS_FROM_LP_IRREDUCIBLE)
+        # the search solves LP after LP: bounded by the solve's time limit (its own is none)
+        h.setOptionValue("iis_time_limit", self.h.getOptionValue("time_limit")[1])
         try:
             status, iis = h.getIis()
         except Exception:  # a highspy without getIis
@@ -766,6 +774,33 @@ class Optimum:
         for b, r in self._in_row.items():
             bal[:, b] += out[r] - self._rhs_in[b]
         return bal
+
+
+def _presolve_again(h: highspy.Highs, run: Callable[[], highspy.HighsStatus],
+                    progress: Callable[[str], None] | None) -> highspy.HighsStatus:
+    """``run()``, and once more without HiGHS's presolve where it ends with no answer.
+
+    Every need of the model has its lost-load slack and every store's end rule its priced
+    shortfall, so it always has a solution: "infeasible" or a solve error from HiGHS's own start is
+    its presolve losing its way. A store losing 1 % an hour chains 8,760 levels whose substitutions
+    reach 0.99^8760 ≈ 1e-38: HiGHS's presolve called that year "Infeasible" after 0 iterations and
+    5,000 steps of it a "Solve error"; without presolve the simplex solves it in 0.3 s
+    (``test_a_lossy_store_over_a_year_solves_from_highs_own_start``). A model truly infeasible (a
+    bound set by hand) stays so, and is named (:meth:`Optimum.infeasible_set`)."""
+    limit, presolve, t0 = h.getOptionValue("time_limit")[1], h.getOptionValue("presolve")[1], time.perf_counter()
+    status = run()
+    if h.getModelStatus() not in _NO_ANSWER or presolve == "off":
+        return status
+    if progress is not None:
+        progress(f"HiGHS's presolve ended with {h.modelStatusToString(h.getModelStatus())!r}: solved again without it")
+    h.clearSolver()
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("time_limit", max(limit - (time.perf_counter() - t0), 1e-3))
+    try:
+        return run()
+    finally:
+        h.setOptionValue("presolve", presolve)
+        h.setOptionValue("time_limit", limit)
 
 
 def _run_watched(h: highspy.Highs, progress: Callable[[str], None]) -> highspy.HighsStatus:

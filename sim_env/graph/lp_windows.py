@@ -202,7 +202,7 @@ def window_basis(opt: Optimum, window: int = QUARTER, progress: Callable[[str], 
     windows); a shorter window starts from the last one's basis."""
     limit = opt.h.getOptionValue("time_limit")[1]  # (status, value): the whole solve's, windows included
     t0 = time.perf_counter()
-    from .lp import Optimum
+    from .lp import Optimum, _presolve_again
 
     cp = opt.cp
     end_rule, free_end = _ends(opt)
@@ -230,7 +230,7 @@ def window_basis(opt: Optimum, window: int = QUARTER, progress: Callable[[str], 
         if start is not None:
             h.setOptionValue("simplex_strategy", PRIMAL)
             h.setBasis(start)
-        h.run()
+        _presolve_again(h, h.run, progress)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             if progress is not None:
                 progress(f"starting basis: window {w + 1} ({h.modelStatusToString(h.getModelStatus())}): "
