@@ -246,7 +246,7 @@ def _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _accept(NI, NF, PV, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser, t, WB, WN, WL, WP,
-                 k0, k1, n, p, b, dt):
+            k0, k1, n, p, b, dt):
     """Bound converter ``n``'s running load (rows ``k0:k1``) by what pushed bus ``b`` of its output
     ``p`` can take now, itself and through its outgoing exchanges; the exchanges outside, the rows
     inside, as :func:`_can_get`."""
@@ -430,7 +430,7 @@ def _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BF
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, ser, t, WB,
-                  WN, WL, WP, k0, k1, n, p, b, dt, shared):
+             WN, WL, WP, k0, k1, n, p, b, dt, shared):
     """Bound converter ``n``'s running load (``WN[k, _LOAD, n]``, rows ``k0:k1``) by what its input
     ``p``, taken on demand on bus ``b``, can get this step (issue 22, finding 1): the bus's supply
     and its suppliers' through the exchanges, counting converters that follow the ask, less the
@@ -439,12 +439,13 @@ def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NO
     share it in that order, never each see all of it.
 
     The exchanges outside, the rows inside (each exchange's figures read once for the block: 3-4 %
-    of a park-step on both shipped parks, the same results to the bit); a row's running sum waits
-    in ``WP[k, p]``, free until the op's :func:`_port_flows`."""
+    of a park-step on both shipped parks, the same outputs to the bit on 42 test parks); a row's
+    running sum waits in ``WP[k, p]``, free until the op's :func:`_port_flows`; once infinite (a
+    market on the bus) it is left so, as adding to it would."""
     fol = BFO_PTR[b + 1] > BFO_PTR[b]
     for k in range(k0, k1):
         have = _avail_local(BI, NF, WB, WN, k, b, dt)
-        if have != math.inf:  # a market on the bus: nothing to scan (marked by the inf itself)
+        if have != math.inf:  # a market on the bus: nothing to scan
             have = max(have - shared * WB[k, _CLAIM, b], 0.0)
             if fol:
                 have += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK,
@@ -601,10 +602,10 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
                 WN[k, _LOAD, n] = min(WN[k, _LOAD, n], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, have / dt))
         elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
             _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, ser, t,
-                          WB, WN, WL, WP, k0, k1, n, p, b, dt, shared)
+                     WB, WN, WL, WP, k0, k1, n, p, b, dt, shared)
         elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
             _accept(NI, NF, PV, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser, t, WB, WN, WL,
-                         WP, k0, k1, n, p, b, dt)
+                    WP, k0, k1, n, p, b, dt)
     for k in range(k0, k1):
         L = max(WN[k, _LOAD, n], 0.0)
         if WN[k, _WANT, n] > L and p_min - _EPS > L:
