@@ -6,7 +6,8 @@ Prints, in one run: park-steps/s of compiled Kråkøya through the generic kerne
 (sim_env/graph/kernel.py) and the specialised step functions (sim_env/graph/codegen.py, levels
 "tables" and "fold") at K = 64 and 1024, the retired hand-written Kråkøya kernel kept as the
 yardstick (benchmarks/kraakoya_yardstick/) and the ratios; 64 different topologies (random edge
-masks) against 64 copies of one; the time to compile a park into arrays; and the Numba compile
+masks) against 64 copies of one; the generic kernel serially and on the machine's threads
+(``Batch(parallel=True)``, per wall second); the time to compile a park into arrays; and the Numba compile
 time with a cold cache (fresh processes, empty cache folders) and a warm one. It also checks that
 each fast path gave the generic kernel's outputs bit for bit on the steps it timed.
 
@@ -26,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +70,29 @@ def bench_compiled(cp, coef, K: int, steps: int, masks: np.ndarray | None = None
         ys[level] = ref.Y.copy(), ref.S.copy()
     out["identical"] = all(np.array_equal(ys[lv][0], ys[None][0]) and np.array_equal(ys[lv][1], ys[None][1])
                            for lv in LEVELS)
+    return out
+
+
+def bench_threads(cp, coef, K: int, steps: int) -> dict:
+    """M park-steps per wall second of the generic kernel run serially and with its blocks of rows
+    over threads (the goal's "on 2 cores"), and whether both gave the same outputs."""
+    from sim_env.graph.kernel import Batch
+
+    A = np.random.default_rng(0).random((steps, K, cp.n_actions))
+    out, ys = {}, {}
+    for name, parallel in (("serial", False), ("threads", True)):
+        b = Batch(cp, coef, K, parallel=parallel)
+        b.step(A[0])
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            _run_batch(b, A)
+            best = min(best, time.perf_counter() - t0)
+        out[name] = steps * K / best / 1e6
+        ref = Batch(cp, coef, K, parallel=parallel)
+        _run_batch(ref, A)
+        ys[name] = ref.Y.copy()
+    out["identical"] = bool(np.array_equal(ys["serial"], ys["threads"]))
     return out
 
 
@@ -194,6 +219,13 @@ def main() -> None:
         print(f"{K:>6} {r['generic']:9.3f} {r['codegen:tables']:9.3f} {r['codegen:fold']:9.3f} {hand:9.3f} "
               f"{r['codegen:fold'] / hand:10.2f} {r['generic'] / hand:13.2f} {r['generic'] / r['codegen:fold']:13.2f} "
               f"{r['identical']}")
+
+    print(f"\nthe generic kernel on {numba.config.NUMBA_NUM_THREADS} threads (Batch(parallel=True): its blocks of rows "
+          f"spread by prange), Kråkøya, M park-steps per wall second (load {os.getloadavg()[0]:.1f})")
+    for K in (256, 1024):
+        r = bench_threads(cp, coef, K, max(10, args.steps // 4))
+        print(f"  K={K:<5d} serial {r['serial']:6.3f}  threads {r['threads']:6.3f}  ratio {r['threads'] / r['serial']:5.2f}"
+              f"  identical {r['identical']}")
 
     if args.ops:
         print(f"\ngeneric kernel, K=64, ns per park-step: all ops, the frame alone, saved without each kind "
