@@ -1523,7 +1523,10 @@ class Batch:
     :param K: batch rows
     :param mask: ``(K, n_exchanges)`` multipliers of exchange capacity (1 on, 0 off); default: the
         file's ``enabled`` flags
-    :param parallel: spread rows over threads (``prange``); on 2 cores serial is as fast
+    :param parallel: spread the blocks of 64 rows over Numba's threads (``prange``), the same outputs
+        to the bit: on 2 cores Kråkøya runs 1.9-2.0x the park-steps per wall second at K >= 256
+        (``benchmarks/bench_graph.py``); a block is the least a thread takes, so K <= 64 gains
+        nothing. Its first step compiles ``step_parallel`` (about 10 CPU s more, then cached)
     :param specialise: ``None`` runs this generic kernel; ``"fold"`` (fastest) or ``"tables"`` a
         step function generated for this park from this same source (:mod:`.codegen`):
         bit-identical; ``fold`` runs 1.3–1.9× the generic kernel's park-steps per CPU second

@@ -31,7 +31,8 @@ class GraphSB3VecEnv(VecEnv):
     :param num_envs: rows
     :param seed: seed of episode starts (``VecEnv.seed`` changes it later)
     :param kwargs: :class:`~sim_env.graph.twin.GraphTwin` arguments (``park``, ``dt_h``,
-        ``forecast_hours``, ``episode_hours``, ``start``, ``exo_seed``, ``n_years``, ``mask``)
+        ``forecast_hours``, ``episode_hours``, ``start``, ``exo_seed``, ``n_years``, ``mask``,
+        ``parallel``: the rows stepped on all cores, worth it from a few hundred envs)
     """
 
     def __init__(self, num_envs: int = 1, seed: int | None = None, **kwargs: Any):

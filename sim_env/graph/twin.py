@@ -64,12 +64,14 @@ class GraphTwin:
     :param seed: seed of episode starts and year choice
     :param specialise: ``"fold"`` steps a kernel generated for this park (about 8x faster; its first
         compile on a machine takes 1–3 min, then it is cached); None the generic kernel
+    :param parallel: step the rows' blocks on all of Numba's threads (:class:`Batch`): worth it from
+        a few hundred rows
     """
 
     def __init__(self, num_parks: int = 1, park=None, *, dt_h: float = 1.0, forecast_hours: float = 24.0,
                  episode_hours: float = 168.0, start: str | int = "random", exo_seed: int = 0, n_years: int = 1,
                  given: dict | None = None, mask: np.ndarray | None = None, seed: int | None = None,
-                 specialise: str | None = None):
+                 specialise: str | None = None, parallel: bool = False):
         if not (start == "random" or (isinstance(start, int) and start >= 0)):
             raise ValueError(f"start must be 'random' or a step >= 0, got {start!r}")
         self.cp = resolve(park, dt_h)
@@ -79,7 +81,8 @@ class GraphTwin:
         self.episode_steps = max(1, round(episode_hours / dt_h))
         self.start = start
         self.series = generate(self.cp.graph, exo_seed, n_years, dt_h, given)
-        self.batch = Batch(self.cp, self.cp.coefficients(self.series, n_years), num_parks, mask, specialise=specialise)
+        self.batch = Batch(self.cp, self.cp.coefficients(self.series, n_years), num_parks, mask, parallel=parallel,
+                           specialise=specialise)
         self.S0 = initial_state(self.cp, num_parks)
         self.kpi_names = output_names(self.cp)
         self.action_names = list(self.cp.action_names)

@@ -169,3 +169,22 @@ def test_a_row_steps_as_alone_on_parks_with_claims_loops_and_merit_order(which):
 
     doc = {"shared_supply": shared_supply("purchase"), "loop": BIOGAS, "two_boilers": TWO_BOILERS}[which]
     _each_row_as_alone(compiled(doc), BLOCK + 2, 24, (0, BLOCK - 1, BLOCK + 1))
+
+
+def test_the_rows_on_threads_give_the_serial_outputs():
+    # Batch(parallel=True) spreads the blocks of 64 rows over Numba's threads: 130 rows are three
+    # blocks, the last of 2 rows; each row with its own mask, NaN and out-of-range actions
+    from sim_env.graph.sb3 import GraphSB3VecEnv
+
+    cp = _park("kraakoya")
+    rng = np.random.default_rng(3)
+    masks = np.tile(cp.LE, (130, 1)) * (rng.random((130, len(cp.link_ids))) < 0.7)
+    coef = cp.exogenous(seed=0)
+    serial, threads = Batch(cp, coef, 130, masks), Batch(cp, coef, 130, masks, parallel=True)
+    for _ in range(24):
+        A = rng.uniform(-0.2, 1.2, (130, cp.n_actions))
+        A[rng.random(A.shape) < 0.05] = np.nan
+        assert np.array_equal(serial.step(A), threads.step(A), equal_nan=True)
+    assert np.array_equal(serial.S, threads.S)
+    env = GraphSB3VecEnv(2, seed=0, parallel=True, episode_hours=4)  # the twin's envs pass it on
+    assert env.twin.batch._fn.__name__ == "step_parallel"
