@@ -234,6 +234,7 @@ class Optimum:
         self.mip_rel_gap = float(mip_rel_gap)
         steps = (start + np.arange(T)) % coef.shape[1]
         self.C = np.ascontiguousarray(coef[year, steps, :])  # (T, values)
+        self._year_C = coef[year]  # the whole year's series: what a window decides must not depend on its steps
         self.mask = (cp.LE if mask is None else np.asarray(mask, dtype=np.float64)).copy()
         self.relax, self.rules = relax, rules
         self._reward: list[np.ndarray] = []  # columns carrying the rules' reward
@@ -259,6 +260,7 @@ class Optimum:
         nb, nl = len(cp.bus_ids), len(cp.link_ids)
         self._bal = m.rows_(0.0, 0.0, T * nb, "balance").reshape(T, nb)  # bal[t, b]; right-hand sides set below
         self._rhs = np.zeros((T, nb))
+        self._need = np.zeros((T, nb))  # the demands on each bus (a part of _rhs)
         # A bus with a first-order store (a digester's solids) passes all its supply through the
         # store, as the kernel does: its supply has a row of its own (= charge), its users take
         # only the release. The two rows add up to the bus's balance.
@@ -300,6 +302,9 @@ class Optimum:
                 s = m.cols_(0.0, INF, 0.0)
                 self._on_bus(b, s, -1.0)
                 self.var[f"spill:{cp.bus_ids[b]}"] = s
+        for n in range(cp.n_nodes):
+            if cp.NI[n, I_TYPE] == T_MARKET:
+                self._net_of_market(n)
         m.rlo[0] = self._rhs.ravel().copy()
         m.rhi[0] = self._rhs.ravel().copy()
         for k, b in enumerate(released):
@@ -327,6 +332,7 @@ class Optimum:
         elif t_ == T_DEMAND:
             d = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
             self._rhs[:, b] += d
+            self._need[:, b] += d
             if NV[n, V_COST] >= 0:
                 bk = m.cols_(0.0, d, self._c(NV[n, V_COST]) + co2)
                 self._on_bus(b, bk, 1.0)
@@ -355,6 +361,35 @@ class Optimum:
             self._on_bus(b, exp_, -1.0)
             self._on_bus(b, spill, -1.0)
             self.var[f"import:{key}"], self.var[f"export:{key}"], self.var[f"spill:{key}"] = imp, exp_, spill
+
+    def _net_of_market(self, n: int) -> None:
+        """A market the park may buy from and sell to, whose export price somewhere in the year beats
+        its import cost (a fixed supply price against a spot export): its import at most what the
+        park takes from its bus.
+
+        The kernel settles a market on the net of what was taken from its bus and given to it, so
+        it never buys to sell the same unit. The LP, with import and export as two columns, would
+        do exactly that wherever selling pays more than buying costs: unbounded where nothing
+        limits the market (a fuzzed park's optimum failed so), a gain no schedule can have where
+        something does. The row holds for every kernel step (what it buys is at most what was
+        taken), so the optimum stays a lower bound; it is stated at every step of the horizon, so a
+        window's rows are the year's (lp_windows), and only for a market that needs it (neither
+        shipped park's)."""
+        cp, m, NV = self.cp, self._m, self.cp.NV
+        if NV[n, V_IMPORT] < 0 or NV[n, V_EXPORT] < 0:
+            return
+        C, co2 = self._year_C, NV[n, V_CO2]
+        buy = C[:, NV[n, V_IMPORT]] + (cp.carbon_price_per_kg * C[:, co2] if co2 >= 0 else 0.0)
+        if not np.any(C[:, NV[n, V_EXPORT]] > buy):
+            return
+        key, b = cp.node_keys[n], cp.NI[n, I_BUS]
+        sold = np.concatenate([self.var[f"export:{key}"], self.var[f"spill:{key}"]])
+        rows, cols, vals = np.concatenate(m.rows), np.concatenate(m.cols), np.concatenate(m.vals)
+        bal = self._bal[:, b]
+        use = np.isin(rows, bal) & (vals < 0.0) & ~np.isin(cols, sold)  # taken from the bus (an exchange's flow, ...)
+        r = m.rows_(-INF, self._need[:, b], name=f"import of market {key} at most what the park takes from its bus")
+        m.put(r, self.var[f"import:{key}"], 1.0)
+        m.put(r[np.searchsorted(bal, rows[use])], cols[use], vals[use])
 
     def _storage(self, n: int, b: int, on_bus) -> None:
         cp, m, dt = self.cp, self._m, self.cp.dt_h
@@ -700,10 +735,10 @@ class Optimum:
         if self.integer.any():  # HiGHS finds an IIS of an LP: drop the integrality
             lp = h.getLp()
             lp.integrality_ = []
-            limit = h.getOptionValue("time_limit")[1]
+            seconds = h.getOptionValue("time_limit")[1]
             h = _new_highs()
             h.setOptionValue("output_flag", False)
-            h.setOptionValue("time_limit", limit)  # the solve's own
+            h.setOptionValue("time_limit", seconds)  # the solve's own
             h.passModel(lp)
             h.run()
         h.setOptionValue("iis_strategy", IIS_FROM_LP_IRREDUCIBLE)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
+from sim_env.graph.kernel import Y_COST, Batch
 from sim_env.graph.lp import Optimum
 
 from .physics.parks import HEAT, STORE_DIS, asset, compiled, park
@@ -140,3 +141,30 @@ def test_a_lossy_store_over_a_year_solves_from_highs_own_start():
     assert sol.objective == pytest.approx(hand, rel=1e-12)
     assert any("presolve ended with 'Infeasible': solved again without it" in line for line in said), said
     assert Optimum(cp, cp.exogenous(seed=0), 8760).solve().objective == pytest.approx(hand, rel=1e-12)
+
+
+def test_a_market_whose_export_pays_more_than_its_import_costs_is_bounded():
+    # A fixed supply price (0.2 DKK/kWh) under a spot export (0.3): the kernel settles the market on
+    # the net, 8 kW taken by the mill less 5 kW given by the PV, 3 kWh bought an hour: 0.6 DKK/h,
+    # 14.4 DKK a day. The LP, with import and export as two columns, bought to sell the same kWh
+    # without end ("Unbounded": a fuzzed park's optimum failed so). Its import is now at most what
+    # the park takes from the market's bus (8 kWh): buying 8 and selling 5 costs 1.6 − 1.5 = 0.1 DKK/h,
+    # 2.4 a day, a lower bound of the kernel's 14.4 (selling what it bought is the one gain left).
+    doc = park("arbitrage", [
+        ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
+                                    "import_price": "0.2 DKK/kWh", "export_price": "0.3 DKK/kWh"})]),
+        ("farm", [asset("pv", {"type": "source", "id": "electricity", "carrier": "electricity", "profile": "5 kW",
+                               "surplus": {"cost": 0, "name": "curtailed"}})]),
+        ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
+                                 "profile": "8 kW"})])],
+        [{"id": "pv_to_grid", "from": "pv.electricity", "to": "grid.electricity", "capacity": "20 kW"},
+         {"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "20 kW"}])
+    cp = compiled(doc)
+    coef = cp.exogenous(seed=0)
+    sol = Optimum(cp, coef, 24).solve()
+    assert sol.status == "Optimal"
+    assert sol.objective == pytest.approx(24 * (0.2 * 8 - 0.3 * 5), rel=1e-9)
+    assert sol.series["import:grid.electricity"] == pytest.approx([8.0] * 24, rel=1e-9)
+    b = Batch(cp, coef, 1)
+    kernel = sum(float(b.step(np.zeros((1, cp.n_actions)))[0, Y_COST]) for _ in range(24))
+    assert kernel == pytest.approx(24 * 0.2 * 3, rel=1e-12)
