@@ -169,6 +169,13 @@ MUTANTS = [
      "y = min(lim, x - got, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])"),
     ("schedule: units sharing a supply on demand ignore exchange priority (issue 22)", S,
      "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
+    # a unit cut back by a full store makes less of its other outputs too (tests/sim_env/physics/test_cut_by_products.py)
+    ("kernel: a cut leaves its by-product's fall on the by-product's bus (made from nothing)", K,
+     "            WB[k, _OFFER, PB[p]] = max(WB[k, _OFFER, PB[p]] - d, 0.0)",
+     "            WB[k, _OFFER, PB[p]] = WB[k, _OFFER, PB[p]]"),
+    ("kernel: a cut ignores the by-product a taker already has", K,
+     "                floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))",
+     "                floor = floor"),
 ]
 
 
@@ -177,4 +184,5 @@ if __name__ == "__main__":
     main(__doc__, MUTANTS, ["tests/sim_env/physics/test_hand_parks.py", "tests/sim_env/physics/test_mask.py",
                             "tests/sim_env/physics/test_followers.py", "tests/sim_env/physics/test_loops.py",
                             "tests/sim_env/physics/test_lost_input.py", "tests/sim_env/physics/test_shared_supply.py",
-                            "tests/sim_env/physics/test_store_returns.py", "-k", "not shipped"], width=86)
+                            "tests/sim_env/physics/test_store_returns.py",
+                            "tests/sim_env/physics/test_cut_by_products.py", "-k", "not shipped"], width=86)

@@ -681,12 +681,42 @@ def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, M
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, Y, WB, WN, WL, WP, WQ,
-            k, n, cut, dt, lost0):
-    """Lower converter ``n``'s delivery into a full store by ``cut``: its load and inputs follow.
+def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, COEF, s, ti, WB, WP, k, n, b, old, dt):
+    """The least load converter ``n`` (at ``old``) can be cut to while a full store on bus ``b``
+    takes back its delivery: what its other outputs gave and cannot take back must still be made
+    (:func:`_reduce`)."""
+    floor = 0.0
+    for p in range(NI[n, I_P0], NI[n, I_P1]):
+        pb = PB[p]
+        if PD[p] != 1 or pb == b:
+            continue
+        reaches = False
+        for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
+            reaches = reaches or LD[BOUT_LINK[j]] == b
+        if BI[pb, B_PUSHED] == 1:
+            if not reaches:  # pushed elsewhere: its takers have it
+                floor = old
+        elif PO[p] >= 0:  # a ratio of another port's flow: not inverted here, so kept
+            floor = old
+        else:  # offered on its bus: what already left it (per hour) must still be made
+            taken = WP[k, p] - WB[k, _OFFER, pb] / dt
+            if taken > 0.0:
+                floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))
+    return floor
 
-    A converter that delivers into a store delivers only there (checked when compiling), so
-    the store's pushed inflow falls by exactly what its outputs fall by.
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD, LF, COEF, s, ti,
+            Y, WB, WN, WL, WP, WQ, k, n, b, cut, dt, lost0):
+    """Lower converter ``n``'s delivery into a full store (on bus ``b``) by ``cut``: its load and
+    inputs follow, and so do its other outputs.
+
+    What its other outputs gave cannot always be taken back: an output offered on its bus (a dump
+    beside it) gives back what is still there, and the unit runs no lower than what was taken
+    from it needs; an output pushed elsewhere keeps the unit where it was (its takers have it).
+    What the store then cannot keep overflows at its capacity and is spilled there
+    (:func:`_store_levels`): a cut never makes by-products from nothing (a fuzzed park: a boiler
+    cut from 23.8 to 8.5 kW kept its 12.3 kW of steam, 5.5 of them already taken by a turbine).
     """
     old = WN[k, _ACT, n] / dt
     per = 0.0
@@ -698,6 +728,11 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, L
     new = max(old - cut / dt / per, 0.0)
     if new < NF[n, F_MIN_LOAD] * NF[n, F_RATED] - _EPS:
         new = 0.0
+    floor = _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, COEF, s, ti, WB, WP, k, n, b, old, dt)
+    if new < floor:
+        new = min(max(floor, NF[n, F_MIN_LOAD] * NF[n, F_RATED]), old)
+    if new >= old:
+        return 0.0
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         WQ[k, p] = WP[k, p]
     _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, new)
@@ -724,6 +759,8 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, L
             _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
         elif BI[PB[p], B_PUSHED] == 1:
             done += d
+        elif PB[p] != b:  # offered on its own bus: taken back from what is still there
+            WB[k, _OFFER, PB[p]] = max(WB[k, _OFFER, PB[p]] - d, 0.0)
     return done
 
 
@@ -783,8 +820,8 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
                 sent = _sent_to(NI, PB, PD, BI, BOUT_PTR, BOUT_LINK, LD, WL, WP, k, n, b, dt)
                 if sent <= 0.0:
                     continue
-                done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, COEF, s, ti, Y, WB,
-                               WN, WL, WP, WQ, k, n, sent * share, dt, lost0)
+                done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD,
+                               LF, COEF, s, ti, Y, WB, WN, WL, WP, WQ, k, n, b, sent * share, dt, lost0)
                 delivered = done
                 for p in range(NI[n, I_P0], NI[n, I_P1]):
                     pb = PB[p]

@@ -1,0 +1,79 @@
+"""A unit cut back by a full store makes less of its other outputs too, and never makes them from
+nothing (issue 22, item 2: "physics that conserves"; found by a fuzzed park).
+
+A boiler on a setpoint sends its heat through a lossy main into a nearly full tank and offers a
+by-product, low-pressure steam, on its own bus, where a dump takes what nothing else does. When the
+tank's close cut the boiler back, its steam stayed at the full load's: the dump took steam the
+boiler no longer made (12.3 kW of it on the fuzzed park, 47 kW here), and the bus-balance check
+found it. Now the steam still on its bus is taken back with the cut (``kernel._reduce``); where a
+taker already has some of it, the boiler runs no lower than that steam needs, and the heat the tank
+cannot keep overflows at its capacity, spilled (``kernel._kept_by_others``). Hand calculations
+beside each test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim_env.graph.balance import run_balanced
+from sim_env.graph.kernel import Y_COST, Y_SPILL
+
+from .parks import HEAT, asset, col, compiled, park, run
+
+STEAM = {"resource": "heat", "temperature_c": 180}
+
+
+def _boiler_tank(steam_user: bool) -> dict:
+    """A 100 kW boiler (chips 0.25 kg/kWh at 0.5 DKK/kg; steam 0.5 kWh per kWh of heat, dumped at
+    0.01 DKK/kWh) sending heat through a main losing 10 % into a 100 kWh tank at 95 % that loses
+    1 % an hour; with ``steam_user``, a 20 kW steam need (backup 1 DKK/kWh) takes steam first."""
+    plant = [asset("boiler", {"type": "converter", "id": "boiler", "control": "setpoint", "reference": "heat",
+                              "rated": "100 kW", "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
+                              "outputs": {"heat": {"carrier": HEAT}, "steam": {"carrier": STEAM, "ratio": 0.5}}},
+                     {"type": "disposal", "id": "dump", "port": "steam", "carrier": STEAM, "cost": "0.01 DKK/kWh"})]
+    companies = [("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass",
+                                           "price": "0.5 DKK/kg", "max": "1000 kg/h"})]),
+                 ("plant", plant),
+                 ("town", [asset("tank", {"type": "storage", "id": "heat", "carrier": HEAT, "capacity": "100 kWh",
+                                          "max_charge": "200 kW", "max_discharge": "200 kW", "loss": 0.01,
+                                          "initial": 0.95, "end": {"rule": "free"}})])]
+    links = [{"id": "chips_to_boiler", "from": "chips.biomass", "to": "boiler.fuel", "capacity": "10 t/h"},
+             {"id": "boiler_to_tank", "from": "boiler.heat", "to": "tank.heat", "capacity": "200 kW", "loss": 0.1}]
+    if steam_user:
+        companies.append(("dairy", [asset("dairy", {"type": "demand", "id": "steam", "carrier": STEAM,
+                                                    "profile": "20 kW", "backup": {"cost": "1 DKK/kWh"}})]))
+        links.append({"id": "boiler_to_dairy", "from": "boiler.steam", "to": "dairy.steam", "capacity": "100 kW"})
+    return park("cut_by_products", companies, links)
+
+
+def test_a_cut_takes_back_the_steam_still_on_its_bus():
+    # The tank loses 1 % of 95 kWh (0.95) and has 100 − 94.05 = 5.95 kWh of room; through the 10 % loss
+    # that is 5.95 / 0.9 = 6.6111 kW of the boiler's heat: its load. Its steam is 0.5 × 6.6111 =
+    # 3.3056 kW, all dumped (the 50 kW of the full load would have been); its chips 0.25 × 6.6111 =
+    # 1.6528 kg. Cost: 1.6528 × 0.5 + 3.3056 × 0.01 + 6.6111 × 0.1 × 0 (no transport cost) = 0.8595 DKK.
+    cp = compiled(_boiler_tank(steam_user=False))
+    Y = run(cp, actions=1.0, steps=1)[0]
+    load = (100 - 95 * 0.99) / 0.9
+    assert Y[col(cp, "activity:boiler.boiler")] == pytest.approx(load, rel=1e-12)
+    assert Y[col(cp, "activity:boiler.dump")] == pytest.approx(0.5 * load, rel=1e-12)
+    assert Y[col(cp, "flow:chips_to_boiler")] == pytest.approx(0.25 * load, rel=1e-12)
+    assert Y[col(cp, "activity:tank.heat")] == pytest.approx(100.0, rel=1e-12)
+    assert Y[Y_COST] == pytest.approx(0.25 * load * 0.5 + 0.5 * load * 0.01, rel=1e-12)
+    assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
+
+
+def test_a_cut_keeps_the_load_a_steam_taker_already_has():
+    # The dairy took its 20 kW of steam before the tank closed: the boiler cannot make less than
+    # 20 / 0.5 = 40 kW of heat, so it is cut to 40 (not 6.6111). Its heat into the tank, 0.9 × 40 = 36,
+    # finds 5.95 kWh of room: 30.05 kWh overflow and are spilled. Steam 20, all to the dairy, none
+    # dumped; chips 10 kg, 5 DKK; no backup.
+    cp = compiled(_boiler_tank(steam_user=True))
+    Y = run(cp, actions=1.0, steps=1)[0]
+    assert Y[col(cp, "flow:boiler_to_dairy")] == pytest.approx(20.0, rel=1e-12)
+    assert Y[col(cp, "activity:boiler.boiler")] == pytest.approx(40.0, rel=1e-12)
+    assert Y[col(cp, "activity:boiler.dump")] == pytest.approx(0.0, abs=1e-12)
+    assert Y[col(cp, "activity:tank.heat")] == pytest.approx(100.0, rel=1e-12)
+    assert Y[Y_SPILL] == pytest.approx(0.9 * 40 - (100 - 95 * 0.99), rel=1e-12)
+    assert Y[Y_COST] == pytest.approx(10 * 0.5, rel=1e-12)
+    assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
