@@ -170,10 +170,13 @@ MUTANTS = [
     ("schedule: units sharing a supply on demand ignore exchange priority (issue 22)", S,
      "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
     # a unit cut back by a full store makes less of its other outputs too (tests/sim_env/physics/test_cut_by_products.py)
-    ("kernel: a cut leaves its by-product's fall on the by-product's bus (made from nothing)", K,
-     "            WB[k, _OFFER, PB[p]] = max(WB[k, _OFFER, PB[p]] - d, 0.0)",
-     "            WB[k, _OFFER, PB[p]] = WB[k, _OFFER, PB[p]]"),
-    ("kernel: a cut ignores the by-product a taker already has", K,
+    ("kernel: a cut leaves its by-product's fall where it went (made from nothing)", K,
+     "            _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, PB[p], d)",
+     "            pass"),
+    ("kernel: a cut takes back only what is left on the by-product's bus, not what a need drew", K,
+     "        if rest > 0.0 and m >= 0:\n            t = min(rest, WN[k, _ACT, m])",
+     "        if False:\n            t = min(rest, WN[k, _ACT, m])"),
+    ("kernel: a cut ignores the by-product a unit already ran on", K,
      "                floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))",
      "                floor = floor"),
 ]

@@ -69,6 +69,7 @@ from .compile import (
     OP_STORE_OPEN,
     OP_STORE_OUT,
     T_CONVERTER,
+    T_DEMAND,
     T_DISPOSAL,
     T_MARKET,
     T_PURCHASE,
@@ -681,7 +682,60 @@ def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, M
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, COEF, s, ti, WB, WP, k, n, b, old, dt):
+def _need_on(NI, b):
+    """The demand on bus ``b`` (-1: none); scanned, as only a cut's rare path asks."""
+    for n in range(NI.shape[0]):
+        if NI[n, I_TYPE] == T_DEMAND and NI[n, I_BUS] == b:
+            return n
+    return -1
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _recallable(NI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, b):
+    """What of an output offered on bus ``b`` can still be taken back (:func:`_take_back`): what is
+    left on ``b``, and through each exchange what is left on its far bus or its need took."""
+    a = WB[k, _OFFER, b]
+    for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
+        e = BOUT_LINK[i]
+        d = LD[e]
+        m = _need_on(NI, d)
+        there = WB[k, _OFFER, d] + (WN[k, _ACT, m] if m >= 0 else 0.0)
+        a += min(WL[k, _FLOW, e], there / (1.0 - LF[e, L_LOSS]))
+    return a
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, b, x):
+    """Take ``x`` a cut unit no longer makes back from bus ``b``: what is left there, then through
+    its exchanges, last first, what is left on the far bus and what its need took (bought as its
+    backup or lost instead, as if it had never come). Returns what could not be taken back."""
+    r = min(x, WB[k, _OFFER, b])
+    WB[k, _OFFER, b] -= r
+    x -= r
+    for i in range(BOUT_PTR[b + 1] - 1, BOUT_PTR[b] - 1, -1):
+        if x <= 0.0:
+            break
+        e = BOUT_LINK[i]
+        d, keep = LD[e], 1.0 - LF[e, L_LOSS]
+        got = min(x, WL[k, _FLOW, e]) * keep  # what arrived on the far bus of what is asked back
+        o = min(got, WB[k, _OFFER, d])
+        WB[k, _OFFER, d] -= o
+        rest = got - o
+        m = _need_on(NI, d)
+        if rest > 0.0 and m >= 0:
+            t = min(rest, WN[k, _ACT, m])
+            WN[k, _ACT, m] -= t
+            Y[k, Y_UNMET] += _shortfall(WN, COEF, s, ti, k, m, t, NV[m, V_COST], NV[m, V_CO2], BI[d, B_VOLL])
+            rest -= t
+        back = (got - rest) / keep
+        WL[k, _FLOW, e] -= back
+        x -= back
+    return x
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COEF, s, ti, WB, WN, WL, WP, k, n, b, old,
+                    dt):
     """The least load converter ``n`` (at ``old``) can be cut to while a full store on bus ``b``
     takes back its delivery: what its other outputs gave and cannot take back must still be made
     (:func:`_reduce`)."""
@@ -698,25 +752,26 @@ def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, COEF, s
                 floor = old
         elif PO[p] >= 0:  # a ratio of another port's flow: not inverted here, so kept
             floor = old
-        else:  # offered on its bus: what already left it (per hour) must still be made
-            taken = WP[k, p] - WB[k, _OFFER, pb] / dt
+        else:  # offered on its bus: what cannot be taken back (per hour) must still be made
+            taken = WP[k, p] - _recallable(NI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, pb) / dt
             if taken > 0.0:
                 floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))
     return floor
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD, LF, COEF, s, ti,
-            Y, WB, WN, WL, WP, WQ, k, n, b, cut, dt, lost0):
+def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD, LF, COEF, s,
+            ti, Y, WB, WN, WL, WP, WQ, k, n, b, cut, dt, lost0):
     """Lower converter ``n``'s delivery into a full store (on bus ``b``) by ``cut``: its load and
     inputs follow, and so do its other outputs.
 
-    What its other outputs gave cannot always be taken back: an output offered on its bus (a dump
-    beside it) gives back what is still there, and the unit runs no lower than what was taken
-    from it needs; an output pushed elsewhere keeps the unit where it was (its takers have it).
-    What the store then cannot keep overflows at its capacity and is spilled there
-    (:func:`_store_levels`): a cut never makes by-products from nothing (a fuzzed park: a boiler
-    cut from 23.8 to 8.5 kW kept its 12.3 kW of steam, 5.5 of them already taken by a turbine).
+    An output offered on its bus (a dump beside it, needs drawing on it) gives back what is still
+    there and what needs took of it, which they then buy as backup or lack (:func:`_take_back`).
+    What cannot be taken back (a unit that ran on it, a store that took it) keeps the unit no
+    lower than that needs, as an output pushed elsewhere keeps it where it was; what the store then
+    cannot keep overflows at its capacity and is spilled there (:func:`_store_levels`). A cut never
+    makes by-products from nothing (a fuzzed park: a boiler cut from 23.8 to 8.5 kW kept its
+    12.3 kW of steam, 5.5 of them taken by a turbine, the rest dumped).
     """
     old = WN[k, _ACT, n] / dt
     per = 0.0
@@ -728,7 +783,8 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_
     new = max(old - cut / dt / per, 0.0)
     if new < NF[n, F_MIN_LOAD] * NF[n, F_RATED] - _EPS:
         new = 0.0
-    floor = _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, COEF, s, ti, WB, WP, k, n, b, old, dt)
+    floor = _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COEF, s, ti, WB, WN, WL, WP, k, n, b,
+                            old, dt)
     if new < floor:
         new = min(max(floor, NF[n, F_MIN_LOAD] * NF[n, F_RATED]), old)
     if new >= old:
@@ -759,8 +815,8 @@ def _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_
             _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
         elif BI[PB[p], B_PUSHED] == 1:
             done += d
-        elif PB[p] != b:  # offered on its own bus: taken back from what is still there
-            WB[k, _OFFER, PB[p]] = max(WB[k, _OFFER, PB[p]] - d, 0.0)
+        elif PB[p] != b:  # offered on its own bus: taken back from where it is (_take_back)
+            _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, PB[p], d)
     return done
 
 
@@ -800,7 +856,7 @@ def _sent_to(NI, PB, PD, BI, BOUT_PTR, BOUT_LINK, LD, WL, WP, k, n, b, dt):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+def _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                  LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, st, dt):
     """End a store's step: converters that overfill it run less, then must-go inflows spill back
     (its level is set once all stores have closed: :func:`_store_levels`)."""
@@ -820,8 +876,8 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
                 sent = _sent_to(NI, PB, PD, BI, BOUT_PTR, BOUT_LINK, LD, WL, WP, k, n, b, dt)
                 if sent <= 0.0:
                     continue
-                done = _reduce(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD,
-                               LF, COEF, s, ti, Y, WB, WN, WL, WP, WQ, k, n, b, sent * share, dt, lost0)
+                done = _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS,
+                               LD, LF, COEF, s, ti, Y, WB, WN, WL, WP, WQ, k, n, b, sent * share, dt, lost0)
                 delivered = done
                 for p in range(NI[n, I_P0], NI[n, I_P1]):
                     pb = PB[p]
@@ -844,7 +900,7 @@ def _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+def _close_again(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                  LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, dt):
     """After the last close, a store that inputs given back since its close overfill closes again
     (:func:`_store_levels`), until none is over: a unit it cuts gives its own inputs back, perhaps
@@ -855,7 +911,7 @@ def _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
         for n in range(NI.shape[0]):
             if NI[n, I_TYPE] == T_STORAGE:  # noqa: SIM102 - fold drops a known test, not one beside a call
                 if _overfull(NF, WN, k0, k1, n):
-                    _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
+                    _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
                                  STP_PTR, STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
                     again = True
         if not again:
@@ -1295,14 +1351,14 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
             _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, k0, k1, n, b,
                            dt)
         elif op == OP_STORE_CLOSE:
-            _store_close(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
+            _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR,
                          STP_NODE, LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, n, dt)
         elif op == OP_LOOP:  # noqa: SIM102 - codegen reads each branch's test as op == OP_<name>
             if LOOPS is not None:  # None: Numba prunes this branch before typing it (the docstring)
                 _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                       BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, OPS, COEF, MASK, ser, t, S, A, Y,
                       WB, WN, WL, WP, WQ, k0, k1, dt, clip0, i)
-    _close_again(NI, NF, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
+    _close_again(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, STP_PTR, STP_NODE,
                  LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, dt)
     _store_levels(NI, NF, S, WB, WN, k0, k1)
     _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt)

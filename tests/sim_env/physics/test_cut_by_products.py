@@ -5,10 +5,11 @@ A boiler on a setpoint sends its heat through a lossy main into a nearly full ta
 by-product, low-pressure steam, on its own bus, where a dump takes what nothing else does. When the
 tank's close cut the boiler back, its steam stayed at the full load's: the dump took steam the
 boiler no longer made (12.3 kW of it on the fuzzed park, 47 kW here), and the bus-balance check
-found it. Now the steam still on its bus is taken back with the cut (``kernel._reduce``); where a
-taker already has some of it, the boiler runs no lower than that steam needs, and the heat the tank
-cannot keep overflows at its capacity, spilled (``kernel._kept_by_others``). Hand calculations
-beside each test.
+found it. Now the cut takes its steam back from where it is (``kernel._take_back``): what is still
+on its bus, then what a need drew of it, which the need buys as backup instead. (Where a unit or a
+store took it, it cannot be taken back: the boiler then runs no lower than that steam needs, and
+the heat the tank cannot keep overflows at its capacity, spilled: ``kernel._kept_by_others``.)
+Hand calculations beside each test.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from .parks import HEAT, asset, col, compiled, park, run
 STEAM = {"resource": "heat", "temperature_c": 180}
 
 
-def _boiler_tank(steam_user: bool) -> dict:
+def _boiler_tank(steam_user: bool | str) -> dict:
     """A 100 kW boiler (chips 0.25 kg/kWh at 0.5 DKK/kg; steam 0.5 kWh per kWh of heat, dumped at
     0.01 DKK/kWh) sending heat through a main losing 10 % into a 100 kWh tank at 95 % that loses
-    1 % an hour; with ``steam_user``, a 20 kW steam need (backup 1 DKK/kWh) takes steam first."""
+    1 % an hour; with ``steam_user``, a 20 kW steam need (backup 1 DKK/kWh) draws steam first."""
     plant = [asset("boiler", {"type": "converter", "id": "boiler", "control": "setpoint", "reference": "heat",
                               "rated": "100 kW", "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
                               "outputs": {"heat": {"carrier": HEAT}, "steam": {"carrier": STEAM, "ratio": 0.5}}},
@@ -40,7 +41,16 @@ def _boiler_tank(steam_user: bool) -> dict:
                                           "initial": 0.95, "end": {"rule": "free"}})])]
     links = [{"id": "chips_to_boiler", "from": "chips.biomass", "to": "boiler.fuel", "capacity": "10 t/h"},
              {"id": "boiler_to_tank", "from": "boiler.heat", "to": "tank.heat", "capacity": "200 kW", "loss": 0.1}]
-    if steam_user:
+    if steam_user == "turbine":  # a must-run 20 kW turbine on the steam, its power (0.2 kWh/kWh) sold
+        companies.append(("power", [asset("turbine", {"type": "converter", "id": "turbine", "control": "must_run",
+                                                      "reference": "steam", "rated": "20 kW",
+                                                      "inputs": {"steam": {"carrier": STEAM}},
+                                                      "outputs": {"power": {"carrier": "electricity", "ratio": 0.2}}}),
+                                    asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
+                                                   "export_price": "0.3 DKK/kWh"})]))
+        links += [{"id": "boiler_to_turbine", "from": "boiler.steam", "to": "turbine.steam", "capacity": "100 kW"},
+                  {"id": "turbine_to_grid", "from": "turbine.power", "to": "grid.electricity", "capacity": "100 kW"}]
+    elif steam_user:
         companies.append(("dairy", [asset("dairy", {"type": "demand", "id": "steam", "carrier": STEAM,
                                                     "profile": "20 kW", "backup": {"cost": "1 DKK/kWh"}})]))
         links.append({"id": "boiler_to_dairy", "from": "boiler.steam", "to": "dairy.steam", "capacity": "100 kW"})
@@ -63,17 +73,37 @@ def test_a_cut_takes_back_the_steam_still_on_its_bus():
     assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
 
 
-def test_a_cut_keeps_the_load_a_steam_taker_already_has():
-    # The dairy took its 20 kW of steam before the tank closed: the boiler cannot make less than
-    # 20 / 0.5 = 40 kW of heat, so it is cut to 40 (not 6.6111). Its heat into the tank, 0.9 × 40 = 36,
-    # finds 5.95 kWh of room: 30.05 kWh overflow and are spilled. Steam 20, all to the dairy, none
-    # dumped; chips 10 kg, 5 DKK; no backup.
+def test_a_cut_takes_back_the_steam_a_need_took_which_it_then_buys():
+    # The dairy drew its 20 kW of steam before the tank closed. The cut is the same as without it: the
+    # boiler to 6.6111 kW, its steam to 3.3056. Taken back: the 30 kW still on the boiler's bus, then
+    # 16.6944 of the dairy's 20 (the boiler-to-dairy main has no loss), which the dairy buys as backup
+    # at 1 DKK/kWh. Nothing dumped, nothing spilled; cost 1.6528 kg × 0.5 + 16.6944 = 17.5208 DKK.
     cp = compiled(_boiler_tank(steam_user=True))
     Y = run(cp, actions=1.0, steps=1)[0]
-    assert Y[col(cp, "flow:boiler_to_dairy")] == pytest.approx(20.0, rel=1e-12)
-    assert Y[col(cp, "activity:boiler.boiler")] == pytest.approx(40.0, rel=1e-12)
+    load = (100 - 95 * 0.99) / 0.9
+    assert Y[col(cp, "activity:boiler.boiler")] == pytest.approx(load, rel=1e-12)
+    assert Y[col(cp, "flow:boiler_to_dairy")] == pytest.approx(0.5 * load, rel=1e-12)
+    assert Y[col(cp, "activity:dairy.steam")] == pytest.approx(0.5 * load, rel=1e-12)
+    assert Y[col(cp, "backup:dairy.steam")] == pytest.approx(20 - 0.5 * load, rel=1e-12)
     assert Y[col(cp, "activity:boiler.dump")] == pytest.approx(0.0, abs=1e-12)
     assert Y[col(cp, "activity:tank.heat")] == pytest.approx(100.0, rel=1e-12)
+    assert Y[Y_SPILL] == pytest.approx(0.0, abs=1e-12)
+    assert Y[Y_COST] == pytest.approx(0.25 * load * 0.5 + (20 - 0.5 * load) * 1.0, rel=1e-12)
+    assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
+
+
+def test_a_cut_keeps_the_load_a_unit_already_ran_on():
+    # The turbine ran on 20 kW of the boiler's steam before the tank closed: that cannot be taken back,
+    # so the boiler is cut no lower than 20 / 0.5 = 40 kW (not 6.6111). Its heat into the tank,
+    # 0.9 × 40 = 36, finds 5.95 kWh of room: 30.05 kWh overflow and are spilled. Steam 20, all to the
+    # turbine, none dumped; 4 kW of power sold at 0.3 DKK/kWh; chips 10 kg at 0.5: 5 − 1.2 = 3.8 DKK.
+    cp = compiled(_boiler_tank(steam_user="turbine"))
+    Y = run(cp, actions=1.0, steps=1)[0]
+    assert Y[col(cp, "flow:boiler_to_turbine")] == pytest.approx(20.0, rel=1e-12)
+    assert Y[col(cp, "activity:boiler.boiler")] == pytest.approx(40.0, rel=1e-12)
+    assert Y[col(cp, "activity:boiler.dump")] == pytest.approx(0.0, abs=1e-12)
+    assert Y[col(cp, "flow:turbine_to_grid")] == pytest.approx(4.0, rel=1e-12)
+    assert Y[col(cp, "activity:tank.heat")] == pytest.approx(100.0, rel=1e-12)
     assert Y[Y_SPILL] == pytest.approx(0.9 * 40 - (100 - 95 * 0.99), rel=1e-12)
-    assert Y[Y_COST] == pytest.approx(10 * 0.5, rel=1e-12)
+    assert Y[Y_COST] == pytest.approx(10 * 0.5 - 4 * 0.3, rel=1e-12)
     assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
