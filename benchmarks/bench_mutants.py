@@ -176,6 +176,8 @@ MUTANTS = [
     ("kernel: a cut takes back only what is left on the by-product's bus, not what a need drew", K,
      "        if rest > 0.0 and m >= 0:\n            t = min(rest, WN[k, _ACT, m])",
      "        if False:\n            t = min(rest, WN[k, _ACT, m])"),
+    ("kernel: a cut spread over every pushed output, not those into the store", K,
+     "and old > 0.0 and _reaches(BOUT_PTR, BOUT_LINK, LD, PB[p], b):", "and old > 0.0:"),
     ("kernel: a cut ignores the by-product a unit already ran on", K,
      "                floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))",
      "                floor = floor"),

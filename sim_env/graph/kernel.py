@@ -682,6 +682,17 @@ def _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, M
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _reaches(BOUT_PTR, BOUT_LINK, LD, pb, b):
+    """Whether bus ``pb`` is bus ``b`` or has an exchange into it."""
+    if pb == b:
+        return True
+    for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):  # noqa: SIM110 - a loop Numba compiles as it is
+        if LD[BOUT_LINK[j]] == b:
+            return True
+    return False
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
 def _need_on(NI, b):
     """The demand on bus ``b`` (-1: none); scanned, as only a cut's rare path asks."""
     for n in range(NI.shape[0]):
@@ -692,14 +703,15 @@ def _need_on(NI, b):
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
 def _recallable(NI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, b):
-    """What of an output offered on bus ``b`` can still be taken back (:func:`_take_back`): what is
-    left on ``b``, and through each exchange what is left on its far bus or its need took."""
+    """What of an output offered or pushed on bus ``b`` can still be taken back (:func:`_take_back`):
+    what is left on ``b``, and through each exchange what is left on its far bus, its market was
+    given or its need took."""
     a = WB[k, _OFFER, b]
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
         d = LD[e]
         m = _need_on(NI, d)
-        there = WB[k, _OFFER, d] + (WN[k, _ACT, m] if m >= 0 else 0.0)
+        there = WB[k, _OFFER, d] + (WN[k, _ACT, m] if m >= 0 else 0.0) + WB[k, _GIVEN, d]
         a += min(WL[k, _FLOW, e], there / (1.0 - LF[e, L_LOSS]))
     return a
 
@@ -707,8 +719,9 @@ def _recallable(NI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, b):
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
 def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, b, x):
     """Take ``x`` a cut unit no longer makes back from bus ``b``: what is left there, then through
-    its exchanges, last first, what is left on the far bus and what its need took (bought as its
-    backup or lost instead, as if it had never come). Returns what could not be taken back."""
+    its exchanges, last first, what is left on the far bus, what its market was given (sold less)
+    and what its need took (bought as its backup or lost instead, as if it had never come). Returns
+    what could not be taken back."""
     r = min(x, WB[k, _OFFER, b])
     WB[k, _OFFER, b] -= r
     x -= r
@@ -721,6 +734,9 @@ def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, 
         o = min(got, WB[k, _OFFER, d])
         WB[k, _OFFER, d] -= o
         rest = got - o
+        g = min(rest, WB[k, _GIVEN, d])  # a market sells less
+        WB[k, _GIVEN, d] -= g
+        rest -= g
         m = _need_on(NI, d)
         if rest > 0.0 and m >= 0:
             t = min(rest, WN[k, _ACT, m])
@@ -744,15 +760,11 @@ def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COE
         pb = PB[p]
         if PD[p] != 1 or pb == b:
             continue
-        reaches = False
-        for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
-            reaches = reaches or LD[BOUT_LINK[j]] == b
-        if BI[pb, B_PUSHED] == 1:
-            if not reaches:  # pushed elsewhere: its takers have it
-                floor = old
-        elif PO[p] >= 0:  # a ratio of another port's flow: not inverted here, so kept
+        if BI[pb, B_PUSHED] == 1 and _reaches(BOUT_PTR, BOUT_LINK, LD, pb, b):
+            continue  # the store's own inflow: what the cut takes
+        if PO[p] >= 0:  # a ratio of another port's flow: not inverted here, so kept
             floor = old
-        else:  # offered on its bus: what cannot be taken back (per hour) must still be made
+        else:  # offered on its bus or pushed elsewhere: what cannot be taken back (per hour) is still made
             taken = WP[k, p] - _recallable(NI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, pb) / dt
             if taken > 0.0:
                 floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))
@@ -765,18 +777,18 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
     """Lower converter ``n``'s delivery into a full store (on bus ``b``) by ``cut``: its load and
     inputs follow, and so do its other outputs.
 
-    An output offered on its bus (a dump beside it, needs drawing on it) gives back what is still
-    there and what needs took of it, which they then buy as backup or lack (:func:`_take_back`).
-    What cannot be taken back (a unit that ran on it, a store that took it) keeps the unit no
-    lower than that needs, as an output pushed elsewhere keeps it where it was; what the store then
+    An output offered on its bus (a dump beside it, needs drawing on it) or pushed elsewhere gives
+    back what is still there, what a market was given and what needs took of it, which they then
+    buy as backup or lack (:func:`_take_back`). What cannot be taken back (a unit that ran on it, a
+    store that took it) keeps the unit no lower than that needs; what the store then
     cannot keep overflows at its capacity and is spilled there (:func:`_store_levels`). A cut never
     makes by-products from nothing (a fuzzed park: a boiler cut from 23.8 to 8.5 kW kept its
     12.3 kW of steam, 5.5 of them taken by a turbine, the rest dumped).
     """
     old = WN[k, _ACT, n] / dt
     per = 0.0
-    for p in range(NI[n, I_P0], NI[n, I_P1]):
-        if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1 and old > 0.0:
+    for p in range(NI[n, I_P0], NI[n, I_P1]):  # what reaches the store per unit of load
+        if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1 and old > 0.0 and _reaches(BOUT_PTR, BOUT_LINK, LD, PB[p], b):
             per += WP[k, p] / old
     if per <= 0.0:
         return 0.0
@@ -813,9 +825,9 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
                 WN[k, _COST, n] -= back * COEF[s, ti, BI[PB[p], B_VOLL]]
                 d -= back
             _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
-        elif BI[PB[p], B_PUSHED] == 1:
+        elif BI[PB[p], B_PUSHED] == 1 and _reaches(BOUT_PTR, BOUT_LINK, LD, PB[p], b):
             done += d
-        elif PB[p] != b:  # offered on its own bus: taken back from where it is (_take_back)
+        elif PB[p] != b:  # offered on its own bus or pushed elsewhere: taken back from where it is
             _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, PB[p], d)
     return done
 

@@ -28,11 +28,13 @@ STEAM = {"resource": "heat", "temperature_c": 180}
 def _boiler_tank(steam_user: bool | str) -> dict:
     """A 100 kW boiler (chips 0.25 kg/kWh at 0.5 DKK/kg; steam 0.5 kWh per kWh of heat, dumped at
     0.01 DKK/kWh) sending heat through a main losing 10 % into a 100 kWh tank at 95 % that loses
-    1 % an hour; with ``steam_user``, a 20 kW steam need (backup 1 DKK/kWh) draws steam first."""
-    plant = [asset("boiler", {"type": "converter", "id": "boiler", "control": "setpoint", "reference": "heat",
-                              "rated": "100 kW", "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
-                              "outputs": {"heat": {"carrier": HEAT}, "steam": {"carrier": STEAM, "ratio": 0.5}}},
-                     {"type": "disposal", "id": "dump", "port": "steam", "carrier": STEAM, "cost": "0.01 DKK/kWh"})]
+    1 % an hour; with ``steam_user``, a 20 kW steam need (backup 1 DKK/kWh) draws steam first
+    (``"pushed"``: no dump, so the boiler pushes its steam to the need; ``"turbine"``: a unit runs on it)."""
+    boiler = {"type": "converter", "id": "boiler", "control": "setpoint", "reference": "heat", "rated": "100 kW",
+              "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
+              "outputs": {"heat": {"carrier": HEAT}, "steam": {"carrier": STEAM, "ratio": 0.5}}}
+    dump = {"type": "disposal", "id": "dump", "port": "steam", "carrier": STEAM, "cost": "0.01 DKK/kWh"}
+    plant = [asset("boiler", boiler) if steam_user == "pushed" else asset("boiler", boiler, dump)]
     companies = [("fuel", [asset("chips", {"type": "source", "id": "biomass", "carrier": "biomass",
                                            "price": "0.5 DKK/kg", "max": "1000 kg/h"})]),
                  ("plant", plant),
@@ -106,4 +108,21 @@ def test_a_cut_keeps_the_load_a_unit_already_ran_on():
     assert Y[col(cp, "activity:tank.heat")] == pytest.approx(100.0, rel=1e-12)
     assert Y[Y_SPILL] == pytest.approx(0.9 * 40 - (100 - 95 * 0.99), rel=1e-12)
     assert Y[Y_COST] == pytest.approx(10 * 0.5 - 4 * 0.3, rel=1e-12)
+    assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
+
+
+def test_a_cut_of_a_unit_pushing_its_steam_to_a_need_follows_the_heat_alone():
+    # No dump: the boiler pushes its steam, so the dairy's 20 kW bound it at 40 kW from the start
+    # (heat 40, steam 20). The tank then cuts it by its heat alone (0.9 × 40 = 36 into 5.95 kWh of
+    # room): to 6.6111 kW, as with the dump; its steam, 3.3056, is what the dairy keeps, and the
+    # 16.6944 taken back it buys. Same figures as test 2: 17.5208 DKK, nothing spilled.
+    cp = compiled(_boiler_tank(steam_user="pushed"))
+    Y = run(cp, actions=1.0, steps=1)[0]
+    load = (100 - 95 * 0.99) / 0.9
+    assert Y[col(cp, "activity:boiler.boiler")] == pytest.approx(load, rel=1e-12)
+    assert Y[col(cp, "flow:boiler_to_dairy")] == pytest.approx(0.5 * load, rel=1e-12)
+    assert Y[col(cp, "backup:dairy.steam")] == pytest.approx(20 - 0.5 * load, rel=1e-12)
+    assert Y[col(cp, "activity:tank.heat")] == pytest.approx(100.0, rel=1e-12)
+    assert Y[Y_SPILL] == pytest.approx(0.0, abs=1e-12)
+    assert Y[Y_COST] == pytest.approx(0.25 * load * 0.5 + (20 - 0.5 * load) * 1.0, rel=1e-12)
     assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
