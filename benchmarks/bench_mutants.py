@@ -181,6 +181,13 @@ MUTANTS = [
     ("kernel: a cut ignores the by-product a unit already ran on", K,
      "                floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))",
      "                floor = floor"),
+    # each backed input's backup in its own column (tests/sim_env/physics/test_two_backups.py)
+    ("kernel: a backed input's backup not reported in its column", K,
+     "                    Y[k, jb] = short", "                    Y[k, jb] = 0.0"),
+    ("kernel: a backed input's backup reported in the first backed port's column", K,
+     "jb = bought0 + _n_backed(PD, PBC, p) if PBC[p] >= 0 else -1", "jb = bought0 if PBC[p] >= 0 else -1"),
+    ("kernel: a cut takes an input's backup off the converter's total, whatever the input", K,
+     "                back = min(d, Y[k, jb])", "                back = min(d, WN[k, _BACK, n])"),
 ]
 
 
@@ -190,4 +197,5 @@ if __name__ == "__main__":
                             "tests/sim_env/physics/test_followers.py", "tests/sim_env/physics/test_loops.py",
                             "tests/sim_env/physics/test_lost_input.py", "tests/sim_env/physics/test_shared_supply.py",
                             "tests/sim_env/physics/test_store_returns.py",
-                            "tests/sim_env/physics/test_cut_by_products.py", "-k", "not shipped"], width=86)
+                            "tests/sim_env/physics/test_cut_by_products.py",
+                            "tests/sim_env/physics/test_two_backups.py", "-k", "not shipped"], width=86)

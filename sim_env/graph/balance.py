@@ -4,7 +4,9 @@ An independent check, not a copy of the kernel: it reads only the output row ``Y
 flows, each component's activity, backup and the spilled total), the store levels before the
 step and the park's tables, and recomputes each converter's port flows from its load. What an
 input taken on demand with no backup lacked (``lost:<converter>:<port>``, charged at the value of
-lost load) came from outside the park onto that input's bus, as a bought backup does. Supply
+lost load) came from outside the park onto that input's bus, as what an input with a backup bought
+(``backup:<converter>:<port>``) does; those columns must add up to each converter's ``backup:``
+column (:func:`backup_mismatch`). Supply
 minus use on a bus is then zero, or positive where something was spilled (energy leaves the
 park unused, and ``Y[spilled]`` says how much in total). A negative imbalance is energy or
 matter made from nothing: a converter that ran on input nobody delivered.
@@ -42,7 +44,7 @@ from .compile import (
     T_STORAGE,
     CompiledPark,
 )
-from .kernel import N_HEAD, Y_SPILL, Batch, initial_state, lost_ports
+from .kernel import N_HEAD, Y_SPILL, Batch, backed_ports, initial_state, lost_ports
 
 
 def port_flows(cp: CompiledPark, coef_t: np.ndarray, n: int, load: float) -> dict[int, float]:
@@ -91,19 +93,29 @@ def bus_imbalance(cp: CompiledPark, coef_t: np.ndarray, Y: np.ndarray, S_prev: n
         elif t_ == T_STORAGE:
             bal[b] -= act[n] - S_prev[n] + back[n]  # what the store kept, plus its standing loss
         elif t_ == T_CONVERTER:
-            f = port_flows(cp, coef_t, n, act[n])
-            backed = [p for p in f if cp.PD[p] == 0 and cp.PBC[p] >= 0]
-            for p, x in f.items():
+            for p, x in port_flows(cp, coef_t, n, act[n]).items():
                 bal[cp.PB[p]] += x if cp.PD[p] == 1 else -x
-            if back[n] > 0:
-                if len(backed) != 1:
-                    raise ValueError(f"{cp.node_keys[n]}: a backup over {len(backed)} backed inputs cannot be "
-                                     "split from the outputs alone")
-                bal[cp.PB[backed[0]]] += back[n]  # the bought shortfall came from outside
-    ports = lost_ports(cp)
-    for j, p in enumerate(ports):  # the last columns: lost load, valued, never delivered
-        bal[cp.PB[p]] += Y[len(Y) - len(ports) + j]
+    lost, backed = lost_ports(cp), backed_ports(cp)
+    end = len(Y) - len(lost)
+    for j, p in enumerate(backed):  # each backed input's bought shortfall came from outside onto its bus
+        bal[cp.PB[p]] += Y[end - len(backed) + j]
+    for j, p in enumerate(lost):  # the last columns: lost load, valued, never delivered
+        bal[cp.PB[p]] += Y[end + j]
     return bal
+
+
+def backup_mismatch(cp: CompiledPark, Y: np.ndarray) -> float:
+    """The largest gap between a converter's ``backup:`` column and the sum of its inputs'
+    ``backup:<converter>:<port>`` columns in one output row (0 when the kernel is right)."""
+    nl, nn = len(cp.link_ids), cp.n_nodes
+    backed = backed_ports(cp)
+    per_port = Y[len(Y) - len(lost_ports(cp)) - len(backed):len(Y) - len(lost_ports(cp))]
+    worst = 0.0
+    for n in range(nn):
+        if cp.NI[n, I_TYPE] == T_CONVERTER:
+            mine = sum(float(per_port[j]) for j, p in enumerate(backed) if cp.NI[n, I_P0] <= p < cp.NI[n, I_P1])
+            worst = max(worst, abs(float(Y[N_HEAD + nl + nn + n]) - mine))
+    return worst
 
 
 def pulled_only(cp: CompiledPark) -> np.ndarray:
@@ -152,7 +164,7 @@ def run_balanced(cp: CompiledPark, coef: np.ndarray, actions: np.ndarray, mask: 
     for i, a in enumerate(np.asarray(actions, dtype=np.float64)):
         Y = b.step(a[None])[0]
         bal = bus_imbalance(cp, coef[0, (start + i) % T], Y, S_prev)
-        worst = max(worst, unexplained(bal, Y[Y_SPILL], pulled))
+        worst = max(worst, unexplained(bal, Y[Y_SPILL], pulled), backup_mismatch(cp, Y))
         per_bus = np.maximum(per_bus, np.abs(bal))
         S_prev = b.S[0].copy()
     return worst, per_bus

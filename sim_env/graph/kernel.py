@@ -97,10 +97,17 @@ def lost_ports(cp: CompiledPark) -> list[int]:
     return [p for p in range(len(cp.PB)) if cp.PD[p] == 0 and cp.PDEF[p] == 1 and cp.PBC[p] < 0]
 
 
+def backed_ports(cp: CompiledPark) -> list[int]:
+    """The converter ports whose shortfall is bought as backup: inputs with a backup price."""
+    return [p for p in range(len(cp.PB)) if cp.PD[p] == 0 and cp.PBC[p] >= 0]
+
+
 def output_names(cp: CompiledPark) -> list[str]:
     """Names of the ``Y`` columns: the head, then ``flow:<exchange>``, ``level|load|...:<component>``,
-    ``clip:<action>``, and last ``lost:<converter>:<port index>``: what each input taken on demand
-    with no backup lacked when settled, in its bus's unit (the LP's series of the same name)."""
+    ``clip:<action>``, then ``backup:<converter>:<port index>``: what each input with a backup
+    bought, in its bus's unit (``backup:<converter>`` sums them over its inputs, whatever their
+    units), and last ``lost:<converter>:<port index>``: what each input taken on demand with no
+    backup lacked when settled, in its bus's unit (both the LP's series of the same names)."""
     names = list(HEAD_NAMES)
     names += [f"flow:{e}" for e in cp.link_ids]
     names += [f"activity:{n}" for n in cp.node_keys]
@@ -109,6 +116,7 @@ def output_names(cp: CompiledPark) -> list[str]:
     names += [f"clip:{a}" for a in cp.action_names]
     owner = {p: n for n in range(cp.n_nodes) if cp.NI[n, I_TYPE] == T_CONVERTER
              for p in range(cp.NI[n, I_P0], cp.NI[n, I_P1])}
+    names += [f"backup:{cp.node_keys[owner[p]]}:{p - cp.NI[owner[p], I_P0]}" for p in backed_ports(cp)]
     names += [f"lost:{cp.node_keys[owner[p]]}:{p - cp.NI[owner[p], I_P0]}" for p in lost_ports(cp)]
     return names
 
@@ -811,8 +819,10 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
         if d <= 0.0:
             continue
         if PD[p] == 0:
-            if PBC[p] >= 0:  # a bought shortfall goes first
-                back = min(d, WN[k, _BACK, n])
+            if PBC[p] >= 0:  # this input's bought shortfall goes first (its own column: not another input's)
+                jb = lost0 - _n_backed(PD, PBC, PD.shape[0]) + _n_backed(PD, PBC, p)
+                back = min(d, Y[k, jb])
+                Y[k, jb] -= back
                 WN[k, _BACK, n] -= back
                 WN[k, _COST, n] -= back * COEF[s, ti, PBC[p]]
                 WN[k, _CO2, n] -= back * COEF[s, ti, PBO[p]]
@@ -1082,16 +1092,29 @@ def _n_lost(PD, PDEF, PBC, p1):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
+def _n_backed(PD, PBC, p1):
+    """How many ports before ``p1`` are inputs with a backup (:func:`backed_ports`)."""
+    c = 0
+    for q in range(p1):
+        if PD[q] == 0 and PBC[q] >= 0:
+            c += 1
+    return c
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t, A, Y, WB,
                  WN, WL, WP, k0, k1, n, dt):
     """Take the inputs a converter's load stated but did not take at once; buy or count shortfalls.
     What an input with no backup lacks is lost load, reported in its ``lost:`` column (the last
-    columns, one per such port in port order: :func:`lost_ports`)."""
-    lost0 = N_HEAD + LS.shape[0] + 3 * NI.shape[0] + A.shape[1]  # after the head, flows, nodes, clips
+    columns, one per such port in port order: :func:`lost_ports`); what one with a backup bought, in
+    its ``backup:`` column (just before them: :func:`backed_ports`)."""
+    bought0 = N_HEAD + LS.shape[0] + 3 * NI.shape[0] + A.shape[1]  # after the head, flows, nodes, clips
+    lost0 = bought0 + _n_backed(PD, PBC, PD.shape[0])
     # ports outside, rows inside (as :func:`_converter_bound`); a row's sum of what stays unmet
     # waits in WN[k, _LOAD, n], summed in port order as before
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         if PD[p] == 0 and PDEF[p] == 1:
+            jb = bought0 + _n_backed(PD, PBC, p) if PBC[p] >= 0 else -1  # its column, once per block
             for k in range(k0, k1):
                 s, ti = ser[k], t[k]
                 if PBC[p] < 0:
@@ -1100,6 +1123,8 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
                 lost = _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
                 if lost > 0.0:
                     Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost
+                elif jb >= 0 and short > 1e-12:  # bought (as _shortfall counts it)
+                    Y[k, jb] = short
                 WN[k, _LOAD, n] += lost
     for k in range(k0, k1):
         Y[k, Y_UNMET] += WN[k, _LOAD, n]

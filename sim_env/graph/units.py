@@ -1,7 +1,8 @@
 """A run's unmet demand and backups per unit: kWh, kg, m3 and Nm3 are never added together.
 
-The kernel sums what stays unmet into one number over every carrier (its ``unmet`` output) and
-keeps each demand's and converter's backup in its own column. These totals group them by the
+The kernel sums what stays unmet into one number over every carrier (its ``unmet`` output), and
+keeps each demand's backup, each converter input's backup (``backup:<converter>:<port>``) and what
+each converter input with no backup lacked (``lost:<converter>:<port>``) in its own column. These totals group them by the
 unit of the carrier each belongs to, so a what-if that buys heat and gypsum prints
 ``4,380 kWh, 12,000 kg`` instead of one figure in no unit (issue 22, finding 10).
 """
@@ -13,7 +14,7 @@ import numpy as np
 from aisym.park.graph.carriers import amount_unit
 
 from .compile import I_P0, I_P1, I_TYPE, T_CONVERTER, T_DEMAND, T_MARKET, V_COST, V_IMPORT, V_PROFILE, CompiledPark
-from .kernel import N_HEAD, Y_UNMET
+from .kernel import N_HEAD, Y_UNMET, backed_ports, lost_ports
 
 OTHER = "other units"  # an unmet remainder whose carrier the outputs cannot tell (more than one is possible)
 TINY = 1e-6  # an amount below this (kWh, kg, m3, Nm3 over the run) is rounding in the kernel's sums, not a shortfall
@@ -35,19 +36,18 @@ def _unit(cp: CompiledPark, n: int, port: str | None = None) -> str:
     return amount_unit(p.carrier.resource)
 
 
-def _backed_units(cp: CompiledPark, n: int) -> set[str]:
-    """The units of a converter's inputs that have a backup (its backup column sums them)."""
-    names = list(cp.graph.nodes[n].ports)
-    p0 = cp.NI[n, I_P0]
-    return {_unit(cp, n, names[p - p0]) for p in range(p0, cp.NI[n, I_P1]) if cp.PBC[p] >= 0}
+def _port_unit(cp: CompiledPark, p: int) -> str:
+    """The unit of converter port ``p`` (an index into the port table)."""
+    n = next(n for n in range(cp.n_nodes) if cp.NI[n, I_TYPE] == T_CONVERTER and cp.NI[n, I_P0] <= p < cp.NI[n, I_P1])
+    return _unit(cp, n, list(cp.graph.nodes[n].ports)[p - cp.NI[n, I_P0]])
 
 
 def by_unit(cp: CompiledPark, sums: np.ndarray, needs: np.ndarray | None) -> tuple[dict[str, float], dict[str, float]]:
     """``(unmet, backup)`` per unit from a run's summed outputs ``sums`` and each demand's need.
 
-    A demand without a backup is short by its need minus what it got; what the kernel counts as
-    unmet beyond that (an import from a market with no import price, a converter input with no
-    backup) goes to the unit those share, or to :data:`OTHER`.
+    A demand without a backup is short by its need minus what it got; a converter's input by its
+    ``lost:`` column; what the kernel counts as unmet beyond those (an import from a market with no
+    import price) goes to the unit those markets share, or to :data:`OTHER`.
     """
     nl, nn = len(cp.link_ids), cp.n_nodes
     act = sums[N_HEAD + nl:N_HEAD + nl + nn]
@@ -64,26 +64,24 @@ def by_unit(cp: CompiledPark, sums: np.ndarray, needs: np.ndarray | None) -> tup
             if short > TINY:
                 unmet[_unit(cp, n)] = unmet.get(_unit(cp, n), 0.0) + short
                 rest -= short
-        elif t == T_CONVERTER and back[n] > TINY:
-            units = _backed_units(cp, n)
-            u = next(iter(units)) if len(units) == 1 else OTHER
-            backup[u] = backup.get(u, 0.0) + float(back[n])
+    lost, backed = lost_ports(cp), backed_ports(cp)
+    end = len(sums) - len(lost)
+    for j, p in enumerate(backed):  # each input's own column, in its own unit
+        u, x = _port_unit(cp, p), float(sums[end - len(backed) + j])
+        if x > TINY:
+            backup[u] = backup.get(u, 0.0) + x
+    for j, p in enumerate(lost):
+        u, x = _port_unit(cp, p), float(sums[end + j])
+        if x > TINY:
+            unmet[u] = unmet.get(u, 0.0) + x
+            rest -= x
     if rest > max(TINY, 1e-9 * abs(float(sums[Y_UNMET]))):
         units = {_unit(cp, n) for n in range(nn) if cp.NI[n, I_TYPE] == T_MARKET and cp.NV[n, V_IMPORT] < 0}
-        units |= {u for n in range(nn) if cp.NI[n, I_TYPE] == T_CONVERTER for u in _unbacked_units(cp, n)}
         if needs is None:
             units |= {_unit(cp, n) for n in range(nn) if cp.NI[n, I_TYPE] == T_DEMAND and cp.NV[n, V_COST] < 0}
         u = next(iter(units)) if len(units) == 1 else OTHER
         unmet[u] = unmet.get(u, 0.0) + rest
     return dict(sorted(unmet.items())), dict(sorted(backup.items()))
-
-
-def _unbacked_units(cp: CompiledPark, n: int) -> set[str]:
-    """The units of a converter's inputs taken on demand with no backup (their shortfall is unmet)."""
-    names = list(cp.graph.nodes[n].ports)
-    p0 = cp.NI[n, I_P0]
-    return {_unit(cp, n, names[p - p0]) for p in range(p0, cp.NI[n, I_P1])
-            if cp.PD[p] == 0 and cp.PDEF[p] == 1 and cp.PBC[p] < 0}
 
 
 def format_by_unit(amounts: dict[str, float]) -> str:
