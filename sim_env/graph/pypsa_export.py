@@ -282,6 +282,14 @@ class _Exporter:
             net.add("Generator", key, bus=self.side(b, False), sign=-1.0, p_nom=NF[n, F_MAX],
                     marginal_cost=self._c(NV[n, V_COST]) + co2)
         elif t_ == T_MARKET:
+            if NV[n, V_IMPORT] >= 0 and NV[n, V_EXPORT] >= 0:
+                gain = self._c(NV[n, V_EXPORT]) - self._c(NV[n, V_IMPORT]) - co2
+                if np.any(gain > 0.0):  # PyPSA would buy to sell; the LP bounds the import (lp._net_of_market)
+                    t = int(np.argmax(gain > 0.0))
+                    self.fail(f"market {key}", f"its export price beats its import cost at step {self.meta['start'] + t} "
+                              f"(by {gain[t]:.4g} per unit): PyPSA's two generators would buy to sell without end; "
+                              "the AISYM optimum bounds the import by what the park takes from the market's bus, "
+                              "which PyPSA's components cannot state")
             if NV[n, V_IMPORT] >= 0 and NF[n, F_IMP_MAX] > 0:
                 net.add("Generator", f"{key}:import", bus=self.side(b, True), p_nom=NF[n, F_IMP_MAX],
                         marginal_cost=self._c(NV[n, V_IMPORT]) + co2)
