@@ -47,9 +47,10 @@ V_PRICE = 0  # purchase (V_CO2 = 2 as above)
 V_IMPORT, V_EXPORT = range(2)  # market (V_CO2 = 2)
 V_AVAIL = 0  # converter availability
 N_V = 3
-# bus columns (B_VOLL: the COEF column of the value of lost load of the bus's resource)
-B_STORE, B_MARKET, B_PURCHASE, B_DISPOSAL, B_PUSHED, B_VOLL = range(6)
-N_B = 6
+# bus columns (B_VOLL: the COEF column of the value of lost load of the bus's resource;
+# B_RESIDUE: 1 where an exchange into the bus is passive, LPASS > 0, so a need there takes residue)
+B_STORE, B_MARKET, B_PURCHASE, B_DISPOSAL, B_PUSHED, B_VOLL, B_RESIDUE = range(7)
+N_B = 7
 # Value of lost load, the default where the park states none for a resource (issue 22, finding 4):
 # electricity 8.7 EUR/kWh, the EU's annual average (Shivakumar et al. 2017, Energy Res. Soc. Sci.
 # 34:39; a park should state its country's figure, e.g. from the ACER/CEPA 2018 study), where the
@@ -457,6 +458,8 @@ def _classify(cp: CompiledPark, nidx: dict, lidx: dict) -> None:
             cp.LPASS[j] = 1 if (not BI[s, B_PUSHED] and cp.LA[j] < 0) else 0
         elif free:
             cp.LPASS[j] = 2  # free residue to a consumer: taken when the need is stated, before any store
+    for b in range(len(BI)):  # read once per block by the kernel (a generated kernel drops the scan)
+        BI[b, B_RESIDUE] = int(any(cp.LPASS[j] > 0 for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]))
 
 
 def _owner(cp: CompiledPark, p: int) -> int:

@@ -26,6 +26,7 @@ from .compile import (
     B_MARKET,
     B_PURCHASE,
     B_PUSHED,
+    B_RESIDUE,
     B_STORE,
     B_VOLL,
     C_FOLLOW_INPUT,
@@ -362,21 +363,31 @@ def _min_load(x, p_min, rated):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, L):
-    """Each port's flow per hour at reference load ``L`` (part-load line; ``of`` ratios)."""
+def _port_flows(NI, NF, PV, PO, COEF, ser, t, WP, WN, k0, k1, n):
+    """Each port's flow per hour (rows ``k0:k1``) at the reference load ``WN[k, _LOAD, n]``
+    (part-load line; ``of`` ratios). Ports outside, rows inside: each port's kind is read once
+    for the block and its row loop is straight code (each row computes what it did alone)."""
     p0, p1, ref, pl = NI[n, I_P0], NI[n, I_P1], NI[n, I_REF], NI[n, I_PL]
     for p in range(p0, p1):
         if PO[p] >= 0:
             continue
         if p == ref:
-            WP[k, p] = L
+            for k in range(k0, k1):
+                WP[k, p] = WN[k, _LOAD, n]
         elif p == pl:
-            WP[k, p] = NF[n, F_PL_SLOPE] * L + NF[n, F_PL_OFFSET] if L > 0.0 else 0.0
+            slope, offset = NF[n, F_PL_SLOPE], NF[n, F_PL_OFFSET]
+            for k in range(k0, k1):
+                L = WN[k, _LOAD, n]
+                WP[k, p] = slope * L + offset if L > 0.0 else 0.0
         else:
-            WP[k, p] = COEF[s, ti, PV[p]] * L
+            v = PV[p]
+            for k in range(k0, k1):
+                WP[k, p] = COEF[ser[k], t[k], v] * WN[k, _LOAD, n]
     for p in range(p0, p1):
         if PO[p] >= 0:
-            WP[k, p] = COEF[s, ti, PV[p]] * WP[k, PO[p]]
+            v, o = PV[p], PO[p]
+            for k in range(k0, k1):
+                WP[k, p] = COEF[ser[k], t[k], v] * WP[k, o]
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -619,10 +630,12 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
         L = max(WN[k, _LOAD, n], 0.0)
         if WN[k, _WANT, n] > L and p_min - _EPS > L:
             L = 0.0  # bounded below its min load by what it can take or give: it stops
-        WN[k, _LOAD, n] = 0.0
+        WN[k, _LOAD, n] = L
         WN[k, _WANT, n] = 0.0
         WN[k, _ACT, n] = L * dt if L > 0.0 else 1e-300  # marks it as run
-        _port_flows(NI, NF, PV, PO, COEF, ser[k], t[k], WP, k, n, L)
+    _port_flows(NI, NF, PV, PO, COEF, ser, t, WP, WN, k0, k1, n)
+    for k in range(k0, k1):
+        WN[k, _LOAD, n] = 0.0
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _converter_take(NI, PB, PD, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LS, LD,
                      LA, LF, MASK, A, WB, WN, WL, WP, k0, k1, n, dt):
@@ -780,8 +793,8 @@ def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COE
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD, LF, COEF, s,
-            ti, Y, WB, WN, WL, WP, WQ, k, n, b, cut, dt, lost0):
+def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD, LF, COEF, ser,
+            t, Y, WB, WN, WL, WP, WQ, k, n, b, cut, dt, lost0):
     """Lower converter ``n``'s delivery into a full store (on bus ``b``) by ``cut``: its load and
     inputs follow, and so do its other outputs.
 
@@ -793,6 +806,7 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
     makes by-products from nothing (a fuzzed park: a boiler cut from 23.8 to 8.5 kW kept its
     12.3 kW of steam, 5.5 of them taken by a turbine, the rest dumped).
     """
+    s, ti = ser[k], t[k]
     old = WN[k, _ACT, n] / dt
     per = 0.0
     for p in range(NI[n, I_P0], NI[n, I_P1]):  # what reaches the store per unit of load
@@ -811,7 +825,9 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
         return 0.0
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         WQ[k, p] = WP[k, p]
-    _port_flows(NI, NF, PV, PO, COEF, s, ti, WP, k, n, new)
+    WN[k, _LOAD, n] = new  # this row's load for _port_flows (0 outside a converter's op)
+    _port_flows(NI, NF, PV, PO, COEF, ser, t, WP, WN, k, k + 1, n)
+    WN[k, _LOAD, n] = 0.0
     WN[k, _ACT, n] = new * dt if new > 0.0 else 1e-300
     done = 0.0
     for p in range(NI[n, I_P0], NI[n, I_P1]):
@@ -884,7 +900,6 @@ def _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LI
     (its level is set once all stores have closed: :func:`_store_levels`)."""
     lost0 = Y.shape[1] - _n_lost(PD, PDEF, PBC, PD.shape[0])  # the lost inputs' columns come last
     for k in range(k0, k1):
-        s, ti = ser[k], t[k]
         b = NI[st, I_BUS]
         cap = NF[st, F_CAP]
         level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
@@ -899,7 +914,7 @@ def _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LI
                 if sent <= 0.0:
                     continue
                 done = _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS,
-                               LD, LF, COEF, s, ti, Y, WB, WN, WL, WP, WQ, k, n, b, sent * share, dt, lost0)
+                               LD, LF, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k, n, b, sent * share, dt, lost0)
                 delivered = done
                 for p in range(NI[n, I_P0], NI[n, I_P1]):
                     pb = PB[p]
@@ -1140,19 +1155,21 @@ def _source(NV, COEF, ser, t, WB, WN, k0, k1, n, b, dt):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt):
+def _demand_plan(NV, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt):
     """A demand states its need on its bus and takes free residue at once (:func:`_take_residue`)."""
+    v, residue = NV[n, V_PROFILE], BI[b, B_RESIDUE] == 1
     for k in range(k0, k1):
-        x = max(COEF[ser[k], t[k], NV[n, V_PROFILE]], 0.0) * dt
+        x = max(COEF[ser[k], t[k], v], 0.0) * dt
         WB[k, _NEED, b] += x
-        _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
+        if residue:
+            _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt):
+def _take_residues(NI, PB, PD, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt):
     """The inputs a converter takes when settling take free residue at once, as a need does."""
     for p in range(NI[n, I_P0], NI[n, I_P1]):
-        if PD[p] == 0 and PDEF[p] == 1:
+        if PD[p] == 0 and PDEF[p] == 1 and BI[PB[p], B_RESIDUE] == 1:  # only there is residue to take
             for k in range(k0, k1):
                 _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, PB[p], WP[k, p] * dt, dt)
 
@@ -1327,12 +1344,12 @@ def _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, 
     if op == OP_STORE_IN:
         _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n, b, dt)
     elif op == OP_DEMAND_PLAN:
-        _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt)
+        _demand_plan(NV, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt)
     elif op == OP_CONV_LOAD:
         _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                         BFI_NODE, BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n,
                         dt, clip0)
-        _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt)
+        _take_residues(NI, PB, PD, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt)
     elif op == OP_STORE_OUT:
         _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1,
                    n, dt, clip0)
@@ -1370,12 +1387,12 @@ def _step_park(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK
         elif op == OP_STORE_IN:
             _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n, b, dt)
         elif op == OP_DEMAND_PLAN:
-            _demand_plan(NV, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt)
+            _demand_plan(NV, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, WB, WL, k0, k1, n, b, dt)
         elif op == OP_CONV_LOAD:
             _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                             BFI_NODE, BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n,
                             dt, clip0)
-            _take_residues(NI, PB, PD, PDEF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt)
+            _take_residues(NI, PB, PD, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, WP, k0, k1, n, dt)
         elif op == OP_STORE_OUT:
             _store_out(NI, NF, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1,
                        n, dt, clip0)
