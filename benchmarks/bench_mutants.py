@@ -171,8 +171,8 @@ MUTANTS = [
      "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
     # a unit cut back by a full store makes less of its other outputs too (tests/sim_env/physics/test_cut_by_products.py)
     ("kernel: a cut leaves its by-product's fall where it went (made from nothing)", K,
-     "            _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, PB[p], d)",
-     "            pass"),
+     "        _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, d, b)",
+     "        pass"),
     ("kernel: a cut takes back only what is left on the by-product's bus, not what a need drew", K,
      "        if rest > 0.0 and m >= 0:\n            t = min(rest, WN[k, _ACT, m])",
      "        if False:\n            t = min(rest, WN[k, _ACT, m])"),
@@ -181,6 +181,12 @@ MUTANTS = [
     ("kernel: a cut ignores the by-product a unit already ran on", K,
      "                floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))",
      "                floor = floor"),
+    # a cut to 0 by a min load gives back what the unit pushed into another store too (fuzz seed 427)
+    ("kernel: a cut counts all of an output reaching the full store as the store's share", K,
+     "        into = min(d, _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b))", "        into = d"),
+    ("kernel: a cut takes nothing back from another store its output filled", K,
+     "            WN[k, _INC, BI[d, B_STORE]] -= i_\n            rest -= i_",
+     "            i_ = 0.0\n            rest -= i_"),
     # each backed input's backup in its own column (tests/sim_env/physics/test_two_backups.py)
     ("kernel: a backed input's backup not reported in its column", K,
      "                    Y[k, jb] = short", "                    Y[k, jb] = 0.0"),

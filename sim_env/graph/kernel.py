@@ -723,26 +723,41 @@ def _need_on(NI, b):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _recallable(NI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, b):
+def _recallable(NI, BI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, b, skip):
     """What of an output offered or pushed on bus ``b`` can still be taken back (:func:`_take_back`):
-    what is left on ``b``, and through each exchange what is left on its far bus, its market was
-    given or its need took."""
+    what is left on ``b``, and through each exchange (but those into bus ``skip``) what is left on
+    its far bus, its store took in, its market was given or its need took."""
     a = WB[k, _OFFER, b]
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
         d = LD[e]
+        if d == skip:
+            continue
         m = _need_on(NI, d)
         there = WB[k, _OFFER, d] + (WN[k, _ACT, m] if m >= 0 else 0.0) + WB[k, _GIVEN, d]
+        if BI[d, B_STORE] >= 0:
+            there += WN[k, _INC, BI[d, B_STORE]]
         a += min(WL[k, _FLOW, e], there / (1.0 - LF[e, L_LOSS]))
     return a
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, b, x):
+def _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b):
+    """What bus ``pb`` sent into bus ``b`` through its exchanges this step."""
+    x = 0.0
+    for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
+        if LD[BOUT_LINK[j]] == b:
+            x += WL[k, _FLOW, BOUT_LINK[j]]
+    return x
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, b, x, skip):
     """Take ``x`` a cut unit no longer makes back from bus ``b``: what is left there, then through
-    its exchanges, last first, what is left on the far bus, what its market was given (sold less)
-    and what its need took (bought as its backup or lost instead, as if it had never come). Returns
-    what could not be taken back."""
+    its exchanges (but those into bus ``skip``, the full store's, whose share the cut takes), last
+    first, what is left on the far bus, what its store took in (it keeps less), what its market was
+    given (sold less) and what its need took (bought as its backup or lost instead, as if it had
+    never come). Returns what could not be taken back."""
     r = min(x, WB[k, _OFFER, b])
     WB[k, _OFFER, b] -= r
     x -= r
@@ -751,10 +766,16 @@ def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, 
             break
         e = BOUT_LINK[i]
         d, keep = LD[e], 1.0 - LF[e, L_LOSS]
+        if d == skip:
+            continue
         got = min(x, WL[k, _FLOW, e]) * keep  # what arrived on the far bus of what is asked back
         o = min(got, WB[k, _OFFER, d])
         WB[k, _OFFER, d] -= o
         rest = got - o
+        if BI[d, B_STORE] >= 0:  # a store keeps less (its level is set once all stores have closed)
+            i_ = min(rest, WN[k, _INC, BI[d, B_STORE]])
+            WN[k, _INC, BI[d, B_STORE]] -= i_
+            rest -= i_
         g = min(rest, WB[k, _GIVEN, d])  # a market sells less
         WB[k, _GIVEN, d] -= g
         rest -= g
@@ -781,15 +802,35 @@ def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COE
         pb = PB[p]
         if PD[p] != 1 or pb == b:
             continue
-        if BI[pb, B_PUSHED] == 1 and _reaches(BOUT_PTR, BOUT_LINK, LD, pb, b):
-            continue  # the store's own inflow: what the cut takes
+        into = _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b) if BI[pb, B_PUSHED] == 1 else 0.0
+        if into > 0.0 and into >= WP[k, p] * dt:
+            continue  # all of it went into the store: what the cut takes
         if PO[p] >= 0:  # a ratio of another port's flow: not inverted here, so kept
             floor = old
         else:  # offered on its bus or pushed elsewhere: what cannot be taken back (per hour) is still made
-            taken = WP[k, p] - _recallable(NI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, pb) / dt
+            taken = WP[k, p] - (into + _recallable(NI, BI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, pb, b)) / dt
             if taken > 0.0:
                 floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))
     return floor
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _cut_output(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, b, d):
+    """An output on bus ``pb`` of a unit cut by the full store on bus ``b`` makes ``d`` less: returns
+    the part the store's inflow gives up (its caller takes it off the store), after taking the rest
+    back from where it went (:func:`_take_back`): pushed into the store, its share of the store's
+    inflow; pushed elsewhere too (a min load's fall to 0 cuts more than the store's share), or
+    offered on its own bus, the rest."""
+    if BI[pb, B_PUSHED] == 1 and _reaches(BOUT_PTR, BOUT_LINK, LD, pb, b):
+        if pb == b:
+            return d
+        into = min(d, _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b))
+        if d > into:
+            _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, d - into, b)
+        return into
+    if pb != b:
+        _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, d, b)
+    return 0.0
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
@@ -851,10 +892,8 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
                 WN[k, _COST, n] -= back * COEF[s, ti, BI[PB[p], B_VOLL]]
                 d -= back
             _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
-        elif BI[PB[p], B_PUSHED] == 1 and _reaches(BOUT_PTR, BOUT_LINK, LD, PB[p], b):
-            done += d
-        elif PB[p] != b:  # offered on its own bus or pushed elsewhere: taken back from where it is
-            _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, PB[p], d)
+        else:
+            done += _cut_output(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, PB[p], b, d)
     return done
 
 
@@ -989,15 +1028,19 @@ def _store_levels(NI, NF, S, WB, WN, k0, k1):
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
     """Clear the row's scratch; controllable exchanges out of anything but a store cap what
-    may be pulled through them (a store's are granted when it discharges). Exchanges outside,
-    rows inside: whether one is such a cap is read once for the block's rows."""
-    for e in range(LS.shape[0]):
-        capped = LA[e] >= 0 and BI[LS[e], B_STORE] < 0
-        for k in range(k0, k1):
+    may be pulled through them (a store's are granted when it discharges). The clearing runs
+    along each row's memory; the caps with the exchanges outside, the rows inside (whether one is
+    such a cap is read once for the block's rows)."""
+    for k in range(k0, k1):
+        for e in range(LS.shape[0]):
             WL[k, _FLOW, e] = 0.0
-            WL[k, _CLAIMED, e] = 0.0
+        for e in range(LS.shape[0]):
             WL[k, _REQ, e] = -1.0
-            if capped:
+        for e in range(LS.shape[0]):
+            WL[k, _CLAIMED, e] = 0.0
+    for e in range(LS.shape[0]):
+        if LA[e] >= 0 and BI[LS[e], B_STORE] < 0:
+            for k in range(k0, k1):
                 WL[k, _REQ, e] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt
     for k in range(k0, k1):
         for j in range(WB.shape[1]):  # in memory order

@@ -177,6 +177,35 @@ class Solution:
     notes: list[str] = field(default_factory=list)  # one line per store whose file end rule cannot be met
 
 
+def spill_buses(cp: CompiledPark, released) -> list[int]:
+    """The buses where the optimum spills for free what nothing takes, as the kernel spills it.
+
+    Only where something arrives unasked (a converter's output, a store's release); never where a
+    surplus disposal of no limit or a source takes what is left, nor on a market's bus. A pushed
+    bus (outputs with no disposal) does not spill either: the kernel limits the load of the
+    converters that push into it by what the far side accepts, and cuts a unit that overfills a
+    store. (Where a by-product of such a unit already ran another, the kernel keeps it up and spills
+    the store's overflow; the optimum has no such spill, as it would then spill instead of cutting
+    everywhere: fuzzed park 704 of ``bench_fuzz_parks.py``, docs/twin.md.) PyPSA's export spills on
+    the same buses."""
+    nb = len(cp.bus_ids)
+    unasked = np.zeros(nb, dtype=bool)
+    unasked[cp.PB[cp.PD == 1]] = True
+    unasked[cp.BI[:, B_PUSHED] == 1] = False
+    unasked[sorted(released)] = True
+    has_source = np.zeros(nb, dtype=bool)
+    for n in range(cp.n_nodes):
+        if cp.NI[n, I_TYPE] == T_SOURCE:
+            has_source[cp.NI[n, I_BUS]] = True
+    out = []
+    for b in range(nb):
+        d = cp.BI[b, B_DISPOSAL]
+        if (unasked[b] and not has_source[b] and cp.BI[b, B_MARKET] < 0
+                and (d < 0 or np.isfinite(cp.NF[d, F_MAX]))):
+            out.append(b)
+    return out
+
+
 class Optimum:
     """The perfect-foresight LP/MILP of ``cp`` over ``T`` steps from step ``start`` of year ``year``.
 
@@ -275,7 +304,6 @@ class Optimum:
             self._on_bus(cp.LS[e], c, -1.0)
             self._on_bus(cp.LD[e], c, 1.0 - cp.LF[e, L_LOSS], supply=True)
             self.var[f"flow:{cp.link_ids[e]}"] = c
-        self._has_source = np.zeros(nb, dtype=bool)
         self.level: dict[int, np.ndarray] = {}  # store levels' columns
         self.port_expr: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # port amount = a × L + c × u
         for n in range(cp.n_nodes):
@@ -286,22 +314,10 @@ class Optimum:
                 self._converter(n, self._on_bus)
             else:
                 self._single(n, t_, b)
-        # What nothing takes is spilled (free), as the kernel spills it: only where something
-        # arrives unasked (a converter's output, a store's release), never where a surplus
-        # disposal of no limit or a source takes what is left, nor on a market's bus.
-        # A pushed bus (outputs with no disposal) never spills: the kernel limits the load of
-        # the converters that push into it by what the far side accepts.
-        unasked = np.zeros(nb, dtype=bool)
-        unasked[cp.PB[cp.PD == 1]] = True
-        unasked[cp.BI[:, B_PUSHED] == 1] = False
-        unasked[released] = True
-        for b in range(nb):
-            d = cp.BI[b, B_DISPOSAL]
-            if (unasked[b] and not self._has_source[b] and cp.BI[b, B_MARKET] < 0
-                    and (d < 0 or np.isfinite(NF[d, F_MAX]))):
-                s = m.cols_(0.0, INF, 0.0)
-                self._on_bus(b, s, -1.0)
-                self.var[f"spill:{cp.bus_ids[b]}"] = s
+        for b in spill_buses(cp, released):
+            s = m.cols_(0.0, INF, 0.0)
+            self._on_bus(b, s, -1.0)
+            self.var[f"spill:{cp.bus_ids[b]}"] = s
         for n in range(cp.n_nodes):
             if cp.NI[n, I_TYPE] == T_MARKET:
                 self._net_of_market(n)
@@ -323,7 +339,6 @@ class Optimum:
         key, carbon = cp.node_keys[n], cp.carbon_price_per_kg
         co2 = carbon * self._c(NV[n, V_CO2])
         if t_ == T_SOURCE:
-            self._has_source[b] = True
             p = np.maximum(self._c(NV[n, V_PROFILE]), 0.0) * dt
             (self._rhs_in[b] if b in self._rhs_in else self._rhs[:, b])[:] -= p
             s = m.cols_(0.0, INF, self._c(NV[n, V_COST]) + co2)

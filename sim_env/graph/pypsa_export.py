@@ -49,8 +49,6 @@ import pandas as pd
 
 from .compile import (
     B_DISPOSAL,
-    B_MARKET,
-    B_PUSHED,
     B_VOLL,
     F_CAP,
     F_END_VALUE,
@@ -92,6 +90,7 @@ from .compile import (
     V_PROFILE,
     CompiledPark,
 )
+from .lp import spill_buses
 
 FORMATS = ("pypsa",)
 FIRST_HOUR = pd.Timestamp("2030-01-01")  # a year of 8,760 h, as the twin's year
@@ -172,26 +171,6 @@ class _Network:
         return n
 
 
-def _spill_buses(cp: CompiledPark, released: set[int]) -> list[int]:
-    """Buses where the LP spills for free: as :meth:`sim_env.graph.lp.Optimum._build` decides."""
-    nb = len(cp.bus_ids)
-    unasked = np.zeros(nb, dtype=bool)
-    unasked[cp.PB[cp.PD == 1]] = True
-    unasked[cp.BI[:, B_PUSHED] == 1] = False
-    unasked[sorted(released)] = True
-    has_source = np.zeros(nb, dtype=bool)
-    for n in range(cp.n_nodes):
-        if cp.NI[n, I_TYPE] == T_SOURCE:
-            has_source[cp.NI[n, I_BUS]] = True
-    out = []
-    for b in range(nb):
-        d = cp.BI[b, B_DISPOSAL]
-        if (unasked[b] and not has_source[b] and cp.BI[b, B_MARKET] < 0
-                and (d < 0 or np.isfinite(cp.NF[d, F_MAX]))):
-            out.append(b)
-    return out
-
-
 class _Exporter:
     """One park's horizon, component by component, into a :class:`_Network` (see :func:`to_pypsa`)."""
 
@@ -245,7 +224,7 @@ class _Exporter:
                 self.converter(n)
             else:
                 self.single(n, t_, cp.NI[n, I_BUS])
-        for b in _spill_buses(cp, self.released):
+        for b in spill_buses(cp, self.released):
             net.add("Generator", f"{cp.bus_ids[b]}:spill", bus=self.side(b, False), sign=-1.0, p_nom=np.inf)
         snapshots = pd.date_range(FIRST_HOUR + pd.Timedelta(hours=self.meta["start"] * dt), periods=self.T,
                                   freq=pd.Timedelta(hours=dt))
