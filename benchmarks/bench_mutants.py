@@ -171,8 +171,8 @@ MUTANTS = [
      "_priorities(cp, sharing, r.after, r.deps)", "_priorities(cp, r.pullers, r.after, r.deps)"),
     # a unit cut back by a full store makes less of its other outputs too (tests/sim_env/physics/test_cut_by_products.py)
     ("kernel: a cut leaves its by-product's fall where it went (made from nothing)", K,
-     "        _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, d, b)",
-     "        pass"),
+     "        _take_back(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, WP, "
+     "k, pb,\n                   d, b, dt)", "        pass"),
     ("kernel: a cut takes back only what is left on the by-product's bus, not what a need drew", K,
      "        if rest > 0.0 and m >= 0:\n            t = min(rest, WN[k, _ACT, m])",
      "        if False:\n            t = min(rest, WN[k, _ACT, m])"),
@@ -187,6 +187,11 @@ MUTANTS = [
     ("kernel: a cut takes nothing back from another store its output filled", K,
      "            WN[k, _INC, BI[d, B_STORE]] -= i_\n            rest -= i_",
      "            i_ = 0.0\n            rest -= i_"),
+    ("kernel: a cut takes nothing back from a unit's input settled on its by-product", K,
+     "        if rest > 0.0 and q >= 0:\n            rest -= _unsettle(", "        if False:\n            rest -= _unsettle("),
+    ("kernel: an input a cut takes back is not bought as its backup", K,
+     "    lost = _shortfall(WN, COEF, s, ti, k, n, t, PBC[q], PBO[q], BI[PB[q], B_VOLL])",
+     "    lost = 0.0"),
     # each backed input's backup in its own column (tests/sim_env/physics/test_two_backups.py)
     ("kernel: a backed input's backup not reported in its column", K,
      "                    Y[k, jb] = short", "                    Y[k, jb] = 0.0"),

@@ -723,10 +723,20 @@ def _need_on(NI, b):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _recallable(NI, BI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, b, skip):
+def _input_on(PB, PD, PDEF, b):
+    """The converter input taken when settling on bus ``b`` (-1: none); scanned, as only a cut asks."""
+    for q in range(PB.shape[0]):
+        if PB[q] == b and PD[q] == 0 and PDEF[q] == 1:
+            return q
+    return -1
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _recallable(NI, BI, PB, PD, PDEF, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, WP, k, b, skip, dt):
     """What of an output offered or pushed on bus ``b`` can still be taken back (:func:`_take_back`):
     what is left on ``b``, and through each exchange (but those into bus ``skip``) what is left on
-    its far bus, its store took in, its market was given or its need took."""
+    its far bus, its store took in, its market was given, its need took or a converter's input
+    settled there took."""
     a = WB[k, _OFFER, b]
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
@@ -737,6 +747,9 @@ def _recallable(NI, BI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, b, skip):
         there = WB[k, _OFFER, d] + (WN[k, _ACT, m] if m >= 0 else 0.0) + WB[k, _GIVEN, d]
         if BI[d, B_STORE] >= 0:
             there += WN[k, _INC, BI[d, B_STORE]]
+        q = _input_on(PB, PD, PDEF, d)
+        if q >= 0:
+            there += WP[k, q] * dt
         a += min(WL[k, _FLOW, e], there / (1.0 - LF[e, L_LOSS]))
     return a
 
@@ -752,12 +765,14 @@ def _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, b, x, skip):
+def _take_back(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, WP, k, b,
+               x, skip, dt):
     """Take ``x`` a cut unit no longer makes back from bus ``b``: what is left there, then through
     its exchanges (but those into bus ``skip``, the full store's, whose share the cut takes), last
     first, what is left on the far bus, what its store took in (it keeps less), what its market was
-    given (sold less) and what its need took (bought as its backup or lost instead, as if it had
-    never come). Returns what could not be taken back."""
+    given (sold less), what its need took and what a converter's input settled there took (each
+    bought as its backup or lost instead, as if it had never come). Returns what could not be taken
+    back."""
     r = min(x, WB[k, _OFFER, b])
     WB[k, _OFFER, b] -= r
     x -= r
@@ -785,6 +800,9 @@ def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, 
             WN[k, _ACT, m] -= t
             Y[k, Y_UNMET] += _shortfall(WN, COEF, s, ti, k, m, t, NV[m, V_COST], NV[m, V_CO2], BI[d, B_VOLL])
             rest -= t
+        q = _input_on(PB, PD, PDEF, d)
+        if rest > 0.0 and q >= 0:
+            rest -= _unsettle(NI, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, Y, WN, WP, k, q, rest, dt)
         back = (got - rest) / keep
         WL[k, _FLOW, e] -= back
         x -= back
@@ -792,8 +810,35 @@ def _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, 
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COEF, s, ti, WB, WN, WL, WP, k, n, b, old,
-                    dt):
+def _owner_of(NI, q):
+    """The converter port ``q`` belongs to."""
+    for n in range(NI.shape[0]):
+        if NI[n, I_TYPE] == T_CONVERTER and NI[n, I_P0] <= q < NI[n, I_P1]:
+            return n
+    return -1
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _unsettle(NI, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, Y, WN, WP, k, q, x, dt):
+    """Converter input ``q`` (taken when its unit settled) gets up to ``x`` less than it took: what
+    it then lacks is bought as its backup, or is lost load, in its own column (a need's
+    :func:`_shortfall`). Returns how much it gave up: at most what it got."""
+    n = _owner_of(NI, q)
+    lost_n, backed_n = _n_lost(PD, PDEF, PBC, PD.shape[0]), _n_backed(PD, PBC, PD.shape[0])
+    j = Y.shape[1] - lost_n + _n_lost(PD, PDEF, PBC, q) if PBC[q] < 0 else \
+        Y.shape[1] - lost_n - backed_n + _n_backed(PD, PBC, q)
+    t = min(x, WP[k, q] * dt - Y[k, j])  # what it got
+    if t <= 0.0:
+        return 0.0
+    lost = _shortfall(WN, COEF, s, ti, k, n, t, PBC[q], PBO[q], BI[PB[q], B_VOLL])
+    Y[k, j] += t
+    Y[k, Y_UNMET] += lost
+    return t
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _kept_by_others(NI, NF, PB, PD, PV, PO, PDEF, BI, BOUT_PTR, BOUT_LINK, LD, LF, COEF, s, ti, WB, WN, WL, WP, k, n, b,
+                    old, dt):
     """The least load converter ``n`` (at ``old``) can be cut to while a full store on bus ``b``
     takes back its delivery: what its other outputs gave and cannot take back must still be made
     (:func:`_reduce`)."""
@@ -808,14 +853,16 @@ def _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COE
         if PO[p] >= 0:  # a ratio of another port's flow: not inverted here, so kept
             floor = old
         else:  # offered on its bus or pushed elsewhere: what cannot be taken back (per hour) is still made
-            taken = WP[k, p] - (into + _recallable(NI, BI, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, k, pb, b)) / dt
+            back = _recallable(NI, BI, PB, PD, PDEF, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, WP, k, pb, b, dt)
+            taken = WP[k, p] - (into + back) / dt
             if taken > 0.0:
                 floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))
     return floor
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
-def _cut_output(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, b, d):
+def _cut_output(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, WP, k, pb, b,
+                d, dt):
     """An output on bus ``pb`` of a unit cut by the full store on bus ``b`` makes ``d`` less: returns
     the part the store's inflow gives up (its caller takes it off the store), after taking the rest
     back from where it went (:func:`_take_back`): pushed into the store, its share of the store's
@@ -826,10 +873,12 @@ def _cut_output(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN,
             return d
         into = min(d, _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b))
         if d > into:
-            _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, d - into, b)
+            _take_back(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, WP,
+                       k, pb, d - into, b, dt)
         return into
     if pb != b:
-        _take_back(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, pb, d, b)
+        _take_back(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, WP, k, pb,
+                   d, b, dt)
     return 0.0
 
 
@@ -858,8 +907,8 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
     new = max(old - cut / dt / per, 0.0)
     if new < NF[n, F_MIN_LOAD] * NF[n, F_RATED] - _EPS:
         new = 0.0
-    floor = _kept_by_others(NI, NF, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, LD, LF, COEF, s, ti, WB, WN, WL, WP, k, n, b,
-                            old, dt)
+    floor = _kept_by_others(NI, NF, PB, PD, PV, PO, PDEF, BI, BOUT_PTR, BOUT_LINK, LD, LF, COEF, s, ti, WB, WN, WL, WP, k, n,
+                            b, old, dt)
     if new < floor:
         new = min(max(floor, NF[n, F_MIN_LOAD] * NF[n, F_RATED]), old)
     if new >= old:
@@ -893,7 +942,8 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
                 d -= back
             _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
         else:
-            done += _cut_output(NI, NV, BI, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL, k, PB[p], b, d)
+            done += _cut_output(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_LINK, LD, LF, Y, WB, WN, WL,
+                                WP, k, PB[p], b, d, dt)
     return done
 
 

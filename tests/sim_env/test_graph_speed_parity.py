@@ -115,11 +115,13 @@ def test_a_changed_park_gets_its_own_module():
 def test_the_shipped_parks_fold_stays_the_size_of_its_park():
     # generated, not compiled (the suite leaves Kråkøya's fold compile out, above): a loop of kernel.py
     # that fold unrolls for every component where the kernel means a few stores, or a test it cannot
-    # decide beside a call, multiplies the clones. Kråkøya's fold is 10,715 lines and 503 functions
-    # (f90ca02: 9,225 and 462; c7bd588: 10,461 and 471); the stores' second close once cloned _store_close for all 32 components
-    # and took 24 GB of memory to compile, unnoticed until bench_graph.py
+    # decide beside a call, multiplies the clones. Kråkøya's fold is 11,554 lines and 531 functions
+    # (f90ca02: 9,225 and 462; c7bd588: 10,461 and 471; the cut's rare paths, each backed input's
+    # column and a cut's give-back to other stores and units added the rest); the stores' second
+    # close once cloned _store_close for all 32 components and took 24 GB of memory to compile,
+    # unnoticed until bench_graph.py
     src = codegen.generate(_cached("kraakoya"), "fold")
-    assert src.count("\n") < 11_000 and src.count("\ndef ") < 520, (src.count("\n"), src.count("\ndef "))
+    assert src.count("\n") < 12_500 and src.count("\ndef ") < 580, (src.count("\n"), src.count("\ndef "))
 
 
 def test_unknown_level_is_refused():

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from sim_env.graph.balance import run_balanced
-from sim_env.graph.kernel import Y_COST, Y_SPILL
+from sim_env.graph.kernel import Y_COST, Y_SPILL, output_names
 
 from .parks import HEAT, asset, col, compiled, park, run
 
@@ -29,7 +29,9 @@ def _boiler_tank(steam_user: bool | str) -> dict:
     """A 100 kW boiler (chips 0.25 kg/kWh at 0.5 DKK/kg; steam 0.5 kWh per kWh of heat, dumped at
     0.01 DKK/kWh) sending heat through a main losing 10 % into a 100 kWh tank at 95 % that loses
     1 % an hour; with ``steam_user``, a 20 kW steam need (backup 1 DKK/kWh) draws steam first
-    (``"pushed"``: no dump, so the boiler pushes its steam to the need; ``"turbine"``: a unit runs on it)."""
+    (``"pushed"``: no dump, so the boiler pushes its steam to the need; ``"turbine"``: a unit runs on it;
+    ``"turbine_backed"``: the same unit, its steam backed at 0.05 DKK/kWh, so it takes its steam when
+    it settles and buys what it lacks)."""
     boiler = {"type": "converter", "id": "boiler", "control": "setpoint", "reference": "heat", "rated": "100 kW",
               "inputs": {"fuel": {"carrier": "biomass", "ratio": 0.25}},
               "outputs": {"heat": {"carrier": HEAT}, "steam": {"carrier": STEAM, "ratio": 0.5}}}
@@ -43,10 +45,13 @@ def _boiler_tank(steam_user: bool | str) -> dict:
                                           "initial": 0.95, "end": {"rule": "free"}})])]
     links = [{"id": "chips_to_boiler", "from": "chips.biomass", "to": "boiler.fuel", "capacity": "10 t/h"},
              {"id": "boiler_to_tank", "from": "boiler.heat", "to": "tank.heat", "capacity": "200 kW", "loss": 0.1}]
-    if steam_user == "turbine":  # a must-run 20 kW turbine on the steam, its power (0.2 kWh/kWh) sold
+    if steam_user in ("turbine", "turbine_backed"):  # a must-run 20 kW turbine on the steam, its power sold
+        steam_in = {"carrier": STEAM}
+        if steam_user == "turbine_backed":
+            steam_in["backup"] = {"cost": "0.05 DKK/kWh"}
         companies.append(("power", [asset("turbine", {"type": "converter", "id": "turbine", "control": "must_run",
                                                       "reference": "steam", "rated": "20 kW",
-                                                      "inputs": {"steam": {"carrier": STEAM}},
+                                                      "inputs": {"steam": steam_in},
                                                       "outputs": {"power": {"carrier": "electricity", "ratio": 0.2}}}),
                                     asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
                                                    "export_price": "0.3 DKK/kWh"})]))
@@ -108,6 +113,31 @@ def test_a_cut_keeps_the_load_a_unit_already_ran_on():
     assert Y[col(cp, "activity:tank.heat")] == pytest.approx(100.0, rel=1e-12)
     assert Y[Y_SPILL] == pytest.approx(0.9 * 40 - (100 - 95 * 0.99), rel=1e-12)
     assert Y[Y_COST] == pytest.approx(10 * 0.5 - 4 * 0.3, rel=1e-12)
+    assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
+
+
+def test_a_cut_takes_back_the_steam_a_unit_settled_on_which_it_then_buys():
+    # The turbine's steam is backed: it runs at its 20 kW whatever comes and takes its steam when it
+    # settles (20 kW through the main), buying what it lacks. So the cut need not keep the boiler up:
+    # it falls to 6.6111 kW, as with nothing on the steam, its steam to 3.3056. Taken back: the 30 kW
+    # still on the boiler's bus, then 16.6944 of the turbine's 20, which it buys at 0.05 DKK/kWh; it
+    # still makes 4 kW of power, sold at 0.3. Nothing dumped, nothing spilled:
+    # 1.6528 kg × 0.5 + 16.6944 × 0.05 − 4 × 0.3 = 0.4611 DKK. (Before: the boiler was kept at 40 kW
+    # and 30.05 kWh of heat spilled at the tank, 3.8 DKK, above the optimum, which has no such spill:
+    # fuzzed park 704 of bench_fuzz_parks.py.)
+    cp = compiled(_boiler_tank(steam_user="turbine_backed"))
+    Y = run(cp, actions=1.0, steps=1)[0]
+    load = (100 - 95 * 0.99) / 0.9
+    bought = output_names(cp).index("backup:turbine.turbine:0")
+    assert Y[col(cp, "activity:boiler.boiler")] == pytest.approx(load, rel=1e-12)
+    assert Y[col(cp, "flow:boiler_to_turbine")] == pytest.approx(0.5 * load, rel=1e-12)
+    assert Y[bought] == pytest.approx(20 - 0.5 * load, rel=1e-12)
+    assert Y[col(cp, "backup:turbine.turbine")] == pytest.approx(20 - 0.5 * load, rel=1e-12)
+    assert Y[col(cp, "activity:turbine.turbine")] == pytest.approx(20.0, rel=1e-12)
+    assert Y[col(cp, "flow:turbine_to_grid")] == pytest.approx(4.0, rel=1e-12)
+    assert Y[col(cp, "activity:boiler.dump")] == pytest.approx(0.0, abs=1e-12)
+    assert Y[Y_SPILL] == pytest.approx(0.0, abs=1e-12)
+    assert Y[Y_COST] == pytest.approx(0.25 * load * 0.5 + (20 - 0.5 * load) * 0.05 - 4 * 0.3, rel=1e-12)
     assert run_balanced(cp, cp.exogenous(seed=0), np.ones((6, cp.n_actions)))[0] < 1e-9
 
 
