@@ -277,15 +277,22 @@ def _in_band(found, temperature_c: float | None):
             or u.temperature_c[0] <= temperature_c <= u.temperature_c[1]]
 
 
-def support(supply: Carrier, donor_nace: str | None, receiver_nace: str | None,
-            uses: tuple[KnownUse, ...] | None = None) -> Support | None:
-    """The entry that best supports giving ``supply`` from a ``donor_nace`` to a ``receiver_nace``."""
-    best: Support | None = None
+def _candidates(uses, supply) -> list:
+    """The documented uses a supply may serve, each with its fit: its resource and waste code,
+    then its grade's entries only, then those whose temperature band holds the supply's."""
     found = _relevant(uses if uses is not None else load(), supply.resource, supply.ewc)
     if supply.grade is not None:
         found = _graded(found, supply.grade)
     if supply.temperature_c is not None:
         found = _in_band(found, supply.temperature_c)
+    return found
+
+
+def support(supply: Carrier, donor_nace: str | None, receiver_nace: str | None,
+            uses: tuple[KnownUse, ...] | None = None) -> Support | None:
+    """The entry that best supports giving ``supply`` from a ``donor_nace`` to a ``receiver_nace``."""
+    best: Support | None = None
+    found = _candidates(uses, supply)
     for u, fit in found:
         w = fit * nace_fit(u.receiver_nace, receiver_nace) * donor_fit(u, donor_nace)
         if w > 0 and (best is None or w > best.weight):
@@ -315,11 +322,7 @@ def support_weights(supply: Carrier, donor_nace: str | None, fits: SectorFits,
                     uses: tuple[KnownUse, ...] | None = None) -> np.ndarray:
     """``support(supply, donor_nace, c, uses).weight`` (0 where none) for every sector ``c`` of
     ``fits`` at once: the same products in the same order, so the same numbers."""
-    found = _relevant(uses if uses is not None else load(), supply.resource, supply.ewc)
-    if supply.grade is not None:
-        found = _graded(found, supply.grade)  # one grade's entries only, as support() keeps
-    if supply.temperature_c is not None:
-        found = _in_band(found, supply.temperature_c)
+    found = _candidates(uses, supply)  # the same entries as support() keeps
     best = np.zeros(len(fits.sectors))
     for u, fit in found:
         np.maximum(best, fit * fits.row(u) * donor_fit(u, donor_nace), out=best)
