@@ -223,7 +223,9 @@ def main() -> None:
     print(f"\nthe generic kernel on {numba.config.NUMBA_NUM_THREADS} threads (Batch(parallel=True): its blocks of rows "
           f"spread by prange), Kråkøya, M park-steps per wall second (load {os.getloadavg()[0]:.1f})")
     for K in (256, 1024):
-        r = bench_threads(cp, coef, K, max(10, args.steps // 4))
+        # at least 25,600 park-steps a timing (~40 ms on one core): 25 steps at K = 256 were 8 ms, so the
+        # threads' start-up and the clock's jitter read as a ratio of 1.16 where a longer run gives 1.86
+        r = bench_threads(cp, coef, K, max(10, args.steps // 4, 25_600 // K))
         print(f"  K={K:<5d} serial {r['serial']:6.3f}  threads {r['threads']:6.3f}  ratio {r['threads'] / r['serial']:5.2f}"
               f"  identical {r['identical']}")
 
