@@ -44,7 +44,7 @@ from .compile import (
     T_STORAGE,
     CompiledPark,
 )
-from .kernel import N_HEAD, Y_SPILL, Batch, backed_ports, initial_state, lost_ports
+from .kernel import N_HEAD, Y_SPILL, Batch, initial_state, port_columns
 
 
 def port_flows(cp: CompiledPark, coef_t: np.ndarray, n: int, load: float) -> dict[int, float]:
@@ -95,12 +95,11 @@ def bus_imbalance(cp: CompiledPark, coef_t: np.ndarray, Y: np.ndarray, S_prev: n
         elif t_ == T_CONVERTER:
             for p, x in port_flows(cp, coef_t, n, act[n]).items():
                 bal[cp.PB[p]] += x if cp.PD[p] == 1 else -x
-    lost, backed = lost_ports(cp), backed_ports(cp)
-    end = len(Y) - len(lost)
-    for j, p in enumerate(backed):  # each backed input's bought shortfall came from outside onto its bus
-        bal[cp.PB[p]] += Y[end - len(backed) + j]
-    for j, p in enumerate(lost):  # the last columns: lost load, valued, never delivered
-        bal[cp.PB[p]] += Y[end + j]
+    backed, lost = port_columns(cp)
+    for p, j in backed.items():  # each backed input's bought shortfall came from outside onto its bus
+        bal[cp.PB[p]] += Y[j]
+    for p, j in lost.items():  # the last columns: lost load, valued, never delivered
+        bal[cp.PB[p]] += Y[j]
     return bal
 
 
@@ -108,12 +107,11 @@ def backup_mismatch(cp: CompiledPark, Y: np.ndarray) -> float:
     """The largest gap between a converter's ``backup:`` column and the sum of its inputs'
     ``backup:<converter>:<port>`` columns in one output row (0 when the kernel is right)."""
     nl, nn = len(cp.link_ids), cp.n_nodes
-    backed = backed_ports(cp)
-    per_port = Y[len(Y) - len(lost_ports(cp)) - len(backed):len(Y) - len(lost_ports(cp))]
+    backed, _ = port_columns(cp)
     worst = 0.0
     for n in range(nn):
         if cp.NI[n, I_TYPE] == T_CONVERTER:
-            mine = sum(float(per_port[j]) for j, p in enumerate(backed) if cp.NI[n, I_P0] <= p < cp.NI[n, I_P1])
+            mine = sum(float(Y[j]) for p, j in backed.items() if cp.NI[n, I_P0] <= p < cp.NI[n, I_P1])
             worst = max(worst, abs(float(Y[N_HEAD + nl + nn + n]) - mine))
     return worst
 

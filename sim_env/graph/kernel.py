@@ -103,6 +103,14 @@ def backed_ports(cp: CompiledPark) -> list[int]:
     return [p for p in range(len(cp.PB)) if cp.PD[p] == 0 and cp.PBC[p] >= 0]
 
 
+def port_columns(cp: CompiledPark) -> tuple[dict[int, int], dict[int, int]]:
+    """``(backed, lost)``: the ``Y`` column of each input's ``backup:`` and of each input's ``lost:``
+    column (:func:`output_names`), by port."""
+    lost, backed = lost_ports(cp), backed_ports(cp)
+    end = len(output_names(cp)) - len(lost)
+    return ({p: end - len(backed) + j for j, p in enumerate(backed)}, {p: end + j for j, p in enumerate(lost)})
+
+
 def output_names(cp: CompiledPark) -> list[str]:
     """Names of the ``Y`` columns: the head, then ``flow:<exchange>``, ``level|load|...:<component>``,
     ``clip:<action>``, then ``backup:<converter>:<port index>``: what each input with a backup
@@ -810,6 +818,16 @@ def _take_back(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_L
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
+def _port_column(PD, PDEF, PBC, ncols, q):
+    """The ``Y`` column of input ``q``'s backup (it has one) or lost load (it has none), of ``ncols``:
+    the backed inputs' columns, then the lost ones', come last (:func:`port_columns`)."""
+    lost_n = _n_lost(PD, PDEF, PBC, PD.shape[0])
+    if PBC[q] < 0:
+        return ncols - lost_n + _n_lost(PD, PDEF, PBC, q)
+    return ncols - lost_n - _n_backed(PD, PBC, PD.shape[0]) + _n_backed(PD, PBC, q)
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
 def _owner_of(NI, q):
     """The converter port ``q`` belongs to."""
     for n in range(NI.shape[0]):
@@ -824,9 +842,7 @@ def _unsettle(NI, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, Y, WN, WP, k, q, x, d
     it then lacks is bought as its backup, or is lost load, in its own column (a need's
     :func:`_shortfall`). Returns how much it gave up: at most what it got."""
     n = _owner_of(NI, q)
-    lost_n, backed_n = _n_lost(PD, PDEF, PBC, PD.shape[0]), _n_backed(PD, PBC, PD.shape[0])
-    j = Y.shape[1] - lost_n + _n_lost(PD, PDEF, PBC, q) if PBC[q] < 0 else \
-        Y.shape[1] - lost_n - backed_n + _n_backed(PD, PBC, q)
+    j = _port_column(PD, PDEF, PBC, Y.shape[1], q)
     t = min(x, WP[k, q] * dt - Y[k, j])  # what it got
     if t <= 0.0:
         return 0.0
@@ -884,7 +900,7 @@ def _cut_output(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
 def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS, LD, LF, COEF, ser,
-            t, Y, WB, WN, WL, WP, WQ, k, n, b, cut, dt, lost0):
+            t, Y, WB, WN, WL, WP, WQ, k, n, b, cut, dt):
     """Lower converter ``n``'s delivery into a full store (on bus ``b``) by ``cut``: its load and
     inputs follow, and so do its other outputs.
 
@@ -926,7 +942,7 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
             continue
         if PD[p] == 0:
             if PBC[p] >= 0:  # this input's bought shortfall goes first (its own column: not another input's)
-                jb = lost0 - _n_backed(PD, PBC, PD.shape[0]) + _n_backed(PD, PBC, p)
+                jb = _port_column(PD, PDEF, PBC, Y.shape[1], p)
                 back = min(d, Y[k, jb])
                 Y[k, jb] -= back
                 WN[k, _BACK, n] -= back
@@ -934,7 +950,7 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
                 WN[k, _CO2, n] -= back * COEF[s, ti, PBO[p]]
                 d -= back
             elif PDEF[p] == 1:  # so does what it lacked (lost load): it needs less, so it lacks less
-                j = lost0 + _n_lost(PD, PDEF, PBC, p)
+                j = _port_column(PD, PDEF, PBC, Y.shape[1], p)
                 back = min(d, Y[k, j])
                 Y[k, j] -= back
                 Y[k, Y_UNMET] -= back
@@ -987,7 +1003,6 @@ def _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LI
                  LS, LD, LF, LPASS, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k0, k1, st, dt):
     """End a store's step: converters that overfill it run less, then must-go inflows spill back
     (its level is set once all stores have closed: :func:`_store_levels`)."""
-    lost0 = Y.shape[1] - _n_lost(PD, PDEF, PBC, PD.shape[0])  # the lost inputs' columns come last
     for k in range(k0, k1):
         b = NI[st, I_BUS]
         cap = NF[st, F_CAP]
@@ -1003,7 +1018,7 @@ def _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LI
                 if sent <= 0.0:
                     continue
                 done = _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, LS,
-                               LD, LF, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k, n, b, sent * share, dt, lost0)
+                               LD, LF, COEF, ser, t, Y, WB, WN, WL, WP, WQ, k, n, b, sent * share, dt)
                 delivered = done
                 for p in range(NI[n, I_P0], NI[n, I_P1]):
                     pb = PB[p]

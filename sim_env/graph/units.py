@@ -14,7 +14,7 @@ import numpy as np
 from aisym.park.graph.carriers import amount_unit
 
 from .compile import I_P0, I_P1, I_TYPE, T_CONVERTER, T_DEMAND, T_MARKET, V_COST, V_IMPORT, V_PROFILE, CompiledPark
-from .kernel import N_HEAD, Y_UNMET, backed_ports, lost_ports
+from .kernel import N_HEAD, Y_UNMET, port_columns
 
 OTHER = "other units"  # an unmet remainder whose carrier the outputs cannot tell (more than one is possible)
 TINY = 1e-6  # an amount below this (kWh, kg, m3, Nm3 over the run) is rounding in the kernel's sums, not a shortfall
@@ -64,14 +64,13 @@ def by_unit(cp: CompiledPark, sums: np.ndarray, needs: np.ndarray | None) -> tup
             if short > TINY:
                 unmet[_unit(cp, n)] = unmet.get(_unit(cp, n), 0.0) + short
                 rest -= short
-    lost, backed = lost_ports(cp), backed_ports(cp)
-    end = len(sums) - len(lost)
-    for j, p in enumerate(backed):  # each input's own column, in its own unit
-        u, x = _port_unit(cp, p), float(sums[end - len(backed) + j])
+    backed, lost = port_columns(cp)
+    for p, j in backed.items():  # each input's own column, in its own unit
+        u, x = _port_unit(cp, p), float(sums[j])
         if x > TINY:
             backup[u] = backup.get(u, 0.0) + x
-    for j, p in enumerate(lost):
-        u, x = _port_unit(cp, p), float(sums[end + j])
+    for p, j in lost.items():
+        u, x = _port_unit(cp, p), float(sums[j])
         if x > TINY:
             unmet[u] = unmet.get(u, 0.0) + x
             rest -= x

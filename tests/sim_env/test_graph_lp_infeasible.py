@@ -12,7 +12,7 @@ import yaml
 from sim_env.graph.kernel import Y_COST, Batch
 from sim_env.graph.lp import Optimum
 
-from .physics.parks import HEAT, STORE_DIS, asset, compiled, park
+from .physics.parks import ARBITRAGE, HEAT, STORE_DIS, asset, compiled, park
 
 
 def test_a_store_that_must_end_full_but_loses_heat_is_named():
@@ -150,16 +150,7 @@ def test_a_market_whose_export_pays_more_than_its_import_costs_is_bounded():
     # without end ("Unbounded": a fuzzed park's optimum failed so). Its import is now at most what
     # the park takes from the market's bus (8 kWh): buying 8 and selling 5 costs 1.6 − 1.5 = 0.1 DKK/h,
     # 2.4 a day, a lower bound of the kernel's 14.4 (selling what it bought is the one gain left).
-    doc = park("arbitrage", [
-        ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
-                                    "import_price": "0.2 DKK/kWh", "export_price": "0.3 DKK/kWh"})]),
-        ("farm", [asset("pv", {"type": "source", "id": "electricity", "carrier": "electricity", "profile": "5 kW",
-                               "surplus": {"cost": 0, "name": "curtailed"}})]),
-        ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
-                                 "profile": "8 kW"})])],
-        [{"id": "pv_to_grid", "from": "pv.electricity", "to": "grid.electricity", "capacity": "20 kW"},
-         {"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "20 kW"}])
-    cp = compiled(doc)
+    cp = compiled(ARBITRAGE)
     coef = cp.exogenous(seed=0)
     sol = Optimum(cp, coef, 24).solve()
     assert sol.status == "Optimal"

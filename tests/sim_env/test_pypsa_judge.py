@@ -26,7 +26,7 @@ from sim_env.graph.lp import Optimum
 from sim_env.graph.pypsa_export import PypsaExportError, solve, to_pypsa
 from sim_env.graph.twin import resolve
 
-from .physics.parks import asset, park
+from .physics.parks import ARBITRAGE, compiled
 
 pypsa = pytest.importorskip("pypsa")  # the "judge" extra
 
@@ -210,13 +210,7 @@ def test_a_market_that_would_buy_to_sell_is_named():
     # a fixed supply price (0.2 DKK/kWh) under a spot export (0.3): the LP bounds the import by what
     # the park takes from the bus (test_graph_lp_infeasible.py, 2.4 DKK a day); PyPSA's import and
     # export generators cannot state that row and would buy to sell without end, so the export says so
-    doc = park("arbitrage", [
-        ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
-                                    "import_price": "0.2 DKK/kWh", "export_price": "0.3 DKK/kWh"})]),
-        ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
-                                 "profile": "8 kW"})])],
-        [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "20 kW"}])
-    cp = compile_park(parse_graph(yaml.safe_dump(doc, sort_keys=False), "arbitrage.yaml"))
+    cp = compiled(ARBITRAGE)
     with pytest.raises(PypsaExportError, match=r"arbitrage.yaml: market grid.electricity: its export price beats "
                                                r"its import cost at step 0 \(by 0.1 per unit\)"):
         to_pypsa(cp, cp.exogenous(seed=0), 24)

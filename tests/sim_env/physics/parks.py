@@ -113,6 +113,18 @@ LINE_LOSS = park("line_loss", [
     [{"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "60 kW",
       "loss": 0.05}])
 
+# 4c. A fixed supply price (0.2 DKK/kWh) under a spot export (0.3): a market whose export pays more
+#     than its import costs, 5 kW of PV and an 8 kW mill on it.
+ARBITRAGE = park("arbitrage", [
+    ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
+                                "import_price": "0.2 DKK/kWh", "export_price": "0.3 DKK/kWh"})]),
+    ("farm", [asset("pv", {"type": "source", "id": "electricity", "carrier": "electricity", "profile": "5 kW",
+                           "surplus": {"cost": 0, "name": "curtailed"}})]),
+    ("mill", [asset("mill", {"type": "demand", "id": "electricity", "carrier": "electricity",
+                             "profile": "8 kW"})])],
+    [{"id": "pv_to_grid", "from": "pv.electricity", "to": "grid.electricity", "capacity": "20 kW"},
+     {"id": "grid_to_mill", "from": "grid.electricity", "to": "mill.electricity", "capacity": "20 kW"}])
+
 # 5. A market whose export limit binds.
 EXPORT = park("export", [
     ("utility", [asset("grid", {"type": "market", "id": "electricity", "carrier": "electricity",
