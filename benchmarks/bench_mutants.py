@@ -199,6 +199,14 @@ MUTANTS = [
      "jb = bought0 + _n_backed(PD, PBC, p) if PBC[p] >= 0 else -1", "jb = bought0 if PBC[p] >= 0 else -1"),
     ("kernel: a cut takes an input's backup off the converter's total, whatever the input", K,
      "                back = min(d, Y[k, jb])", "                back = min(d, WN[k, _BACK, n])"),
+    # a follow-input unit not yet run offers room only as far as its outputs go (fuzz seed 1214)
+    ("kernel: a follow-input unit not yet run counts at its rating, whatever its outputs can take", K,
+     "        L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, p, a / dt))\n    return max(L, 0.0) * dt",
+     "    return max(L, 0.0) * dt"),
+    ("kernel: a follow-input unit's room ignores its outputs' exchanges", K,
+     "            a += max(min(lim, _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS]))"
+     ", 0.0)",
+     "            a += 0.0"),
 ]
 
 
@@ -209,4 +217,5 @@ if __name__ == "__main__":
                             "tests/sim_env/physics/test_lost_input.py", "tests/sim_env/physics/test_shared_supply.py",
                             "tests/sim_env/physics/test_store_returns.py",
                             "tests/sim_env/physics/test_cut_by_products.py",
-                            "tests/sim_env/physics/test_two_backups.py", "-k", "not shipped"], width=86)
+                            "tests/sim_env/physics/test_two_backups.py",
+                            "tests/sim_env/physics/test_follow_input_room.py", "-k", "not shipped"], width=86)
