@@ -36,7 +36,9 @@ C_SETPOINT, C_FOLLOW_INPUT, C_FOLLOW_OUTPUT, C_MUST_RUN = range(4)
 CONTROLS = {"setpoint": C_SETPOINT, "follow_input": C_FOLLOW_INPUT, "follow_output": C_FOLLOW_OUTPUT,
             "must_run": C_MUST_RUN}
 # NF columns by type
-F_RATED, F_MIN_LOAD, F_PL_SLOPE, F_PL_OFFSET = range(4)  # converter (part-load line on I_PL, per hour)
+# converter: part-load line on I_PL, per hour; F_ROOM_BOUND 1.0 where a follow-input unit offers less room
+# than its rating when its availability or a pushed output binds (kernel._follow_in_room; else never asked)
+F_RATED, F_MIN_LOAD, F_PL_SLOPE, F_PL_OFFSET, F_ROOM_BOUND = range(5)
 F_CAP, F_MAX_CH, F_MAX_DIS, F_LOSS, F_RELEASE, F_INIT, F_END_VALUE = range(7)  # storage
 F_IMP_MAX, F_EXP_MAX = range(2)  # market
 F_MAX = 0  # disposal, purchase
@@ -460,6 +462,11 @@ def _classify(cp: CompiledPark, nidx: dict, lidx: dict) -> None:
             cp.LPASS[j] = 2  # free residue to a consumer: taken when the need is stated, before any store
     for b in range(len(BI)):  # read once per block by the kernel (a generated kernel drops the scan)
         BI[b, B_RESIDUE] = int(any(cp.LPASS[j] > 0 for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]))
+    for n in range(cp.n_nodes):
+        if NI[n, I_TYPE] == T_CONVERTER and NI[n, I_CONTROL] == C_FOLLOW_INPUT:
+            pushed = any(cp.PD[p] == 1 and BI[cp.PB[p], B_PUSHED] == 1 and cp.PO[p] < 0
+                         for p in range(NI[n, I_P0], NI[n, I_P1]))
+            cp.NF[n, F_ROOM_BOUND] = 1.0 if pushed or cp.NV[n, V_AVAIL] >= 0 else 0.0
 
 
 def _owner(cp: CompiledPark, p: int) -> int:

@@ -46,6 +46,7 @@ from .compile import (
     F_PL_SLOPE,
     F_RATED,
     F_RELEASE,
+    F_ROOM_BOUND,
     I_ACTION,
     I_BUS,
     I_CONTROL,
@@ -263,7 +264,7 @@ def _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
     return a
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")  # compiled once, not inlined: only parks with such units call it
+@njit(cache=True, _nrt=False, error_model="numpy")  # not inlined: called only for units F_ROOM_BOUND marks
 def _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s, ti,
                     WB, WN, WL, k, m, dt):
     """What follow-input converter ``m``, not yet run, can take in this step: its rating, within
@@ -302,8 +303,11 @@ def _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, B
     for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
         n = BFI_NODE[i]
         if WN[k, _ACT, n] == 0.0:
-            a += _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK,
-                                 COEF, s, ti, WB, WN, WL, k, n, dt)
+            if NF[n, F_ROOM_BOUND] > 0.0:
+                a += _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
+                                     MASK, COEF, s, ti, WB, WN, WL, k, n, dt)
+            else:
+                a += NF[n, F_RATED] * dt
     return a
 
 
@@ -342,9 +346,11 @@ def _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BO
             a += max(NF[st, F_MAX_CH] * dt - WN[k, _INP, st] - WN[k, _INC, st], 0.0)
         for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
             n = BFI_NODE[i]
-            if WN[k, _ACT, n] == 0.0:
+            if WN[k, _ACT, n] == 0.0 and NF[n, F_ROOM_BOUND] > 0.0:
                 a += _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
                                      MASK, COEF, s, ti, WB, WN, WL, k, n, dt)
+            elif WN[k, _ACT, n] == 0.0:
+                a += NF[n, F_RATED] * dt
         return a
     return _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s,
                          ti, WB, WN, WL, k, b, dt)
