@@ -6,10 +6,12 @@ compiled schedule ``OPS`` over it. Batch row ``k`` may carry its own topology in
 recompiling. The same functions run without Numba (``.py_func``) as the plain-Python
 reference, so a formula is never written twice.
 
-Arrays (``k`` the batch row, always first): ``S[k, n]`` store levels; ``A[k, a]`` action
-fractions in [0, 1]; ``COEF[ser[k], t[k], v]`` values; ``Y[k, o]`` per-step outputs laid out
-by :func:`output_names`. Scratch arrays ``W*`` are allocated once by the caller
-(:func:`scratch`) and overwritten every step: nothing is allocated inside the loop.
+Arrays (``k`` the batch row): ``S[k, n]`` store levels; ``A[k, a]`` action fractions in
+[0, 1]; ``COEF[ser[k], t[k], v]`` values; ``Y[k, o]`` per-step outputs laid out by
+:func:`output_names`. The scratch arrays ``W*`` (``WB[field, bus, k]``, ``WN[field, node, k]``,
+``WL[field, exchange, k]``, ``WP[port, k]``, ``WQ[cell, k]``) hold the row last, as an op runs
+each figure over a block of rows: :class:`Scratch` allocates them once, and every step
+overwrites them, so nothing is allocated inside the loop.
 """
 
 from __future__ import annotations
@@ -132,20 +134,24 @@ def output_names(cp: CompiledPark) -> list[str]:
 
 
 class Scratch:
-    """Per-row work arrays of one batch (allocated once)."""
+    """Per-row work arrays of one batch (allocated once), the row index last: an op runs each of
+    its figures over a block of rows, which then lie side by side in memory."""
 
     def __init__(self, cp: CompiledPark, K: int):
         nb, nl, nn, npo = len(cp.bus_ids), len(cp.link_ids), cp.n_nodes, len(cp.PB)
-        self.bus = np.zeros((K, 5, nb))  # offer, need, drawn, given, claimed by inputs not yet settled
-        self.link = np.zeros((K, 3, nl))  # flow, request (-1: none), claimed through it
+        # one cache line past the rows: a figure's rows then start at a different cache set from the
+        # next figure's (at K = 1,024 they were 8 KiB apart, and evicted each other)
+        Kp = K + 8
+        self.bus = np.zeros((5, nb, Kp))  # offer, need, drawn, given, claimed by inputs not yet settled
+        self.link = np.zeros((3, nl, Kp))  # flow, request (-1: none), claimed through it
         # work level, in (must-go), in (pushed), out, activity, backup, cost, CO2; then a converter's
         # running and wanted load within its op (:func:`_converter_load`; 0 outside it)
-        self.node = np.zeros((K, 10, nn))
-        self.port = np.zeros((K, max(npo, 1)))  # flow per hour of each converter port
+        self.node = np.zeros((10, nn, Kp))
+        self.port = np.zeros((max(npo, 1), Kp))  # flow per hour of each converter port
         # a port's flow before a store shares its intake, then (parks with loops) the loops' scratch
         # one row's working state, counted from the arrays themselves (as :func:`_walk` reads them)
-        cells = self.bus[0].size + self.link[0].size + self.node[0].size + self.port.shape[1] + len(output_names(cp))
-        self.port_before = np.zeros((K, max(npo, 1) + loop_scratch(cp, cells)))
+        cells = (self.bus.size + self.link.size + self.node.size + self.port.size) // Kp + len(output_names(cp))
+        self.port_before = np.zeros((max(npo, 1) + loop_scratch(cp, cells), Kp))
 
 
 def loop_scratch(cp: CompiledPark, cells: int) -> int:
@@ -187,13 +193,13 @@ _WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _CO2, _LOAD, _WANT = range(10)
 def _store_avail(NF, WN, k, st, dt):
     if NF[st, F_RELEASE] > 0.0:  # a process inventory gives only what it releases
         return 0.0
-    a = min(NF[st, F_MAX_DIS] * dt - WN[k, _OUT, st], WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st])
+    a = min(NF[st, F_MAX_DIS] * dt - WN[_OUT, st, k], WN[_WORK, st, k] + WN[_INP, st, k] + WN[_INC, st, k] - WN[_OUT, st, k])
     return max(a, 0.0)
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _avail_local(BI, NF, WB, WN, k, b, dt):
-    a = WB[k, _OFFER, b]
+    a = WB[_OFFER, b, k]
     st = BI[b, B_STORE]
     if st >= 0:
         a += _store_avail(NF, WN, k, st, dt)
@@ -202,27 +208,27 @@ def _avail_local(BI, NF, WB, WN, k, b, dt):
         if NF[m, F_IMP_MAX] == math.inf:
             a = math.inf
         else:
-            a += max(NF[m, F_IMP_MAX] * dt - WB[k, _DRAWN, b] + WB[k, _GIVEN, b], 0.0)
+            a += max(NF[m, F_IMP_MAX] * dt - WB[_DRAWN, b, k] + WB[_GIVEN, b, k], 0.0)
     elif BI[b, B_PURCHASE] >= 0:  # a purchase sells up to its max per step
-        a += max(NF[BI[b, B_PURCHASE], F_MAX] * dt - WB[k, _DRAWN, b], 0.0)
+        a += max(NF[BI[b, B_PURCHASE], F_MAX] * dt - WB[_DRAWN, b, k], 0.0)
     return a
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _take_local(BI, NF, WB, WN, k, b, x, dt):
     """Take ``x`` from bus ``b``: its offers first, then its store, market or purchase."""
-    o = min(x, WB[k, _OFFER, b])
-    WB[k, _OFFER, b] -= o
+    o = min(x, WB[_OFFER, b, k])
+    WB[_OFFER, b, k] -= o
     rest = x - o
     if rest <= 0.0:
         return
     st = BI[b, B_STORE]
     if st >= 0:
         s = min(rest, _store_avail(NF, WN, k, st, dt))
-        WN[k, _OUT, st] += s
+        WN[_OUT, st, k] += s
         rest -= s
     if rest > 0.0:
-        WB[k, _DRAWN, b] += rest
+        WB[_DRAWN, b, k] += rest
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -236,13 +242,13 @@ def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, d
             break
         e = BIN_LINK[i]
         keep = 1.0 - LF[e, L_LOSS]
-        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
-        if WL[k, _REQ, e] >= 0.0:
-            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
+        if WL[_REQ, e, k] >= 0.0:
+            lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k])
         y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt))
         if y > 0.0:
             _take_local(BI, NF, WB, WN, k, LS[e], y, dt)
-            WL[k, _FLOW, e] += y
+            WL[_FLOW, e, k] += y
             got += y * keep
     return got
 
@@ -251,15 +257,15 @@ def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, d
 def _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
     """What bus ``b`` can take now: needs not yet offered, store room, follow-input converters not
     yet run at their rating (:func:`_follow_in_room` looks one unit further)."""
-    a = max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0)
+    a = max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0)
     st = BI[b, B_STORE]
     if st >= 0:
-        a += max(NF[st, F_MAX_CH] * dt - WN[k, _INP, st] - WN[k, _INC, st], 0.0)
+        a += max(NF[st, F_MAX_CH] * dt - WN[_INP, st, k] - WN[_INC, st, k], 0.0)
     if BI[b, B_MARKET] >= 0 or BI[b, B_DISPOSAL] >= 0:
         return math.inf
     for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
         n = BFI_NODE[i]
-        if WN[k, _ACT, n] == 0.0:
+        if WN[_ACT, n, k] == 0.0:
             a += NF[n, F_RATED] * dt
     return a
 
@@ -283,7 +289,7 @@ def _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
         a = _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, pb, dt)
         for i in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
             e = BOUT_LINK[i]
-            lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+            lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
             a += max(min(lim, _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS])), 0.0)
         L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, p, a / dt))
     return max(L, 0.0) * dt
@@ -294,15 +300,15 @@ def _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, B
                   WN, WL, k, b, dt):
     """What bus ``b`` can take now: needs not yet offered, store room, and what follow-input
     converters not yet run can take (:func:`_follow_in_room`)."""
-    a = max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0)
+    a = max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0)
     st = BI[b, B_STORE]
     if st >= 0:
-        a += max(NF[st, F_MAX_CH] * dt - WN[k, _INP, st] - WN[k, _INC, st], 0.0)
+        a += max(NF[st, F_MAX_CH] * dt - WN[_INP, st, k] - WN[_INC, st, k], 0.0)
     if BI[b, B_MARKET] >= 0 or BI[b, B_DISPOSAL] >= 0:
         return math.inf
     for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
         n = BFI_NODE[i]
-        if WN[k, _ACT, n] == 0.0:
+        if WN[_ACT, n, k] == 0.0:
             if NF[n, F_ROOM_BOUND] > 0.0:
                 a += _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
                                      MASK, COEF, s, ti, WB, WN, WL, k, n, dt)
@@ -318,20 +324,20 @@ def _accept(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LI
     ``p`` can take now, itself and through its outgoing exchanges; the exchanges outside, the rows
     inside, as :func:`_can_get`."""
     for k in range(k0, k1):
-        WP[k, p] = _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK,
+        WP[p, k] = _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK,
                                  COEF, ser[k], t[k], WB, WN, WL, k, b, dt)
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
         dst, cap, asked = LD[e], LF[e, L_CAP], LA[e] >= 0
         for k in range(k0, k1):
-            lim = cap * MASK[k, e] * dt - WL[k, _FLOW, e]
+            lim = cap * MASK[k, e] * dt - WL[_FLOW, e, k]
             if asked:
-                lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
-            WP[k, p] += max(min(lim, _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
+                lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k])
+            WP[p, k] += max(min(lim, _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
                                                    BOUT_LINK, LD, LF, MASK, COEF, ser[k], t[k], WB, WN, WL, k,
                                                    dst, dt) / (1.0 - LF[e, L_LOSS])), 0.0)
     for k in range(k0, k1):
-        WN[k, _LOAD, n] = min(WN[k, _LOAD, n], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, WP[k, p] / dt))
+        WN[_LOAD, n, k] = min(WN[_LOAD, n, k], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, WP[p, k] / dt))
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -340,16 +346,16 @@ def _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BO
     """What bus ``b`` asks of a unit that follows it: :func:`_accept_local`, but a dump asks for
     nothing (it takes only what nothing else takes: issue 22, finding 5)."""
     if BI[b, B_DISPOSAL] >= 0 and BI[b, B_MARKET] < 0:
-        a = max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0)
+        a = max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0)
         st = BI[b, B_STORE]
         if st >= 0:
-            a += max(NF[st, F_MAX_CH] * dt - WN[k, _INP, st] - WN[k, _INC, st], 0.0)
+            a += max(NF[st, F_MAX_CH] * dt - WN[_INP, st, k] - WN[_INC, st, k], 0.0)
         for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
             n = BFI_NODE[i]
-            if WN[k, _ACT, n] == 0.0 and NF[n, F_ROOM_BOUND] > 0.0:
+            if WN[_ACT, n, k] == 0.0 and NF[n, F_ROOM_BOUND] > 0.0:
                 a += _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
                                      MASK, COEF, s, ti, WB, WN, WL, k, n, dt)
-            elif WN[k, _ACT, n] == 0.0:
+            elif WN[_ACT, n, k] == 0.0:
                 a += NF[n, F_RATED] * dt
         return a
     return _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s,
@@ -364,9 +370,9 @@ def _asked(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LIN
                      WB, WN, WL, k, b, dt)
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
-        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
         if LA[e] >= 0:
-            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+            lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k])
         a += max(min(lim, _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
                                        MASK, COEF, s, ti, WB, WN, WL, k, LD[e], dt)
                      / (1.0 - LF[e, L_LOSS])), 0.0)
@@ -378,13 +384,13 @@ def _deliver(BI, WB, WN, k, b, x):
     """``x`` arrives on bus ``b`` as a push: into its store, its market, or as an offer. On a
     store's bus what a need there still lacks passes to it; only the rest enters the store."""
     if BI[b, B_MARKET] >= 0:
-        WB[k, _GIVEN, b] += x
+        WB[_GIVEN, b, k] += x
     elif BI[b, B_STORE] >= 0:  # limits on gross flows (issue 22, finding 3)
-        o = min(x, max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0))
-        WB[k, _OFFER, b] += o
-        WN[k, _INC, BI[b, B_STORE]] += x - o
+        o = min(x, max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0))
+        WB[_OFFER, b, k] += o
+        WN[_INC, BI[b, B_STORE], k] += x - o
     else:
-        WB[k, _OFFER, b] += x
+        WB[_OFFER, b, k] += x
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -401,15 +407,15 @@ def _push(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK
             break
         e = BOUT_LINK[i]
         keep = 1.0 - LF[e, L_LOSS]
-        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
         y = min(rest, lim, _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD,
                                          LF, MASK, COEF, s, ti, WB, WN, WL, k, LD[e], dt) / keep)
         if y > 0.0:
-            WL[k, _FLOW, e] += y
+            WL[_FLOW, e, k] += y
             _deliver(BI, WB, WN, k, LD[e], y * keep)
             rest -= y
     if rest > 1e-12:
-        WB[k, _OFFER, b] += rest  # nothing took it: left on the bus, spilled at the end
+        WB[_OFFER, b, k] += rest  # nothing took it: left on the bus, spilled at the end
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -435,7 +441,7 @@ def _min_load(x, p_min, rated):
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _port_flows(NI, NF, PV, PO, COEF, ser, t, WP, WN, k0, k1, n):
-    """Each port's flow per hour (rows ``k0:k1``) at the reference load ``WN[k, _LOAD, n]``
+    """Each port's flow per hour (rows ``k0:k1``) at the reference load ``WN[_LOAD, n, k]``
     (part-load line; ``of`` ratios). Ports outside, rows inside: each port's kind is read once
     for the block and its row loop is straight code (each row computes what it did alone)."""
     p0, p1, ref, pl = NI[n, I_P0], NI[n, I_P1], NI[n, I_REF], NI[n, I_PL]
@@ -444,21 +450,21 @@ def _port_flows(NI, NF, PV, PO, COEF, ser, t, WP, WN, k0, k1, n):
             continue
         if p == ref:
             for k in range(k0, k1):
-                WP[k, p] = WN[k, _LOAD, n]
+                WP[p, k] = WN[_LOAD, n, k]
         elif p == pl:
             slope, offset = NF[n, F_PL_SLOPE], NF[n, F_PL_OFFSET]
             for k in range(k0, k1):
-                L = WN[k, _LOAD, n]
-                WP[k, p] = slope * L + offset if L > 0.0 else 0.0
+                L = WN[_LOAD, n, k]
+                WP[p, k] = slope * L + offset if L > 0.0 else 0.0
         else:
             v = PV[p]
             for k in range(k0, k1):
-                WP[k, p] = COEF[ser[k], t[k], v] * WN[k, _LOAD, n]
+                WP[p, k] = COEF[ser[k], t[k], v] * WN[_LOAD, n, k]
     for p in range(p0, p1):
         if PO[p] >= 0:
             v, o = PV[p], PO[p]
             for k in range(k0, k1):
-                WP[k, p] = COEF[ser[k], t[k], v] * WP[k, o]
+                WP[p, k] = COEF[ser[k], t[k], v] * WP[o, k]
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -478,7 +484,7 @@ def _rated_followers(NF, BFO_PTR, BFO_NODE, WN, k, b, dt):
     a = 0.0
     for i in range(BFO_PTR[b], BFO_PTR[b + 1]):
         m = BFO_NODE[i]
-        if WN[k, _ACT, m] == 0.0:
+        if WN[_ACT, m, k] == 0.0:
             a += NF[m, F_RATED] * dt
     return a
 
@@ -490,9 +496,9 @@ def _reach(NF, BFO_PTR, BFO_NODE, BI, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, W
     have = _avail_local(BI, NF, WB, WN, k, b, dt) + _rated_followers(NF, BFO_PTR, BFO_NODE, WN, k, b, dt)
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
-        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
-        if WL[k, _REQ, e] >= 0.0:
-            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
+        if WL[_REQ, e, k] >= 0.0:
+            lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k])
         src = _avail_local(BI, NF, WB, WN, k, LS[e], dt) + _rated_followers(NF, BFO_PTR, BFO_NODE, WN, k, LS[e], dt)
         have += max(min(lim, src), 0.0) * (1.0 - LF[e, L_LOSS])
     return have
@@ -506,7 +512,7 @@ def _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BF
     a = 0.0
     for j in range(BFO_PTR[b], BFO_PTR[b + 1]):
         m = BFO_NODE[j]
-        if WN[k, _ACT, m] != 0.0:
+        if WN[_ACT, m, k] != 0.0:
             continue
         L = NF[m, F_RATED]
         if NV[m, V_AVAIL] >= 0:
@@ -522,7 +528,7 @@ def _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BF
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, ser, t, WB,
              WN, WL, WP, k0, k1, n, p, b, dt, shared):
-    """Bound converter ``n``'s running load (``WN[k, _LOAD, n]``, rows ``k0:k1``) by what its input
+    """Bound converter ``n``'s running load (``WN[_LOAD, n, k]``, rows ``k0:k1``) by what its input
     ``p``, taken on demand on bus ``b``, can get this step (issue 22, finding 1): the bus's supply
     and its suppliers' through the exchanges, counting converters that follow the ask, less the
     needs already stated there. With ``shared`` (1.0) also less what inputs of units decided
@@ -531,38 +537,38 @@ def _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NO
 
     The exchanges outside, the rows inside (each exchange's figures read once for the block: 3-4 %
     of a park-step on both shipped parks, the same outputs to the bit on 42 test parks); a row's
-    running sum waits in ``WP[k, p]``, free until the op's :func:`_port_flows`; once infinite (a
+    running sum waits in ``WP[p, k]``, free until the op's :func:`_port_flows`; once infinite (a
     market on the bus) it is left so, as adding to it would."""
     fol = BFO_PTR[b + 1] > BFO_PTR[b]
     for k in range(k0, k1):
         have = _avail_local(BI, NF, WB, WN, k, b, dt)
         if have != math.inf:  # a market on the bus: nothing to scan
-            have = max(have - shared * WB[k, _CLAIM, b], 0.0)
+            have = max(have - shared * WB[_CLAIM, b, k], 0.0)
             if fol:
                 have += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK,
                                      COEF, ser[k], t[k], WB, WN, WL, k, b, dt)
-        WP[k, p] = have
+        WP[p, k] = have
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
         src = LS[e]
         cap, keep = LF[e, L_CAP], 1.0 - LF[e, L_LOSS]
         src_fol = BFO_PTR[src + 1] > BFO_PTR[src]
         for k in range(k0, k1):
-            if WP[k, p] == math.inf:
+            if WP[p, k] == math.inf:
                 continue
-            lim = cap * MASK[k, e] * dt - WL[k, _FLOW, e] - shared * WL[k, _CLAIMED, e]
-            if WL[k, _REQ, e] >= 0.0:
-                lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e] - shared * WL[k, _CLAIMED, e])
-            got = max(_avail_local(BI, NF, WB, WN, k, src, dt) - shared * WB[k, _CLAIM, src], 0.0)
+            lim = cap * MASK[k, e] * dt - WL[_FLOW, e, k] - shared * WL[_CLAIMED, e, k]
+            if WL[_REQ, e, k] >= 0.0:
+                lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k] - shared * WL[_CLAIMED, e, k])
+            got = max(_avail_local(BI, NF, WB, WN, k, src, dt) - shared * WB[_CLAIM, src, k], 0.0)
             if got < lim and src_fol:  # only then can a follower on the far side matter
                 got += _follow_room(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK,
                                     COEF, ser[k], t[k], WB, WN, WL, k, src, dt)
-            WP[k, p] += max(min(lim, got), 0.0) * keep
+            WP[p, k] += max(min(lim, got), 0.0) * keep
     for k in range(k0, k1):
-        have = WP[k, p]
+        have = WP[p, k]
         if have != math.inf:
-            have = max(have - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0)
-        WN[k, _LOAD, n] = min(WN[k, _LOAD, n], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, have / dt))
+            have = max(have - max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0), 0.0)
+        WN[_LOAD, n, k] = min(WN[_LOAD, n, k], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, have / dt))
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -573,22 +579,22 @@ def _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, b, x):
             return
         e = BIN_LINK[i]
         keep = 1.0 - LF[e, L_LOSS]
-        r = min(x, WL[k, _FLOW, e] * keep)
+        r = min(x, WL[_FLOW, e, k] * keep)
         if r > 0.0:
-            WL[k, _FLOW, e] -= r / keep
+            WL[_FLOW, e, k] -= r / keep
             src = LS[e]
             if BI[src, B_MARKET] >= 0 or BI[src, B_PURCHASE] >= 0:
-                WB[k, _DRAWN, src] -= r / keep
-            elif BI[src, B_STORE] >= 0 and WB[k, _OFFER, src] <= 0.0:
-                WN[k, _OUT, BI[src, B_STORE]] -= r / keep
+                WB[_DRAWN, src, k] -= r / keep
+            elif BI[src, B_STORE] >= 0 and WB[_OFFER, src, k] <= 0.0:
+                WN[_OUT, BI[src, B_STORE], k] -= r / keep
             else:
-                WB[k, _OFFER, src] += r / keep
+                WB[_OFFER, src, k] += r / keep
             x -= r
     if x > 1e-12:
         if BI[b, B_MARKET] >= 0 or BI[b, B_PURCHASE] >= 0:
-            WB[k, _DRAWN, b] -= x
+            WB[_DRAWN, b, k] -= x
         else:
-            WB[k, _OFFER, b] += x
+            WB[_OFFER, b, k] += x
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -611,20 +617,20 @@ def _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, x, dt):
     converter settles) will draw through each exchange, in priority order, as :func:`_pull` will:
     a unit deciding later sees the supply less these claims (:func:`_can_get`). Called only where
     :func:`_claimable`."""
-    got = min(x, max(_avail_local(BI, NF, WB, WN, k, b, dt) - WB[k, _CLAIM, b]
-                     - max(WB[k, _NEED, b] - WB[k, _OFFER, b], 0.0), 0.0))
+    got = min(x, max(_avail_local(BI, NF, WB, WN, k, b, dt) - WB[_CLAIM, b, k]
+                     - max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0), 0.0))
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         if got >= x - 1e-12:
             break
         e = BIN_LINK[i]
         keep = 1.0 - LF[e, L_LOSS]
-        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e] - WL[k, _CLAIMED, e]
-        if WL[k, _REQ, e] >= 0.0:
-            lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e] - WL[k, _CLAIMED, e])
-        y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[k, _CLAIM, LS[e]])
+        lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k] - WL[_CLAIMED, e, k]
+        if WL[_REQ, e, k] >= 0.0:
+            lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k] - WL[_CLAIMED, e, k])
+        y = min(lim, (x - got) / keep, _avail_local(BI, NF, WB, WN, k, LS[e], dt) - WB[_CLAIM, LS[e], k])
         if y > 0.0:
-            WL[k, _CLAIMED, e] += y
-            WB[k, _CLAIM, LS[e]] += y
+            WL[_CLAIMED, e, k] += y
+            WB[_CLAIM, LS[e], k] += y
             got += y * keep
 
 
@@ -633,8 +639,8 @@ def _release(BIN_PTR, BIN_LINK, LS, WB, WL, k, b):
     """Drop the claims made through bus ``b``'s exchanges: its input is about to be taken."""
     for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
         e = BIN_LINK[i]
-        WB[k, _CLAIM, LS[e]] -= WL[k, _CLAIMED, e]
-        WL[k, _CLAIMED, e] = 0.0
+        WB[_CLAIM, LS[e], k] -= WL[_CLAIMED, e, k]
+        WL[_CLAIMED, e, k] = 0.0
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -665,7 +671,7 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
 
     Ports outside, rows inside: what a port is (taken at once, on demand, pushed) is decided by
     the tables, so its branch is chosen once for the block's rows and the row loop runs straight
-    code; each row's running load waits in ``WN[k, _LOAD, n]`` (0 outside this op). Rows share
+    code; each row's running load waits in ``WN[_LOAD, n, k]`` (0 outside this op). Rows share
     nothing, and each row still meets its ports in order, so every row computes what it did when
     the rows were the outer loop."""
     rated = NF[n, F_RATED]  # the component's own figures, read once for the block's rows
@@ -677,8 +683,8 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
     for k in range(k0, k1):
         L = _wanted_load(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF,
                          ser[k], t[k], A, Y, WB, WN, WL, k, n, dt, clip0)
-        WN[k, _LOAD, n] = L
-        WN[k, _WANT, n] = L
+        WN[_LOAD, n, k] = L
+        WN[_WANT, n, k] = L
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         b = PB[p]
         if PD[p] == 0 and PDEF[p] == 0:
@@ -686,11 +692,11 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
                 have = _avail_local(BI, NF, WB, WN, k, b, dt)
                 for i in range(BIN_PTR[b], BIN_PTR[b + 1]):
                     e = BIN_LINK[i]
-                    lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e]
-                    if WL[k, _REQ, e] >= 0.0:
-                        lim = min(lim, WL[k, _REQ, e] - WL[k, _FLOW, e])
+                    lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
+                    if WL[_REQ, e, k] >= 0.0:
+                        lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k])
                     have += max(min(lim, _avail_local(BI, NF, WB, WN, k, LS[e], dt)), 0.0) * (1.0 - LF[e, L_LOSS])
-                WN[k, _LOAD, n] = min(WN[k, _LOAD, n], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, have / dt))
+                WN[_LOAD, n, k] = min(WN[_LOAD, n, k], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, have / dt))
         elif PD[p] == 0 and PBC[p] < 0:  # taken on demand, with no backup: it bounds the load too
             _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, ser, t,
                      WB, WN, WL, WP, k0, k1, n, p, b, dt, shared)
@@ -698,15 +704,15 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
             _accept(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser,
                     t, WB, WN, WL, WP, k0, k1, n, p, b, dt)
     for k in range(k0, k1):
-        L = max(WN[k, _LOAD, n], 0.0)
-        if WN[k, _WANT, n] > L and p_min - _EPS > L:
+        L = max(WN[_LOAD, n, k], 0.0)
+        if WN[_WANT, n, k] > L and p_min - _EPS > L:
             L = 0.0  # bounded below its min load by what it can take or give: it stops
-        WN[k, _LOAD, n] = L
-        WN[k, _WANT, n] = 0.0
-        WN[k, _ACT, n] = L * dt if L > 0.0 else 1e-300  # marks it as run
+        WN[_LOAD, n, k] = L
+        WN[_WANT, n, k] = 0.0
+        WN[_ACT, n, k] = L * dt if L > 0.0 else 1e-300  # marks it as run
     _port_flows(NI, NF, PV, PO, COEF, ser, t, WP, WN, k0, k1, n)
     for k in range(k0, k1):
-        WN[k, _LOAD, n] = 0.0
+        WN[_LOAD, n, k] = 0.0
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _converter_take(NI, NV, PB, PD, PV, PO, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                     LS, LD, LA, LF, MASK, COEF, ser, t, A, WB, WN, WL, WP, k0, k1, n, dt):
@@ -717,21 +723,21 @@ def _converter_take(NI, NV, PB, PD, PV, PO, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK
         if PD[p] == 0:
             if PDEF[p] == 0:
                 for k in range(k0, k1):
-                    _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, WP[k, p] * dt, dt)
+                    _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, WP[p, k] * dt, dt)
             elif PBC[p] < 0 and _claimable(BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, LS, b):
                 for k in range(k0, k1):
-                    _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, WP[k, p] * dt, dt)
-                    WB[k, _NEED, b] += WP[k, p] * dt
+                    _claim(BI, NF, BIN_PTR, BIN_LINK, LS, LF, MASK, WB, WN, WL, k, b, WP[p, k] * dt, dt)
+                    WB[_NEED, b, k] += WP[p, k] * dt
             else:
                 for k in range(k0, k1):
-                    WB[k, _NEED, b] += WP[k, p] * dt
+                    WB[_NEED, b, k] += WP[p, k] * dt
         elif BI[b, B_PUSHED] == 1:
             for k in range(k0, k1):
                 _push(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, ser[k],
-                      t[k], WB, WN, WL, k, b, WP[k, p] * dt, dt)
+                      t[k], WB, WN, WL, k, b, WP[p, k] * dt, dt)
         else:
             for k in range(k0, k1):
-                WB[k, _OFFER, b] += WP[k, p] * dt
+                WB[_OFFER, b, k] += WP[p, k] * dt
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -759,8 +765,8 @@ def _store_out(NI, NF, NV, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI
                 req = min(a * LF[e, L_CAP] * MASK[k, e] * dt,
                           _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
                                         MASK, COEF, ser[k], t[k], WB, WN, WL, k, LD[e], dt) / keep)
-                WL[k, _REQ, e] = max(req, 0.0)
-                total += WL[k, _REQ, e]
+                WL[_REQ, e, k] = max(req, 0.0)
+                total += WL[_REQ, e, k]
         if total <= 0.0:
             continue
         limit = _store_avail(NF, WN, k, st, dt)
@@ -768,11 +774,11 @@ def _store_out(NI, NF, NV, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI
         for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
             e = BOUT_LINK[i]
             if LA[e] >= 0:
-                g = WL[k, _REQ, e] * scale
-                WL[k, _REQ, e] = g
-                WL[k, _FLOW, e] += g
-                WN[k, _OUT, st] += g
-                WB[k, _OFFER, LD[e]] += g * (1.0 - LF[e, L_LOSS])
+                g = WL[_REQ, e, k] * scale
+                WL[_REQ, e, k] = g
+                WL[_FLOW, e, k] += g
+                WN[_OUT, st, k] += g
+                WB[_OFFER, LD[e], k] += g * (1.0 - LF[e, L_LOSS])
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # a rare path: compiled once, not inlined
@@ -810,20 +816,20 @@ def _recallable(NI, BI, PB, PD, PDEF, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, W
     what is left on ``b``, and through each exchange (but those into bus ``skip``) what is left on
     its far bus, its store took in, its market was given, its need took or a converter's input
     settled there took."""
-    a = WB[k, _OFFER, b]
+    a = WB[_OFFER, b, k]
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
         d = LD[e]
         if d == skip:
             continue
         m = _need_on(NI, d)
-        there = WB[k, _OFFER, d] + (WN[k, _ACT, m] if m >= 0 else 0.0) + WB[k, _GIVEN, d]
+        there = WB[_OFFER, d, k] + (WN[_ACT, m, k] if m >= 0 else 0.0) + WB[_GIVEN, d, k]
         if BI[d, B_STORE] >= 0:
-            there += WN[k, _INC, BI[d, B_STORE]]
+            there += WN[_INC, BI[d, B_STORE], k]
         q = _input_on(PB, PD, PDEF, d)
         if q >= 0:
-            there += WP[k, q] * dt
-        a += min(WL[k, _FLOW, e], there / (1.0 - LF[e, L_LOSS]))
+            there += WP[q, k] * dt
+        a += min(WL[_FLOW, e, k], there / (1.0 - LF[e, L_LOSS]))
     return a
 
 
@@ -833,7 +839,7 @@ def _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b):
     x = 0.0
     for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
         if LD[BOUT_LINK[j]] == b:
-            x += WL[k, _FLOW, BOUT_LINK[j]]
+            x += WL[_FLOW, BOUT_LINK[j], k]
     return x
 
 
@@ -846,8 +852,8 @@ def _take_back(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_L
     given (sold less), what its need took and what a converter's input settled there took (each
     bought as its backup or lost instead, as if it had never come). Returns what could not be taken
     back."""
-    r = min(x, WB[k, _OFFER, b])
-    WB[k, _OFFER, b] -= r
+    r = min(x, WB[_OFFER, b, k])
+    WB[_OFFER, b, k] -= r
     x -= r
     for i in range(BOUT_PTR[b + 1] - 1, BOUT_PTR[b] - 1, -1):
         if x <= 0.0:
@@ -856,28 +862,28 @@ def _take_back(NI, NV, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, BOUT_PTR, BOUT_L
         d, keep = LD[e], 1.0 - LF[e, L_LOSS]
         if d == skip:
             continue
-        got = min(x, WL[k, _FLOW, e]) * keep  # what arrived on the far bus of what is asked back
-        o = min(got, WB[k, _OFFER, d])
-        WB[k, _OFFER, d] -= o
+        got = min(x, WL[_FLOW, e, k]) * keep  # what arrived on the far bus of what is asked back
+        o = min(got, WB[_OFFER, d, k])
+        WB[_OFFER, d, k] -= o
         rest = got - o
         if BI[d, B_STORE] >= 0:  # a store keeps less (its level is set once all stores have closed)
-            i_ = min(rest, WN[k, _INC, BI[d, B_STORE]])
-            WN[k, _INC, BI[d, B_STORE]] -= i_
+            i_ = min(rest, WN[_INC, BI[d, B_STORE], k])
+            WN[_INC, BI[d, B_STORE], k] -= i_
             rest -= i_
-        g = min(rest, WB[k, _GIVEN, d])  # a market sells less
-        WB[k, _GIVEN, d] -= g
+        g = min(rest, WB[_GIVEN, d, k])  # a market sells less
+        WB[_GIVEN, d, k] -= g
         rest -= g
         m = _need_on(NI, d)
         if rest > 0.0 and m >= 0:
-            t = min(rest, WN[k, _ACT, m])
-            WN[k, _ACT, m] -= t
+            t = min(rest, WN[_ACT, m, k])
+            WN[_ACT, m, k] -= t
             Y[k, Y_UNMET] += _shortfall(WN, COEF, s, ti, k, m, t, NV[m, V_COST], NV[m, V_CO2], BI[d, B_VOLL])
             rest -= t
         q = _input_on(PB, PD, PDEF, d)
         if rest > 0.0 and q >= 0:
             rest -= _unsettle(NI, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, Y, WN, WP, k, q, rest, dt)
         back = (got - rest) / keep
-        WL[k, _FLOW, e] -= back
+        WL[_FLOW, e, k] -= back
         x -= back
     return x
 
@@ -908,7 +914,7 @@ def _unsettle(NI, BI, PB, PD, PDEF, PBC, PBO, COEF, s, ti, Y, WN, WP, k, q, x, d
     :func:`_shortfall`). Returns how much it gave up: at most what it got."""
     n = _owner_of(NI, q)
     j = _port_column(PD, PDEF, PBC, Y.shape[1], q)
-    t = min(x, WP[k, q] * dt - Y[k, j])  # what it got
+    t = min(x, WP[q, k] * dt - Y[k, j])  # what it got
     if t <= 0.0:
         return 0.0
     lost = _shortfall(WN, COEF, s, ti, k, n, t, PBC[q], PBO[q], BI[PB[q], B_VOLL])
@@ -929,13 +935,13 @@ def _kept_by_others(NI, NF, PB, PD, PV, PO, PDEF, BI, BOUT_PTR, BOUT_LINK, LD, L
         if PD[p] != 1 or pb == b:
             continue
         into = _flow_into(BOUT_PTR, BOUT_LINK, LD, WL, k, pb, b) if BI[pb, B_PUSHED] == 1 else 0.0
-        if into > 0.0 and into >= WP[k, p] * dt:
+        if into > 0.0 and into >= WP[p, k] * dt:
             continue  # all of it went into the store: what the cut takes
         if PO[p] >= 0:  # a ratio of another port's flow: not inverted here, so kept
             floor = old
         else:  # offered on its bus or pushed elsewhere: what cannot be taken back (per hour) is still made
             back = _recallable(NI, BI, PB, PD, PDEF, BOUT_PTR, BOUT_LINK, LD, LF, WB, WN, WL, WP, k, pb, b, dt)
-            taken = WP[k, p] - (into + back) / dt
+            taken = WP[p, k] - (into + back) / dt
             if taken > 0.0:
                 floor = max(floor, _load_limit(NI, NF, PV, COEF, s, ti, n, p, taken))
     return floor
@@ -978,11 +984,11 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
     12.3 kW of steam, 5.5 of them taken by a turbine, the rest dumped).
     """
     s, ti = ser[k], t[k]
-    old = WN[k, _ACT, n] / dt
+    old = WN[_ACT, n, k] / dt
     per = 0.0
     for p in range(NI[n, I_P0], NI[n, I_P1]):  # what reaches the store per unit of load
         if PD[p] == 1 and BI[PB[p], B_PUSHED] == 1 and old > 0.0 and _reaches(BOUT_PTR, BOUT_LINK, LD, PB[p], b):
-            per += WP[k, p] / old
+            per += WP[p, k] / old
     if per <= 0.0:
         return 0.0
     new = max(old - cut / dt / per, 0.0)
@@ -995,14 +1001,14 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
     if new >= old:
         return 0.0
     for p in range(NI[n, I_P0], NI[n, I_P1]):
-        WQ[k, p] = WP[k, p]
-    WN[k, _LOAD, n] = new  # this row's load for _port_flows (0 outside a converter's op)
+        WQ[p, k] = WP[p, k]
+    WN[_LOAD, n, k] = new  # this row's load for _port_flows (0 outside a converter's op)
     _port_flows(NI, NF, PV, PO, COEF, ser, t, WP, WN, k, k + 1, n)
-    WN[k, _LOAD, n] = 0.0
-    WN[k, _ACT, n] = new * dt if new > 0.0 else 1e-300
+    WN[_LOAD, n, k] = 0.0
+    WN[_ACT, n, k] = new * dt if new > 0.0 else 1e-300
     done = 0.0
     for p in range(NI[n, I_P0], NI[n, I_P1]):
-        d = (WQ[k, p] - WP[k, p]) * dt
+        d = (WQ[p, k] - WP[p, k]) * dt
         if d <= 0.0:
             continue
         if PD[p] == 0:
@@ -1010,16 +1016,16 @@ def _reduce(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
                 jb = _port_column(PD, PDEF, PBC, Y.shape[1], p)
                 back = min(d, Y[k, jb])
                 Y[k, jb] -= back
-                WN[k, _BACK, n] -= back
-                WN[k, _COST, n] -= back * COEF[s, ti, PBC[p]]
-                WN[k, _CO2, n] -= back * COEF[s, ti, PBO[p]]
+                WN[_BACK, n, k] -= back
+                WN[_COST, n, k] -= back * COEF[s, ti, PBC[p]]
+                WN[_CO2, n, k] -= back * COEF[s, ti, PBO[p]]
                 d -= back
             elif PDEF[p] == 1:  # so does what it lacked (lost load): it needs less, so it lacks less
                 j = _port_column(PD, PDEF, PBC, Y.shape[1], p)
                 back = min(d, Y[k, j])
                 Y[k, j] -= back
                 Y[k, Y_UNMET] -= back
-                WN[k, _COST, n] -= back * COEF[s, ti, BI[PB[p], B_VOLL]]
+                WN[_COST, n, k] -= back * COEF[s, ti, BI[PB[p], B_VOLL]]
                 d -= back
             _return_input(BI, BIN_PTR, BIN_LINK, LS, LF, WB, WN, WL, k, PB[p], d)
         else:
@@ -1038,10 +1044,10 @@ def _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over):
         if LPASS[e] == 0:
             continue
         keep = 1.0 - LF[e, L_LOSS]
-        r = min(over, WL[k, _FLOW, e] * keep, WN[k, _INP, st])  # what passed to a need stays with it
-        WL[k, _FLOW, e] -= r / keep
-        WN[k, _INP, st] -= r
-        WB[k, _OFFER, LS[e]] += r / keep
+        r = min(over, WL[_FLOW, e, k] * keep, WN[_INP, st, k])  # what passed to a need stays with it
+        WL[_FLOW, e, k] -= r / keep
+        WN[_INP, st, k] -= r
+        WB[_OFFER, LS[e], k] += r / keep
         over -= r
 
 
@@ -1056,10 +1062,10 @@ def _sent_to(NI, PB, PD, BI, BOUT_PTR, BOUT_LINK, LD, WL, WP, k, n, b, dt):
         if PD[p] != 1 or BI[pb, B_PUSHED] != 1:
             continue
         if pb == b:
-            sent += WP[k, p] * dt
+            sent += WP[p, k] * dt
         for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
             if LD[BOUT_LINK[j]] == b:
-                sent += WL[k, _FLOW, BOUT_LINK[j]]
+                sent += WL[_FLOW, BOUT_LINK[j], k]
     return sent
 
 
@@ -1071,10 +1077,10 @@ def _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LI
     for k in range(k0, k1):
         b = NI[st, I_BUS]
         cap = NF[st, F_CAP]
-        level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+        level = WN[_WORK, st, k] + WN[_INP, st, k] + WN[_INC, st, k] - WN[_OUT, st, k]
         over = level - cap
-        if over > 0.0 and WN[k, _INC, st] > 0.0:
-            inc0 = WN[k, _INC, st]
+        if over > 0.0 and WN[_INC, st, k] > 0.0:
+            inc0 = WN[_INC, st, k]
             cut_total = min(over, inc0)
             share = cut_total / inc0
             for i in range(STP_PTR[st], STP_PTR[st + 1]):
@@ -1090,16 +1096,16 @@ def _store_close(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LI
                     if PD[p] != 1 or BI[pb, B_PUSHED] != 1 or delivered <= 0.0:
                         continue
                     if pb == b:
-                        WN[k, _INC, st] -= delivered
+                        WN[_INC, st, k] -= delivered
                         delivered = 0.0
                     for j in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
                         e = BOUT_LINK[j]
                         if LD[e] == b and delivered > 0.0:
-                            r = min(delivered, WL[k, _FLOW, e])
-                            WL[k, _FLOW, e] -= r
-                            WN[k, _INC, st] -= r * (1.0 - LF[e, L_LOSS])
+                            r = min(delivered, WL[_FLOW, e, k])
+                            WL[_FLOW, e, k] -= r
+                            WN[_INC, st, k] -= r * (1.0 - LF[e, L_LOSS])
                             delivered -= r
-            level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+            level = WN[_WORK, st, k] + WN[_INP, st, k] + WN[_INC, st, k] - WN[_OUT, st, k]
             over = level - cap
         if over > 0.0:  # must-go inflows the store cannot keep go back to their buses (dumped there)
             _spill_back(BIN_PTR, BIN_LINK, LS, LF, LPASS, WB, WN, WL, k, b, st, over)
@@ -1112,7 +1118,7 @@ def _close_again(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LI
     (:func:`_store_levels`), until none is over: a unit it cuts gives its own inputs back, perhaps
     to a store further up that has closed again already (wood bin → chipper → silo → boiler →
     tank), one store of such a chain per pass, and a chain holds no more stores than the park."""
-    for _ in range(WN.shape[2]):  # as many passes as components: WN's axis, not NI's, so that codegen's
+    for _ in range(WN.shape[1]):  # as many passes as components: WN's axis, not NI's, so that codegen's
         again = False             # fold keeps the passes a loop (it unrolls a loop over a table's size)
         for n in range(NI.shape[0]):
             if NI[n, I_TYPE] == T_STORAGE:  # noqa: SIM102 - fold drops a known test, not one beside a call
@@ -1129,7 +1135,7 @@ def _overfull(NF, WN, k0, k1, st):
     """Whether store ``st`` holds more than its capacity in a row of ``k0:k1`` (beyond rounding)."""
     cap = NF[st, F_CAP]
     for k in range(k0, k1):
-        if WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st] > cap + 1e-12 * max(cap, 1.0):
+        if WN[_WORK, st, k] + WN[_INP, st, k] + WN[_INC, st, k] - WN[_OUT, st, k] > cap + 1e-12 * max(cap, 1.0):
             return True
     return False
 
@@ -1148,37 +1154,33 @@ def _store_levels(NI, NF, S, WB, WN, k0, k1):
         b = NI[st, I_BUS]
         cap = NF[st, F_CAP]
         for k in range(k0, k1):
-            level = WN[k, _WORK, st] + WN[k, _INP, st] + WN[k, _INC, st] - WN[k, _OUT, st]
+            level = WN[_WORK, st, k] + WN[_INP, st, k] + WN[_INC, st, k] - WN[_OUT, st, k]
             if level > cap:
-                WB[k, _OFFER, b] += level - cap
+                WB[_OFFER, b, k] += level - cap
             S[k, st] = min(max(level, 0.0), cap)
-            WN[k, _ACT, st] = S[k, st]
+            WN[_ACT, st, k] = S[k, st]
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _begin(BI, LS, LA, LF, MASK, A, Y, WB, WN, WL, k0, k1, dt, clip0):
-    """Clear the row's scratch; controllable exchanges out of anything but a store cap what
-    may be pulled through them (a store's are granted when it discharges). The clearing runs
-    along each row's memory; the caps with the exchanges outside, the rows inside (whether one is
-    such a cap is read once for the block's rows)."""
-    for k in range(k0, k1):
-        for e in range(LS.shape[0]):
-            WL[k, _FLOW, e] = 0.0
-        for e in range(LS.shape[0]):
-            WL[k, _REQ, e] = -1.0
-        for e in range(LS.shape[0]):
-            WL[k, _CLAIMED, e] = 0.0
+    """Clear the rows' scratch (in memory order: each figure's block of rows is contiguous);
+    controllable exchanges out of anything but a store cap what may be pulled through them (a
+    store's are granted when it discharges), whether one is such a cap read once for the block."""
     for e in range(LS.shape[0]):
-        if LA[e] >= 0 and BI[LS[e], B_STORE] < 0:
+        req = LA[e] >= 0 and BI[LS[e], B_STORE] < 0
+        for k in range(k0, k1):
+            WL[_FLOW, e, k] = 0.0
+            WL[_REQ, e, k] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt if req else -1.0
+            WL[_CLAIMED, e, k] = 0.0
+    for j in range(WB.shape[0]):
+        for b in range(WB.shape[1]):
             for k in range(k0, k1):
-                WL[k, _REQ, e] = _frac(A, Y, k, LA[e], clip0) * LF[e, L_CAP] * MASK[k, e] * dt
+                WB[j, b, k] = 0.0
+    for j in range(WN.shape[0]):
+        for n in range(WN.shape[1]):
+            for k in range(k0, k1):
+                WN[j, n, k] = 0.0
     for k in range(k0, k1):
-        for j in range(WB.shape[1]):  # in memory order
-            for b in range(WB.shape[2]):
-                WB[k, j, b] = 0.0
-        for j in range(WN.shape[1]):
-            for n in range(WN.shape[2]):
-                WN[k, j, n] = 0.0
         Y[k, Y_UNMET] = 0.0  # summed over the step's shortfalls
         for j in range(clip0 + A.shape[1], Y.shape[1]):  # lost inputs, written when settled
             Y[k, j] = 0.0
@@ -1190,9 +1192,9 @@ def _store_open(NF, S, WB, WN, k0, k1, n, b, dt):
     for k in range(k0, k1):
         lv = S[k, n]
         rel = lv * min(1.0, NF[n, F_RELEASE] * dt)
-        WN[k, _BACK, n] = lv * NF[n, F_LOSS] * dt  # a store's "backup" column holds its standing loss
-        WN[k, _WORK, n] = lv - WN[k, _BACK, n] - rel
-        WB[k, _OFFER, b] += rel
+        WN[_BACK, n, k] = lv * NF[n, F_LOSS] * dt  # a store's "backup" column holds its standing loss
+        WN[_WORK, n, k] = lv - WN[_BACK, n, k] - rel
+        WB[_OFFER, b, k] += rel
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1204,12 +1206,12 @@ def _store_in(NF, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WN, WL, k0, k1, n,
             if LPASS[e] == 0:
                 continue
             keep = 1.0 - LF[e, L_LOSS]
-            room = NF[n, F_MAX_CH] * dt - WN[k, _INP, n] - WN[k, _INC, n]
-            y = min(LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e], room / keep, WB[k, _OFFER, LS[e]])
+            room = NF[n, F_MAX_CH] * dt - WN[_INP, n, k] - WN[_INC, n, k]
+            y = min(LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k], room / keep, WB[_OFFER, LS[e], k])
             if y > 0.0:
-                WB[k, _OFFER, LS[e]] -= y
-                WL[k, _FLOW, e] += y
-                WN[k, _INP, n] += y * keep
+                WB[_OFFER, LS[e], k] -= y
+                WL[_FLOW, e, k] += y
+                WN[_INP, n, k] += y * keep
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1221,9 +1223,9 @@ def _disposal_setpoint(NI, NF, NV, BI, COEF, ser, t, A, Y, WB, WN, k0, k1, n, b,
         got = min(a * NF[n, F_MAX] * dt, _avail_local(BI, NF, WB, WN, k, b, dt))
         if got > 0.0:
             _take_local(BI, NF, WB, WN, k, b, got, dt)
-        WN[k, _ACT, n] = got
-        WN[k, _COST, n] += got * COEF[s, ti, NV[n, V_COST]]
-        WN[k, _CO2, n] = got * COEF[s, ti, NV[n, V_CO2]]
+        WN[_ACT, n, k] = got
+        WN[_COST, n, k] += got * COEF[s, ti, NV[n, V_COST]]
+        WN[_CO2, n, k] = got * COEF[s, ti, NV[n, V_CO2]]
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
@@ -1239,11 +1241,11 @@ def _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt):
         if LPASS[e] == 0 or got >= x:
             continue
         keep = 1.0 - LF[e, L_LOSS]
-        y = min((x - got) / keep, LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e], WB[k, _OFFER, LS[e]])
+        y = min((x - got) / keep, LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k], WB[_OFFER, LS[e], k])
         if y > 0.0:
-            WB[k, _OFFER, LS[e]] -= y
-            WL[k, _FLOW, e] += y
-            WB[k, _OFFER, b] += y * keep
+            WB[_OFFER, LS[e], k] -= y
+            WL[_FLOW, e, k] += y
+            WB[_OFFER, b, k] += y * keep
             got += y * keep
 
 
@@ -1254,18 +1256,18 @@ def _shortfall(WN, COEF, s, ti, k, n, short, cost_v, co2_v, voll_v):
     if short <= 1e-12:
         return 0.0
     if cost_v < 0:
-        WN[k, _COST, n] += short * COEF[s, ti, voll_v]
+        WN[_COST, n, k] += short * COEF[s, ti, voll_v]
         return short
-    WN[k, _BACK, n] += short
-    WN[k, _COST, n] += short * COEF[s, ti, cost_v]
-    WN[k, _CO2, n] += short * COEF[s, ti, co2_v]
+    WN[_BACK, n, k] += short
+    WN[_COST, n, k] += short * COEF[s, ti, cost_v]
+    WN[_CO2, n, k] += short * COEF[s, ti, co2_v]
     return 0.0
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt):
     got = _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
-    WB[k, _NEED, b] -= x
+    WB[_NEED, b, k] -= x
     return max(x - got, 0.0)
 
 
@@ -1299,7 +1301,7 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
     bought0 = N_HEAD + LS.shape[0] + 3 * NI.shape[0] + A.shape[1]  # after the head, flows, nodes, clips
     lost0 = bought0 + _n_backed(PD, PBC, PD.shape[0])
     # ports outside, rows inside (as :func:`_converter_bound`); a row's sum of what stays unmet
-    # waits in WN[k, _LOAD, n], summed in port order as before
+    # waits in WN[_LOAD, n, k], summed in port order as before
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         if PD[p] == 0 and PDEF[p] == 1:
             jb = bought0 + _n_backed(PD, PBC, p) if PBC[p] >= 0 else -1  # its column, once per block
@@ -1307,24 +1309,24 @@ def _conv_settle(NI, PB, PD, PDEF, PBC, PBO, BI, NF, BIN_PTR, BIN_LINK, LS, LA, 
                 s, ti = ser[k], t[k]
                 if PBC[p] < 0:
                     _release(BIN_PTR, BIN_LINK, LS, WB, WL, k, PB[p])
-                short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[k, p] * dt, dt)
+                short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, PB[p], WP[p, k] * dt, dt)
                 lost = _shortfall(WN, COEF, s, ti, k, n, short, PBC[p], PBO[p], BI[PB[p], B_VOLL])
                 if lost > 0.0:
                     Y[k, lost0 + _n_lost(PD, PDEF, PBC, p)] = lost
                 elif jb >= 0 and short > 1e-12:  # bought (as _shortfall counts it)
                     Y[k, jb] = short
-                WN[k, _LOAD, n] += lost
+                WN[_LOAD, n, k] += lost
     for k in range(k0, k1):
-        Y[k, Y_UNMET] += WN[k, _LOAD, n]
-        WN[k, _LOAD, n] = 0.0
+        Y[k, Y_UNMET] += WN[_LOAD, n, k]
+        WN[_LOAD, n, k] = 0.0
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _source(NV, COEF, ser, t, WB, WN, k0, k1, n, b, dt):
     """A source offers its profile's value this step."""
     for k in range(k0, k1):
-        WN[k, _ACT, n] = max(COEF[ser[k], t[k], NV[n, V_PROFILE]], 0.0) * dt
-        WB[k, _OFFER, b] += WN[k, _ACT, n]
+        WN[_ACT, n, k] = max(COEF[ser[k], t[k], NV[n, V_PROFILE]], 0.0) * dt
+        WB[_OFFER, b, k] += WN[_ACT, n, k]
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1333,7 +1335,7 @@ def _demand_plan(NV, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, COEF, ser, t, W
     v, residue = NV[n, V_PROFILE], BI[b, B_RESIDUE] == 1
     for k in range(k0, k1):
         x = max(COEF[ser[k], t[k], v], 0.0) * dt
-        WB[k, _NEED, b] += x
+        WB[_NEED, b, k] += x
         if residue:
             _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, b, x, dt)
 
@@ -1344,7 +1346,7 @@ def _take_residues(NI, PB, PD, PDEF, BI, BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK,
     for p in range(NI[n, I_P0], NI[n, I_P1]):
         if PD[p] == 0 and PDEF[p] == 1 and BI[PB[p], B_RESIDUE] == 1:  # only there is residue to take
             for k in range(k0, k1):
-                _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, PB[p], WP[k, p] * dt, dt)
+                _take_residue(BIN_PTR, BIN_LINK, LS, LF, LPASS, MASK, WB, WL, k, PB[p], WP[p, k] * dt, dt)
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1353,7 +1355,7 @@ def _demand_settle(NV, BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, COEF, ser, t
     for k in range(k0, k1):
         x = max(COEF[ser[k], t[k], NV[n, V_PROFILE]], 0.0) * dt
         short = _settle_need(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, dt)
-        WN[k, _ACT, n] = x - short
+        WN[_ACT, n, k] = x - short
         Y[k, Y_UNMET] += _shortfall(WN, COEF, ser[k], t[k], k, n, short, NV[n, V_COST], NV[n, V_CO2], BI[b, B_VOLL])
 
 
@@ -1365,45 +1367,45 @@ LOOP_PASSES = 1000
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _cell(x, WQ, k, a, b, mode):
-    """One cell ``x`` of the working state against the loop scratch ``WQ[k, a]`` (and ``b``):
+    """One cell ``x`` of the working state against the loop scratch ``WQ[a, k]`` (and ``b``):
     0 save it there, 1 add it, 2 subtract it, 3 load it; 4 (``a`` held the cell before an op,
     ``b`` the op's change in the previous pass) store the op's change in ``b`` and return how far
     it moved. Returns (the cell's new value, the move)."""
     if mode == 0:
-        WQ[k, a] = x
+        WQ[a, k] = x
     elif mode == 1:
-        x += WQ[k, a]
+        x += WQ[a, k]
     elif mode == 2:
-        x -= WQ[k, a]
+        x -= WQ[a, k]
     elif mode == 3:
-        x = WQ[k, a]
+        x = WQ[a, k]
     else:
-        d = x - WQ[k, a]
-        move = abs(d - WQ[k, b]) / max(abs(d), abs(WQ[k, b]), 1.0)
-        WQ[k, b] = d
+        d = x - WQ[a, k]
+        move = abs(d - WQ[b, k]) / max(abs(d), abs(WQ[b, k]), 1.0)
+        WQ[b, k] = d
         return x, move
     return x, 0.0
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _walk(WB, WN, WL, WP, Y, WQ, k, a, b, mode):
-    """:func:`_cell` over row ``k``'s whole working state, cell ``j`` at ``WQ[k, a + j]`` (and
+    """:func:`_cell` over row ``k``'s whole working state, cell ``j`` at ``WQ[a + j, k]`` (and
     ``b + j``); returns the largest move."""
     worst, j = 0.0, 0
-    for r in range(WB.shape[1]):
-        for c in range(WB.shape[2]):
-            WB[k, r, c], m = _cell(WB[k, r, c], WQ, k, a + j, b + j, mode)
+    for r in range(WB.shape[0]):
+        for c in range(WB.shape[1]):
+            WB[r, c, k], m = _cell(WB[r, c, k], WQ, k, a + j, b + j, mode)
             worst, j = max(worst, m), j + 1
-    for r in range(WN.shape[1]):
-        for c in range(WN.shape[2]):
-            WN[k, r, c], m = _cell(WN[k, r, c], WQ, k, a + j, b + j, mode)
+    for r in range(WN.shape[0]):
+        for c in range(WN.shape[1]):
+            WN[r, c, k], m = _cell(WN[r, c, k], WQ, k, a + j, b + j, mode)
             worst, j = max(worst, m), j + 1
-    for r in range(WL.shape[1]):
-        for c in range(WL.shape[2]):
-            WL[k, r, c], m = _cell(WL[k, r, c], WQ, k, a + j, b + j, mode)
+    for r in range(WL.shape[0]):
+        for c in range(WL.shape[1]):
+            WL[r, c, k], m = _cell(WL[r, c, k], WQ, k, a + j, b + j, mode)
             worst, j = max(worst, m), j + 1
-    for c in range(WP.shape[1]):
-        WP[k, c], m = _cell(WP[k, c], WQ, k, a + j, b + j, mode)
+    for c in range(WP.shape[0]):
+        WP[c, k], m = _cell(WP[c, k], WQ, k, a + j, b + j, mode)
         worst, j = max(worst, m), j + 1
     for c in range(Y.shape[1]):
         Y[k, c], m = _cell(Y[k, c], WQ, k, a + j, b + j, mode)
@@ -1443,18 +1445,18 @@ def _loop(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOU
     removed one (issue 22, item 2); with nothing masked, one group of every op. Rows of one plan
     (the common case) run as one block, each op over all of them; otherwise row by row."""
     m, off, total = _plan_at(OPS, i0)
-    base = WQ.shape[1] - 1 - total + off
+    base = WQ.shape[0] - 1 - total + off
     same = True
     for k in range(k0 + 1, k1):
         for c in range(2 * m):
-            same = same and WQ[k, base + c] == WQ[k0, base + c]
+            same = same and WQ[base + c, k] == WQ[base + c, k0]
     rows = k1 - k0 if same else 1
     for ka in range(k0, k1, rows):
         q = 0
         while q < m:
-            g = int(WQ[ka, base + m + q])
+            g = int(WQ[base + m + q, ka])
             if g == 1:
-                j = int(WQ[ka, base + q])
+                j = int(WQ[base + q, ka])
                 _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK,
                          BFI_PTR, BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK,
                          ser, t, S, A, Y, WB, WN, WL, WP, WQ, ka, ka + rows, dt, clip0, OPS[i0 + 1 + j, 0] - OP_IN_LOOP,
@@ -1475,15 +1477,15 @@ def _settle(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
     working state taken before the group plus every op's change in the previous pass, and each op
     runs once that op's own change is taken back out, so it sees what the ops after it did last
     pass. The ops are the step's own (:func:`_loop_op`). Stops when no change moves by more than
-    LOOP_TOL; after LOOP_PASSES each row's flag ``WQ[k, -1]`` holds ``i0 + 1`` and :class:`Batch`
+    LOOP_TOL; after LOOP_PASSES each row's flag ``WQ[-1, k]`` holds ``i0 + 1`` and :class:`Batch`
     raises, naming the loop's members."""
-    cells = WB.shape[1] * WB.shape[2] + WN.shape[1] * WN.shape[2] + WL.shape[1] * WL.shape[2] + WP.shape[1] + Y.shape[1]
+    cells = WB.shape[0] * WB.shape[1] + WN.shape[0] * WN.shape[1] + WL.shape[0] * WL.shape[1] + WP.shape[0] + Y.shape[1]
     snap = max(PB.shape[0], 1)
     before = snap + cells
     for k in range(k0, k1):
         _walk(WB, WN, WL, WP, Y, WQ, k, snap, snap, 0)
         for j in range(2 * cells, (2 + g) * cells):
-            WQ[k, snap + j] = 0.0
+            WQ[snap + j, k] = 0.0
     for p in range(LOOP_PASSES):
         if p > 0:
             for k in range(k0, k1):
@@ -1496,7 +1498,7 @@ def _settle(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
             for k in range(k0, k1):
                 _walk(WB, WN, WL, WP, Y, WQ, k, change, 0, 2)
                 _walk(WB, WN, WL, WP, Y, WQ, k, before, 0, 0)
-            o = int(WQ[k0, base + q + j])
+            o = int(WQ[base + q + j, k0])
             _loop_op(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR,
                      BFI_NODE, BFO_PTR, BFO_NODE, STP_PTR, STP_NODE, LS, LD, LA, LF, LPASS, COEF, MASK, ser, t, S, A, Y,
                      WB, WN, WL, WP, WQ, k0, k1, dt, clip0, OPS[i0 + 1 + o, 0] - OP_IN_LOOP, OPS[i0 + 1 + o, 1])
@@ -1505,7 +1507,7 @@ def _settle(NI, NF, NV, PB, PD, PV, PO, PBC, PBO, PDEF, BI, BIN_PTR, BIN_LINK, B
         if p > 0 and worst <= LOOP_TOL:
             return
     for k in range(k0, k1):
-        WQ[k, WQ.shape[1] - 1] = i0 + 1
+        WQ[WQ.shape[0] - 1, k] = i0 + 1
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1606,36 +1608,36 @@ def _forward_leftovers(BI, LS, LD, LA, LF, MASK, WB, WL, k0, k1, dt):
             continue
         j = _GIVEN if BI[dst, B_MARKET] >= 0 else _OFFER
         for k in range(k0, k1):
-            if WB[k, _OFFER, src] <= 0.0:
+            if WB[_OFFER, src, k] <= 0.0:
                 continue
-            y = min(WB[k, _OFFER, src], LF[e, L_CAP] * MASK[k, e] * dt - WL[k, _FLOW, e])
+            y = min(WB[_OFFER, src, k], LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k])
             if y > 0.0:
-                WB[k, _OFFER, src] -= y
-                WL[k, _FLOW, e] += y
-                WB[k, j, dst] += y * (1.0 - LF[e, L_LOSS])
+                WB[_OFFER, src, k] -= y
+                WL[_FLOW, e, k] += y
+                WB[j, dst, k] += y * (1.0 - LF[e, L_LOSS])
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
 def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
     """Net a market's bus: import what was drawn beyond what was given, else export (within its
     limit; the rest spills). Returns (co2, over the import limit, spilled, unpriced import)."""
-    net = WB[k, _DRAWN, b] - WB[k, _GIVEN, b]
+    net = WB[_DRAWN, b, k] - WB[_GIVEN, b, k]
     co2, over, spill, unmet = 0.0, 0.0, 0.0, 0.0
     if net > 0.0:
         if NV[n, V_IMPORT] < 0:
             unmet, net = net, 0.0
         else:
             over = max(0.0, net - NF[n, F_IMP_MAX] * dt)
-            WN[k, _COST, n] += net * COEF[s, ti, NV[n, V_IMPORT]]
+            WN[_COST, n, k] += net * COEF[s, ti, NV[n, V_IMPORT]]
             co2 = net * COEF[s, ti, NV[n, V_CO2]]
     elif net < 0.0:
         exp_ = -net
         spill = max(0.0, exp_ - (NF[n, F_EXP_MAX] * dt if NV[n, V_EXPORT] >= 0 else 0.0))
         exp_ -= spill
         if exp_ > 0.0:
-            WN[k, _COST, n] -= exp_ * COEF[s, ti, NV[n, V_EXPORT]]
+            WN[_COST, n, k] -= exp_ * COEF[s, ti, NV[n, V_EXPORT]]
         net = -exp_
-    WN[k, _ACT, n] = net
+    WN[_ACT, n, k] = net
     return co2, over, spill, unmet
 
 
@@ -1643,9 +1645,9 @@ def _market(NF, NV, COEF, s, ti, WB, WN, k, n, b, dt):
 def _left_on_bus(NV, COEF, s, ti, WB, WN, k, n, b, limit):
     """A source's surplus or a surplus disposal's intake: what its bus has left (up to ``limit``);
     returns it and its CO2."""
-    left = min(WB[k, _OFFER, b], limit)
-    WB[k, _OFFER, b] -= left
-    WN[k, _COST, n] += left * COEF[s, ti, NV[n, V_COST]]
+    left = min(WB[_OFFER, b, k], limit)
+    WB[_OFFER, b, k] -= left
+    WN[_COST, n, k] += left * COEF[s, ti, NV[n, V_COST]]
     return left, left * COEF[s, ti, NV[n, V_CO2]]
 
 
@@ -1665,12 +1667,12 @@ def _account_components(NI, NF, NV, BI, COEF, ser, t, Y, WB, WN, k0, k1, dt):
         if ty == T_SOURCE:
             for k in range(k0, k1):
                 left, c = _left_on_bus(NV, COEF, ser[k], t[k], WB, WN, k, n, b, math.inf)
-                WN[k, _BACK, n] = left  # a source's "backup" column holds its surplus
+                WN[_BACK, n, k] = left  # a source's "backup" column holds its surplus
                 Y[k, Y_CO2] += c
         elif ty == T_DISPOSAL and NI[n, I_CONTROL] == 0 and BI[b, B_DISPOSAL] == n:
             for k in range(k0, k1):
                 left, c = _left_on_bus(NV, COEF, ser[k], t[k], WB, WN, k, n, b, NF[n, F_MAX] * dt)
-                WN[k, _ACT, n] += left
+                WN[_ACT, n, k] += left
                 Y[k, Y_CO2] += c
         elif ty == T_MARKET:
             for k in range(k0, k1):
@@ -1681,13 +1683,13 @@ def _account_components(NI, NF, NV, BI, COEF, ser, t, Y, WB, WN, k0, k1, dt):
                 Y[k, Y_UNMET] += u
         elif ty == T_PURCHASE:
             for k in range(k0, k1):
-                WN[k, _ACT, n] = WB[k, _DRAWN, b]
-                WN[k, _COST, n] += WN[k, _ACT, n] * COEF[ser[k], t[k], NV[n, V_PRICE]]
-                Y[k, Y_CO2] += WN[k, _ACT, n] * COEF[ser[k], t[k], NV[n, V_CO2]]
+                WN[_ACT, n, k] = WB[_DRAWN, b, k]
+                WN[_COST, n, k] += WN[_ACT, n, k] * COEF[ser[k], t[k], NV[n, V_PRICE]]
+                Y[k, Y_CO2] += WN[_ACT, n, k] * COEF[ser[k], t[k], NV[n, V_CO2]]
         elif ty == T_CONVERTER:
             for k in range(k0, k1):
-                if WN[k, _ACT, n] < 1e-200:
-                    WN[k, _ACT, n] = 0.0
+                if WN[_ACT, n, k] < 1e-200:
+                    WN[_ACT, n, k] = 0.0
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1699,15 +1701,15 @@ def _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, ca
         co2, over_limit, spilled, unmet = Y[k, Y_CO2], Y[k, Y_OVER_LIMIT], Y[k, Y_SPILL], Y[k, Y_UNMET]
         cost = 0.0
         for n in range(nn):
-            co2 += WN[k, _CO2, n]
-            cost += WN[k, _COST, n]
+            co2 += WN[_CO2, n, k]
+            cost += WN[_COST, n, k]
         for b in range(BI.shape[0]):
-            if WB[k, _OFFER, b] > 1e-9:
-                spilled += WB[k, _OFFER, b]
+            if WB[_OFFER, b, k] > 1e-9:
+                spilled += WB[_OFFER, b, k]
         o_flow = N_HEAD
         for e in range(nl):
-            cost += WL[k, _FLOW, e] * LF[e, L_COST]
-            Y[k, o_flow + e] = WL[k, _FLOW, e]
+            cost += WL[_FLOW, e, k] * LF[e, L_COST]
+            Y[k, o_flow + e] = WL[_FLOW, e, k]
         Y[k, Y_COST] = cost
         Y[k, Y_CARBON] = co2 * carbon
         Y[k, Y_REWARD] = -(cost + co2 * carbon)
@@ -1716,9 +1718,9 @@ def _account(NI, NF, NV, BI, LS, LF, COEF, ser, t, Y, WB, WN, WL, k0, k1, dt, ca
         Y[k, Y_SPILL] = spilled
         Y[k, Y_OVER_LIMIT] = over_limit
         for n in range(nn):
-            Y[k, o_flow + nl + n] = WN[k, _ACT, n]
-            Y[k, o_flow + nl + nn + n] = WN[k, _BACK, n]
-            Y[k, o_flow + nl + 2 * nn + n] = WN[k, _COST, n]
+            Y[k, o_flow + nl + n] = WN[_ACT, n, k]
+            Y[k, o_flow + nl + nn + n] = WN[_BACK, n, k]
+            Y[k, o_flow + nl + 2 * nn + n] = WN[_COST, n, k]
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -1733,7 +1735,7 @@ def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0):
             continue
         full = NF[n, F_RATED] * dt if NI[n, I_TYPE] == T_CONVERTER else NF[n, F_MAX] * dt
         for k in range(k0, k1):
-            applied = WN[k, _ACT, n] / full if full > 0.0 else 0.0
+            applied = WN[_ACT, n, k] / full if full > 0.0 else 0.0
             req = A[k, a]
             req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
             d = Y[k, clip0 + a] + applied - req
@@ -1745,7 +1747,7 @@ def _clips(NI, NF, LA, LF, MASK, A, Y, WN, WL, k0, k1, dt, clip0):
             continue
         for k in range(k0, k1):
             full = LF[e, L_CAP] * MASK[k, e] * dt
-            applied = WL[k, _FLOW, e] / full if full > 0.0 else 0.0
+            applied = WL[_FLOW, e, k] / full if full > 0.0 else 0.0
             req = A[k, a]
             req = 0.0 if math.isnan(req) else min(max(req, 0.0), 1.0)
             d = Y[k, clip0 + a] + applied - req
@@ -1875,8 +1877,9 @@ class Batch:
         self.Y = np.zeros((K, len(output_names(cp))))
         w = Scratch(cp, K)
         if cp.loops:  # each row's loop plans (its mask is constant for the batch's life), before the flag
-            w.port_before = np.concatenate([w.port_before[:, :-1], loop_plans_of(cp, self.mask),
-                                            w.port_before[:, -1:]], axis=1)
+            w.port_before = np.ascontiguousarray(np.concatenate(
+                [w.port_before[:-1], np.pad(loop_plans_of(cp, self.mask).T, ((0, 0), (0, 8))), w.port_before[-1:]],
+                axis=0))
         self._w = (w.bus, w.node, w.link, w.port, w.port_before)
         self._fn = step_parallel if parallel else step_serial
         # None where the park has no loop: that kernel never compiles the loops' code (_step_park)
@@ -1922,9 +1925,9 @@ class Batch:
                  cp.BIN_LINK, cp.BOUT_PTR, cp.BOUT_LINK, cp.BFI_PTR, cp.BFI_NODE, cp.BFO_PTR, cp.BFO_NODE, cp.STP_PTR,
                  cp.STP_NODE, cp.LS, cp.LD, cp.LA, cp.LF, cp.LPASS, cp.OPS, self.coef, self.mask, self.ser, self.t,
                  self.S, A, self.Y, WB, WN, WL, WP, WQ, cp.dt_h, cp.carbon_price_per_kg, self._loops)
-        if cp.loops and WQ[:, -1].any():  # a loop did not settle: never a silent result
-            k = int(np.flatnonzero(WQ[:, -1])[0])
-            members = cp.loops[int(WQ[k, -1]) - 1]
+        if cp.loops and WQ[-1].any():  # a loop did not settle: never a silent result
+            k = int(np.flatnonzero(WQ[-1])[0])
+            members = cp.loops[int(WQ[-1, k]) - 1]
             raise LoopError(f"{cp.graph.source}: the loop {', '.join(members)} did not settle in {LOOP_PASSES} "
                             f"passes (row {k}, step {int(self.t[k]) - 1}): its flows do not converge")
         return self.Y
