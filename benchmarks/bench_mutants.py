@@ -204,7 +204,7 @@ MUTANTS = [
      "        L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, p, a / dt))\n    return max(L, 0.0) * dt",
      "    return max(L, 0.0) * dt"),
     ("kernel: a follow-input unit's room ignores its outputs' exchanges", K,
-     "            a += max(min(lim, _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS]))"
+     "            a += max(min(lim, _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS]))"
      ", 0.0)",
      "            a += 0.0"),
 ]

@@ -51,8 +51,9 @@ V_AVAIL = 0  # converter availability
 N_V = 3
 # bus columns (B_VOLL: the COEF column of the value of lost load of the bus's resource;
 # B_RESIDUE: 1 where an exchange into the bus is passive, LPASS > 0, so a need there takes residue)
-B_STORE, B_MARKET, B_PURCHASE, B_DISPOSAL, B_PUSHED, B_VOLL, B_RESIDUE = range(7)
-N_B = 7
+# B_ROOM: 1 where a follow-input unit on the bus offers room its outputs bound (F_ROOM_BOUND)
+B_STORE, B_MARKET, B_PURCHASE, B_DISPOSAL, B_PUSHED, B_VOLL, B_RESIDUE, B_ROOM = range(8)
+N_B = 8
 # Value of lost load, the default where the park states none for a resource (issue 22, finding 4):
 # electricity 8.7 EUR/kWh, the EU's annual average (Shivakumar et al. 2017, Energy Res. Soc. Sci.
 # 34:39; a park should state its country's figure, e.g. from the ACER/CEPA 2018 study), where the
@@ -350,6 +351,21 @@ def _adjacency(cp: CompiledPark) -> None:
     cp.BFI_PTR, cp.BFI_NODE = _csr(fi)
     cp.BFO_PTR, cp.BFO_NODE = _csr(fo)
     cp.STP_PTR, cp.STP_NODE = _csr(into)
+    _rooms(cp)
+
+
+def _rooms(cp: CompiledPark) -> None:
+    """Which follow-input converters offer as room less than their rating when their availability
+    or a pushed output binds (F_ROOM_BOUND), and the buses they follow (B_ROOM): the kernel computes
+    that room only there (kernel._follow_in_room), the rating elsewhere."""
+    NI, BI = cp.NI, cp.BI
+    for n in range(cp.n_nodes):
+        if NI[n, I_TYPE] == T_CONVERTER and NI[n, I_CONTROL] == C_FOLLOW_INPUT:
+            pushed = any(cp.PD[p] == 1 and BI[cp.PB[p], B_PUSHED] == 1 and cp.PO[p] < 0
+                         for p in range(NI[n, I_P0], NI[n, I_P1]))
+            cp.NF[n, F_ROOM_BOUND] = 1.0 if pushed or cp.NV[n, V_AVAIL] >= 0 else 0.0
+    for b in range(len(BI)):
+        BI[b, B_ROOM] = int(any(cp.NF[cp.BFI_NODE[i], F_ROOM_BOUND] > 0.0 for i in range(cp.BFI_PTR[b], cp.BFI_PTR[b + 1])))
 
 
 def _single(i: int, t: int, n: Node, graph: ParkGraph, NI, NF, NV, BI, bidx: dict, vals: _Values, actions: list) -> None:
@@ -462,11 +478,6 @@ def _classify(cp: CompiledPark, nidx: dict, lidx: dict) -> None:
             cp.LPASS[j] = 2  # free residue to a consumer: taken when the need is stated, before any store
     for b in range(len(BI)):  # read once per block by the kernel (a generated kernel drops the scan)
         BI[b, B_RESIDUE] = int(any(cp.LPASS[j] > 0 for j in cp.BIN_LINK[cp.BIN_PTR[b]:cp.BIN_PTR[b + 1]]))
-    for n in range(cp.n_nodes):
-        if NI[n, I_TYPE] == T_CONVERTER and NI[n, I_CONTROL] == C_FOLLOW_INPUT:
-            pushed = any(cp.PD[p] == 1 and BI[cp.PB[p], B_PUSHED] == 1 and cp.PO[p] < 0
-                         for p in range(NI[n, I_P0], NI[n, I_P1]))
-            cp.NF[n, F_ROOM_BOUND] = 1.0 if pushed or cp.NV[n, V_AVAIL] >= 0 else 0.0
 
 
 def _owner(cp: CompiledPark, p: int) -> int:

@@ -29,6 +29,7 @@ from .compile import (
     B_PURCHASE,
     B_PUSHED,
     B_RESIDUE,
+    B_ROOM,
     B_STORE,
     B_VOLL,
     C_FOLLOW_INPUT,
@@ -145,8 +146,9 @@ class Scratch:
         self.bus = np.zeros((5, nb, Kp))  # offer, need, drawn, given, claimed by inputs not yet settled
         self.link = np.zeros((3, nl, Kp))  # flow, request (-1: none), claimed through it
         # work level, in (must-go), in (pushed), out, activity, backup, cost, CO2; then a converter's
-        # running and wanted load within its op (:func:`_converter_load`; 0 outside it)
-        self.node = np.zeros((10, nn, Kp))
+        # running and wanted load within its op (:func:`_converter_load`; 0 outside it); the room a
+        # follow-input unit F_ROOM_BOUND marks offers, set before an op reads it (:func:`_refresh_rooms`)
+        self.node = np.zeros((11, nn, Kp))
         self.port = np.zeros((max(npo, 1), Kp))  # flow per hour of each converter port
         # a port's flow before a store shares its intake, then (parks with loops) the loops' scratch
         # one row's working state, counted from the arrays themselves (as :func:`_walk` reads them)
@@ -180,7 +182,7 @@ def loop_plans_of(cp: CompiledPark, mask: np.ndarray) -> np.ndarray:
 
 _OFFER, _NEED, _DRAWN, _GIVEN, _CLAIM = range(5)
 _FLOW, _REQ, _CLAIMED = range(3)
-_WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _CO2, _LOAD, _WANT = range(10)
+_WORK, _INP, _INC, _OUT, _ACT, _BACK, _COST, _CO2, _LOAD, _WANT, _ROOM = range(11)
 
 # Which helpers Numba inlines (``inline="always"``): only those a row's loop runs slower without.
 # Numba types and lowers an inlined helper afresh at every call site, inside every caller it is
@@ -254,9 +256,9 @@ def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, d
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
-    """What bus ``b`` can take now: needs not yet offered, store room, follow-input converters not
-    yet run at their rating (:func:`_follow_in_room` looks one unit further)."""
+def _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
+    """What bus ``b`` can take now, follow-input converters not yet run at their rating: what
+    :func:`_follow_in_room` counts one unit further down."""
     a = max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0)
     st = BI[b, B_STORE]
     if st >= 0:
@@ -275,7 +277,7 @@ def _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
                     WB, WN, WL, k, m, dt):
     """What follow-input converter ``m``, not yet run, can take in this step: its rating, within
     its availability and within what each of its pushed outputs can hand on now, itself and through
-    its exchanges (:func:`_accept_flat`, so a chain counts the next such unit at its rating). A
+    its exchanges (:func:`_accept_rated`, so a chain counts the next such unit at its rating). A
     promise beyond that would be taken, then left on ``m``'s bus and spilled, where the optimum
     cannot spill (fuzzed park 1214: a steam maker pushed 7.7 kWh/h into a turbine whose power had no
     taker yet, and the all-on schedule cost 24.02 DKK over 48 h against the optimum's 30.10)."""
@@ -286,20 +288,41 @@ def _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
         pb = PB[p]
         if PD[p] != 1 or BI[pb, B_PUSHED] != 1 or PO[p] >= 0:  # an ``of`` ratio is not inverted: no bound
             continue
-        a = _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, pb, dt)
+        a = _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, pb, dt)
         for i in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
             e = BOUT_LINK[i]
             lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
-            a += max(min(lim, _accept_flat(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS])), 0.0)
+            a += max(min(lim, _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS])), 0.0)
         L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, p, a / dt))
     return max(L, 0.0) * dt
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")  # not inlined: once per op and bus B_ROOM marks
+def _refresh_rooms(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, ser, t, WB,
+                   WN, WL, k0, k1, b, dt):
+    """Set ``WN[_ROOM]`` (rows ``k0:k1``) of the follow-input converters F_ROOM_BOUND marks on bus
+    ``b`` and on the buses its exchanges reach, not yet run (:func:`_follow_in_room`), before an op
+    that may send there reads it (:func:`_accept_local`): once per op and bus, not per row."""
+    for j in range(BOUT_PTR[b] - 1, BOUT_PTR[b + 1]):
+        d = b if j < BOUT_PTR[b] else LD[BOUT_LINK[j]]
+        if BI[d, B_ROOM] != 1:
+            continue
+        for i in range(BFI_PTR[d], BFI_PTR[d + 1]):
+            m = BFI_NODE[i]
+            if NF[m, F_ROOM_BOUND] > 0.0:
+                for k in range(k0, k1):
+                    if WN[_ACT, m, k] == 0.0:
+                        WN[_ROOM, m, k] = _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
+                                                          BOUT_LINK, LD, LF, MASK, COEF, ser[k], t[k], WB, WN, WL, k, m,
+                                                          dt)
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
 def _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s, ti, WB,
                   WN, WL, k, b, dt):
-    """What bus ``b`` can take now: needs not yet offered, store room, and what follow-input
-    converters not yet run can take (:func:`_follow_in_room`)."""
+    """What bus ``b`` can take now: needs not yet offered, store room, follow-input converters not
+    yet run at their rating or, where F_ROOM_BOUND marks one, at the room its op set
+    (:func:`_refresh_rooms`)."""
     a = max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0)
     st = BI[b, B_STORE]
     if st >= 0:
@@ -309,11 +332,7 @@ def _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, B
     for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
         n = BFI_NODE[i]
         if WN[_ACT, n, k] == 0.0:
-            if NF[n, F_ROOM_BOUND] > 0.0:
-                a += _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
-                                     MASK, COEF, s, ti, WB, WN, WL, k, n, dt)
-            else:
-                a += NF[n, F_RATED] * dt
+            a += WN[_ROOM, n, k] if NF[n, F_ROOM_BOUND] > 0.0 else NF[n, F_RATED] * dt
     return a
 
 
@@ -352,11 +371,8 @@ def _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BO
             a += max(NF[st, F_MAX_CH] * dt - WN[_INP, st, k] - WN[_INC, st, k], 0.0)
         for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
             n = BFI_NODE[i]
-            if WN[_ACT, n, k] == 0.0 and NF[n, F_ROOM_BOUND] > 0.0:
-                a += _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
-                                     MASK, COEF, s, ti, WB, WN, WL, k, n, dt)
-            elif WN[_ACT, n, k] == 0.0:
-                a += NF[n, F_RATED] * dt
+            if WN[_ACT, n, k] == 0.0:
+                a += WN[_ROOM, n, k] if NF[n, F_ROOM_BOUND] > 0.0 else NF[n, F_RATED] * dt
         return a
     return _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s,
                          ti, WB, WN, WL, k, b, dt)
@@ -680,6 +696,10 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
     p_min = NF[n, F_MIN_LOAD] * rated
     # a unit the rules run as high as its inputs allow shares them with units decided before it
     shared = 1.0 if ctrl in (C_MUST_RUN, C_FOLLOW_INPUT) else 0.0
+    for p in range(NI[n, I_P0], NI[n, I_P1]):  # the rooms its outputs may be sent to, read below and when pushed
+        if PD[p] == 1:
+            _refresh_rooms(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, ser,
+                           t, WB, WN, WL, k0, k1, PB[p], dt)
     for k in range(k0, k1):
         L = _wanted_load(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF,
                          ser[k], t[k], A, Y, WB, WN, WL, k, n, dt, clip0)
@@ -754,6 +774,8 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
 def _store_out(NI, NF, NV, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LD, LA, LF, MASK, COEF, ser, t, A, Y,
                WB, WN, WL, k0, k1, st, dt, clip0):
     """Grant a store's controllable discharges, pro rata when they ask more than it can give."""
+    _refresh_rooms(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, ser, t, WB,
+                   WN, WL, k0, k1, NI[st, I_BUS], dt)
     for k in range(k0, k1):
         b = NI[st, I_BUS]
         total = 0.0
