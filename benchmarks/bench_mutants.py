@@ -203,6 +203,8 @@ MUTANTS = [
     ("kernel: a follow-input unit not yet run counts at its rating, whatever its outputs can take", K,
      "        L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, p, a / dt))\n    return max(L, 0.0) * dt",
      "    return max(L, 0.0) * dt"),
+    ("kernel: a converter's op does not set the rooms it may send to", K,
+     "        if PD[p] == 1:\n            _refresh_rooms(", "        if False:\n            _refresh_rooms("),
     ("kernel: a follow-input unit's room ignores its outputs' exchanges", K,
      "            a += max(min(lim, _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS]))"
      ", 0.0)",

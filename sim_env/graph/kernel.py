@@ -1876,12 +1876,12 @@ class Batch:
         nothing. Its first step compiles ``step_parallel`` (about 10 CPU s more, then cached)
     :param specialise: ``None`` runs this generic kernel; ``"fold"`` (fastest) or ``"tables"`` a
         step function generated for this park from this same source (:mod:`.codegen`):
-        bit-identical; ``fold`` runs 1.3–1.9× the generic kernel's park-steps per CPU second
-        (1.35–1.8× at K = 64 on Kråkøya, 1.9× on the Kalundborg-like park; it was 2.8× before the
-        ops ran their ports outside and the rows inside), ``tables`` 0.6× of it (it calls every
-        helper once per row); each needs a cold compile per park (Kråkøya: 77–125 CPU s for
-        ``fold``, 17–20 for ``tables``, against 23–26 CPU s once for the generic kernel of a park
-        without loops, whatever the park), cached on disk; edge masks stay data. A park with loops runs on the
+        bit-identical; ``fold`` runs about 2.8× the generic kernel's park-steps per CPU second on
+        Kråkøya (1.8× before the scratch held the row last, which its straight row loops gain
+        from), ``tables`` 0.7× of it (it calls every helper once per row); each needs a cold
+        compile per park (Kråkøya: 100–140 CPU s for ``fold``, 17–26 for ``tables``, against
+        28–37 CPU s once for the generic kernel of a park without loops, whatever the park, on
+        machines as loaded as ours), cached on disk; edge masks stay data. A park with loops runs on the
         generic kernel (the generated ones refuse it, with a warning)
     """
 
