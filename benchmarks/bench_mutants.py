@@ -206,8 +206,7 @@ MUTANTS = [
     ("kernel: a converter's op does not set the rooms it may send to", K,
      "        if PD[p] == 1:\n            _refresh_rooms(", "        if False:\n            _refresh_rooms("),
     ("kernel: a follow-input unit's room ignores its outputs' exchanges", K,
-     "            a += max(min(lim, _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS]))"
-     ", 0.0)",
+     "            a += max(min(lim, there / (1.0 - LF[e, L_LOSS])), 0.0)",
      "            a += 0.0"),
 ]
 

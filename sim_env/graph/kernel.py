@@ -255,29 +255,12 @@ def _pull(BI, NF, BIN_PTR, BIN_LINK, LS, LA, LF, MASK, A, WB, WN, WL, k, b, x, d
     return got
 
 
-@njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
-    """What bus ``b`` can take now, follow-input converters not yet run at their rating: what
-    :func:`_follow_in_room` counts one unit further down."""
-    a = max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0)
-    st = BI[b, B_STORE]
-    if st >= 0:
-        a += max(NF[st, F_MAX_CH] * dt - WN[_INP, st, k] - WN[_INC, st, k], 0.0)
-    if BI[b, B_MARKET] >= 0 or BI[b, B_DISPOSAL] >= 0:
-        return math.inf
-    for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
-        n = BFI_NODE[i]
-        if WN[_ACT, n, k] == 0.0:
-            a += NF[n, F_RATED] * dt
-    return a
-
-
 @njit(cache=True, _nrt=False, error_model="numpy")  # not inlined: called only for units F_ROOM_BOUND marks
 def _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s, ti,
                     WB, WN, WL, k, m, dt):
     """What follow-input converter ``m``, not yet run, can take in this step: its rating, within
     its availability and within what each of its pushed outputs can hand on now, itself and through
-    its exchanges (:func:`_accept_rated`, so a chain counts the next such unit at its rating). A
+    its exchanges (:func:`_accept_local` without rooms, so a chain counts the next such unit at its rating). A
     promise beyond that would be taken, then left on ``m``'s bus and spilled, where the optimum
     cannot spill (fuzzed park 1214: a steam maker pushed 7.7 kWh/h into a turbine whose power had no
     taker yet, and the all-on schedule cost 24.02 DKK over 48 h against the optimum's 30.10)."""
@@ -288,11 +271,12 @@ def _follow_in_room(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
         pb = PB[p]
         if PD[p] != 1 or BI[pb, B_PUSHED] != 1 or PO[p] >= 0:  # an ``of`` ratio is not inverted: no bound
             continue
-        a = _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, pb, dt)
+        a = _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, pb, dt, 0.0)
         for i in range(BOUT_PTR[pb], BOUT_PTR[pb + 1]):
             e = BOUT_LINK[i]
             lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
-            a += max(min(lim, _accept_rated(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt) / (1.0 - LF[e, L_LOSS])), 0.0)
+            there = _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt, 0.0)
+            a += max(min(lim, there / (1.0 - LF[e, L_LOSS])), 0.0)
         L = min(L, _load_limit(NI, NF, PV, COEF, s, ti, m, p, a / dt))
     return max(L, 0.0) * dt
 
@@ -318,11 +302,10 @@ def _refresh_rooms(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, 
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s, ti, WB,
-                  WN, WL, k, b, dt):
+def _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt, rooms):
     """What bus ``b`` can take now: needs not yet offered, store room, follow-input converters not
-    yet run at their rating or, where F_ROOM_BOUND marks one, at the room its op set
-    (:func:`_refresh_rooms`)."""
+    yet run at their rating or, with ``rooms`` (1.0) where F_ROOM_BOUND marks one, at the room its
+    op set (:func:`_refresh_rooms`); :func:`_follow_in_room` counts the next unit down at its rating."""
     a = max(WB[_NEED, b, k] - WB[_OFFER, b, k], 0.0)
     st = BI[b, B_STORE]
     if st >= 0:
@@ -332,19 +315,18 @@ def _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, B
     for i in range(BFI_PTR[b], BFI_PTR[b + 1]):
         n = BFI_NODE[i]
         if WN[_ACT, n, k] == 0.0:
-            a += WN[_ROOM, n, k] if NF[n, F_ROOM_BOUND] > 0.0 else NF[n, F_RATED] * dt
+            a += WN[_ROOM, n, k] if rooms > 0.0 and NF[n, F_ROOM_BOUND] > 0.0 else NF[n, F_RATED] * dt
     return a
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _accept(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser, t, WB,
-            WN, WL, WP, k0, k1, n, p, b, dt):
+def _accept(NI, NF, PV, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser, t, WB, WN, WL, WP, k0, k1,
+            n, p, b, dt):
     """Bound converter ``n``'s running load (rows ``k0:k1``) by what pushed bus ``b`` of its output
     ``p`` can take now, itself and through its outgoing exchanges; the exchanges outside, the rows
     inside, as :func:`_can_get`."""
     for k in range(k0, k1):
-        WP[p, k] = _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK,
-                                 COEF, ser[k], t[k], WB, WN, WL, k, b, dt)
+        WP[p, k] = _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt, 1.0)
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
         dst, cap, asked = LD[e], LF[e, L_CAP], LA[e] >= 0
@@ -352,16 +334,14 @@ def _accept(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LI
             lim = cap * MASK[k, e] * dt - WL[_FLOW, e, k]
             if asked:
                 lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k])
-            WP[p, k] += max(min(lim, _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR,
-                                                   BOUT_LINK, LD, LF, MASK, COEF, ser[k], t[k], WB, WN, WL, k,
-                                                   dst, dt) / (1.0 - LF[e, L_LOSS])), 0.0)
+            WP[p, k] += max(min(lim, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, dst, dt, 1.0)
+                                / (1.0 - LF[e, L_LOSS])), 0.0)
     for k in range(k0, k1):
         WN[_LOAD, n, k] = min(WN[_LOAD, n, k], _load_limit(NI, NF, PV, COEF, ser[k], t[k], n, p, WP[p, k] / dt))
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s, ti, WB,
-                 WN, WL, k, b, dt):
+def _asked_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt):
     """What bus ``b`` asks of a unit that follows it: :func:`_accept_local`, but a dump asks for
     nothing (it takes only what nothing else takes: issue 22, finding 5)."""
     if BI[b, B_DISPOSAL] >= 0 and BI[b, B_MARKET] < 0:
@@ -374,23 +354,19 @@ def _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BO
             if WN[_ACT, n, k] == 0.0:
                 a += WN[_ROOM, n, k] if NF[n, F_ROOM_BOUND] > 0.0 else NF[n, F_RATED] * dt
         return a
-    return _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s,
-                         ti, WB, WN, WL, k, b, dt)
+    return _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt, 1.0)
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _asked(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, WB, WN,
-           WL, k, b, dt):
+def _asked(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, b, dt):
     """What bus ``b`` and the buses its exchanges reach ask of a unit that follows it."""
-    a = _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s, ti,
-                     WB, WN, WL, k, b, dt)
+    a = _asked_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt)
     for i in range(BOUT_PTR[b], BOUT_PTR[b + 1]):
         e = BOUT_LINK[i]
         lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
         if LA[e] >= 0:
             lim = min(lim, WL[_REQ, e, k] - WL[_FLOW, e, k])
-        a += max(min(lim, _asked_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
-                                       MASK, COEF, s, ti, WB, WN, WL, k, LD[e], dt)
+        a += max(min(lim, _asked_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt)
                      / (1.0 - LF[e, L_LOSS])), 0.0)
     return a
 
@@ -410,11 +386,9 @@ def _deliver(BI, WB, WN, k, b, x):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _push(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, s, ti, WB, WN, WL, k,
-          b, x, dt):
+def _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, x, dt):
     """Send ``x`` made by a converter through a pushed bus: local takers, then exchanges."""
-    local = min(x, _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK,
-                                 COEF, s, ti, WB, WN, WL, k, b, dt))
+    local = min(x, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, b, dt, 1.0))
     if local > 0.0:
         _deliver(BI, WB, WN, k, b, local)
     rest = x - local
@@ -424,8 +398,7 @@ def _push(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK
         e = BOUT_LINK[i]
         keep = 1.0 - LF[e, L_LOSS]
         lim = LF[e, L_CAP] * MASK[k, e] * dt - WL[_FLOW, e, k]
-        y = min(rest, lim, _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD,
-                                         LF, MASK, COEF, s, ti, WB, WN, WL, k, LD[e], dt) / keep)
+        y = min(rest, lim, _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt, 1.0) / keep)
         if y > 0.0:
             WL[_FLOW, e, k] += y
             _deliver(BI, WB, WN, k, LD[e], y * keep)
@@ -660,8 +633,8 @@ def _release(BIN_PTR, BIN_LINK, LS, WB, WL, k, b):
 
 
 @njit(cache=True, _nrt=False, inline="always", error_model="numpy")
-def _wanted_load(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A,
-                 Y, WB, WN, WL, k, n, dt, clip0):
+def _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s, ti, A, Y, WB, WN,
+                 WL, k, n, dt, clip0):
     """The load a converter's control asks for (action, ask of its output bus, or rated), within
     what its availability allows this step."""
     rated = NF[n, F_RATED]
@@ -671,8 +644,8 @@ def _wanted_load(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BO
         a = _frac(A, Y, k, NI[n, I_ACTION], clip0)
         L = _min_load(a * rated, NF[n, F_MIN_LOAD] * rated, rated)
     elif ctrl == C_FOLLOW_OUTPUT:
-        L = min(_asked(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, s,
-                       ti, WB, WN, WL, k, PB[ref], dt) / dt, rated)
+        L = min(_asked(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, WB, WN, WL, k, PB[ref], dt) / dt,
+                rated)
     else:
         L = rated
     if NV[n, V_AVAIL] >= 0:
@@ -701,8 +674,8 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
             _refresh_rooms(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, ser,
                            t, WB, WN, WL, k0, k1, PB[p], dt)
     for k in range(k0, k1):
-        L = _wanted_load(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF,
-                         ser[k], t[k], A, Y, WB, WN, WL, k, n, dt, clip0)
+        L = _wanted_load(NI, NF, NV, PB, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser[k], t[k],
+                         A, Y, WB, WN, WL, k, n, dt, clip0)
         WN[_LOAD, n, k] = L
         WN[_WANT, n, k] = L
     for p in range(NI[n, I_P0], NI[n, I_P1]):
@@ -721,8 +694,8 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
             _can_get(NI, NF, NV, PB, PD, PV, PBC, BI, BIN_PTR, BIN_LINK, BFO_PTR, BFO_NODE, LS, LF, MASK, COEF, ser, t,
                      WB, WN, WL, WP, k0, k1, n, p, b, dt, shared)
         elif PD[p] == 1 and BI[b, B_PUSHED] == 1 and not (ctrl == C_FOLLOW_OUTPUT and p == ref):
-            _accept(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser,
-                    t, WB, WN, WL, WP, k0, k1, n, p, b, dt)
+            _accept(NI, NF, PV, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LA, LF, MASK, COEF, ser, t, WB, WN, WL, WP,
+                    k0, k1, n, p, b, dt)
     for k in range(k0, k1):
         L = max(WN[_LOAD, n, k], 0.0)
         if WN[_WANT, n, k] > L and p_min - _EPS > L:
@@ -734,8 +707,8 @@ def _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LIN
     for k in range(k0, k1):
         WN[_LOAD, n, k] = 0.0
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _converter_take(NI, NV, PB, PD, PV, PO, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
-                    LS, LD, LA, LF, MASK, COEF, ser, t, A, WB, WN, WL, WP, k0, k1, n, dt):
+def _converter_take(NI, PB, PD, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LS, LD, LA,
+                    LF, MASK, A, WB, WN, WL, WP, k0, k1, n, dt):
     """Take the inputs that bound converter ``n``'s load, state the rest, deliver its outputs;
     ports outside, rows inside, as in :func:`_converter_bound`."""
     for p in range(NI[n, I_P0], NI[n, I_P1]):
@@ -753,8 +726,7 @@ def _converter_take(NI, NV, PB, PD, PV, PO, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK
                     WB[_NEED, b, k] += WP[p, k] * dt
         elif BI[b, B_PUSHED] == 1:
             for k in range(k0, k1):
-                _push(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, COEF, ser[k],
-                      t[k], WB, WN, WL, k, b, WP[p, k] * dt, dt)
+                _push(NF, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF, MASK, WB, WN, WL, k, b, WP[p, k] * dt, dt)
         else:
             for k in range(k0, k1):
                 WB[_OFFER, b, k] += WP[p, k] * dt
@@ -766,8 +738,8 @@ def _converter_load(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK
     """Decide a converter's load, take the inputs that bound it, state the rest, deliver outputs."""
     _converter_bound(NI, NF, NV, PB, PD, PV, PO, PBC, PDEF, BI, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
                      BFO_PTR, BFO_NODE, LS, LD, LA, LF, MASK, COEF, ser, t, A, Y, WB, WN, WL, WP, k0, k1, n, dt, clip0)
-    _converter_take(NI, NV, PB, PD, PV, PO, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE,
-                    LS, LD, LA, LF, MASK, COEF, ser, t, A, WB, WN, WL, WP, k0, k1, n, dt)
+    _converter_take(NI, PB, PD, PDEF, PBC, BI, NF, BIN_PTR, BIN_LINK, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI_NODE, LS, LD, LA,
+                    LF, MASK, A, WB, WN, WL, WP, k0, k1, n, dt)
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
@@ -785,8 +757,7 @@ def _store_out(NI, NF, NV, PB, PD, PV, PO, BI, BOUT_PTR, BOUT_LINK, BFI_PTR, BFI
                 a = _frac(A, Y, k, LA[e], clip0)
                 keep = 1.0 - LF[e, L_LOSS]
                 req = min(a * LF[e, L_CAP] * MASK[k, e] * dt,
-                          _accept_local(NI, NF, NV, PB, PD, PV, PO, BI, BFI_PTR, BFI_NODE, BOUT_PTR, BOUT_LINK, LD, LF,
-                                        MASK, COEF, ser[k], t[k], WB, WN, WL, k, LD[e], dt) / keep)
+                          _accept_local(NF, BI, BFI_PTR, BFI_NODE, WB, WN, k, LD[e], dt, 1.0) / keep)
                 WL[_REQ, e, k] = max(req, 0.0)
                 total += WL[_REQ, e, k]
         if total <= 0.0:
