@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import signal
@@ -10,12 +11,32 @@ import subprocess
 import time
 from pathlib import Path
 
+# The ports this process handed out lately: one chosen but not yet listened on (a broker's plain port
+# while its TLS port is picked, or a port a half-dead stack is about to reuse) is free to the kernel,
+# which gave the same port twice (a broker then failed on its own second listener: "Address already
+# in use").
+_HANDED: collections.deque[int] = collections.deque(maxlen=256)
+
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now and that this process has not
+    handed out among its last 256."""
+    for _ in range(64):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED:
+            _HANDED.append(port)
+            return port
+    raise RuntimeError("no free TCP port on 127.0.0.1 outside the ones this process handed out lately")
+
+
+def claim_port(port: int | None) -> int | None:
+    """Count a port given from elsewhere (a stack's recorded state) as handed out: :func:`free_port`
+    then never picks it for another listener of this process while it is not yet listened on."""
+    if port and port not in _HANDED:
+        _HANDED.append(port)
+    return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 from aisym.influx import InfluxV1
 
-from ._proc import free_port, spawn, stop_pid, wait_until
+from ._proc import claim_port, free_port, spawn, stop_pid, wait_until
 from .secretfile import private_dir, write_private
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ class InfluxDB:
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
+        claim_port(self.port)
+        claim_port(self.rpc_port)
         self.port = self.port or free_port()
         self.rpc_port = self.rpc_port or free_port()
         self.backend_port = free_port()  # influxd's own HTTP port: in its namespace, or on loopback as a fallback

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from aisym.contract.payload import MAX_PAYLOAD_BYTES
 
-from ._proc import free_port, port_open, spawn, stop_pid, wait_until
+from ._proc import claim_port, free_port, port_open, spawn, stop_pid, wait_until
 from .acl import AclRule, acl_text, park_acl
 from .secretfile import password_file, write_private
 from .tls import make_ca_and_server_cert
@@ -100,9 +100,13 @@ class Mosquitto:
         self.folder = Path(self.folder)
         if self.tls_only and not self.tls:
             raise ValueError("tls_only needs tls")
+        claim_port(self.port)
+        claim_port(self.tls_port)
         self.port = None if self.tls_only else (self.port or free_port())
         if self.tls:
             self.tls_port = self.tls_port or free_port()
+        if self.port and self.port == self.tls_port:
+            raise ValueError(f"the plain and TLS listeners cannot share port {self.port}")
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         hard = MAX_OPEN_FILES if hard == resource.RLIM_INFINITY else hard
         self.max_open_files = self.max_open_files or min(hard, MAX_OPEN_FILES)
